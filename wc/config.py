@@ -1,0 +1,37 @@
+"""Settings from environment variables (and CLI flags, which override them).
+
+API keys are held as `SecretStr` so they never print in reprs, logs or errors.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_db_url() -> str:
+    """A SQLite file in the user's data directory."""
+    from platformdirs import user_data_dir
+
+    path = Path(user_data_dir("wc", appauthor=False)) / "wc.db"
+    return f"sqlite+aiosqlite:///{path}"
+
+
+class Settings(BaseSettings):
+    """Where wc stores knowledge and which LLM it asks."""
+
+    model_config = SettingsConfigDict(env_prefix="WC_", extra="ignore")
+
+    db: str = Field(default_factory=default_db_url, description="SQLAlchemy async URL of the store")
+    model: str = Field(default="gpt-4o", description="chat model name")
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "WC_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "WC_OPENAI_BASE_URL")
+    )
+    llm_timeout: float = Field(default=120.0, description="seconds per LLM request")
+    llm_retries: int = Field(default=4, description="retries on rate limits, 5xx and timeouts")
+    llm_concurrency: int = Field(default=8, description="requests in flight at once")
+    temperature: float = 1.0

@@ -1,0 +1,106 @@
+"""MiniGrid adapter: the grid, the agent and what it carries as a list of entities."""
+from __future__ import annotations
+
+from typing import Any
+
+from wc.envs.base import ApiModule, EnvAdapter, Step
+from wc.programs.canonical import State
+
+ACTIONS = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
+API = ApiModule.load("minigrid", 1)
+
+_CLASS = {"wall": "Wall", "goal": "Goal", "lava": "Lava", "floor": "Floor", "door": "Door",
+          "key": "Key", "ball": "Ball", "box": "Box"}
+_DIR_GLYPH = {0: ">", 1: "v", 2: "<", 3: "^"}
+
+
+def world_object_to_entity(obj: Any, x: int | None, y: int | None) -> dict[str, Any]:
+    """One MiniGrid WorldObj as an API-module entity (JSON form)."""
+    kind = _CLASS.get(obj.type)
+    if kind is None:
+        raise ValueError(f"MiniGrid object type {obj.type!r} has no entity class in {API.ref}")
+    entity: dict[str, Any] = {"type": kind, "x": x, "y": y}
+    if kind in ("Floor", "Key", "Ball", "Box", "Door"):
+        entity["color"] = str(obj.color)
+    if kind == "Door":
+        entity["is_open"] = bool(obj.is_open)
+        entity["is_locked"] = bool(obj.is_locked)
+    if kind == "Box":
+        inside = getattr(obj, "contains", None)
+        entity["contains"] = world_object_to_entity(inside, None, None) if inside is not None else None
+    return entity
+
+
+class MiniGridAdapter(EnvAdapter):
+    reward_mode = "sign"
+    actions = ACTIONS
+    api = API
+
+    def __init__(self, name: str, env_id: str, env: Any):
+        self.name = name
+        self.env_id = env_id
+        self.env = env
+        self.max_steps = int(env.unwrapped.max_steps)
+
+    def symbolic_state(self) -> State:
+        u = self.env.unwrapped
+        state: State = []
+        for j in range(u.height):
+            for i in range(u.width):
+                obj = u.grid.get(i, j)
+                if obj is not None:
+                    state.append(world_object_to_entity(obj, i, j))
+        carrying = u.carrying
+        state.append({
+            "type": "Agent",
+            "x": int(u.agent_pos[0]),
+            "y": int(u.agent_pos[1]),
+            "direction": int(u.agent_dir),
+            "carrying": world_object_to_entity(carrying, None, None) if carrying is not None else None,
+        })
+        return state
+
+    def reset(self, seed: int | None = None) -> tuple[State, str]:
+        self.env.reset(seed=seed)
+        return self.symbolic_state(), str(self.env.unwrapped.mission)
+
+    def step(self, action: str) -> Step:
+        index = self.check_action(action)
+        _, reward, terminated, truncated, _ = self.env.step(index)
+        return Step(self.symbolic_state(), float(reward), bool(terminated), bool(truncated))
+
+    def render_state(self, state: State) -> str:
+        return render_grid(state)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def render_grid(state: State) -> str:
+    """A picture of a grid state plus the non-wall entities in full.
+
+    Glyphs: # wall, agent > v < ^ by direction, D door, K key, B ball, X box, G goal,
+    L lava, F floor; '.' empty.
+    """
+    positioned = [e for e in state if isinstance(e.get("x"), int) and isinstance(e.get("y"), int)]
+    if not positioned:
+        return "\n".join(_entity_text(e) for e in state)
+    width = max(e["x"] for e in positioned) + 1
+    height = max(e["y"] for e in positioned) + 1
+    rows = [["." for _ in range(width)] for _ in range(height)]
+    glyphs = {"Wall": "#", "Door": "D", "Key": "K", "Ball": "B", "Box": "X", "Goal": "G",
+              "Lava": "L", "Floor": "F"}
+    for e in sorted(positioned, key=lambda e: e["type"] == "Agent"):
+        glyph = _DIR_GLYPH.get(e.get("direction"), "A") if e["type"] == "Agent" else glyphs.get(e["type"], "?")
+        if 0 <= e["x"] < width and 0 <= e["y"] < height:
+            rows[e["y"]][e["x"]] = glyph
+    picture = "\n".join("".join(r) for r in rows)
+    others = [_entity_text(e) for e in state if e.get("type") != "Wall"]
+    return picture + "\n" + "\n".join(others)
+
+
+def _entity_text(entity: dict[str, Any]) -> str:
+    fields = ", ".join(
+        f"{k}={_entity_text(v) if isinstance(v, dict) else repr(v)}" for k, v in entity.items() if k != "type"
+    )
+    return f"{entity.get('type')}({fields})"

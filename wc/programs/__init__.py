@@ -1,0 +1,1 @@
+"""Programs: the world-model value, its sandboxed execution and evaluation."""

@@ -1,0 +1,218 @@
+"""The sandbox: a pool of worker processes that run untrusted programs.
+
+Layers: OS resource limits (address space, CPU time, no file writes, few descriptors), a
+per-call timer inside the worker, a wall-clock limit per request enforced from outside (the
+worker is killed and replaced), restricted builtins and imports, and, where the machine allows
+it, a private network namespace (`unshare --net`). Workers start with an empty environment: no
+API key, no database URL.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wc.envs.base import ApiModule
+from wc.errors import SandboxError
+from wc.planning.bfs import PlanResult
+from wc.programs.canonical import State, state_key
+from wc.programs.evaluation import Evaluation, Optimism
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    memory_mb: int = 1024
+    cpu_seconds: int = 3600
+    call_timeout: float = 2.0
+    evaluate_timeout: float = 120.0
+    plan_max_nodes: int = 20_000
+    plan_max_depth: int = 100
+    plan_time_limit: float = 10.0
+    isolate_network: bool = True
+
+
+@functools.cache
+def network_isolation_available() -> bool:
+    """`unshare --net` works here (root, or user namespaces allowed)."""
+    exe = shutil.which("unshare")
+    if not exe:
+        return False
+    try:
+        return subprocess.run([exe, "--net", "--", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def program_key(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+class WorkerDied(Exception):
+    pass
+
+
+class _Worker:
+    def __init__(self, sandbox: "Sandbox") -> None:
+        self.sandbox = sandbox
+        self.proc: asyncio.subprocess.Process | None = None
+        self.synced = 0
+        self.next_id = 0
+
+    async def start(self) -> None:
+        limits = self.sandbox.limits
+        config = {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds}
+        cmd = [sys.executable, "-m", "wc.programs.worker", json.dumps(config)]
+        if limits.isolate_network and network_isolation_available():
+            cmd = [shutil.which("unshare") or "unshare", "--net", "--"] + cmd
+        root = str(Path(__file__).resolve().parents[2])
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": root, "PYTHONHASHSEED": "0",
+               "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+        self.proc = await asyncio.create_subprocess_exec(
+            *cmd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL, env=env, limit=1 << 30, start_new_session=True)
+        self.synced = 0
+        sb = self.sandbox
+        await self.call({"op": "init", "api_source": sb.api.source, "reward_mode": sb.reward_mode,
+                         "actions": list(sb.actions), "call_timeout": limits.call_timeout}, timeout=60)
+
+    async def call(self, msg: dict[str, Any], timeout: float) -> Any:
+        if self.proc is None or self.proc.returncode is not None:
+            raise WorkerDied("worker is not running")
+        pending = self.sandbox.transitions[self.synced:]
+        self.next_id += 1
+        msg = dict(msg, id=self.next_id, sync=pending)
+        try:
+            self.proc.stdin.write(json.dumps(msg, separators=(",", ":")).encode() + b"\n")
+            await self.proc.stdin.drain()
+            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        except asyncio.TimeoutError:
+            await self.kill()
+            raise TimeoutError(f"the worker did not answer within {timeout:.0f} s and was replaced") from None
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            await self.kill()
+            raise WorkerDied(f"the worker died ({exc})") from None
+        if not line:
+            code = await self.proc.wait()
+            self.proc = None
+            raise WorkerDied(f"the worker died (exit status {code})")
+        self.synced += len(pending)
+        reply = json.loads(line)
+        if not reply.get("ok"):
+            raise SandboxError(reply.get("error", "worker error"))
+        return reply["result"]
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            try:
+                os.killpg(self.proc.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+            await self.proc.wait()
+        self.proc = None
+
+
+class Sandbox:
+    """Run programs against the recorded data and plan in them, in worker processes."""
+
+    def __init__(self, api: ApiModule, actions: tuple[str, ...] | list[str], reward_mode: str,
+                 workers: int = 2, limits: SandboxLimits | None = None) -> None:
+        self.api = api
+        self.actions = tuple(actions)
+        self.reward_mode = reward_mode
+        self.limits = limits or SandboxLimits()
+        self.size = max(1, workers)
+        self.transitions: list[dict[str, Any]] = []
+        self._index: dict[tuple, int] = {}
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._workers: list[_Worker] = []
+        self.restarts = 0
+
+    async def __aenter__(self) -> "Sandbox":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        self._idle = asyncio.Queue()
+        self._workers = [_Worker(self) for _ in range(self.size)]
+        await asyncio.gather(*(w.start() for w in self._workers))
+        for w in self._workers:
+            self._idle.put_nowait(w)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(w.kill() for w in self._workers), return_exceptions=True)
+        self._workers = []
+
+    # ---------------------------------------------------------------- data
+
+    def add(self, state: State, action: str, next_state: State, reward: float, done: bool,
+            mission: str) -> int:
+        """Add a transition unless an identical one is there; returns its distinct index."""
+        key = (state_key(state), action, state_key(next_state), float(reward), bool(done), mission)
+        index = self._index.get(key)
+        if index is None:
+            index = len(self.transitions)
+            self._index[key] = index
+            self.transitions.append({"state": state, "action": action, "next_state": next_state,
+                                     "reward": float(reward), "done": bool(done), "mission": mission})
+        return index
+
+    # ---------------------------------------------------------------- requests
+
+    async def _request(self, msg: dict[str, Any], timeout: float) -> Any:
+        assert self._idle is not None, "Sandbox.start() was not called"
+        worker = await self._idle.get()
+        try:
+            if worker.proc is None:
+                self.restarts += 1
+                await worker.start()
+            return await worker.call(msg, timeout)
+        finally:
+            self._idle.put_nowait(worker)
+
+    async def evaluate(self, source: str) -> Evaluation:
+        """φ1 on every distinct transition recorded so far."""
+        n = len(self.transitions)
+        timeout = self.limits.evaluate_timeout + 0.01 * n
+        try:
+            r = await self._request({"op": "evaluate", "key": program_key(source), "source": source}, timeout)
+        except TimeoutError as exc:
+            return Evaluation.failed(n, {"kind": "timeout", "message": str(exc)})
+        except WorkerDied as exc:
+            return Evaluation.failed(n, {"kind": "crash", "message": str(exc)})
+        except SandboxError as exc:
+            return Evaluation.failed(n, {"kind": "crash", "message": str(exc)})
+        failures = {int(k): v for k, v in r["failures"].items()}
+        return Evaluation(r["transition"], r["reward"], failures, r["load_failure"])
+
+    async def plan_many(self, source: str, starts: list[tuple[State, str]], *, max_nodes: int | None = None,
+                        time_limit: float | None = None) -> list[PlanResult]:
+        limits = self.limits
+        time_limit = limits.plan_time_limit if time_limit is None else time_limit
+        msg = {"op": "plan", "key": program_key(source), "source": source,
+               "starts": [{"state": s, "mission": m} for s, m in starts],
+               "max_nodes": max_nodes or limits.plan_max_nodes, "max_depth": limits.plan_max_depth,
+               "time_limit": time_limit}
+        timeout = len(starts) * (time_limit + limits.call_timeout) + 30
+        try:
+            results = await self._request(msg, timeout)
+        except (TimeoutError, WorkerDied, SandboxError) as exc:
+            failure = {"kind": "timeout" if isinstance(exc, TimeoutError) else "crash", "message": str(exc)}
+            return [PlanResult(False, reason=str(exc), first_error=failure) for _ in starts]
+        return [PlanResult(**r) for r in results]
+
+    async def plan(self, source: str, state: State, mission: str, **kw) -> PlanResult:
+        return (await self.plan_many(source, [(state, mission)], **kw))[0]
+
+    async def optimism(self, source: str, starts: list[tuple[State, str]]) -> Optimism:
+        return Optimism(await self.plan_many(source, starts))

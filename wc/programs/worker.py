@@ -1,0 +1,135 @@
+"""Sandbox worker process: runs untrusted programs under OS limits, speaking JSON lines.
+
+Started by `wc.programs.sandbox` with an empty environment. The recorded transitions live here
+(sent once, then only new ones), so evaluating a program is one round trip however much data
+there is. Replies are JSON, never pickle: a compromised worker must not be able to run code in
+the agent by what it sends back.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+from collections import OrderedDict
+from dataclasses import asdict
+from typing import Any
+
+from wc.programs import runtime
+
+MAX_FAILURE_DETAILS = 40
+
+
+class WorkerState:
+    def __init__(self) -> None:
+        self.api_ns: dict[str, Any] = {}
+        self.reward_mode = "exact"
+        self.actions: list[str] = []
+        self.call_timeout = 2.0
+        self.transitions: list[runtime.Transition] = []
+        self.programs: OrderedDict[str, runtime.CompiledProgram] = OrderedDict()
+        self.outcomes: OrderedDict[str, list[runtime.Outcome]] = OrderedDict()
+
+    def program(self, key: str, source: str) -> runtime.CompiledProgram:
+        if key in self.programs:
+            self.programs.move_to_end(key)
+            return self.programs[key]
+        compiled = runtime.compile_program(self.api_ns, source, self.call_timeout)
+        self.programs[key] = compiled
+        while len(self.programs) > 32:
+            old, _ = self.programs.popitem(last=False)
+            self.outcomes.pop(old, None)
+        return compiled
+
+    def handle(self, msg: dict[str, Any]) -> Any:
+        for t in msg.get("sync", ()):
+            self.transitions.append(runtime.Transition.from_json(t))
+        op = msg["op"]
+        if op == "init":
+            self.api_ns = runtime.api_namespace(msg["api_source"])
+            self.reward_mode = msg["reward_mode"]
+            self.actions = list(msg["actions"])
+            self.call_timeout = float(msg["call_timeout"])
+            return {"pid": os.getpid()}
+        if op == "evaluate":
+            return self.evaluate(msg["key"], msg["source"])
+        if op == "plan":
+            program = self.program(msg["key"], msg["source"])
+            results = []
+            for start in msg["starts"]:
+                result = runtime.plan(program, start["state"], start["mission"], self.actions,
+                                      max_nodes=msg["max_nodes"], max_depth=msg["max_depth"],
+                                      time_limit=msg["time_limit"], call_timeout=self.call_timeout)
+                results.append(asdict(result))
+            return results
+        if op == "ping":
+            return {"transitions": len(self.transitions)}
+        raise ValueError(f"unknown op {op!r}")
+
+    def evaluate(self, key: str, source: str) -> dict[str, Any]:
+        program = self.program(key, source)
+        done = self.outcomes.get(key, [])
+        if len(done) < len(self.transitions):
+            done = done + runtime.evaluate(program, self.transitions[len(done):], self.reward_mode,
+                                           self.call_timeout)
+            self.outcomes[key] = done
+        failures: dict[str, Any] = {}
+        for index in range(len(done) - 1, -1, -1):  # newest first: the freshest evidence
+            outcome = done[index]
+            if outcome.detail:
+                failures[str(index)] = outcome.detail
+                if len(failures) >= MAX_FAILURE_DETAILS:
+                    break
+        return {
+            "transition": "".join(o.transition for o in done),
+            "reward": "".join(o.reward for o in done),
+            "failures": failures,
+            "load_failure": program.failure,
+        }
+
+
+def apply_limits(memory_mb: int, cpu_seconds: int) -> None:
+    """OS limits that hold whatever the program does (root bypasses only RLIMIT_NPROC)."""
+    def setlimit(which: int, value: int) -> None:
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+    setlimit(resource.RLIMIT_AS, memory_mb * 1024 * 1024)
+    setlimit(resource.RLIMIT_CPU, cpu_seconds)
+    setlimit(resource.RLIMIT_FSIZE, 0)
+    setlimit(resource.RLIMIT_CORE, 0)
+    setlimit(resource.RLIMIT_NPROC, 0)
+    setlimit(resource.RLIMIT_NOFILE, 16)
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    proto_in = sys.stdin.buffer
+    proto_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+    sys.setrecursionlimit(config.get("recursion_limit", 3000))
+    apply_limits(config["memory_mb"], config["cpu_seconds"])
+    state = WorkerState()
+    for line in proto_in:
+        msg = json.loads(line)
+        try:
+            reply = {"id": msg.get("id"), "ok": True, "result": state.handle(msg)}
+        except MemoryError:
+            reply = {"id": msg.get("id"), "ok": False, "error": "memory limit reached in the worker"}
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
+            reply = {"id": msg.get("id"), "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        try:
+            data = json.dumps(reply, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            data = json.dumps({"id": msg.get("id"), "ok": False, "error": f"unserialisable reply: {exc}"})
+        proto_out.write(data.encode() + b"\n")
+        proto_out.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Opening the store: engines, SQLite pragmas, and migrations on first use."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from wc.errors import StoreError
+
+
+def _redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for a SQLAlchemy URL; plain `sqlite:///` and `postgresql://` URLs get
+    their async drivers."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"cannot parse database URL {url!r}; expected e.g. sqlite+aiosqlite:///wc.db "
+                         "or postgresql+asyncpg://user@host/db") from None
+    if parsed.drivername == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    kwargs: dict = {}
+    if parsed.drivername.startswith("sqlite"):
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_async_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ArgumentError, ImportError) as exc:
+        raise StoreError(f"cannot open database {_redact(url)}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every sqlite test
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+    return engine
+
+
+def alembic_config(connection=None):
+    from alembic.config import Config
+
+    import migrations
+
+    cfg = Config()
+    cfg.set_main_option("script_location", os.path.dirname(migrations.__file__))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _upgrade(connection) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), "head")
+
+
+def _current(connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Create or upgrade the schema; refuse a database made by a newer wc."""
+    from alembic.script import ScriptDirectory
+
+    async with engine.begin() as conn:
+        current = await conn.run_sync(_current)
+        script = ScriptDirectory.from_config(alembic_config())
+        if current is not None and not _known(script, current):
+            raise StoreError(f"the database schema (revision {current}) is newer than this wc understands; "
+                             "upgrade wc")
+        if current != script.get_current_head():
+            await conn.run_sync(_upgrade)
+
+
+def _known(script, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except Exception:  # alembic raises its own resolution errors for unknown ids
+        return False

@@ -1,0 +1,135 @@
+"""SQLAlchemy models of the knowledge store. The schema is owned by the alembic migrations in
+`migrations/`; a change here needs a new migration beside the old ones."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ApiModuleRow(Base):
+    __tablename__ = "api_modules"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+
+
+class Environment(Base):
+    __tablename__ = "environments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    env_id: Mapped[str] = mapped_column(String(300))
+    domain: Mapped[str] = mapped_column(String(50))
+    api_module_id: Mapped[int] = mapped_column(ForeignKey("api_modules.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    model: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    best_program_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    wall_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    llm_wait_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Episode(Base):
+    __tablename__ = "episodes"
+    __table_args__ = (UniqueConstraint("run_id", "index"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mission: Mapped[str] = mapped_column(Text)
+    steps: Mapped[int] = mapped_column(Integer, default=0)
+    total_reward: Mapped[float] = mapped_column(Float, default=0.0)
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+    terminated: Mapped[bool] = mapped_column(Boolean, default=False)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class TransitionRow(Base):
+    __tablename__ = "transitions"
+    __table_args__ = (UniqueConstraint("episode_id", "step"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    state: Mapped[list[Any]] = mapped_column(JSON)
+    action: Mapped[str] = mapped_column(String(500))
+    next_state: Mapped[list[Any]] = mapped_column(JSON)
+    reward: Mapped[float] = mapped_column(Float)
+    done: Mapped[bool] = mapped_column(Boolean)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    mission: Mapped[str] = mapped_column(Text)
+    state_hash: Mapped[str] = mapped_column(String(40))
+    next_state_hash: Mapped[str] = mapped_column(String(40))
+
+
+class LLMCallRow(Base):
+    __tablename__ = "llm_calls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True, nullable=True)
+    purpose: Mapped[str] = mapped_column(String(50))
+    model: Mapped[str] = mapped_column(String(200))
+    messages: Mapped[list[Any]] = mapped_column(JSON)
+    request_hash: Mapped[str] = mapped_column(String(64), index=True)
+    sample: Mapped[int] = mapped_column(Integer, default=0)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    latency_s: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(30))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    finish_reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProgramRow(Base):
+    __tablename__ = "programs"
+    __table_args__ = (Index("ix_programs_run_hash", "run_id", "source_hash"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True, nullable=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), index=True)
+    api_module_id: Mapped[int] = mapped_column(ForeignKey("api_modules.id"))
+    source: Mapped[str] = mapped_column(Text)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(30))
+    llm_call_id: Mapped[int | None] = mapped_column(ForeignKey("llm_calls.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    n_transitions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    explained: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fit: Mapped[float | None] = mapped_column(Float, nullable=True)
+    optimism_ok: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    optimism_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    errors: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class ProgramParent(Base):
+    __tablename__ = "program_parents"
+    child_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), primary_key=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), primary_key=True, index=True)

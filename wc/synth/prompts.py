@@ -1,0 +1,211 @@
+"""What the LLM is asked. Pure functions from data to chat messages.
+
+The long unchanging part (instructions, API module, current program) comes first and the
+varying part (the transitions shown) last, so providers' prompt caches apply.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from wc.planning.bfs import PlanResult
+from wc.programs.canonical import State, diff_states
+from wc.programs.runtime import ALLOWED_MODULES
+
+Transition = dict[str, Any]  # state, action, next_state, reward, done, mission
+
+SYSTEM = """You write world models: Python programs that predict how an environment behaves.
+
+The environment's API module is already loaded; your code can use its names directly (do not
+import it, and do not redefine its classes):
+
+```python
+{api}
+```
+
+How to answer:
+- Reply with your reasoning in a few sentences if you like, then the code in ```python fenced blocks.
+- Define `transition(state, action)` and `reward(state, action, next_state, mission)` as the API
+  module describes. Helper functions are fine.
+- Your code runs in a sandbox with no files, network or printing. It may import only: {modules}.
+- Never modify the `state` passed in; build the next state from copies (copy.deepcopy is fine).
+- Write general rules that hold for any layout, position and mission, not rules for the
+  particular examples shown.
+- Write every function out in full; never elide code ("rest unchanged", "...").
+- When asked to fix a program you may return only the functions you change: they replace the
+  functions of the same name, and the rest of the program is kept."""
+
+REWARD_NOTE = {
+    "sign": "Rewards are judged by sign only: positive, or not.",
+    "exact": "Rewards must match exactly.",
+}
+
+
+@dataclass(frozen=True)
+class PromptContext:
+    """What prompts need to know about the environment."""
+
+    api_source: str
+    reward_mode: str
+    render: Callable[[State], str]
+
+
+def system_message(ctx: PromptContext) -> dict[str, str]:
+    modules = ", ".join(sorted(m for m in ALLOWED_MODULES if m != "__future__"))
+    return {"role": "system", "content": SYSTEM.format(api=ctx.api_source.strip(), modules=modules)}
+
+
+def describe_transition(ctx: PromptContext, t: Transition, number: int, *, show_state: bool = True) -> str:
+    changes = diff_states(t["state"], t["next_state"])
+    lines = [f"Transition {number}: mission {json.dumps(t['mission'])}"]
+    if show_state:
+        lines += ["state before:", _indent(ctx.render(t["state"]))]
+    lines += [f"action: {t['action']}",
+              "what changed: " + ("; ".join(changes) if changes else "nothing (the next state equals the state)"),
+              f"reward: {t['reward']:g}, done: {t['done']}"]
+    return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def _code(source: str) -> str:
+    return f"```python\n{source.strip()}\n```"
+
+
+# ------------------------------------------------------------------ choosing what to show
+
+
+def effect_signature(t: Transition) -> tuple:
+    """What kind of thing happened: the action, which fields of which entity types changed,
+    what appeared or vanished, the reward's sign and done."""
+    kinds = []
+    for line in diff_states(t["state"], t["next_state"]):
+        head, _, rest = line.partition("(")
+        if " changed " in line:
+            fields = [part.split(":")[0].strip() for part in line.split(" changed ", 1)[1].split(", ")
+                      if ":" in part]
+            kinds.append((head, "changed", tuple(fields)))
+        else:
+            kinds.append((head, line.rsplit(" ", 1)[-1]))
+    return (t["action"], tuple(sorted(kinds)), t["reward"] > 0, t["reward"] < 0, bool(t["done"]))
+
+
+def choose_informative(transitions: list[Transition], limit: int = 12) -> list[int]:
+    """Indices of up to `limit` transitions, one per distinct kind of effect first (so each
+    action and each kind of change is shown once), then others to fill, in recorded order."""
+    chosen: list[int] = []
+    seen: set[tuple] = set()
+    for i, t in enumerate(transitions):
+        sig = effect_signature(t)
+        if sig not in seen:
+            seen.add(sig)
+            chosen.append(i)
+    if len(chosen) > limit:  # keep the rarest kinds: rewards and done first, then changes over no-ops
+        def rank(i: int) -> tuple:
+            sig = effect_signature(transitions[i])
+            return (not (sig[2] or sig[3] or sig[4]), len(sig[1]) == 0, i)
+        chosen = sorted(sorted(chosen, key=rank)[:limit])
+    if len(chosen) < limit:
+        actions_shown = {transitions[i]["action"] for i in chosen}
+        for i, t in enumerate(transitions):
+            if len(chosen) >= limit:
+                break
+            if i not in chosen and t["action"] not in actions_shown:
+                chosen.append(i)
+                actions_shown.add(t["action"])
+        chosen.sort()
+    return chosen
+
+
+def choose_passing(transitions: list[Transition], passing: list[int], failing: int, limit: int = 3) -> list[int]:
+    """Explained transitions most like the failing one: same action first, distinct effects."""
+    action = transitions[failing]["action"]
+    same = [i for i in passing if transitions[i]["action"] == action]
+    other = [i for i in passing if transitions[i]["action"] != action]
+    out: list[int] = []
+    seen: set[tuple] = set()
+    for i in reversed(same + other[::-1]):
+        sig = effect_signature(transitions[i])
+        if sig in seen:
+            continue
+        seen.add(sig)
+        out.append(i)
+        if len(out) >= limit:
+            break
+    return sorted(out)
+
+
+# ------------------------------------------------------------------ the four kinds of request
+
+
+def scratch(ctx: PromptContext, transitions: list[Transition], shown: list[int]) -> list[dict[str, str]]:
+    body = [
+        "Here are transitions observed in the environment, chosen to show each kind of effect seen so far.",
+        "",
+        *[describe_transition(ctx, transitions[i], n + 1) + "\n" for n, i in enumerate(shown)],
+        f"Write `transition` and `reward` so that they explain all of these transitions and generalise to "
+        f"the rest of the environment. {REWARD_NOTE[ctx.reward_mode]}",
+    ]
+    return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
+
+
+def repair(ctx: PromptContext, program: str, transitions: list[Transition], passing: list[int], failing: int,
+           detail: dict[str, Any], part: str) -> list[dict[str, str]]:
+    """Ask to fix `part` ('transition' or 'reward') given one transition it gets wrong."""
+    t = transitions[failing]
+    explained = [describe_transition(ctx, transitions[i], n + 1) + "\n"
+                 for n, i in enumerate(passing)]
+    wrong = describe_transition(ctx, t, len(passing) + 1)
+    if part == "transition":
+        if "transition_error" in detail:
+            verdict = "but calling transition() on it failed: " + _failure_text(detail["transition_error"])
+        else:
+            predicted = detail.get("predicted_state") or []
+            off = diff_states(predicted, t["next_state"])
+            mine = diff_states(t["state"], predicted)
+            verdict = ("but transition() predicted a different next state. Your program's changes: "
+                       + ("; ".join(mine) if mine else "nothing")
+                       + ".\nWhat your prediction gets wrong (predicted -> actual): "
+                       + ("; ".join(off) if off else "(entity order only)"))
+    else:
+        if "reward_error" in detail:
+            verdict = "but calling reward() on it failed: " + _failure_text(detail["reward_error"])
+        else:
+            r, done = detail.get("predicted_reward", [None, None])
+            verdict = f"but reward() returned (reward={r!r}, done={done!r}) instead of the observed values."
+    body = ["The current world model:", _code(program), ""]
+    if explained:
+        body += ["It explains these transitions correctly:", "", *explained]
+    body += ["It does not explain this one:", "", wrong, verdict, "",
+             f"Fix `{part}` (and helpers as needed) so the program explains this transition and still explains the "
+             f"others. {REWARD_NOTE[ctx.reward_mode]}"]
+    return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
+
+
+def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan: PlanResult,
+             n_transitions: int) -> list[dict[str, str]]:
+    why = plan.reason or "no plan found"
+    if plan.first_error:
+        why += "; while searching, the program failed: " + _failure_text(plan.first_error)
+    body = [
+        "The current world model:", _code(program), "",
+        f"It explains all {n_transitions} transitions observed so far. But a search through it (breadth-first, "
+        f"{plan.nodes} steps tried: {why}) finds no sequence of actions that completes this mission:",
+        f"mission: {json.dumps(mission)}",
+        "initial state:", _indent(ctx.render(start)), "",
+        "Success is a step for which reward() returns a positive reward and done=True. Either the model is missing "
+        "how something works that the agent has not tried yet, or reward() does not recognise success. Change the "
+        "program so that the mission can be completed in it, in the way the environment most plausibly works, while "
+        "still explaining what was observed.",
+    ]
+    return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
+
+
+def _failure_text(failure: dict[str, Any]) -> str:
+    text = f"[{failure.get('kind')}] {failure.get('message')}"
+    if failure.get("line"):
+        text += f" (line {failure['line']}: {failure.get('code', '')})"
+    return text

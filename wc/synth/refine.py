@@ -1,0 +1,211 @@
+"""REx refinement with concurrent candidates.
+
+Each round pulls up to K arms of the bandit at once: their LLM requests run concurrently and each
+returned candidate is evaluated in a sandbox worker as soon as it arrives. The first round sends
+one request (most refinements need only one); later rounds fan out to K. Refinement stops at the
+first candidate that fits all data (φ1) and is optimistic (φ2), or when the call budget is spent.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from wc.errors import LLMError, LLMFatalError
+from wc.llm.base import ChatClient
+from wc.programs.canonical import State
+from wc.programs.evaluation import Evaluation, Optimism, score
+from wc.programs.sandbox import Sandbox
+from wc.synth import prompts
+from wc.synth.code import NoCode, program_from_answer
+from wc.synth.rex import Arm, Rex
+
+ORIGIN = {"scratch": "scratch", "transition": "repair_transition", "reward": "repair_reward",
+          "optimism": "repair_optimism"}
+
+
+@dataclass
+class Candidate:
+    program_id: int
+    source: str
+    evaluation: Evaluation
+    optimism: Optimism | None = None
+
+    @property
+    def score(self) -> float:
+        return score(self.evaluation, self.optimism)
+
+    @property
+    def solved(self) -> bool:
+        return self.evaluation.fits and self.optimism is not None and self.optimism.satisfied
+
+
+@dataclass
+class CallBudget:
+    """LLM requests allowed for the run; every request sent counts (retries, cancelled ones)."""
+
+    limit: int
+    used: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+
+class Recorder:
+    """What refinement needs from the store, as callbacks (keeps synth free of SQL)."""
+
+    async def program(self, source: str, origin: str, parents: list[int], llm_call_id: int | None) -> int:
+        raise NotImplementedError
+
+    async def scores(self, candidate: Candidate) -> None:
+        raise NotImplementedError
+
+    def event(self, kind: str, **data: Any) -> None:
+        pass
+
+
+@dataclass
+class RefineResult:
+    best: Candidate | None
+    solved: bool
+    calls: int
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+class Refiner:
+    def __init__(self, *, llm: ChatClient, sandbox: Sandbox, ctx: prompts.PromptContext, recorder: Recorder,
+                 budget: CallBudget, concurrency: int = 4, c: float = 5.0, rng: random.Random | None = None,
+                 max_shown: int = 12) -> None:
+        self.llm = llm
+        self.sandbox = sandbox
+        self.ctx = ctx
+        self.recorder = recorder
+        self.budget = budget
+        self.concurrency = max(1, concurrency)
+        self.c = c
+        self.rng = rng or random.Random(0)
+        self.max_shown = max_shown
+
+    async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]]) -> Candidate:
+        """φ1 on all data; φ2 from every start once φ1 holds. Scores are written to the store."""
+        evaluation = await self.sandbox.evaluate(source)
+        cand = Candidate(program_id, source, evaluation)
+        if evaluation.fits and starts:
+            cand.optimism = await self.sandbox.optimism(source, starts)
+        await self.recorder.scores(cand)
+        return cand
+
+    async def refine(self, current: Candidate | None, starts: list[tuple[State, str]],
+                     max_calls: int | None = None) -> RefineResult:
+        rex = Rex(c=self.c)
+        candidates: dict[int, Candidate] = {}
+        if current is not None:
+            self._add_arms(rex, current)
+            candidates[current.program_id] = current
+        calls_at_start = self.budget.used
+        cap = self.budget.limit if max_calls is None else min(self.budget.limit, calls_at_start + max_calls)
+        solved: Candidate | None = None
+        round_no = 0
+        while solved is None:
+            room = cap - self.budget.used
+            if room <= 0:
+                break
+            k = min(room, 1 if round_no == 0 else self.concurrency)
+            arms = rex.choose(k, self.rng)
+            for arm in arms:
+                rex.pulled(arm)
+            self.recorder.event("round", round=round_no, arms=[(a.program_id, a.kind) for a in arms])
+            tasks = [asyncio.create_task(self._pull(arm, candidates, starts, sample=i))
+                     for i, arm in enumerate(arms)]
+            try:
+                for fut in asyncio.as_completed(tasks):
+                    cand = await fut
+                    if cand is None:
+                        continue
+                    candidates[cand.program_id] = cand
+                    if cand.solved:
+                        solved = cand
+                        break
+                    self._add_arms(rex, cand)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            round_no += 1
+        best = solved or self._best(candidates.values())
+        return RefineResult(best, solved is not None, self.budget.used - calls_at_start, list(candidates.values()))
+
+    @staticmethod
+    def _best(candidates) -> Candidate | None:
+        ranked = sorted(candidates, key=lambda c: (c.score, c.program_id), reverse=True)
+        return ranked[0] if ranked else None
+
+    def _add_arms(self, rex: Rex, cand: Candidate) -> None:
+        ev = cand.evaluation
+        h = cand.score
+        if ev.load_failure is not None:
+            rex.add(cand.program_id, "transition", h)
+            return
+        if ev.failing("transition"):
+            rex.add(cand.program_id, "transition", h)
+        if ev.failing("reward"):
+            rex.add(cand.program_id, "reward", h)
+        if ev.fits and cand.optimism is not None and not cand.optimism.satisfied:
+            rex.add(cand.program_id, "optimism", h)
+
+    def _messages(self, arm: Arm, parent: Candidate | None, starts, sample: int) -> list[dict[str, str]]:
+        data = self.sandbox.transitions
+        if arm.kind == "scratch" or parent is None:
+            return prompts.scratch(self.ctx, data, prompts.choose_informative(data, self.max_shown))
+        if arm.kind == "optimism":
+            failed = [(s, p) for s, p in zip(starts, parent.optimism.plans) if not p.found]
+            (state, mission), plan = failed[sample % len(failed)]
+            return prompts.optimism(self.ctx, parent.source, state, mission, plan, len(data))
+        ev = parent.evaluation
+        failing = ev.failing(arm.kind)
+        with_detail = [i for i in failing if i in ev.failures] or failing
+        # the newest failure first; concurrent samples of one arm see different counterexamples
+        index = sorted(with_detail, reverse=True)[sample % len(with_detail)]
+        detail = ev.failures.get(index) or ev.load_failure and {
+            "transition_error": ev.load_failure, "reward_error": ev.load_failure} or {}
+        passing = prompts.choose_passing(data, ev.passing(), index)
+        return prompts.repair(self.ctx, parent.source, data, passing, index, detail, arm.kind)
+
+    async def _pull(self, arm: Arm, candidates: dict[int, Candidate], starts, sample: int) -> Candidate | None:
+        parent = candidates.get(arm.program_id) if arm.program_id is not None else None
+        messages = self._messages(arm, parent, starts, sample)
+        try:
+            completion = await self.llm.complete(messages, purpose=ORIGIN[arm.kind], sample=sample)
+        except LLMFatalError:
+            raise
+        except LLMError as exc:
+            self.recorder.event("llm_failed", error=str(exc))
+            return None
+        call_id = completion.call.meta.get("id")
+        parents = [parent.program_id] if parent is not None else []
+        try:
+            source = program_from_answer(completion.text, parent.source if parent else None)
+        except (NoCode, SyntaxError) as exc:
+            # recorded as a failing program so the answer stays inspectable in the lineage
+            reason = "no code" if isinstance(exc, NoCode) else "syntax"
+            source = _unparsable(completion.text, exc)
+            pid = await self.recorder.program(source, ORIGIN[arm.kind], parents, call_id)
+            failure = {"kind": "syntax" if reason == "syntax" else "no_code", "message": str(exc)}
+            cand = Candidate(pid, source, Evaluation.failed(len(self.sandbox.transitions), failure))
+            await self.recorder.scores(cand)
+            self.recorder.event("candidate", program_id=pid, fit=0.0, solved=False, failure=failure["kind"])
+            return cand
+        pid = await self.recorder.program(source, ORIGIN[arm.kind], parents, call_id)
+        cand = await self.assess(pid, source, starts)
+        self.recorder.event("candidate", program_id=pid, fit=cand.evaluation.fit, solved=cand.solved,
+                            optimism=None if cand.optimism is None else f"{cand.optimism.ok}/{len(cand.optimism.plans)}")
+        return cand
+
+
+def _unparsable(answer: str, exc: Exception) -> str:
+    """A program text for an answer with no usable code: comments only, so it loads as missing."""
+    quoted = "\n".join("# " + line for line in (answer or "").splitlines()[:200])
+    return f"# wc: the answer had no usable code ({type(exc).__name__}: {exc})\n{quoted}\n"
+
