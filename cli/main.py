@@ -21,8 +21,9 @@ app.add_typer(envs_app, name="envs")
 app.add_typer(runs_app, name="runs")
 app.add_typer(programs_app, name="programs")
 
-out = Console()
-err = Console(stderr=True)
+# piped output is not squeezed into 80 columns: tables stay greppable
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 DbOption = typer.Option(None, "--db", envvar="WC_DB", help="Store URL (default: SQLite in the user data dir).")
 

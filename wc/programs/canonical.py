@@ -35,8 +35,10 @@ def canonical_state(state: State) -> State:
 
 
 def state_key(state: State) -> str:
-    """A string equal for equal states (order of entities ignored)."""
-    return json.dumps(canonical_state(state), sort_keys=True, separators=(",", ":"))
+    """A string equal for equal states (order of entities ignored): the JSON text of the
+    canonical state."""
+    # _norm sorts keys already; joining sorted entity texts equals json.dumps(canonical_state(...))
+    return "[" + ",".join(sorted(json.dumps(_norm(e), separators=(",", ":")) for e in state)) + "]"
 
 
 def state_hash(state: State) -> str:

@@ -99,12 +99,19 @@ class _Worker:
         except (BrokenPipeError, ConnectionResetError) as exc:
             await self.kill()
             raise WorkerDied(f"the worker died ({exc})") from None
+        except BaseException:
+            # cancelled mid-request: its reply would be read by the next request; start afresh
+            await asyncio.shield(self.kill())
+            raise
         if not line:
             code = await self.proc.wait()
             self.proc = None
             raise WorkerDied(f"the worker died (exit status {code})")
         self.synced += len(pending)
         reply = json.loads(line)
+        if reply.get("id") != self.next_id:
+            await self.kill()
+            raise WorkerDied("the worker answered out of turn and was replaced")
         if not reply.get("ok"):
             raise SandboxError(reply.get("error", "worker error"))
         return reply["result"]

@@ -9,12 +9,32 @@ from __future__ import annotations
 import ast
 import re
 
-_FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
-_OPEN_FENCE = re.compile(r"```[ \t]*(?:python|py|python3)[ \t]*\n(.*)$", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"^\s*```+\s*([\w+-]*)\s*$")
+_PYTHON_TAGS = {"", "python", "py", "python3"}
 
 
 class NoCode(ValueError):
     """The answer holds no python code block."""
+
+
+def _blocks(answer: str) -> list[tuple[str, str, bool]]:
+    """(language tag, body, closed) for each fenced block, line by line."""
+    blocks: list[tuple[str, str, bool]] = []
+    tag: str | None = None
+    body: list[str] = []
+    for line in (answer or "").splitlines():
+        match = _FENCE.match(line)
+        if tag is None:
+            if match:
+                tag, body = match.group(1).lower(), []
+        elif match and not match.group(1):
+            blocks.append((tag, "\n".join(body), True))
+            tag = None
+        else:
+            body.append(line)
+    if tag is not None:
+        blocks.append((tag, "\n".join(body), False))
+    return blocks
 
 
 def extract_code(answer: str) -> str:
@@ -22,14 +42,10 @@ def extract_code(answer: str) -> str:
 
     An unterminated final block (a truncated answer) is taken as far as it goes; a block tagged
     with another language is ignored."""
-    blocks = [b for b in _FENCE.findall(answer or "") if b.strip()]
-    if not blocks:
-        tail = _OPEN_FENCE.search(answer or "")
-        if tail and tail.group(1).strip():
-            blocks = [tail.group(1)]
-    if not blocks:
+    code = [body.strip("\n") for tag, body, _ in _blocks(answer) if tag in _PYTHON_TAGS and body.strip()]
+    if not code:
         raise NoCode("the answer contains no ```python code block")
-    return "\n\n".join(b.strip("\n") for b in blocks) + "\n"
+    return "\n\n".join(code) + "\n"
 
 
 def _names(node: ast.stmt) -> list[str]:

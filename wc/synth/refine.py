@@ -31,6 +31,7 @@ class Candidate:
     source: str
     evaluation: Evaluation
     optimism: Optimism | None = None
+    repairable: bool = True  # False for answers with no usable code: nothing to repair
 
     @property
     def score(self) -> float:
@@ -114,10 +115,8 @@ class Refiner:
                 break
             k = min(room, 1 if round_no == 0 else self.concurrency)
             arms = rex.choose(k, self.rng)
-            for arm in arms:
-                rex.pulled(arm)
             self.recorder.event("round", round=round_no, arms=[(a.program_id, a.kind) for a in arms])
-            tasks = [asyncio.create_task(self._pull(arm, candidates, starts, sample=i))
+            tasks = [asyncio.create_task(self._pull(arm, candidates, starts, sample=arms[:i].count(arm)))
                      for i, arm in enumerate(arms)]
             try:
                 for fut in asyncio.as_completed(tasks):
@@ -145,6 +144,8 @@ class Refiner:
     def _add_arms(self, rex: Rex, cand: Candidate) -> None:
         ev = cand.evaluation
         h = cand.score
+        if not cand.repairable:
+            return
         if ev.load_failure is not None:
             rex.add(cand.program_id, "transition", h)
             return
@@ -193,7 +194,7 @@ class Refiner:
             source = _unparsable(completion.text, exc)
             pid = await self.recorder.program(source, ORIGIN[arm.kind], parents, call_id)
             failure = {"kind": "syntax" if reason == "syntax" else "no_code", "message": str(exc)}
-            cand = Candidate(pid, source, Evaluation.failed(len(self.sandbox.transitions), failure))
+            cand = Candidate(pid, source, Evaluation.failed(len(self.sandbox.transitions), failure), repairable=False)
             await self.recorder.scores(cand)
             self.recorder.event("candidate", program_id=pid, fit=0.0, solved=False, failure=failure["kind"])
             return cand

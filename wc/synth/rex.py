@@ -51,10 +51,17 @@ class Rex:
         return rng.betavariate(1 + self.c * arm.h, 1 + self.c * (1 - arm.h) + arm.n)
 
     def choose(self, k: int, rng: random.Random) -> list[Arm]:
-        """The k arms with the highest draws (distinct arms; fewer if fewer exist)."""
-        draws = sorted(((self.sample(a, rng), i, a) for i, a in enumerate(self.arms.values())),
-                       key=lambda x: (-x[0], x[1]))
-        return [a for _, _, a in draws[:k]]
+        """Pull k arms by batched Thompson sampling: each pick draws θ for every arm, takes the
+        highest and counts it as pulled before the next pick, so an arm can be pulled twice in one
+        round (its requests then show different counterexamples) but less eagerly each time."""
+        picks: list[Arm] = []
+        for _ in range(k):
+            arms = list(self.arms.values())
+            draws = [self.sample(a, rng) for a in arms]
+            best = max(range(len(arms)), key=lambda i: (draws[i], -i))
+            self.pulled(arms[best])
+            picks.append(arms[best])
+        return picks
 
     def pulled(self, arm: Arm) -> None:
         arm.n += 1

@@ -1,0 +1,175 @@
+"""How much the sandbox and the concurrent fan-out cost, as ratios to a baseline measured in the
+same run (so the figures hold on a noisy shared machine).
+
+    python benchmarks/bench_core.py
+
+* evaluation of a program on 1,000 and 10,000 distinct DoorKey transitions: throughput inside
+  the sandbox / throughput of the same work in-process (goal >= 0.8);
+* planner nodes per second inside the sandbox / in-process; and planning in the learned program
+  vs breadth-first search by cloning and stepping the real MiniGrid env (deepcopy + step);
+* one round of K concurrent LLM candidates against a local server with a fixed latency L:
+  wall time / L (1.0 is perfect overlap; K sequential requests would be K).
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import random
+import sys
+import time
+import warnings
+from collections import deque
+from pathlib import Path
+
+warnings.filterwarnings("ignore")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from wc import envs  # noqa: E402
+from wc.programs import runtime  # noqa: E402
+from wc.programs.canonical import state_key  # noqa: E402
+from wc.programs.sandbox import Sandbox, SandboxLimits  # noqa: E402
+
+MODEL = (ROOT / "tests" / "fixtures" / "minigrid_model.py").read_text()
+
+
+def distinct_transitions(adapter, n: int) -> list[tuple]:
+    rng = random.Random(0)
+    seen, out, episode = set(), [], 0
+    while len(out) < n:
+        state, mission = adapter.reset(episode)
+        episode += 1
+        for _ in range(200):
+            action = rng.choice(adapter.actions)
+            step = adapter.step(action)
+            key = (state_key(state), action, state_key(step.state))
+            if key not in seen:
+                seen.add(key)
+                out.append((state, action, step.state, step.reward, step.terminated, mission))
+            state = step.state
+            if step.terminated or step.truncated or len(out) >= n:
+                break
+    return out
+
+
+def in_process_eval(adapter, data, source):
+    ns = runtime.api_namespace(adapter.api.source)
+    transitions = [runtime.Transition.from_json(dict(state=s, action=a, next_state=n, reward=r, done=d, mission=m))
+                   for s, a, n, r, d, m in data]
+    started = time.perf_counter()
+    program = runtime.compile_program(ns, source)
+    out = runtime.evaluate(program, transitions, adapter.reward_mode, call_timeout=2.0)
+    assert all(o.transition == "o" and o.reward == "o" for o in out)
+    return time.perf_counter() - started
+
+
+async def sandbox_eval(sandbox, source):
+    started = time.perf_counter()
+    ev = await sandbox.evaluate(source)
+    assert ev.fits, ev.error_counts()
+    return time.perf_counter() - started
+
+
+def best_of(times):
+    return min(times)
+
+
+async def bench_evaluation(adapter, repeats=5):
+    results = {}
+    for n in (1000, 10000):
+        data = distinct_transitions(adapter, n)
+        async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as sb:
+            for t in data:
+                sb.add(*t)
+            await sb.evaluate("def transition(s, a):\n    return s\ndef reward(s, a, n, m):\n    return 0.0, False\n")
+            # a fresh program each time (a comment differs), so nothing is served from the worker's cache
+            boxed = best_of([await sandbox_eval(sb, MODEL + f"\n# {i}\n") for i in range(repeats)])
+        plain = best_of([in_process_eval(adapter, data, MODEL + f"\n# {i}\n") for i in range(repeats)])
+        ratio = plain / boxed
+        print(f"evaluate {n} transitions: in-process {plain * 1000:.1f} ms, sandboxed {boxed * 1000:.1f} ms "
+              f"({n / boxed:,.0f} transitions/s)")
+        print(f"RESULT eval_{n // 1000}k ratio={ratio:.2f} sandboxed_ms={boxed * 1000:.1f} in_process_ms={plain * 1000:.1f}")
+        results[n] = ratio
+    return results
+
+
+def real_env_bfs(adapter, seed, max_nodes):
+    """The baseline a model replaces: search by cloning the real environment and stepping it."""
+    adapter.reset(seed)
+    env = adapter.env.unwrapped
+    start = copy.deepcopy(env)
+    frontier = deque([start])
+    seen = {state_key(adapter.symbolic_state())}
+    nodes = 0
+    started = time.perf_counter()
+    while frontier and nodes < max_nodes:
+        node = frontier.popleft()
+        for index in range(len(adapter.actions)):
+            child = copy.deepcopy(node)
+            _, reward, terminated, _, _ = child.step(index)
+            nodes += 1
+            adapter.env.unwrapped.__dict__.update(child.__dict__)  # read the child's symbolic state
+            key = state_key(adapter.symbolic_state())
+            if terminated and reward > 0:
+                return nodes, time.perf_counter() - started
+            if key not in seen and not terminated:
+                seen.add(key)
+                frontier.append(child)
+    return nodes, time.perf_counter() - started
+
+
+async def bench_planning(adapter, seeds=range(8), max_nodes=20000):
+    starts = [adapter.reset(s) for s in seeds]
+    ns = runtime.api_namespace(adapter.api.source)
+    program = runtime.compile_program(ns, MODEL)
+    started = time.perf_counter()
+    plain_nodes = sum(runtime.plan(program, s, m, list(adapter.actions), max_nodes=max_nodes).nodes for s, m in starts)
+    plain = time.perf_counter() - started
+    async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1,
+                       limits=SandboxLimits(plan_max_nodes=max_nodes)) as sb:
+        await sb.plan_many(MODEL, starts[:1])
+        started = time.perf_counter()
+        plans = await sb.plan_many(MODEL, starts)
+        boxed = time.perf_counter() - started
+    boxed_nodes = sum(p.nodes for p in plans)
+    assert boxed_nodes == plain_nodes and all(p.found for p in plans)
+    real_nodes = real_time = 0.0
+    for seed in seeds:
+        n, t = real_env_bfs(adapter, seed, max_nodes)
+        real_nodes += n
+        real_time += t
+    rate_plain, rate_boxed, rate_real = plain_nodes / plain, boxed_nodes / boxed, real_nodes / real_time
+    print(f"planner: {rate_boxed:,.0f} nodes/s sandboxed, {rate_plain:,.0f} in-process, "
+          f"{rate_real:,.0f} cloning the real env")
+    print(f"RESULT plan_sandbox ratio={rate_boxed / rate_plain:.2f} nodes_per_s={rate_boxed:.0f}")
+    print(f"RESULT plan_vs_real_env ratio={rate_boxed / rate_real:.2f} real_env_nodes_per_s={rate_real:.0f}")
+
+
+async def bench_fanout(k=8, latency=1.0):
+    from llm_server import FakeLLMServer, Reply
+
+    from wc.llm.openai_backend import OpenAIChat
+
+    with FakeLLMServer(lambda request, n: Reply("```python\nX = 1\n```", delay=latency)) as server:
+        llm = OpenAIChat(model="bench", api_key="bench", base_url=server.base_url, concurrency=k)
+        try:
+            messages = [{"role": "user", "content": "hi"}]
+            await llm.complete(messages, purpose="warmup")
+            started = time.perf_counter()
+            await asyncio.gather(*(llm.complete(messages, purpose="bench", sample=i) for i in range(k)))
+            wall = time.perf_counter() - started
+        finally:
+            await llm.close()
+    print(f"{k} concurrent candidates at latency {latency:.1f} s took {wall:.2f} s")
+    print(f"RESULT fanout_k{k} ratio={wall / latency:.2f} wall_s={wall:.2f}")
+
+
+async def main():
+    big = envs.make("MiniGrid-DoorKey-16x16-v0")  # enough distinct transitions for 10,000
+    await bench_evaluation(big)
+    await bench_planning(envs.make("minigrid-doorkey"))
+    await bench_fanout()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,116 @@
+"""A local OpenAI-compatible chat server for tests: serves scripted answers and faults.
+
+The real `openai.AsyncOpenAI` client talks to it over HTTP. A script is a callable that gets the
+request (parsed JSON) and its sequence number and returns a Reply.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+
+@dataclass
+class Reply:
+    content: str | None = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    finish_reason: str = "stop"
+    body: str | None = None  # raw body, for malformed answers
+
+
+Script = Callable[[dict[str, Any], int], Reply]
+
+
+class FakeLLMServer:
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.requests: list[dict[str, Any]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with server._lock:
+                    n = len(server.requests)
+                    server.requests.append(body)
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    reply = server.script(body, n)
+                    if reply.delay:
+                        time.sleep(reply.delay)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+                if reply.status != 200:
+                    payload = json.dumps({"error": {"message": f"scripted {reply.status}", "type": "test"}})
+                else:
+                    payload = reply.body if reply.body is not None else json.dumps(completion(body, reply))
+                data = payload.encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    for k, v in reply.headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> "FakeLLMServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def completion(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    prompt_chars = sum(len(m.get("content") or "") for m in request.get("messages", []))
+    content = reply.content or ""
+    return {
+        "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
+        "model": request.get("model", "test-model"),
+        "choices": [{"index": 0, "finish_reason": reply.finish_reason,
+                     "message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(content) // 4 + 1,
+                  "total_tokens": prompt_chars // 4 + len(content) // 4 + 1},
+    }
+
+
+def answer(code: str, prose: str = "Here is the world model.") -> str:
+    return f"{prose}\n\n```python\n{code.strip()}\n```\n"
+
+
+def sequence(*replies: Reply | str, then: Reply | str | None = None) -> Script:
+    """Answer the n-th request with the n-th reply, then `then` (or the last one) forever."""
+    items = [Reply(r) if isinstance(r, str) else r for r in replies]
+    tail = Reply(then) if isinstance(then, str) else then
+
+    def script(request: dict[str, Any], n: int) -> Reply:
+        if n < len(items):
+            return items[n]
+        return tail or items[-1]
+    return script

@@ -1,0 +1,94 @@
+"""The `wc` command as users run it: a subprocess, exit codes, one-line errors, JSON output."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from llm_server import FakeLLMServer, Reply, answer
+
+
+def wc(*args, env=None, timeout=300):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WC_"))}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "wc", *args], capture_output=True, text=True, env=full_env,
+                          timeout=timeout)
+
+
+def assert_one_line_error(result, *needles):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error:")
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_envs_list_and_show_print_the_api_module_verbatim():
+    listed = wc("envs", "list")
+    assert listed.returncode == 0
+    for name in ("minigrid-empty", "minigrid-doorkey", "minigrid-unlock", "minigrid-fetch",
+                 "minigrid-unlockpickup", "minigrid-blockedunlockpickup"):
+        assert name in listed.stdout
+    shown = wc("envs", "show", "minigrid-doorkey")
+    from wc.envs.base import ApiModule
+    assert shown.returncode == 0 and shown.stdout == ApiModule.load("minigrid", 1).source
+
+
+def test_any_minigrid_id_and_module_form_work():
+    assert wc("envs", "show", "MiniGrid-KeyCorridorS3R1-v0").returncode == 0
+    assert wc("envs", "show", "wc.envs.variants:WC-DoorKeySprint-5x5-v0").returncode == 0
+
+
+@pytest.mark.parametrize("args, env, needles", [
+    (["learn", "--env", "no-such-env"], {"OPENAI_API_KEY": "x"}, ["unknown environment"]),
+    (["learn", "--env", "nosuchmodule:Foo-v0"], {"OPENAI_API_KEY": "x"}, ["cannot import module"]),
+    (["learn", "--env", "minigrid-doorkey"], {}, ["OPENAI_API_KEY"]),
+    (["learn", "--env", "minigrid-doorkey", "--db", "bogus://nowhere"], {"OPENAI_API_KEY": "x"},
+     ["cannot open database"]),
+    (["envs", "show", "no-such-env"], {}, ["unknown environment"]),
+])
+def test_bad_input_gets_one_clear_line(args, env, needles, tmp_path):
+    if "--db" not in args:
+        env = dict(env, WC_DB=f"sqlite:///{tmp_path / 'wc.db'}")
+    assert_one_line_error(wc(*args, env=env), *needles)
+
+
+def test_unknown_ids(tmp_path):
+    db = f"sqlite:///{tmp_path / 'wc.db'}"
+    assert_one_line_error(wc("runs", "show", "42", "--db", db), "no run with id 42")
+    assert_one_line_error(wc("programs", "show", "7", "--db", db), "no program with id 7")
+    assert_one_line_error(wc("programs", "list", "--run", "3", "--db", db), "no run with id 3")
+
+
+def test_learn_then_inspect_through_the_cli(tmp_path, minigrid_model):
+    db = f"sqlite:///{tmp_path / 'wc.db'}"
+    with FakeLLMServer(lambda request, n: Reply(answer(minigrid_model))) as server:
+        env = {"OPENAI_API_KEY": "sk-cli-secret", "OPENAI_BASE_URL": server.base_url, "WC_DB": db}
+        learned = wc("learn", "--env", "minigrid-doorkey", "--episodes", "4", "--solved", "2",
+                     "--max-llm-calls", "3", env=env)
+    assert learned.returncode == 0, learned.stderr
+    assert "best program" in learned.stdout
+    assert "sk-cli-secret" not in learned.stdout + learned.stderr
+
+    shown = wc("runs", "show", "1", "--json", env={"WC_DB": db})
+    data = json.loads(shown.stdout)
+    for key in ("id", "env", "status", "episodes", "successes", "env_steps", "llm_calls", "prompt_tokens",
+                "completion_tokens", "programs", "best_program_id", "wall_seconds", "llm_wait_seconds"):
+        assert key in data
+    assert data["status"] == "finished" and data["successes"] == 2 and data["llm_calls"] == 1
+    assert "sk-cli-secret" not in shown.stdout
+
+    program = wc("programs", "show", str(data["best_program_id"]), env={"WC_DB": db})
+    assert program.returncode == 0 and program.stdout == minigrid_model.strip() + "\n"
+    listed = wc("runs", "list", env={"WC_DB": db})
+    assert "minigrid-doorkey" in listed.stdout and "finished" in listed.stdout
+    with open(tmp_path / "wc.db", "rb") as fh:
+        assert b"sk-cli-secret" not in fh.read()
+
+
+def test_python_dash_m_wc_and_help():
+    result = wc("--help")
+    assert result.returncode == 0 and "learn" in result.stdout

@@ -1,0 +1,145 @@
+"""The OpenAI backend against a local OpenAI-compatible server: retries, failures, accounting."""
+import asyncio
+import time
+
+import pytest
+
+from llm_server import FakeLLMServer, Reply, sequence
+from wc.errors import ConfigError, LLMError, LLMFatalError
+from wc.llm.openai_backend import OpenAIChat
+
+MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}]
+
+
+def client(server, calls, **kw):
+    async def on_call(call):
+        calls.append(call)
+    kw.setdefault("retries", 3)
+    return OpenAIChat(model="test-model", api_key="sk-test-key", base_url=server.base_url, timeout=kw.pop("timeout", 5),
+                      on_call=on_call, backoff=0.01, **kw)
+
+
+def test_answer_tokens_and_record():
+    calls = []
+    with FakeLLMServer(sequence("the answer")) as server:
+        async def go():
+            llm = client(server, calls)
+            try:
+                return await llm.complete(MESSAGES, purpose="scratch", sample=2)
+            finally:
+                await llm.close()
+        result = asyncio.run(go())
+    assert result.text == "the answer"
+    [call] = calls
+    assert call.status == "ok" and call.answer == "the answer" and call.sample == 2 and call.purpose == "scratch"
+    assert call.prompt_tokens > 0 and call.completion_tokens > 0 and call.latency_s > 0
+    assert server.requests[0]["messages"] == MESSAGES and server.requests[0]["model"] == "test-model"
+
+
+def test_rate_limits_and_server_errors_are_retried_and_each_attempt_recorded():
+    calls = []
+    script = sequence(Reply(status=429, headers={"retry-after": "0"}), Reply(status=500), Reply(status=503), "ok now")
+    with FakeLLMServer(script) as server:
+        async def go():
+            llm = client(server, calls)
+            try:
+                return await llm.complete(MESSAGES, purpose="scratch")
+            finally:
+                await llm.close()
+        result = asyncio.run(go())
+    assert result.text == "ok now"
+    assert [c.status for c in calls] == ["rate_limited", "server_error", "server_error", "ok"]
+    assert [c.attempt for c in calls] == [1, 2, 3, 4]
+
+
+def test_retry_after_is_honoured():
+    calls = []
+    with FakeLLMServer(sequence(Reply(status=429, headers={"retry-after": "1"}), "fine")) as server:
+        async def go():
+            llm = client(server, calls)
+            started = time.monotonic()
+            try:
+                await llm.complete(MESSAGES, purpose="scratch")
+            finally:
+                await llm.close()
+            return time.monotonic() - started
+        assert asyncio.run(go()) >= 1.0
+
+
+def test_gives_up_after_retries_with_a_clear_error():
+    calls = []
+    with FakeLLMServer(sequence(Reply(status=500))) as server:
+        async def go():
+            llm = client(server, calls, retries=2)
+            try:
+                await llm.complete(MESSAGES, purpose="scratch")
+            finally:
+                await llm.close()
+        with pytest.raises(LLMError, match="after 3 attempts"):
+            asyncio.run(go())
+    assert len(calls) == 3 and all(c.status == "server_error" for c in calls)
+
+
+def test_timeouts_are_retried():
+    calls = []
+    with FakeLLMServer(sequence(Reply("late", delay=3), "quick")) as server:
+        async def go():
+            llm = client(server, calls, timeout=1)
+            try:
+                return await llm.complete(MESSAGES, purpose="scratch")
+            finally:
+                await llm.close()
+        assert asyncio.run(go()).text == "quick"
+    assert [c.status for c in calls] == ["timeout", "ok"]
+
+
+def test_bad_key_is_fatal_and_does_not_leak_the_key():
+    calls = []
+    with FakeLLMServer(sequence(Reply(status=401))) as server:
+        async def go():
+            llm = client(server, calls)
+            try:
+                await llm.complete(MESSAGES, purpose="scratch")
+            finally:
+                await llm.close()
+        with pytest.raises(LLMFatalError) as info:
+            asyncio.run(go())
+    assert "sk-test-key" not in str(info.value)
+    assert len(calls) == 1 and calls[0].status == "refused"
+    assert all("sk-test-key" not in (c.error or "") for c in calls)
+
+
+def test_truncated_answers_are_marked():
+    calls = []
+    with FakeLLMServer(sequence(Reply("```python\ndef f(", finish_reason="length"))) as server:
+        async def go():
+            llm = client(server, calls)
+            try:
+                return await llm.complete(MESSAGES, purpose="scratch")
+            finally:
+                await llm.close()
+        asyncio.run(go())
+    assert calls[0].status == "truncated"
+
+
+def test_concurrency_limit_and_wait_clock_union():
+    calls = []
+    with FakeLLMServer(sequence(Reply("x", delay=0.5))) as server:
+        async def go():
+            llm = client(server, calls, concurrency=2)
+            started = time.monotonic()
+            try:
+                await asyncio.gather(*(llm.complete(MESSAGES, purpose="scratch", sample=i) for i in range(4)))
+            finally:
+                await llm.close()
+            return time.monotonic() - started, llm.wait.seconds
+        elapsed, waited = asyncio.run(go())
+    assert len(calls) == 4
+    assert server.max_in_flight == 2
+    # the union of the intervals (two waves of 0.5 s), not their sum (four times 0.5 s)
+    assert 1.0 <= waited <= elapsed + 0.05
+
+
+def test_missing_key_is_a_config_error():
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        OpenAIChat(model="m", api_key=None)

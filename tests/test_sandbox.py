@@ -1,0 +1,200 @@
+"""The sandbox runs untrusted programs in worker processes; each abuse ends as a classified
+failure within its limits and the sandbox keeps working."""
+import asyncio
+import os
+import random
+import time
+import warnings
+
+import pytest
+
+from wc import envs
+from wc.programs.sandbox import Sandbox, SandboxLimits
+
+warnings.simplefilter("ignore")
+
+HEADER = "def reward(state, action, next_state, mission):\n    return 0.0, False\n\n"
+
+
+def record(adapter, n, seed=0):
+    rng = random.Random(seed)
+    out = []
+    episode = 0
+    while len(out) < n:
+        state, mission = adapter.reset(seed + episode)
+        episode += 1
+        for _ in range(50):
+            action = rng.choice(adapter.actions)
+            step = adapter.step(action)
+            out.append((state, action, step.state, step.reward, step.terminated, mission))
+            state = step.state
+            if step.terminated or step.truncated or len(out) >= n:
+                break
+    return out
+
+
+@pytest.fixture(scope="module")
+def doorkey():
+    adapter = envs.make("minigrid-doorkey")
+    yield adapter, record(adapter, 1200)
+    adapter.close()
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def make_sandbox(adapter, workers=2, **limits):
+    return Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=workers, limits=SandboxLimits(**limits))
+
+
+def test_a_correct_model_explains_every_recorded_transition(doorkey, minigrid_model):
+    adapter, data = doorkey
+
+    async def go():
+        async with make_sandbox(adapter) as sb:
+            for t in data[:600]:
+                sb.add(*t)
+            first = await sb.evaluate(minigrid_model)
+            for t in data[600:]:
+                sb.add(*t)  # only these are sent to the workers next time
+            second = await sb.evaluate(minigrid_model)
+            return first, second, len(sb.transitions)
+    first, second, distinct = run(go())
+    assert first.fits and first.n < distinct
+    assert second.fits and second.n == distinct > 300
+
+
+def test_a_wrong_model_fails_exactly_where_it_is_wrong(doorkey, minigrid_model):
+    adapter, data = doorkey
+    wrong = minigrid_model.replace("(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+
+    async def go():
+        async with make_sandbox(adapter) as sb:
+            for t in data:
+                sb.add(*t)
+            return await sb.evaluate(wrong), sb.transitions
+    ev, transitions = run(go())
+    lefts = {i for i, t in enumerate(transitions) if t["action"] == "left"}
+    assert set(ev.failing("transition")) == lefts
+    assert ev.failing("reward") == []
+    some = ev.failures[max(lefts)]
+    assert "predicted_state" in some
+
+
+def test_identical_transitions_are_stored_once(doorkey):
+    adapter, data = doorkey
+    sb = make_sandbox(adapter)
+    assert sb.add(*data[0]) == sb.add(*data[0]) == 0
+    assert len(sb.transitions) == 1
+
+
+ABUSES = {
+    "loop": ("def transition(state, action):\n    while True:\n        pass\n", "timeout"),
+    "memory": ("def transition(state, action):\n    x = [0] * (10 ** 10)\n    return state\n", "memory"),
+    "import": ("import os\ndef transition(state, action):\n    return state\n", "forbidden"),
+    "import_inside": ("def transition(state, action):\n    import subprocess\n    return state\n", "forbidden"),
+    "dunder": ("def transition(state, action):\n    return ().__class__.__bases__[0].__subclasses__()\n", "forbidden"),
+    "getattr": ("def transition(state, action):\n    return getattr(state, '__class__')\n", "forbidden"),
+    "open": ("def transition(state, action):\n    open('/tmp/wc-escape', 'w').write('x')\n    return state\n",
+             "exception"),
+    "recursion": ("def transition(state, action):\n    return transition(state, action)\n", "recursion"),
+    "malformed": ("def transition(state, action):\n    return {'agent': 1}\n", "malformed"),
+    "raises": ("def transition(state, action):\n    return state[99]\n", "exception"),
+    "syntax": ("def transition(state, action)\n    return state\n", "syntax"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ABUSES))
+def test_abusive_programs_end_as_classified_failures(doorkey, name):
+    adapter, data = doorkey
+    body, kind = ABUSES[name]
+    source = HEADER + body
+
+    async def go():
+        async with make_sandbox(adapter, call_timeout=0.5, memory_mb=512) as sb:
+            for t in data[:30]:
+                sb.add(*t)
+            started = time.monotonic()
+            ev = await sb.evaluate(source)
+            elapsed = time.monotonic() - started
+            # the sandbox still works afterwards
+            ok = await sb.evaluate(HEADER + "def transition(state, action):\n    return state\n")
+            return ev, elapsed, ok
+    ev, elapsed, ok = run(go())
+    failure = ev.load_failure or next(iter(ev.failures.values()))["transition_error"]
+    assert failure["kind"] == kind, failure
+    assert ev.explained == 0
+    assert elapsed < 30
+    assert ok.load_failure is None and ok.n == ev.n
+    assert not os.path.exists("/tmp/wc-escape")
+
+
+def test_a_hang_in_c_code_is_killed_from_outside_and_the_worker_replaced(doorkey, minigrid_model):
+    adapter, data = doorkey
+    hang = HEADER + "def transition(state, action):\n    return sum(range(10 ** 13))\n"
+
+    async def go():
+        async with make_sandbox(adapter, workers=1, call_timeout=0.5, evaluate_timeout=3.0) as sb:
+            for t in data[:20]:
+                sb.add(*t)
+            ev = await sb.evaluate(hang)
+            for t in data[20:60]:
+                sb.add(*t)
+            after = await sb.evaluate(minigrid_model)
+            return ev, after, sb.restarts, len(sb.transitions)
+    ev, after, restarts, n = run(go())
+    assert ev.load_failure["kind"] == "timeout"
+    assert restarts >= 1
+    assert after.fits and after.n == n  # the new worker received all data again
+
+
+def test_mutating_the_input_does_not_leak_between_transitions(doorkey, minigrid_model):
+    adapter, data = doorkey
+    mutating = minigrid_model.replace("    state = copy.deepcopy(state)\n", "    state.clear()\n    return state\n")
+
+    async def go():
+        async with make_sandbox(adapter) as sb:
+            for t in data[:50]:
+                sb.add(*t)
+            await sb.evaluate(mutating)
+            return await sb.evaluate(minigrid_model)
+    assert run(go()).fits
+
+
+def test_workers_start_without_secrets_in_their_environment(doorkey, monkeypatch):
+    adapter, _ = doorkey
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-for-test")
+    monkeypatch.setenv("WC_DB", "postgresql://user:pw@host/db")
+
+    async def go():
+        async with make_sandbox(adapter) as sb:
+            pids = [w.proc.pid for w in sb._workers]
+            environ = []
+            for pid in pids:
+                # the worker may sit under `unshare`; read the python child's environment too
+                for p in [pid] + _children(pid):
+                    with open(f"/proc/{p}/environ", "rb") as fh:
+                        environ.append(fh.read())
+            return environ
+    for env in run(go()):
+        assert b"sk-secret-for-test" not in env and b"WC_DB" not in env
+
+
+def _children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
+def test_planning_runs_in_the_worker(doorkey, minigrid_model):
+    adapter, _ = doorkey
+    state, mission = adapter.reset(3)
+
+    async def go():
+        async with make_sandbox(adapter) as sb:
+            return await sb.plan_many(minigrid_model, [(state, mission)] * 2)
+    plans = run(go())
+    assert all(p.found for p in plans) and plans[0].actions == plans[1].actions

@@ -1,0 +1,120 @@
+import asyncio
+import sqlite3
+
+import pytest
+
+from wc.envs.base import ApiModule
+from wc.errors import NotFound, StoreError
+from wc.llm.base import LLMCall
+from wc.store import Store
+from wc.store.db import head_revision
+
+API = ApiModule.load("minigrid", 1)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def _fresh(url):
+    store = await Store.open(url)
+    env_id = await store.ensure_environment("minigrid-doorkey", "MiniGrid-DoorKey-5x5-v0", "minigrid", API)
+    api_id = await store.ensure_api_module(API)
+    run_id = await store.create_run(env_id, config={"env": "minigrid-doorkey"}, seed=0, model="m")
+    return store, env_id, api_id, run_id
+
+
+def test_schema_is_created_on_first_use_and_reopened(db_url):
+    async def go():
+        store, *_ = await _fresh(db_url)
+        await store.close()
+        store = await Store.open(db_url)  # no second migration, same data
+        runs = await store.list_runs()
+        await store.close()
+        return runs
+    runs = run(go())
+    assert [r.id for r in runs] == [1]
+    path = db_url.split("///", 1)[1]
+    con = sqlite3.connect(path)
+    assert con.execute("select version_num from alembic_version").fetchall() == [(head_revision(),)]
+    assert con.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_programs_are_stored_once_per_run_with_their_lineage(db_url):
+    async def go():
+        store, env_id, api_id, run_id = await _fresh(db_url)
+        common = dict(run_id=run_id, environment_id=env_id, api_module_id=api_id)
+        a = await store.add_program(source="A", origin="scratch", parents=[], **common)
+        b = await store.add_program(source="B", origin="repair_transition", parents=[a], **common)
+        again = await store.add_program(source="B", origin="repair_reward", parents=[a], **common)
+        c = await store.add_program(source="C", origin="merge", parents=[a, b, b], **common)
+        records = await store.run_programs(run_id)
+        await store.close()
+        return a, b, again, c, records
+    a, b, again, c, records = run(go())
+    assert again == b
+    by_id = {r.id: r for r in records}
+    assert by_id[b].parents == [a] and by_id[c].parents == [a, b]
+    assert by_id[a].api_module == "minigrid_v1" and by_id[a].environment == "minigrid-doorkey"
+
+
+def test_llm_calls_are_counted_in_the_summary(db_url):
+    async def go():
+        store, env_id, api_id, run_id = await _fresh(db_url)
+        await store.add_llm_call(run_id, LLMCall("scratch", "m", [{"role": "user", "content": "x"}], answer="y",
+                                                 prompt_tokens=10, completion_tokens=5))
+        await store.add_llm_call(run_id, LLMCall("scratch", "m", [{"role": "user", "content": "x"}], status="timeout",
+                                                 error="timed out"))
+        summary = await store.run_summary(run_id)
+        await store.close()
+        return summary
+    s = run(go())
+    assert (s.llm_calls, s.llm_calls_failed, s.prompt_tokens, s.completion_tokens) == (2, 1, 10, 5)
+    assert {"id", "env", "status", "episodes", "successes", "env_steps", "llm_calls", "prompt_tokens",
+            "completion_tokens", "programs", "best_program_id"} <= set(s.to_json())
+
+
+def test_missing_records_raise_not_found(db_url):
+    async def go():
+        store = await Store.open(db_url)
+        try:
+            with pytest.raises(NotFound, match="no run with id 42"):
+                await store.run_summary(42)
+            with pytest.raises(NotFound, match="no program with id 7"):
+                await store.program(7)
+        finally:
+            await store.close()
+    run(go())
+
+
+@pytest.mark.parametrize("url, message", [
+    ("nosuchdriver://x/y", "cannot open database"),
+    ("not a url at all", "cannot parse database URL"),
+    ("postgresql+asyncpg://wc:secretpw@127.0.0.1:1/wc", "cannot open database"),
+])
+def test_bad_urls_give_clear_errors_without_passwords(url, message):
+    with pytest.raises(StoreError, match=message) as info:
+        run(Store.open(url))
+    assert "secretpw" not in str(info.value)
+
+
+def test_a_schema_from_a_newer_wc_is_refused(db_url):
+    run(_close_fresh(db_url))
+    con = sqlite3.connect(db_url.split("///", 1)[1])
+    con.execute("update alembic_version set version_num = '9999_future'")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="newer than this wc"):
+        run(Store.open(db_url))
+
+
+def test_a_corrupt_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "corrupt.db"
+    bad.write_bytes(b"this is not a sqlite database" * 100)
+    with pytest.raises(StoreError, match="cannot open database"):
+        run(Store.open(f"sqlite+aiosqlite:///{bad}"))
+
+
+async def _close_fresh(url):
+    store, *_ = await _fresh(url)
+    await store.close()
