@@ -82,11 +82,13 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
         if error:
             summary.error = error
         return summary
-    except (KeyboardInterrupt, asyncio.CancelledError):
+    except BaseException as exc:
         if run_id is not None:
+            interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
             await asyncio.shield(store.finish_run(
-                run_id, status="interrupted", best_program_id=None, wall_seconds=time.monotonic() - started,
-                llm_wait_seconds=llm.wait.seconds, error="interrupted"))
+                run_id, status="interrupted" if interrupted else "failed", best_program_id=None,
+                wall_seconds=time.monotonic() - started, llm_wait_seconds=llm.wait.seconds,
+                error="interrupted" if interrupted else f"{type(exc).__name__}: {exc}"))
         raise
     finally:
         adapter.close()

@@ -158,10 +158,12 @@ class Store:
 
     async def finish_run(self, run_id: int, *, status: str, best_program_id: int | None, wall_seconds: float,
                          llm_wait_seconds: float, error: str | None = None) -> None:
+        values = dict(status=status, wall_seconds=wall_seconds, llm_wait_seconds=llm_wait_seconds, error=error,
+                      finished_at=datetime.now(timezone.utc))
+        if best_program_id is not None:  # None keeps the best program recorded during the run
+            values["best_program_id"] = best_program_id
         async with self.session.begin() as s:
-            await s.execute(update(m.Run).where(m.Run.id == run_id).values(
-                status=status, best_program_id=best_program_id, wall_seconds=wall_seconds,
-                llm_wait_seconds=llm_wait_seconds, error=error, finished_at=datetime.now(timezone.utc)))
+            await s.execute(update(m.Run).where(m.Run.id == run_id).values(**values))
 
     async def set_best_program(self, run_id: int, program_id: int | None) -> None:
         async with self.session.begin() as s:
