@@ -157,7 +157,7 @@ class Agent:
                 if plan and self.rng.random() >= cfg.epsilon:
                     action = plan.pop(0)
                 else:
-                    action = self.rng.choice(self.adapter.actions)
+                    action = self.rng.choice(self.adapter.available_actions())
                     plan = []
                 step = self.adapter.step(action)
                 steps += 1

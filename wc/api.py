@@ -61,7 +61,7 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
         llm.on_call = on_call
         limits = SandboxLimits(call_timeout=config.call_timeout, plan_max_nodes=config.plan_max_nodes)
         async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,
-                           limits=limits) as sandbox:
+                           limits=limits, action_source=adapter.action_source) as sandbox:
             recorder = StoreRecorder(store, run_id, environment_id, api_module_id, emit)
             ctx = PromptContext(adapter.api.source, adapter.reward_mode, adapter.render_state)
             refiner = Refiner(llm=llm, sandbox=sandbox, ctx=ctx, recorder=recorder, budget=budget,

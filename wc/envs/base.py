@@ -46,6 +46,10 @@ class EnvAdapter(ABC):
     actions: tuple[str, ...]
     reward_mode: RewardMode = "exact"
     max_steps: int
+    # Trusted source defining `candidate_actions(state) -> list[str]` for domains whose actions
+    # depend on the state (ALFWorld's text commands); the planner calls it inside the sandbox.
+    # None: every state has the fixed `actions`.
+    action_source: str | None = None
 
     @abstractmethod
     def reset(self, seed: int | None = None) -> tuple[State, str]:
@@ -54,6 +58,10 @@ class EnvAdapter(ABC):
     @abstractmethod
     def step(self, action: str) -> Step:
         """Take a named action."""
+
+    def available_actions(self) -> tuple[str, ...]:
+        """Actions the environment accepts now; exploration draws from these."""
+        return self.actions
 
     def render_state(self, state: State) -> str:
         """Text for prompts; grid worlds override this with a picture."""

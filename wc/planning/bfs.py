@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable, Sequence
+from typing import Any, Callable, Hashable, Sequence, Union
 
 
 @dataclass
@@ -22,12 +22,14 @@ class PlanResult:
 
 # expand(state, action) -> (next_state, key, reward, done)
 Expand = Callable[[Any, str], tuple[Any, Hashable, float, bool]]
+# a fixed action list, or a function giving the actions worth trying in a state
+Actions = Union[Sequence[str], Callable[[Any], Sequence[str]]]
 
 
 def bfs(
     start: Any,
     start_key: Hashable,
-    actions: Sequence[str],
+    actions: Actions,
     expand: Expand,
     *,
     max_nodes: int = 20_000,
@@ -47,7 +49,7 @@ def bfs(
         state, key, depth = frontier.popleft()
         if depth >= max_depth:
             continue
-        for action in actions:
+        for action in (actions(state) if callable(actions) else actions):
             if nodes >= max_nodes:
                 return PlanResult(False, nodes=nodes, reason=f"node budget of {max_nodes} spent")
             if deadline is not None and time.monotonic() > deadline:

@@ -377,10 +377,22 @@ def evaluate(program: CompiledProgram, transitions: list[Transition], reward_mod
 # --------------------------------------------------------------------------- planning (φ2)
 
 
-def plan(program: CompiledProgram, state: list[dict[str, Any]], mission: str, actions: list[str], *,
+def action_generator(source: str | None) -> Callable[[list[dict[str, Any]]], list[str]] | None:
+    """The environment's own (trusted) `candidate_actions(state)` for state-dependent action sets,
+    e.g. text commands built from templates and the entities in an imagined state."""
+    if not source:
+        return None
+    ns: dict[str, Any] = {"__name__": "wc_actions"}
+    exec(compile(source, "<actions>", "exec"), ns)
+    return ns["candidate_actions"]
+
+
+def plan(program: CompiledProgram, state: list[dict[str, Any]], mission: str,
+         actions: list[str] | Callable[[list[dict[str, Any]]], list[str]], *,
          max_nodes: int = 20_000, max_depth: int = 100, time_limit: float = 10.0,
          call_timeout: float = 2.0) -> PlanResult:
-    """Breadth-first search for reward > 0 and done, inside the program."""
+    """Breadth-first search for reward > 0 and done, inside the program. `actions` is a list, or
+    a function from a (JSON) state to the actions worth trying there."""
     if program.failure is not None:
         return PlanResult(False, reason="the program does not load", first_error=program.failure)
     ns = program.ns

@@ -81,7 +81,8 @@ class _Worker:
         self.synced = 0
         sb = self.sandbox
         await self.call({"op": "init", "api_source": sb.api.source, "reward_mode": sb.reward_mode,
-                         "actions": list(sb.actions), "call_timeout": limits.call_timeout}, timeout=60)
+                         "actions": list(sb.actions), "action_source": sb.action_source,
+                         "call_timeout": limits.call_timeout}, timeout=60)
 
     async def call(self, msg: dict[str, Any], timeout: float) -> Any:
         if self.proc is None or self.proc.returncode is not None:
@@ -130,9 +131,10 @@ class Sandbox:
     """Run programs against the recorded data and plan in them, in worker processes."""
 
     def __init__(self, api: ApiModule, actions: tuple[str, ...] | list[str], reward_mode: str,
-                 workers: int = 2, limits: SandboxLimits | None = None) -> None:
+                 workers: int = 2, limits: SandboxLimits | None = None, action_source: str | None = None) -> None:
         self.api = api
         self.actions = tuple(actions)
+        self.action_source = action_source
         self.reward_mode = reward_mode
         self.limits = limits or SandboxLimits()
         self.size = max(1, workers)

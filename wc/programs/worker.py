@@ -24,7 +24,7 @@ class WorkerState:
     def __init__(self) -> None:
         self.api_ns: dict[str, Any] = {}
         self.reward_mode = "exact"
-        self.actions: list[str] = []
+        self.actions: list[str] | Any = []
         self.call_timeout = 2.0
         self.transitions: list[runtime.Transition] = []
         self.programs: OrderedDict[str, runtime.CompiledProgram] = OrderedDict()
@@ -48,7 +48,7 @@ class WorkerState:
         if op == "init":
             self.api_ns = runtime.api_namespace(msg["api_source"])
             self.reward_mode = msg["reward_mode"]
-            self.actions = list(msg["actions"])
+            self.actions = runtime.action_generator(msg.get("action_source")) or list(msg["actions"])
             self.call_timeout = float(msg["call_timeout"])
             return {"pid": os.getpid()}
         if op == "evaluate":
