@@ -107,13 +107,15 @@ def learn(
     solved: Optional[int] = typer.Option(10, min=1, help="Stop after this many consecutive successes."),
     llm_timeout: Optional[float] = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT", help="Seconds per LLM request."),
     workers: int = typer.Option(2, min=1, help="Sandbox worker processes."),
+    games: Optional[str] = typer.Option(None, "--games", help="ALFWorld: a game file, a folder of games, or a "
+                                        "split of the downloaded data (train, valid_seen, valid_unseen)."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Learn a world model of ENV by acting, recording and asking an LLM to write code."""
     from wc.api import LearnConfig, learn as api_learn
 
     settings = _settings(db, model, llm_timeout=llm_timeout)
-    config = LearnConfig(env=env, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
+    config = LearnConfig(env=env, env_options={"games": games} if games else {}, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers)
     view = _LearnView(episodes)
     started: list[int] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from wc.envs.base import EnvAdapter
@@ -25,6 +25,7 @@ class LearnConfig:
     """Everything that decides what a run does; stored with the run."""
 
     env: str
+    env_options: dict[str, Any] = field(default_factory=dict)  # domain options, e.g. {"games": PATH}
     episodes: int = 20
     max_steps: int | None = None       # per episode; the environment's own limit when None
     max_llm_calls: int = 20

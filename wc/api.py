@@ -33,7 +33,7 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     """Run the WorldCoder agent on an environment, recording everything in the store."""
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
-    adapter = envs.make(config.env)
+    adapter = envs.make(config.env, **config.env_options)
     try:
         llm = llm or make_llm(settings)  # fails early with a clear message when no LLM is configured
         store = await Store.open(settings.db)
@@ -43,9 +43,8 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     started = time.monotonic()
     run_id: int | None = None
     try:
-        spec = envs.SHORT_NAMES.get(adapter.name)
-        environment_id = await store.ensure_environment(adapter.name, adapter.env_id,
-                                                        spec.domain if spec else "minigrid", adapter.api)
+        environment_id = await store.ensure_environment(adapter.name, adapter.env_id, envs.domain_of(adapter),
+                                                        adapter.api)
         api_module_id = await store.ensure_api_module(adapter.api)
         run_id = await store.create_run(environment_id, config=config.to_json(), seed=config.seed, model=llm.model)
         if on_start:

@@ -1,13 +1,22 @@
-"""Environment registry: short names and gymnasium ids to adapters, like gymnasium.make."""
+"""Environment registry: short names and gymnasium ids to adapters, like gymnasium.make.
+
+Two ways in:
+* a domain factory (`DOMAIN_FACTORIES[domain](spec, options)`) for short names whose domain
+  builds its own adapter (ALFWorld games);
+* gymnasium: `gym.make(env_id)`, then the first entry of `ADAPTERS` whose predicate accepts
+  `env.unwrapped` wraps it (MiniGrid, Sokoban, …). `module:EnvId` imports `module` first.
+"""
 from __future__ import annotations
 
 import importlib
+import warnings
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from wc.envs.base import ApiModule, EnvAdapter, Step
 from wc.errors import UnknownEnvironment
 
-__all__ = ["ApiModule", "EnvAdapter", "Step", "EnvSpec", "SHORT_NAMES", "list_envs", "make"]
+__all__ = ["ApiModule", "EnvAdapter", "Step", "EnvSpec", "SHORT_NAMES", "list_envs", "make", "domain_of"]
 
 
 @dataclass(frozen=True)
@@ -18,18 +27,44 @@ class EnvSpec:
     description: str
 
 
-SHORT_NAMES: dict[str, EnvSpec] = {
-    s.name: s
-    for s in [
-        EnvSpec("minigrid-empty", "MiniGrid-Empty-5x5-v0", "minigrid", "reach the goal in an empty room"),
-        EnvSpec("minigrid-doorkey", "MiniGrid-DoorKey-5x5-v0", "minigrid", "pick up a key, unlock a door, reach the goal"),
-        EnvSpec("minigrid-unlock", "MiniGrid-Unlock-v0", "minigrid", "open a locked door"),
-        EnvSpec("minigrid-fetch", "MiniGrid-Fetch-6x6-N2-v0", "minigrid", "pick up the named object"),
-        EnvSpec("minigrid-unlockpickup", "MiniGrid-UnlockPickup-v0", "minigrid", "unlock a door, pick up the box behind it"),
-        EnvSpec("minigrid-blockedunlockpickup", "MiniGrid-BlockedUnlockPickup-v0", "minigrid",
-                "move a ball out of the way, unlock, pick up the box"),
-    ]
-}
+SHORT_NAMES: dict[str, EnvSpec] = {}
+
+
+def register(spec: EnvSpec) -> None:
+    SHORT_NAMES[spec.name] = spec
+
+
+for _spec in [
+    EnvSpec("minigrid-empty", "MiniGrid-Empty-5x5-v0", "minigrid", "reach the goal in an empty room"),
+    EnvSpec("minigrid-doorkey", "MiniGrid-DoorKey-5x5-v0", "minigrid", "pick up a key, unlock a door, reach the goal"),
+    EnvSpec("minigrid-unlock", "MiniGrid-Unlock-v0", "minigrid", "open a locked door"),
+    EnvSpec("minigrid-fetch", "MiniGrid-Fetch-6x6-N2-v0", "minigrid", "pick up the named object"),
+    EnvSpec("minigrid-unlockpickup", "MiniGrid-UnlockPickup-v0", "minigrid", "unlock a door, pick up the box behind it"),
+    EnvSpec("minigrid-blockedunlockpickup", "MiniGrid-BlockedUnlockPickup-v0", "minigrid",
+            "move a ball out of the way, unlock, pick up the box"),
+]:
+    register(_spec)
+
+# domain -> factory(spec, options) for domains that build their own adapters
+DOMAIN_FACTORIES: dict[str, Callable[[EnvSpec, dict[str, Any]], EnvAdapter]] = {}
+
+
+def _is_minigrid(unwrapped: Any) -> bool:
+    from minigrid.minigrid_env import MiniGridEnv
+
+    return isinstance(unwrapped, MiniGridEnv)
+
+
+def _minigrid_adapter(name: str, env_id: str, env: Any, options: dict[str, Any]) -> EnvAdapter:
+    from wc.envs.minigrid import MiniGridAdapter
+
+    return MiniGridAdapter(name, env_id, env)
+
+
+# (domain, predicate on env.unwrapped, factory(name, env_id, env, options)); first match wins
+ADAPTERS: list[tuple[str, Callable[[Any], bool], Callable[..., EnvAdapter]]] = [
+    ("minigrid", _is_minigrid, _minigrid_adapter),
+]
 
 
 def list_envs() -> list[EnvSpec]:
@@ -47,18 +82,24 @@ def _gym_make(env_id: str):
         except ImportError as exc:
             raise UnknownEnvironment(f"cannot import module {module!r} for environment {env_id!r}: {exc}") from None
     try:
-        return gym.make(env_id)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return gym.make(env_id)
     except Exception as exc:  # gymnasium raises several error types for unknown ids
         known = ", ".join(SHORT_NAMES)
         raise UnknownEnvironment(
             f"unknown environment {env_id!r} ({type(exc).__name__}: {exc}); "
-            f"try one of {known}, a MiniGrid-…-v0 id, or module:EnvId"
+            f"try one of {known}, a gymnasium id, or module:EnvId"
         ) from None
 
 
-def make(name: str) -> EnvAdapter:
-    """An adapter for a short name (`minigrid-doorkey`), a gymnasium id or `module:EnvId`."""
+def make(name: str, **options: Any) -> EnvAdapter:
+    """An adapter for a short name (`minigrid-doorkey`), a gymnasium id or `module:EnvId`.
+
+    `options` are domain-specific (e.g. `games=` for ALFWorld)."""
     spec = SHORT_NAMES.get(name.lower())
+    if spec is not None and spec.domain in DOMAIN_FACTORIES:
+        return DOMAIN_FACTORIES[spec.domain](spec, options)
     env_id = spec.env_id if spec else name
     if spec is None and "-" not in name and ":" not in name:
         raise UnknownEnvironment(
@@ -66,11 +107,16 @@ def make(name: str) -> EnvAdapter:
             "(a gymnasium id or module:EnvId also works)"
         )
     env = _gym_make(env_id)
-    from minigrid.minigrid_env import MiniGridEnv
-
-    if isinstance(env.unwrapped, MiniGridEnv):
-        from wc.envs.minigrid import MiniGridAdapter
-
-        return MiniGridAdapter(spec.name if spec else name, env_id, env)
+    for _domain, accepts, factory in ADAPTERS:
+        if accepts(env.unwrapped):
+            return factory(spec.name if spec else name, env_id, env, options)
     env.close()
-    raise UnknownEnvironment(f"environment {name!r} exists but no wc adapter fits it (MiniGrid envs are supported)")
+    raise UnknownEnvironment(f"environment {name!r} exists but no wc adapter fits it "
+                             f"(adapters: {', '.join(d for d, _, _ in ADAPTERS)})")
+
+
+def domain_of(adapter: EnvAdapter) -> str:
+    spec = SHORT_NAMES.get(adapter.name)
+    if spec is not None:
+        return spec.domain
+    return getattr(adapter, "domain", "unknown")

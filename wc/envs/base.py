@@ -42,6 +42,7 @@ class EnvAdapter(ABC):
 
     name: str
     env_id: str
+    domain: str = "unknown"
     api: ApiModule
     actions: tuple[str, ...]
     reward_mode: RewardMode = "exact"

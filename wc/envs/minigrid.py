@@ -32,6 +32,7 @@ def world_object_to_entity(obj: Any, x: int | None, y: int | None) -> dict[str, 
 
 
 class MiniGridAdapter(EnvAdapter):
+    domain = "minigrid"
     reward_mode = "sign"
     actions = ACTIONS
     api = API
