@@ -17,9 +17,14 @@ app = typer.Typer(help="WorldCoder: LLM agents that learn world models by writin
 envs_app = typer.Typer(help="Environments wc can learn.", no_args_is_help=True)
 runs_app = typer.Typer(help="Recorded runs.", no_args_is_help=True)
 programs_app = typer.Typer(help="Stored world-model programs.", no_args_is_help=True)
+db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
+curriculum_app = typer.Typer(help="Learn environments in order, each from the previous one's program. "
+                                  "`wc curriculum --envs a,b,c` runs one; subcommands list, show and resume them.")
 app.add_typer(envs_app, name="envs")
 app.add_typer(runs_app, name="runs")
 app.add_typer(programs_app, name="programs")
+app.add_typer(db_app, name="db")
+app.add_typer(curriculum_app, name="curriculum")
 
 # piped output is not squeezed into 80 columns: tables stay greppable
 out = Console(width=None if sys.stdout.isatty() else 200)
@@ -86,6 +91,18 @@ class _LearnView:
                 self.fit = f"{data['fit']:.2f}"
             state = "[green]solved[/]" if data["solved"] else "[yellow]not solved[/]"
             p.console.print(f"  refinement {state}: current program {data['program_id']}, {data['calls']} calls")
+        elif kind == "transfer":
+            if data["program_id"] is None:
+                p.console.print("  no stored program fits for transfer; starting from scratch", style="yellow")
+            else:
+                p.console.print(f"  starting from program {data['from_program']} ({data['env']}), "
+                                f"stored here as program {data['program_id']}")
+        elif kind == "episode_start" and data.get("resumed"):
+            p.console.print(f"episode {data['episode']}: resumed after {data['resumed']} recorded steps")
+        elif kind == "replay":
+            p.console.print(f"  {data['hits']} LLM answers served from the store, {data['misses']} asked anew")
+        elif kind == "curriculum_step":
+            p.console.print(f"[bold]curriculum {data['index'] + 1}/{data['of']}: {data['env']}[/]")
         elif kind == "episode_end":
             self.successes += int(data["success"])
             p.advance(self.task)
@@ -109,30 +126,49 @@ def learn(
     workers: int = typer.Option(2, min=1, help="Sandbox worker processes."),
     games: Optional[str] = typer.Option(None, "--games", help="ALFWorld: a game file, a folder of games, or a "
                                         "split of the downloaded data (train, valid_seen, valid_unseen)."),
+    from_program: Optional[str] = typer.Option(None, "--from-program", help="Start from a stored program id, or "
+                                               "'auto' for the best programs of the most similar environments."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Learn a world model of ENV by acting, recording and asking an LLM to write code."""
     from wc.api import LearnConfig, learn as api_learn
 
     settings = _settings(db, model, llm_timeout=llm_timeout)
-    config = LearnConfig(env=env, env_options={"games": games} if games else {}, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
+    config = LearnConfig(env=env, env_options={"games": games} if games else {}, from_program=from_program,
+                         episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers)
+    summary = _with_progress(episodes, lambda view, on_start: api_learn(config, settings, on_event=view,
+                                                                         on_start=on_start),
+                             f"learning {env} with {settings.model}")
+    _finish(summary, json_out)
+
+
+def _with_progress(episodes: int, make_coro, what: str):
+    """Run a learning coroutine with the progress view; Ctrl-C says how to resume."""
     view = _LearnView(episodes)
     started: list[int] = []
 
     def on_start(run_id: int) -> None:
         started.append(run_id)
-        err.print(f"run {run_id}: learning {env} with {settings.model}", highlight=False)
+        view.progress.stop()
+        err.print(f"run {run_id}: {what}", highlight=False)
         view.progress.start()
 
     try:
-        summary = _run(api_learn(config, settings, on_event=view, on_start=on_start))
+        return _run(make_coro(view, on_start))
     except KeyboardInterrupt:
         view.progress.stop()
-        err.print(f"[yellow]interrupted[/]: run {started[0] if started else '?'} is marked interrupted")
+        if started:
+            err.print(f"[yellow]interrupted[/]: run {started[-1]} is marked interrupted; continue it with "
+                      f"`wc resume {started[-1]}`", highlight=False)
+        else:
+            err.print("[yellow]interrupted[/]")
         raise typer.Exit(130) from None
     finally:
         view.progress.stop()
+
+
+def _finish(summary, json_out: bool) -> None:
     if json_out:
         out.print_json(json.dumps(summary.to_json(), default=str))
     else:
@@ -149,6 +185,7 @@ def _print_summary(s) -> None:
         ("LLM calls", f"{s.llm_calls} ({s.llm_calls_failed} failed)"),
         ("tokens", f"{s.prompt_tokens} prompt + {s.completion_tokens} completion"),
         ("programs", str(s.programs)),
+        ("cost", "unknown (no price for this model)" if s.cost_usd is None else f"${s.cost_usd:.4f}"),
         ("best program", str(s.best_program_id) if s.best_program_id else "none"),
         ("wall time", f"{s.wall_seconds:.1f} s (waiting for the LLM {s.llm_wait_seconds:.1f} s)"),
         ("model", s.model),
@@ -214,8 +251,22 @@ def runs_show(run: int = typer.Argument(..., help="Run id."), db: Optional[str] 
     _print_summary(summary)
     table = Table("episode", "seed", "steps", "return", "won", title="episodes")
     for e in summary.episode_list:
-        table.add_row(str(e.index), str(e.seed), str(e.steps), f"{e.total_reward:.2f}", "yes" if e.success else "no")
+        won = ("yes" if e.success else "no") if e.finished else "(unfinished)"
+        table.add_row(str(e.index), str(e.seed), str(e.steps), f"{e.total_reward:.2f}", won)
     out.print(table)
+    if summary.llm_call_list:
+        calls = Table("call", "at", "purpose", "status", "tokens", "cumulative tokens", "cost", "latency",
+                      title="LLM calls over time")
+        total = 0
+        spent = 0.0
+        start = summary.llm_call_list[0].started_at
+        for c in summary.llm_call_list:
+            total += c.prompt_tokens + c.completion_tokens
+            spent += c.cost_usd or 0.0
+            calls.add_row(str(c.id), f"+{(c.started_at - start).total_seconds():.0f} s", c.purpose, c.status,
+                          f"{c.prompt_tokens + c.completion_tokens:,}", f"{total:,}",
+                          "-" if c.cost_usd is None else f"${spent:.4f}", f"{c.latency_s:.1f} s")
+        out.print(calls)
 
 
 # ---------------------------------------------------------------------------- programs
@@ -237,17 +288,245 @@ def programs_show(program_id: int = typer.Argument(..., metavar="ID"), db: Optio
 
 
 @programs_app.command("list")
-def programs_list(run: int = typer.Option(..., "--run", help="Run id."), db: Optional[str] = DbOption) -> None:
-    """Programs written during a run, with origin, parents and scores."""
-    from wc.api import run_programs
+def programs_list(run: Optional[int] = typer.Option(None, "--run", help="Only this run's programs."),
+                  env: Optional[str] = typer.Option(None, "--env", help="Only this environment's programs."),
+                  db: Optional[str] = DbOption) -> None:
+    """Stored programs with environment, run, origin, parents and scores."""
+    from wc.api import programs
 
-    table = Table("id", "origin", "parents", "fit", "optimism", "score")
-    for p in _run(run_programs(run, _settings(db).db)):
+    table = Table("id", "env", "run", "origin", "parents", "fit", "optimism", "score")
+    for p in _run(programs(env=env, run_id=run, db=_settings(db).db)):
         fit = "-" if p.fit is None else f"{p.explained}/{p.n_transitions}"
         opt = "-" if p.optimism_total is None else f"{p.optimism_ok}/{p.optimism_total}"
-        table.add_row(str(p.id), p.origin, ",".join(map(str, p.parents)) or "-", fit, opt,
-                      "-" if p.score is None else f"{p.score:.2f}")
+        table.add_row(str(p.id), p.environment, str(p.run_id or "-"), p.origin,
+                      ",".join(map(str, p.parents)) or "-", fit, opt, "-" if p.score is None else f"{p.score:.2f}")
     out.print(table)
+
+
+@app.command()
+def resume(run: int = typer.Argument(..., help="Run id."), db: Optional[str] = DbOption,
+           llm_timeout: Optional[float] = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT",
+                                                       help="Seconds per LLM request."),
+           json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout.")) -> None:
+    """Continue an interrupted run from its last checkpoint (recorded LLM answers are not paid again)."""
+    from wc.api import resume as api_resume, run_summary
+
+    settings = _settings(db, llm_timeout=llm_timeout)
+    before = _run(run_summary(run, settings.db))
+    summary = _with_progress(int(before.config.get("episodes", 20)),
+                             lambda view, on_start: api_resume(run, settings, on_event=view, on_start=on_start),
+                             f"resuming {before.env} ({before.status}, {before.env_steps} steps recorded)")
+    _finish(summary, json_out)
+
+
+# ---------------------------------------------------------------------------- curriculum
+
+
+@curriculum_app.callback(invoke_without_command=True)
+def curriculum(
+    ctx: typer.Context,
+    envs: Optional[str] = typer.Option(None, "--envs", help="Comma-separated environments, in order, or the "
+                                       "name of a built-in curriculum (minigrid)."),
+    db: Optional[str] = DbOption,
+    model: Optional[str] = typer.Option(None, "--model", envvar="WC_MODEL"),
+    episodes: int = typer.Option(20, min=1, help="Episodes per environment at most."),
+    max_steps: Optional[int] = typer.Option(None, min=1),
+    max_llm_calls: int = typer.Option(20, min=0, help="LLM requests per environment."),
+    concurrency: int = typer.Option(4, min=1),
+    seed: int = typer.Option(0),
+    solved: Optional[int] = typer.Option(10, min=1),
+    from_program: Optional[str] = typer.Option(None, "--from-program", help="Program for the first environment."),
+    llm_timeout: Optional[float] = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT"),
+) -> None:
+    """Learn environments in order, each starting from the previous one's final program."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not envs:
+        raise _fail("give the environments with --envs a,b,c (or --envs minigrid for the paper's curriculum)")
+    from wc.api import CURRICULA, LearnConfig, curriculum as api_curriculum
+
+    names = CURRICULA.get(envs) or [e.strip() for e in envs.split(",") if e.strip()]
+    settings = _settings(db, model, llm_timeout=llm_timeout)
+    config = LearnConfig(env=names[0], episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
+                         concurrency=concurrency, seed=seed, solved=solved, from_program=from_program)
+    group = _with_progress(episodes * len(names),
+                           lambda view, on_start: api_curriculum(names, config, settings, on_event=view,
+                                                                 on_start=on_start),
+                           f"curriculum {' -> '.join(names)}")
+    _print_curriculum(group, settings.db)
+
+
+def _print_curriculum(group, db) -> None:
+    from wc.api import run_summary
+
+    table = Table("step", "env", "run", "status", "episodes", "won", "steps", "LLM calls", "final program",
+                  title=f"curriculum {group.id} ({group.status})")
+    runs = {r: _run(run_summary(r, db)) for r in group.run_ids}
+    for index, env in enumerate(group.envs):
+        mine = [s for s in runs.values() if s.curriculum_index == index]
+        if not mine:
+            table.add_row(str(index + 1), env, "-", "pending", "", "", "", "", "")
+            continue
+        s = mine[-1]
+        table.add_row(str(index + 1), env, str(s.id), s.status, str(s.episodes), str(s.successes), str(s.env_steps),
+                      str(s.llm_calls), str(s.best_program_id or "-"))
+    out.print(table)
+
+
+@curriculum_app.command("list")
+def curriculum_list(db: Optional[str] = DbOption) -> None:
+    """Curricula in the store."""
+    from wc.api import curricula
+
+    table = Table("id", "status", "environments", "runs", "created")
+    for g in _run(curricula(_settings(db).db)):
+        table.add_row(str(g.id), g.status, " -> ".join(g.envs), ",".join(map(str, g.run_ids)) or "-",
+                      g.created_at.strftime("%Y-%m-%d %H:%M"))
+    out.print(table)
+
+
+@curriculum_app.command("show")
+def curriculum_show(curriculum_id: int = typer.Argument(..., metavar="ID"), db: Optional[str] = DbOption) -> None:
+    """One curriculum: its environments and their runs."""
+    from wc.api import curriculum_summary
+
+    settings = _settings(db)
+    _print_curriculum(_run(curriculum_summary(curriculum_id, settings.db)), settings.db)
+
+
+@curriculum_app.command("resume")
+def curriculum_resume(curriculum_id: int = typer.Argument(..., metavar="ID"), db: Optional[str] = DbOption,
+                      llm_timeout: Optional[float] = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT")) -> None:
+    """Continue a curriculum: resume its interrupted run, then run the environments left."""
+    from wc.api import curriculum_summary, resume_curriculum
+
+    settings = _settings(db, llm_timeout=llm_timeout)
+    group = _run(curriculum_summary(curriculum_id, settings.db))
+    done = _with_progress(20 * len(group.envs),
+                          lambda view, on_start: resume_curriculum(curriculum_id, settings, on_event=view,
+                                                                   on_start=on_start),
+                          f"curriculum {curriculum_id}")
+    _print_curriculum(done, settings.db)
+
+
+# ---------------------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: Optional[str] = DbOption) -> None:
+    """Create the schema or upgrade it to this wc's version."""
+    from wc.api import db_upgrade as upgrade
+
+    out.print(f"schema at revision {_run(upgrade(_settings(db).db))}")
+
+
+@db_app.command("current")
+def db_current(db: Optional[str] = DbOption) -> None:
+    """The schema revision of the store, and this wc's."""
+    from wc.api import db_current as current
+
+    revision, head = _run(current(_settings(db).db))
+    state = "up to date" if revision == head else ("empty" if revision is None else "needs `wc db upgrade`")
+    out.print(f"store revision {revision or 'none'}; this wc expects {head} ({state})")
+
+
+# ---------------------------------------------------------------------------- comparisons and programs
+
+
+@runs_app.command("compare")
+def runs_compare(runs: list[int] = typer.Argument(..., help="Run ids."), db: Optional[str] = DbOption,
+                 json_out: bool = typer.Option(False, "--json")) -> None:
+    """Runs side by side: successes, env steps to first success, LLM calls, tokens, cost, time."""
+    from wc.api import run_summary
+
+    settings = _settings(db)
+    summaries = [_run(run_summary(r, settings.db)) for r in runs]
+    if json_out:
+        keys = ("id", "env", "model", "status", "episodes", "successes", "env_steps", "steps_to_first_success",
+                "llm_calls", "prompt_tokens", "completion_tokens", "cost_usd", "wall_seconds", "llm_wait_seconds")
+        sys.stdout.write(json.dumps([{k: getattr(s, k) for k in keys} for s in summaries], indent=2) + "\n")
+        return
+    table = Table("", *[str(s.id) for s in summaries], title="runs compared")
+    rows = [
+        ("env", lambda s: s.env), ("model", lambda s: s.model), ("status", lambda s: s.status),
+        ("episodes (won)", lambda s: f"{s.episodes} ({s.successes})"), ("env steps", lambda s: str(s.env_steps)),
+        ("steps to first success", lambda s: str(s.steps_to_first_success or "-")),
+        ("LLM calls", lambda s: str(s.llm_calls)),
+        ("tokens", lambda s: f"{s.prompt_tokens + s.completion_tokens:,}"),
+        ("cost", lambda s: "-" if s.cost_usd is None else f"${s.cost_usd:.4f}"),
+        ("wall (LLM wait)", lambda s: f"{s.wall_seconds:.1f} s ({s.llm_wait_seconds:.1f} s)"),
+    ]
+    for label, fn in rows:
+        table.add_row(label, *[fn(s) for s in summaries])
+    out.print(table)
+
+
+@programs_app.command("lineage")
+def programs_lineage(program_id: int = typer.Argument(..., metavar="ID"), db: Optional[str] = DbOption,
+                     fmt: str = typer.Option("tree", "--format", help="tree, json, dot or graphml.")) -> None:
+    """A program's ancestors and descendants, across runs and environments."""
+    from wc.api import lineage
+    from wc.lineage import to_dot, to_graphml, to_json
+
+    if fmt not in ("tree", "json", "dot", "graphml"):
+        raise _fail(f"unknown format {fmt!r}; use tree, json, dot or graphml")
+    graph = _run(lineage(program_id, _settings(db).db))
+    if fmt == "json":
+        sys.stdout.write(to_json(graph) + "\n")
+    elif fmt == "dot":
+        sys.stdout.write(to_dot(graph, program_id))
+    elif fmt == "graphml":
+        sys.stdout.write(to_graphml(graph))
+    else:
+        from rich.tree import Tree
+
+        roots = [n for n in graph.nodes if graph.in_degree(n) == 0]
+        top = Tree(f"lineage of program {program_id} (★ = the run's model)")
+        _add_subtrees(top, graph, roots, program_id)
+        out.print(top)
+
+
+def _add_subtrees(tree, graph, roots, focus) -> None:
+    from wc.lineage import label
+
+    shown: set[int] = set()
+
+    def add(parent, node) -> None:
+        text = label(graph, node)
+        if node == focus:
+            text = f"[bold reverse]{text}[/]"
+        if node in shown:
+            parent.add(f"{text} [dim](shown above)[/]")
+            return
+        shown.add(node)
+        branch = parent.add(text)
+        for child in sorted(graph.successors(node)):
+            add(branch, child)
+
+    for root in sorted(roots):
+        add(tree, root)
+
+
+@programs_app.command("diff")
+def programs_diff(a: int = typer.Argument(...), b: int = typer.Argument(...), db: Optional[str] = DbOption) -> None:
+    """Unified diff of two programs' sources."""
+    import difflib
+
+    from wc.api import program
+
+    settings = _settings(db)
+    pa, pb = _run(program(a, settings.db)), _run(program(b, settings.db))
+    diff = difflib.unified_diff(pa.source.splitlines(keepends=True), pb.source.splitlines(keepends=True),
+                                fromfile=f"program {a}", tofile=f"program {b}")
+    sys.stdout.writelines(diff)
+
+
+@programs_app.command("export")
+def programs_export(program_id: int = typer.Argument(..., metavar="ID"), db: Optional[str] = DbOption) -> None:
+    """A standalone Python file: the API module, then the program (for reading and testing)."""
+    from wc.api import export_program
+
+    sys.stdout.write(_run(export_program(program_id, _settings(db).db)))
 
 
 def main() -> None:

@@ -18,3 +18,20 @@ def minigrid_model() -> str:
 @pytest.fixture
 def db_url(tmp_path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'wc.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    from pg import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """The same test against SQLite and against a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'wc.db'}"
+    return request.getfixturevalue("postgres").new_database()

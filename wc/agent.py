@@ -3,11 +3,14 @@
 Per episode: reset; plan with the current program and follow the plan; explore with random
 actions when there is no program or no plan; record every transition; refine when the program
 stops explaining the data (φ1) or finds no plan from the episode's start (φ2).
+
+Randomness is derived from (seed, episode, step) and (seed, refinement number), never from a
+running generator, so a resumed run makes the same choices and re-asks the same prompts, whose
+answers the store already holds.
 """
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
@@ -41,9 +44,36 @@ class LearnConfig:
     workers: int = 2                   # sandbox worker processes
     plan_max_nodes: int = 20_000
     call_timeout: float = 2.0          # seconds per call of a program
+    from_program: int | str | None = None  # a program id to start from, or "auto"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "LearnConfig":
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class OpenEpisode:
+    """An episode a crash left unfinished: replayed into the env, then continued."""
+
+    id: int
+    index: int
+    seed: int | None
+    mission: str
+    transitions: list[Any]  # stored rows, in step order
+
+
+@dataclass
+class ResumePoint:
+    next_episode: int
+    streak: int
+    successes: int
+    env_steps: int
+    open_episode: OpenEpisode | None
+    checkpoint: dict[str, Any]
 
 
 class StoreRecorder(Recorder):
@@ -86,12 +116,23 @@ class Agent:
         self.budget = budget
         self.run_id = run_id
         self.emit = on_event or (lambda kind, data: None)
-        self.rng = random.Random(config.seed)
         self.current: Candidate | None = None
+        self.transferred: list[Candidate] = []  # programs from other runs, re-checked before asking the LLM
         self.starts: dict[tuple[str, str], tuple[State, str]] = {}
         self.env_steps = 0
         self.successes = 0
+        self.refinements = 0
         self._failed_refine_at: int | None = None  # distinct transitions when a refinement last failed
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def checkpoint(self, refining: bool = False) -> dict[str, Any]:
+        return {"refinements": self.refinements, "failed_refine_at": self._failed_refine_at, "refining": refining}
+
+    def restore_checkpoint(self, data: dict[str, Any]) -> None:
+        # a refinement that was under way is redone with the same number, so it asks the same questions
+        self.refinements = int(data.get("refinements", 0)) - (1 if data.get("refining") else 0)
+        self._failed_refine_at = data.get("failed_refine_at")
 
     # ------------------------------------------------------------------ refinement
 
@@ -105,24 +146,57 @@ class Agent:
             return True
         return len(self.sandbox.transitions) - self._failed_refine_at >= self.config.refine_cooldown
 
+    async def adopt(self, candidate: Candidate) -> None:
+        if self.current is None or candidate.program_id != self.current.program_id:
+            self.current = candidate
+            await self.store.set_best_program(self.run_id, candidate.program_id)
+
     async def _refine(self, reason: str) -> None:
         self.emit("refine_start", {"reason": reason, "transitions": len(self.sandbox.transitions),
                                    "calls_left": self.budget.remaining})
-        if self.current is not None:  # re-check on all data, including the newest
-            self.current = await self.refiner.assess(self.current.program_id, self.current.source,
-                                                     self._recent_starts())
-            if self.current.solved:
-                self.emit("refine_end", {"solved": True, "program_id": self.current.program_id, "calls": 0})
-                return
-        result = await self.refiner.refine(self.current, self._recent_starts())
-        if result.best is not None and (self.current is None or result.best.score >= self.current.score):
-            if self.current is None or result.best.program_id != self.current.program_id:
-                self.current = result.best
-                await self.store.set_best_program(self.run_id, self.current.program_id)
+        starts = self._recent_starts()
+        pool = [c for c in ([self.current] if self.current else []) + self.transferred]
+        seen: dict[int, Candidate] = {}
+        for cand in pool:  # re-check on all data, including the newest, at no LLM cost
+            if cand.program_id not in seen:
+                seen[cand.program_id] = await self.refiner.assess(cand.program_id, cand.source, starts)
+        ranked = sorted(seen.values(), key=lambda c: (c.solved, c.score), reverse=True)
+        if ranked and (ranked[0].solved or not self._may_refine()):
+            await self.adopt(ranked[0])
+            if ranked[0].solved:
+                self._failed_refine_at = None
+            self.emit("refine_end", {"solved": ranked[0].solved, "program_id": ranked[0].program_id, "calls": 0,
+                                     "fit": ranked[0].evaluation.fit})
+            return
+        self.refinements += 1
+        await self.store.save_checkpoint(self.run_id, self.checkpoint(refining=True))
+        self.refiner.rng = random.Random(f"{self.config.seed}:refine:{self.refinements}")
+        best_known = ranked[0] if ranked else None
+        result = await self.refiner.refine(best_known, starts, others=ranked[1:])
+        chosen = result.best
+        if chosen is not None and (best_known is None or chosen.score >= best_known.score):
+            await self.adopt(chosen)
+        elif best_known is not None:
+            await self.adopt(best_known)
         self._failed_refine_at = None if result.solved else len(self.sandbox.transitions)
+        await self.store.save_checkpoint(self.run_id, self.checkpoint())
         self.emit("refine_end", {"solved": result.solved, "calls": result.calls,
                                  "program_id": self.current.program_id if self.current else None,
                                  "fit": self.current.evaluation.fit if self.current else None})
+
+    async def _after_step(self) -> bool:
+        """Check the program on all data; refine when it broke. True when the plan is void."""
+        cfg = self.config
+        if self.current is not None:
+            self.current.evaluation = await self.sandbox.evaluate(self.current.source)
+            if not self.current.evaluation.fits:
+                if self._may_refine() or self.transferred:
+                    await self._refine("data")
+                return True
+        elif len(self.sandbox.transitions) >= cfg.min_transitions and (self._may_refine() or self.transferred):
+            await self._refine("scratch")
+            return True
+        return False
 
     # ------------------------------------------------------------------ acting
 
@@ -132,33 +206,77 @@ class Agent:
         self.emit("plan", {"found": result.found, "length": len(result.actions), "nodes": result.nodes})
         return list(result.actions) if result.found else []
 
-    async def run(self) -> str:
+    def _remember_start(self, state: State, mission: str) -> None:
+        self.starts[(state_key(state), mission)] = (state, mission)
+        self.starts = dict(list(self.starts.items())[-self.config.max_starts * 4:])
+
+    async def _restore(self, open_ep: OpenEpisode) -> tuple[State, str, float, int] | None:
+        """Reset to the episode's seed and replay its recorded actions; None if the environment
+        does not reproduce them (the episode is then closed as it stands)."""
+        state, mission = self.adapter.reset(open_ep.seed)
+        total = 0.0
+        rows = open_ep.transitions
+        if rows and state_key(state) != state_key(rows[0].state):
+            return None
+        for row in rows:
+            step = self.adapter.step(row.action)
+            if state_key(step.state) != state_key(row.next_state):
+                return None
+            total += step.reward
+            state = step.state
+            if step.terminated or step.truncated:
+                return None
+        return state, mission, total, len(rows)
+
+    async def run(self, resume: ResumePoint | None = None) -> str:
         cfg = self.config
         max_steps = min(cfg.max_steps or self.adapter.max_steps, self.adapter.max_steps)
-        streak = 0
-        for episode in range(cfg.episodes):
+        streak = resume.streak if resume else 0
+        first = resume.next_episode if resume else 0
+        if resume is not None and resume.open_episode is None:
+            await self._after_step()  # finish the check a crash may have interrupted
+        for episode in range(first, cfg.episodes):
             seed = cfg.seed + episode
-            state, mission = self.adapter.reset(seed)
-            self.starts[(state_key(state), mission)] = (state, mission)
-            self.starts = dict(list(self.starts.items())[-cfg.max_starts * 4:])
-            episode_id = await self.store.start_episode(self.run_id, episode, seed, mission)
-            self.emit("episode_start", {"episode": episode, "mission": mission, "seed": seed})
             plan: list[str] = []
-            total = 0.0
-            success = terminated = truncated = False
-            steps = 0
             optimism_checked = False
-            for t in range(max_steps):
+            restored = None
+            if resume is not None and resume.open_episode is not None and resume.open_episode.index == episode:
+                open_ep = resume.open_episode
+                restored = await self._restore(open_ep)
+                if restored is None:  # cannot continue it: close it as it stands and play the next
+                    rows = open_ep.transitions
+                    await self.store.finish_episode(
+                        open_ep.id, steps=len(rows), total_reward=sum(r.reward for r in rows),
+                        success=bool(rows and rows[-1].done and rows[-1].reward > 0),
+                        terminated=bool(rows and rows[-1].done), truncated=not (rows and rows[-1].done))
+                    continue
+                state, mission, total, steps = restored
+                episode_id = open_ep.id
+                first_state = open_ep.transitions[0].state if open_ep.transitions else state
+                self._remember_start(first_state, mission)
+                self.emit("episode_start", {"episode": episode, "mission": mission, "seed": seed, "resumed": steps})
+                if await self._after_step():
+                    plan = []
+            else:
+                state, mission = self.adapter.reset(seed)
+                self._remember_start(state, mission)
+                episode_id = await self.store.start_episode(self.run_id, episode, seed, mission)
+                self.emit("episode_start", {"episode": episode, "mission": mission, "seed": seed})
+                total, steps = 0.0, 0
+            success = terminated = truncated = False
+            for t in range(steps, max_steps):
+                rng = random.Random(f"{cfg.seed}:{episode}:{t}")
                 if self.current is not None and not plan:
                     plan = await self._plan(state, mission)
-                    if not plan and not optimism_checked and self.current.evaluation.fits and self._may_refine():
+                    if not plan and not optimism_checked and self.current.evaluation.fits and (
+                            self._may_refine() or self.transferred):
                         optimism_checked = True
                         await self._refine("optimism")
                         plan = await self._plan(state, mission) if self.current else []
-                if plan and self.rng.random() >= cfg.epsilon:
+                if plan and rng.random() >= cfg.epsilon:
                     action = plan.pop(0)
                 else:
-                    action = self.rng.choice(self.adapter.available_actions())
+                    action = rng.choice(self.adapter.available_actions())
                     plan = []
                 step = self.adapter.step(action)
                 steps += 1
@@ -171,14 +289,8 @@ class Agent:
                 self.sandbox.add(state, action, step.state, step.reward, step.terminated, mission)
                 self.emit("step", {"episode": episode, "t": t, "action": action, "reward": step.reward})
                 state = step.state
-                if self.current is not None:
-                    self.current.evaluation = await self.sandbox.evaluate(self.current.source)
-                    if not self.current.evaluation.fits:
-                        plan = []
-                        if self._may_refine():
-                            await self._refine("data")
-                elif len(self.sandbox.transitions) >= cfg.min_transitions and self._may_refine():
-                    await self._refine("scratch")
+                if await self._after_step():
+                    plan = []
                 if step.terminated or step.truncated:
                     terminated, truncated = step.terminated, step.truncated
                     success = step.terminated and step.reward > 0
@@ -187,6 +299,8 @@ class Agent:
                 truncated = True
             await self.store.finish_episode(episode_id, steps=steps, total_reward=total, success=success,
                                             terminated=terminated, truncated=truncated)
+            if self.current is not None:  # its scores on all data so far, for lineage and transfer
+                await self.recorder.scores(self.current)
             self.successes += int(success)
             streak = streak + 1 if success else 0
             self.emit("episode_end", {"episode": episode, "success": success, "steps": steps, "return": total,

@@ -1,10 +1,17 @@
 """The LLM client protocol and the values it produces."""
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Protocol
+
+
+def request_hash(model: str, messages: list[dict[str, str]]) -> str:
+    """Identifies a request by what was asked: for accounting, resume and replay."""
+    return hashlib.sha256(json.dumps([model, messages], sort_keys=True).encode()).hexdigest()
 
 
 @dataclass

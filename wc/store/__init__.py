@@ -1,4 +1,4 @@
 """The SQL knowledge store. Only this package talks SQL."""
-from wc.store.repo import ProgramRecord, RunSummary, Store
+from wc.store.repo import CurriculumSummary, ProgramRecord, RunBusy, RunSummary, Store
 
-__all__ = ["ProgramRecord", "RunSummary", "Store"]
+__all__ = ["CurriculumSummary", "ProgramRecord", "RunBusy", "RunSummary", "Store"]

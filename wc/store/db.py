@@ -1,12 +1,13 @@
 """Opening the store: engines, SQLite pragmas, and migrations on first use."""
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from wc.errors import StoreError
@@ -85,18 +86,36 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Create or upgrade the schema; refuse a database made by a newer wc."""
-    from alembic.script import ScriptDirectory
+MIGRATION_LOCK = 0x77630001  # PostgreSQL advisory lock id: one migrator at a time
 
-    async with engine.begin() as conn:
-        current = await conn.run_sync(_current)
-        script = ScriptDirectory.from_config(alembic_config())
-        if current is not None and not _known(script, current):
-            raise StoreError(f"the database schema (revision {current}) is newer than this wc understands; "
-                             "upgrade wc")
-        if current != script.get_current_head():
-            await conn.run_sync(_upgrade)
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Create or upgrade the schema; refuse a database made by a newer wc.
+
+    Several processes may start on a fresh store at once: on PostgreSQL they take turns under an
+    advisory lock; on SQLite a loser of the race re-reads the revision and finds nothing to do."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    script = ScriptDirectory.from_config(alembic_config())
+    for attempt in range(5):
+        try:
+            async with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    await conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                current = await conn.run_sync(_current)
+                if current is not None and not _known(script, current):
+                    raise StoreError(f"the database schema (revision {current}) is newer than this wc "
+                                     "understands; upgrade wc")
+                if current != script.get_current_head():
+                    await conn.run_sync(_upgrade)
+            return
+        except DBAPIError as exc:
+            if engine.dialect.name != "sqlite" or attempt == 4:
+                raise
+            if "already exists" not in str(exc) and "locked" not in str(exc):
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))
 
 
 def _known(script, revision: str) -> bool:
@@ -104,3 +123,13 @@ def _known(script, revision: str) -> bool:
         return script.get_revision(revision) is not None
     except Exception:  # alembic raises its own resolution errors for unknown ids
         return False
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The schema revision of a database, without changing it."""
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_current)
+    except (OSError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise StoreError(f"cannot open database {_redact(str(engine.url))}: {reason}") from None

@@ -36,10 +36,24 @@ class Environment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Curriculum(Base):
+    __tablename__ = "curricula"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    envs: Mapped[list[Any]] = mapped_column(JSON)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Run(Base):
     __tablename__ = "runs"
     id: Mapped[int] = mapped_column(primary_key=True)
     environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), index=True)
+    curriculum_id: Mapped[int | None] = mapped_column(ForeignKey("curricula.id"), index=True, nullable=True)
+    curriculum_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="running")
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     seed: Mapped[int] = mapped_column(Integer, default=0)
@@ -103,6 +117,7 @@ class LLMCallRow(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
     latency_s: Mapped[float] = mapped_column(Float, default=0.0)
     status: Mapped[str] = mapped_column(String(30))
+    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     finish_reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -110,7 +125,8 @@ class LLMCallRow(Base):
 
 class ProgramRow(Base):
     __tablename__ = "programs"
-    __table_args__ = (Index("ix_programs_run_hash", "run_id", "source_hash"),)
+    # one row per source within a run, also when concurrent candidates return the same program
+    __table_args__ = (Index("ix_programs_run_hash", "run_id", "source_hash", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True, nullable=True)
     environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), index=True)

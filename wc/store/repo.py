@@ -6,26 +6,25 @@ step in flight.
 from __future__ import annotations
 
 import hashlib
-import json
+import os
+import socket
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import networkx as nx
 from sqlalchemy import case, func, select, update
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from wc.envs.base import ApiModule
-from wc.errors import NotFound, StoreError
-from wc.llm.base import LLMCall
+from wc.errors import NotFound, StoreError, WcError
+from wc.llm.base import LLMCall, request_hash
+from wc.llm.costs import cost_usd
+from wc.llm.replay import RecordedAnswer
 from wc.programs.canonical import state_hash
 from wc.store import models as m
 from wc.store.db import _redact, create_engine, migrate
-
-
-def request_hash(model: str, messages: list[dict[str, str]]) -> str:
-    """Identifies a request by what was asked, for accounting and replay."""
-    return hashlib.sha256(json.dumps([model, messages], sort_keys=True).encode()).hexdigest()
 
 
 @dataclass
@@ -49,6 +48,36 @@ class ProgramRecord:
     errors: dict[str, Any] | None = None
 
 
+STALE_AFTER = timedelta(seconds=30)  # a running run whose heartbeat is older has no live process
+
+
+def holder_alive(owner: str | None, heartbeat_at: datetime | None) -> bool:
+    """Whether the process named `host:pid` still runs: asked directly on this host, judged by
+    its heartbeat elsewhere."""
+    beat = _aware(heartbeat_at)
+    if owner is None or beat is None or datetime.now(timezone.utc) - beat > STALE_AFTER:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    return True
+
+
+class RunBusy(WcError):
+    """The run is finished, or another live process is running it."""
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:  # SQLite hands back naive datetimes
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
 @dataclass
 class EpisodeSummary:
     index: int
@@ -57,6 +86,19 @@ class EpisodeSummary:
     steps: int
     total_reward: float
     success: bool
+    finished: bool = True
+
+
+@dataclass
+class LLMCallSummary:
+    id: int
+    started_at: datetime
+    purpose: str
+    status: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None
+    latency_s: float
 
 
 @dataclass
@@ -82,13 +124,29 @@ class RunSummary:
     error: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
     episode_list: list[EpisodeSummary] = field(default_factory=list)
+    cost_usd: float | None = None
+    steps_to_first_success: int | None = None
+    curriculum_id: int | None = None
+    curriculum_index: int | None = None
+    llm_call_list: list[LLMCallSummary] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["created_at"] = self.created_at.isoformat() if self.created_at else None
         data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
         data["episode_list"] = [asdict(e) for e in self.episode_list]
+        data["llm_call_list"] = [dict(asdict(c), started_at=c.started_at.isoformat()) for c in self.llm_call_list]
         return data
+
+
+@dataclass
+class CurriculumSummary:
+    id: int
+    envs: list[str]
+    status: str
+    created_at: datetime
+    config: dict[str, Any]
+    run_ids: list[int]
 
 
 class Store:
@@ -122,6 +180,15 @@ class Store:
 
     # ------------------------------------------------------------------ environments
 
+    async def api_module_source(self, ref: str) -> str:
+        name, _, version = ref.rpartition("_v")
+        async with self.session() as s:
+            row = (await s.execute(select(m.ApiModuleRow).where(
+                m.ApiModuleRow.name == name, m.ApiModuleRow.version == int(version)))).scalar_one_or_none()
+            if row is None:
+                raise NotFound(f"no API module {ref} in the store")
+            return row.source
+
     async def ensure_api_module(self, api: ApiModule) -> int:
         async with self.session.begin() as s:
             row = (await s.execute(select(m.ApiModuleRow).where(
@@ -149,9 +216,13 @@ class Store:
 
     # ------------------------------------------------------------------ runs
 
-    async def create_run(self, environment_id: int, *, config: dict[str, Any], seed: int, model: str) -> int:
+    async def create_run(self, environment_id: int, *, config: dict[str, Any], seed: int, model: str,
+                         owner: str | None = None, curriculum_id: int | None = None,
+                         curriculum_index: int | None = None) -> int:
         async with self.session.begin() as s:
-            run = m.Run(environment_id=environment_id, config=config, seed=seed, model=model, status="running")
+            run = m.Run(environment_id=environment_id, config=config, seed=seed, model=model, status="running",
+                        owner=owner, heartbeat_at=datetime.now(timezone.utc), curriculum_id=curriculum_id,
+                        curriculum_index=curriculum_index)
             s.add(run)
             await s.flush()
             return run.id
@@ -209,7 +280,7 @@ class Store:
                 request_hash=request_hash(call.model, call.messages), sample=call.sample, attempt=call.attempt,
                 answer=call.answer, prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,
                 latency_s=call.latency_s, status=call.status, error=call.error, finish_reason=call.finish_reason,
-                started_at=call.started_at)
+                started_at=call.started_at, cost_usd=cost_usd(call.model, call.prompt_tokens, call.completion_tokens))
             s.add(row)
             await s.flush()
             return row.id
@@ -226,22 +297,29 @@ class Store:
         """Store a program version (once per run and source) and its lineage edges."""
         digest = hashlib.sha256(source.encode()).hexdigest()
         async with self.session.begin() as s:
-            existing = (await s.execute(select(m.ProgramRow.id).where(
-                m.ProgramRow.run_id == run_id, m.ProgramRow.source_hash == digest))).scalars().first()
-            if existing is None:
-                row = m.ProgramRow(run_id=run_id, environment_id=environment_id, api_module_id=api_module_id,
-                                   source=source, source_hash=digest, origin=origin, llm_call_id=llm_call_id)
-                s.add(row)
-                await s.flush()
-                program_id = row.id
-            else:
-                program_id = existing
-            known = set((await s.execute(select(m.ProgramParent.parent_id).where(
-                m.ProgramParent.child_id == program_id))).scalars())
-            for parent in dict.fromkeys(parents):
-                if parent != program_id and parent not in known:
-                    s.add(m.ProgramParent(child_id=program_id, parent_id=parent))
+            find = select(m.ProgramRow.id).where(m.ProgramRow.run_id == run_id, m.ProgramRow.source_hash == digest)
+            program_id = (await s.execute(find)).scalars().first()
+            if program_id is None:
+                try:
+                    async with s.begin_nested():
+                        row = m.ProgramRow(run_id=run_id, environment_id=environment_id, api_module_id=api_module_id,
+                                           source=source, source_hash=digest, origin=origin, llm_call_id=llm_call_id)
+                        s.add(row)
+                        await s.flush()
+                    program_id = row.id
+                except IntegrityError:  # a concurrent candidate stored the same source first
+                    program_id = (await s.execute(find)).scalars().one()
+            edges = [{"child_id": program_id, "parent_id": p} for p in dict.fromkeys(parents) if p != program_id]
+            if edges:  # concurrent candidates may add the same edge: the second is a no-op
+                await s.execute(self._insert(m.ProgramParent).values(edges).on_conflict_do_nothing())
             return program_id
+
+    def _insert(self, model):
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(model)
 
     async def score_program(self, program_id: int, *, n_transitions: int, explained: int, fit: float,
                             optimism_ok: int | None, optimism_total: int | None, score: float,
@@ -293,15 +371,195 @@ class Store:
             ).where(m.LLMCallRow.run_id == run_id))).one()
             programs = (await s.execute(select(func.count()).select_from(m.ProgramRow)
                                         .where(m.ProgramRow.run_id == run_id))).scalar_one()
+            call_rows = list((await s.execute(select(m.LLMCallRow).where(m.LLMCallRow.run_id == run_id)
+                                              .order_by(m.LLMCallRow.id))).scalars())
+        costs = [c.cost_usd for c in call_rows if c.cost_usd is not None]
+        first_success = None
+        seen = 0
+        for e in eps:
+            seen += e.steps
+            if e.success:
+                first_success = seen
+                break
         return RunSummary(
-            id=run.id, env=env.name, status=run.status, model=run.model, seed=run.seed, created_at=run.created_at,
+            id=run.id, env=env.name, status=self.live_status(run), model=run.model, seed=run.seed,
+            created_at=run.created_at,
             finished_at=run.finished_at, episodes=len(eps), successes=sum(1 for e in eps if e.success),
             env_steps=int(steps), llm_calls=int(calls), llm_calls_failed=int(failed), prompt_tokens=int(ptok),
             completion_tokens=int(ctok), programs=int(programs), best_program_id=run.best_program_id,
             wall_seconds=run.wall_seconds, llm_wait_seconds=run.llm_wait_seconds, error=run.error, config=run.config,
-            episode_list=[EpisodeSummary(e.index, e.seed, e.mission, e.steps, e.total_reward, e.success) for e in eps])
+            episode_list=[EpisodeSummary(e.index, e.seed, e.mission, e.steps, e.total_reward, e.success, e.finished)
+                          for e in eps],
+            cost_usd=sum(costs) if costs else None, steps_to_first_success=first_success,
+            curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index,
+            llm_call_list=[LLMCallSummary(c.id, c.started_at, c.purpose, c.status, c.prompt_tokens,
+                                          c.completion_tokens, c.cost_usd, c.latency_s) for c in call_rows])
+
+    @staticmethod
+    def live_status(run: m.Run) -> str:
+        """'running' only while a live process holds the run; a killed one reads 'interrupted'."""
+        if run.status == "running" and not holder_alive(run.owner, run.heartbeat_at):
+            return "interrupted"
+        return run.status
 
     async def list_runs(self) -> list[RunSummary]:
         async with self.session() as s:
             ids = list((await s.execute(select(m.Run.id).order_by(m.Run.id))).scalars())
         return [await self.run_summary(i) for i in ids]
+
+    # ------------------------------------------------------------------ resume
+
+    async def run_row(self, run_id: int) -> m.Run:
+        async with self.session() as s:
+            run = await s.get(m.Run, run_id)
+            if run is None:
+                raise NotFound(f"no run with id {run_id}; `wc runs list` shows the runs")
+            return run
+
+    async def claim_run(self, run_id: int, owner: str) -> m.Run:
+        """Take over a run for resuming: refused when it finished or a live process holds it."""
+        run = await self.run_row(run_id)
+        if run.status == "finished":
+            raise RunBusy(f"run {run_id} is already finished; start a new one with `wc learn`, or "
+                          f"`wc learn --from-program {run.best_program_id}` to build on it"
+                          if run.best_program_id else f"run {run_id} is already finished")
+        busy = RunBusy(f"run {run_id} is being run by another live process ({run.owner}); "
+                       "resume it once that process has stopped")
+        if run.status == "running" and holder_alive(run.owner, run.heartbeat_at):
+            raise busy
+        async with self.session.begin() as s:
+            # compare-and-swap on the holder: of two processes resuming at once, one wins
+            holder = m.Run.owner.is_(None) if run.owner is None else m.Run.owner == run.owner
+            result = await s.execute(update(m.Run).where(m.Run.id == run_id, holder, m.Run.status == run.status)
+                                     .values(status="running", owner=owner, heartbeat_at=datetime.now(timezone.utc),
+                                             error=None, finished_at=None))
+            if result.rowcount != 1:
+                raise busy
+        return await self.run_row(run_id)
+
+    async def heartbeat(self, run_id: int, owner: str) -> None:
+        async with self.session.begin() as s:
+            await s.execute(update(m.Run).where(m.Run.id == run_id, m.Run.owner == owner)
+                            .values(heartbeat_at=datetime.now(timezone.utc)))
+
+    async def save_checkpoint(self, run_id: int, checkpoint: dict[str, Any]) -> None:
+        async with self.session.begin() as s:
+            await s.execute(update(m.Run).where(m.Run.id == run_id).values(checkpoint=checkpoint))
+
+    async def episodes(self, run_id: int) -> list[m.Episode]:
+        async with self.session() as s:
+            return list((await s.execute(select(m.Episode).where(m.Episode.run_id == run_id)
+                                         .order_by(m.Episode.index))).scalars())
+
+    async def recorded_answers(self, run_id: int) -> list[RecordedAnswer]:
+        """Answers the run already paid for, in the order they were received."""
+        async with self.session() as s:
+            rows = await s.execute(select(m.LLMCallRow).where(
+                m.LLMCallRow.run_id == run_id, m.LLMCallRow.status.in_(["ok", "truncated"]))
+                .order_by(m.LLMCallRow.id))
+            return [RecordedAnswer(r.request_hash, r.sample, r.answer or "", r.id, r.prompt_tokens,
+                                   r.completion_tokens) for r in rows.scalars()]
+
+    async def count_llm_calls(self, run_id: int) -> int:
+        async with self.session() as s:
+            return int((await s.execute(select(func.count()).select_from(m.LLMCallRow)
+                                        .where(m.LLMCallRow.run_id == run_id))).scalar_one())
+
+    # ------------------------------------------------------------------ lineage and transfer
+
+    async def lineage(self, program_id: int) -> nx.DiGraph:
+        """Ancestors and descendants of a program as a DiGraph (edges parent -> child), each node
+        carrying its environment, run, origin, scores and whether it became its run's model."""
+        await self.program(program_id)  # NotFound for an unknown id
+        nodes = {program_id}
+        edges: set[tuple[int, int]] = set()
+        async with self.session() as s:
+            for column, other in ((m.ProgramParent.child_id, m.ProgramParent.parent_id),
+                                  (m.ProgramParent.parent_id, m.ProgramParent.child_id)):
+                frontier = {program_id}
+                seen = {program_id}
+                while frontier:
+                    batch = list(frontier)
+                    frontier = set()
+                    for i in range(0, len(batch), 500):
+                        rows = await s.execute(select(m.ProgramParent.parent_id, m.ProgramParent.child_id)
+                                               .where(column.in_(batch[i:i + 500])))
+                        for parent, child in rows:
+                            edges.add((parent, child))
+                            nxt = parent if other is m.ProgramParent.parent_id else child
+                            if nxt not in seen:
+                                seen.add(nxt)
+                                frontier.add(nxt)
+                nodes |= seen
+            graph = nx.DiGraph()
+            ids = sorted(nodes)
+            for i in range(0, len(ids), 500):
+                rows = await s.execute(
+                    select(m.ProgramRow.id, m.ProgramRow.run_id, m.ProgramRow.origin, m.ProgramRow.fit,
+                           m.ProgramRow.score, m.ProgramRow.explained, m.ProgramRow.n_transitions,
+                           m.ProgramRow.created_at, m.Environment.name, m.Run.best_program_id)
+                    .join(m.Environment, m.Environment.id == m.ProgramRow.environment_id)
+                    .outerjoin(m.Run, m.Run.id == m.ProgramRow.run_id)
+                    .where(m.ProgramRow.id.in_(ids[i:i + 500])))
+                for pid, run_id, origin, fit, score, explained, n, created, env, best in rows:
+                    graph.add_node(pid, env=env, run=run_id, origin=origin, fit=fit, score=score, explained=explained,
+                                   n_transitions=n, created_at=created.isoformat() if created else None,
+                                   is_model=best == pid)
+        graph.add_edges_from(edges)
+        return graph
+
+    async def list_programs(self, *, env: str | None = None, run_id: int | None = None) -> list[ProgramRecord]:
+        async with self.session() as s:
+            query = select(m.ProgramRow.id).join(m.Environment, m.Environment.id == m.ProgramRow.environment_id)
+            if env is not None:
+                query = query.where(m.Environment.name == env)
+            if run_id is not None:
+                query = query.where(m.ProgramRow.run_id == run_id)
+            ids = list((await s.execute(query.order_by(m.ProgramRow.id))).scalars())
+        return [await self.program(i) for i in ids]
+
+    async def transfer_candidates(self, api_module_name: str, exclude_env: str) -> list[tuple[str, str, ProgramRecord]]:
+        """For each other environment whose programs use the same API module: its best program
+        (the runs' final models first, then by score), as (environment name, env id, program)."""
+        async with self.session() as s:
+            rows = await s.execute(
+                select(m.Environment.name, m.Environment.env_id, m.ProgramRow.id, m.ProgramRow.score,
+                       m.ProgramRow.fit, m.ProgramRow.n_transitions, m.Run.best_program_id)
+                .join(m.ProgramRow, m.ProgramRow.environment_id == m.Environment.id)
+                .join(m.ApiModuleRow, m.ApiModuleRow.id == m.ProgramRow.api_module_id)
+                .outerjoin(m.Run, m.Run.id == m.ProgramRow.run_id)
+                .where(m.ApiModuleRow.name == api_module_name, m.Environment.name != exclude_env,
+                       m.ProgramRow.fit.is_not(None)))
+            best: dict[str, tuple] = {}
+            for name, env_id, pid, score, fit, n, run_best in rows:
+                key = (run_best == pid, score or 0.0, fit or 0.0, n or 0, pid)
+                if name not in best or key > best[name][0]:
+                    best[name] = (key, env_id, pid)
+        return [(name, env_id, await self.program(pid)) for name, (_, env_id, pid) in best.items()]
+
+    # ------------------------------------------------------------------ curricula
+
+    async def create_curriculum(self, envs: list[str], config: dict[str, Any]) -> int:
+        async with self.session.begin() as s:
+            row = m.Curriculum(envs=envs, config=config, status="running")
+            s.add(row)
+            await s.flush()
+            return row.id
+
+    async def set_curriculum_status(self, curriculum_id: int, status: str) -> None:
+        async with self.session.begin() as s:
+            await s.execute(update(m.Curriculum).where(m.Curriculum.id == curriculum_id).values(status=status))
+
+    async def curriculum(self, curriculum_id: int) -> CurriculumSummary:
+        async with self.session() as s:
+            row = await s.get(m.Curriculum, curriculum_id)
+            if row is None:
+                raise NotFound(f"no curriculum with id {curriculum_id}; `wc curriculum list` shows them")
+            runs = list((await s.execute(select(m.Run.id).where(m.Run.curriculum_id == curriculum_id)
+                                         .order_by(m.Run.curriculum_index, m.Run.id))).scalars())
+            return CurriculumSummary(row.id, list(row.envs), row.status, row.created_at, row.config, runs)
+
+    async def list_curricula(self) -> list[CurriculumSummary]:
+        async with self.session() as s:
+            ids = list((await s.execute(select(m.Curriculum.id).order_by(m.Curriculum.id))).scalars())
+        return [await self.curriculum(i) for i in ids]

@@ -99,12 +99,14 @@ class Refiner:
         return cand
 
     async def refine(self, current: Candidate | None, starts: list[tuple[State, str]],
-                     max_calls: int | None = None) -> RefineResult:
+                     max_calls: int | None = None, others: list[Candidate] = ()) -> RefineResult:
+        """REx from `current` (and `others`, e.g. programs transferred from other runs, whose
+        repairs compete too), always beside writing from scratch."""
         rex = Rex(c=self.c)
         candidates: dict[int, Candidate] = {}
-        if current is not None:
-            self._add_arms(rex, current)
-            candidates[current.program_id] = current
+        for cand in ([current] if current is not None else []) + list(others):
+            self._add_arms(rex, cand)
+            candidates[cand.program_id] = cand
         calls_at_start = self.budget.used
         cap = self.budget.limit if max_calls is None else min(self.budget.limit, calls_at_start + max_calls)
         solved: Candidate | None = None

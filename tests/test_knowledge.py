@@ -1,0 +1,314 @@
+"""The knowledge store across runs: lineage through transfer, curricula, concurrent runs, and
+resuming after SIGKILL, each against SQLite and a real PostgreSQL server."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import networkx as nx
+import pytest
+
+from llm_server import FakeLLMServer, Reply, answer
+from wc.api import LearnConfig, Settings, curriculum, learn, lineage, resume
+from wc.store import RunBusy, Store
+
+
+def settings(server, url):
+    return Settings(db=url, openai_api_key="sk-test", openai_base_url=server.base_url, model="test-model")
+
+
+def wrong_of(model: str) -> str:
+    wrong = model.replace("(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+    assert wrong != model
+    return wrong
+
+
+def fixing_script(model: str, slow_repair: dict | None = None):
+    """Wrong program first; a repair of it gets the right `transition`."""
+    wrong = wrong_of(model)
+    fixed = "def transition" + model.split("def transition", 1)[1].split("def reward", 1)[0]
+
+    def script(request, n):
+        user = request["messages"][-1]["content"]
+        if "It does not explain" in user and "(agent.direction + 1) % 4" in user:
+            delay = 30 if slow_repair and slow_repair.get("slow") else 0.05
+            return Reply(answer(fixed, "The turn was inverted."), delay=delay)
+        return Reply(answer(wrong), delay=0.05)
+    return script
+
+
+def query(url: str, fn):
+    async def go():
+        store = await Store.open(url)
+        try:
+            return await fn(store)
+        finally:
+            await store.close()
+    return asyncio.run(go())
+
+
+# ------------------------------------------------------------------ lineage and transfer
+
+
+def test_lineage_crosses_a_transfer_between_environments(store_url, minigrid_model):
+    with FakeLLMServer(fixing_script(minigrid_model)) as server:
+        s = settings(server, store_url)
+        first = asyncio.run(learn(LearnConfig(env="minigrid-doorkey", episodes=6, solved=2, max_llm_calls=6), s))
+        calls_before = len(server.requests)
+        second = asyncio.run(learn(LearnConfig(env="minigrid-unlock", episodes=6, solved=2, max_llm_calls=6,
+                                               from_program=first.best_program_id), s))
+        assert len(server.requests) == calls_before  # the transferred program needed no LLM call
+    assert first.successes == 2 and second.successes == 2 and second.llm_calls == 0
+
+    graph = asyncio.run(lineage(first.best_program_id, store_url))
+    assert isinstance(graph, nx.DiGraph)
+    transferred = second.best_program_id
+    assert graph.has_edge(first.best_program_id, transferred)
+    assert graph.nodes[transferred]["origin"] == "transfer"
+    assert graph.nodes[transferred]["env"] == "minigrid-unlock" and graph.nodes[transferred]["run"] == second.id
+    assert graph.nodes[transferred]["is_model"] and graph.nodes[first.best_program_id]["is_model"]
+    # the whole history: scratch -> repair -> transfer
+    origins = [graph.nodes[n]["origin"] for n in nx.topological_sort(graph)]
+    assert origins[0] == "scratch" and origins[-1] == "transfer" and "repair_transition" in origins
+    # its scores on the new environment's data are recorded
+    record = query(store_url, lambda st: st.program(transferred))
+    assert record.n_transitions == second.env_steps or record.n_transitions > 0
+    assert record.fit == 1.0
+
+
+def test_auto_transfer_picks_the_most_similar_environment(store_url, minigrid_model):
+    other = minigrid_model.replace("# A correct world model", "# Another world model")
+    assert other != minigrid_model
+    with FakeLLMServer(lambda r, n: Reply(answer(minigrid_model if n == 0 else other))) as server:
+        s = settings(server, store_url)
+        doorkey = asyncio.run(learn(LearnConfig(env="minigrid-doorkey", episodes=3, solved=1, max_llm_calls=2), s))
+        empty = asyncio.run(learn(LearnConfig(env="minigrid-empty", episodes=3, solved=1, max_llm_calls=2), s))
+        events = []
+        target = asyncio.run(learn(LearnConfig(env="MiniGrid-DoorKey-6x6-v0", episodes=3, solved=1, max_llm_calls=2,
+                                               from_program="auto"), s, on_event=lambda k, d: events.append((k, d))))
+    sources = [d["from_program"] for k, d in events if k == "transfer"]
+    assert sources[0] == doorkey.best_program_id  # DoorKey-5x5 is nearer to DoorKey-6x6 than Empty is
+    assert empty.best_program_id in sources
+    assert target.successes == 1 and target.llm_calls == 0
+
+
+def test_unknown_program_for_transfer_is_a_clear_error(store_url):
+    from wc.errors import NotFound
+
+    with FakeLLMServer(lambda r, n: Reply("no")) as server:
+        with pytest.raises(NotFound, match="no program with id 999"):
+            asyncio.run(learn(LearnConfig(env="minigrid-empty", from_program=999), settings(server, store_url)))
+
+
+# ------------------------------------------------------------------ curricula
+
+
+def test_a_curriculum_of_two_environments(store_url, minigrid_model):
+    with FakeLLMServer(fixing_script(minigrid_model)) as server:
+        s = settings(server, store_url)
+        group = asyncio.run(curriculum(["minigrid-empty", "minigrid-doorkey"],
+                                       LearnConfig(env="minigrid-empty", episodes=8, solved=2, max_llm_calls=6), s))
+    assert group.status == "finished" and len(group.run_ids) == 2
+    runs = [query(store_url, lambda st, r=r: st.run_summary(r)) for r in group.run_ids]
+    assert [r.env for r in runs] == ["minigrid-empty", "minigrid-doorkey"]
+    assert all(r.status == "finished" and r.successes == 2 for r in runs)
+    assert [r.curriculum_index for r in runs] == [0, 1]
+    second_programs = query(store_url, lambda st: st.run_programs(runs[1].id))
+    transfer = [p for p in second_programs if p.origin == "transfer"]
+    assert transfer and transfer[0].parents == [runs[0].best_program_id]
+    listed = query(store_url, lambda st: st.list_curricula())
+    assert [g.id for g in listed] == [group.id]
+
+
+# ------------------------------------------------------------------ processes
+
+
+def wc(*args, env, timeout=240):
+    return subprocess.run([sys.executable, "-m", "wc", *args], capture_output=True, text=True, timeout=timeout,
+                          env={**{k: v for k, v in os.environ.items() if not k.startswith(("WC_", "OPENAI_"))}, **env})
+
+
+def spawn(*args, env):
+    return subprocess.Popen([sys.executable, "-m", "wc", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**{k: v for k, v in os.environ.items()
+                                               if not k.startswith(("WC_", "OPENAI_"))}, **env})
+
+
+def test_two_concurrent_runs_share_one_store(store_url, minigrid_model):
+    query(store_url, lambda st: st.list_runs())  # schema ready, as `wc db upgrade` would leave it
+    with FakeLLMServer(fixing_script(minigrid_model)) as server:
+        env = {"WC_DB": store_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
+        procs = [spawn("learn", "--env", name, "--episodes", "6", "--solved", "2", "--max-llm-calls", "6", env=env)
+                 for name in ("minigrid-doorkey", "minigrid-empty")]
+        outputs = [p.communicate(timeout=240) for p in procs]
+    for p, (out, err) in zip(procs, outputs):
+        assert p.returncode == 0, err
+        assert "locked" not in err.lower()
+    runs = query(store_url, lambda st: st.list_runs())
+    assert sorted(r.env for r in runs) == ["minigrid-doorkey", "minigrid-empty"]
+    for r in runs:
+        assert r.status == "finished" and r.successes == 2
+        rows = query(store_url, lambda st, r=r: st.transitions(r.id))
+        assert len(rows) == r.env_steps and len({(t.episode_id, t.step) for t in rows}) == len(rows)
+
+
+def snapshot(url: str, run_id: int) -> dict:
+    async def fn(st: Store):
+        rows = await st.transitions(run_id)
+        programs = await st.run_programs(run_id)
+        episodes = await st.episodes(run_id)
+        calls = await st.llm_calls(run_id)
+        return {
+            "transitions": {t.id: (t.episode_id, t.step, t.action, t.state_hash, t.next_state_hash) for t in rows},
+            "programs": {p.id: p.source_hash for p in programs},
+            "episodes": {e.id: e.index for e in episodes},
+            "calls": {c.id: (c.request_hash, c.sample, c.status) for c in calls},
+        }
+    return query(url, fn)
+
+
+def check_invariants(url: str, run_id: int, before: dict) -> dict:
+    now = snapshot(url, run_id)
+    for part in ("transitions", "programs", "episodes", "calls"):
+        for key, value in before[part].items():
+            assert now[part].get(key) == value, f"{part} {key} changed or vanished after a resume"
+    steps: dict[int, list[int]] = {}
+    for episode_id, step, *_ in now["transitions"].values():
+        steps.setdefault(episode_id, []).append(step)
+    for episode_id, seen in steps.items():
+        assert sorted(seen) == list(range(len(seen))), f"episode {episode_id} has gaps or repeats: {sorted(seen)}"
+    assert len(set(now["programs"].values())) == len(now["programs"])
+    assert len(set(now["episodes"].values())) == len(now["episodes"])
+    return now
+
+
+def wait_for(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+def test_sigkill_at_several_points_then_resume(store_url, minigrid_model):
+    slow = {"slow": True}
+    with FakeLLMServer(fixing_script(minigrid_model, slow)) as server:
+        env = {"WC_DB": store_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
+        args = ("--episodes", "8", "--solved", "3", "--max-llm-calls", "8", "--concurrency", "2")
+
+        def count(part):
+            return lambda: len(snapshot(store_url, 1)[part]) if query(store_url, lambda st: st.list_runs()) else 0
+
+        # 1. during the first random exploration, before any LLM call
+        query(store_url, lambda st: st.list_runs())
+        proc = spawn("learn", "--env", "minigrid-doorkey", *args, env=env)
+        wait_for(lambda: count("transitions")() >= 4)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        before = check_invariants(store_url, 1, snapshot(store_url, 1))
+        assert query(store_url, lambda st: st.run_summary(1)).status == "interrupted"
+
+        # 2. in the middle of a refinement: the first answer is recorded, the repair request in flight
+        proc = spawn("resume", "1", env=env)
+        wait_for(lambda: any("It does not explain" in r["messages"][-1]["content"] for r in server.requests), 120)
+        wait_for(lambda: server.in_flight >= 1)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        before = check_invariants(store_url, 1, before)
+
+        def scratch_requests():
+            return sum(1 for r in server.requests if r["messages"][-1]["content"].startswith("Here are"))
+        scratch_asked = scratch_requests()
+        assert scratch_asked >= 1
+
+        # 3. while acting with a learned program
+        slow["slow"] = False
+        proc = spawn("resume", "1", env=env)
+        wait_for(lambda: len([e for e in snapshot(store_url, 1)["episodes"]]) >= 3, 120)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        out, err = proc.communicate()
+        before = check_invariants(store_url, 1, before)
+        # the refinement was redone with the same choices; its recorded answers came from the store
+        assert scratch_requests() == scratch_asked
+
+        # 4. to the end
+        done = wc("resume", "1", "--json", env=env)
+        assert done.returncode == 0, done.stderr
+        check_invariants(store_url, 1, before)
+        assert scratch_requests() == scratch_asked
+    summary = json.loads(done.stdout)
+    assert summary["status"] == "finished" and summary["successes"] >= 3
+    assert summary["episode_list"][-1]["success"]
+    assert "served from the store" in done.stderr
+    # nothing recorded twice: one transition per (episode, step), env steps = rows
+    final = snapshot(store_url, 1)
+    assert summary["env_steps"] == len(final["transitions"])
+
+
+def test_resume_refuses_a_finished_run_and_a_live_one(store_url, minigrid_model):
+    with FakeLLMServer(lambda r, n: Reply(answer(minigrid_model), delay=20 if n == 1 else 0.05)) as server:
+        env = {"WC_DB": store_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
+        finished = wc("learn", "--env", "minigrid-empty", "--episodes", "2", "--solved", "1", env=env)
+        assert finished.returncode == 0, finished.stderr
+        refused = wc("resume", "1", env=env)
+        assert refused.returncode == 2 and "already finished" in refused.stderr and "Traceback" not in refused.stderr
+
+        live = spawn("learn", "--env", "minigrid-doorkey", "--episodes", "2", env=env)
+        wait_for(lambda: server.in_flight >= 1, 60)
+        busy = wc("resume", "2", env=env)
+        live.send_signal(signal.SIGKILL)
+        live.wait()
+    assert busy.returncode == 2 and "another live process" in busy.stderr
+    assert wc("resume", "77", env=env).returncode == 3
+
+
+def test_ctrl_c_marks_the_run_interrupted_and_says_how_to_resume(db_url, minigrid_model):
+    with FakeLLMServer(lambda r, n: Reply(answer(minigrid_model), delay=30)) as server:
+        env = {"WC_DB": db_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
+        proc = subprocess.Popen([sys.executable, "-m", "wc", "learn", "--env", "minigrid-doorkey"], text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**{k: v for k, v in os.environ.items() if not k.startswith(("WC_", "OPENAI_"))},
+                                     **env}, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        wait_for(lambda: server.in_flight >= 1, 60)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "wc resume 1" in err and "Traceback" not in err
+    summary = query(db_url, lambda st: st.run_summary(1))
+    assert summary.status == "interrupted" and summary.env_steps >= 10
+
+
+def test_db_commands(store_url):
+    fresh = wc("db", "current", env={"WC_DB": store_url})
+    assert fresh.returncode == 0 and "none" in fresh.stdout
+    upgraded = wc("db", "upgrade", env={"WC_DB": store_url})
+    assert upgraded.returncode == 0
+    current = wc("db", "current", env={"WC_DB": store_url})
+    assert "up to date" in current.stdout
+
+
+def test_claiming_a_run_is_exclusive(store_url):
+    async def go():
+        from wc.envs.base import ApiModule
+        store = await Store.open(store_url)
+        try:
+            api = ApiModule.load("minigrid", 1)
+            env_id = await store.ensure_environment("minigrid-empty", "MiniGrid-Empty-5x5-v0", "minigrid", api)
+            run_id = await store.create_run(env_id, config={"env": "minigrid-empty"}, seed=0, model="m",
+                                            owner="elsewhere:1")
+            await store.finish_run(run_id, status="interrupted", best_program_id=None, wall_seconds=0,
+                                   llm_wait_seconds=0)
+            results = await asyncio.gather(store.claim_run(run_id, "a:1"), store.claim_run(run_id, "b:2"),
+                                           return_exceptions=True)
+            return results
+        finally:
+            await store.close()
+    results = asyncio.run(go())
+    assert sum(1 for r in results if isinstance(r, RunBusy)) == 1

@@ -1,0 +1,80 @@
+"""Serving recorded answers: an answer already paid for is never paid for again.
+
+`ReplayingChat` wraps a client. The n-th time a request (model and messages) with a given sample
+index is asked, it gets the n-th answer recorded for it, if there is one; otherwise the wrapped
+client asks the server. Resuming a run uses this with the run's own recorded calls.
+"""
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import Iterable
+
+from wc.errors import LLMError
+from wc.llm.base import ChatClient, Completion, LLMCall, request_hash
+
+
+@dataclass(frozen=True)
+class RecordedAnswer:
+    request_hash: str
+    sample: int
+    answer: str
+    call_id: int | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class ReplayMiss(LLMError):
+    """A strict replay was asked something the recording does not hold."""
+
+
+class ReplayingChat:
+    def __init__(self, inner: ChatClient | None, recorded: Iterable[RecordedAnswer], *, model: str | None = None) -> None:
+        self.inner = inner
+        self.model = model or (inner.model if inner is not None else "replay")
+        self.wait = inner.wait if inner is not None else _NoWait()
+        self._queues: dict[tuple[str, int], deque[RecordedAnswer]] = defaultdict(deque)
+        for rec in recorded:
+            self._queues[(rec.request_hash, rec.sample)].append(rec)
+        self.hits = 0
+        self.misses = 0
+        self._on_call = None
+
+    @property
+    def on_call(self):
+        return self._on_call
+
+    @on_call.setter
+    def on_call(self, hook) -> None:
+        self._on_call = hook
+        if self.inner is not None:
+            self.inner.on_call = hook
+
+    @property
+    def pending(self) -> int:
+        return sum(len(q) for q in self._queues.values())
+
+    async def complete(self, messages: list[dict[str, str]], *, purpose: str, sample: int = 0) -> Completion:
+        queue = self._queues.get((request_hash(self.model, messages), sample))
+        if queue:
+            rec = queue.popleft()
+            self.hits += 1
+            call = LLMCall(purpose=purpose, model=self.model, messages=messages, sample=sample, answer=rec.answer,
+                           prompt_tokens=rec.prompt_tokens, completion_tokens=rec.completion_tokens,
+                           status="replayed")
+            call.meta["id"] = rec.call_id
+            return Completion(rec.answer, call)
+        self.misses += 1
+        if self.inner is None:
+            raise ReplayMiss(f"the recording has no answer for this {purpose} request (sample {sample}); "
+                             "the run diverged from the recorded one")
+        return await self.inner.complete(messages, purpose=purpose, sample=sample)
+
+    async def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            await close()
+
+
+class _NoWait:
+    seconds = 0.0
