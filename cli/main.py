@@ -443,7 +443,8 @@ def runs_compare(runs: list[int] = typer.Argument(..., help="Run ids."), db: Opt
     summaries = [_run(run_summary(r, settings.db)) for r in runs]
     if json_out:
         keys = ("id", "env", "model", "status", "episodes", "successes", "env_steps", "steps_to_first_success",
-                "llm_calls", "prompt_tokens", "completion_tokens", "cost_usd", "wall_seconds", "llm_wait_seconds")
+                "llm_calls", "prompt_tokens", "completion_tokens", "cost_usd", "wall_seconds", "llm_wait_seconds",
+                "best_program_id")
         sys.stdout.write(json.dumps([{k: getattr(s, k) for k in keys} for s in summaries], indent=2) + "\n")
         return
     table = Table("", *[str(s.id) for s in summaries], title="runs compared")

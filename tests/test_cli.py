@@ -92,3 +92,55 @@ def test_learn_then_inspect_through_the_cli(tmp_path, minigrid_model):
 def test_python_dash_m_wc_and_help():
     result = wc("--help")
     assert result.returncode == 0 and "learn" in result.stdout
+
+
+def test_curriculum_lineage_diff_export_and_compare_through_the_cli(tmp_path, minigrid_model):
+    import networkx as nx
+
+    db = f"sqlite:///{tmp_path / 'wc.db'}"
+    wrong = minigrid_model.replace("(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+
+    def script(request, n):
+        user = request["messages"][-1]["content"]
+        if "It does not explain" in user:
+            return Reply(answer(minigrid_model))
+        return Reply(answer(wrong))
+
+    with FakeLLMServer(script) as server:
+        env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url, "WC_DB": db}
+        ran = wc("curriculum", "--envs", "minigrid-empty,minigrid-doorkey", "--episodes", "5", "--solved", "2",
+                 "--max-llm-calls", "4", env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert "minigrid-empty" in ran.stdout and "finished" in ran.stdout
+    listed = wc("curriculum", "list", env={"WC_DB": db})
+    assert "minigrid-empty -> minigrid-doorkey" in listed.stdout
+
+    runs = json.loads(wc("runs", "compare", "1", "2", "--json", env={"WC_DB": db}).stdout)
+    assert [r["env"] for r in runs] == ["minigrid-empty", "minigrid-doorkey"]
+    assert all(r["steps_to_first_success"] for r in runs)
+    final = runs[1]
+    programs = wc("programs", "list", "--run", "2", env={"WC_DB": db})
+    assert "transfer" in programs.stdout
+
+    graph = nx.node_link_graph(json.loads(wc("programs", "lineage", "1", "--format", "json", env={"WC_DB": db}).stdout),
+                               edges="edges")
+    assert graph.number_of_nodes() >= 3
+    assert any(graph.nodes[n]["origin"] == "transfer" and graph.nodes[n]["env"] == "minigrid-doorkey"
+               for n in graph.nodes)
+    dot = wc("programs", "lineage", "1", "--format", "dot", env={"WC_DB": db}).stdout
+    assert dot.startswith("digraph lineage {") and "->" in dot
+    graphml = wc("programs", "lineage", "1", "--format", "graphml", env={"WC_DB": db}).stdout
+    assert nx.parse_graphml(graphml).number_of_nodes() == graph.number_of_nodes()
+    tree = wc("programs", "lineage", "1", env={"WC_DB": db})
+    assert tree.returncode == 0 and "★" in tree.stdout and "transfer" in tree.stdout
+    assert_one_line_error(wc("programs", "lineage", "1", "--format", "svg", env={"WC_DB": db}), "unknown format")
+
+    diff = wc("programs", "diff", "1", "2", env={"WC_DB": db}).stdout
+    assert diff.startswith("--- program 1") and "(agent.direction - 1) % 4" in diff
+
+    exported = wc("programs", "export", str(final["best_program_id"]), env={"WC_DB": db}).stdout
+    script_file = tmp_path / "model.py"
+    script_file.write_text(exported + "\nprint(transition([Agent(1, 1, 0, None)], 'left'))\n")
+    result = subprocess.run([sys.executable, str(script_file)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "direction=3" in result.stdout
