@@ -128,18 +128,29 @@ def learn(
                                         "split of the downloaded data (train, valid_seen, valid_unseen)."),
     from_program: Optional[str] = typer.Option(None, "--from-program", help="Start from a stored program id, or "
                                                "'auto' for the best programs of the most similar environments."),
+    min_episodes: int = typer.Option(1, min=1, help="Play at least this many episodes before --solved may stop "
+                                     "the run (the paper's rule: 11 episodes, the last 10 won)."),
+    replay: Optional[str] = typer.Option(None, "--replay", help="Reproduce a recorded session without an LLM: a run "
+                                         "id, a file from `wc runs export-llm`, or a shipped recording name. Its "
+                                         "configuration replaces the other options."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Learn a world model of ENV by acting, recording and asking an LLM to write code."""
-    from wc.api import LearnConfig, learn as api_learn
+    from wc.api import LearnConfig, learn as api_learn, load_replay
 
     settings = _settings(db, model, llm_timeout=llm_timeout)
+    recording = _run(load_replay(replay, settings.db)) if replay else None
+    if recording is not None:
+        err.print(f"replaying a recorded session of {recording['env']} ({recording['model']}, "
+                  f"{len(recording['calls'])} LLM answers){': ' + recording['label'] if recording.get('label') else ''}",
+                  highlight=False)
     config = LearnConfig(env=env, env_options={"games": games} if games else {}, from_program=from_program,
-                         episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
+                         min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers)
+    model_name = recording["model"] + " (replayed)" if recording else settings.model
     summary = _with_progress(episodes, lambda view, on_start: api_learn(config, settings, on_event=view,
-                                                                         on_start=on_start),
-                             f"learning {env} with {settings.model}")
+                                                                         on_start=on_start, replay=recording),
+                             f"learning {env} with {model_name}")
     _finish(summary, json_out)
 
 
@@ -431,6 +442,18 @@ def db_current(db: Optional[str] = DbOption) -> None:
 
 
 # ---------------------------------------------------------------------------- comparisons and programs
+
+
+@runs_app.command("export-llm")
+def runs_export_llm(run: int = typer.Argument(..., help="Run id."), db: Optional[str] = DbOption,
+                    label: Optional[str] = typer.Option(None, help="What the recording is, stored in it.")) -> None:
+    """Write a run's LLM calls as a recording that `wc learn --replay FILE` reproduces without an LLM."""
+    from wc.api import export_llm
+
+    data = _run(export_llm(run, _settings(db).db))
+    if label:
+        data = {"label": label, **data}
+    sys.stdout.write(json.dumps(data, indent=1) + "\n")
 
 
 @runs_app.command("compare")

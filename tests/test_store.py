@@ -118,3 +118,74 @@ def test_a_corrupt_file_is_a_clear_error(tmp_path):
 async def _close_fresh(url):
     store, *_ = await _fresh(url)
     await store.close()
+
+
+def test_upgrading_a_store_with_data_keeps_it(tmp_path):
+    """A store made by the first schema, with runs and programs in it, is upgraded in place."""
+    from alembic import command
+    from sqlalchemy import create_engine as sync_engine
+
+    from wc.store.db import alembic_config
+
+    path = tmp_path / "old.db"
+    engine = sync_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        conn.exec_driver_sql("insert into api_modules (id, name, version, source) values (1, 'minigrid', 1, ?)",
+                             (API.source,))
+        conn.exec_driver_sql("insert into environments (id, name, env_id, domain, api_module_id, created_at) "
+                             "values (1, 'minigrid-doorkey', 'MiniGrid-DoorKey-5x5-v0', 'minigrid', 1, '2026-01-01')")
+        conn.exec_driver_sql("insert into runs (id, environment_id, status, config, seed, model, created_at, "
+                             "wall_seconds, llm_wait_seconds) values (1, 1, 'finished', '{}', 0, 'm', '2026-01-01', 1, 0)")
+        conn.exec_driver_sql("insert into programs (id, run_id, environment_id, api_module_id, source, source_hash, "
+                             "origin, created_at) values (1, 1, 1, 1, 'x', 'h', 'scratch', '2026-01-01')")
+    engine.dispose()
+
+    async def go():
+        store = await Store.open(f"sqlite+aiosqlite:///{path}")
+        try:
+            return await store.run_summary(1), await store.program(1)
+        finally:
+            await store.close()
+    summary, program = run(go())
+    assert summary.status == "finished" and summary.programs == 1 and program.source == "x"
+    con = sqlite3.connect(path)
+    assert con.execute("select version_num from alembic_version").fetchall() == [(head_revision(),)]
+    assert con.execute("pragma foreign_key_check").fetchall() == []
+
+
+def test_a_failed_upgrade_leaves_the_store_as_it_was(tmp_path):
+    """Migrations run in one transaction, DDL included: a failure late in an upgrade undoes it all."""
+    from alembic import command
+    from sqlalchemy import create_engine as sync_engine
+
+    from wc.store.db import alembic_config
+
+    path = tmp_path / "old.db"
+    engine = sync_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        conn.exec_driver_sql("insert into api_modules (id, name, version, source) values (1, 'minigrid', 1, 's')")
+        conn.exec_driver_sql("insert into environments (id, name, env_id, domain, api_module_id, created_at) "
+                             "values (1, 'e', 'E-v0', 'minigrid', 1, '2026-01-01')")
+        for i in (1, 2):  # the same source twice in one run: the upgrade's last step (a unique index) fails
+            conn.exec_driver_sql("insert into programs (id, run_id, environment_id, api_module_id, source, "
+                                 f"source_hash, origin, created_at) values ({i}, null, 1, 1, 'x', 'h', 'scratch', "
+                                 "'2026-01-01')")
+    engine.dispose()
+    # NULL run ids do not collide in a unique index; give both rows the same run to make it fail
+    con = sqlite3.connect(path)
+    con.execute("insert into runs (id, environment_id, status, config, seed, model, created_at, wall_seconds, "
+                "llm_wait_seconds) values (1, 1, 'finished', '{}', 0, 'm', '2026-01-01', 0, 0)")
+    con.execute("update programs set run_id = 1")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="cannot open database .*UNIQUE"):
+        run(Store.open(f"sqlite+aiosqlite:///{path}"))
+    con = sqlite3.connect(path)
+    assert con.execute("select version_num from alembic_version").fetchall() == [("0001",)]
+    tables = {r[0] for r in con.execute("select name from sqlite_master where type = 'table'")}
+    assert "curricula" not in tables
+    columns = {r[1] for r in con.execute("pragma table_info(runs)")}
+    assert "owner" not in columns and "checkpoint" not in columns
+    assert con.execute("select count(*) from programs").fetchone() == (2,)

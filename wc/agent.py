@@ -34,7 +34,8 @@ class LearnConfig:
     max_llm_calls: int = 20
     concurrency: int = 4               # arms pulled at once after the first request of a refinement
     seed: int = 0
-    solved: int | None = 10            # stop after this many consecutive successes
+    solved: int | None = 10            # stop after this many consecutive successes …
+    min_episodes: int = 1              # … once at least this many episodes were played (the paper: 11)
     c: float = 5.0                     # REx exploration constant
     min_transitions: int = 10          # distinct transitions before the first synthesis
     epsilon: float = 0.0               # chance of a random action while following a plan
@@ -305,6 +306,6 @@ class Agent:
             streak = streak + 1 if success else 0
             self.emit("episode_end", {"episode": episode, "success": success, "steps": steps, "return": total,
                                       "streak": streak})
-            if cfg.solved and streak >= cfg.solved:
+            if cfg.solved and streak >= cfg.solved and episode + 1 >= cfg.min_episodes:
                 return "finished"
         return "finished"

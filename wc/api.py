@@ -197,12 +197,61 @@ async def _resume_point(store: Store, run_id: int) -> ResumePoint:
                        run.checkpoint or {})
 
 
+async def load_replay(ref: str, db: str | None = None) -> dict:
+    """A recording to replay: a run id in the store, a file written by `wc runs export-llm`, or the
+    name of a recording shipped with wc (`wc/recordings/NAME.json`)."""
+    import importlib.resources
+    import json
+    from pathlib import Path
+
+    from wc.llm.replay import load_recording
+
+    if ref.isdigit():
+        return await _with_store(db, lambda s: s.export_llm(int(ref)))
+    path = Path(ref).expanduser()
+    if not path.exists():
+        shipped = importlib.resources.files("wc.recordings").joinpath(f"{ref}.json")
+        if not shipped.is_file():
+            raise WcError(f"no recording {ref!r}: give a run id, a file from `wc runs export-llm`, or a shipped "
+                          f"recording ({', '.join(shipped_recordings()) or 'none'})")
+        text = shipped.read_text()
+    else:
+        text = path.read_text()
+    try:
+        return load_recording(json.loads(text))[0]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WcError(f"cannot read recording {ref!r}: {exc}") from None
+
+
+def shipped_recordings() -> list[str]:
+    import importlib.resources
+
+    return sorted(p.name[:-5] for p in importlib.resources.files("wc.recordings").iterdir() if p.name.endswith(".json"))
+
+
+def replay_client(recording: dict) -> ChatClient:
+    """Serves a recording's answers, in order, for the same requests; any other request is a clear error."""
+    from wc.llm.replay import load_recording
+
+    _, answers = load_recording(recording)
+    return ReplayingChat(None, answers, model=recording["model"], record_hits=True)
+
+
 async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: ChatClient | None = None,
                 on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None,
-                curriculum_id: int | None = None, curriculum_index: int | None = None) -> RunSummary:
-    """Run the WorldCoder agent on an environment, recording everything in the store."""
+                curriculum_id: int | None = None, curriculum_index: int | None = None,
+                replay: dict | None = None) -> RunSummary:
+    """Run the WorldCoder agent on an environment, recording everything in the store.
+
+    With `replay` (a recording), the recording's configuration is used and its answers are served
+    instead of asking an LLM: the run reproduces the recorded one exactly, without an API key."""
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
+    if replay is not None:
+        if config.env != replay["env"]:
+            raise WcError(f"the recording is of {replay['env']!r}, not {config.env!r}")
+        config = LearnConfig.from_json(replay["config"])
+        llm = replay_client(replay)
     adapter = envs.make(config.env, **config.env_options)
     store = None
     try:
@@ -348,6 +397,10 @@ async def run_programs(run_id: int, db: str | None = None) -> list[ProgramRecord
 async def lineage(program_id: int, db: str | None = None) -> nx.DiGraph:
     """Ancestors and descendants of a program, across runs and environments (edges parent -> child)."""
     return await _with_store(db, lambda s: s.lineage(program_id))
+
+
+async def export_llm(run_id: int, db: str | None = None) -> dict:
+    return await _with_store(db, lambda s: s.export_llm(run_id))
 
 
 async def curricula(db: str | None = None) -> list[CurriculumSummary]:

@@ -10,7 +10,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Iterable
 
-from wc.errors import LLMError
+from wc.errors import LLMFatalError
 from wc.llm.base import ChatClient, Completion, LLMCall, request_hash
 
 
@@ -24,13 +24,17 @@ class RecordedAnswer:
     completion_tokens: int = 0
 
 
-class ReplayMiss(LLMError):
-    """A strict replay was asked something the recording does not hold."""
+class ReplayMiss(LLMFatalError):
+    """A strict replay was asked something the recording does not hold: the run has diverged."""
 
 
 class ReplayingChat:
-    def __init__(self, inner: ChatClient | None, recorded: Iterable[RecordedAnswer], *, model: str | None = None) -> None:
+    def __init__(self, inner: ChatClient | None, recorded: Iterable[RecordedAnswer], *, model: str | None = None,
+                 record_hits: bool = False) -> None:
+        """`record_hits`: report served answers to `on_call` as calls of status 'replayed' (a new
+        run reproducing a recording); False when they are the run's own, already stored."""
         self.inner = inner
+        self.record_hits = record_hits
         self.model = model or (inner.model if inner is not None else "replay")
         self.wait = inner.wait if inner is not None else _NoWait()
         self._queues: dict[tuple[str, int], deque[RecordedAnswer]] = defaultdict(deque)
@@ -63,6 +67,8 @@ class ReplayingChat:
                            prompt_tokens=rec.prompt_tokens, completion_tokens=rec.completion_tokens,
                            status="replayed")
             call.meta["id"] = rec.call_id
+            if self.record_hits and self._on_call is not None:
+                await self._on_call(call)
             return Completion(rec.answer, call)
         self.misses += 1
         if self.inner is None:
@@ -78,3 +84,15 @@ class ReplayingChat:
 
 class _NoWait:
     seconds = 0.0
+
+
+RECORDING_FORMAT = "wc-llm-recording"
+
+
+def load_recording(data: dict) -> tuple[dict, list[RecordedAnswer]]:
+    """A recording written by `wc runs export-llm`: its header and its answers, in order."""
+    if data.get("format") != RECORDING_FORMAT:
+        raise ValueError(f"not a wc LLM recording (format is {data.get('format')!r})")
+    answers = [RecordedAnswer(c["request_hash"], int(c["sample"]), c["answer"], None, int(c.get("prompt_tokens", 0)),
+                              int(c.get("completion_tokens", 0))) for c in data["calls"] if c.get("answer") is not None]
+    return data, answers

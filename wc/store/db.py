@@ -1,7 +1,6 @@
 """Opening the store: engines, SQLite pragmas, and migrations on first use."""
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
@@ -20,9 +19,15 @@ def _redact(url: str) -> str:
         return url
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, migration: bool = False, write: bool = True) -> AsyncEngine:
     """An async engine for a SQLAlchemy URL; plain `sqlite:///` and `postgresql://` URLs get
-    their async drivers."""
+    their async drivers.
+
+    SQLite gets real transactions (DDL included: a failed migration leaves nothing half done),
+    WAL and a busy timeout. Writing transactions take the write lock at BEGIN (IMMEDIATE), so
+    concurrent writers queue instead of failing to upgrade a read lock; a `write=False` engine
+    begins deferred transactions for reads, which in WAL mode never block or wait for writers. A
+    `migration` engine also turns foreign keys off, as alembic's table rebuilds need."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -46,13 +51,18 @@ def create_engine(url: str) -> AsyncEngine:
         raise StoreError(f"cannot open database {_redact(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every sqlite test
+        def _pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # the driver's own BEGIN handling skips DDL; ours does not
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA foreign_keys={'OFF' if migration else 'ON'}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if (migration or write) else "BEGIN")
     return engine
 
 
@@ -89,33 +99,28 @@ def head_revision() -> str:
 MIGRATION_LOCK = 0x77630001  # PostgreSQL advisory lock id: one migrator at a time
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Create or upgrade the schema; refuse a database made by a newer wc.
+async def migrate(url: str) -> None:
+    """Create or upgrade the schema in one transaction; refuse a database made by a newer wc.
 
-    Several processes may start on a fresh store at once: on PostgreSQL they take turns under an
-    advisory lock; on SQLite a loser of the race re-reads the revision and finds nothing to do."""
+    Several processes may start on a fresh store at once: they take turns (an advisory lock on
+    PostgreSQL, the write lock on SQLite) and the later ones find nothing left to do."""
     from alembic.script import ScriptDirectory
     from sqlalchemy import text
 
     script = ScriptDirectory.from_config(alembic_config())
-    for attempt in range(5):
-        try:
-            async with engine.begin() as conn:
-                if conn.dialect.name == "postgresql":
-                    await conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
-                current = await conn.run_sync(_current)
-                if current is not None and not _known(script, current):
-                    raise StoreError(f"the database schema (revision {current}) is newer than this wc "
-                                     "understands; upgrade wc")
-                if current != script.get_current_head():
-                    await conn.run_sync(_upgrade)
-            return
-        except DBAPIError as exc:
-            if engine.dialect.name != "sqlite" or attempt == 4:
-                raise
-            if "already exists" not in str(exc) and "locked" not in str(exc):
-                raise
-            await asyncio.sleep(0.2 * (attempt + 1))
+    engine = create_engine(url, migration=True)
+    try:
+        async with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            current = await conn.run_sync(_current)
+            if current is not None and not _known(script, current):
+                raise StoreError(f"the database schema (revision {current}) is newer than this wc understands; "
+                                 "upgrade wc")
+            if current != script.get_current_head():
+                await conn.run_sync(_upgrade)
+    finally:
+        await engine.dispose()
 
 
 def _known(script, revision: str) -> bool:

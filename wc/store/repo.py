@@ -152,20 +152,21 @@ class CurriculumSummary:
 class Store:
     """Async access to the knowledge store at a SQLAlchemy URL."""
 
-    def __init__(self, engine: AsyncEngine, url: str) -> None:
+    def __init__(self, engine: AsyncEngine, url: str, read_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
+        self.read_engine = read_engine or engine
         self.url = url
-        self.session = async_sessionmaker(engine, expire_on_commit=False)
+        self.session = async_sessionmaker(engine, expire_on_commit=False)       # writes
+        self.reader = async_sessionmaker(self.read_engine, expire_on_commit=False)  # reads
 
     @classmethod
     async def open(cls, url: str, *, migrate_schema: bool = True) -> "Store":
         engine = create_engine(url)
         try:
             if migrate_schema:
-                await migrate(engine)
-            else:
-                async with engine.connect():
-                    pass
+                await migrate(url)
+            async with engine.connect():
+                pass
         except StoreError:
             await engine.dispose()
             raise
@@ -173,16 +174,19 @@ class Store:
             await engine.dispose()
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise StoreError(f"cannot open database {_redact(url)}: {reason}") from None
-        return cls(engine, url)
+        read_engine = create_engine(url, write=False) if engine.dialect.name == "sqlite" else engine
+        return cls(engine, url, read_engine)
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
     # ------------------------------------------------------------------ environments
 
     async def api_module_source(self, ref: str) -> str:
         name, _, version = ref.rpartition("_v")
-        async with self.session() as s:
+        async with self.reader() as s:
             row = (await s.execute(select(m.ApiModuleRow).where(
                 m.ApiModuleRow.name == name, m.ApiModuleRow.version == int(version)))).scalar_one_or_none()
             if row is None:
@@ -266,7 +270,7 @@ class Store:
             return row.id
 
     async def transitions(self, run_id: int) -> list[m.TransitionRow]:
-        async with self.session() as s:
+        async with self.reader() as s:
             rows = await s.execute(select(m.TransitionRow).where(m.TransitionRow.run_id == run_id)
                                    .order_by(m.TransitionRow.id))
             return list(rows.scalars())
@@ -286,7 +290,7 @@ class Store:
             return row.id
 
     async def llm_calls(self, run_id: int) -> list[m.LLMCallRow]:
-        async with self.session() as s:
+        async with self.reader() as s:
             rows = await s.execute(select(m.LLMCallRow).where(m.LLMCallRow.run_id == run_id).order_by(m.LLMCallRow.id))
             return list(rows.scalars())
 
@@ -330,7 +334,7 @@ class Store:
                 optimism_total=optimism_total, score=score, errors=errors))
 
     async def program(self, program_id: int) -> ProgramRecord:
-        async with self.session() as s:
+        async with self.reader() as s:
             row = await s.get(m.ProgramRow, program_id)
             if row is None:
                 raise NotFound(f"no program with id {program_id}; `wc runs show RUN` lists a run's programs")
@@ -346,7 +350,7 @@ class Store:
                 optimism_total=row.optimism_total, score=row.score, errors=row.errors)
 
     async def run_programs(self, run_id: int) -> list[ProgramRecord]:
-        async with self.session() as s:
+        async with self.reader() as s:
             ids = list((await s.execute(select(m.ProgramRow.id).where(m.ProgramRow.run_id == run_id)
                                         .order_by(m.ProgramRow.id))).scalars())
         return [await self.program(i) for i in ids]
@@ -354,7 +358,7 @@ class Store:
     # ------------------------------------------------------------------ summaries
 
     async def run_summary(self, run_id: int) -> RunSummary:
-        async with self.session() as s:
+        async with self.reader() as s:
             run = await s.get(m.Run, run_id)
             if run is None:
                 raise NotFound(f"no run with id {run_id}; `wc runs list` shows the runs")
@@ -403,14 +407,14 @@ class Store:
         return run.status
 
     async def list_runs(self) -> list[RunSummary]:
-        async with self.session() as s:
+        async with self.reader() as s:
             ids = list((await s.execute(select(m.Run.id).order_by(m.Run.id))).scalars())
         return [await self.run_summary(i) for i in ids]
 
     # ------------------------------------------------------------------ resume
 
     async def run_row(self, run_id: int) -> m.Run:
-        async with self.session() as s:
+        async with self.reader() as s:
             run = await s.get(m.Run, run_id)
             if run is None:
                 raise NotFound(f"no run with id {run_id}; `wc runs list` shows the runs")
@@ -447,21 +451,39 @@ class Store:
             await s.execute(update(m.Run).where(m.Run.id == run_id).values(checkpoint=checkpoint))
 
     async def episodes(self, run_id: int) -> list[m.Episode]:
-        async with self.session() as s:
+        async with self.reader() as s:
             return list((await s.execute(select(m.Episode).where(m.Episode.run_id == run_id)
                                          .order_by(m.Episode.index))).scalars())
 
     async def recorded_answers(self, run_id: int) -> list[RecordedAnswer]:
         """Answers the run already paid for, in the order they were received."""
-        async with self.session() as s:
+        async with self.reader() as s:
             rows = await s.execute(select(m.LLMCallRow).where(
                 m.LLMCallRow.run_id == run_id, m.LLMCallRow.status.in_(["ok", "truncated"]))
                 .order_by(m.LLMCallRow.id))
             return [RecordedAnswer(r.request_hash, r.sample, r.answer or "", r.id, r.prompt_tokens,
                                    r.completion_tokens) for r in rows.scalars()]
 
+    async def export_llm(self, run_id: int) -> dict[str, Any]:
+        """The run's LLM calls as a recording that `wc learn --replay` can serve (no API keys are
+        ever stored, so none can leak here)."""
+        from wc.llm.replay import RECORDING_FORMAT
+
+        summary = await self.run_summary(run_id)
+        calls = await self.llm_calls(run_id)
+        return {
+            "format": RECORDING_FORMAT, "version": 1, "run": run_id, "env": summary.env, "model": summary.model,
+            "config": summary.config, "recorded_at": summary.created_at.isoformat(),
+            "result": {"status": summary.status, "episodes": summary.episodes, "successes": summary.successes,
+                       "env_steps": summary.env_steps, "llm_calls": summary.llm_calls},
+            "calls": [{"purpose": c.purpose, "sample": c.sample, "attempt": c.attempt, "status": c.status,
+                       "request_hash": c.request_hash, "messages": c.messages, "answer": c.answer,
+                       "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
+                       "latency_s": c.latency_s} for c in calls if c.status in ("ok", "truncated", "replayed")],
+        }
+
     async def count_llm_calls(self, run_id: int) -> int:
-        async with self.session() as s:
+        async with self.reader() as s:
             return int((await s.execute(select(func.count()).select_from(m.LLMCallRow)
                                         .where(m.LLMCallRow.run_id == run_id))).scalar_one())
 
@@ -473,7 +495,7 @@ class Store:
         await self.program(program_id)  # NotFound for an unknown id
         nodes = {program_id}
         edges: set[tuple[int, int]] = set()
-        async with self.session() as s:
+        async with self.reader() as s:
             for column, other in ((m.ProgramParent.child_id, m.ProgramParent.parent_id),
                                   (m.ProgramParent.parent_id, m.ProgramParent.child_id)):
                 frontier = {program_id}
@@ -509,7 +531,7 @@ class Store:
         return graph
 
     async def list_programs(self, *, env: str | None = None, run_id: int | None = None) -> list[ProgramRecord]:
-        async with self.session() as s:
+        async with self.reader() as s:
             query = select(m.ProgramRow.id).join(m.Environment, m.Environment.id == m.ProgramRow.environment_id)
             if env is not None:
                 query = query.where(m.Environment.name == env)
@@ -521,7 +543,7 @@ class Store:
     async def transfer_candidates(self, api_module_name: str, exclude_env: str) -> list[tuple[str, str, ProgramRecord]]:
         """For each other environment whose programs use the same API module: its best program
         (the runs' final models first, then by score), as (environment name, env id, program)."""
-        async with self.session() as s:
+        async with self.reader() as s:
             rows = await s.execute(
                 select(m.Environment.name, m.Environment.env_id, m.ProgramRow.id, m.ProgramRow.score,
                        m.ProgramRow.fit, m.ProgramRow.n_transitions, m.Run.best_program_id)
@@ -551,7 +573,7 @@ class Store:
             await s.execute(update(m.Curriculum).where(m.Curriculum.id == curriculum_id).values(status=status))
 
     async def curriculum(self, curriculum_id: int) -> CurriculumSummary:
-        async with self.session() as s:
+        async with self.reader() as s:
             row = await s.get(m.Curriculum, curriculum_id)
             if row is None:
                 raise NotFound(f"no curriculum with id {curriculum_id}; `wc curriculum list` shows them")
@@ -560,6 +582,6 @@ class Store:
             return CurriculumSummary(row.id, list(row.envs), row.status, row.created_at, row.config, runs)
 
     async def list_curricula(self) -> list[CurriculumSummary]:
-        async with self.session() as s:
+        async with self.reader() as s:
             ids = list((await s.execute(select(m.Curriculum.id).order_by(m.Curriculum.id))).scalars())
         return [await self.curriculum(i) for i in ids]
