@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import json
 import dataclasses
 import signal
 import sys
@@ -247,15 +248,23 @@ def decode_state(ns: dict[str, Any], state: list[dict[str, Any]]) -> list[Any]:
     return [decode_entity(ns, e) for e in state]
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 def encode_value(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
+    if value is None or isinstance(value, (bool, int, str, float)):
         return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {"type": type(value).__name__}
-        for f in dataclasses.fields(value):
-            out[f.name] = encode_value(getattr(value, f.name))
+        for name in _field_names(type(value)):
+            out[name] = encode_value(getattr(value, name))
         return out
     if isinstance(value, (list, tuple)):
         return [encode_value(v) for v in value]
@@ -403,21 +412,32 @@ def plan(program: CompiledProgram, state: list[dict[str, Any]], mission: str,
             nxt = program.transition(decode_state(ns, encoded), action)
             nxt_encoded = encode_state(nxt)
             r, done = reward_pair(program.reward(decode_state(ns, encoded), action, nxt, mission))
-        return nxt_encoded, state_key(nxt_encoded), r, done
+        return nxt_encoded, search_key(nxt_encoded), r, done
 
     def on_error(exc, action):
         if not errors:
             errors.append(classify(exc, program.source))
 
     try:
-        result = bfs(state, state_key(state), actions, expand, max_nodes=max_nodes, max_depth=max_depth,
+        result = bfs(state, search_key(state), actions, expand, max_nodes=max_nodes, max_depth=max_depth,
                      deadline=time.monotonic() + time_limit, on_error=on_error)
+        if result.found:  # canonical keys for the path only, to compare with what the env will show
+            current = state
+            for i, action in enumerate(result.actions):
+                current, _, reward, done = expand(current, action)
+                result.predictions[i] = (state_key(current), reward, done)
     except CallTimeout as exc:
         result = PlanResult(False, reason="a call of the program timed out during planning")
         errors.append(classify(exc, program.source))
     if errors:
         result.first_error = errors[0]
     return result
+
+
+def search_key(state: list[dict[str, Any]]) -> str:
+    """A cheap key for the search's visited set. Unlike `state_key` it does not normalise values
+    (2.0 and 2 differ), which can only make the search revisit a state, never miss one."""
+    return "\x1e".join(sorted(json.dumps(e, sort_keys=True, separators=(",", ":")) for e in state))
 
 
 def raise_recursion_guard(limit: int = 2000) -> None:
