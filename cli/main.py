@@ -346,6 +346,7 @@ def curriculum(
     concurrency: int = typer.Option(4, min=1),
     seed: int = typer.Option(0),
     solved: Optional[int] = typer.Option(10, min=1),
+    min_episodes: int = typer.Option(1, min=1, help="Episodes each environment plays at least."),
     from_program: Optional[str] = typer.Option(None, "--from-program", help="Program for the first environment."),
     llm_timeout: Optional[float] = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT"),
 ) -> None:
@@ -359,7 +360,8 @@ def curriculum(
     names = CURRICULA.get(envs) or [e.strip() for e in envs.split(",") if e.strip()]
     settings = _settings(db, model, llm_timeout=llm_timeout)
     config = LearnConfig(env=names[0], episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
-                         concurrency=concurrency, seed=seed, solved=solved, from_program=from_program)
+                         concurrency=concurrency, seed=seed, solved=solved, min_episodes=min_episodes,
+                         from_program=from_program)
     group = _with_progress(episodes * len(names),
                            lambda view, on_start: api_curriculum(names, config, settings, on_event=view,
                                                                  on_start=on_start),
@@ -442,6 +444,20 @@ def db_current(db: Optional[str] = DbOption) -> None:
 
 
 # ---------------------------------------------------------------------------- comparisons and programs
+
+
+@runs_app.command("results")
+def runs_results(runs: Optional[list[int]] = typer.Argument(None, help="Run ids (default: every finished run)."),
+                 db: Optional[str] = DbOption) -> None:
+    """Markdown for docs/RESULTS.md: the runs beside the paper's bar, with how to reproduce them."""
+    from wc.api import list_runs, run_summary
+    from wc.results import results_markdown
+
+    settings = _settings(db)
+    chosen = [_run(run_summary(r, settings.db)) for r in runs] if runs else \
+        [r for r in _run(list_runs(settings.db)) if r.status == "finished"]
+    command = "wc runs results" + (" " + " ".join(map(str, runs)) if runs else "") + " --db URL > docs/RESULTS.md"
+    sys.stdout.write(results_markdown(chosen, command=command))
 
 
 @runs_app.command("export-llm")
