@@ -120,7 +120,7 @@ def learn(
     max_steps: Optional[int] = typer.Option(None, min=1, help="Steps per episode (default: the env's limit)."),
     max_llm_calls: int = typer.Option(20, min=0, help="LLM requests allowed in the whole run."),
     concurrency: int = typer.Option(4, min=1, help="LLM candidates requested at once after a first failed try."),
-    seed: int = typer.Option(0, help="Seed of the first episode (episode i uses seed + i)."),
+    seed: int = typer.Option(0, help="Run seed S: episode i plays env seed 1009·S + i; every random choice derives from S."),
     solved: Optional[int] = typer.Option(10, min=1, help="Stop after this many consecutive successes."),
     llm_timeout: Optional[float] = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT", help="Seconds per LLM request."),
     workers: int = typer.Option(2, min=1, help="Sandbox worker processes."),

@@ -237,7 +237,7 @@ class Agent:
         if resume is not None and resume.open_episode is None:
             await self._after_step()  # finish the check a crash may have interrupted
         for episode in range(first, cfg.episodes):
-            seed = cfg.seed + episode
+            seed = cfg.seed * 1009 + episode  # disjoint env seeds per run seed; small level sets still rotate
             plan: list[str] = []
             optimism_checked = False
             restored = None
