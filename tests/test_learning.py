@@ -140,3 +140,18 @@ def test_replay_refuses_another_environment_and_unknown_recordings(db_url, minig
     with pytest.raises(WcError, match="no recording 'nope'"):
         asyncio.run(load_replay("nope"))
     assert issubclass(LLMFatalError, WcError)
+
+
+def test_the_shipped_real_model_session_replays_without_an_api_key(tmp_path):
+    """The README's first command: if wc's prompts or exploration change, this recording no longer
+    matches and must be recorded again (wc runs export-llm)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WC_"))}
+    result = subprocess.run([sys.executable, "-m", "wc", "learn", "--env", "minigrid-doorkey", "--replay",
+                             "minigrid-doorkey", "--json", "--db", f"sqlite:///{tmp_path / 'wc.db'}"],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    recorded = asyncio.run(load_replay("minigrid-doorkey"))["result"]
+    assert summary["status"] == "finished" and summary["llm_calls_failed"] == 0
+    for key in ("episodes", "successes", "env_steps", "llm_calls"):
+        assert summary[key] == recorded[key], key
