@@ -448,7 +448,8 @@ def db_current(db: Optional[str] = DbOption) -> None:
 
 @runs_app.command("results")
 def runs_results(runs: Optional[list[int]] = typer.Argument(None, help="Run ids (default: every finished run)."),
-                 db: Optional[str] = DbOption) -> None:
+                 db: Optional[str] = DbOption,
+                 note: Optional[str] = typer.Option(None, help="A paragraph on how the runs were made (the model, …).")) -> None:
     """Markdown for docs/RESULTS.md: the runs beside the paper's bar, with how to reproduce them."""
     from wc.api import list_runs, run_summary
     from wc.results import results_markdown
@@ -456,8 +457,9 @@ def runs_results(runs: Optional[list[int]] = typer.Argument(None, help="Run ids 
     settings = _settings(db)
     chosen = [_run(run_summary(r, settings.db)) for r in runs] if runs else \
         [r for r in _run(list_runs(settings.db)) if r.status == "finished"]
-    command = "wc runs results" + (" " + " ".join(map(str, runs)) if runs else "") + " --db URL > docs/RESULTS.md"
-    sys.stdout.write(results_markdown(chosen, command=command))
+    command = ("wc runs results" + (" " + " ".join(map(str, runs)) if runs else "") + " --db URL"
+               + (" --note TEXT" if note else "") + " > docs/RESULTS.md")
+    sys.stdout.write(results_markdown(chosen, command=command, note=note))
 
 
 @runs_app.command("export-llm")

@@ -32,10 +32,11 @@ def _row(run: RunSummary) -> str:
             f"{run.model} | {run.created_at:%Y-%m-%d} |")
 
 
-def results_markdown(runs: list[RunSummary], *, command: str) -> str:
+def results_markdown(runs: list[RunSummary], *, command: str, note: str | None = None) -> str:
     lines = [
         "# Results",
         "",
+        *([note, ""] if note else []),
         f"Generated from the store by `{command}`. Every figure below comes from the runs' records: LLM calls are "
         "requests sent (concurrent candidates, retries and cancelled requests included); wall time is the run's; "
         "LLM wait is the time during which at least one request was outstanding (the union of the intervals); "

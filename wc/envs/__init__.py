@@ -9,12 +9,14 @@ Two ways in:
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from wc.envs.base import ApiModule, EnvAdapter, Step
-from wc.errors import UnknownEnvironment
+from wc.errors import UnknownEnvironment, WcError
 
 __all__ = ["ApiModule", "EnvAdapter", "Step", "EnvSpec", "SHORT_NAMES", "list_envs", "make", "domain_of"]
 
@@ -49,6 +51,31 @@ for _spec in [
 DOMAIN_FACTORIES: dict[str, Callable[[EnvSpec, dict[str, Any]], EnvAdapter]] = {}
 
 
+def _alfworld_factory(spec: EnvSpec, options: dict[str, Any]) -> EnvAdapter:
+    from wc.envs.alfworld import make_adapter  # imports textworld only when an ALFWorld env is made
+
+    return make_adapter(spec, options)
+
+
+DOMAIN_FACTORIES["alfworld"] = _alfworld_factory
+
+# ALFWorld through TextWorld's PDDL engine (the alfworld extra): wc's own small games by task
+# type, or any game file, folder or dataset split with games=
+for _spec in [
+    EnvSpec("alfworld", "ALFWorld/all", "alfworld", "household text tasks: wc's 12 small games, all six types"),
+    EnvSpec("alfworld-pick", "ALFWorld/pick_and_place_simple", "alfworld", "put an object in or on a receptacle"),
+    EnvSpec("alfworld-light", "ALFWorld/look_at_obj_in_light", "alfworld", "look at an object under a lamp"),
+    EnvSpec("alfworld-clean", "ALFWorld/pick_clean_then_place_in_recep", "alfworld",
+            "clean an object, then put it in a receptacle"),
+    EnvSpec("alfworld-heat", "ALFWorld/pick_heat_then_place_in_recep", "alfworld",
+            "heat an object, then put it in a receptacle"),
+    EnvSpec("alfworld-cool", "ALFWorld/pick_cool_then_place_in_recep", "alfworld",
+            "cool an object, then put it in a receptacle"),
+    EnvSpec("alfworld-pick2", "ALFWorld/pick_two_obj_and_place", "alfworld", "put two objects in a receptacle"),
+]:
+    register(_spec)
+
+
 def _is_minigrid(unwrapped: Any) -> bool:
     from minigrid.minigrid_env import MiniGridEnv
 
@@ -67,6 +94,34 @@ ADAPTERS: list[tuple[str, Callable[[Any], bool], Callable[..., EnvAdapter]]] = [
 ]
 
 
+def _is_sokoban(unwrapped: Any) -> bool:
+    from wc.envs.sokoban import SokobanEnv
+
+    return isinstance(unwrapped, SokobanEnv)
+
+
+def _sokoban_adapter(name: str, env_id: str, env: Any, options: dict[str, Any]) -> EnvAdapter:
+    from wc.envs.sokoban import SokobanAdapter
+
+    return SokobanAdapter.from_env(name, env_id, env, options)
+
+
+ADAPTERS.append(("sokoban", _is_sokoban, _sokoban_adapter))
+
+# Sokoban lives in wc (wc.envs.sokoban registers these gymnasium ids on import)
+for _spec in [
+    EnvSpec("sokoban", "wc.envs.sokoban:WC-Sokoban-v0", "sokoban",
+            "push boxes onto targets: 8 small fixed levels, 1-2 boxes"),
+    EnvSpec("sokoban-2box", "wc.envs.sokoban:WC-Sokoban-2Box-v0", "sokoban",
+            "push 2 boxes onto targets in generated 7x7 rooms"),
+    EnvSpec("sokoban-3box", "wc.envs.sokoban:WC-Sokoban-3Box-v0", "sokoban",
+            "push 3 boxes onto targets in generated 7x7 rooms"),
+    EnvSpec("sokoban-teleport", "wc.envs.sokoban:WC-Sokoban-Teleport-v0", "sokoban",
+            "Sokoban with pairs of teleport gates: 5 fixed levels"),
+]:
+    register(_spec)
+
+
 def list_envs() -> list[EnvSpec]:
     return list(SHORT_NAMES.values())
 
@@ -77,6 +132,8 @@ def _gym_make(env_id: str):
 
     if ":" in env_id:
         module, _, _ = env_id.partition(":")
+        if os.getcwd() not in sys.path:  # as `python -m` would: the user's own modules are found
+            sys.path.append(os.getcwd())
         try:
             importlib.import_module(module)
         except ImportError as exc:
@@ -85,6 +142,8 @@ def _gym_make(env_id: str):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return gym.make(env_id)
+    except WcError:
+        raise  # the environment's own clear error (a bad level file, …)
     except Exception as exc:  # gymnasium raises several error types for unknown ids
         known = ", ".join(SHORT_NAMES)
         raise UnknownEnvironment(
