@@ -387,7 +387,7 @@ def test_render_state_draws_the_level_and_lists_entities():
     text = render_state(level_entities(env.current()))
     picture, entities = text.split("\n")[:5], text.split("\n")[5:]
     assert picture == ["#########", "# @$# a #", "#  .#  .#", "#   #  $#", "#########"]
-    assert "Gate(x=3, y=1, pair='a')" in entities and "Box(x=3, y=1)" in entities
+    assert "Marker(x=3, y=1, letter='a')" in entities and "Box(x=3, y=1)" in entities
     assert "Player(x=2, y=1)" in entities and not any(e.startswith("Wall") for e in entities)
     with pytest.raises(LevelError, match="box on a gate"):
         format_level(env.current())
@@ -407,7 +407,7 @@ def test_api_module_is_data_for_restricted_execution():
     assert ns["ACTIONS"] == list(adapter.actions)
     state, _ = adapter.reset(0)
     objects = runtime.decode_state(ns, state)
-    assert {type(o).__name__ for o in objects} == {"Wall", "Target", "Gate", "Box", "Player"}
+    assert {type(o).__name__ for o in objects} == {"Wall", "Target", "Marker", "Box", "Player"}
     assert runtime.encode_state(objects) == state
     assert ns["get_player"](objects).x == 2
 
@@ -467,8 +467,8 @@ def test_reference_model_explains_1000_transitions(name, sokoban_model):
         teleports = [t for t in data if moved(t) > 1]
         # entered a gate and stayed: its twin held a box
         stayed = [t for t in data if moved(t) == 1
-                  and positions(t["next_state"], "Player") <= positions(t["next_state"], "Gate")]
-        box_on_gate = [t for t in data if positions(t["next_state"], "Box") & positions(t["next_state"], "Gate")]
+                  and positions(t["next_state"], "Player") <= positions(t["next_state"], "Marker")]
+        box_on_gate = [t for t in data if positions(t["next_state"], "Box") & positions(t["next_state"], "Marker")]
         assert teleports and stayed and box_on_gate
     program = runtime.compile_program(runtime.api_namespace(adapter.api.source), sokoban_model)
     assert program.failure is None
@@ -480,7 +480,7 @@ def test_reference_model_explains_1000_transitions(name, sokoban_model):
     teleporting_boxes = sokoban_model.replace("next_state.append(Box(ahead[0] + dx, ahead[1] + dy))",
                                               "next_state.append(Box(*_land(ahead[0] + dx, ahead[1] + dy, gates)))")
     teleporting_boxes += ("\n\ndef _land(x, y, gates):\n    for g in gates:\n        if (g.x, g.y) == (x, y):\n"
-                          "            for t in gates:\n                if t is not g and t.pair == g.pair:\n"
+                          "            for t in gates:\n                if t is not g and t.letter == g.letter:\n"
                           "                    return t.x, t.y\n    return x, y\n")
     other = runtime.compile_program(runtime.api_namespace(adapter.api.source), teleporting_boxes)
     bad = [o for o in runtime.evaluate(other, transitions, adapter.reward_mode, call_timeout=0) if o.transition != "o"]

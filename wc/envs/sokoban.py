@@ -608,7 +608,8 @@ def level_entities(level: Level) -> State:
     """A position as API-module entities (JSON form)."""
     state: State = [{"type": "Wall", "x": x, "y": y} for x, y in sorted(level.walls, key=lambda c: (c[1], c[0]))]
     state += [{"type": "Target", "x": x, "y": y} for x, y in sorted(level.targets, key=lambda c: (c[1], c[0]))]
-    state += [{"type": "Gate", "x": x, "y": y, "pair": pair} for (x, y), pair in level.gates]
+    # the API module calls gates Markers: a neutral name, so the rule is learned, not read
+    state += [{"type": "Marker", "x": x, "y": y, "letter": pair} for (x, y), pair in level.gates]
     state += [{"type": "Box", "x": x, "y": y} for x, y in sorted(level.boxes, key=lambda c: (c[1], c[0]))]
     state.append({"type": "Player", "x": level.player[0], "y": level.player[1]})
     return state
@@ -628,8 +629,8 @@ def render_state(state: State) -> str:
         kind = e.get("type")
         if kind in cells:
             cells[kind].add((x, y))
-        elif kind == "Gate":
-            gates[(x, y)] = str(e.get("pair", "?"))[:1].lower() or "?"
+        elif kind == "Marker":
+            gates[(x, y)] = str(e.get("letter", "?"))[:1].lower() or "?"
         elif kind == "Player":
             player = (x, y)
     picture = draw(cells["Wall"], cells["Target"], cells["Box"], player, gates)

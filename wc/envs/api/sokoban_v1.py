@@ -4,14 +4,14 @@ A state is a list of entities, instances of the classes below. Positions are gri
 x grows to the right, y grows downward, (0, 0) is the top-left cell. A cell with no entity
 in the list is empty floor (or lies outside the walls).
 
-Entities may share a cell: a Box or the Player with a Target, the Player or a Box with a Gate.
-Gate.pair is a letter naming the pair a gate belongs to; the two gates of a pair have the same
-letter. Some levels have no gates.
+Entities may share a cell: a Box or the Player with a Target, the Player or a Box with a Marker.
+A Marker is a floor cell marked with a letter (Marker.letter); a letter marks exactly two cells.
+Some levels have no markers.
 
 Prompts also draw each state as a text picture: # Wall, @ Player, $ Box, . Target,
-* Box on a Target, + Player on a Target, a lowercase letter a Gate of that pair, the
-uppercase letter the Player on such a Gate. The entity list is the state; the picture is a
-view of it (a Box on a Gate is drawn as $).
+* Box on a Target, + Player on a Target, a lowercase letter a Marker with that letter, the
+uppercase letter the Player on such a Marker. The entity list is the state; the picture is a
+view of it (a Box on a Marker is drawn as $).
 
 Actions are the strings in ACTIONS.
 
@@ -51,8 +51,8 @@ class Box(Entity):
 
 
 @dataclass
-class Gate(Entity):
-    pair: str
+class Marker(Entity):
+    letter: str
 
 
 @dataclass
