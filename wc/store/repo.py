@@ -369,7 +369,8 @@ class Store:
                                      .where(m.TransitionRow.run_id == run_id))).scalar_one()
             calls, failed, ptok, ctok = (await s.execute(select(
                 func.count(m.LLMCallRow.id),
-                func.coalesce(func.sum(case((m.LLMCallRow.status.in_(["ok", "truncated", "replayed"]), 0), else_=1)), 0),
+                func.coalesce(func.sum(case((m.LLMCallRow.status.in_(["ok", "truncated", "replayed", "cancelled"]), 0),
+                                             else_=1)), 0),
                 func.coalesce(func.sum(m.LLMCallRow.prompt_tokens), 0),
                 func.coalesce(func.sum(m.LLMCallRow.completion_tokens), 0),
             ).where(m.LLMCallRow.run_id == run_id))).one()
