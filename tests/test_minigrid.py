@@ -91,3 +91,23 @@ def test_changed_rule_worlds_register_through_gymnasium():
     sprint = envs.make("wc.envs.variants:WC-DoorKeySprint-5x5-v0")
     state, _ = sprint.reset(0)
     assert sprint.api.ref == "minigrid_v1" and state
+
+
+@pytest.mark.parametrize("env_id", [
+    "MiniGrid-LavaCrossingS9N1-v0", "MiniGrid-KeyCorridorS3R1-v0", "MiniGrid-ObstructedMaze-1Dlhb-v0",
+    "MiniGrid-Dynamic-Obstacles-5x5-v0", "MiniGrid-MultiRoom-N2-S4-v0", "MiniGrid-FourRooms-v0",
+    "MiniGrid-GoToDoor-5x5-v0", "MiniGrid-PutNear-6x6-N2-v0", "MiniGrid-RedBlueDoors-6x6-v0",
+    "MiniGrid-MemoryS7-v0", "MiniGrid-Playground-v0", "BabyAI-KeyInBox-v0", "MiniGrid-DistShift1-v0",
+])
+def test_object_based_minigrid_envs_have_symbolic_states(env_id):
+    adapter = envs.make(env_id)
+    rng = random.Random(0)
+    state, mission = adapter.reset(0)
+    assert mission and any(e["type"] == "Agent" for e in state)
+    for t in range(40):
+        step = adapter.step(rng.choice(adapter.actions))
+        json.dumps(step.state)
+        assert runtime.state_key(step.state)
+        if step.terminated or step.truncated:
+            adapter.reset(t + 1)
+    adapter.close()
