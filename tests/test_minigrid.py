@@ -103,7 +103,7 @@ def test_object_based_minigrid_envs_have_symbolic_states(env_id):
     adapter = envs.make(env_id)
     rng = random.Random(0)
     state, mission = adapter.reset(0)
-    assert mission and any(e["type"] == "Agent" for e in state)
+    assert isinstance(mission, str) and any(e["type"] == "Agent" for e in state)  # Playground has no mission
     for t in range(40):
         step = adapter.step(rng.choice(adapter.actions))
         json.dumps(step.state)
