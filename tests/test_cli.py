@@ -144,3 +144,11 @@ def test_curriculum_lineage_diff_export_and_compare_through_the_cli(tmp_path, mi
     result = subprocess.run([sys.executable, str(script_file)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "direction=3" in result.stdout
+
+
+def test_envs_show_prints_each_domains_api_module():
+    from wc.envs.base import ApiModule
+
+    for env, (name, version) in {"sokoban-teleport": ("sokoban", 1), "alfworld-pick": ("alfworld", 1)}.items():
+        shown = wc("envs", "show", env)
+        assert shown.returncode == 0 and shown.stdout == ApiModule.load(name, version).source

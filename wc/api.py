@@ -441,11 +441,7 @@ async def db_current(db: str | None = None) -> tuple[str | None, str]:
 
 
 def api_module_source(env: str) -> str:
-    adapter = envs.make(env)
-    try:
-        return adapter.api.source
-    finally:
-        adapter.close()
+    return envs.api_module(env).source
 
 
 def env_specs() -> list[Any]:

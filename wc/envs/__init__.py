@@ -174,6 +174,23 @@ def make(name: str, **options: Any) -> EnvAdapter:
                              f"(adapters: {', '.join(d for d, _, _ in ADAPTERS)})")
 
 
+# API modules of domains whose adapters are costly to build (or need an extra): `wc envs show`
+# prints these without making the environment
+DOMAIN_API: dict[str, tuple[str, int]] = {"alfworld": ("alfworld", 1), "sokoban": ("sokoban", 1)}
+
+
+def api_module(name: str) -> ApiModule:
+    """The API module the LLM reads for an environment."""
+    spec = SHORT_NAMES.get(name.lower())
+    if spec is not None and spec.domain in DOMAIN_API:
+        return ApiModule.load(*DOMAIN_API[spec.domain])
+    adapter = make(name)
+    try:
+        return adapter.api
+    finally:
+        adapter.close()
+
+
 def domain_of(adapter: EnvAdapter) -> str:
     spec = SHORT_NAMES.get(adapter.name)
     if spec is not None:
