@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import llm_settings
 from llm_server import FakeLLMServer, Reply, answer
 from wc import envs
-from wc.api import LearnConfig, Settings, learn
+from wc.api import LearnConfig, learn
 from wc.envs import alfworld
 from wc.errors import UnknownEnvironment, WcError
 from wc.programs import runtime
@@ -398,7 +399,7 @@ def test_learns_clean_tasks_end_to_end_and_records_them(db_url):
     assert wrong != MODEL
     with FakeLLMServer(lambda request, n: Reply(answer(wrong if n == 0 else MODEL))) as server:
         config = LearnConfig(env="alfworld-clean", episodes=6, max_llm_calls=6, concurrency=2, solved=3, seed=0)
-        settings = Settings(db=db_url, openai_api_key="sk-test", openai_base_url=server.base_url, model="test-model")
+        settings = llm_settings(server, db_url)
         summary = asyncio.run(learn(config, settings))
     assert summary.status == "finished"
     assert summary.successes >= 3 and all(e.success for e in summary.episode_list[-3:])

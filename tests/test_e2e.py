@@ -2,27 +2,16 @@
 AsyncOpenAI client, then solves it by planning; the store holds everything it did."""
 import asyncio
 import json
-import sqlite3
 import threading
 
+from helpers import llm_settings as settings
+from helpers import sqlite_rows as rows
 from llm_server import FakeLLMServer, Reply, answer
-from wc.api import LearnConfig, Settings, learn
+from wc.api import LearnConfig, learn
 
 BROKEN_SYNTAX = "def transition(state, action:\n    return state\n"
 CRASHES = ("def transition(state, action):\n    return state[0].nonexistent\n\n"
            "def reward(state, action, next_state, mission):\n    return 0.0, False\n")
-
-
-def settings(server, db_url):
-    return Settings(db=db_url, openai_api_key="sk-test", openai_base_url=server.base_url, model="test-model")
-
-
-def rows(db_url, sql):
-    con = sqlite3.connect(db_url.split("///", 1)[1])
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_learns_doorkey_through_bad_answers_and_records_everything(db_url, minigrid_model):

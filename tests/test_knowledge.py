@@ -13,13 +13,10 @@ import time
 import networkx as nx
 import pytest
 
+from helpers import llm_settings as settings
 from llm_server import FakeLLMServer, Reply, answer
-from wc.api import LearnConfig, Settings, curriculum, learn, lineage, resume
+from wc.api import LearnConfig, curriculum, learn, lineage
 from wc.store import RunBusy, Store
-
-
-def settings(server, url):
-    return Settings(db=url, openai_api_key="sk-test", openai_base_url=server.base_url, model="test-model")
 
 
 def wrong_of(model: str) -> str:

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from helpers import llm_settings as settings
 from llm_server import FakeLLMServer, Reply, answer
 from wc.api import LearnConfig, Settings, learn, load_replay
 from wc.errors import LLMFatalError, WcError
@@ -50,10 +51,6 @@ def test_when_there_are_too_many_kinds_rewards_and_changes_come_first():
     assert len(shown) == 6
     assert len(data) - 1 in shown  # the rewarding transition survives the cut
     assert not any(i < len(noops) for i in shown)  # no-ops go first when space is short
-
-
-def settings(server, url):
-    return Settings(db=url, openai_api_key="sk-test", openai_base_url=server.base_url, model="test-model")
 
 
 @pytest.mark.parametrize("solved, min_episodes, expected", [(3, 1, 3), (3, 5, 5)])

@@ -6,7 +6,6 @@ import json
 import os
 import random
 import re
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,9 +15,11 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
+from helpers import llm_settings
+from helpers import sqlite_rows as rows
 from llm_server import FakeLLMServer, Reply, answer
 from wc import envs
-from wc.api import LearnConfig, Settings, learn
+from wc.api import LearnConfig, learn
 from wc.envs import sokoban
 from wc.envs.sokoban import (ACTIONS, LevelError, SokobanAdapter, SokobanEnv, format_level, generate_level,
                              level_entities, read_xsb, render_state, shipped_levels, solve, write_xsb)
@@ -505,14 +506,6 @@ def test_planning_in_the_reference_model_solves_levels(name, seeds, sokoban_mode
 # --------------------------------------------------------------------------- learning end to end
 
 
-def rows(db_url, sql):
-    con = sqlite3.connect(db_url.split("///", 1)[1])
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 BROKEN = "def transition(state, action):\n    return state[\n"
 
 
@@ -536,7 +529,7 @@ def test_learns_sokoban_from_a_scripted_llm(db_url, sokoban_model):
 
     events = []
     with FakeLLMServer(script) as server:
-        settings = Settings(db=db_url, openai_api_key="sk-test", openai_base_url=server.base_url, model="test-model")
+        settings = llm_settings(server, db_url)
         config = LearnConfig(env="sokoban", episodes=8, max_llm_calls=8, concurrency=2, solved=3, seed=0)
         summary = asyncio.run(learn(config, settings, on_event=lambda k, d: events.append((k, d))))
 

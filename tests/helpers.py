@@ -1,0 +1,20 @@
+"""Small helpers shared by the tests."""
+from __future__ import annotations
+
+import sqlite3
+
+from wc.config import Settings
+
+
+def llm_settings(server, db_url: str) -> Settings:
+    """Settings pointing wc at a local scripted LLM server and a store."""
+    return Settings(db=db_url, openai_api_key="sk-test", openai_base_url=server.base_url, model="test-model")
+
+
+def sqlite_rows(db_url: str, sql: str) -> list[tuple]:
+    """Rows of a query on a SQLite store, read directly (not through wc)."""
+    con = sqlite3.connect(db_url.split("///", 1)[1])
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
