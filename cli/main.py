@@ -76,7 +76,9 @@ class _LearnView:
             self.steps += 1
         elif kind == "llm_call":
             self.calls += 1
-            if data["status"] not in ("ok", "truncated", "cancelled", "replayed"):
+            from wc.llm.base import NOT_FAILED
+
+            if data["status"] not in NOT_FAILED:
                 p.console.print(f"  LLM request failed ({data['status']}); retrying or moving on", style="yellow")
         elif kind == "refine_start":
             p.console.print(f"  refining ({data['reason']}) on {data['transitions']} distinct transitions, "

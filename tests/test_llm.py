@@ -19,16 +19,21 @@ def client(server, calls, **kw):
                       on_call=on_call, backoff=0.01, **kw)
 
 
+def ask(server, calls, sample=0, **kw):
+    """One completion through a fresh client (closed afterwards)."""
+    async def go():
+        llm = client(server, calls, **kw)
+        try:
+            return await llm.complete(MESSAGES, purpose="scratch", sample=sample)
+        finally:
+            await llm.close()
+    return asyncio.run(go())
+
+
 def test_answer_tokens_and_record():
     calls = []
     with FakeLLMServer(sequence("the answer")) as server:
-        async def go():
-            llm = client(server, calls)
-            try:
-                return await llm.complete(MESSAGES, purpose="scratch", sample=2)
-            finally:
-                await llm.close()
-        result = asyncio.run(go())
+        result = ask(server, calls, sample=2)
     assert result.text == "the answer"
     [call] = calls
     assert call.status == "ok" and call.answer == "the answer" and call.sample == 2 and call.purpose == "scratch"
@@ -40,13 +45,7 @@ def test_rate_limits_and_server_errors_are_retried_and_each_attempt_recorded():
     calls = []
     script = sequence(Reply(status=429, headers={"retry-after": "0"}), Reply(status=500), Reply(status=503), "ok now")
     with FakeLLMServer(script) as server:
-        async def go():
-            llm = client(server, calls)
-            try:
-                return await llm.complete(MESSAGES, purpose="scratch")
-            finally:
-                await llm.close()
-        result = asyncio.run(go())
+        result = ask(server, calls)
     assert result.text == "ok now"
     assert [c.status for c in calls] == ["rate_limited", "server_error", "server_error", "ok"]
     assert [c.attempt for c in calls] == [1, 2, 3, 4]
@@ -69,41 +68,23 @@ def test_retry_after_is_honoured():
 def test_gives_up_after_retries_with_a_clear_error():
     calls = []
     with FakeLLMServer(sequence(Reply(status=500))) as server:
-        async def go():
-            llm = client(server, calls, retries=2)
-            try:
-                await llm.complete(MESSAGES, purpose="scratch")
-            finally:
-                await llm.close()
         with pytest.raises(LLMError, match="after 3 attempts"):
-            asyncio.run(go())
+            ask(server, calls, retries=2)
     assert len(calls) == 3 and all(c.status == "server_error" for c in calls)
 
 
 def test_timeouts_are_retried():
     calls = []
     with FakeLLMServer(sequence(Reply("late", delay=3), "quick")) as server:
-        async def go():
-            llm = client(server, calls, timeout=1)
-            try:
-                return await llm.complete(MESSAGES, purpose="scratch")
-            finally:
-                await llm.close()
-        assert asyncio.run(go()).text == "quick"
+        assert ask(server, calls, timeout=1).text == "quick"
     assert [c.status for c in calls] == ["timeout", "ok"]
 
 
 def test_bad_key_is_fatal_and_does_not_leak_the_key():
     calls = []
     with FakeLLMServer(sequence(Reply(status=401))) as server:
-        async def go():
-            llm = client(server, calls)
-            try:
-                await llm.complete(MESSAGES, purpose="scratch")
-            finally:
-                await llm.close()
         with pytest.raises(LLMFatalError) as info:
-            asyncio.run(go())
+            ask(server, calls)
     assert "sk-test-key" not in str(info.value)
     assert len(calls) == 1 and calls[0].status == "refused"
     assert all("sk-test-key" not in (c.error or "") for c in calls)
@@ -112,13 +93,7 @@ def test_bad_key_is_fatal_and_does_not_leak_the_key():
 def test_truncated_answers_are_marked():
     calls = []
     with FakeLLMServer(sequence(Reply("```python\ndef f(", finish_reason="length"))) as server:
-        async def go():
-            llm = client(server, calls)
-            try:
-                return await llm.complete(MESSAGES, purpose="scratch")
-            finally:
-                await llm.close()
-        asyncio.run(go())
+        ask(server, calls)
     assert calls[0].status == "truncated"
 
 

@@ -71,8 +71,6 @@ class OpenEpisode:
 class ResumePoint:
     next_episode: int
     streak: int
-    successes: int
-    env_steps: int
     open_episode: OpenEpisode | None
     checkpoint: dict[str, Any]
 
@@ -120,8 +118,6 @@ class Agent:
         self.current: Candidate | None = None
         self.transferred: list[Candidate] = []  # programs from other runs, re-checked before asking the LLM
         self.starts: dict[tuple[str, str], tuple[State, str]] = {}
-        self.env_steps = 0
-        self.successes = 0
         self.refinements = 0
         self._failed_refine_at: int | None = None  # distinct transitions when a refinement last failed
 
@@ -281,7 +277,6 @@ class Agent:
                     plan = []
                 step = self.adapter.step(action)
                 steps += 1
-                self.env_steps += 1
                 total += step.reward
                 await self.store.add_transition(
                     run_id=self.run_id, episode_id=episode_id, step=t, state=state, action=action,
@@ -302,7 +297,6 @@ class Agent:
                                             terminated=terminated, truncated=truncated)
             if self.current is not None:  # its scores on all data so far, for lineage and transfer
                 await self.recorder.scores(self.current)
-            self.successes += int(success)
             streak = streak + 1 if success else 0
             self.emit("episode_end", {"episode": episode, "success": success, "steps": steps, "return": total,
                                       "streak": streak})

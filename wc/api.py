@@ -163,8 +163,6 @@ async def _restore_agent(store: Store, run_id: int, agent: Agent, sandbox: Sandb
         sandbox.add(row.state, row.action, row.next_state, row.reward, row.done, row.mission)
         if row.step == 0:
             agent._remember_start(row.state, row.mission)
-    agent.env_steps = point.env_steps
-    agent.successes = point.successes
     agent.restore_checkpoint(point.checkpoint)
     run = await store.run_row(run_id)
     if run.best_program_id is not None:
@@ -193,8 +191,7 @@ async def _resume_point(store: Store, run_id: int) -> ResumePoint:
         open_ep = OpenEpisode(e.id, e.index, e.seed, e.mission, sorted(by_episode.get(e.id, []), key=lambda r: r.step))
     next_episode = (max(e.index for e in episodes) + (0 if open_ep else 1)) if episodes else 0
     run = await store.run_row(run_id)
-    return ResumePoint(next_episode, streak, sum(1 for e in finished if e.success), len(rows), open_ep,
-                       run.checkpoint or {})
+    return ResumePoint(next_episode, streak, open_ep, run.checkpoint or {})
 
 
 async def load_replay(ref: str, db: str | None = None) -> dict:
@@ -388,10 +385,6 @@ async def programs(*, env: str | None = None, run_id: int | None = None, db: str
             await store.run_summary(run_id)  # NotFound for an unknown run
         return await store.list_programs(env=env, run_id=run_id)
     return await _with_store(db, fn)
-
-
-async def run_programs(run_id: int, db: str | None = None) -> list[ProgramRecord]:
-    return await programs(run_id=run_id, db=db)
 
 
 async def lineage(program_id: int, db: str | None = None) -> nx.DiGraph:

@@ -9,6 +9,11 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Protocol
 
 
+# statuses of recorded calls: those that carry an answer, and those that are not failures
+ANSWERED = ("ok", "truncated")
+NOT_FAILED = ANSWERED + ("replayed", "cancelled")
+
+
 def request_hash(model: str, messages: list[dict[str, str]]) -> str:
     """Identifies a request by what was asked: for accounting, resume and replay."""
     return hashlib.sha256(json.dumps([model, messages], sort_keys=True).encode()).hexdigest()

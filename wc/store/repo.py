@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from wc.envs.base import ApiModule
 from wc.errors import NotFound, StoreError, WcError
-from wc.llm.base import LLMCall, request_hash
+from wc.llm.base import ANSWERED, NOT_FAILED, LLMCall, request_hash
 from wc.llm.costs import cost_usd
 from wc.llm.replay import RecordedAnswer
 from wc.programs.canonical import state_hash
@@ -369,8 +369,7 @@ class Store:
                                      .where(m.TransitionRow.run_id == run_id))).scalar_one()
             calls, failed, ptok, ctok = (await s.execute(select(
                 func.count(m.LLMCallRow.id),
-                func.coalesce(func.sum(case((m.LLMCallRow.status.in_(["ok", "truncated", "replayed", "cancelled"]), 0),
-                                             else_=1)), 0),
+                func.coalesce(func.sum(case((m.LLMCallRow.status.in_(NOT_FAILED), 0), else_=1)), 0),
                 func.coalesce(func.sum(m.LLMCallRow.prompt_tokens), 0),
                 func.coalesce(func.sum(m.LLMCallRow.completion_tokens), 0),
             ).where(m.LLMCallRow.run_id == run_id))).one()
@@ -460,7 +459,7 @@ class Store:
         """Answers the run already paid for, in the order they were received."""
         async with self.reader() as s:
             rows = await s.execute(select(m.LLMCallRow).where(
-                m.LLMCallRow.run_id == run_id, m.LLMCallRow.status.in_(["ok", "truncated"]))
+                m.LLMCallRow.run_id == run_id, m.LLMCallRow.status.in_(ANSWERED))
                 .order_by(m.LLMCallRow.id))
             return [RecordedAnswer(r.request_hash, r.sample, r.answer or "", r.id, r.prompt_tokens,
                                    r.completion_tokens) for r in rows.scalars()]
@@ -480,7 +479,7 @@ class Store:
             "calls": [{"purpose": c.purpose, "sample": c.sample, "attempt": c.attempt, "status": c.status,
                        "request_hash": c.request_hash, "messages": c.messages, "answer": c.answer,
                        "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
-                       "latency_s": c.latency_s} for c in calls if c.status in ("ok", "truncated", "replayed")],
+                       "latency_s": c.latency_s} for c in calls if c.status in ANSWERED + ("replayed",)],
         }
 
     async def count_llm_calls(self, run_id: int) -> int:

@@ -99,7 +99,7 @@ class Refiner:
         return cand
 
     async def refine(self, current: Candidate | None, starts: list[tuple[State, str]],
-                     max_calls: int | None = None, others: list[Candidate] = ()) -> RefineResult:
+                     others: list[Candidate] = ()) -> RefineResult:
         """REx from `current` (and `others`, e.g. programs transferred from other runs, whose
         repairs compete too), always beside writing from scratch."""
         rex = Rex(c=self.c)
@@ -108,11 +108,10 @@ class Refiner:
             self._add_arms(rex, cand)
             candidates[cand.program_id] = cand
         calls_at_start = self.budget.used
-        cap = self.budget.limit if max_calls is None else min(self.budget.limit, calls_at_start + max_calls)
         solved: Candidate | None = None
         round_no = 0
         while solved is None:
-            room = cap - self.budget.used
+            room = self.budget.remaining
             if room <= 0:
                 break
             k = min(room, 1 if round_no == 0 else self.concurrency)
