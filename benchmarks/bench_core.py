@@ -4,7 +4,8 @@ same run (so the figures hold on a noisy shared machine).
     python benchmarks/bench_core.py
 
 * evaluation of a program on 1,000 and 10,000 distinct DoorKey transitions: throughput inside
-  the sandbox / throughput of the same work in-process (goal >= 0.8);
+  the sandbox (the OS jail included, where the machine has it) / throughput of the same work
+  in-process (goal >= 0.8);
 * planner nodes per second inside the sandbox / in-process; and planning in the learned program
   vs breadth-first search by cloning and stepping the real MiniGrid env (deepcopy + step);
 * one round of K concurrent LLM candidates against a local server with a fixed latency L:
@@ -165,6 +166,9 @@ async def bench_fanout(k=8, latency=1.0):
 
 
 async def main():
+    from wc.programs import jail
+
+    print(f"sandbox workers run in: {jail.detect().describe()}")
     big = envs.make("MiniGrid-DoorKey-16x16-v0")  # enough distinct transitions for 10,000
     await bench_evaluation(big)
     await bench_planning(envs.make("minigrid-doorkey"))

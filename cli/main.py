@@ -69,9 +69,18 @@ class _LearnView:
         self.task = self.progress.add_task("episodes", total=episodes, info="")
         self.steps = self.calls = self.successes = 0
         self.fit = "-"
+        self.warned_jail = False
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         p = self.progress
+        if kind == "sandbox":
+            if not data["active"] and not self.warned_jail:
+                self.warned_jail = True
+                p.console.print(f"[bold red]warning: LLM-written code runs without the OS jail[/]: {data['jail']}. "
+                                "It is held only by wc's Python layer and resource limits. Install bubblewrap "
+                                "(apt-get install bubblewrap), or set WC_SANDBOX=strict to refuse to run "
+                                "without it; `wc doctor` shows every layer.", highlight=False)
+            return
         if kind == "step":
             self.steps += 1
         elif kind == "llm_call":
@@ -206,6 +215,33 @@ def _print_summary(s) -> None:
     for k, v in rows:
         table.add_row(k, v)
     out.print(table)
+
+
+# ---------------------------------------------------------------------------- doctor
+
+
+@app.command()
+def doctor(json_out: bool = typer.Option(False, "--json", help="The worker's findings as JSON.")) -> None:
+    """Start a sandbox worker and show which of its walls stand (OS jail, namespaces, user,
+    filesystem, network, processes, limits, Python layer)."""
+    from wc.api import doctor as api_doctor
+
+    facts, layers = _run(api_doctor(_settings()))
+    if json_out:
+        payload = {"layers": [{"name": l.name, "active": l.active, "detail": l.detail} for l in layers],
+                   "worker": facts}
+        sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+        return
+    table = Table("layer", "", "what a program in the sandbox finds", title="wc sandbox")
+    for layer in layers:
+        table.add_row(layer.name, "[green]on[/]" if layer.active else "[red]off[/]", layer.detail)
+    out.print(table)
+    missing = [l.name for l in layers if not l.active]
+    if missing:
+        out.print(f"[bold red]not active: {', '.join(missing)}[/]. Install bubblewrap (apt-get install bubblewrap) "
+                  "for the OS jail; WC_SANDBOX=strict refuses to run without it.", highlight=False)
+    else:
+        out.print("[green]every layer is active[/]")
 
 
 # ---------------------------------------------------------------------------- envs

@@ -9,6 +9,7 @@ import warnings
 import pytest
 
 from wc import envs
+from wc.programs import jail
 from wc.programs.sandbox import Sandbox, SandboxLimits
 
 warnings.simplefilter("ignore")
@@ -172,21 +173,13 @@ def test_workers_start_without_secrets_in_their_environment(doorkey, monkeypatch
             pids = [w.proc.pid for w in sb._workers]
             environ = []
             for pid in pids:
-                # the worker may sit under `unshare`; read the python child's environment too
-                for p in [pid] + _children(pid):
+                # the worker sits under bwrap's processes; read every one's environment
+                for p in [pid] + jail.descendants(pid):
                     with open(f"/proc/{p}/environ", "rb") as fh:
                         environ.append(fh.read())
             return environ
     for env in run(go()):
         assert b"sk-secret-for-test" not in env and b"WC_DB" not in env
-
-
-def _children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(x) for x in fh.read().split()]
-    except OSError:
-        return []
 
 
 def test_planning_runs_in_the_worker(doorkey, minigrid_model):

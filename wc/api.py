@@ -20,13 +20,14 @@ from wc.config import Settings
 from wc.errors import LLMFatalError, WcError
 from wc.llm.base import ChatClient, LLMCall
 from wc.llm.replay import ReplayingChat
+from wc.programs import jail as jails
 from wc.programs.sandbox import Sandbox, SandboxLimits
 from wc.store import CurriculumSummary, ProgramRecord, RunSummary, Store
 from wc.synth.prompts import PromptContext
 from wc.synth.refine import CallBudget, Refiner
 
 __all__ = ["LearnConfig", "Settings", "learn", "resume", "curriculum", "resume_curriculum", "run_summary",
-           "list_runs", "program", "programs", "lineage", "api_module_source", "CURRICULA"]
+           "list_runs", "program", "programs", "lineage", "api_module_source", "doctor", "CURRICULA"]
 
 HEARTBEAT_SECONDS = 5.0
 
@@ -98,7 +99,7 @@ class _Heartbeat:
 
 
 async def _execute(store: Store, run_id: int, config: LearnConfig, adapter, llm: ChatClient, *, owner: str,
-                   emit: OnEvent, resume_point: ResumePoint | None = None,
+                   emit: OnEvent, sandbox_policy: str, resume_point: ResumePoint | None = None,
                    transfer: list[ProgramRecord] = ()) -> RunSummary:
     """Run (or continue) the agent for a run that exists in the store."""
     started = time.monotonic()
@@ -115,12 +116,14 @@ async def _execute(store: Store, run_id: int, config: LearnConfig, adapter, llm:
                           "tokens": call.prompt_tokens + call.completion_tokens})
 
     llm.on_call = on_call
-    limits = SandboxLimits(call_timeout=config.call_timeout, plan_max_nodes=config.plan_max_nodes)
+    limits = SandboxLimits(call_timeout=config.call_timeout, plan_max_nodes=config.plan_max_nodes,
+                           jail=sandbox_policy)
     status, error, agent = "failed", None, None
     try:
         with _Heartbeat(store, run_id, owner):
             async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,
                                limits=limits, action_source=adapter.action_source) as sandbox:
+                emit("sandbox", {"jail": sandbox.jail.describe(), "active": sandbox.jail.active})
                 recorder = StoreRecorder(store, run_id, environment_id, api_module_id, emit)
                 ctx = PromptContext(adapter.api.source, adapter.reward_mode, adapter.render_state)
                 refiner = Refiner(llm=llm, sandbox=sandbox, ctx=ctx, recorder=recorder, budget=budget,
@@ -249,6 +252,7 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
             raise WcError(f"the recording is of {replay['env']!r}, not {config.env!r}")
         config = LearnConfig.from_json(replay["config"])
         llm = replay_client(replay)
+    jails.select(settings.sandbox)  # a strict policy without a jail fails before anything is recorded
     adapter = envs.make(config.env, **config.env_options)
     store = None
     try:
@@ -264,7 +268,8 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
             on_start(run_id)
         if config.from_program is not None and not transfer:
             emit("transfer", {"from_program": None, "program_id": None, "env": None})
-        return await _execute(store, run_id, config, adapter, llm, owner=owner, emit=emit, transfer=transfer)
+        return await _execute(store, run_id, config, adapter, llm, owner=owner, emit=emit, transfer=transfer,
+                              sandbox_policy=settings.sandbox)
     finally:
         adapter.close()
         close = getattr(llm, "close", None)
@@ -280,6 +285,7 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
     same request and sample are served from the store, never paid for twice."""
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
+    jails.select(settings.sandbox)
     store = await Store.open(settings.db)
     adapter = None
     try:
@@ -294,7 +300,7 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
             on_start(run_id)
         point = await _resume_point(store, run_id)
         summary = await _execute(store, run_id, config, adapter, llm_client, owner=owner, emit=emit,
-                                 resume_point=point)
+                                 resume_point=point, sandbox_policy=settings.sandbox)
         emit("replay", {"hits": llm_client.hits, "misses": llm_client.misses})
         return summary
     finally:
@@ -431,6 +437,18 @@ async def db_current(db: str | None = None) -> tuple[str | None, str]:
         return await current_revision(engine), head_revision()
     finally:
         await engine.dispose()
+
+
+async def doctor(settings: Settings | None = None) -> tuple[dict[str, Any], list[jails.Layer]]:
+    """Start a sandbox worker as `wc learn` would and report which of its walls stand: what the
+    worker itself finds (user, files, network, processes, limits) and what is seen from outside."""
+    from wc.envs.base import ApiModule
+
+    settings = settings or Settings()
+    limits = SandboxLimits(jail=settings.sandbox)
+    async with Sandbox(ApiModule("doctor", 0, ""), [], "exact", workers=1, limits=limits) as sandbox:
+        facts = await sandbox.probe()
+    return facts, jails.layers(facts, settings.sandbox)
 
 
 def api_module_source(env: str) -> str:

@@ -35,3 +35,5 @@ class Settings(BaseSettings):
     llm_retries: int = Field(default=4, description="retries on rate limits, 5xx and timeouts")
     llm_concurrency: int = Field(default=8, description="requests in flight at once")
     temperature: float = 1.0
+    sandbox: str = Field(default="auto", description="auto: the OS jail where the machine has one, with a "
+                         "warning where not; strict: refuse to run LLM-written code without it")

@@ -6,10 +6,9 @@ in-process to measure the sandbox's overhead against the same work.
 """
 from __future__ import annotations
 
-import ast
 import builtins
-import json
 import dataclasses
+import json
 import signal
 import sys
 import time
@@ -20,40 +19,11 @@ from typing import Any, Callable
 
 from wc.planning.bfs import PlanResult, bfs
 from wc.programs.canonical import state_key
-
-PROGRAM_FILE = "<program>"
-API_FILE = "<api>"
-
-ALLOWED_MODULES = frozenset({
-    "__future__", "math", "itertools", "collections", "collections.abc", "copy", "dataclasses",
-    "functools", "heapq", "re", "typing", "enum", "operator", "string", "random", "statistics",
-    "abc", "numbers", "bisect", "fractions", "decimal",
-})
-SAFE_BUILTIN_NAMES = (
-    "abs all any ascii bin bool bytes callable chr complex dict divmod enumerate filter float format "
-    "frozenset hash hex id int isinstance issubclass iter len list map max min next object oct ord "
-    "pow range repr reversed round set slice sorted str sum tuple type zip property staticmethod "
-    "classmethod super NotImplemented Ellipsis BaseException Exception ArithmeticError AssertionError "
-    "AttributeError IndexError KeyError LookupError NameError NotImplementedError OverflowError "
-    "RuntimeError StopIteration TypeError ValueError ZeroDivisionError RecursionError"
-).split()
-ALLOWED_DUNDERS = frozenset({
-    "__init__", "__post_init__", "__name__", "__qualname__", "__eq__", "__ne__", "__hash__", "__repr__",
-    "__str__", "__lt__", "__le__", "__gt__", "__ge__", "__dict__", "__contains__", "__iter__", "__len__",
-    "__getitem__", "__setitem__", "__bool__", "__future__", "__copy__", "__deepcopy__",
-})
-FORBIDDEN_ATTRS = frozenset({
-    "gi_frame", "gi_code", "cr_frame", "ag_frame", "f_globals", "f_locals", "f_builtins", "f_back",
-    "tb_frame", "tb_next", "func_globals", "mro",
-})
+from wc.programs.guard import API_FILE, PROGRAM_FILE, Forbidden, restricted_builtins, screen
 
 
 class CallTimeout(BaseException):
     """Raised by the timer when one call of a program runs too long (not catchable as Exception)."""
-
-
-class Forbidden(ImportError):
-    """A program tried something the sandbox does not allow."""
 
 
 class MalformedOutput(Exception):
@@ -63,65 +33,16 @@ class MalformedOutput(Exception):
 # --------------------------------------------------------------------------- restricted exec
 
 
-def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
-    if level != 0 or name not in ALLOWED_MODULES:
-        raise Forbidden(f"import of {name!r} is not allowed (allowed: {', '.join(sorted(ALLOWED_MODULES))})")
-    return builtins.__import__(name, globals, locals, fromlist, level)
-
-
-def _check_attr(name: str) -> None:
-    if not isinstance(name, str):
-        return
-    if (name.startswith("__") and name.endswith("__") and name not in ALLOWED_DUNDERS) or name in FORBIDDEN_ATTRS:
-        raise Forbidden(f"access to attribute {name!r} is not allowed")
-
-
-def _safe_getattr(obj, name, *default):
-    _check_attr(name)
-    return getattr(obj, name, *default)
-
-
-def _safe_hasattr(obj, name):
-    _check_attr(name)
-    return hasattr(obj, name)
-
-
-def _safe_setattr(obj, name, value):
-    _check_attr(name)
-    return setattr(obj, name, value)
-
-
-def _quiet_print(*args, **kwargs):
-    """Programs may print while debugging; the output goes nowhere."""
-
-
-def restricted_builtins() -> dict[str, Any]:
-    table = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
-    table.update(
-        __import__=_guarded_import, __build_class__=builtins.__build_class__, getattr=_safe_getattr,
-        hasattr=_safe_hasattr, setattr=_safe_setattr, print=_quiet_print,
-    )
-    return table
-
-
-def screen(source: str, filename: str = PROGRAM_FILE) -> ast.Module:
-    """Parse and reject what the restricted builtins cannot stop: dunder attribute access."""
-    tree = ast.parse(source, filename=filename)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute):
-            _check_attr(node.attr)
-        elif isinstance(node, ast.Name) and node.id.startswith("__") and node.id.endswith("__"):
-            if node.id not in ALLOWED_DUNDERS:
-                raise Forbidden(f"use of name {node.id!r} is not allowed")
-    return tree
-
-
-def api_namespace(api_source: str) -> dict[str, Any]:
-    """Execute the API module under the same restrictions as programs."""
-    # dataclasses looks up the defining module in sys.modules for string annotations
-    sys.modules.setdefault("wc_world", types.ModuleType("wc_world"))
-    ns: dict[str, Any] = {"__builtins__": restricted_builtins(), "__name__": "wc_world"}
-    exec(compile(screen(api_source, API_FILE), API_FILE, "exec"), ns)
+def api_namespace(api_source: str, guarded: bool = True) -> dict[str, Any]:
+    """Execute the API module under the same restrictions as programs. `guarded=False` runs it
+    with the real builtins: only to test the OS jail on its own."""
+    # dataclasses looks up the defining module in sys.modules for string annotations, and
+    # generates __init__ methods with that module's globals: give it the restricted builtins too
+    module = sys.modules.setdefault("wc_world", types.ModuleType("wc_world"))
+    module.__dict__["__builtins__"] = restricted_builtins() if guarded else builtins.__dict__
+    ns: dict[str, Any] = {"__builtins__": restricted_builtins() if guarded else builtins.__dict__,
+                          "__name__": "wc_world"}
+    exec(compile(screen(api_source, API_FILE) if guarded else api_source, API_FILE, "exec"), ns)
     return ns
 
 
@@ -184,12 +105,14 @@ class CompiledProgram:
         return self.ns["reward"]
 
 
-def compile_program(api_ns: dict[str, Any], source: str, call_timeout: float = 2.0) -> CompiledProgram:
-    """Run the program's top level in a copy of the API namespace."""
+def compile_program(api_ns: dict[str, Any], source: str, call_timeout: float = 2.0,
+                    guarded: bool = True) -> CompiledProgram:
+    """Run the program's top level in a copy of the API namespace (`guarded=False`: without the
+    Python layer, only to test the OS jail on its own)."""
     ns = dict(api_ns)
-    ns["__builtins__"] = restricted_builtins()
+    ns["__builtins__"] = restricted_builtins() if guarded else builtins.__dict__
     try:
-        code = compile(screen(source), PROGRAM_FILE, "exec")
+        code = compile(screen(source) if guarded else source, PROGRAM_FILE, "exec")
         with call_limit(call_timeout):
             exec(code, ns)
     except BaseException as exc:  # noqa: BLE001

@@ -1,27 +1,24 @@
-"""The sandbox: a pool of worker processes that run untrusted programs.
+"""The sandbox: a pool of long-lived worker processes that run untrusted programs.
 
-Layers: OS resource limits (address space, CPU time, no file writes, few descriptors), a
-per-call timer inside the worker, a wall-clock limit per request enforced from outside (the
-worker is killed and replaced), restricted builtins and imports, and, where the machine allows
-it, a private network namespace (`unshare --net`). Workers start with an empty environment: no
-API key, no database URL.
+Layers, outermost first: the OS jail (`wc.programs.jail`: bubblewrap with its own filesystem
+view, namespaces and an unprivileged user, where the machine allows it), OS resource limits
+(address space, CPU time, no file writes, no new processes, few descriptors), a wall-clock limit
+per request enforced from outside (the worker is killed and replaced), a per-call timer inside
+the worker, and the Python layer (`wc.programs.guard`). Workers start with an empty environment:
+no API key, no database URL, and no handle to the store.
 """
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import json
 import os
-import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from wc.envs.base import ApiModule
 from wc.errors import SandboxError
+from wc.programs import jail as jails
 from wc.planning.bfs import PlanResult
 from wc.programs.canonical import State, state_key
 from wc.programs.evaluation import Evaluation, Optimism
@@ -36,19 +33,8 @@ class SandboxLimits:
     plan_max_nodes: int = 20_000
     plan_max_depth: int = 100
     plan_time_limit: float = 10.0
-    isolate_network: bool = True
-
-
-@functools.cache
-def network_isolation_available() -> bool:
-    """`unshare --net` works here (root, or user namespaces allowed)."""
-    exe = shutil.which("unshare")
-    if not exe:
-        return False
-    try:
-        return subprocess.run([exe, "--net", "--", "true"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
+    jail: str = "auto"            # "auto": the OS jail where there is one; "strict": refuse without it
+    python_layer: bool = True     # False only to test the OS jail on its own
 
 
 def program_key(source: str) -> str:
@@ -67,22 +53,18 @@ class _Worker:
         self.next_id = 0
 
     async def start(self) -> None:
-        limits = self.sandbox.limits
-        config = {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds}
-        cmd = [sys.executable, "-m", "wc.programs.worker", json.dumps(config)]
-        if limits.isolate_network and network_isolation_available():
-            cmd = [shutil.which("unshare") or "unshare", "--net", "--"] + cmd
-        root = str(Path(__file__).resolve().parents[2])
-        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": root, "PYTHONHASHSEED": "0",
-               "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+        sb = self.sandbox
+        limits = sb.limits
+        config = {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds,
+                  "drop_to": jails.UNPRIVILEGED if sb.jail.worker_drops_privileges else None}
+        cmd, env = sb.jail.command(["-m", "wc.programs.worker", json.dumps(config)])
         self.proc = await asyncio.create_subprocess_exec(
             *cmd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL, env=env, limit=1 << 30, start_new_session=True)
+            stderr=asyncio.subprocess.DEVNULL, env=env, limit=1 << 30, start_new_session=True, close_fds=True)
         self.synced = 0
-        sb = self.sandbox
         await self.call({"op": "init", "api_source": sb.api.source, "reward_mode": sb.reward_mode,
                          "actions": list(sb.actions), "action_source": sb.action_source,
-                         "call_timeout": limits.call_timeout}, timeout=60)
+                         "call_timeout": limits.call_timeout, "guarded": limits.python_layer}, timeout=60)
 
     async def call(self, msg: dict[str, Any], timeout: float) -> Any:
         if self.proc is None or self.proc.returncode is not None:
@@ -109,13 +91,16 @@ class _Worker:
             self.proc = None
             raise WorkerDied(f"the worker died (exit status {code})")
         self.synced += len(pending)
-        reply = json.loads(line)
-        if reply.get("id") != self.next_id:
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            reply = None
+        if not isinstance(reply, dict) or reply.get("id") != self.next_id:
             await self.kill()
-            raise WorkerDied("the worker answered out of turn and was replaced")
+            raise WorkerDied("the worker sent a malformed or out-of-turn reply and was replaced")
         if not reply.get("ok"):
-            raise SandboxError(reply.get("error", "worker error"))
-        return reply["result"]
+            raise SandboxError(str(reply.get("error", "worker error"))[:2000])
+        return reply.get("result")
 
     async def kill(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
@@ -137,6 +122,7 @@ class Sandbox:
         self.action_source = action_source
         self.reward_mode = reward_mode
         self.limits = limits or SandboxLimits()
+        self.jail = jails.select(self.limits.jail)  # SandboxError at once under a strict policy without a jail
         self.size = max(1, workers)
         self.transitions: list[dict[str, Any]] = []
         self._index: dict[tuple, int] = {}
@@ -201,8 +187,11 @@ class Sandbox:
             return Evaluation.failed(n, {"kind": "crash", "message": str(exc)})
         except SandboxError as exc:
             return Evaluation.failed(n, {"kind": "crash", "message": str(exc)})
-        failures = {int(k): v for k, v in r["failures"].items()}
-        return Evaluation(r["transition"], r["reward"], failures, r["load_failure"])
+        try:
+            failures = {int(k): v for k, v in r["failures"].items()}
+            return Evaluation(str(r["transition"]), str(r["reward"]), failures, r["load_failure"])
+        except (TypeError, KeyError, ValueError, AttributeError):
+            return Evaluation.failed(n, {"kind": "crash", "message": "the worker sent a malformed evaluation"})
 
     async def plan_many(self, source: str, starts: list[tuple[State, str]], *, max_nodes: int | None = None,
                         time_limit: float | None = None) -> list[PlanResult]:
@@ -218,7 +207,30 @@ class Sandbox:
         except (TimeoutError, WorkerDied, SandboxError) as exc:
             failure = {"kind": "timeout" if isinstance(exc, TimeoutError) else "crash", "message": str(exc)}
             return [PlanResult(False, reason=str(exc), first_error=failure) for _ in starts]
-        return [PlanResult(**r) for r in results]
+        try:
+            return [PlanResult(**r) for r in results]
+        except (TypeError, KeyError, ValueError):
+            failure = {"kind": "crash", "message": "the worker sent a malformed plan"}
+            return [PlanResult(False, reason=failure["message"], first_error=failure) for _ in starts]
+
+    async def probe(self) -> dict[str, Any]:
+        """What a program inside a worker would find (uid, namespaces, files, limits, layers),
+        asked of a live worker and checked from outside: the report `wc doctor` prints."""
+        assert self._idle is not None, "Sandbox.start() was not called"
+        worker = await self._idle.get()
+        try:
+            if worker.proc is None:
+                await worker.start()
+            facts = dict(await worker.call({"op": "probe"}, timeout=30))
+            pid = worker.proc.pid if worker.proc else None
+        finally:
+            self._idle.put_nowait(worker)
+        inner = jails.descendants(pid) if pid else []
+        facts["namespaces"] = jails.namespaces_of(inner[-1] if inner else pid) if pid else {}
+        facts["jail"] = self.jail.describe()
+        facts["jail_active"] = self.jail.active
+        facts["visible_paths"] = list(self.jail.visible)
+        return facts
 
     async def plan(self, source: str, state: State, mission: str, **kw) -> PlanResult:
         return (await self.plan_many(source, [(state, mission)], **kw))[0]

@@ -1,9 +1,11 @@
 """Sandbox worker process: runs untrusted programs under OS limits, speaking JSON lines.
 
-Started by `wc.programs.sandbox` with an empty environment. The recorded transitions live here
-(sent once, then only new ones), so evaluating a program is one round trip however much data
-there is. Replies are JSON, never pickle: a compromised worker must not be able to run code in
-the agent by what it sends back.
+Started by `wc.programs.sandbox`, inside the OS jail (`wc.programs.jail`) where there is one,
+with an empty environment. Before it reads a message it closes every descriptor but its pipe,
+gives up root where it has it, and sets its resource limits. The recorded transitions live
+here (sent once, then only new ones), so evaluating a program is one round trip however much
+data there is. Replies are JSON, never pickle: a compromised worker must not be able to run
+code in the agent by what it sends back.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class WorkerState:
         self.reward_mode = "exact"
         self.actions: list[str] | Any = []
         self.call_timeout = 2.0
+        self.guarded = True
         self.transitions: list[runtime.Transition] = []
         self.programs: OrderedDict[str, runtime.CompiledProgram] = OrderedDict()
         self.outcomes: OrderedDict[str, list[runtime.Outcome]] = OrderedDict()
@@ -34,7 +37,7 @@ class WorkerState:
         if key in self.programs:
             self.programs.move_to_end(key)
             return self.programs[key]
-        compiled = runtime.compile_program(self.api_ns, source, self.call_timeout)
+        compiled = runtime.compile_program(self.api_ns, source, self.call_timeout, guarded=self.guarded)
         self.programs[key] = compiled
         while len(self.programs) > 32:
             old, _ = self.programs.popitem(last=False)
@@ -46,7 +49,8 @@ class WorkerState:
             self.transitions.append(runtime.Transition.from_json(t))
         op = msg["op"]
         if op == "init":
-            self.api_ns = runtime.api_namespace(msg["api_source"])
+            self.guarded = bool(msg.get("guarded", True))
+            self.api_ns = runtime.api_namespace(msg["api_source"], guarded=self.guarded)
             self.reward_mode = msg["reward_mode"]
             self.actions = runtime.action_generator(msg.get("action_source")) or list(msg["actions"])
             self.call_timeout = float(msg["call_timeout"])
@@ -64,6 +68,8 @@ class WorkerState:
             return results
         if op == "ping":
             return {"transitions": len(self.transitions)}
+        if op == "probe":
+            return dict(probe(), python_layer=self.guarded)
         raise ValueError(f"unknown op {op!r}")
 
     def evaluate(self, key: str, source: str) -> dict[str, Any]:
@@ -88,6 +94,60 @@ class WorkerState:
         }
 
 
+def probe() -> dict[str, Any]:
+    """What a program running here would find: the facts `wc doctor` shows."""
+    def listing(path: str) -> list[str] | str:
+        try:
+            return sorted(os.listdir(path))
+        except OSError as exc:
+            return type(exc).__name__
+
+    status: dict[str, str] = {}
+    try:
+        with open("/proc/self/status") as fh:
+            status = dict(line.rstrip("\n").split(":\t", 1) for line in fh if ":\t" in line)
+    except OSError:
+        pass
+    try:
+        with open("/proc/net/dev") as fh:
+            interfaces = sorted(line.split(":")[0].strip() for line in fh.readlines()[2:])
+    except OSError:
+        interfaces = []
+    fds: set[str] = set()
+    for fd in listing("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # the descriptor listdir itself used
+            continue
+        fds.add(target.split(":")[0] if target.startswith(("pipe:", "socket:")) else target)
+    procs = listing("/proc")
+    limits = {name: resource.getrlimit(getattr(resource, "RLIMIT_" + name.upper()))[0]
+              for name in ("as", "cpu", "fsize", "nproc", "nofile", "core")}
+    return {
+        "uid": os.getuid(), "gid": os.getgid(), "pid": os.getpid(), "hostname": os.uname().nodename,
+        "processes_visible": len([p for p in procs if p.isdigit()]) if isinstance(procs, list) else None,
+        "network_interfaces": interfaces, "root_entries": listing("/"), "tmp_entries": listing("/tmp"),
+        "root_writable": os.access("/", os.W_OK), "tmp_writable": os.access("/tmp", os.W_OK),
+        "environment": sorted(os.environ), "open_files": sorted(fds),
+        "capabilities": status.get("CapEff", "?"), "no_new_privs": status.get("NoNewPrivs", "?") == "1",
+        "limits": limits,
+    }
+
+
+def close_inherited_descriptors() -> None:
+    """Keep only the pipe (0, 1) and 2; anything else a parent let through is closed."""
+    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+
+
+def drop_privileges(uid: int) -> None:
+    """Give up root for an unprivileged user and group; the worker stops if that fails."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid or os.getgid() != uid:
+        raise SystemExit("the worker could not drop its privileges")
+
+
 def apply_limits(memory_mb: int, cpu_seconds: int) -> None:
     """OS limits that hold whatever the program does (root bypasses only RLIMIT_NPROC)."""
     def setlimit(which: int, value: int) -> None:
@@ -106,6 +166,9 @@ def apply_limits(memory_mb: int, cpu_seconds: int) -> None:
 
 def main() -> None:
     config = json.loads(sys.argv[1])
+    close_inherited_descriptors()
+    if config.get("drop_to") is not None:
+        drop_privileges(int(config["drop_to"]))
     proto_in = sys.stdin.buffer
     proto_out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from wc.planning.bfs import PlanResult
 from wc.programs.canonical import State, diff_states
-from wc.programs.runtime import ALLOWED_MODULES
+from wc.programs.guard import ALLOWED_MODULES
 
 Transition = dict[str, Any]  # state, action, next_state, reward, done, mission
 

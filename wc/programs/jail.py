@@ -1,0 +1,262 @@
+"""The outer wall of the sandbox: the operating system.
+
+Every worker process runs in a bubblewrap jail (`bwrap`, Debian's `bubblewrap` package) where the
+machine allows it:
+
+* a read-only filesystem that shows only the shared libraries, the Python installation and wc's
+  own package (no shell, no home directory, no store), with a private empty `/tmp`;
+* new PID, network, IPC, UTS and cgroup namespaces: no other process to see or signal, no
+  network but a loopback with no address;
+* an unprivileged user (uid and gid 65534, `nobody`): as root, bwrap keeps only the two
+  capabilities the worker needs to switch to it, and the worker switches before it reads a
+  message; otherwise bwrap maps the user to 65534 in a user namespace;
+* `--die-with-parent` and a new session, an empty environment, no inherited descriptors.
+
+Where bwrap is missing or refused, wc falls back to `unshare --net` (network only) or to nothing,
+and says so; `WC_SANDBOX=strict` refuses to run without the jail. The Python layer
+(`wc.programs.guard`) and the OS resource limits (`wc.programs.worker`) hold in every case.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from wc.errors import SandboxError
+
+JailKind = Literal["bwrap", "unshare", "none"]
+Policy = Literal["auto", "strict"]
+POLICIES: tuple[str, ...] = ("auto", "strict")
+
+UNPRIVILEGED = 65534  # nobody / nogroup
+PACKAGE_MOUNT = "/opt/wc"  # wc's package appears here inside the jail, as /opt/wc/wc
+WORKER_ENV = {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+NAMESPACES = ("pid", "net", "ipc", "uts", "mnt", "user", "cgroup")
+
+
+@dataclass(frozen=True)
+class Jail:
+    """How worker processes are walled in here, and why."""
+
+    kind: JailKind
+    reason: str = ""                 # why not a stronger kind
+    executable: str | None = None    # bwrap or unshare
+    version: str | None = None
+    # as root, the worker itself switches to UNPRIVILEGED (bwrap keeps CAP_SETUID/CAP_SETGID for it)
+    worker_drops_privileges: bool = False
+    visible: tuple[str, ...] = field(default=())  # paths the jail shows, read-only
+
+    @property
+    def active(self) -> bool:
+        return self.kind == "bwrap"
+
+    def command(self, argv: list[str]) -> tuple[list[str], dict[str, str]]:
+        """The command line and environment that start `python argv…` inside this jail."""
+        package_parent = str(_package_dir().parent)
+        if self.kind == "bwrap":
+            env = dict(WORKER_ENV, PYTHONPATH=PACKAGE_MOUNT)
+            args = [self.executable or "bwrap", *_bwrap_args(self.worker_drops_privileges)]
+            for key, value in env.items():
+                args += ["--setenv", key, value]
+            return [*args, "--", _python(), "-s", *argv], {}
+        env = dict(WORKER_ENV, PATH="/usr/bin:/bin", PYTHONPATH=package_parent)
+        cmd = [sys.executable, *argv]
+        if self.kind == "unshare":
+            cmd = [self.executable or "unshare", "--net", "--", *cmd]
+        return cmd, env
+
+    def describe(self) -> str:
+        if self.kind == "bwrap":
+            return f"bubblewrap {self.version or ''} ({self.executable})".replace("  ", " ")
+        if self.kind == "unshare":
+            return f"no jail ({self.reason}); network namespace only (unshare --net)"
+        return f"no jail ({self.reason})"
+
+
+def _package_dir() -> Path:
+    return Path(__file__).resolve().parents[1]  # .../wc
+
+
+def _python() -> str:
+    """The real interpreter binary (not a virtual environment's link to it): the worker needs
+    the standard library only."""
+    return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+
+
+def _visible_paths() -> list[tuple[str, str]]:
+    """(source, destination) pairs bound read-only: libraries, the interpreter, wc's package."""
+    wanted = [p for p in ("/usr/lib", "/usr/lib64", "/usr/lib32") if os.path.isdir(p) and not os.path.islink(p)]
+    python = _python()
+    libdir = sysconfig.get_config_var("LIBDIR") or ""
+    stdlib = sysconfig.get_paths()["stdlib"]
+    for path in (python, libdir, os.path.realpath(stdlib), os.path.realpath(os.path.join(stdlib, "lib-dynload"))):
+        if path and os.path.exists(path) and not any(_inside(path, w) for w in wanted):
+            wanted = [w for w in wanted if not _inside(w, path)] + [path]
+    pairs = [(p, p) for p in wanted]
+    pairs.append((str(_package_dir()), f"{PACKAGE_MOUNT}/wc"))
+    return pairs
+
+
+def _inside(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def _bwrap_args(worker_drops_privileges: bool) -> list[str]:
+    args: list[str] = []
+    made: set[str] = set()
+
+    def parents(dest: str) -> None:
+        # bwrap would create missing parents itself, but as root with mode 0700; nobody must pass
+        parts = Path(dest).parent.parts
+        for i in range(2, len(parts) + 1):
+            d = str(Path(*parts[:i]))
+            if d not in made:
+                made.add(d)
+                args.extend(["--perms", "0755", "--dir", d])
+
+    for link in ("/lib", "/lib64", "/lib32", "/libx32"):
+        if os.path.islink(link):
+            args += ["--symlink", os.readlink(link), link]
+        elif os.path.isdir(link):
+            args += ["--ro-bind", link, link]
+    for source, dest in _visible_paths():
+        parents(dest)
+        args += ["--ro-bind", source, dest]
+    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--remount-ro", "/",
+             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+             "--hostname", "wc-sandbox", "--die-with-parent", "--new-session", "--clearenv", "--chdir", "/"]
+    if worker_drops_privileges:
+        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        args += ["--unshare-user", "--uid", str(UNPRIVILEGED), "--gid", str(UNPRIVILEGED), "--cap-drop", "ALL"]
+    return args
+
+
+@functools.cache
+def _detect(bwrap: str | None, unshare: str | None, as_root: bool) -> Jail:
+    reason = "bubblewrap (bwrap) is not installed"
+    if bwrap:
+        jail = Jail("bwrap", executable=bwrap, version=_version(bwrap), worker_drops_privileges=as_root,
+                    visible=tuple(dest for _, dest in _visible_paths()))
+        cmd, env = jail.command(["-c", "pass"])
+        try:
+            run = subprocess.run(cmd, env=env, capture_output=True, timeout=30)
+            if run.returncode == 0:
+                return jail
+            reason = "bwrap is installed but refused to start a jail: " + (
+                run.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+        except (OSError, subprocess.SubprocessError) as exc:
+            reason = f"bwrap is installed but cannot run ({exc})"
+    if unshare:
+        try:
+            if subprocess.run([unshare, "--net", "--", "true"], capture_output=True, timeout=10).returncode == 0:
+                return Jail("unshare", reason=reason, executable=unshare)
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return Jail("none", reason=reason)
+
+
+def _version(exe: str) -> str | None:
+    try:
+        text = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return text.split()[-1] if text.split() else None
+
+
+def detect() -> Jail:
+    """The strongest jail this machine gives (checked once per process and PATH)."""
+    return _detect(shutil.which("bwrap"), shutil.which("unshare"), os.geteuid() == 0)
+
+
+def select(policy: str) -> Jail:
+    """The jail for a policy: `auto` takes what there is, `strict` refuses to run without bwrap."""
+    if policy not in POLICIES:
+        raise SandboxError(f"WC_SANDBOX must be one of {', '.join(POLICIES)}, not {policy!r}")
+    jail = detect()
+    if policy == "strict" and not jail.active:
+        raise SandboxError(f"WC_SANDBOX=strict and the OS jail is not available: {jail.reason}. "
+                           "Install bubblewrap (apt-get install bubblewrap), or unset WC_SANDBOX to run "
+                           "with the Python layer and resource limits only")
+    return jail
+
+
+def namespaces_of(pid: int) -> dict[str, bool]:
+    """Which namespaces process `pid` does not share with this process (read from /proc)."""
+    out: dict[str, bool] = {}
+    for ns in NAMESPACES:
+        try:
+            out[ns] = os.readlink(f"/proc/{pid}/ns/{ns}") != os.readlink(f"/proc/self/ns/{ns}")
+        except OSError:
+            continue
+    return out
+
+
+def descendants(pid: int) -> list[int]:
+    """Processes below `pid`, nearest first (the worker sits under bwrap's own processes)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop(0)
+        try:
+            with open(f"/proc/{current}/task/{current}/children") as fh:
+                children = [int(x) for x in fh.read().split()]
+        except OSError:
+            children = []
+        found += children
+        queue += children
+    return found
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One wall of the sandbox as `wc doctor` reports it."""
+
+    name: str
+    active: bool
+    detail: str
+
+
+def layers(facts: dict, policy: str) -> list[Layer]:
+    """The sandbox's walls, judged from what a live worker reported (`Sandbox.probe`)."""
+    ns = facts.get("namespaces", {})
+    own = [n for n in ("pid", "net", "ipc", "uts", "mnt", "cgroup", "user") if ns.get(n)]
+    limits = facts.get("limits", {})
+    caps = str(facts.get("capabilities", "?"))
+    mb = limits.get("as", -1)
+    secrets = [k for k in facts.get("environment", []) if k not in {*WORKER_ENV, "PYTHONPATH", "PWD", "PATH"}]
+    visible = facts.get("visible_paths") or []
+    return [
+        Layer("OS jail", bool(facts.get("jail_active")), str(facts.get("jail", "?"))),
+        Layer("namespaces", all(ns.get(n) for n in ("pid", "net", "ipc", "uts", "mnt")),
+              "own " + ", ".join(own) if own else "shares every namespace with wc"),
+        Layer("unprivileged user", facts.get("uid") != 0 and caps.strip("0") == "",
+              f"uid {facts.get('uid')}, gid {facts.get('gid')}, capabilities {caps}, "
+              f"no_new_privs {'on' if facts.get('no_new_privs') else 'off'}"),
+        Layer("filesystem", not facts.get("root_writable") and not facts.get("tmp_writable")
+              and facts.get("tmp_entries") == [] and bool(visible),
+              (f"read-only; shows only {', '.join(visible)}; private empty /tmp" if visible else
+               f"the whole filesystem as wc's user; / {'writable' if facts.get('root_writable') else 'read-only'}")),
+        Layer("network", bool(ns.get("net")) and facts.get("network_interfaces") == ["lo"],
+              "interfaces: " + ", ".join(facts.get("network_interfaces") or ["none"])),
+        Layer("processes", bool(ns.get("pid")) and limits.get("nproc") == 0,
+              f"sees {facts.get('processes_visible')} processes; may start "
+              f"{'none' if limits.get('nproc') == 0 else 'new ones'}"),
+        Layer("environment", not secrets, "variables: " + ", ".join(facts.get("environment", [])) or "none"),
+        Layer("descriptors", all(f in ("pipe", "/dev/null") for f in facts.get("open_files", [])),
+              "open: " + ", ".join(facts.get("open_files", []))),
+        Layer("resource limits", limits.get("fsize") == 0 and 0 < mb,
+              f"memory {mb // (1 << 20) if mb > 0 else 'unlimited'} MB, CPU {limits.get('cpu')} s, "
+              f"file size {limits.get('fsize')}, processes {limits.get('nproc')}, descriptors {limits.get('nofile')}"),
+        Layer("Python layer", bool(facts.get("python_layer")),
+              "imports from an allowlist, as read-only views of their public API; dunder and module-private "
+              "attributes refused; format strings guarded"),
+        Layer("policy", True, f"WC_SANDBOX={policy}" + (" (refuses to run without the OS jail)"
+                                                        if policy == "strict" else
+                                                        " (runs without the OS jail, with a warning)")),
+    ]
