@@ -70,6 +70,8 @@ class _LearnView:
         self.steps = self.calls = self.successes = 0
         self.fit = "-"
         self.warned_jail = False
+        self.plan_note: int | None = None  # the episode in which an unfound plan was last reported
+        self.episode = 0
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         p = self.progress
@@ -81,6 +83,17 @@ class _LearnView:
                                 "(apt-get install bubblewrap), or set WC_SANDBOX=strict to refuse to run "
                                 "without it; `wc doctor` shows every layer.", highlight=False)
             return
+        if kind == "episode_start":
+            self.episode = data["episode"]
+        if kind == "plan" and not data["found"] and self.plan_note != self.episode:
+            self.plan_note = self.episode
+            if data["status"] == "budget":
+                p.console.print(f"  no plan within the search budget ({data['nodes']:,} nodes, {data['seconds']:.1f} s): "
+                                "undecided, not evidence against the program; exploring, then searching again with "
+                                "a larger budget", style="yellow")
+            else:
+                p.console.print(f"  the program offers no plan from here (search complete, {data['nodes']:,} nodes)",
+                                style="yellow")
         if kind == "step":
             self.steps += 1
         elif kind == "llm_call":
@@ -135,6 +148,8 @@ def learn(
     solved: Optional[int] = typer.Option(10, min=1, help="Stop after this many consecutive successes."),
     llm_timeout: Optional[float] = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT", help="Seconds per LLM request."),
     workers: int = typer.Option(2, min=1, help="Sandbox worker processes."),
+    planner: str = typer.Option("bfws", "--planner", help="bfws: best-first width search (default); "
+                                "bfs: breadth-first search (shortest plans, slower on large worlds)."),
     games: Optional[str] = typer.Option(None, "--games", help="ALFWorld: a game file, a folder of games, or a "
                                         "split of the downloaded data (train, valid_seen, valid_unseen)."),
     from_program: Optional[str] = typer.Option(None, "--from-program", help="Start from a stored program id, or "
@@ -157,7 +172,7 @@ def learn(
                   highlight=False)
     config = LearnConfig(env=env, env_options={"games": games} if games else {}, from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
-                         concurrency=concurrency, seed=seed, solved=solved, workers=workers)
+                         concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner)
     model_name = recording["model"] + " (replayed)" if recording else settings.model
     summary = _with_progress(episodes, lambda view, on_start: api_learn(config, settings, on_event=view,
                                                                          on_start=on_start, replay=recording),
@@ -196,7 +211,8 @@ def _finish(summary, json_out: bool) -> None:
     else:
         _print_summary(summary)
     if summary.status == "failed":
-        raise _fail(str(summary.error))
+        hint = f" (continue with `wc resume {summary.id}`)" if "can be resumed" in str(summary.error) else ""
+        raise _fail(str(summary.error) + hint)
 
 
 def _print_summary(s) -> None:
@@ -298,10 +314,11 @@ def runs_show(run: int = typer.Argument(..., help="Run id."), db: Optional[str] 
         sys.stdout.write(json.dumps(summary.to_json(), default=str, indent=2) + "\n")
         return
     _print_summary(summary)
-    table = Table("episode", "seed", "steps", "return", "won", title="episodes")
+    table = Table("episode", "seed", "steps", "return", "won", "plans", "undecided", "planning", title="episodes")
     for e in summary.episode_list:
         won = ("yes" if e.success else "no") if e.finished else "(unfinished)"
-        table.add_row(str(e.index), str(e.seed), str(e.steps), f"{e.total_reward:.2f}", won)
+        table.add_row(str(e.index), str(e.seed), str(e.steps), f"{e.total_reward:.2f}", won, str(e.plans),
+                      str(e.plans_undecided), f"{e.plan_seconds:.1f} s")
     out.print(table)
     if summary.llm_call_list:
         calls = Table("call", "at", "purpose", "status", "tokens", "cumulative tokens", "cost", "latency",
@@ -346,7 +363,8 @@ def programs_list(run: Optional[int] = typer.Option(None, "--run", help="Only th
     table = Table("id", "env", "run", "origin", "parents", "fit", "optimism", "score")
     for p in _run(programs(env=env, run_id=run, db=_settings(db).db)):
         fit = "-" if p.fit is None else f"{p.explained}/{p.n_transitions}"
-        opt = "-" if p.optimism_total is None else f"{p.optimism_ok}/{p.optimism_total}"
+        opt = "-" if p.optimism_total is None else f"{p.optimism_ok}/{p.optimism_total}" + (
+            f" ({p.optimism_undecided} undecided)" if p.optimism_undecided else "")
         table.add_row(str(p.id), p.environment, str(p.run_id or "-"), p.origin,
                       ",".join(map(str, p.parents)) or "-", fit, opt, "-" if p.score is None else f"{p.score:.2f}")
     out.print(table)

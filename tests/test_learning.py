@@ -152,3 +152,82 @@ def test_the_shipped_real_model_session_replays_without_an_api_key(tmp_path):
     assert summary["status"] == "finished" and summary["llm_calls_failed"] == 0
     for key in ("episodes", "successes", "env_steps", "llm_calls"):
         assert summary[key] == recorded[key], key
+
+
+NO_REWARD = "\n\ndef reward(state, action, next_state, mission):\n    return 0.0, False\n"
+
+
+async def _stored_program(db_url: str, env: str, source: str) -> int:
+    from wc import envs
+
+    adapter = envs.make(env)
+    store = await Store.open(db_url)
+    try:
+        env_id = await store.ensure_environment(adapter.name, adapter.env_id, envs.domain_of(adapter), adapter.api)
+        api_id = await store.ensure_api_module(adapter.api)
+        return await store.add_program(run_id=None, environment_id=env_id, api_module_id=api_id, source=source,
+                                       origin="scratch", parents=[], llm_call_id=None)
+    finally:
+        await store.close()
+        adapter.close()
+
+
+def test_a_refuted_transfer_whose_repair_does_not_load_is_repaired_not_crashed(db_url, minigrid_model):
+    """The curriculum crash: a transferred program refuted for optimism before any transition
+    was recorded, whose first repair does not load; a repair of that one has no transition to
+    show and must not divide by zero."""
+    pid = asyncio.run(_stored_program(db_url, "minigrid-doorkey", minigrid_model + NO_REWARD))
+
+    def script(request, n):
+        if n == 0:
+            return Reply(answer("import os\n" + minigrid_model))  # forbidden import: does not load
+        return Reply(answer(minigrid_model))
+    with FakeLLMServer(script) as server:
+        config = LearnConfig(env="minigrid-doorkey", from_program=pid, episodes=3, max_llm_calls=6, concurrency=3,
+                             solved=2)
+        summary = asyncio.run(learn(config, settings(server, db_url)))
+    assert summary.status == "finished", summary.error
+    assert summary.successes >= 2
+    assert "no sequence of actions that completes this mission" in server.requests[0]["messages"][-1]["content"]
+    assert "This is not a search budget running out" in server.requests[0]["messages"][-1]["content"]
+
+
+def test_a_repair_of_a_program_that_fails_before_any_data_shows_its_error():
+    from wc.programs.evaluation import Evaluation
+    from wc.synth.prompts import PromptContext
+    from wc.synth.refine import Candidate, Refiner
+    from wc.synth.rex import Arm
+
+    class NoData:
+        transitions: list = []
+    failure = {"kind": "forbidden", "message": "import of 'os' is not allowed"}
+    broken = Candidate(7, "import os\n", Evaluation.failed(0, failure))
+    refiner = Refiner(llm=None, sandbox=NoData(), ctx=PromptContext("API = 1", "sign", str), recorder=None,
+                      budget=None)
+    for kind in ("transition", "reward", "optimism"):
+        messages = refiner._messages(Arm(7, kind, 0.0), broken, [], sample=3)
+        assert "It cannot be used: [forbidden] import of 'os' is not allowed" in messages[-1]["content"]
+
+
+def test_an_unforeseen_failure_marks_the_run_failed_in_one_line_and_it_resumes(db_url, minigrid_model, monkeypatch):
+    from wc.api import resume, run_summary
+    from wc.synth import refine
+
+    calls = {"n": 0}
+    real = refine.Refiner._messages
+
+    def flaky(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ZeroDivisionError("integer modulo by zero")
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(refine.Refiner, "_messages", flaky)
+    with FakeLLMServer(lambda r, n: Reply(answer(minigrid_model))) as server:
+        config = LearnConfig(env="minigrid-doorkey", episodes=3, max_llm_calls=4, solved=2)
+        failed = asyncio.run(learn(config, settings(server, db_url)))
+        assert failed.status == "failed" and "\n" not in failed.error
+        assert "internal error in wc (ZeroDivisionError: integer modulo by zero at wc/" in failed.error
+        assert failed.env_steps >= 10  # what came before the failure is stored
+        resumed = asyncio.run(resume(failed.id, settings(server, db_url)))
+    assert resumed.status == "finished" and resumed.successes >= 2
+    assert asyncio.run(run_summary(failed.id, db_url)).env_steps >= failed.env_steps

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from wc.envs.base import EnvAdapter
+from wc.planning import PlanBudget, PlanResult
 from wc.programs.canonical import State, state_key
 from wc.programs.sandbox import Sandbox
 from wc.store import Store
@@ -43,17 +44,28 @@ class LearnConfig:
     max_shown: int = 12                # transitions shown when writing from scratch
     max_starts: int = 8                # recent episode starts checked for optimism (φ2)
     workers: int = 2                   # sandbox worker processes
-    plan_max_nodes: int = 20_000
+    planner: str = PlanBudget.planner  # "bfws" (width-based, default) or "bfs" (shortest plans)
+    plan_max_nodes: int = PlanBudget.max_nodes
+    plan_seconds: float = PlanBudget.seconds
+    plan_max_depth: int = PlanBudget.max_depth
     call_timeout: float = 2.0          # seconds per call of a program
     from_program: int | str | None = None  # a program id to start from, or "auto"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def plan_budget(self) -> PlanBudget:
+        return PlanBudget(planner=self.planner, max_nodes=self.plan_max_nodes, max_depth=self.plan_max_depth,
+                          seconds=self.plan_seconds)
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "LearnConfig":
         known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        if "planner" not in data:  # stored before the planner was a setting: it planned breadth-first
+            values.update(planner="bfs", plan_seconds=10.0, plan_max_depth=100)
+        return cls(**values)
 
 
 @dataclass
@@ -65,6 +77,49 @@ class OpenEpisode:
     seed: int | None
     mission: str
     transitions: list[Any]  # stored rows, in step order
+
+
+@dataclass
+class PlanBackoff:
+    """When to plan again after a search that found nothing, and with how much budget: an
+    undecided search is retried later with twice the budget (up to MAX_FACTOR), after 1, 2, 4, …
+    exploring steps; a found plan resets it. So the agent never re-plans at full budget on every
+    step, and a budget-limited search does not stall an episode."""
+
+    MAX_FACTOR = 4.0
+    MAX_WAIT = 16
+
+    next_step: int = 0
+    wait: int = 0
+    factor: float = 1.0
+
+    def due(self, t: int) -> bool:
+        return t >= self.next_step
+
+    def failed(self, t: int, undecided: bool) -> None:
+        self.wait = min(self.MAX_WAIT, max(1, self.wait * 2))
+        self.next_step = t + self.wait
+        if undecided:
+            self.factor = min(self.MAX_FACTOR, self.factor * 2)
+
+    def reset(self) -> None:
+        self.next_step, self.wait, self.factor = 0, 0, 1.0
+
+
+@dataclass
+class PlanStats:
+    """Planning in one episode, recorded with it."""
+
+    plans: int = 0
+    undecided: int = 0
+    seconds: float = 0.0
+    nodes: int = 0
+
+    def add(self, result: PlanResult) -> None:
+        self.plans += 1
+        self.undecided += int(result.undecided)
+        self.seconds += result.seconds
+        self.nodes += result.nodes
 
 
 @dataclass
@@ -96,7 +151,7 @@ class StoreRecorder(Recorder):
         await self.store.score_program(
             cand.program_id, n_transitions=ev.n, explained=ev.explained, fit=ev.fit,
             optimism_ok=None if opt is None else opt.ok, optimism_total=None if opt is None else len(opt.plans),
-            score=cand.score, errors=errors or None)
+            optimism_undecided=None if opt is None else opt.undecided, score=cand.score, errors=errors or None)
 
     def event(self, kind: str, **data: Any) -> None:
         self.emit(kind, data)
@@ -197,11 +252,14 @@ class Agent:
 
     # ------------------------------------------------------------------ acting
 
-    async def _plan(self, state: State, mission: str) -> list[str]:
+    async def _plan(self, state: State, mission: str, factor: float, stats: PlanStats) -> PlanResult:
         assert self.current is not None
-        result = await self.sandbox.plan(self.current.source, state, mission, max_nodes=self.config.plan_max_nodes)
-        self.emit("plan", {"found": result.found, "length": len(result.actions), "nodes": result.nodes})
-        return list(result.actions) if result.found else []
+        result = await self.sandbox.plan(self.current.source, state, mission, self.config.plan_budget.scaled(factor))
+        stats.add(result)
+        self.emit("plan", {"found": result.found, "status": result.status, "length": len(result.actions),
+                           "nodes": result.nodes, "seconds": result.seconds, "factor": factor,
+                           "program_id": self.current.program_id})
+        return result
 
     def _remember_start(self, state: State, mission: str) -> None:
         self.starts[(state_key(state), mission)] = (state, mission)
@@ -261,15 +319,29 @@ class Agent:
                 self.emit("episode_start", {"episode": episode, "mission": mission, "seed": seed})
                 total, steps = 0.0, 0
             success = terminated = truncated = False
+            backoff, stats = PlanBackoff(), PlanStats()
+            planned_with = None
             for t in range(steps, max_steps):
                 rng = random.Random(f"{cfg.seed}:{episode}:{t}")
-                if self.current is not None and not plan:
-                    plan = await self._plan(state, mission)
-                    if not plan and not optimism_checked and self.current.evaluation.fits and (
-                            self._may_refine() or self.transferred):
+                if self.current is not None and self.current.program_id != planned_with:
+                    backoff.reset()  # a new program gets a fresh start
+                    planned_with = self.current.program_id
+                if self.current is not None and not plan and backoff.due(t):
+                    result = await self._plan(state, mission, backoff.factor, stats)
+                    if not result.found and not result.undecided and not optimism_checked \
+                            and self.current.evaluation.fits and (self._may_refine() or self.transferred):
+                        # the program provably offers no way to the goal from here: ask for optimism
                         optimism_checked = True
                         await self._refine("optimism")
-                        plan = await self._plan(state, mission) if self.current else []
+                        if self.current is not None:
+                            planned_with = self.current.program_id
+                            backoff.reset()
+                            result = await self._plan(state, mission, backoff.factor, stats)
+                    if result.found:
+                        plan = list(result.actions)
+                        backoff.reset()
+                    else:
+                        backoff.failed(t, result.undecided)
                 if plan and rng.random() >= cfg.epsilon:
                     action = plan.pop(0)
                 else:
@@ -294,12 +366,14 @@ class Agent:
             else:
                 truncated = True
             await self.store.finish_episode(episode_id, steps=steps, total_reward=total, success=success,
-                                            terminated=terminated, truncated=truncated)
+                                            terminated=terminated, truncated=truncated, plans=stats.plans,
+                                            plans_undecided=stats.undecided, plan_seconds=stats.seconds)
             if self.current is not None:  # its scores on all data so far, for lineage and transfer
                 await self.recorder.scores(self.current)
             streak = streak + 1 if success else 0
             self.emit("episode_end", {"episode": episode, "success": success, "steps": steps, "return": total,
-                                      "streak": streak})
+                                      "streak": streak, "plans": stats.plans, "plans_undecided": stats.undecided,
+                                      "plan_seconds": stats.seconds, "plan_nodes": stats.nodes})
             if cfg.solved and streak >= cfg.solved and episode + 1 >= cfg.min_episodes:
                 return "finished"
         return "finished"

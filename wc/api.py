@@ -20,6 +20,7 @@ from wc.config import Settings
 from wc.errors import LLMFatalError, WcError
 from wc.llm.base import ChatClient, LLMCall
 from wc.llm.replay import ReplayingChat
+from wc.planning import PLANNERS
 from wc.programs import jail as jails
 from wc.programs.sandbox import Sandbox, SandboxLimits
 from wc.store import CurriculumSummary, ProgramRecord, RunSummary, Store
@@ -116,8 +117,7 @@ async def _execute(store: Store, run_id: int, config: LearnConfig, adapter, llm:
                           "tokens": call.prompt_tokens + call.completion_tokens})
 
     llm.on_call = on_call
-    limits = SandboxLimits(call_timeout=config.call_timeout, plan_max_nodes=config.plan_max_nodes,
-                           jail=sandbox_policy)
+    limits = SandboxLimits(call_timeout=config.call_timeout, plan=config.plan_budget, jail=sandbox_policy)
     status, error, agent = "failed", None, None
     try:
         with _Heartbeat(store, run_id, owner):
@@ -144,6 +144,10 @@ async def _execute(store: Store, run_id: int, config: LearnConfig, adapter, llm:
                     status = await agent.run(resume_point)
                 except LLMFatalError as exc:
                     status, error = "failed", str(exc)
+                except WcError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a failure wc did not foresee: one line, run kept
+                    status, error = "failed", _internal_error(exc, run_id)
     except BaseException as exc:
         interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
         await asyncio.shield(store.finish_run(
@@ -158,6 +162,19 @@ async def _execute(store: Store, run_id: int, config: LearnConfig, adapter, llm:
     summary = await store.run_summary(run_id)
     summary.error = error
     return summary
+
+
+def _internal_error(exc: BaseException, run_id: int) -> str:
+    """A one-line account of an unexpected exception, with where it happened (for a bug report)."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/wc/" in f.filename.replace("\\", "/")]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" at wc/{f.filename.replace(chr(92), '/').rsplit('/wc/', 1)[-1]}:{f.lineno} in {f.name}"
+    return (f"internal error in wc ({type(exc).__name__}: {exc}{where}); everything up to it is stored "
+            f"and run {run_id} can be resumed")
 
 
 async def _restore_agent(store: Store, run_id: int, agent: Agent, sandbox: Sandbox, refiner: Refiner,
@@ -253,6 +270,8 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
         config = LearnConfig.from_json(replay["config"])
         llm = replay_client(replay)
     jails.select(settings.sandbox)  # a strict policy without a jail fails before anything is recorded
+    if config.planner not in PLANNERS:
+        raise WcError(f"unknown planner {config.planner!r}; planners: {', '.join(sorted(PLANNERS))}")
     adapter = envs.make(config.env, **config.env_options)
     store = None
     try:

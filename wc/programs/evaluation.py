@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wc.planning.bfs import PlanResult
+from wc.planning.result import PlanResult
 
 
 @dataclass
@@ -26,7 +26,10 @@ class Evaluation:
 
     @property
     def fit(self) -> float:
-        """Fraction of transitions explained by both functions (1.0 with no data)."""
+        """Fraction of transitions explained by both functions (1.0 with no data, 0.0 for a
+        program that does not load)."""
+        if self.load_failure is not None:
+            return 0.0
         return self.explained / self.n if self.n else 1.0
 
     @property
@@ -57,7 +60,10 @@ class Evaluation:
 
 @dataclass
 class Optimism:
-    """φ2: plans from each recorded start, in the program."""
+    """φ2: plans from each recorded start, in the program. A start is *refuted* when a search
+    enumerated everything reachable from it without reaching the goal (or the program cannot
+    be planned in at all), and *undecided* when a search only ran out of budget: that is no
+    evidence against the program."""
 
     plans: list[PlanResult]
 
@@ -66,14 +72,33 @@ class Optimism:
         return sum(1 for p in self.plans if p.found)
 
     @property
+    def refuted(self) -> int:
+        return sum(1 for p in self.plans if not p.found and p.status in ("exhausted", "error"))
+
+    @property
+    def undecided(self) -> int:
+        return len(self.plans) - self.ok - self.refuted
+
+    @property
     def satisfied(self) -> bool:
+        """A plan was found from every start."""
         return all(p.found for p in self.plans)
+
+    @property
+    def not_refuted(self) -> bool:
+        """No start shown to have no plan: good enough to act with the program."""
+        return self.refuted == 0
+
+    def describe(self) -> str:
+        text = f"{self.ok}/{len(self.plans)}"
+        return text + (f" ({self.undecided} undecided)" if self.undecided else "")
 
 
 def score(evaluation: Evaluation, optimism: Optimism | None) -> float:
-    """REx's heuristic h(p) in [0, 1]: the fraction of constraints satisfied (transitions
-    explained, and starts from which a plan exists once φ2 is checked)."""
+    """REx's heuristic h(p) in [0, 1]: the fraction of decided constraints satisfied
+    (transitions explained, and starts from which a plan was found, among the starts whose
+    search was decided once φ2 is checked)."""
     if optimism is None or not optimism.plans:
         return evaluation.fit
-    total = evaluation.n + len(optimism.plans)
-    return (evaluation.explained + optimism.ok) / total
+    total = evaluation.n + optimism.ok + optimism.refuted
+    return (evaluation.explained + optimism.ok) / total if total else 1.0

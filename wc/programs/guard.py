@@ -28,6 +28,8 @@ import importlib
 import types
 from typing import Any, Callable
 
+from wc.programs import fastcopy
+
 PROGRAM_FILE = "<program>"
 API_FILE = "<api>"
 
@@ -266,6 +268,7 @@ def _wraps(wrapped, assigned=functools.WRAPPER_ASSIGNMENTS, updated=functools.WR
 
 
 _REPLACEMENTS: dict[str, dict[str, Any]] = {
+    "copy": {"deepcopy": fastcopy.deepcopy},  # the same result, faster for plain entities
     "operator": {"attrgetter": _attrgetter, "methodcaller": _methodcaller},
     "functools": {"update_wrapper": _update_wrapper, "wraps": _wraps},
 }

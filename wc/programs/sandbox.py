@@ -19,7 +19,8 @@ from typing import Any
 from wc.envs.base import ApiModule
 from wc.errors import SandboxError
 from wc.programs import jail as jails
-from wc.planning.bfs import PlanResult
+from wc.planning import PlanBudget
+from wc.planning.result import ERROR, PlanResult
 from wc.programs.canonical import State, state_key
 from wc.programs.evaluation import Evaluation, Optimism
 
@@ -30,9 +31,7 @@ class SandboxLimits:
     cpu_seconds: int = 3600
     call_timeout: float = 2.0
     evaluate_timeout: float = 120.0
-    plan_max_nodes: int = 20_000
-    plan_max_depth: int = 100
-    plan_time_limit: float = 10.0
+    plan: PlanBudget = PlanBudget()
     jail: str = "auto"            # "auto": the OS jail where there is one; "strict": refuse without it
     python_layer: bool = True     # False only to test the OS jail on its own
 
@@ -193,25 +192,38 @@ class Sandbox:
         except (TypeError, KeyError, ValueError, AttributeError):
             return Evaluation.failed(n, {"kind": "crash", "message": "the worker sent a malformed evaluation"})
 
-    async def plan_many(self, source: str, starts: list[tuple[State, str]], *, max_nodes: int | None = None,
-                        time_limit: float | None = None) -> list[PlanResult]:
-        limits = self.limits
-        time_limit = limits.plan_time_limit if time_limit is None else time_limit
+    async def plan_many(self, source: str, starts: list[tuple[State, str]],
+                        budget: PlanBudget | None = None) -> list[PlanResult]:
+        """Plan from each start; the starts are shared out among the workers, which plan at once."""
+        budget = budget or self.limits.plan
+        chunks = [starts[i::self.size] for i in range(min(self.size, len(starts)))]
+        done = await asyncio.gather(*(self._plan_chunk(source, chunk, budget) for chunk in chunks))
+        results: list[PlanResult | None] = [None] * len(starts)
+        for i, chunk_results in enumerate(done):
+            results[i::len(chunks)] = chunk_results
+        return results  # type: ignore[return-value]
+
+    async def _plan_chunk(self, source: str, starts: list[tuple[State, str]], budget: PlanBudget) -> list[PlanResult]:
         msg = {"op": "plan", "key": program_key(source), "source": source,
-               "starts": [{"state": s, "mission": m} for s, m in starts],
-               "max_nodes": max_nodes or limits.plan_max_nodes, "max_depth": limits.plan_max_depth,
-               "time_limit": time_limit}
-        timeout = len(starts) * (time_limit + limits.call_timeout) + 30
+               "starts": [{"state": s, "mission": m} for s, m in starts], "planner": budget.planner,
+               "max_nodes": budget.max_nodes, "max_depth": budget.max_depth, "time_limit": budget.seconds}
+        timeout = len(starts) * (budget.seconds + self.limits.call_timeout) + 30
         try:
             results = await self._request(msg, timeout)
         except (TimeoutError, WorkerDied, SandboxError) as exc:
             failure = {"kind": "timeout" if isinstance(exc, TimeoutError) else "crash", "message": str(exc)}
-            return [PlanResult(False, reason=str(exc), first_error=failure) for _ in starts]
+            return [PlanResult(False, reason=str(exc), first_error=failure, status=ERROR) for _ in starts]
         try:
             return [PlanResult(**r) for r in results]
         except (TypeError, KeyError, ValueError):
             failure = {"kind": "crash", "message": "the worker sent a malformed plan"}
-            return [PlanResult(False, reason=failure["message"], first_error=failure) for _ in starts]
+            return [PlanResult(False, reason=failure["message"], first_error=failure, status=ERROR) for _ in starts]
+
+    async def plan(self, source: str, state: State, mission: str, budget: PlanBudget | None = None) -> PlanResult:
+        return (await self.plan_many(source, [(state, mission)], budget))[0]
+
+    async def optimism(self, source: str, starts: list[tuple[State, str]]) -> Optimism:
+        return Optimism(await self.plan_many(source, starts))
 
     async def probe(self) -> dict[str, Any]:
         """What a program inside a worker would find (uid, namespaces, files, limits, layers),
@@ -231,9 +243,3 @@ class Sandbox:
         facts["jail_active"] = self.jail.active
         facts["visible_paths"] = list(self.jail.visible)
         return facts
-
-    async def plan(self, source: str, state: State, mission: str, **kw) -> PlanResult:
-        return (await self.plan_many(source, [(state, mission)], **kw))[0]
-
-    async def optimism(self, source: str, starts: list[tuple[State, str]]) -> Optimism:
-        return Optimism(await self.plan_many(source, starts))

@@ -62,8 +62,9 @@ class WorkerState:
             results = []
             for start in msg["starts"]:
                 result = runtime.plan(program, start["state"], start["mission"], self.actions,
-                                      max_nodes=msg["max_nodes"], max_depth=msg["max_depth"],
-                                      time_limit=msg["time_limit"], call_timeout=self.call_timeout)
+                                      planner=msg.get("planner", "bfws"), max_nodes=msg["max_nodes"],
+                                      max_depth=msg["max_depth"], time_limit=msg["time_limit"],
+                                      call_timeout=self.call_timeout)
                 results.append(asdict(result))
             return results
         if op == "ping":

@@ -80,6 +80,9 @@ class Episode(Base):
     terminated: Mapped[bool] = mapped_column(Boolean, default=False)
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
     finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    plans: Mapped[int | None] = mapped_column(Integer, nullable=True, default=0)
+    plans_undecided: Mapped[int | None] = mapped_column(Integer, nullable=True, default=0)
+    plan_seconds: Mapped[float | None] = mapped_column(Float, nullable=True, default=0.0)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
@@ -141,6 +144,7 @@ class ProgramRow(Base):
     fit: Mapped[float | None] = mapped_column(Float, nullable=True)
     optimism_ok: Mapped[int | None] = mapped_column(Integer, nullable=True)
     optimism_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    optimism_undecided: Mapped[int | None] = mapped_column(Integer, nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     errors: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 

@@ -46,6 +46,7 @@ class ProgramRecord:
     optimism_total: int | None = None
     score: float | None = None
     errors: dict[str, Any] | None = None
+    optimism_undecided: int | None = None  # starts whose search ran out of budget (no verdict)
 
 
 STALE_AFTER = timedelta(seconds=30)  # a running run whose heartbeat is older has no live process
@@ -87,6 +88,9 @@ class EpisodeSummary:
     total_reward: float
     success: bool
     finished: bool = True
+    plans: int = 0              # searches the agent ran in the episode
+    plans_undecided: int = 0    # of which stopped by their budget
+    plan_seconds: float = 0.0
 
 
 @dataclass
@@ -252,11 +256,13 @@ class Store:
             return ep.id
 
     async def finish_episode(self, episode_id: int, *, steps: int, total_reward: float, success: bool,
-                             terminated: bool, truncated: bool) -> None:
+                             terminated: bool, truncated: bool, plans: int = 0, plans_undecided: int = 0,
+                             plan_seconds: float = 0.0) -> None:
         async with self.session.begin() as s:
             await s.execute(update(m.Episode).where(m.Episode.id == episode_id).values(
                 steps=steps, total_reward=total_reward, success=success, terminated=terminated,
-                truncated=truncated, finished=True, finished_at=datetime.now(timezone.utc)))
+                truncated=truncated, finished=True, finished_at=datetime.now(timezone.utc), plans=plans,
+                plans_undecided=plans_undecided, plan_seconds=plan_seconds))
 
     async def add_transition(self, *, run_id: int, episode_id: int, step: int, state: list, action: str,
                              next_state: list, reward: float, done: bool, truncated: bool, mission: str) -> int:
@@ -327,11 +333,11 @@ class Store:
 
     async def score_program(self, program_id: int, *, n_transitions: int, explained: int, fit: float,
                             optimism_ok: int | None, optimism_total: int | None, score: float,
-                            errors: dict[str, Any] | None) -> None:
+                            errors: dict[str, Any] | None, optimism_undecided: int | None = None) -> None:
         async with self.session.begin() as s:
             await s.execute(update(m.ProgramRow).where(m.ProgramRow.id == program_id).values(
                 n_transitions=n_transitions, explained=explained, fit=fit, optimism_ok=optimism_ok,
-                optimism_total=optimism_total, score=score, errors=errors))
+                optimism_total=optimism_total, optimism_undecided=optimism_undecided, score=score, errors=errors))
 
     async def program(self, program_id: int) -> ProgramRecord:
         async with self.reader() as s:
@@ -347,7 +353,8 @@ class Store:
                 origin=row.origin, parents=parents, api_module=f"{api.name}_v{api.version}",
                 created_at=row.created_at, llm_call_id=row.llm_call_id, n_transitions=row.n_transitions,
                 explained=row.explained, fit=row.fit, optimism_ok=row.optimism_ok,
-                optimism_total=row.optimism_total, score=row.score, errors=row.errors)
+                optimism_total=row.optimism_total, score=row.score, errors=row.errors,
+                optimism_undecided=row.optimism_undecided)
 
     async def run_programs(self, run_id: int) -> list[ProgramRecord]:
         async with self.reader() as s:
@@ -392,7 +399,8 @@ class Store:
             env_steps=int(steps), llm_calls=int(calls), llm_calls_failed=int(failed), prompt_tokens=int(ptok),
             completion_tokens=int(ctok), programs=int(programs), best_program_id=run.best_program_id,
             wall_seconds=run.wall_seconds, llm_wait_seconds=run.llm_wait_seconds, error=run.error, config=run.config,
-            episode_list=[EpisodeSummary(e.index, e.seed, e.mission, e.steps, e.total_reward, e.success, e.finished)
+            episode_list=[EpisodeSummary(e.index, e.seed, e.mission, e.steps, e.total_reward, e.success, e.finished,
+                                         e.plans or 0, e.plans_undecided or 0, e.plan_seconds or 0.0)
                           for e in eps],
             cost_usd=sum(costs) if costs else None, steps_to_first_success=first_success,
             curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index,

@@ -112,10 +112,21 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
     return "\n".join(lines[start - 1: node.end_lineno])
 
 
-def program_from_answer(answer: str, parent: str | None) -> str:
+def defines(code: str, *names: str) -> bool:
+    """Whether the code defines all these top-level functions."""
+    found = {n for node in ast.parse(code).body for n in _names(node)}
+    return all(n in found for n in names)
+
+
+def program_from_answer(answer: str, parent: str | None, *, parent_loads: bool = True) -> str:
     """The full program an answer gives: its code alone, or merged into the parent's.
 
-    Raises NoCode or SyntaxError; the caller records the answer as failing."""
+    A repair of a parent that does not load, answered with a whole program (both `transition`
+    and `reward`), replaces the parent: what made it fail to load (a top-level statement, an
+    import) would otherwise survive the merge. Raises NoCode or SyntaxError; the caller records
+    the answer as failing."""
     code = extract_code(answer)
     ast.parse(code)
-    return code if parent is None else merge(parent, code)
+    if parent is None or (not parent_loads and defines(code, "transition", "reward")):
+        return code
+    return merge(parent, code)

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from wc.planning.bfs import PlanResult
+from wc.planning.result import PlanResult
 from wc.programs.canonical import State, diff_states
 from wc.programs.guard import ALLOWED_MODULES
 
@@ -187,13 +187,19 @@ def repair(ctx: PromptContext, program: str, transitions: list[Transition], pass
 
 def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan: PlanResult,
              n_transitions: int) -> list[dict[str, str]]:
-    why = plan.reason or "no plan found"
+    """Ask for a program in which the mission can be completed, saying how thoroughly the
+    search looked: only an exhaustive search (or a program that cannot be searched) comes here."""
+    if plan.status == "exhausted":
+        how = (f"But a complete search of the program from the initial state below finds no sequence of actions "
+               f"that completes this mission ({plan.reason}; {plan.nodes} actions tried). This is not a search "
+               f"budget running out: in the program as written the mission cannot be completed")
+    else:
+        how = f"No search is possible in the program from this initial state ({plan.reason or 'it fails'})"
     if plan.first_error:
-        why += "; while searching, the program failed: " + _failure_text(plan.first_error)
+        how += "; while searching, the program failed: " + _failure_text(plan.first_error)
     body = [
         "The current world model:", _code(program), "",
-        f"It explains all {n_transitions} transitions observed so far. But a search through it (breadth-first, "
-        f"{plan.nodes} steps tried: {why}) finds no sequence of actions that completes this mission:",
+        f"It explains all {n_transitions} transitions observed so far. {how}.",
         f"mission: {json.dumps(mission)}",
         "initial state:", _indent(ctx.render(start)), "",
         "Success is a step for which reward() returns a positive reward and done=True. Either the model is missing "
@@ -201,6 +207,15 @@ def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan:
         "program so that the mission can be completed in it, in the way the environment most plausibly works, while "
         "still explaining what was observed.",
     ]
+    return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
+
+
+def repair_load(ctx: PromptContext, program: str, failure: dict[str, Any]) -> list[dict[str, str]]:
+    """Ask to fix a program that fails before any transition can be tried on it."""
+    body = ["The current world model:", _code(program), "",
+            "It cannot be used: " + _failure_text(failure), "",
+            "Fix the program so that it loads and defines `transition` and `reward` as the API module describes. "
+            f"{REWARD_NOTE[ctx.reward_mode]}"]
     return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
 
 

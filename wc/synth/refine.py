@@ -39,7 +39,9 @@ class Candidate:
 
     @property
     def solved(self) -> bool:
-        return self.evaluation.fits and self.optimism is not None and self.optimism.satisfied
+        """φ1 holds, and φ2 is not refuted: no start was shown to have no plan (a search that
+        only ran out of budget is no evidence against the program)."""
+        return self.evaluation.fits and self.optimism is not None and self.optimism.not_refuted
 
 
 @dataclass
@@ -154,7 +156,7 @@ class Refiner:
             rex.add(cand.program_id, "transition", h)
         if ev.failing("reward"):
             rex.add(cand.program_id, "reward", h)
-        if ev.fits and cand.optimism is not None and not cand.optimism.satisfied:
+        if ev.fits and cand.optimism is not None and cand.optimism.refuted:
             rex.add(cand.program_id, "optimism", h)
 
     def _messages(self, arm: Arm, parent: Candidate | None, starts, sample: int) -> list[dict[str, str]]:
@@ -162,11 +164,16 @@ class Refiner:
         if arm.kind == "scratch" or parent is None:
             return prompts.scratch(self.ctx, data, prompts.choose_informative(data, self.max_shown))
         if arm.kind == "optimism":
-            failed = [(s, p) for s, p in zip(starts, parent.optimism.plans) if not p.found]
-            (state, mission), plan = failed[sample % len(failed)]
-            return prompts.optimism(self.ctx, parent.source, state, mission, plan, len(data))
+            plans = parent.optimism.plans if parent.optimism is not None else []
+            failed = [(s, p) for s, p in zip(starts, plans) if not p.found and not p.undecided]
+            if failed:
+                (state, mission), plan = failed[sample % len(failed)]
+                return prompts.optimism(self.ctx, parent.source, state, mission, plan, len(data))
         ev = parent.evaluation
-        failing = ev.failing(arm.kind)
+        failing = ev.failing(arm.kind if arm.kind != "optimism" else "transition")
+        if not failing:  # nothing to show but the error that stops it loading (e.g. before any data)
+            return prompts.repair_load(self.ctx, parent.source, ev.load_failure or {
+                "kind": "unknown", "message": "the program could not be checked"})
         with_detail = [i for i in failing if i in ev.failures] or failing
         # the newest failure first; concurrent samples of one arm see different counterexamples
         index = sorted(with_detail, reverse=True)[sample % len(with_detail)]
@@ -188,7 +195,8 @@ class Refiner:
         call_id = completion.call.meta.get("id")
         parents = [parent.program_id] if parent is not None else []
         try:
-            source = program_from_answer(completion.text, parent.source if parent else None)
+            source = program_from_answer(completion.text, parent.source if parent else None,
+                                         parent_loads=parent is None or parent.evaluation.load_failure is None)
         except (NoCode, SyntaxError) as exc:
             # recorded as a failing program so the answer stays inspectable in the lineage
             reason = "no code" if isinstance(exc, NoCode) else "syntax"
@@ -201,8 +209,10 @@ class Refiner:
             return cand
         pid = await self.recorder.program(source, ORIGIN[arm.kind], parents, call_id)
         cand = await self.assess(pid, source, starts)
+        load = cand.evaluation.load_failure
         self.recorder.event("candidate", program_id=pid, fit=cand.evaluation.fit, solved=cand.solved,
-                            optimism=None if cand.optimism is None else f"{cand.optimism.ok}/{len(cand.optimism.plans)}")
+                            optimism=None if cand.optimism is None else cand.optimism.describe(),
+                            failure=load["kind"] if load else None)
         return cand
 
 

@@ -1,0 +1,65 @@
+"""What a planner returns: a plan, or why there is none, and whether that "none" is known.
+
+A search that enumerated every state reachable within its depth limit and found no goal is
+*exhausted*: the program offers no plan (φ2 fails). A search stopped by its node or time budget is
+*undecided*: a plan may exist beyond what it tried, so it says nothing against the program.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, Literal, Sequence, Union
+
+Status = Literal["found", "exhausted", "budget", "error"]
+FOUND: Status = "found"
+EXHAUSTED: Status = "exhausted"
+BUDGET: Status = "budget"
+ERROR: Status = "error"  # the program could not be planned in at all (does not load, crashed)
+
+
+@dataclass
+class PlanResult:
+    """A plan to the goal, or the reason none was found."""
+
+    found: bool
+    actions: list[str] = field(default_factory=list)
+    # what the model predicts after each action: (state key, reward, done)
+    predictions: list[tuple[Any, float, bool]] = field(default_factory=list)
+    nodes: int = 0          # expansions: calls of the program's transition
+    reason: str = ""
+    first_error: dict[str, Any] | None = None
+    status: Status = "budget"
+    states: int = 0         # distinct states generated
+    depth: int = 0          # deepest state expanded
+    seconds: float = 0.0
+    planner: str = ""
+
+    @property
+    def exhaustive(self) -> bool:
+        """No plan exists in the program within the depth limit (not merely none found)."""
+        return self.status == EXHAUSTED
+
+    @property
+    def undecided(self) -> bool:
+        """Stopped by its budget: no verdict on the program."""
+        return self.status == BUDGET
+
+
+# expand(key, action) -> (next key, reward, done); it may raise (programs are fallible)
+Expand = Callable[[Hashable, str], tuple[Hashable, float, bool]]
+# the actions worth trying in a state, by its key
+Actions = Union[Sequence[str], Callable[[Hashable], Sequence[str]]]
+OnError = Callable[[BaseException, str], None]
+
+
+def unwind(parents: dict, key: Hashable) -> tuple[list[str], list[tuple[Any, float, bool]]]:
+    """The actions (and what each led to) from the start to `key`, following parent links."""
+    actions: list[str] = []
+    predictions: list[tuple[str, float, bool]] = []
+    while parents[key] is not None:
+        prev, action, reward, done = parents[key][:4]
+        actions.append(action)
+        predictions.append((key, reward, done))
+        key = prev
+    actions.reverse()
+    predictions.reverse()
+    return actions, predictions

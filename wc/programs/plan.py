@@ -1,0 +1,126 @@
+"""Planning inside a program: the planners of `wc.planning` search over interned states while
+the program, a black box, says what each action does.
+
+Per expanded state the entity objects are built once and handed to every action's
+`transition` and `reward` call; after each call they are checked against the table, so a
+program that modifies its input is caught (and from then on gets fresh objects for every call)
+instead of corrupting the search. Entities a program returns unchanged keep their ids without
+being converted again. Pure: no I/O; runs inside a sandbox worker.
+"""
+from __future__ import annotations
+
+import operator
+import time
+from typing import Any, Callable
+
+from wc.planning import PLANNERS, PlanResult
+from wc.planning.result import ERROR
+from wc.programs import fastcopy, timer
+from wc.programs.canonical import state_key
+from wc.programs.contract import reward_pair
+from wc.programs.entities import EntityTable, Key, decode_state
+from wc.programs.failures import classify
+
+ActionSource = list[str] | Callable[[list[dict[str, Any]]], list[str]]
+_fields = operator.attrgetter("__dict__")
+
+
+class ProgramModel:
+    """A compiled program seen by a planner: `expand(key, action) -> (key, reward, done)`."""
+
+    def __init__(self, program: Any, mission: str, call_timeout: float) -> None:
+        self.transition = program.transition
+        self.reward = program.reward
+        self.mission = mission
+        self.call_timeout = call_timeout
+        self.table = EntityTable()
+        self.defensive = False  # the program modified its input once: fresh objects for every call
+        self._node: Key | None = None
+        self._objs: list[Any] = []
+        self._templates: list[dict[str, Any]] = []
+        self._known: dict[int, int] = {}
+        self._copied: dict[int, Any] = {}
+
+    def start(self, ns: dict[str, Any], state: list[dict[str, Any]]) -> Key:
+        return self.table.key_of(decode_state(ns, state))
+
+    def _prepare(self, key: Key) -> None:
+        self._node = key
+        self._objs = self.table.objects(key)
+        self._templates = self.table.templates(key)
+        self._known = {id(o): eid for o, eid in zip(self._objs, key)}
+
+    def _intact(self, key: Key) -> bool:
+        try:
+            return list(map(_fields, self._objs)) == self._templates
+        except AttributeError:
+            return False
+
+    def expand(self, key: Key, action: str) -> tuple[Key, float, bool]:
+        if self.defensive:
+            with timer.limit(self.call_timeout):
+                out = self.transition(self.table.objects(key), action)
+                child = self.table.key_of(out)
+                pair = reward_pair(self.reward(self.table.objects(key), action, out, self.mission))
+            return child, pair[0], pair[1]
+        if key != self._node:
+            self._prepare(key)
+        copied = self._copied
+        copied.clear()
+        with timer.limit(self.call_timeout):
+            fastcopy.provenance = copied
+            try:
+                out = self.transition(list(self._objs), action)
+            finally:
+                fastcopy.provenance = None
+            if self._intact(key):
+                child = self.table.key_of(out, self._known, copied)
+            else:  # it modified its input: what it returned may hold the modified objects
+                self.defensive = True
+                self._node = None
+                child = self.table.key_of(out)
+                out = self.table.objects(child)
+                pair = reward_pair(self.reward(self.table.objects(key), action, out, self.mission))
+                return child, pair[0], pair[1]
+            pair = reward_pair(self.reward(list(self._objs), action, out, self.mission))
+            if not self._intact(key):
+                self.defensive = True
+                self._node = None
+        return child, pair[0], pair[1]
+
+
+def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: ActionSource, *, planner: str = "bfws",
+         max_nodes: int = 100_000, max_depth: int = 100, time_limit: float = 10.0,
+         call_timeout: float = 2.0) -> PlanResult:
+    """Search the program for a plan from `state` to reward > 0 and done. `actions` is a list,
+    or a trusted function from a JSON state to the actions worth trying there."""
+    if program.failure is not None:
+        return PlanResult(False, reason="the program does not load", first_error=program.failure, status=ERROR)
+    started = time.monotonic()
+    model = ProgramModel(program, mission, call_timeout)
+    errors: list[dict[str, Any]] = []
+
+    def on_error(exc: BaseException, action: str) -> None:
+        if not errors:
+            errors.append(classify(exc, program.source))
+
+    try:
+        with timer.installed():
+            start = model.start(program.ns, state)
+            choose = (lambda key: actions(model.table.json_state(key))) if callable(actions) else list(actions)
+            result = PLANNERS[planner](start, choose, model.expand, max_nodes=max_nodes, max_depth=max_depth,
+                                       deadline=started + time_limit, on_error=on_error)
+    except timer.CallTimeout as exc:
+        result = PlanResult(False, reason="a call of the program timed out during planning", status=ERROR)
+        errors.append(classify(exc, program.source))
+    except Exception as exc:  # noqa: BLE001 - e.g. the start state does not decode
+        result = PlanResult(False, reason="the program cannot be planned in", status=ERROR)
+        errors.append(classify(exc, program.source))
+    if result.found:  # canonical keys along the path, to compare with what the environment will show
+        result.predictions = [(state_key(model.table.json_state(k)), r, d) for k, r, d in result.predictions]
+    else:
+        result.predictions = []
+    if errors:
+        result.first_error = errors[0]
+    result.seconds = time.monotonic() - started
+    return result
