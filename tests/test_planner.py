@@ -194,3 +194,20 @@ def test_doorkey_8x8_is_planned_within_the_default_budget(minigrid_model):
         result = runtime.plan(program, state, mission, list(big.actions))
         assert result.found and follow(big, seed, result)
     big.close()
+
+
+def test_a_domain_focus_orders_the_search_but_never_refutes_a_program(doorkey, minigrid_model):
+    """A focus that leaves out an action the plan needs: the focused search is exhaustive
+    without a plan, so a search over every action follows, and finds it."""
+    program = compiled(doorkey, minigrid_model)
+    state, mission = doorkey.reset(0)
+
+    def no_toggle(state, mission, actions):
+        return [a for a in actions if a != "toggle"]
+    result = runtime.plan(program, state, mission, list(doorkey.actions), focus=no_toggle)
+    assert result.found and "toggle" in result.actions and follow(doorkey, 0, result)
+
+    def all_actions(state, mission, actions):
+        return list(actions)
+    focused = runtime.plan(program, state, mission, list(doorkey.actions), focus=all_actions)
+    assert focused.found and focused.nodes < result.nodes

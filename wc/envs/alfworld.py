@@ -62,6 +62,10 @@ TASK_SETS: dict[str, tuple[str, ...] | None] = {
 }
 
 
+_MOVE = re.compile(r"move (.+) to (.+)")
+_PUT_IN_ON = re.compile(r"put (.+) in/on (.+)")
+
+
 class GameError(UnknownEnvironment):
     """A game file that cannot be played: missing, malformed, or without a solution."""
 
@@ -478,6 +482,60 @@ def candidate_actions(state):
         if visible:
             actions += ["use " + o for o in inside_here if objects[o].get("toggleable") is True]
     return actions
+
+
+def focus(state, mission, actions):
+    """The commands a search tries first for this mission: those about the objects and
+    receptacles it names, the receptacles that hold those objects, and the appliances its
+    words call for (hot: microwave, cool: fridge, clean: sinkbasin, a lamp: what can be
+    switched on). A search that finds nothing with these tries every command, so this hint
+    orders the search; it never decides against a program."""
+    words = set()
+    for word in str(mission).lower().replace(",", " ").replace(".", " ").split():
+        words.add(word)
+        if word.endswith("s"):
+            words.add(word[:-1])
+    appliances = set()
+    if words & {"hot", "heat", "heated", "warm"}:
+        appliances.add("microwave")
+    if words & {"cool", "cold", "chilled", "cooled"}:
+        appliances.add("fridge")
+    if words & {"clean", "cleaned", "washed", "rinsed"}:
+        appliances.update(("sinkbasin", "bathtubbasin"))
+    entities = [e for e in state if isinstance(e, dict)] if isinstance(state, list) else []
+    objects = {e.get("name"): e for e in entities if e.get("type") == "Object" and isinstance(e.get("name"), str)}
+    named = {n for n, e in objects.items() if e.get("kind") in words}
+    lamps = {n for n, e in objects.items() if e.get("toggleable") is True and e.get("kind") in words | {"desklamp", "floorlamp"}} \
+        if words & {"light", "lamp", "desklamp", "floorlamp", "under"} else set()
+    relevant = set()
+    for e in entities:
+        if e.get("type") == "Receptacle" and isinstance(e.get("name"), str):
+            if e.get("kind") in words or e.get("kind") in appliances:
+                relevant.add(e["name"])
+        elif e.get("type") == "InReceptacle" and (e.get("object") in named or e.get("object") in lamps):
+            relevant.add(e.get("receptacle"))
+    agent = next((e for e in entities if e.get("type") == "Agent"), {})
+    if isinstance(agent.get("holding"), str):
+        named.add(agent["holding"])
+    kept = []
+    for action in actions:
+        verb, _, rest = action.partition(" ")
+        if verb == "go":
+            keep = rest[3:] in relevant
+        elif verb in ("open", "close"):
+            keep = verb == "open" and rest in relevant
+        elif verb == "take":
+            keep = rest.split(" from ", 1)[0] in named
+        elif verb == "use":
+            keep = rest in lamps
+        elif verb in ("move", "heat", "cool", "clean"):
+            target = rest.rsplit(" to " if verb == "move" else " with ", 1)[-1]
+            keep = target in relevant
+        else:
+            keep = False
+        if keep:
+            kept.append(action)
+    return kept
 '''
 
 
@@ -507,6 +565,7 @@ class AlfworldAdapter(EnvAdapter):
         self._env_ids: dict[Path, str] = {}
         self._env: Any = None
         self._game: Path | None = None
+        self._put_in_on = False
         self._admissible: tuple[str, ...] = ()
         self._steps = 0
         self._over = True
@@ -528,6 +587,7 @@ class AlfworldAdapter(EnvAdapter):
             self._env_ids[game] = env_id
         self._env = self._aw.gym.make(env_id)
         self._game = game
+        self._put_in_on = "put {o} in/on {r}" in read_game(game)["grammar"]
         return self._env
 
     def reset(self, seed: int | None = None) -> tuple[State, str]:
@@ -542,7 +602,7 @@ class AlfworldAdapter(EnvAdapter):
         self.mission = mission_of(intro)
         self._steps = 0
         self._over = False
-        self._admissible = tuple(infos["admissible_commands"])
+        self._admissible = tuple(self._to_wc(c) for c in infos["admissible_commands"])
         return facts_to_state(infos["facts"]), self.mission
 
     def step(self, action: str) -> Step:
@@ -550,13 +610,26 @@ class AlfworldAdapter(EnvAdapter):
             raise WcError(f"{self.name}: the episode has ended; call reset() first")
         if not isinstance(action, str):
             raise WcError(f"{self.name} takes text commands, not {type(action).__name__}")
-        _, _, _, infos = self._env.step(action)
+        _, _, _, infos = self._env.step(self._to_game(action))
         self._steps += 1
         won = bool(infos["won"])
         truncated = not won and self._steps >= self.max_steps
         self._over = won or truncated
-        self._admissible = tuple(infos["admissible_commands"])
+        self._admissible = tuple(self._to_wc(c) for c in infos["admissible_commands"])
         return Step(facts_to_state(infos["facts"]), 1.0 if won else 0.0, won, truncated)
+
+    # The dataset's games say "put X in/on Y" where alfworld's own grammar (and wc's games) say
+    # "move X to Y". wc speaks the latter everywhere (the API module's commands) and translates.
+    def _to_game(self, action: str) -> str:
+        if self._put_in_on:
+            match = _MOVE.fullmatch(action)
+            if match:
+                return f"put {match.group(1)} in/on {match.group(2)}"
+        return action
+
+    def _to_wc(self, command: str) -> str:
+        match = _PUT_IN_ON.fullmatch(command) if self._put_in_on else None
+        return f"move {match.group(1)} to {match.group(2)}" if match else command
 
     def available_actions(self) -> tuple[str, ...]:
         return self._admissible

@@ -23,6 +23,9 @@ from typing import Callable, Hashable, Iterable
 from wc.planning.result import BUDGET, EXHAUSTED, FOUND, Actions, Expand, OnError, PlanResult, unwind
 
 
+_ABSENT = object()
+
+
 def bfws(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 100_000, max_depth: int = 100,
          deadline: float | None = None, on_error: OnError | None = None,
          atoms: Callable[[Hashable], Iterable] | None = None) -> PlanResult:
@@ -34,9 +37,8 @@ def bfws(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 
     static = set(root_atoms)             # atoms of the start never seen to change
     seen1: set = {(0, a) for a in root_atoms}
     seen2: set = set()
+    # key -> (parent key, action, reward, done, depth, level): one dict, so a key is hashed twice
     parents: dict[Hashable, tuple | None] = {start: None}
-    depth_of: dict[Hashable, int] = {start: 0}
-    level_of: dict[Hashable, int] = {start: 0}
     heap: list = [(1, 0, 0, 0, start)]
     base: float | None = None            # the usual reward of a step
     nodes = seq = deepest = 0
@@ -64,14 +66,15 @@ def bfws(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 
         return w
 
     while heap:
-        _w, _lvl, depth, _, key = heapq.heappop(heap)
-        if depth != depth_of[key]:
+        _w, level, depth, _, key = heapq.heappop(heap)
+        level = -level
+        record = parents[key]
+        if record is not None and record[4] != depth:
             continue  # a shorter way here was found after this entry was queued
         if depth >= max_depth:
             cut = True
             continue
         deepest = max(deepest, depth)
-        level = level_of[key]
         children = []
         for action in (actions(key) if callable(actions) else actions):
             if nodes >= max_nodes:
@@ -98,13 +101,11 @@ def bfws(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 
         parent_atoms = set(atoms_of(key))
         for action, child, reward in children:
             child_depth = depth + 1
-            known = depth_of.get(child)
-            if known is not None and known <= child_depth:
+            known = parents.get(child, _ABSENT)
+            if known is not _ABSENT and (known is None or known[4] <= child_depth):
                 continue
             child_level = level + (1 if reward > base + 1e-9 else -1 if reward < base - 1e-9 else 0)
-            depth_of[child] = child_depth
-            level_of[child] = child_level
-            parents[child] = (key, action, reward, False)
+            parents[child] = (key, action, reward, False, child_depth, child_level)
             child_atoms = atoms_of(child)
             new = [a for a in child_atoms if a not in parent_atoms]
             if new or len(child_atoms) != len(parent_atoms):

@@ -154,19 +154,20 @@ class EntityTable:
         if type(objs) is not list and not isinstance(objs, (list, tuple)):
             raise MalformedOutput(f"transition() must return a list of entities, not {type(objs).__name__}")
         ids = []
-        known = known or {}
-        templates, values = self._templates, self.values
+        known_get = (known or {}).get
+        copied_get = copied.get if copied else None
+        templates, values, intern, value_of = self._templates, self.values, self.intern, self.value_of
         for obj in objs:
-            eid = known.get(id(obj))
-            if eid is None and copied:
-                source = copied.get(id(obj))
+            eid = known_get(id(obj))
+            if eid is None and copied_get is not None:
+                source = copied_get(id(obj))
                 if source is not None:
-                    eid = known.get(id(source))
+                    eid = known_get(id(source))
                     if eid is not None and (type(obj) is not values[eid][0] or
                                             getattr(obj, "__dict__", None) != templates[eid]):
                         eid = None
             if eid is None:
-                eid = self.intern(self.value_of(obj))
+                eid = intern(value_of(obj))
             ids.append(eid)
         ids.sort()
         return tuple(ids)

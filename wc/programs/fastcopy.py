@@ -51,7 +51,20 @@ def _copy(x: Any, memo: dict[int, Any]) -> Any:
     if cls is list:
         out: list[Any] = []
         memo[id(x)] = out
-        out.extend([_copy(v, memo) for v in x])
+        append = out.append
+        for v in x:  # a state: the common case is inlined
+            vcls = type(v)
+            if vcls in _ATOMIC:
+                append(v)
+            elif _PLAIN.get(vcls) and id(v) not in memo and _flat(v.__dict__):
+                new = object.__new__(vcls)
+                memo[id(v)] = new
+                new.__dict__.update(v.__dict__)
+                if provenance is not None:
+                    provenance[id(new)] = v
+                append(new)
+            else:
+                append(_copy(v, memo))
         return out
     plain = _PLAIN.get(cls)
     if plain is None:
@@ -60,16 +73,18 @@ def _copy(x: Any, memo: dict[int, Any]) -> Any:
         new = object.__new__(cls)
         memo[id(x)] = new
         state = x.__dict__
-        for v in state.values():
-            if type(v) not in _ATOMIC:
-                new.__dict__.update({k: _copy(v, memo) for k, v in state.items()})
-                break
-        else:
+        if _flat(state):
             new.__dict__.update(state)
+        else:
+            new.__dict__.update({k: _copy(v, memo) for k, v in state.items()})
         if provenance is not None:
             provenance[id(new)] = x
         return new
     return copy.deepcopy(x, memo)
+
+
+def _flat(state: dict[str, Any]) -> bool:
+    return all(map(_ATOMIC.__contains__, map(type, state.values())))
 
 
 def _keep(x: Any, memo: dict[int, Any]) -> None:

@@ -90,10 +90,12 @@ class ProgramModel:
 
 
 def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: ActionSource, *, planner: str = "bfws",
-         max_nodes: int = 100_000, max_depth: int = 100, time_limit: float = 10.0,
-         call_timeout: float = 2.0) -> PlanResult:
+         max_nodes: int = 100_000, max_depth: int = 250, time_limit: float = 10.0,
+         call_timeout: float = 2.0, focus: Callable | None = None) -> PlanResult:
     """Search the program for a plan from `state` to reward > 0 and done. `actions` is a list,
-    or a trusted function from a JSON state to the actions worth trying there."""
+    or a trusted function from a JSON state to the actions worth trying there; `focus(state,
+    mission, actions)`, a domain's trusted hint, narrows them for a first search. When that
+    search enumerates everything without a plan, a second one with every action decides."""
     if program.failure is not None:
         return PlanResult(False, reason="the program does not load", first_error=program.failure, status=ERROR)
     started = time.monotonic()
@@ -107,9 +109,25 @@ def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: Actio
     try:
         with timer.installed():
             start = model.start(program.ns, state)
-            choose = (lambda key: actions(model.table.json_state(key))) if callable(actions) else list(actions)
-            result = PLANNERS[planner](start, choose, model.expand, max_nodes=max_nodes, max_depth=max_depth,
-                                       deadline=started + time_limit, on_error=on_error)
+            table = model.table
+            choose = (lambda key: actions(table.json_state(key))) if callable(actions) else list(actions)
+            search = PLANNERS[planner]
+            deadline = started + time_limit
+            if focus is not None:
+                def focused(key):
+                    listed = actions(table.json_state(key)) if callable(actions) else list(actions)
+                    return focus(table.json_state(key), mission, listed)
+                first = search(start, focused, model.expand, max_nodes=max_nodes, max_depth=max_depth,
+                               deadline=deadline, on_error=on_error)
+                if first.found or first.status != "exhausted":
+                    result = first
+                else:
+                    result = search(start, choose, model.expand, max_nodes=max(1, max_nodes - first.nodes),
+                                    max_depth=max_depth, deadline=deadline, on_error=on_error)
+                    result.nodes += first.nodes
+            else:
+                result = search(start, choose, model.expand, max_nodes=max_nodes, max_depth=max_depth,
+                                deadline=deadline, on_error=on_error)
     except timer.CallTimeout as exc:
         result = PlanResult(False, reason="a call of the program timed out during planning", status=ERROR)
         errors.append(classify(exc, program.source))

@@ -23,7 +23,7 @@ from wc.programs.plan import plan
 from wc.programs.timer import CallTimeout
 
 __all__ = ["CallTimeout", "CompiledProgram", "MalformedOutput", "Outcome", "Transition", "action_generator",
-           "api_namespace", "classify", "compile_program", "decode_entity", "decode_state", "encode_state",
+           "api_namespace", "classify", "compile_program", "search_focus", "decode_entity", "decode_state", "encode_state",
            "encode_value", "evaluate", "evaluate_one", "plan", "reward_pair", "rewards_match", "state_key"]
 
 
@@ -163,11 +163,20 @@ def evaluate(program: CompiledProgram, transitions: list[Transition], reward_mod
 # --------------------------------------------------------------------------- actions
 
 
+def _action_namespace(source: str) -> dict[str, Any]:
+    ns: dict[str, Any] = {"__name__": "wc_actions"}
+    exec(compile(source, "<actions>", "exec"), ns)
+    return ns
+
+
 def action_generator(source: str | None) -> Callable[[list[dict[str, Any]]], list[str]] | None:
     """The environment's own (trusted) `candidate_actions(state)` for state-dependent action sets,
     e.g. text commands built from templates and the entities in an imagined state."""
-    if not source:
-        return None
-    ns: dict[str, Any] = {"__name__": "wc_actions"}
-    exec(compile(source, "<actions>", "exec"), ns)
-    return ns["candidate_actions"]
+    return _action_namespace(source)["candidate_actions"] if source else None
+
+
+def search_focus(source: str | None) -> Callable[[list[dict[str, Any]], str, list[str]], list[str]] | None:
+    """The environment's own (trusted, optional) `focus(state, mission, actions)`: the actions a
+    search tries first for a mission. A search with it that finds nothing is followed by one
+    with every action, so a focus never turns into a verdict against the program."""
+    return _action_namespace(source).get("focus") if source else None

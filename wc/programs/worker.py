@@ -27,6 +27,7 @@ class WorkerState:
         self.api_ns: dict[str, Any] = {}
         self.reward_mode = "exact"
         self.actions: list[str] | Any = []
+        self.focus: Any = None
         self.call_timeout = 2.0
         self.guarded = True
         self.transitions: list[runtime.Transition] = []
@@ -53,6 +54,7 @@ class WorkerState:
             self.api_ns = runtime.api_namespace(msg["api_source"], guarded=self.guarded)
             self.reward_mode = msg["reward_mode"]
             self.actions = runtime.action_generator(msg.get("action_source")) or list(msg["actions"])
+            self.focus = runtime.search_focus(msg.get("action_source"))
             self.call_timeout = float(msg["call_timeout"])
             return {"pid": os.getpid()}
         if op == "evaluate":
@@ -64,7 +66,7 @@ class WorkerState:
                 result = runtime.plan(program, start["state"], start["mission"], self.actions,
                                       planner=msg.get("planner", "bfws"), max_nodes=msg["max_nodes"],
                                       max_depth=msg["max_depth"], time_limit=msg["time_limit"],
-                                      call_timeout=self.call_timeout)
+                                      call_timeout=self.call_timeout, focus=self.focus)
                 results.append(asdict(result))
             return results
         if op == "ping":
