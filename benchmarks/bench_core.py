@@ -24,9 +24,9 @@ from pathlib import Path
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 
 from wc import envs  # noqa: E402
+from wc.planning import PlanBudget  # noqa: E402
 from wc.programs import runtime  # noqa: E402
 from wc.programs.canonical import state_key  # noqa: E402
 from wc.programs.sandbox import Sandbox, SandboxLimits  # noqa: E402
@@ -124,10 +124,11 @@ async def bench_planning(adapter, seeds=range(8), max_nodes=20000):
     ns = runtime.api_namespace(adapter.api.source)
     program = runtime.compile_program(ns, MODEL)
     started = time.perf_counter()
-    plain_nodes = sum(runtime.plan(program, s, m, list(adapter.actions), max_nodes=max_nodes).nodes for s, m in starts)
+    plain_nodes = sum(runtime.plan(program, s, m, list(adapter.actions), planner="bfs", max_nodes=max_nodes).nodes
+                      for s, m in starts)
     plain = time.perf_counter() - started
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1,
-                       limits=SandboxLimits(plan_max_nodes=max_nodes)) as sb:
+                       limits=SandboxLimits(plan=PlanBudget(planner="bfs", max_nodes=max_nodes))) as sb:
         await sb.plan_many(MODEL, starts[:1])
         started = time.perf_counter()
         plans = await sb.plan_many(MODEL, starts)
@@ -147,7 +148,7 @@ async def bench_planning(adapter, seeds=range(8), max_nodes=20000):
 
 
 async def bench_fanout(k=8, latency=1.0):
-    from llm_server import FakeLLMServer, Reply
+    from wc.testing import FakeLLMServer, Reply
 
     from wc.llm.openai_backend import OpenAIChat
 

@@ -31,7 +31,6 @@ from pathlib import Path
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 
 from wc import envs  # noqa: E402
 from wc.api import LearnConfig, Settings, learn  # noqa: E402
@@ -180,7 +179,7 @@ def legacy_plan(program, state, mission, actions, max_nodes=20_000, max_depth=10
 def legacy_world(world: World, starts: int) -> dict:
     adapter = envs.make(world.env, **dict(world.options))
     try:
-        program = runtime.compile_program(runtime.api_namespace(adapter.api.source), world.model)
+        program = legacy_program(adapter, world.model)
         actions = runtime.action_generator(adapter.action_source) or list(adapter.actions)
         found = 0
         for seed in range(starts):
@@ -190,6 +189,12 @@ def legacy_world(world: World, starts: int) -> dict:
         return {"found": found, "starts": starts}
     finally:
         adapter.close()
+
+
+def legacy_program(adapter, source):
+    """The program as wc ran it before: the same source with the real modules (the standard
+    copy.deepcopy), which is what the sandbox gave programs until then."""
+    return runtime.compile_program(runtime.api_namespace(adapter.api.source, guarded=False), source, guarded=False)
 
 
 def nodes_per_second(planner, program, starts, actions) -> float:
@@ -206,12 +211,13 @@ def doorkey_rates(rounds: int = 3) -> tuple[float, float]:
     """Nodes/s of the same breadth-first search in the same program, before and after, on
     DoorKey-5x5, alternating so that load on the machine hits both alike."""
     adapter = envs.make("minigrid-doorkey")
-    program = runtime.compile_program(runtime.api_namespace(adapter.api.source), MINIGRID)
+    before = legacy_program(adapter, MINIGRID)
+    now = runtime.compile_program(runtime.api_namespace(adapter.api.source), MINIGRID)
     starts = [adapter.reset(s) for s in range(10)]
     legacy, new = [], []
     for _ in range(rounds):
-        legacy.append(nodes_per_second("legacy", program, starts, list(adapter.actions)))
-        new.append(nodes_per_second("new", program, starts, list(adapter.actions)))
+        legacy.append(nodes_per_second("legacy", before, starts, list(adapter.actions)))
+        new.append(nodes_per_second("new", now, starts, list(adapter.actions)))
     adapter.close()
     return statistics.median(legacy), statistics.median(new)
 

@@ -22,7 +22,7 @@ def db_url(tmp_path) -> str:
 
 @pytest.fixture(scope="session")
 def postgres():
-    from pg import PostgresServer
+    from support.pg import PostgresServer
 
     server = PostgresServer().start()
     yield server

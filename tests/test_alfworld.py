@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import llm_settings
-from llm_server import FakeLLMServer, Reply, answer
+from support.helpers import llm_settings
+from wc.testing import FakeLLMServer, Reply, answer
 from wc import envs
 from wc.api import LearnConfig, learn
 from wc.envs import alfworld
@@ -362,7 +362,7 @@ def test_without_the_extra_the_error_names_the_install_command(tmp_path):
     )
     result = run_python(code, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "pip install 'wc[alfworld]'" in result.stdout
+    assert "pip install 'worldcoder[alfworld]'" in result.stdout
 
 
 def test_playing_leaves_no_alfworld_cache_or_environment_behind(tmp_path):

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from llm_server import FakeLLMServer, Reply, answer
+from wc.testing import FakeLLMServer, Reply, answer
 
 
 def wc(*args, env=None, timeout=300):

@@ -4,9 +4,9 @@ import asyncio
 import json
 import threading
 
-from helpers import llm_settings as settings
-from helpers import sqlite_rows as rows
-from llm_server import FakeLLMServer, Reply, answer
+from support.helpers import llm_settings as settings
+from support.helpers import sqlite_rows as rows
+from wc.testing import FakeLLMServer, Reply, answer
 from wc.api import LearnConfig, learn
 
 BROKEN_SYNTAX = "def transition(state, action:\n    return state\n"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import llm_settings
-from llm_server import FakeLLMServer, Reply, answer
+from support.helpers import llm_settings
+from wc.testing import FakeLLMServer, Reply, answer
 from wc import envs
 from wc.api import LearnConfig, learn
 from wc.programs import guard, runtime

@@ -13,8 +13,8 @@ import time
 import networkx as nx
 import pytest
 
-from helpers import llm_settings as settings
-from llm_server import FakeLLMServer, Reply, answer
+from support.helpers import llm_settings as settings
+from wc.testing import FakeLLMServer, Reply, answer
 from wc.api import LearnConfig, curriculum, learn, lineage
 from wc.store import RunBusy, Store
 

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from helpers import llm_settings as settings
-from llm_server import FakeLLMServer, Reply, answer
+from support.helpers import llm_settings as settings
+from wc.testing import FakeLLMServer, Reply, answer
 from wc.api import LearnConfig, Settings, learn, load_replay
 from wc.errors import LLMFatalError, WcError
 from wc.store import Store

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from llm_server import FakeLLMServer, Reply, sequence
+from wc.testing import FakeLLMServer, Reply, sequence
 from wc.errors import ConfigError, LLMError, LLMFatalError
 from wc.llm.openai_backend import OpenAIChat
 

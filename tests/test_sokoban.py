@@ -15,9 +15,9 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
-from helpers import llm_settings
-from helpers import sqlite_rows as rows
-from llm_server import FakeLLMServer, Reply, answer
+from support.helpers import llm_settings
+from support.helpers import sqlite_rows as rows
+from wc.testing import FakeLLMServer, Reply, answer
 from wc import envs
 from wc.api import LearnConfig, learn
 from wc.envs import sokoban

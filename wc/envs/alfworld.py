@@ -37,7 +37,7 @@ from wc.errors import UnknownEnvironment, WcError
 from wc.programs.canonical import State
 
 API = ApiModule.load("alfworld", 1)
-INSTALL_HINT = "pip install 'wc[alfworld]'"
+INSTALL_HINT = "pip install 'worldcoder[alfworld]'"
 DEFAULT_MAX_STEPS = 50
 DATA_SUBDIR = "json_2.1.1"
 GAME_KEYS = ("pddl_domain", "grammar", "pddl_problem")
@@ -501,7 +501,7 @@ def focus(state, mission, actions):
     if words & {"cool", "cold", "chilled", "cooled"}:
         appliances.add("fridge")
     if words & {"clean", "cleaned", "washed", "rinsed"}:
-        appliances.update(("sinkbasin", "bathtubbasin"))
+        appliances.add("sinkbasin")
     entities = [e for e in state if isinstance(e, dict)] if isinstance(state, list) else []
     objects = {e.get("name"): e for e in entities if e.get("type") == "Object" and isinstance(e.get("name"), str)}
     named = {n for n, e in objects.items() if e.get("kind") in words}

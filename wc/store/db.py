@@ -69,10 +69,10 @@ def create_engine(url: str, *, migration: bool = False, write: bool = True) -> A
 def alembic_config(connection=None):
     from alembic.config import Config
 
-    import migrations
+    from wc import _migrations
 
     cfg = Config()
-    cfg.set_main_option("script_location", os.path.dirname(migrations.__file__))
+    cfg.set_main_option("script_location", os.path.dirname(_migrations.__file__))
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg

@@ -199,7 +199,8 @@ def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan:
         how += "; while searching, the program failed: " + _failure_text(plan.first_error)
     body = [
         "The current world model:", _code(program), "",
-        f"It explains all {n_transitions} transitions observed so far. {how}.",
+        (f"It explains all {n_transitions} transitions observed so far. {how}." if n_transitions else
+         f"No transitions have been observed yet. {how}."),
         f"mission: {json.dumps(mission)}",
         "initial state:", _indent(ctx.render(start)), "",
         "Success is a step for which reward() returns a positive reward and done=True. Either the model is missing "

@@ -1,7 +1,11 @@
-"""A local OpenAI-compatible chat server for tests: serves scripted answers and faults.
+"""A local OpenAI-compatible chat server for tests: it serves scripted answers and faults.
 
-The real `openai.AsyncOpenAI` client talks to it over HTTP. A script is a callable that gets the
-request (parsed JSON) and its sequence number and returns a Reply.
+wc's own tests use it, and so can tests of code built on wc: the real `openai.AsyncOpenAI`
+client talks to it over HTTP, so everything but the model is real. A script is a callable that
+gets the request (parsed JSON) and its sequence number and returns a `Reply`:
+
+    with FakeLLMServer(lambda request, n: Reply(answer(SOURCE))) as server:
+        settings = Settings(openai_base_url=server.base_url, openai_api_key="sk-test")
 """
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""What the test suite needs besides wc.testing: a PostgreSQL server, small store helpers."""
