@@ -12,6 +12,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.syntax import Syntax
 from rich.table import Table
 
+from wc.cli import errors
+from wc.values import NOT_FAILED, RunStatus
+
 app = typer.Typer(help="WorldCoder: LLM agents that learn world models by writing code.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 envs_app = typer.Typer(help="Environments wc can learn.", no_args_is_help=True)
@@ -40,14 +43,12 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def _run(coro) -> Any:
     """Run a coroutine; turn wc's errors into one line and a non-zero exit."""
-    from wc.errors import NotFound, WcError
+    from wc.errors import WcError
 
     try:
         return asyncio.run(coro)
-    except NotFound as exc:
-        raise _fail(str(exc), 3) from None
     except WcError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(errors.message(exc), errors.exit_code(exc)) from None
 
 
 def _settings(db: str | None = None, model: str | None = None, **extra: Any):
@@ -98,8 +99,6 @@ class _LearnView:
             self.steps += 1
         elif kind == "llm_call":
             self.calls += 1
-            from wc.llm.base import NOT_FAILED
-
             if data["status"] not in NOT_FAILED:
                 p.console.print(f"  LLM request failed ({data['status']}); retrying or moving on", style="yellow")
         elif kind == "refine_start":
@@ -200,7 +199,7 @@ def _with_progress(episodes: int, make_coro, what: str):
                       f"`wc resume {started[-1]}`", highlight=False)
         else:
             err.print("[yellow]interrupted[/]")
-        raise typer.Exit(130) from None
+        raise typer.Exit(errors.INTERRUPTED) from None
     finally:
         view.progress.stop()
 
@@ -210,9 +209,9 @@ def _finish(summary, json_out: bool) -> None:
         out.print_json(json.dumps(summary.to_json(), default=str))
     else:
         _print_summary(summary)
-    if summary.status == "failed":
-        hint = f" (continue with `wc resume {summary.id}`)" if "can be resumed" in str(summary.error) else ""
-        raise _fail(str(summary.error) + hint)
+    if summary.status == RunStatus.FAILED:
+        hint = f"; continue with `wc resume {summary.id}`" if "can be resumed" in str(summary.error) else ""
+        raise _fail(str(summary.error) + hint, errors.FAILED_RUN)
 
 
 def _print_summary(s) -> None:
@@ -283,7 +282,7 @@ def envs_show(env: str = typer.Argument(..., help="Environment name or id.")) ->
     try:
         source = api_module_source(env)
     except WcError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(errors.message(exc), errors.exit_code(exc)) from None
     sys.stdout.write(source)
 
 
@@ -512,7 +511,7 @@ def runs_results(runs: Optional[list[int]] = typer.Argument(None, help="Run ids 
 
     settings = _settings(db)
     chosen = [_run(run_summary(r, settings.db)) for r in runs] if runs else \
-        [r for r in _run(list_runs(settings.db)) if r.status == "finished"]
+        [r for r in _run(list_runs(settings.db)) if r.status == RunStatus.FINISHED]
     command = ("wc runs results" + (" " + " ".join(map(str, runs)) if runs else "") + " --db URL"
                + (" --note TEXT" if note else "") + " > docs/RESULTS.md")
     sys.stdout.write(results_markdown(chosen, command=command, note=note))

@@ -19,9 +19,9 @@ from wc.testing import FakeLLMServer, Reply, answer
 from wc import envs
 from wc.api import LearnConfig, learn
 from wc.envs import alfworld
-from wc.errors import UnknownEnvironment, WcError
+from wc.errors import GameError, UnknownEnvironment, WcError
 from wc.programs import runtime
-from wc.programs.canonical import state_key
+from wc.canonical import state_key
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MODEL = (FIXTURES / "alfworld_model.py").read_text()
@@ -237,14 +237,14 @@ def game_copy(tmp_path, name="game.tw-pddl", task_type="pick_and_place_simple", 
 
 def test_bad_game_files_are_clear_errors(tmp_path):
     missing = tmp_path / "nowhere.tw-pddl"
-    with pytest.raises(UnknownEnvironment, match="no game file .*nowhere.tw-pddl"):
+    with pytest.raises(GameError, match="no game file .*nowhere.tw-pddl"):
         envs.make("alfworld", games=str(missing))
     junk = tmp_path / "junk.tw-pddl"
     junk.write_text("{not json")
-    with pytest.raises(UnknownEnvironment, match="junk.tw-pddl is not a .tw-pddl game"):
+    with pytest.raises(GameError, match="junk.tw-pddl is not a .tw-pddl game"):
         envs.make("alfworld", games=str(junk))
     path, _ = game_copy(tmp_path, "nogrammar.tw-pddl", grammar=None)
-    with pytest.raises(UnknownEnvironment, match="nogrammar.tw-pddl .*has no grammar"):
+    with pytest.raises(GameError, match="nogrammar.tw-pddl .*has no grammar"):
         envs.make("alfworld", games=str(path))
 
     _, good = game_copy(tmp_path)
@@ -259,21 +259,21 @@ def test_bad_game_files_are_clear_errors(tmp_path):
     }
     for name, (text, message) in cases.items():
         path, _ = game_copy(tmp_path, f"{name}.tw-pddl", pddl_problem=text)
-        with pytest.raises(UnknownEnvironment, match=message) as info:
+        with pytest.raises(GameError, match=message) as info:
             envs.make("alfworld", games=str(path))
         assert str(path) in str(info.value)
 
 
 def test_unsolvable_games_are_clear_errors(tmp_path):
     path, _ = game_copy(tmp_path, "marked.tw-pddl", solvable=False)
-    with pytest.raises(UnknownEnvironment, match="marked.tw-pddl is marked unsolvable"):
+    with pytest.raises(GameError, match="marked.tw-pddl is marked unsolvable"):
         envs.make("alfworld", games=str(path))
     # the bed cannot hold a cellphone any more: no plan reaches the goal
     _, good = game_copy(tmp_path)
     problem = good["pddl_problem"].replace("(canContain BedType CellPhoneType)", "")
     assert problem != good["pddl_problem"]
     path, _ = game_copy(tmp_path, "stuck.tw-pddl", pddl_problem=problem, solvable=None, walkthrough=None)
-    with pytest.raises(UnknownEnvironment, match="stuck.tw-pddl: the goal cannot be reached"):
+    with pytest.raises(GameError, match="stuck.tw-pddl: the goal cannot be reached"):
         envs.make("alfworld", games=str(path))
     # holding the cellphone while it lies on the bed: reachable when deletes are ignored, so only
     # the planner's search shows there is no plan
@@ -282,7 +282,7 @@ def test_unsolvable_games_are_clear_errors(tmp_path):
     goal = f"(:goal (and (holds agent1 {cell}) (inReceptacle {cell} {bed})))\n)"
     impossible = good["pddl_problem"].split("(:goal")[0] + goal
     path, _ = game_copy(tmp_path, "impossible.tw-pddl", pddl_problem=impossible, solvable=None)
-    with pytest.raises(UnknownEnvironment, match="impossible.tw-pddl: the PDDL planner finds no plan"):
+    with pytest.raises(GameError, match="impossible.tw-pddl: the PDDL planner finds no plan"):
         envs.make("alfworld", games=str(path))
     # a game of one's own without the flag is checked by the engine's planner, then played
     path, _ = game_copy(tmp_path, "mine.tw-pddl", solvable=None, walkthrough=None)
@@ -315,7 +315,7 @@ def test_games_from_folders_and_dataset_splits_follow_alfworlds_loader(tmp_path,
     trial("pick_and_place_simple-CellPhone-None-Bed-5", shipped("pick_and_place_simple")[0], "pick_and_place_simple")
 
     monkeypatch.delenv("ALFWORLD_DATA", raising=False)
-    with pytest.raises(UnknownEnvironment, match="ALFWORLD_DATA"):
+    with pytest.raises(GameError, match="ALFWORLD_DATA"):
         envs.make("alfworld-heat", games="valid_seen")
     monkeypatch.setenv("ALFWORLD_DATA", str(tmp_path / "data"))
     adapter = envs.make("alfworld-heat", games="valid_seen")
@@ -326,9 +326,9 @@ def test_games_from_folders_and_dataset_splits_follow_alfworlds_loader(tmp_path,
         adapter.close()
     everything = envs.make("alfworld", games="valid_seen")
     assert len(everything.games) == 2 and kept in everything.games
-    with pytest.raises(UnknownEnvironment, match="no split .*valid_unseen.*splits there: valid_seen"):
+    with pytest.raises(GameError, match="no split .*valid_unseen.*splits there: valid_seen"):
         envs.make("alfworld", games="valid_unseen")
-    with pytest.raises(UnknownEnvironment, match="no solvable game of look_at_obj_in_light"):
+    with pytest.raises(GameError, match="no solvable game of look_at_obj_in_light"):
         envs.make("alfworld-light", games="valid_seen")
     # a plain folder of games, recursively
     folder = tmp_path / "mine" / "deeper"
@@ -336,7 +336,7 @@ def test_games_from_folders_and_dataset_splits_follow_alfworlds_loader(tmp_path,
     for path in shipped("pick_two_obj_and_place"):
         shutil.copy(path, folder / path.name)
     assert len(envs.make("alfworld-pick2", games=str(tmp_path / "mine")).games) == 2
-    with pytest.raises(UnknownEnvironment, match="no playable .tw-pddl game of pick_and_place_simple under"):
+    with pytest.raises(GameError, match="no playable .tw-pddl game of pick_and_place_simple under"):
         envs.make("alfworld-pick", games=str(tmp_path / "mine"))
     with pytest.raises(UnknownEnvironment, match="takes the options games and max_steps, not level"):
         envs.make("alfworld", level=3)

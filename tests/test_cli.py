@@ -33,8 +33,8 @@ def test_envs_list_and_show_print_the_api_module_verbatim():
                  "minigrid-unlockpickup", "minigrid-blockedunlockpickup"):
         assert name in listed.stdout
     shown = wc("envs", "show", "minigrid-doorkey")
-    from wc.envs.base import ApiModule
-    assert shown.returncode == 0 and shown.stdout == ApiModule.load("minigrid", 1).source
+    from wc.envs.api import load as load_api_module
+    assert shown.returncode == 0 and shown.stdout == load_api_module("minigrid", 1).source
 
 
 def test_any_minigrid_id_and_module_form_work():
@@ -147,8 +147,8 @@ def test_curriculum_lineage_diff_export_and_compare_through_the_cli(tmp_path, mi
 
 
 def test_envs_show_prints_each_domains_api_module():
-    from wc.envs.base import ApiModule
+    from wc.envs.api import load as load_api_module
 
     for env, (name, version) in {"sokoban-teleport": ("sokoban", 1), "alfworld-pick": ("alfworld", 1)}.items():
         shown = wc("envs", "show", env)
-        assert shown.returncode == 0 and shown.stdout == ApiModule.load(name, version).source
+        assert shown.returncode == 0 and shown.stdout == load_api_module(name, version).source

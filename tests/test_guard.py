@@ -122,7 +122,7 @@ def test_a_learning_run_with_escaping_answers_goes_on(db_url):
         config = LearnConfig(env="minigrid-empty", episodes=2, max_steps=20, max_llm_calls=4, concurrency=2)
         summary = asyncio.run(learn(config, llm_settings(server, db_url)))
     assert summary.status == "finished" and summary.episodes == 2 and summary.llm_calls == 4
-    from helpers import sqlite_rows
+    from support.helpers import sqlite_rows
     errors = [row[0] for row in sqlite_rows(db_url, "select errors from programs")]
     assert len(errors) == 4 and all('"forbidden"' in e for e in errors), errors
     assert not Path(MARK).exists()
@@ -203,7 +203,7 @@ def test_the_walk_finds_a_planted_hole():
 
 @pytest.mark.parametrize("domain", ["minigrid", "sokoban", "alfworld"])
 def test_nothing_dangerous_is_reachable_from_what_a_program_sees(domain):
-    from wc.envs.base import ApiModule
+    from wc.envs.api import load as load_api_module
 
-    holes = reachable_holes(_roots(ApiModule.load(domain, 1).source), depth=6)
+    holes = reachable_holes(_roots(load_api_module(domain, 1).source), depth=6)
     assert holes == []

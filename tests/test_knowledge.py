@@ -294,10 +294,10 @@ def test_db_commands(store_url):
 
 def test_claiming_a_run_is_exclusive(store_url):
     async def go():
-        from wc.envs.base import ApiModule
+        from wc.envs.api import load as load_api_module
         store = await Store.open(store_url)
         try:
-            api = ApiModule.load("minigrid", 1)
+            api = load_api_module("minigrid", 1)
             env_id = await store.ensure_environment("minigrid-empty", "MiniGrid-Empty-5x5-v0", "minigrid", api)
             run_id = await store.create_run(env_id, config={"env": "minigrid-empty"}, seed=0, model="m",
                                             owner="elsewhere:1")

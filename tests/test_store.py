@@ -3,13 +3,13 @@ import sqlite3
 
 import pytest
 
-from wc.envs.base import ApiModule
+from wc.envs.api import load as load_api_module
 from wc.errors import NotFound, StoreError
-from wc.llm.base import LLMCall
+from wc.values import LLMCall
 from wc.store import Store
 from wc.store.db import head_revision
 
-API = ApiModule.load("minigrid", 1)
+API = load_api_module("minigrid", 1)
 
 
 def run(coro):

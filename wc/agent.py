@@ -16,7 +16,8 @@ from typing import Any, Callable
 
 from wc.envs.base import EnvAdapter
 from wc.planning import PlanBudget, PlanResult
-from wc.programs.canonical import State, state_key
+from wc.canonical import state_key
+from wc.values import RunStatus, State
 from wc.programs.sandbox import Sandbox
 from wc.store import Store
 from wc.synth.refine import CallBudget, Candidate, Recorder, Refiner
@@ -375,5 +376,5 @@ class Agent:
                                       "streak": streak, "plans": stats.plans, "plans_undecided": stats.undecided,
                                       "plan_seconds": stats.seconds, "plan_nodes": stats.nodes})
             if cfg.solved and streak >= cfg.solved and episode + 1 >= cfg.min_episodes:
-                return "finished"
-        return "finished"
+                return RunStatus.FINISHED
+        return RunStatus.FINISHED

@@ -17,8 +17,10 @@ import networkx as nx
 from wc import envs
 from wc.agent import Agent, LearnConfig, OnEvent, OpenEpisode, ResumePoint, StoreRecorder
 from wc.config import Settings
-from wc.errors import LLMFatalError, WcError
-from wc.llm.base import ChatClient, LLMCall
+from wc.values import RunStatus
+from wc.errors import InvalidInput, LLMFatalError, NotFound, WcError
+from wc.llm.base import ChatClient
+from wc.values import LLMCall
 from wc.llm.replay import ReplayingChat
 from wc.planning import PLANNERS
 from wc.programs import jail as jails
@@ -73,7 +75,7 @@ async def _transfer_sources(store: Store, config: LearnConfig, adapter) -> list[
     try:
         program_id = int(config.from_program)
     except (TypeError, ValueError):
-        raise WcError(f"--from-program takes a program id or 'auto', not {config.from_program!r}") from None
+        raise InvalidInput(f"from_program takes a program id or 'auto', not {config.from_program!r}") from None
     return [await store.program(program_id)]
 
 
@@ -118,7 +120,7 @@ async def _execute(store: Store, run_id: int, config: LearnConfig, adapter, llm:
 
     llm.on_call = on_call
     limits = SandboxLimits(call_timeout=config.call_timeout, plan=config.plan_budget, jail=sandbox_policy)
-    status, error, agent = "failed", None, None
+    status, error, agent = RunStatus.FAILED, None, None
     try:
         with _Heartbeat(store, run_id, owner):
             async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,
@@ -143,15 +145,15 @@ async def _execute(store: Store, run_id: int, config: LearnConfig, adapter, llm:
                 try:
                     status = await agent.run(resume_point)
                 except LLMFatalError as exc:
-                    status, error = "failed", str(exc)
+                    status, error = RunStatus.FAILED, str(exc)
                 except WcError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a failure wc did not foresee: one line, run kept
-                    status, error = "failed", _internal_error(exc, run_id)
+                    status, error = RunStatus.FAILED, _internal_error(exc, run_id)
     except BaseException as exc:
         interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
         await asyncio.shield(store.finish_run(
-            run_id, status="interrupted" if interrupted else "failed", best_program_id=None,
+            run_id, status=RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED, best_program_id=None,
             wall_seconds=previous + time.monotonic() - started, llm_wait_seconds=previous_wait + llm.wait.seconds,
             error="interrupted" if interrupted else f"{type(exc).__name__}: {exc}"))
         raise
@@ -229,15 +231,15 @@ async def load_replay(ref: str, db: str | None = None) -> dict:
     if not path.exists():
         shipped = importlib.resources.files("wc.recordings").joinpath(f"{ref}.json")
         if not shipped.is_file():
-            raise WcError(f"no recording {ref!r}: give a run id, a file from `wc runs export-llm`, or a shipped "
-                          f"recording ({', '.join(shipped_recordings()) or 'none'})")
+            raise NotFound(f"no recording {ref!r}: give a run id, a recording file, or a shipped "
+                           f"recording ({', '.join(shipped_recordings()) or 'none'})", kind="recording", id=ref)
         text = shipped.read_text()
     else:
         text = path.read_text()
     try:
         return load_recording(json.loads(text))[0]
     except (ValueError, KeyError, TypeError) as exc:
-        raise WcError(f"cannot read recording {ref!r}: {exc}") from None
+        raise InvalidInput(f"cannot read recording {ref!r}: {exc}") from None
 
 
 def shipped_recordings() -> list[str]:
@@ -266,12 +268,12 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     emit = on_event or (lambda kind, data: None)
     if replay is not None:
         if config.env != replay["env"]:
-            raise WcError(f"the recording is of {replay['env']!r}, not {config.env!r}")
+            raise InvalidInput(f"the recording is of {replay['env']!r}, not {config.env!r}")
         config = LearnConfig.from_json(replay["config"])
         llm = replay_client(replay)
     jails.select(settings.sandbox)  # a strict policy without a jail fails before anything is recorded
     if config.planner not in PLANNERS:
-        raise WcError(f"unknown planner {config.planner!r}; planners: {', '.join(sorted(PLANNERS))}")
+        raise InvalidInput(f"unknown planner {config.planner!r}; planners: {', '.join(sorted(PLANNERS))}")
     adapter = envs.make(config.env, **config.env_options)
     store = None
     try:
@@ -366,7 +368,7 @@ async def resume_curriculum(curriculum_id: int, settings: Settings | None = None
         runs = [await run_summary(r, settings.db) for r in group.run_ids]
         mine = [r for r in runs if r.curriculum_index == index]
         emit("curriculum_step", {"index": index, "env": env_name, "of": len(group.envs)})
-        if mine and mine[-1].status == "finished":
+        if mine and mine[-1].status == RunStatus.FINISHED:
             summary = mine[-1]
         elif mine:
             summary = await resume(mine[-1].id, settings, llm=llm_factory() if llm_factory else None,
@@ -376,11 +378,11 @@ async def resume_curriculum(curriculum_id: int, settings: Settings | None = None
                              from_program=previous_best if index > 0 else base.from_program)
             summary = await learn(config, settings, llm=llm_factory() if llm_factory else None, on_event=on_event,
                                   on_start=on_start, curriculum_id=curriculum_id, curriculum_index=index)
-        if summary.status != "finished":
+        if summary.status != RunStatus.FINISHED:
             await _with_store(settings.db, lambda s: s.set_curriculum_status(curriculum_id, summary.status))
             return await current()
         previous_best = summary.best_program_id
-    await _with_store(settings.db, lambda s: s.set_curriculum_status(curriculum_id, "finished"))
+    await _with_store(settings.db, lambda s: s.set_curriculum_status(curriculum_id, RunStatus.FINISHED))
     return await current()
 
 
@@ -461,7 +463,7 @@ async def db_current(db: str | None = None) -> tuple[str | None, str]:
 async def doctor(settings: Settings | None = None) -> tuple[dict[str, Any], list[jails.Layer]]:
     """Start a sandbox worker as `wc learn` would and report which of its walls stand: what the
     worker itself finds (user, files, network, processes, limits) and what is seen from outside."""
-    from wc.envs.base import ApiModule
+    from wc.values import ApiModule
 
     settings = settings or Settings()
     limits = SandboxLimits(jail=settings.sandbox)

@@ -1,28 +1,95 @@
-"""One exception hierarchy for everything wc raises on purpose.
+"""One exception tree for everything wc raises on purpose.
 
-Each error carries a message a user can act on; the CLI prints it as one line.
+    WcError
+    ├── InvalidInput          an argument that cannot be used (a program id that is not a number, …)
+    ├── ConfigError           settings missing or contradictory (no LLM configured, a bad WC_SANDBOX)
+    ├── EnvError              an environment that cannot be made or played
+    │   ├── UnknownEnvironment   no adapter fits the name, or an extra is missing     .name
+    │   ├── GameError            an ALFWorld game that cannot be played               .path
+    │   ├── LevelError           a Sokoban level file or level that cannot be played  .path
+    │   └── InvalidAction        an action the environment does not have              .action
+    ├── NotFound              a stored record that does not exist                     .kind, .id
+    ├── StoreError            the store cannot be opened, migrated or written         .url (redacted)
+    │   └── RunBusy              the run is finished, or a live process runs it       .run_id, .owner
+    ├── LLMError              an LLM request failed after its retries
+    │   └── LLMFatalError        retrying cannot help (bad key, unknown model)
+    │       └── ReplayMiss          a strict replay was asked what its recording lacks
+    └── SandboxError          the sandbox itself failed (not a program inside it)
+
+Each error carries a message a user can act on; the command line prints it as one line, maps
+the class to an exit code (`wc.cli.errors`) and adds hints that name commands. The library's own
+messages name no command.
 """
 from __future__ import annotations
+
+from typing import Any
 
 
 class WcError(Exception):
     """Base of every error wc raises deliberately."""
+
+    def __init__(self, message: str = "", **context: Any) -> None:
+        super().__init__(message)
+        for key, value in context.items():
+            setattr(self, key, value)
+
+
+class InvalidInput(WcError, ValueError):
+    """An argument that cannot be used as given."""
 
 
 class ConfigError(WcError):
     """Settings are missing or contradictory (e.g. no LLM configured)."""
 
 
-class UnknownEnvironment(WcError):
-    """An environment name that no adapter can make."""
+class EnvError(WcError):
+    """An environment that cannot be made or played."""
+
+
+class UnknownEnvironment(EnvError):
+    """An environment name that no adapter can make (or whose extra is not installed)."""
+
+    name: str | None = None
+
+
+class GameError(EnvError):
+    """An ALFWorld game file that cannot be played: missing, malformed, or without a solution."""
+
+    path: str | None = None
+
+
+class LevelError(EnvError, ValueError):
+    """A Sokoban level file or level that cannot be played: missing or malformed."""
+
+    path: str | None = None
+
+
+class InvalidAction(EnvError, ValueError):
+    """An action the environment does not have."""
+
+    action: Any = None
+
+
+class NotFound(WcError):
+    """A run, program, curriculum, recording or other stored record that does not exist."""
+
+    kind: str = "record"
+    id: Any = None
 
 
 class StoreError(WcError):
     """The knowledge store cannot be opened, migrated or written."""
 
+    url: str | None = None
 
-class NotFound(WcError):
-    """A run, program or other stored record does not exist."""
+
+class RunBusy(StoreError):
+    """The run is finished, or another live process is running it."""
+
+    run_id: int | None = None
+    owner: str | None = None
+    finished: bool = False
+    best_program_id: int | None = None
 
 
 class LLMError(WcError):
@@ -31,6 +98,10 @@ class LLMError(WcError):
 
 class LLMFatalError(LLMError):
     """Retrying cannot help and later requests will fail too (bad key, unknown model)."""
+
+
+class ReplayMiss(LLMFatalError):
+    """A strict replay was asked something the recording does not hold: the run has diverged."""
 
 
 class SandboxError(WcError):

@@ -5,6 +5,7 @@ from collections import defaultdict
 from statistics import mean
 
 from wc.store import RunSummary
+from wc.values import RunStatus
 
 BAR = """| run | LLM calls | env steps | episodes | wall time (of it, waiting for the LLM) |
 |---|---|---|---|---|
@@ -64,7 +65,7 @@ def results_markdown(runs: list[RunSummary], *, command: str, note: str | None =
     for r in runs:
         groups[(r.env, "transfer" if r.config.get("from_program") else "scratch", r.config.get("concurrency"))].append(r)
     for (env, start, conc), members in groups.items():
-        solved = all(r.status == "finished" and r.successes >= (r.config.get("solved") or 0) for r in members)
+        solved = all(r.status == RunStatus.FINISHED and r.successes >= (r.config.get("solved") or 0) for r in members)
         lines.append(f"| {env} | {start} | {conc} | {len(members)} ({', '.join(str(r.seed) for r in members)}) | "
                      f"{mean(r.llm_calls for r in members):.1f} | {mean(r.env_steps for r in members):.1f} | "
                      f"{mean(r.wall_seconds - r.llm_wait_seconds for r in members):.1f} s | {'yes' if solved else 'no'} |")

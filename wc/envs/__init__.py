@@ -15,7 +15,9 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from wc.envs.base import ApiModule, EnvAdapter, Step
+from wc.envs.api import load as load_api_module
+from wc.envs.base import EnvAdapter, Step
+from wc.values import ApiModule
 from wc.errors import UnknownEnvironment, WcError
 
 __all__ = ["ApiModule", "EnvAdapter", "Step", "EnvSpec", "SHORT_NAMES", "list_envs", "make", "domain_of"]
@@ -183,7 +185,7 @@ def api_module(name: str) -> ApiModule:
     """The API module the LLM reads for an environment."""
     spec = SHORT_NAMES.get(name.lower())
     if spec is not None and spec.domain in DOMAIN_API:
-        return ApiModule.load(*DOMAIN_API[spec.domain])
+        return load_api_module(*DOMAIN_API[spec.domain])
     adapter = make(name)
     try:
         return adapter.api

@@ -32,11 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from wc.envs.base import ApiModule, EnvAdapter, Step
-from wc.errors import UnknownEnvironment, WcError
-from wc.programs.canonical import State
+from wc.envs.api import load as load_api_module
+from wc.envs.base import EnvAdapter, Step
+from wc.errors import GameError, InvalidAction, InvalidInput, UnknownEnvironment, WcError
+from wc.values import State
 
-API = ApiModule.load("alfworld", 1)
+API = load_api_module("alfworld", 1)
 INSTALL_HINT = "pip install 'worldcoder[alfworld]'"
 DEFAULT_MAX_STEPS = 50
 DATA_SUBDIR = "json_2.1.1"
@@ -64,10 +65,6 @@ TASK_SETS: dict[str, tuple[str, ...] | None] = {
 
 _MOVE = re.compile(r"move (.+) to (.+)")
 _PUT_IN_ON = re.compile(r"put (.+) in/on (.+)")
-
-
-class GameError(UnknownEnvironment):
-    """A game file that cannot be played: missing, malformed, or without a solution."""
 
 
 # --------------------------------------------------------------------------- importing alfworld
@@ -553,7 +550,7 @@ class AlfworldAdapter(EnvAdapter):
         if not games:
             raise GameError(f"{name} has no games")
         if max_steps < 1:
-            raise WcError(f"max_steps must be at least 1, not {max_steps}")
+            raise InvalidInput(f"max_steps must be at least 1, not {max_steps}")
         self.name = name
         self.env_id = env_id
         self.max_steps = int(max_steps)
@@ -607,9 +604,9 @@ class AlfworldAdapter(EnvAdapter):
 
     def step(self, action: str) -> Step:
         if self._env is None or self._over:
-            raise WcError(f"{self.name}: the episode has ended; call reset() first")
+            raise InvalidAction(f"{self.name}: the episode has ended; call reset() first", action=action)
         if not isinstance(action, str):
-            raise WcError(f"{self.name} takes text commands, not {type(action).__name__}")
+            raise InvalidAction(f"{self.name} takes text commands, not {type(action).__name__}", action=action)
         _, _, _, infos = self._env.step(self._to_game(action))
         self._steps += 1
         won = bool(infos["won"])

@@ -1,32 +1,11 @@
 """The adapter protocol: a gymnasium env seen as symbolic states, a mission and action names."""
 from __future__ import annotations
 
-import importlib.resources
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Literal
 
-from wc.programs.canonical import State
-
-RewardMode = Literal["sign", "exact"]
-
-
-@dataclass(frozen=True)
-class ApiModule:
-    """Source the LLM reads and programs run against; versioned, never edited in place."""
-
-    name: str
-    version: int
-    source: str
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}_v{self.version}"
-
-    @classmethod
-    def load(cls, name: str, version: int) -> "ApiModule":
-        source = importlib.resources.files("wc.envs.api").joinpath(f"{name}_v{version}.py").read_text()
-        return cls(name=name, version=version, source=source)
+from wc.errors import InvalidAction
+from wc.values import ApiModule, RewardMode, State
 
 
 @dataclass(frozen=True)
@@ -75,6 +54,5 @@ class EnvAdapter(ABC):
         try:
             return self.actions.index(action)
         except ValueError:
-            from wc.errors import WcError
-
-            raise WcError(f"{self.name} has no action {action!r}; actions are {', '.join(self.actions)}") from None
+            raise InvalidAction(f"{self.name} has no action {action!r}; actions are {', '.join(self.actions)}",
+                                action=action) from None

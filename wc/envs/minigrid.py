@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from wc.envs.base import ApiModule, EnvAdapter, Step
-from wc.programs.canonical import State
+from wc.envs.api import load as load_api_module
+from wc.envs.base import EnvAdapter, Step
+from wc.values import State
 
 ACTIONS = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
-API = ApiModule.load("minigrid", 1)
+API = load_api_module("minigrid", 1)
 
 _CLASS = {"wall": "Wall", "goal": "Goal", "lava": "Lava", "floor": "Floor", "door": "Door",
           "key": "Key", "ball": "Ball", "box": "Box"}

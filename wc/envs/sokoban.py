@@ -52,16 +52,17 @@ from typing import Any, Iterable, Sequence
 import gymnasium as gym
 from gymnasium import spaces
 
-from wc.envs.base import ApiModule, EnvAdapter, Step
-from wc.errors import WcError
-from wc.programs.canonical import State
+from wc.envs.api import load as load_api_module
+from wc.envs.base import EnvAdapter, Step
+from wc.errors import InvalidAction, LevelError, UnknownEnvironment, WcError
+from wc.values import State
 
 Cell = tuple[int, int]
 
 ACTIONS = ("up", "down", "left", "right")
 DELTAS: dict[str, Cell] = {"up": (0, -1), "down": (0, 1), "left": (-1, 0), "right": (1, 0)}
 MISSION = "push every box onto a target"
-API = ApiModule.load("sokoban", 1)
+API = load_api_module("sokoban", 1)
 
 REWARD_STEP = -0.1
 REWARD_BOX_ON_TARGET = 1.0
@@ -75,10 +76,6 @@ SHIPPED_SETS = ("small", "teleport")
 _FLOOR_CHARS = " -_"
 _GATE_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _BOARD_CHARS = frozenset("#@+$*." + _FLOOR_CHARS + _GATE_LETTERS + _GATE_LETTERS.upper())
-
-
-class LevelError(WcError, ValueError):
-    """A level file or level that cannot be played: missing, malformed, or without a solution."""
 
 
 # --------------------------------------------------------------------------- levels
@@ -575,7 +572,8 @@ class SokobanEnv(gym.Env):
         if self.board is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         if not self.action_space.contains(action):
-            raise WcError(f"Sokoban has no action {action!r}; actions are 0-3 ({', '.join(ACTIONS)})")
+            raise InvalidAction(f"Sokoban has no action {action!r}; actions are 0-3 ({', '.join(ACTIONS)})",
+                                action=action)
         before = self.boxes
         self.player, self.boxes = self.board.move(self.player, self.boxes, ACTIONS[int(action)])
         reward, terminated = step_reward(self.board.targets, before, self.boxes)
@@ -668,7 +666,8 @@ class SokobanAdapter(EnvAdapter):
         unknown = sorted(set(options) - set(ENV_OPTIONS))
         if unknown:
             env.close()
-            raise WcError(f"{name} has no option {unknown[0]!r} (Sokoban options: {', '.join(ENV_OPTIONS)})")
+            raise UnknownEnvironment(f"{name} has no option {unknown[0]!r} (Sokoban options: "
+                                     f"{', '.join(ENV_OPTIONS)})", name=name)
         kwargs = dict(env.spec.kwargs) if env.spec is not None else {}
         if "levels" in options:
             kwargs = {k: v for k, v in kwargs.items() if k not in _GENERATOR_OPTIONS}

@@ -1,6 +1,5 @@
 """LLM clients. Only this package talks HTTP."""
-from wc.llm.base import ChatClient, Completion, LLMCall, WaitClock, request_hash
-from wc.llm.replay import RecordedAnswer, ReplayingChat, ReplayMiss
+from wc.llm.base import ChatClient, Completion, WaitClock
+from wc.llm.replay import ReplayingChat, ReplayMiss
 
-__all__ = ["ChatClient", "Completion", "LLMCall", "RecordedAnswer", "ReplayMiss", "ReplayingChat", "WaitClock",
-           "request_hash"]
+__all__ = ["ChatClient", "Completion", "ReplayMiss", "ReplayingChat", "WaitClock"]

@@ -1,42 +1,12 @@
 """The LLM client protocol and the values it produces."""
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Protocol
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Protocol
 
 
-# statuses of recorded calls: those that carry an answer, and those that are not failures
-ANSWERED = ("ok", "truncated")
-NOT_FAILED = ANSWERED + ("replayed", "cancelled")
-
-
-def request_hash(model: str, messages: list[dict[str, str]]) -> str:
-    """Identifies a request by what was asked: for accounting, resume and replay."""
-    return hashlib.sha256(json.dumps([model, messages], sort_keys=True).encode()).hexdigest()
-
-
-@dataclass
-class LLMCall:
-    """One request sent (retries are separate requests), as the store records it."""
-
-    purpose: str
-    model: str
-    messages: list[dict[str, str]]
-    sample: int = 0
-    attempt: int = 1
-    answer: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_s: float = 0.0
-    status: str = "ok"  # ok | truncated | rate_limited | timeout | server_error | connection_error | refused | error
-    error: str | None = None
-    finish_reason: str | None = None
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    meta: dict[str, Any] = field(default_factory=dict)
+from wc.values import LLMCall
 
 
 @dataclass

@@ -15,24 +15,26 @@ import openai
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from wc.errors import ConfigError, LLMError, LLMFatalError
-from wc.llm.base import Completion, LLMCall, OnCall, WaitClock
+from wc.llm.base import Completion, OnCall, WaitClock
+from wc.llm.costs import cost_usd
+from wc.values import CallStatus, LLMCall
 
 TRANSIENT = (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError)
 FATAL = (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
 
 
-def _status(exc: BaseException) -> str:
+def _status(exc: BaseException) -> CallStatus:
     if isinstance(exc, openai.RateLimitError):
-        return "rate_limited"
+        return CallStatus.RATE_LIMITED
     if isinstance(exc, openai.APITimeoutError):
-        return "timeout"
+        return CallStatus.TIMEOUT
     if isinstance(exc, openai.APIConnectionError):
-        return "connection_error"
+        return CallStatus.CONNECTION_ERROR
     if isinstance(exc, openai.InternalServerError):
-        return "server_error"
+        return CallStatus.SERVER_ERROR
     if isinstance(exc, openai.APIStatusError):
-        return "refused"
-    return "error"
+        return CallStatus.REFUSED
+    return CallStatus.ERROR
 
 
 def _describe(exc: BaseException) -> str:
@@ -103,7 +105,7 @@ class OpenAIChat:
         except BaseException as exc:
             call.latency_s = time.monotonic() - started
             if isinstance(exc, asyncio.CancelledError):
-                call.status, call.error = "cancelled", "cancelled by wc"
+                call.status, call.error = CallStatus.CANCELLED, "cancelled by wc"
             else:
                 call.status, call.error = _status(exc), _describe(exc)
             await self._report(call)
@@ -115,11 +117,12 @@ class OpenAIChat:
         call.answer = (choice.message.content if choice and choice.message else None) or ""
         call.finish_reason = choice.finish_reason if choice else None
         if call.finish_reason == "length":
-            call.status = "truncated"
+            call.status = CallStatus.TRUNCATED
         usage = response.usage
         if usage is not None:
             call.prompt_tokens = int(usage.prompt_tokens or 0)
             call.completion_tokens = int(usage.completion_tokens or 0)
+        call.cost_usd = cost_usd(call.model, call.prompt_tokens, call.completion_tokens)
         await self._report(call)
         return Completion(call.answer, call)
 

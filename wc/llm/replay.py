@@ -10,22 +10,9 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Iterable
 
-from wc.errors import LLMFatalError
-from wc.llm.base import ChatClient, Completion, LLMCall, request_hash
-
-
-@dataclass(frozen=True)
-class RecordedAnswer:
-    request_hash: str
-    sample: int
-    answer: str
-    call_id: int | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-class ReplayMiss(LLMFatalError):
-    """A strict replay was asked something the recording does not hold: the run has diverged."""
+from wc.errors import LLMFatalError, ReplayMiss
+from wc.llm.base import ChatClient, Completion
+from wc.values import CallStatus, LLMCall, RecordedAnswer, request_hash
 
 
 class ReplayingChat:
@@ -65,7 +52,7 @@ class ReplayingChat:
             self.hits += 1
             call = LLMCall(purpose=purpose, model=self.model, messages=messages, sample=sample, answer=rec.answer,
                            prompt_tokens=rec.prompt_tokens, completion_tokens=rec.completion_tokens,
-                           status="replayed")
+                           status=CallStatus.REPLAYED)
             call.meta["id"] = rec.call_id
             if self.record_hits and self._on_call is not None:
                 await self._on_call(call)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from wc.errors import SandboxError
+from wc.errors import ConfigError, SandboxError
 
 JailKind = Literal["bwrap", "unshare", "none"]
 Policy = Literal["auto", "strict"]
@@ -178,7 +178,7 @@ def detect() -> Jail:
 def select(policy: str) -> Jail:
     """The jail for a policy: `auto` takes what there is, `strict` refuses to run without bwrap."""
     if policy not in POLICIES:
-        raise SandboxError(f"WC_SANDBOX must be one of {', '.join(POLICIES)}, not {policy!r}")
+        raise ConfigError(f"WC_SANDBOX must be one of {', '.join(POLICIES)}, not {policy!r}")
     jail = detect()
     if policy == "strict" and not jail.active:
         raise SandboxError(f"WC_SANDBOX=strict and the OS jail is not available: {jail.reason}. "

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from wc.planning import PLANNERS, PlanResult
 from wc.planning.result import ERROR
 from wc.programs import fastcopy, timer
-from wc.programs.canonical import state_key
+from wc.canonical import state_key
 from wc.programs.contract import reward_pair
 from wc.programs.entities import EntityTable, Key, decode_state
 from wc.programs.failures import classify

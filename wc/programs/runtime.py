@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from wc.programs import timer
-from wc.programs.canonical import state_key
+from wc.canonical import state_key
 from wc.programs.contract import MalformedOutput, reward_pair, rewards_match
 from wc.programs.entities import decode_entity, decode_state, encode_state, encode_value
 from wc.programs.failures import classify

@@ -16,12 +16,12 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from wc.envs.base import ApiModule
 from wc.errors import SandboxError
 from wc.programs import jail as jails
 from wc.planning import PlanBudget
 from wc.planning.result import ERROR, PlanResult
-from wc.programs.canonical import State, state_key
+from wc.canonical import state_key
+from wc.values import ApiModule, State
 from wc.programs.evaluation import Evaluation, Optimism
 
 

@@ -1,4 +1,5 @@
 """The SQL knowledge store. Only this package talks SQL."""
-from wc.store.repo import CurriculumSummary, ProgramRecord, RunBusy, RunSummary, Store
+from wc.errors import RunBusy
+from wc.store.repo import CurriculumSummary, ProgramRecord, RunSummary, Store
 
 __all__ = ["CurriculumSummary", "ProgramRecord", "RunBusy", "RunSummary", "Store"]

@@ -17,12 +17,9 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from wc.envs.base import ApiModule
-from wc.errors import NotFound, StoreError, WcError
-from wc.llm.base import ANSWERED, NOT_FAILED, LLMCall, request_hash
-from wc.llm.costs import cost_usd
-from wc.llm.replay import RecordedAnswer
-from wc.programs.canonical import state_hash
+from wc.canonical import state_hash
+from wc.errors import NotFound, RunBusy, StoreError, WcError
+from wc.values import ANSWERED, NOT_FAILED, ApiModule, CallStatus, LLMCall, RecordedAnswer, RunStatus, request_hash
 from wc.store import models as m
 from wc.store.db import _redact, create_engine, migrate
 
@@ -67,10 +64,6 @@ def holder_alive(owner: str | None, heartbeat_at: datetime | None) -> bool:
         except PermissionError:
             return True
     return True
-
-
-class RunBusy(WcError):
-    """The run is finished, or another live process is running it."""
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -194,7 +187,7 @@ class Store:
             row = (await s.execute(select(m.ApiModuleRow).where(
                 m.ApiModuleRow.name == name, m.ApiModuleRow.version == int(version)))).scalar_one_or_none()
             if row is None:
-                raise NotFound(f"no API module {ref} in the store")
+                raise NotFound(f"no API module {ref} in the store", kind="api module", id=ref)
             return row.source
 
     async def ensure_api_module(self, api: ApiModule) -> int:
@@ -228,7 +221,7 @@ class Store:
                          owner: str | None = None, curriculum_id: int | None = None,
                          curriculum_index: int | None = None) -> int:
         async with self.session.begin() as s:
-            run = m.Run(environment_id=environment_id, config=config, seed=seed, model=model, status="running",
+            run = m.Run(environment_id=environment_id, config=config, seed=seed, model=model, status=RunStatus.RUNNING,
                         owner=owner, heartbeat_at=datetime.now(timezone.utc), curriculum_id=curriculum_id,
                         curriculum_index=curriculum_index)
             s.add(run)
@@ -290,7 +283,7 @@ class Store:
                 request_hash=request_hash(call.model, call.messages), sample=call.sample, attempt=call.attempt,
                 answer=call.answer, prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,
                 latency_s=call.latency_s, status=call.status, error=call.error, finish_reason=call.finish_reason,
-                started_at=call.started_at, cost_usd=cost_usd(call.model, call.prompt_tokens, call.completion_tokens))
+                started_at=call.started_at, cost_usd=call.cost_usd)
             s.add(row)
             await s.flush()
             return row.id
@@ -343,7 +336,7 @@ class Store:
         async with self.reader() as s:
             row = await s.get(m.ProgramRow, program_id)
             if row is None:
-                raise NotFound(f"no program with id {program_id}; `wc runs show RUN` lists a run's programs")
+                raise NotFound(f"no program with id {program_id}", kind="program", id=program_id)
             env = await s.get(m.Environment, row.environment_id)
             api = await s.get(m.ApiModuleRow, row.api_module_id)
             parents = list((await s.execute(select(m.ProgramParent.parent_id).where(
@@ -368,7 +361,7 @@ class Store:
         async with self.reader() as s:
             run = await s.get(m.Run, run_id)
             if run is None:
-                raise NotFound(f"no run with id {run_id}; `wc runs list` shows the runs")
+                raise NotFound(f"no run with id {run_id}", kind="run", id=run_id)
             env = await s.get(m.Environment, run.environment_id)
             eps = list((await s.execute(select(m.Episode).where(m.Episode.run_id == run_id)
                                         .order_by(m.Episode.index))).scalars())
@@ -410,8 +403,8 @@ class Store:
     @staticmethod
     def live_status(run: m.Run) -> str:
         """'running' only while a live process holds the run; a killed one reads 'interrupted'."""
-        if run.status == "running" and not holder_alive(run.owner, run.heartbeat_at):
-            return "interrupted"
+        if run.status == RunStatus.RUNNING and not holder_alive(run.owner, run.heartbeat_at):
+            return RunStatus.INTERRUPTED
         return run.status
 
     async def list_runs(self) -> list[RunSummary]:
@@ -425,25 +418,24 @@ class Store:
         async with self.reader() as s:
             run = await s.get(m.Run, run_id)
             if run is None:
-                raise NotFound(f"no run with id {run_id}; `wc runs list` shows the runs")
+                raise NotFound(f"no run with id {run_id}", kind="run", id=run_id)
             return run
 
     async def claim_run(self, run_id: int, owner: str) -> m.Run:
         """Take over a run for resuming: refused when it finished or a live process holds it."""
         run = await self.run_row(run_id)
-        if run.status == "finished":
-            raise RunBusy(f"run {run_id} is already finished; start a new one with `wc learn`, or "
-                          f"`wc learn --from-program {run.best_program_id}` to build on it"
-                          if run.best_program_id else f"run {run_id} is already finished")
+        if run.status == RunStatus.FINISHED:
+            raise RunBusy(f"run {run_id} is already finished", run_id=run_id, finished=True,
+                          best_program_id=run.best_program_id)
         busy = RunBusy(f"run {run_id} is being run by another live process ({run.owner}); "
-                       "resume it once that process has stopped")
-        if run.status == "running" and holder_alive(run.owner, run.heartbeat_at):
+                       "resume it once that process has stopped", run_id=run_id, owner=run.owner)
+        if run.status == RunStatus.RUNNING and holder_alive(run.owner, run.heartbeat_at):
             raise busy
         async with self.session.begin() as s:
             # compare-and-swap on the holder: of two processes resuming at once, one wins
             holder = m.Run.owner.is_(None) if run.owner is None else m.Run.owner == run.owner
             result = await s.execute(update(m.Run).where(m.Run.id == run_id, holder, m.Run.status == run.status)
-                                     .values(status="running", owner=owner, heartbeat_at=datetime.now(timezone.utc),
+                                     .values(status=RunStatus.RUNNING, owner=owner, heartbeat_at=datetime.now(timezone.utc),
                                              error=None, finished_at=None))
             if result.rowcount != 1:
                 raise busy
@@ -487,7 +479,7 @@ class Store:
             "calls": [{"purpose": c.purpose, "sample": c.sample, "attempt": c.attempt, "status": c.status,
                        "request_hash": c.request_hash, "messages": c.messages, "answer": c.answer,
                        "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
-                       "latency_s": c.latency_s} for c in calls if c.status in ANSWERED + ("replayed",)],
+                       "latency_s": c.latency_s} for c in calls if c.status in ANSWERED + (CallStatus.REPLAYED,)],
         }
 
     async def count_llm_calls(self, run_id: int) -> int:
@@ -571,7 +563,7 @@ class Store:
 
     async def create_curriculum(self, envs: list[str], config: dict[str, Any]) -> int:
         async with self.session.begin() as s:
-            row = m.Curriculum(envs=envs, config=config, status="running")
+            row = m.Curriculum(envs=envs, config=config, status=RunStatus.RUNNING)
             s.add(row)
             await s.flush()
             return row.id
@@ -584,7 +576,7 @@ class Store:
         async with self.reader() as s:
             row = await s.get(m.Curriculum, curriculum_id)
             if row is None:
-                raise NotFound(f"no curriculum with id {curriculum_id}; `wc curriculum list` shows them")
+                raise NotFound(f"no curriculum with id {curriculum_id}", kind="curriculum", id=curriculum_id)
             runs = list((await s.execute(select(m.Run.id).where(m.Run.curriculum_id == curriculum_id)
                                          .order_by(m.Run.curriculum_index, m.Run.id))).scalars())
             return CurriculumSummary(row.id, list(row.envs), row.status, row.created_at, row.config, runs)

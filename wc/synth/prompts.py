@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from wc.planning.result import PlanResult
-from wc.programs.canonical import State, diff_states
+from wc.canonical import diff_states
+from wc.values import State
 from wc.programs.guard import ALLOWED_MODULES
 
 Transition = dict[str, Any]  # state, action, next_state, reward, done, mission

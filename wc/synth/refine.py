@@ -14,7 +14,7 @@ from typing import Any
 
 from wc.errors import LLMError, LLMFatalError
 from wc.llm.base import ChatClient
-from wc.programs.canonical import State
+from wc.values import State
 from wc.programs.evaluation import Evaluation, Optimism, score
 from wc.programs.sandbox import Sandbox
 from wc.synth import prompts

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any
 
-State = list[dict[str, Any]]
+from wc.values import State
 
 
 def _norm(value: Any) -> Any:

@@ -1,0 +1,49 @@
+"""How the command line reports wc's errors: one line on stderr, an exit code per class of
+error, and the hints that name commands (the library's messages name none)."""
+from __future__ import annotations
+
+from wc.errors import (ConfigError, EnvError, InvalidInput, LLMError, NotFound, RunBusy, SandboxError, StoreError,
+                       WcError)
+
+# Exit codes, most specific class first. 0: done (also when a run's budget ran out unsolved).
+EXIT_CODES: list[tuple[type[BaseException], int]] = [
+    (NotFound, 3),
+    (RunBusy, 2),
+    (InvalidInput, 2),
+    (ConfigError, 2),
+    (EnvError, 2),
+    (StoreError, 4),
+    (LLMError, 5),
+    (SandboxError, 6),
+    (WcError, 1),
+]
+INTERRUPTED = 130
+FAILED_RUN = 1
+
+_LISTS = {"run": "`wc runs list` shows the runs", "program": "`wc programs list` lists the programs",
+          "curriculum": "`wc curriculum list` shows the curricula"}
+
+
+def exit_code(exc: BaseException) -> int:
+    for cls, code in EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return 1
+
+
+def hint(exc: BaseException) -> str:
+    """A hint for the error, naming the command that helps, or ''."""
+    if isinstance(exc, NotFound) and exc.kind in _LISTS:
+        return _LISTS[exc.kind]
+    if isinstance(exc, NotFound) and exc.kind == "recording":
+        return "`wc runs export-llm RUN > session.json` writes one"
+    if isinstance(exc, RunBusy) and getattr(exc, "finished", False):
+        if getattr(exc, "best_program_id", None):
+            return f"start a new one with `wc learn`, or `wc learn --from-program {exc.best_program_id}` to build on it"
+        return "start a new one with `wc learn`"
+    return ""
+
+
+def message(exc: BaseException) -> str:
+    extra = hint(exc)
+    return f"{exc}; {extra}" if extra else str(exc)
