@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from wc import envs  # noqa: E402
 from wc.planning import PlanBudget  # noqa: E402
 from wc.programs import runtime  # noqa: E402
-from wc.programs.canonical import state_key  # noqa: E402
+from wc.canonical import state_key  # noqa: E402
 from wc.programs.sandbox import Sandbox, SandboxLimits  # noqa: E402
 
 MODEL = (ROOT / "tests" / "fixtures" / "minigrid_model.py").read_text()

@@ -22,7 +22,7 @@ from pathlib import Path
 warnings.filterwarnings("ignore")
 
 from wc import envs  # noqa: E402
-from wc.programs.canonical import state_hash  # noqa: E402
+from wc.canonical import state_hash  # noqa: E402
 from wc.store import Store  # noqa: E402
 
 
