@@ -99,9 +99,9 @@ async def store_program(db: str, world: World) -> int:
     adapter = envs.make(world.env, **dict(world.options))
     store = await Store.open(db)
     try:
-        env_id = await store.ensure_environment(adapter.name, adapter.env_id, envs.domain_of(adapter), adapter.api)
-        api_id = await store.ensure_api_module(adapter.api)
-        return await store.add_program(run_id=None, environment_id=env_id, api_module_id=api_id, source=world.model,
+        env_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter), adapter.api)
+        api_id = await store.environments.ensure_api_module(adapter.api)
+        return await store.programs.add(run_id=None, environment_id=env_id, api_module_id=api_id, source=world.model,
                                        origin="scratch", parents=[], llm_call_id=None)
     finally:
         await store.close()

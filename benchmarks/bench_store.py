@@ -46,14 +46,14 @@ def rows(n: int):
 async def wc_writes(path: Path, data) -> float:
     store = await Store.open(f"sqlite+aiosqlite:///{path}")
     api = envs.make("minigrid-doorkey").api
-    env_id = await store.ensure_environment("minigrid-doorkey", "MiniGrid-DoorKey-5x5-v0", "minigrid", api)
-    run_id = await store.create_run(env_id, config={}, seed=0, model="bench")
+    env_id = await store.environments.ensure("minigrid-doorkey", "MiniGrid-DoorKey-5x5-v0", "minigrid", api)
+    run_id = await store.runs.create(env_id, config={}, seed=0, model="bench")
     episodes: dict[int, int] = {}
     started = time.perf_counter()
     for ep, t, s, a, ns, r, d, tr, mission in data:
         if ep not in episodes:
-            episodes[ep] = await store.start_episode(run_id, ep, ep, mission)
-        await store.add_transition(run_id=run_id, episode_id=episodes[ep], step=t, state=s, action=a, next_state=ns,
+            episodes[ep] = await store.runs.start_episode(run_id, ep, ep, mission)
+        await store.runs.add_transition(run_id=run_id, episode_id=episodes[ep], step=t, state=s, action=a, next_state=ns,
                                    reward=r, done=d, truncated=tr, mission=mission)
     elapsed = time.perf_counter() - started
     await store.close()
@@ -77,9 +77,9 @@ def sqlite_executemany(path: Path, data) -> float:
 async def lineage_build(path: Path, n: int = 10_000) -> tuple[float, int]:
     store = await Store.open(f"sqlite+aiosqlite:///{path}")
     api = envs.make("minigrid-doorkey").api
-    env_id = await store.ensure_environment("minigrid-doorkey", "MiniGrid-DoorKey-5x5-v0", "minigrid", api)
-    api_id = await store.ensure_api_module(api)
-    run_id = await store.create_run(env_id, config={}, seed=0, model="bench")
+    env_id = await store.environments.ensure("minigrid-doorkey", "MiniGrid-DoorKey-5x5-v0", "minigrid", api)
+    api_id = await store.environments.ensure_api_module(api)
+    run_id = await store.runs.create(env_id, config={}, seed=0, model="bench")
     con = sqlite3.connect(path)  # bulk-load a long history directly; the benchmark times the read
     rng = random.Random(0)
     con.executemany("insert into programs (id, run_id, environment_id, api_module_id, source, source_hash, origin, "
@@ -92,7 +92,7 @@ async def lineage_build(path: Path, n: int = 10_000) -> tuple[float, int]:
     con.commit()
     con.close()
     started = time.perf_counter()
-    graph = await store.lineage(1)
+    graph = await store.programs.lineage(1)
     elapsed = time.perf_counter() - started
     await store.close()
     return elapsed, graph.number_of_nodes()

@@ -3,7 +3,7 @@ error, and the hints that name commands (the library's messages name none)."""
 from __future__ import annotations
 
 from wc.errors import (ConfigError, EnvError, InvalidInput, LLMError, NotFound, RunBusy, SandboxError, StoreError,
-                       WcError)
+                       UnknownEnvironment, WcError)
 
 # Exit codes, most specific class first. 0: done (also when a run's budget ran out unsolved).
 EXIT_CODES: list[tuple[type[BaseException], int]] = [
@@ -37,6 +37,8 @@ def hint(exc: BaseException) -> str:
         return _LISTS[exc.kind]
     if isinstance(exc, NotFound) and exc.kind == "recording":
         return "`wc runs export-llm RUN > session.json` writes one"
+    if isinstance(exc, UnknownEnvironment) and str(exc).startswith("unknown environment"):
+        return "`wc envs list` shows the short names"
     if isinstance(exc, RunBusy) and getattr(exc, "finished", False):
         if getattr(exc, "best_program_id", None):
             return f"start a new one with `wc learn`, or `wc learn --from-program {exc.best_program_id}` to build on it"

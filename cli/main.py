@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.syntax import Syntax
 from rich.table import Table
 
-from wc.cli import errors
+from . import errors
 from wc.values import NOT_FAILED, RunStatus
 
 app = typer.Typer(help="WorldCoder: LLM agents that learn world models by writing code.",
@@ -410,9 +410,10 @@ def curriculum(
         return
     if not envs:
         raise _fail("give the environments with --envs a,b,c (or --envs minigrid for the paper's curriculum)")
-    from wc.api import CURRICULA, LearnConfig, curriculum as api_curriculum
+    from wc.api import LearnConfig, curriculum as api_curriculum
+    from wc.api import expand_curriculum as expand
 
-    names = CURRICULA.get(envs) or [e.strip() for e in envs.split(",") if e.strip()]
+    names = expand(envs)
     settings = _settings(db, model, llm_timeout=llm_timeout)
     config = LearnConfig(env=names[0], episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, min_episodes=min_episodes,
@@ -421,23 +422,22 @@ def curriculum(
                            lambda view, on_start: api_curriculum(names, config, settings, on_event=view,
                                                                  on_start=on_start),
                            f"curriculum {' -> '.join(names)}")
-    _print_curriculum(group, settings.db)
+    _print_curriculum(group.id, settings.db)
 
 
-def _print_curriculum(group, db) -> None:
-    from wc.api import run_summary
+def _print_curriculum(curriculum_id: int, db) -> None:
+    from wc.api import curriculum_steps
 
+    group, steps = _run(curriculum_steps(curriculum_id, db))
     table = Table("step", "env", "run", "status", "episodes", "won", "steps", "LLM calls", "final program",
                   title=f"curriculum {group.id} ({group.status})")
-    runs = {r: _run(run_summary(r, db)) for r in group.run_ids}
-    for index, env in enumerate(group.envs):
-        mine = [s for s in runs.values() if s.curriculum_index == index]
-        if not mine:
-            table.add_row(str(index + 1), env, "-", "pending", "", "", "", "", "")
+    for step in steps:
+        s = step.run
+        if s is None:
+            table.add_row(str(step.index + 1), step.env, "-", "pending", "", "", "", "", "")
             continue
-        s = mine[-1]
-        table.add_row(str(index + 1), env, str(s.id), s.status, str(s.episodes), str(s.successes), str(s.env_steps),
-                      str(s.llm_calls), str(s.best_program_id or "-"))
+        table.add_row(str(step.index + 1), step.env, str(s.id), s.status, str(s.episodes), str(s.successes),
+                      str(s.env_steps), str(s.llm_calls), str(s.best_program_id or "-"))
     out.print(table)
 
 
@@ -456,10 +456,7 @@ def curriculum_list(db: Optional[str] = DbOption) -> None:
 @curriculum_app.command("show")
 def curriculum_show(curriculum_id: int = typer.Argument(..., metavar="ID"), db: Optional[str] = DbOption) -> None:
     """One curriculum: its environments and their runs."""
-    from wc.api import curriculum_summary
-
-    settings = _settings(db)
-    _print_curriculum(_run(curriculum_summary(curriculum_id, settings.db)), settings.db)
+    _print_curriculum(curriculum_id, _settings(db).db)
 
 
 @curriculum_app.command("resume")
@@ -474,7 +471,7 @@ def curriculum_resume(curriculum_id: int = typer.Argument(..., metavar="ID"), db
                           lambda view, on_start: resume_curriculum(curriculum_id, settings, on_event=view,
                                                                    on_start=on_start),
                           f"curriculum {curriculum_id}")
-    _print_curriculum(done, settings.db)
+    _print_curriculum(done.id, settings.db)
 
 
 # ---------------------------------------------------------------------------- db

@@ -381,14 +381,14 @@ def test_playing_leaves_no_alfworld_cache_or_environment_behind(tmp_path):
 
 
 def test_shipped_games_are_what_the_generator_builds(tmp_path):
-    from wc.envs.alfworld_games import generate
+    from wc.envs.alfworld.games import generate
 
     written = generate.main(tmp_path)
     assert sorted(p.name for p in written) == sorted(p.name for p in shipped())
     for path in written:
-        assert json.loads(path.read_text()) == json.loads((Path(alfworld.__file__).parent / "alfworld_games"
+        assert json.loads(path.read_text()) == json.loads((Path(alfworld.__file__).parent / "games"
                                                            / path.name).read_text()), \
-            f"{path.name} differs from what `python -m wc.envs.alfworld_games.generate` builds now"
+            f"{path.name} differs from what `python -m wc.envs.alfworld.games.generate` builds now"
 
 
 # --------------------------------------------------------------------------- learning

@@ -73,7 +73,7 @@ def test_lineage_crosses_a_transfer_between_environments(store_url, minigrid_mod
     origins = [graph.nodes[n]["origin"] for n in nx.topological_sort(graph)]
     assert origins[0] == "scratch" and origins[-1] == "transfer" and "repair_transition" in origins
     # its scores on the new environment's data are recorded
-    record = query(store_url, lambda st: st.program(transferred))
+    record = query(store_url, lambda st: st.programs.get(transferred))
     assert record.n_transitions == second.env_steps or record.n_transitions > 0
     assert record.fit == 1.0
 
@@ -111,14 +111,14 @@ def test_a_curriculum_of_two_environments(store_url, minigrid_model):
         group = asyncio.run(curriculum(["minigrid-empty", "minigrid-doorkey"],
                                        LearnConfig(env="minigrid-empty", episodes=8, solved=2, max_llm_calls=6), s))
     assert group.status == "finished" and len(group.run_ids) == 2
-    runs = [query(store_url, lambda st, r=r: st.run_summary(r)) for r in group.run_ids]
+    runs = [query(store_url, lambda st, r=r: st.runs.summary(r)) for r in group.run_ids]
     assert [r.env for r in runs] == ["minigrid-empty", "minigrid-doorkey"]
     assert all(r.status == "finished" and r.successes == 2 for r in runs)
     assert [r.curriculum_index for r in runs] == [0, 1]
-    second_programs = query(store_url, lambda st: st.run_programs(runs[1].id))
+    second_programs = query(store_url, lambda st: st.programs.find(run_id=runs[1].id))
     transfer = [p for p in second_programs if p.origin == "transfer"]
     assert transfer and transfer[0].parents == [runs[0].best_program_id]
-    listed = query(store_url, lambda st: st.list_curricula())
+    listed = query(store_url, lambda st: st.curricula.all())
     assert [g.id for g in listed] == [group.id]
 
 
@@ -137,7 +137,7 @@ def spawn(*args, env):
 
 
 def test_two_concurrent_runs_share_one_store(store_url, minigrid_model):
-    query(store_url, lambda st: st.list_runs())  # schema ready, as `wc db upgrade` would leave it
+    query(store_url, lambda st: st.runs.summaries())  # schema ready, as `wc db upgrade` would leave it
     with FakeLLMServer(fixing_script(minigrid_model)) as server:
         env = {"WC_DB": store_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
         procs = [spawn("learn", "--env", name, "--episodes", "6", "--solved", "2", "--max-llm-calls", "6", env=env)
@@ -146,20 +146,20 @@ def test_two_concurrent_runs_share_one_store(store_url, minigrid_model):
     for p, (out, err) in zip(procs, outputs):
         assert p.returncode == 0, err
         assert "locked" not in err.lower()
-    runs = query(store_url, lambda st: st.list_runs())
+    runs = query(store_url, lambda st: st.runs.summaries())
     assert sorted(r.env for r in runs) == ["minigrid-doorkey", "minigrid-empty"]
     for r in runs:
         assert r.status == "finished" and r.successes == 2
-        rows = query(store_url, lambda st, r=r: st.transitions(r.id))
+        rows = query(store_url, lambda st, r=r: st.runs.transitions(r.id))
         assert len(rows) == r.env_steps and len({(t.episode_id, t.step) for t in rows}) == len(rows)
 
 
 def snapshot(url: str, run_id: int) -> dict:
     async def fn(st: Store):
-        rows = await st.transitions(run_id)
-        programs = await st.run_programs(run_id)
-        episodes = await st.episodes(run_id)
-        calls = await st.llm_calls(run_id)
+        rows = await st.runs.transitions(run_id)
+        programs = await st.programs.find(run_id=run_id)
+        episodes = await st.runs.episodes(run_id)
+        calls = await st.calls.of_run(run_id)
         return {
             "transitions": {t.id: (t.episode_id, t.step, t.action, t.state_hash, t.next_state_hash) for t in rows},
             "programs": {p.id: p.source_hash for p in programs},
@@ -201,16 +201,16 @@ def test_sigkill_at_several_points_then_resume(store_url, minigrid_model):
         args = ("--episodes", "10", "--solved", "5", "--max-llm-calls", "8", "--concurrency", "2")
 
         def count(part):
-            return lambda: len(snapshot(store_url, 1)[part]) if query(store_url, lambda st: st.list_runs()) else 0
+            return lambda: len(snapshot(store_url, 1)[part]) if query(store_url, lambda st: st.runs.summaries()) else 0
 
         # 1. during the first random exploration, before any LLM call
-        query(store_url, lambda st: st.list_runs())
+        query(store_url, lambda st: st.runs.summaries())
         proc = spawn("learn", "--env", "minigrid-doorkey", *args, env=env)
         wait_for(lambda: count("transitions")() >= 4)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         before = check_invariants(store_url, 1, snapshot(store_url, 1))
-        assert query(store_url, lambda st: st.run_summary(1)).status == "interrupted"
+        assert query(store_url, lambda st: st.runs.summary(1)).status == "interrupted"
 
         # 2. in the middle of a refinement: the first answer is recorded, the repair request in flight
         proc = spawn("resume", "1", env=env)
@@ -279,7 +279,7 @@ def test_ctrl_c_marks_the_run_interrupted_and_says_how_to_resume(db_url, minigri
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "wc resume 1" in err and "Traceback" not in err
-    summary = query(db_url, lambda st: st.run_summary(1))
+    summary = query(db_url, lambda st: st.runs.summary(1))
     assert summary.status == "interrupted" and summary.env_steps >= 10
 
 
@@ -298,12 +298,12 @@ def test_claiming_a_run_is_exclusive(store_url):
         store = await Store.open(store_url)
         try:
             api = load_api_module("minigrid", 1)
-            env_id = await store.ensure_environment("minigrid-empty", "MiniGrid-Empty-5x5-v0", "minigrid", api)
-            run_id = await store.create_run(env_id, config={"env": "minigrid-empty"}, seed=0, model="m",
+            env_id = await store.environments.ensure("minigrid-empty", "MiniGrid-Empty-5x5-v0", "minigrid", api)
+            run_id = await store.runs.create(env_id, config={"env": "minigrid-empty"}, seed=0, model="m",
                                             owner="elsewhere:1")
-            await store.finish_run(run_id, status="interrupted", best_program_id=None, wall_seconds=0,
+            await store.runs.finish(run_id, status="interrupted", best_program_id=None, wall_seconds=0,
                                    llm_wait_seconds=0)
-            results = await asyncio.gather(store.claim_run(run_id, "a:1"), store.claim_run(run_id, "b:2"),
+            results = await asyncio.gather(store.runs.claim(run_id, "a:1"), store.runs.claim(run_id, "b:2"),
                                            return_exceptions=True)
             return results
         finally:

@@ -91,7 +91,7 @@ def actions_of(url, run_id):
     async def go():
         store = await Store.open(url)
         try:
-            return [(r.step, r.action, r.next_state_hash) for r in await store.transitions(run_id)]
+            return [(r.step, r.action, r.next_state_hash) for r in await store.runs.transitions(run_id)]
         finally:
             await store.close()
     return asyncio.run(go())
@@ -163,9 +163,9 @@ async def _stored_program(db_url: str, env: str, source: str) -> int:
     adapter = envs.make(env)
     store = await Store.open(db_url)
     try:
-        env_id = await store.ensure_environment(adapter.name, adapter.env_id, envs.domain_of(adapter), adapter.api)
-        api_id = await store.ensure_api_module(adapter.api)
-        return await store.add_program(run_id=None, environment_id=env_id, api_module_id=api_id, source=source,
+        env_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter), adapter.api)
+        api_id = await store.environments.ensure_api_module(adapter.api)
+        return await store.programs.add(run_id=None, environment_id=env_id, api_module_id=api_id, source=source,
                                        origin="scratch", parents=[], llm_call_id=None)
     finally:
         await store.close()

@@ -18,9 +18,9 @@ def run(coro):
 
 async def _fresh(url):
     store = await Store.open(url)
-    env_id = await store.ensure_environment("minigrid-doorkey", "MiniGrid-DoorKey-5x5-v0", "minigrid", API)
-    api_id = await store.ensure_api_module(API)
-    run_id = await store.create_run(env_id, config={"env": "minigrid-doorkey"}, seed=0, model="m")
+    env_id = await store.environments.ensure("minigrid-doorkey", "MiniGrid-DoorKey-5x5-v0", "minigrid", API)
+    api_id = await store.environments.ensure_api_module(API)
+    run_id = await store.runs.create(env_id, config={"env": "minigrid-doorkey"}, seed=0, model="m")
     return store, env_id, api_id, run_id
 
 
@@ -29,7 +29,7 @@ def test_schema_is_created_on_first_use_and_reopened(db_url):
         store, *_ = await _fresh(db_url)
         await store.close()
         store = await Store.open(db_url)  # no second migration, same data
-        runs = await store.list_runs()
+        runs = await store.runs.summaries()
         await store.close()
         return runs
     runs = run(go())
@@ -44,11 +44,11 @@ def test_programs_are_stored_once_per_run_with_their_lineage(db_url):
     async def go():
         store, env_id, api_id, run_id = await _fresh(db_url)
         common = dict(run_id=run_id, environment_id=env_id, api_module_id=api_id)
-        a = await store.add_program(source="A", origin="scratch", parents=[], **common)
-        b = await store.add_program(source="B", origin="repair_transition", parents=[a], **common)
-        again = await store.add_program(source="B", origin="repair_reward", parents=[a], **common)
-        c = await store.add_program(source="C", origin="merge", parents=[a, b, b], **common)
-        records = await store.run_programs(run_id)
+        a = await store.programs.add(source="A", origin="scratch", parents=[], **common)
+        b = await store.programs.add(source="B", origin="repair_transition", parents=[a], **common)
+        again = await store.programs.add(source="B", origin="repair_reward", parents=[a], **common)
+        c = await store.programs.add(source="C", origin="merge", parents=[a, b, b], **common)
+        records = await store.programs.find(run_id=run_id)
         await store.close()
         return a, b, again, c, records
     a, b, again, c, records = run(go())
@@ -61,11 +61,11 @@ def test_programs_are_stored_once_per_run_with_their_lineage(db_url):
 def test_llm_calls_are_counted_in_the_summary(db_url):
     async def go():
         store, env_id, api_id, run_id = await _fresh(db_url)
-        await store.add_llm_call(run_id, LLMCall("scratch", "m", [{"role": "user", "content": "x"}], answer="y",
+        await store.calls.add(run_id, LLMCall("scratch", "m", [{"role": "user", "content": "x"}], answer="y",
                                                  prompt_tokens=10, completion_tokens=5))
-        await store.add_llm_call(run_id, LLMCall("scratch", "m", [{"role": "user", "content": "x"}], status="timeout",
+        await store.calls.add(run_id, LLMCall("scratch", "m", [{"role": "user", "content": "x"}], status="timeout",
                                                  error="timed out"))
-        summary = await store.run_summary(run_id)
+        summary = await store.runs.summary(run_id)
         await store.close()
         return summary
     s = run(go())
@@ -79,9 +79,9 @@ def test_missing_records_raise_not_found(db_url):
         store = await Store.open(db_url)
         try:
             with pytest.raises(NotFound, match="no run with id 42"):
-                await store.run_summary(42)
+                await store.runs.summary(42)
             with pytest.raises(NotFound, match="no program with id 7"):
-                await store.program(7)
+                await store.programs.get(7)
         finally:
             await store.close()
     run(go())
@@ -144,7 +144,7 @@ def test_upgrading_a_store_with_data_keeps_it(tmp_path):
     async def go():
         store = await Store.open(f"sqlite+aiosqlite:///{path}")
         try:
-            return await store.run_summary(1), await store.program(1)
+            return await store.runs.summary(1), await store.programs.get(1)
         finally:
             await store.close()
     summary, program = run(go())

@@ -140,7 +140,7 @@ class StoreRecorder(Recorder):
         self.emit = emit
 
     async def program(self, source: str, origin: str, parents: list[int], llm_call_id: int | None) -> int:
-        return await self.store.add_program(run_id=self.run_id, environment_id=self.environment_id,
+        return await self.store.programs.add(run_id=self.run_id, environment_id=self.environment_id,
                                             api_module_id=self.api_module_id, source=source, origin=origin,
                                             parents=parents, llm_call_id=llm_call_id)
 
@@ -149,7 +149,7 @@ class StoreRecorder(Recorder):
         errors = ev.error_counts()
         if ev.load_failure:
             errors = {"load": ev.load_failure}
-        await self.store.score_program(
+        await self.store.programs.score(
             cand.program_id, n_transitions=ev.n, explained=ev.explained, fit=ev.fit,
             optimism_ok=None if opt is None else opt.ok, optimism_total=None if opt is None else len(opt.plans),
             optimism_undecided=None if opt is None else opt.undecided, score=cand.score, errors=errors or None)
@@ -189,7 +189,7 @@ class Agent:
 
     # ------------------------------------------------------------------ refinement
 
-    def _recent_starts(self) -> list[tuple[State, str]]:
+    def recent_starts(self) -> list[tuple[State, str]]:
         return list(self.starts.values())[-self.config.max_starts:]
 
     def _may_refine(self) -> bool:
@@ -202,12 +202,12 @@ class Agent:
     async def adopt(self, candidate: Candidate) -> None:
         if self.current is None or candidate.program_id != self.current.program_id:
             self.current = candidate
-            await self.store.set_best_program(self.run_id, candidate.program_id)
+            await self.store.runs.set_best_program(self.run_id, candidate.program_id)
 
     async def _refine(self, reason: str) -> None:
         self.emit("refine_start", {"reason": reason, "transitions": len(self.sandbox.transitions),
                                    "calls_left": self.budget.remaining})
-        starts = self._recent_starts()
+        starts = self.recent_starts()
         pool = [c for c in ([self.current] if self.current else []) + self.transferred]
         seen: dict[int, Candidate] = {}
         for cand in pool:  # re-check on all data, including the newest, at no LLM cost
@@ -222,7 +222,7 @@ class Agent:
                                      "fit": ranked[0].evaluation.fit})
             return
         self.refinements += 1
-        await self.store.save_checkpoint(self.run_id, self.checkpoint(refining=True))
+        await self.store.runs.save_checkpoint(self.run_id, self.checkpoint(refining=True))
         self.refiner.rng = random.Random(f"{self.config.seed}:refine:{self.refinements}")
         best_known = ranked[0] if ranked else None
         result = await self.refiner.refine(best_known, starts, others=ranked[1:])
@@ -232,7 +232,7 @@ class Agent:
         elif best_known is not None:
             await self.adopt(best_known)
         self._failed_refine_at = None if result.solved else len(self.sandbox.transitions)
-        await self.store.save_checkpoint(self.run_id, self.checkpoint())
+        await self.store.runs.save_checkpoint(self.run_id, self.checkpoint())
         self.emit("refine_end", {"solved": result.solved, "calls": result.calls,
                                  "program_id": self.current.program_id if self.current else None,
                                  "fit": self.current.evaluation.fit if self.current else None})
@@ -262,7 +262,7 @@ class Agent:
                            "program_id": self.current.program_id})
         return result
 
-    def _remember_start(self, state: State, mission: str) -> None:
+    def remember_start(self, state: State, mission: str) -> None:
         self.starts[(state_key(state), mission)] = (state, mission)
         self.starts = dict(list(self.starts.items())[-self.config.max_starts * 4:])
 
@@ -301,7 +301,7 @@ class Agent:
                 restored = await self._restore(open_ep)
                 if restored is None:  # cannot continue it: close it as it stands and play the next
                     rows = open_ep.transitions
-                    await self.store.finish_episode(
+                    await self.store.runs.finish_episode(
                         open_ep.id, steps=len(rows), total_reward=sum(r.reward for r in rows),
                         success=bool(rows and rows[-1].done and rows[-1].reward > 0),
                         terminated=bool(rows and rows[-1].done), truncated=not (rows and rows[-1].done))
@@ -309,14 +309,14 @@ class Agent:
                 state, mission, total, steps = restored
                 episode_id = open_ep.id
                 first_state = open_ep.transitions[0].state if open_ep.transitions else state
-                self._remember_start(first_state, mission)
+                self.remember_start(first_state, mission)
                 self.emit("episode_start", {"episode": episode, "mission": mission, "seed": seed, "resumed": steps})
                 if await self._after_step():
                     plan = []
             else:
                 state, mission = self.adapter.reset(seed)
-                self._remember_start(state, mission)
-                episode_id = await self.store.start_episode(self.run_id, episode, seed, mission)
+                self.remember_start(state, mission)
+                episode_id = await self.store.runs.start_episode(self.run_id, episode, seed, mission)
                 self.emit("episode_start", {"episode": episode, "mission": mission, "seed": seed})
                 total, steps = 0.0, 0
             success = terminated = truncated = False
@@ -351,7 +351,7 @@ class Agent:
                 step = self.adapter.step(action)
                 steps += 1
                 total += step.reward
-                await self.store.add_transition(
+                await self.store.runs.add_transition(
                     run_id=self.run_id, episode_id=episode_id, step=t, state=state, action=action,
                     next_state=step.state, reward=step.reward, done=step.terminated, truncated=step.truncated,
                     mission=mission)
@@ -366,7 +366,7 @@ class Agent:
                     break
             else:
                 truncated = True
-            await self.store.finish_episode(episode_id, steps=steps, total_reward=total, success=success,
+            await self.store.runs.finish_episode(episode_id, steps=steps, total_reward=total, success=success,
                                             terminated=terminated, truncated=truncated, plans=stats.plans,
                                             plans_undecided=stats.undecided, plan_seconds=stats.seconds)
             if self.current is not None:  # its scores on all data so far, for lineage and transfer

@@ -4,6 +4,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from wc.envs.render import entity_lines
 from wc.errors import InvalidAction
 from wc.values import ApiModule, RewardMode, State
 
@@ -45,7 +46,7 @@ class EnvAdapter(ABC):
 
     def render_state(self, state: State) -> str:
         """Text for prompts; grid worlds override this with a picture."""
-        return "\n".join(repr(e) for e in state)
+        return entity_lines(state)
 
     def close(self) -> None:  # pragma: no cover - trivial
         pass

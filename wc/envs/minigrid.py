@@ -5,6 +5,8 @@ from typing import Any
 
 from wc.envs.api import load as load_api_module
 from wc.envs.base import EnvAdapter, Step
+from wc.envs.render import entity_lines, entity_text
+from wc.errors import UnknownEnvironment
 from wc.values import State
 
 ACTIONS = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
@@ -86,7 +88,7 @@ def render_grid(state: State) -> str:
     """
     positioned = [e for e in state if isinstance(e.get("x"), int) and isinstance(e.get("y"), int)]
     if not positioned:
-        return "\n".join(_entity_text(e) for e in state)
+        return entity_lines(state)
     width = max(e["x"] for e in positioned) + 1
     height = max(e["y"] for e in positioned) + 1
     rows = [["." for _ in range(width)] for _ in range(height)]
@@ -97,12 +99,18 @@ def render_grid(state: State) -> str:
         if 0 <= e["x"] < width and 0 <= e["y"] < height:
             rows[e["y"]][e["x"]] = glyph
     picture = "\n".join("".join(r) for r in rows)
-    others = [_entity_text(e) for e in state if e.get("type") != "Wall"]
+    others = [entity_text(e) for e in state if e.get("type") != "Wall"]
     return picture + "\n" + "\n".join(others)
 
 
-def _entity_text(entity: dict[str, Any]) -> str:
-    fields = ", ".join(
-        f"{k}={_entity_text(v) if isinstance(v, dict) else repr(v)}" for k, v in entity.items() if k != "type"
-    )
-    return f"{entity.get('type')}({fields})"
+def accepts(unwrapped: Any) -> bool:
+    from minigrid.minigrid_env import MiniGridEnv
+
+    return isinstance(unwrapped, MiniGridEnv)
+
+
+def make_adapter(name: str, env_id: str, env: Any, options: dict[str, Any]) -> MiniGridAdapter:
+    if options:
+        env.close()
+        raise UnknownEnvironment(f"{name} takes no options, not {', '.join(sorted(options))}", name=name)
+    return MiniGridAdapter(name, env_id, env)

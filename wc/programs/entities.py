@@ -1,7 +1,7 @@
-"""States as the program sees them (entity objects of the API module) and as data.
+"""States as interned tuples, for planning. (The JSON form, which the store, the prompts and φ1
+evaluation use, is the contract's codec, `wc.contract`.)
 
-Two forms of data: JSON entity lists, which the store, the prompts and φ1 evaluation use, and
-interned tuples, which the planners use. `EntityTable` gives each distinct entity value a small
+`EntityTable` gives each distinct entity value a small
 int id once; a state is then the sorted tuple of its entities' ids, hashed once, compared in C,
 and the atoms of width-based search are those ids. Objects for a program are built from the
 table without JSON, and an entity the program returns unchanged (the same object) keeps its id
@@ -12,64 +12,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from wc.programs.contract import MalformedOutput
+from wc.contract import FIELD_NAMES, JSON_ATOMS, MalformedOutput, decode_entity, decode_state, field_names, is_entity
 
-JSON_ATOMS = (type(None), bool, int, float, str)
 _ATOMIC = frozenset(JSON_ATOMS)
-
-
-# --------------------------------------------------------------------------- JSON
-
-
-def decode_entity(ns: dict[str, Any], data: dict[str, Any]) -> Any:
-    cls = ns.get(data.get("type"))
-    if not isinstance(cls, type):
-        raise MalformedOutput(f"no entity class named {data.get('type')!r}")
-    kwargs = {k: decode_entity(ns, v) if isinstance(v, dict) and "type" in v else v
-              for k, v in data.items() if k != "type"}
-    return cls(**kwargs)
-
-
-def decode_state(ns: dict[str, Any], state: list[dict[str, Any]]) -> list[Any]:
-    return [decode_entity(ns, e) for e in state]
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
-
-
-def is_entity(value: Any) -> bool:
-    return dataclasses.is_dataclass(value) and not isinstance(value, type)
-
-
-def encode_value(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, str, float)):
-        return value
-    if is_entity(value):
-        out = {"type": type(value).__name__}
-        for name in field_names(type(value)):
-            out[name] = encode_value(getattr(value, name))
-        return out
-    if isinstance(value, (list, tuple)):
-        return [encode_value(v) for v in value]
-    raise MalformedOutput(f"a state may hold entities, numbers, strings, booleans and lists, not {type(value).__name__}")
-
-
-def encode_state(value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, (list, tuple)):
-        raise MalformedOutput(f"transition() must return a list of entities, not {type(value).__name__}")
-    out = []
-    for item in value:
-        if not is_entity(item):
-            raise MalformedOutput(f"a state holds entity objects, not {type(item).__name__}")
-        out.append(encode_value(item))
-    return out
 
 
 # --------------------------------------------------------------------------- interned tuples
@@ -104,7 +49,7 @@ class EntityTable:
     def value_of(self, obj: Any) -> tuple:
         """The hashable form of one entity object (validated like `encode_state`)."""
         cls = type(obj)
-        names = _FIELD_NAMES.get(cls)
+        names = FIELD_NAMES.get(cls)
         if names is None:
             if not is_entity(obj):
                 raise MalformedOutput(f"a state holds entity objects, not {cls.__name__}")

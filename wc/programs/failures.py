@@ -4,11 +4,11 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
-from wc.programs.contract import MalformedOutput
+from wc.contract import MalformedOutput
 from wc.programs.guard import PROGRAM_FILE, Forbidden
 from wc.programs.timer import CallTimeout
 
-KINDS = ("timeout", "memory", "recursion", "forbidden", "malformed", "syntax", "exception")
+
 
 
 def classify(exc: BaseException, source: str | None = None) -> dict[str, Any]:

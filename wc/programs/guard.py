@@ -28,24 +28,13 @@ import importlib
 import types
 from typing import Any, Callable
 
+from wc.contract import ALLOWED_MODULES, SAFE_BUILTINS
 from wc.programs import fastcopy
 
 PROGRAM_FILE = "<program>"
 API_FILE = "<api>"
 
-ALLOWED_MODULES = frozenset({
-    "__future__", "math", "itertools", "collections", "collections.abc", "copy", "dataclasses",
-    "functools", "heapq", "re", "typing", "enum", "operator", "string", "random", "statistics",
-    "abc", "numbers", "bisect", "fractions", "decimal",
-})
-SAFE_BUILTIN_NAMES = (
-    "abs all any ascii bin bool bytes callable chr complex dict divmod enumerate filter float format "
-    "frozenset hash hex id int isinstance issubclass iter len list map max min next object oct ord "
-    "pow range repr reversed round set slice sorted str sum tuple type zip property staticmethod "
-    "classmethod super NotImplemented Ellipsis BaseException Exception ArithmeticError AssertionError "
-    "AttributeError IndexError KeyError LookupError NameError NotImplementedError OverflowError "
-    "RuntimeError StopIteration TypeError ValueError ZeroDivisionError RecursionError"
-).split()
+SAFE_BUILTIN_NAMES = SAFE_BUILTINS
 ALLOWED_DUNDERS = frozenset({
     "__init__", "__post_init__", "__name__", "__qualname__", "__eq__", "__ne__", "__hash__", "__repr__",
     "__str__", "__lt__", "__le__", "__gt__", "__ge__", "__dict__", "__contains__", "__iter__", "__len__",

@@ -17,8 +17,8 @@ from wc.planning import PLANNERS, PlanResult
 from wc.planning.result import ERROR
 from wc.programs import fastcopy, timer
 from wc.canonical import state_key
-from wc.programs.contract import reward_pair
-from wc.programs.entities import EntityTable, Key, decode_state
+from wc.contract import decode_state, reward_pair
+from wc.programs.entities import EntityTable, Key
 from wc.programs.failures import classify
 
 ActionSource = list[str] | Callable[[list[dict[str, Any]]], list[str]]

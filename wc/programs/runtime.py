@@ -15,8 +15,7 @@ from typing import Any, Callable
 
 from wc.programs import timer
 from wc.canonical import state_key
-from wc.programs.contract import MalformedOutput, reward_pair, rewards_match
-from wc.programs.entities import decode_entity, decode_state, encode_state, encode_value
+from wc.contract import MalformedOutput, decode_entity, decode_state, encode_state, encode_value, reward_pair, rewards_match
 from wc.programs.failures import classify
 from wc.programs.guard import API_FILE, PROGRAM_FILE, restricted_builtins, screen
 from wc.programs.plan import plan
@@ -180,3 +179,56 @@ def search_focus(source: str | None) -> Callable[[list[dict[str, Any]], str, lis
     search tries first for a mission. A search with it that finds nothing is followed by one
     with every action, so a focus never turns into a verdict against the program."""
     return _action_namespace(source).get("focus") if source else None
+
+
+# --------------------------------------------------------------------------- the contract, checked
+
+
+def check(program: CompiledProgram, transitions: list[Transition], call_timeout: float = 2.0,
+          limit: int = 10) -> list[str]:
+    """What a program does against the contract on recorded transitions: signatures, return
+    values, inputs left unmodified, the same answer twice. Distinct problems, at most `limit`."""
+    import inspect
+
+    from wc.contract import FUNCTIONS
+
+    if program.failure is not None:
+        return [f"the program does not load: [{program.failure['kind']}] {program.failure['message']}"]
+    problems: list[str] = []
+
+    def note(text: str) -> None:
+        if text not in problems and len(problems) < limit:
+            problems.append(text)
+
+    for name, params in FUNCTIONS.items():
+        try:
+            inspect.signature(program.ns[name]).bind(*params)
+        except (TypeError, ValueError):
+            note(f"{name}() must take ({', '.join(params)})")
+    if problems:
+        return problems
+    ns = program.ns
+    with timer.installed():
+        for t in transitions:
+            try:
+                with timer.limit(call_timeout):
+                    given = decode_state(ns, t.state)
+                    first = encode_state(program.transition(given, t.action))
+                    if state_key(encode_state(given)) != state_key(t.state):
+                        note("transition() modified the state it was given (build the next state from a copy)")
+                    again = encode_state(program.transition(decode_state(ns, t.state), t.action))
+                    if state_key(first) != state_key(again):
+                        note("transition() answered differently for the same state and action")
+                    before, after = decode_state(ns, t.state), decode_state(ns, t.next_state)
+                    pair = reward_pair(program.reward(before, t.action, after, t.mission))
+                    if state_key(encode_state(before)) != state_key(t.state) or \
+                            state_key(encode_state(after)) != state_key(t.next_state):
+                        note("reward() modified a state it was given")
+                    if reward_pair(program.reward(decode_state(ns, t.state), t.action, decode_state(ns, t.next_state),
+                                                  t.mission)) != pair:
+                        note("reward() answered differently for the same arguments")
+            except (Exception, CallTimeout) as exc:  # noqa: BLE001
+                failure = classify(exc, program.source)
+                where = f" (line {failure['line']}: {failure.get('code', '')})" if failure.get("line") else ""
+                note(f"a call failed on a recorded transition: [{failure['kind']}] {failure['message']}{where}")
+    return problems

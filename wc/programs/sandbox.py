@@ -225,6 +225,15 @@ class Sandbox:
     async def optimism(self, source: str, starts: list[tuple[State, str]]) -> Optimism:
         return Optimism(await self.plan_many(source, starts))
 
+    async def check(self, source: str) -> list[str]:
+        """What the program does against the contract on the recorded transitions (problems)."""
+        try:
+            found = await self._request({"op": "check", "key": program_key(source), "source": source},
+                                        self.limits.evaluate_timeout + 0.05 * len(self.transitions))
+        except (TimeoutError, WorkerDied, SandboxError) as exc:
+            return [f"the check could not finish: {exc}"]
+        return [str(p) for p in found] if isinstance(found, list) else ["the worker sent a malformed check"]
+
     async def probe(self) -> dict[str, Any]:
         """What a program inside a worker would find (uid, namespaces, files, limits, layers),
         asked of a live worker and checked from outside: the report `wc doctor` prints."""

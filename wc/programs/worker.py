@@ -69,6 +69,9 @@ class WorkerState:
                                       call_timeout=self.call_timeout, focus=self.focus)
                 results.append(asdict(result))
             return results
+        if op == "check":
+            program = self.program(msg["key"], msg["source"])
+            return runtime.check(program, self.transitions, self.call_timeout)
         if op == "ping":
             return {"transitions": len(self.transitions)}
         if op == "probe":

@@ -1,5 +1,9 @@
-"""The SQL knowledge store. Only this package talks SQL."""
+"""The knowledge store. Only this package talks SQL."""
 from wc.errors import RunBusy
-from wc.store.repo import CurriculumSummary, ProgramRecord, RunSummary, Store
+from wc.store.records import (CurriculumSummary, EpisodeRecord, EpisodeSummary, LLMCallRecord, LLMCallSummary,
+                              ProgramRecord, RunRecord, RunSummary, TransitionRecord)
+from wc.store.runs import holder_alive
+from wc.store.store import Store
 
-__all__ = ["CurriculumSummary", "ProgramRecord", "RunBusy", "RunSummary", "Store"]
+__all__ = ["CurriculumSummary", "EpisodeRecord", "EpisodeSummary", "LLMCallRecord", "LLMCallSummary", "ProgramRecord",
+           "RunBusy", "RunRecord", "RunSummary", "Store", "TransitionRecord", "holder_alive"]

@@ -1,6 +1,7 @@
 """Opening the store: engines, SQLite pragmas, and migrations on first use."""
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -69,10 +70,11 @@ def create_engine(url: str, *, migration: bool = False, write: bool = True) -> A
 def alembic_config(connection=None):
     from alembic.config import Config
 
-    from wc import _migrations
-
+    # the migrations ship as wc._migrations (the source tree's migrations/ folder)
+    spec = importlib.util.find_spec("wc._migrations")
+    assert spec is not None and spec.origin is not None, "wc._migrations is missing from this installation"
     cfg = Config()
-    cfg.set_main_option("script_location", os.path.dirname(_migrations.__file__))
+    cfg.set_main_option("script_location", os.path.dirname(spec.origin))
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg

@@ -33,6 +33,7 @@ class Environment(Base):
     env_id: Mapped[str] = mapped_column(String(300))
     domain: Mapped[str] = mapped_column(String(50))
     api_module_id: Mapped[int] = mapped_column(ForeignKey("api_modules.id"))
+    reward_mode: Mapped[str | None] = mapped_column(String(10), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -147,6 +148,7 @@ class ProgramRow(Base):
     optimism_undecided: Mapped[int | None] = mapped_column(Integer, nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     errors: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    contract_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ProgramParent(Base):

@@ -9,10 +9,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from wc.planning.result import PlanResult
 from wc.canonical import diff_states
+from wc.contract import prompt_rules
+from wc.planning.result import PlanResult
 from wc.values import State
-from wc.programs.guard import ALLOWED_MODULES
 
 Transition = dict[str, Any]  # state, action, next_state, reward, done, mission
 
@@ -27,10 +27,7 @@ import it, and do not redefine its classes):
 
 How to answer:
 - Reply with your reasoning in a few sentences if you like, then the code in ```python fenced blocks.
-- Define `transition(state, action)` and `reward(state, action, next_state, mission)` as the API
-  module describes. Helper functions are fine.
-- Your code runs in a sandbox with no files, network or printing. It may import only: {modules}.
-- Never modify the `state` passed in; build the next state from copies (copy.deepcopy is fine).
+{contract}
 - Write general rules that hold for any layout, position and mission, not rules for the
   particular examples shown.
 - Write every function out in full; never elide code ("rest unchanged", "...").
@@ -53,8 +50,7 @@ class PromptContext:
 
 
 def system_message(ctx: PromptContext) -> dict[str, str]:
-    modules = ", ".join(sorted(m for m in ALLOWED_MODULES if m != "__future__"))
-    return {"role": "system", "content": SYSTEM.format(api=ctx.api_source.strip(), modules=modules)}
+    return {"role": "system", "content": SYSTEM.format(api=ctx.api_source.strip(), contract=prompt_rules())}
 
 
 def describe_transition(ctx: PromptContext, t: Transition, number: int, *, show_state: bool = True) -> str:

@@ -1,6 +1,6 @@
 """Build wc's ALFWorld games from small room descriptions.
 
-    python -m wc.envs.alfworld_games.generate      # rewrites the .tw-pddl files beside this file
+    python -m wc.envs.alfworld.games.generate      # rewrites the .tw-pddl files beside this file
 
 A room names its receptacles and objects by AI2-THOR type; ids, locations and the PDDL facts
 follow the dataset's conventions (ids like `Apple|-01.65|+00.94|-00.12`, mangled to
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wc.envs.alfworld import engine_call, alfworld_modules, check_problem, mission_of
+from wc.envs.alfworld import alfworld_modules, check_problem, engine_call, mission_of
 
 HERE = Path(__file__).parent
 

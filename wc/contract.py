@@ -1,0 +1,164 @@
+"""The world-model program contract, as code. Stored programs keep running across versions of wc
+because this is versioned: a change to what a program may import, how states are encoded, how
+rewards are judged or what a failure is called is a new `CONTRACT_VERSION`, recorded with every
+program written under it.
+
+A program is Python source that defines
+
+    transition(state, action) -> next_state
+    reward(state, action, next_state, mission) -> (reward, done)
+
+over the entity classes of its environment's API module (a versioned source file of its own,
+`wc.envs.api`). States are lists of entity objects; as data they are JSON entity lists (`{"type":
+class name, field: value, …}`, nested entities as objects, lists as arrays) and two states are
+equal when they hold the same multiset of entities (`wc.canonical`). The reward is judged by
+sign or exactly (`REWARD_MODES`), `done` is the environment's own termination. A program may
+import only `ALLOWED_MODULES`, sees only `SAFE_BUILTINS`, and must not modify its inputs.
+
+A domain may also provide two trusted hooks, run in the sandbox next to programs:
+`candidate_actions(state) -> [action]` (state-dependent action sets) and `focus(state, mission,
+actions) -> [action]` (the actions a search tries first).
+
+Pure: no I/O. `wc.check_program` checks a program against this contract.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Protocol, runtime_checkable
+
+from wc.values import REWARD_MODES, State
+
+CONTRACT_VERSION = 1
+
+FUNCTIONS = {"transition": ("state", "action"), "reward": ("state", "action", "next_state", "mission")}
+HOOKS = {"candidate_actions": ("state",), "focus": ("state", "mission", "actions")}
+
+ALLOWED_MODULES = frozenset({
+    "__future__", "math", "itertools", "collections", "collections.abc", "copy", "dataclasses",
+    "functools", "heapq", "re", "typing", "enum", "operator", "string", "random", "statistics",
+    "abc", "numbers", "bisect", "fractions", "decimal",
+})
+SAFE_BUILTINS = tuple((
+    "abs all any ascii bin bool bytes callable chr complex dict divmod enumerate filter float format "
+    "frozenset hash hex id int isinstance issubclass iter len list map max min next object oct ord "
+    "pow range repr reversed round set slice sorted str sum tuple type zip property staticmethod "
+    "classmethod super NotImplemented Ellipsis BaseException Exception ArithmeticError AssertionError "
+    "AttributeError IndexError KeyError LookupError NameError NotImplementedError OverflowError "
+    "RuntimeError StopIteration TypeError ValueError ZeroDivisionError RecursionError"
+).split())
+
+# what a failure of a program is called, in the store and in repair prompts
+FAILURE_KINDS = ("timeout", "memory", "recursion", "forbidden", "malformed", "syntax", "exception", "missing",
+                 "no_code", "crash")
+
+JSON_ATOMS = (type(None), bool, int, float, str)
+
+__all__ = ["ALLOWED_MODULES", "CONTRACT_VERSION", "FAILURE_KINDS", "FUNCTIONS", "HOOKS", "REWARD_MODES",
+           "SAFE_BUILTINS", "MalformedOutput", "WorldModel", "decode_entity", "decode_state", "encode_state",
+           "encode_value", "prompt_rules", "reward_pair", "rewards_match"]
+
+
+@runtime_checkable
+class WorldModel(Protocol):
+    """What a loaded program provides."""
+
+    def transition(self, state: list[Any], action: Any) -> list[Any]: ...
+
+    def reward(self, state: list[Any], action: Any, next_state: list[Any], mission: str) -> tuple[float, bool]: ...
+
+
+class MalformedOutput(Exception):
+    """A program returned a value outside the contract."""
+
+
+# --------------------------------------------------------------------------- rewards
+
+
+def reward_pair(value: Any) -> tuple[float, bool]:
+    """`reward()`'s value as (float, bool), or MalformedOutput."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise MalformedOutput(f"reward() must return (reward, done), not {value!r}"[:300])
+    r, done = value
+    if isinstance(r, bool) or not isinstance(r, (int, float)):
+        raise MalformedOutput(f"reward() must return a number as reward, not {type(r).__name__}")
+    if not isinstance(done, bool) and done not in (0, 1):
+        raise MalformedOutput(f"reward() must return a bool as done, not {type(done).__name__}")
+    return float(r), bool(done)
+
+
+def rewards_match(mode: str, predicted: tuple[float, bool], reward: float, done: bool) -> bool:
+    """φ1 for rewards: `done` must agree; the reward by sign or to 1e-6."""
+    if predicted[1] != done:
+        return False
+    if mode == "sign":
+        return (predicted[0] > 0) == (reward > 0)
+    return abs(predicted[0] - reward) <= 1e-6
+
+
+# --------------------------------------------------------------------------- the state codec
+
+
+def decode_entity(ns: dict[str, Any], data: dict[str, Any]) -> Any:
+    """An entity object from its JSON form, with the classes of an API namespace."""
+    cls = ns.get(data.get("type"))  # type: ignore[arg-type]
+    if not isinstance(cls, type):
+        raise MalformedOutput(f"no entity class named {data.get('type')!r}")
+    kwargs = {k: decode_entity(ns, v) if isinstance(v, dict) and "type" in v else v
+              for k, v in data.items() if k != "type"}
+    return cls(**kwargs)
+
+
+def decode_state(ns: dict[str, Any], state: State) -> list[Any]:
+    return [decode_entity(ns, e) for e in state]
+
+
+FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # class -> its dataclass field names (a cache)
+
+
+def field_names(cls: type) -> tuple[str, ...]:
+    names = FIELD_NAMES.get(cls)
+    if names is None:
+        names = FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def is_entity(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+
+
+def encode_value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str, float)):
+        return value
+    if is_entity(value):
+        out = {"type": type(value).__name__}
+        for name in field_names(type(value)):
+            out[name] = encode_value(getattr(value, name))
+        return out
+    if isinstance(value, (list, tuple)):
+        return [encode_value(v) for v in value]
+    raise MalformedOutput(f"a state may hold entities, numbers, strings, booleans and lists, not {type(value).__name__}")
+
+
+def encode_state(value: Any) -> State:
+    """The JSON form of a state a program returned, or MalformedOutput."""
+    if not isinstance(value, (list, tuple)):
+        raise MalformedOutput(f"transition() must return a list of entities, not {type(value).__name__}")
+    out = []
+    for item in value:
+        if not is_entity(item):
+            raise MalformedOutput(f"a state holds entity objects, not {type(item).__name__}")
+        out.append(encode_value(item))
+    return out
+
+
+# --------------------------------------------------------------------------- the prompt
+
+
+def prompt_rules() -> str:
+    """The contract as the system prompt states it to the LLM."""
+    modules = ", ".join(sorted(m for m in ALLOWED_MODULES if m != "__future__"))
+    signatures = " and ".join(f"`{name}({', '.join(args)})`" for name, args in FUNCTIONS.items())
+    return (f"- Define {signatures} as the API\n"
+            "  module describes. Helper functions are fine.\n"
+            f"- Your code runs in a sandbox with no files, network or printing. It may import only: {modules}.\n"
+            "- Never modify the `state` passed in; build the next state from copies (copy.deepcopy is fine).")

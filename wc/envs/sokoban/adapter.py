@@ -1,0 +1,109 @@
+"""The wc adapter: Sokoban positions as API-module entities, and their pictures for prompts."""
+from __future__ import annotations
+
+from typing import Any
+
+from wc.envs.api import load as load_api_module
+from wc.envs.base import EnvAdapter, Step
+from wc.envs.render import entity_text
+from wc.envs.sokoban.env import SokobanEnv
+from wc.envs.sokoban.rules import ACTIONS, MISSION, Cell, Level
+from wc.envs.sokoban.xsb import draw
+from wc.errors import UnknownEnvironment
+from wc.values import State
+
+API = load_api_module("sokoban", 1)
+
+
+def level_entities(level: Level) -> State:
+    """A position as API-module entities (JSON form)."""
+    state: State = [{"type": "Wall", "x": x, "y": y} for x, y in sorted(level.walls, key=lambda c: (c[1], c[0]))]
+    state += [{"type": "Target", "x": x, "y": y} for x, y in sorted(level.targets, key=lambda c: (c[1], c[0]))]
+    # the API module calls gates Markers: a neutral name, so the rule is learned, not read
+    state += [{"type": "Marker", "x": x, "y": y, "letter": pair} for (x, y), pair in level.gates]
+    state += [{"type": "Box", "x": x, "y": y} for x, y in sorted(level.boxes, key=lambda c: (c[1], c[0]))]
+    state.append({"type": "Player", "x": level.player[0], "y": level.player[1]})
+    return state
+
+
+def render_state(state: State) -> str:
+    """The XSB picture of a state, then every entity except walls.
+
+    A box on a gate is drawn as `$`; the entity list shows the gate."""
+    cells: dict[str, set[Cell]] = {"Wall": set(), "Target": set(), "Box": set()}
+    gates: dict[Cell, str] = {}
+    player: Cell | None = None
+    for e in state:
+        x, y = e.get("x"), e.get("y")
+        if not (isinstance(x, int) and isinstance(y, int)) or x < 0 or y < 0:
+            continue
+        kind = e.get("type")
+        if kind in cells:
+            cells[kind].add((x, y))
+        elif kind == "Marker":
+            gates[(x, y)] = str(e.get("letter", "?"))[:1].lower() or "?"
+        elif kind == "Player":
+            player = (x, y)
+    picture = draw(cells["Wall"], cells["Target"], cells["Box"], player, gates)
+    others = [entity_text(e) for e in state if e.get("type") != "Wall"]
+    return picture + "\n" + "\n".join(others)
+
+
+ENV_OPTIONS = ("levels", "boxes", "width", "height", "max_steps", "check_solvable", "solver_budget")
+_GENERATOR_OPTIONS = ("boxes", "width", "height")
+
+
+class SokobanAdapter(EnvAdapter):
+    domain = "sokoban"
+    reward_mode = "exact"
+    actions = ACTIONS
+    api = API
+
+    def __init__(self, name: str, env_id: str, env: Any) -> None:
+        self.name = name
+        self.env_id = env_id
+        self.env = env
+        self.max_steps = int(env.unwrapped.max_steps)
+
+    @classmethod
+    def from_env(cls, name: str, env_id: str, env: Any, options: dict[str, Any]) -> "SokobanAdapter":
+        """Wrap a made env; options (`levels=`, `boxes=`, `max_steps=`, ...) rebuild it with those
+        keyword arguments over the registered ones."""
+        if not options:
+            return cls(name, env_id, env)
+        unknown = sorted(set(options) - set(ENV_OPTIONS))
+        if unknown:
+            env.close()
+            raise UnknownEnvironment(f"{name} has no option {unknown[0]!r} (Sokoban options: "
+                                     f"{', '.join(ENV_OPTIONS)})", name=name)
+        kwargs = dict(env.spec.kwargs) if env.spec is not None else {}
+        if "levels" in options:
+            kwargs = {k: v for k, v in kwargs.items() if k not in _GENERATOR_OPTIONS}
+        elif any(k in options for k in _GENERATOR_OPTIONS):
+            kwargs.pop("levels", None)
+        kwargs.update(options)
+        env.close()
+        return cls(name, env_id, SokobanEnv(**kwargs))
+
+    def reset(self, seed: int | None = None) -> tuple[State, str]:
+        self.env.reset(seed=seed)
+        return level_entities(self.env.unwrapped.current()), MISSION
+
+    def step(self, action: str) -> Step:
+        index = self.check_action(action)
+        _, reward, terminated, truncated, _ = self.env.step(index)
+        return Step(level_entities(self.env.unwrapped.current()), float(reward), bool(terminated), bool(truncated))
+
+    def render_state(self, state: State) -> str:
+        return render_state(state)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def accepts(unwrapped: Any) -> bool:
+    return isinstance(unwrapped, SokobanEnv)
+
+
+def make_adapter(name: str, env_id: str, env: Any, options: dict[str, Any]) -> SokobanAdapter:
+    return SokobanAdapter.from_env(name, env_id, env, options)

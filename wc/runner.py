@@ -1,0 +1,242 @@
+"""Running the agent for a run that exists in the store: the sandbox, the refiner, the
+heartbeat, the transferred programs, and how the run ends (finished, failed in one line,
+interrupted) with everything up to that point stored."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import socket
+import time
+import traceback
+from typing import Awaitable, Callable
+
+from wc import envs
+from wc.agent import Agent, LearnConfig, OnEvent, ResumePoint, StoreRecorder
+from wc.config import Settings
+from wc.envs.base import EnvAdapter
+from wc.errors import InvalidInput, LLMFatalError, WcError
+from wc.llm.base import ChatClient
+from wc.programs.sandbox import Sandbox, SandboxLimits
+from wc.store import ProgramRecord, RunSummary, Store
+from wc.synth.prompts import PromptContext
+from wc.synth.refine import CallBudget, Refiner
+from wc.values import LLMCall, RunStatus
+
+HEARTBEAT_SECONDS = 5.0
+
+# called after the agent is built and before it acts: puts a resumed run's state back
+Restore = Callable[[Agent, Sandbox, Refiner], Awaitable[None]]
+
+
+def make_llm(settings: Settings, model: str | None = None) -> ChatClient:
+    """The OpenAI-compatible client the settings describe (a ConfigError without a key)."""
+    from wc.llm.openai_backend import OpenAIChat
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return OpenAIChat(model=model or settings.model, api_key=key, base_url=settings.openai_base_url,
+                      timeout=settings.llm_timeout, retries=settings.llm_retries,
+                      concurrency=settings.llm_concurrency, temperature=settings.temperature)
+
+
+def owner() -> str:
+    """Who holds a run: this process, as host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Heartbeat:
+    """Tells other processes that this one still holds the run."""
+
+    def __init__(self, store: Store, run_id: int, holder: str) -> None:
+        self.store, self.run_id, self.holder = store, run_id, holder
+        self.task: asyncio.Task | None = None
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            with contextlib.suppress(Exception):  # a missed beat is not worth stopping a run for
+                await self.store.runs.heartbeat(self.run_id, self.holder)
+
+    def __enter__(self) -> "Heartbeat":
+        self.task = asyncio.create_task(self._beat())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
+def internal_error(exc: BaseException, run_id: int) -> str:
+    """A one-line account of an unexpected exception, with where it happened (for a bug report)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/wc/" in f.filename.replace("\\", "/")]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" at wc/{f.filename.replace(chr(92), '/').rsplit('/wc/', 1)[-1]}:{f.lineno} in {f.name}"
+    return (f"internal error in wc ({type(exc).__name__}: {exc}{where}); everything up to it is stored "
+            f"and run {run_id} can be resumed")
+
+
+async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAdapter, llm: ChatClient, *,
+                  holder: str, emit: OnEvent, sandbox_policy: str, resume_point: ResumePoint | None = None,
+                  restore: Restore | None = None, transfer: list[ProgramRecord] | None = None) -> RunSummary:
+    """Run (or continue) the agent for a run that exists in the store."""
+    started = time.monotonic()
+    before = await store.runs.get(run_id)
+    previous = before.wall_seconds if resume_point else 0.0
+    previous_wait = before.llm_wait_seconds if resume_point else 0.0
+    environment_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
+                                                     adapter.api, adapter.reward_mode)
+    api_module_id = await store.environments.ensure_api_module(adapter.api)
+    budget = CallBudget(config.max_llm_calls, used=await store.calls.count(run_id))
+
+    async def on_call(call: LLMCall) -> None:
+        call.meta["id"] = await store.calls.add(run_id, call)
+        budget.used += 1
+        emit("llm_call", {"status": call.status, "latency": call.latency_s, "purpose": call.purpose,
+                          "tokens": call.prompt_tokens + call.completion_tokens})
+
+    llm.on_call = on_call  # type: ignore[attr-defined]
+    limits = SandboxLimits(call_timeout=config.call_timeout, plan=config.plan_budget, jail=sandbox_policy)
+    status, error, agent = RunStatus.FAILED, None, None
+    try:
+        with Heartbeat(store, run_id, holder):
+            async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,
+                               limits=limits, action_source=adapter.action_source) as sandbox:
+                emit("sandbox", {"jail": sandbox.jail.describe(), "active": sandbox.jail.active})
+                recorder = StoreRecorder(store, run_id, environment_id, api_module_id, emit)
+                ctx = PromptContext(adapter.api.source, adapter.reward_mode, adapter.render_state)
+                refiner = Refiner(llm=llm, sandbox=sandbox, ctx=ctx, recorder=recorder, budget=budget,
+                                  concurrency=config.concurrency, c=config.c, rng=random.Random(config.seed),
+                                  max_shown=config.max_shown)
+                agent = Agent(config=config, adapter=adapter, store=store, sandbox=sandbox, refiner=refiner,
+                              recorder=recorder, budget=budget, run_id=run_id, on_event=emit)
+                for source in transfer or ():
+                    pid = await recorder.program(source.source, "transfer", [source.id], None)
+                    cand = await refiner.assess(pid, source.source, [])
+                    agent.transferred.append(cand)
+                    emit("transfer", {"from_program": source.id, "program_id": pid, "env": source.environment})
+                if agent.transferred:
+                    await agent.adopt(agent.transferred[0])
+                if restore is not None:
+                    await restore(agent, sandbox, refiner)
+                try:
+                    status = await agent.run(resume_point)
+                except LLMFatalError as exc:
+                    status, error = RunStatus.FAILED, str(exc)
+                except WcError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a failure wc did not foresee: one line, run kept
+                    status, error = RunStatus.FAILED, internal_error(exc, run_id)
+    except BaseException as exc:
+        interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
+        await asyncio.shield(store.runs.finish(
+            run_id, status=RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED, best_program_id=None,
+            wall_seconds=previous + time.monotonic() - started, llm_wait_seconds=previous_wait + llm.wait.seconds,
+            error="interrupted" if interrupted else f"{type(exc).__name__}: {exc}"))
+        raise
+    best = agent.current.program_id if agent and agent.current else None
+    await store.runs.finish(run_id, status=status, best_program_id=best,
+                            wall_seconds=previous + time.monotonic() - started,
+                            llm_wait_seconds=previous_wait + llm.wait.seconds, error=error)
+    summary = await store.runs.summary(run_id)
+    summary.error = error
+    return summary
+
+
+# --------------------------------------------------------------------------- learn and resume
+
+
+async def open_store(db: str | None) -> Store:
+    return await Store.open(db or Settings().db)
+
+
+async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: ChatClient | None = None,
+                on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None,
+                curriculum_id: int | None = None, curriculum_index: int | None = None,
+                replay: dict | None = None) -> RunSummary:
+    """Run the WorldCoder agent on an environment, recording everything in the store.
+
+    With `replay` (a recording), the recording's configuration is used and its answers are served
+    instead of asking an LLM: the run reproduces the recorded one exactly, without an API key."""
+    from wc import recordings, transfer
+    from wc.planning import PLANNERS
+    from wc.programs import jail as jails
+
+    settings = settings or Settings()
+    emit = on_event or (lambda kind, data: None)
+    if replay is not None:
+        if config.env != replay["env"]:
+            raise InvalidInput(f"the recording is of {replay['env']!r}, not {config.env!r}")
+        config = LearnConfig.from_json(replay["config"])
+        llm = recordings.client(replay)
+    jails.select(settings.sandbox)  # a strict policy without a jail fails before anything is recorded
+    if config.planner not in PLANNERS:
+        raise InvalidInput(f"unknown planner {config.planner!r}; planners: {', '.join(sorted(PLANNERS))}")
+    adapter = envs.make(config.env, **config.env_options)
+    store = None
+    try:
+        llm = llm or make_llm(settings)  # fails early with a clear message when no LLM is configured
+        store = await open_store(settings.db)
+        sources = await transfer.sources(store, config.from_program, adapter)
+        environment_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
+                                                         adapter.api, adapter.reward_mode)
+        holder = owner()
+        run_id = await store.runs.create(environment_id, config=config.to_json(), seed=config.seed, model=llm.model,
+                                         owner=holder, curriculum_id=curriculum_id, curriculum_index=curriculum_index)
+        if on_start:
+            on_start(run_id)
+        if config.from_program is not None and not sources:
+            emit("transfer", {"from_program": None, "program_id": None, "env": None})
+        return await execute(store, run_id, config, adapter, llm, holder=holder, emit=emit, transfer=sources,
+                             sandbox_policy=settings.sandbox)
+    finally:
+        adapter.close()
+        close = getattr(llm, "close", None)
+        if close is not None:
+            await close()
+        if store is not None:
+            await store.close()
+
+
+async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClient | None = None,
+                 on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None) -> RunSummary:
+    """Continue an interrupted run from what the store holds. Answers already recorded for the
+    same request and sample are served from the store, never paid for twice."""
+    from wc.llm.replay import ReplayingChat
+    from wc.programs import jail as jails
+    from wc.resume import restore_agent, resume_point
+
+    settings = settings or Settings()
+    emit = on_event or (lambda kind, data: None)
+    jails.select(settings.sandbox)
+    store = await open_store(settings.db)
+    adapter = None
+    inner: ChatClient | None = None
+    try:
+        row = await store.runs.get(run_id)
+        config = LearnConfig.from_json(row.config)
+        adapter = envs.make(config.env, **config.env_options)
+        inner = llm or make_llm(settings, model=row.model)
+        llm_client = ReplayingChat(inner, await store.calls.recorded_answers(run_id), model=row.model)
+        holder = owner()
+        await store.runs.claim(run_id, holder)
+        if on_start:
+            on_start(run_id)
+        point = await resume_point(store, run_id)
+
+        async def restore(agent: Agent, sandbox: Sandbox, refiner: Refiner) -> None:
+            await restore_agent(store, run_id, agent, sandbox, refiner, point)
+        summary = await execute(store, run_id, config, adapter, llm_client, holder=holder, emit=emit,
+                                resume_point=point, restore=restore, sandbox_policy=settings.sandbox)
+        emit("replay", {"hits": llm_client.hits, "misses": llm_client.misses})
+        return summary
+    finally:
+        if adapter is not None:
+            adapter.close()
+        if llm is None and inner is not None:
+            close = getattr(inner, "close", None)
+            if close is not None:
+                await close()
+        await store.close()

@@ -1,0 +1,174 @@
+"""What the store returns: plain values, never ORM rows (a row outlives its session badly and
+couples callers to the schema)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class ProgramRecord:
+    id: int
+    run_id: int | None
+    environment: str
+    source: str
+    source_hash: str
+    origin: str
+    parents: list[int]
+    api_module: str
+    created_at: datetime
+    llm_call_id: int | None = None
+    n_transitions: int | None = None
+    explained: int | None = None
+    fit: float | None = None
+    optimism_ok: int | None = None
+    optimism_total: int | None = None
+    score: float | None = None
+    errors: dict[str, Any] | None = None
+    optimism_undecided: int | None = None  # starts whose search ran out of budget (no verdict)
+    contract_version: int | None = None    # None: stored before the contract was versioned
+
+
+@dataclass
+class RunRecord:
+    """A run row's values (what resuming and the façade need)."""
+
+    id: int
+    environment_id: int
+    status: str
+    config: dict[str, Any]
+    seed: int
+    model: str
+    owner: str | None
+    heartbeat_at: datetime | None
+    checkpoint: dict[str, Any] | None
+    best_program_id: int | None
+    wall_seconds: float
+    llm_wait_seconds: float
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    curriculum_id: int | None
+    curriculum_index: int | None
+
+
+@dataclass
+class EpisodeRecord:
+    id: int
+    index: int
+    seed: int | None
+    mission: str
+    steps: int
+    total_reward: float
+    success: bool
+    finished: bool
+
+
+@dataclass
+class TransitionRecord:
+    id: int
+    episode_id: int
+    step: int
+    state: list[Any]
+    action: str
+    next_state: list[Any]
+    reward: float
+    done: bool
+    truncated: bool
+    mission: str
+    state_hash: str
+    next_state_hash: str
+
+
+@dataclass
+class LLMCallRecord:
+    id: int
+    purpose: str
+    model: str
+    messages: list[Any]
+    request_hash: str
+    sample: int
+    attempt: int
+    answer: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    status: str
+    error: str | None
+    cost_usd: float | None
+    started_at: datetime
+
+
+@dataclass
+class EpisodeSummary:
+    index: int
+    seed: int | None
+    mission: str
+    steps: int
+    total_reward: float
+    success: bool
+    finished: bool = True
+    plans: int = 0              # searches the agent ran in the episode
+    plans_undecided: int = 0    # of which stopped by their budget
+    plan_seconds: float = 0.0
+
+
+@dataclass
+class LLMCallSummary:
+    id: int
+    started_at: datetime
+    purpose: str
+    status: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None
+    latency_s: float
+
+
+@dataclass
+class RunSummary:
+    id: int
+    env: str
+    status: str
+    model: str
+    seed: int
+    created_at: datetime
+    finished_at: datetime | None
+    episodes: int
+    successes: int
+    env_steps: int
+    llm_calls: int
+    llm_calls_failed: int
+    prompt_tokens: int
+    completion_tokens: int
+    programs: int
+    best_program_id: int | None
+    wall_seconds: float
+    llm_wait_seconds: float
+    error: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    episode_list: list[EpisodeSummary] = field(default_factory=list)
+    cost_usd: float | None = None
+    steps_to_first_success: int | None = None
+    curriculum_id: int | None = None
+    curriculum_index: int | None = None
+    llm_call_list: list[LLMCallSummary] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat() if self.created_at else None
+        data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
+        data["episode_list"] = [asdict(e) for e in self.episode_list]
+        data["llm_call_list"] = [dict(asdict(c), started_at=c.started_at.isoformat()) for c in self.llm_call_list]
+        return data
+
+
+@dataclass
+class CurriculumSummary:
+    id: int
+    envs: list[str]
+    status: str
+    created_at: datetime
+    config: dict[str, Any]
+    run_ids: list[int]

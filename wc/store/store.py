@@ -1,0 +1,58 @@
+"""Opening the knowledge store: one object holding an aggregate per concern.
+
+    store = await Store.open("sqlite:///wc.db")
+    run_id = await store.runs.create(...)
+    await store.programs.add(...)
+
+Aggregates: `environments` (and API modules), `runs` (episodes, transitions, claims), `programs`
+(scores, lineage, transfer), `calls` (LLM calls), `curricula`. Each returns values, and every
+driver error leaves it as `StoreError`.
+"""
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from wc.errors import StoreError
+from wc.store.base import Database
+from wc.store.curricula import Curricula
+from wc.store.db import _redact, create_engine, migrate
+from wc.store.environments import Environments
+from wc.store.llm_calls import LLMCalls
+from wc.store.programs import Programs
+from wc.store.runs import Runs
+
+
+class Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.environments = Environments(db)
+        self.runs = Runs(db)
+        self.programs = Programs(db)
+        self.calls = LLMCalls(db)
+        self.curricula = Curricula(db)
+
+    @property
+    def url(self) -> str:
+        return self.db.url
+
+    @classmethod
+    async def open(cls, url: str, *, migrate_schema: bool = True) -> "Store":
+        """Connect (creating or upgrading the schema unless told not to)."""
+        engine = create_engine(url)
+        try:
+            if migrate_schema:
+                await migrate(url)
+            async with engine.connect():
+                pass
+        except StoreError:
+            await engine.dispose()
+            raise
+        except (OSError, DBAPIError, OperationalError) as exc:
+            await engine.dispose()
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise StoreError(f"cannot open database {_redact(url)}: {reason}", url=_redact(url)) from None
+        read_engine = create_engine(url, write=False) if engine.dialect.name == "sqlite" else engine
+        return cls(Database(engine, url, read_engine))
+
+    async def close(self) -> None:
+        await self.db.close()
