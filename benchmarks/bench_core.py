@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import random
-import sys
 import time
 import warnings
 from collections import deque
@@ -26,9 +25,9 @@ warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 
 from wc import envs  # noqa: E402
+from wc.canonical import state_key  # noqa: E402
 from wc.planning import PlanBudget  # noqa: E402
 from wc.programs import runtime  # noqa: E402
-from wc.canonical import state_key  # noqa: E402
 from wc.programs.sandbox import Sandbox, SandboxLimits  # noqa: E402
 
 MODEL = (ROOT / "tests" / "fixtures" / "minigrid_model.py").read_text()
@@ -89,7 +88,8 @@ async def bench_evaluation(adapter, repeats=5):
         ratio = plain / boxed
         print(f"evaluate {n} transitions: in-process {plain * 1000:.1f} ms, sandboxed {boxed * 1000:.1f} ms "
               f"({n / boxed:,.0f} transitions/s)")
-        print(f"RESULT eval_{n // 1000}k ratio={ratio:.2f} sandboxed_ms={boxed * 1000:.1f} in_process_ms={plain * 1000:.1f}")
+        print(f"RESULT eval_{n // 1000}k ratio={ratio:.2f} sandboxed_ms={boxed * 1000:.1f} "
+              f"in_process_ms={plain * 1000:.1f}")
         results[n] = ratio
     return results
 
@@ -148,9 +148,8 @@ async def bench_planning(adapter, seeds=range(8), max_nodes=20000):
 
 
 async def bench_fanout(k=8, latency=1.0):
-    from wc.testing import FakeLLMServer, Reply
-
     from wc.llm.openai_backend import OpenAIChat
+    from wc.testing import FakeLLMServer, Reply
 
     with FakeLLMServer(lambda request, n: Reply("```python\nX = 1\n```", delay=latency)) as server:
         llm = OpenAIChat(model="bench", api_key="bench", base_url=server.base_url, concurrency=k)

@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 import warnings
@@ -37,7 +36,6 @@ from wc.api import LearnConfig, Settings, learn  # noqa: E402
 from wc.errors import LLMFatalError  # noqa: E402
 from wc.llm.base import WaitClock  # noqa: E402
 from wc.programs import runtime, timer  # noqa: E402
-from wc.canonical import state_key  # noqa: E402
 from wc.store import Store  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"

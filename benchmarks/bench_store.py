@@ -53,7 +53,8 @@ async def wc_writes(path: Path, data) -> float:
     for ep, t, s, a, ns, r, d, tr, mission in data:
         if ep not in episodes:
             episodes[ep] = await store.runs.start_episode(run_id, ep, ep, mission)
-        await store.runs.add_transition(run_id=run_id, episode_id=episodes[ep], step=t, state=s, action=a, next_state=ns,
+        await store.runs.add_transition(run_id=run_id, episode_id=episodes[ep], step=t, state=s, action=a,
+                                        next_state=ns,
                                    reward=r, done=d, truncated=tr, mission=mission)
     elapsed = time.perf_counter() - started
     await store.close()

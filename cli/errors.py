@@ -2,8 +2,18 @@
 error, and the hints that name commands (the library's messages name none)."""
 from __future__ import annotations
 
-from wc.errors import (ConfigError, EnvError, InvalidInput, LLMError, NotFound, RunBusy, SandboxError, StoreError,
-                       UnknownEnvironment, WcError)
+from wc.errors import (
+    ConfigError,
+    EnvError,
+    InvalidInput,
+    LLMError,
+    NotFound,
+    RunBusy,
+    SandboxError,
+    StoreError,
+    UnknownEnvironment,
+    WcError,
+)
 
 # Exit codes, most specific class first. 0: done (also when a run's budget ran out unsolved).
 EXIT_CODES: list[tuple[type[BaseException], int]] = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -12,8 +12,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.syntax import Syntax
 from rich.table import Table
 
-from . import errors
 from wc.values import NOT_FAILED, RunStatus
+
+from . import errors
 
 app = typer.Typer(help="WorldCoder: LLM agents that learn world models by writing code.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -89,7 +90,8 @@ class _LearnView:
         if kind == "plan" and not data["found"] and self.plan_note != self.episode:
             self.plan_note = self.episode
             if data["status"] == "budget":
-                p.console.print(f"  no plan within the search budget ({data['nodes']:,} nodes, {data['seconds']:.1f} s): "
+                p.console.print(f"  no plan within the search budget ({data['nodes']:,} nodes, "
+                                f"{data['seconds']:.1f} s): "
                                 "undecided, not evidence against the program; exploring, then searching again with "
                                 "a larger budget", style="yellow")
             else:
@@ -137,37 +139,40 @@ class _LearnView:
 @app.command()
 def learn(
     env: str = typer.Option(..., "--env", help="Short name (wc envs list), gymnasium id, or module:EnvId."),
-    db: Optional[str] = DbOption,
-    model: Optional[str] = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
+    db: str | None = DbOption,
+    model: str | None = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
     episodes: int = typer.Option(20, min=1, help="Episodes to play at most."),
-    max_steps: Optional[int] = typer.Option(None, min=1, help="Steps per episode (default: the env's limit)."),
+    max_steps: int | None = typer.Option(None, min=1, help="Steps per episode (default: the env's limit)."),
     max_llm_calls: int = typer.Option(20, min=0, help="LLM requests allowed in the whole run."),
     concurrency: int = typer.Option(4, min=1, help="LLM candidates requested at once after a first failed try."),
-    seed: int = typer.Option(0, help="Run seed S: episode i plays env seed 1009·S + i; every random choice derives from S."),
-    solved: Optional[int] = typer.Option(10, min=1, help="Stop after this many consecutive successes."),
-    llm_timeout: Optional[float] = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT", help="Seconds per LLM request."),
+    seed: int = typer.Option(0, help="Run seed S: episode i plays env seed 1009·S + i; every random choice "
+                             "derives from S."),
+    solved: int | None = typer.Option(10, min=1, help="Stop after this many consecutive successes."),
+    llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT", help="Seconds per LLM request."),
     workers: int = typer.Option(2, min=1, help="Sandbox worker processes."),
     planner: str = typer.Option("bfws", "--planner", help="bfws: best-first width search (default); "
                                 "bfs: breadth-first search (shortest plans, slower on large worlds)."),
-    games: Optional[str] = typer.Option(None, "--games", help="ALFWorld: a game file, a folder of games, or a "
+    games: str | None = typer.Option(None, "--games", help="ALFWorld: a game file, a folder of games, or a "
                                         "split of the downloaded data (train, valid_seen, valid_unseen)."),
-    from_program: Optional[str] = typer.Option(None, "--from-program", help="Start from a stored program id, or "
+    from_program: str | None = typer.Option(None, "--from-program", help="Start from a stored program id, or "
                                                "'auto' for the best programs of the most similar environments."),
     min_episodes: int = typer.Option(1, min=1, help="Play at least this many episodes before --solved may stop "
                                      "the run (the paper's rule: 11 episodes, the last 10 won)."),
-    replay: Optional[str] = typer.Option(None, "--replay", help="Reproduce a recorded session without an LLM: a run "
+    replay: str | None = typer.Option(None, "--replay", help="Reproduce a recorded session without an LLM: a run "
                                          "id, a file from `wc runs export-llm`, or a shipped recording name. Its "
                                          "configuration replaces the other options."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Learn a world model of ENV by acting, recording and asking an LLM to write code."""
-    from wc.api import LearnConfig, learn as api_learn, load_replay
+    from wc.api import LearnConfig, load_replay
+    from wc.api import learn as api_learn
 
     settings = _settings(db, model, llm_timeout=llm_timeout)
     recording = _run(load_replay(replay, settings.db)) if replay else None
     if recording is not None:
         err.print(f"replaying a recorded session of {recording['env']} ({recording['model']}, "
-                  f"{len(recording['calls'])} LLM answers){': ' + recording['label'] if recording.get('label') else ''}",
+                  f"{len(recording['calls'])} LLM answers)"
+                  f"{': ' + recording['label'] if recording.get('label') else ''}",
                   highlight=False)
     config = LearnConfig(env=env, env_options={"games": games} if games else {}, from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
@@ -243,7 +248,7 @@ def doctor(json_out: bool = typer.Option(False, "--json", help="The worker's fin
 
     facts, layers = _run(api_doctor(_settings()))
     if json_out:
-        payload = {"layers": [{"name": l.name, "active": l.active, "detail": l.detail} for l in layers],
+        payload = {"layers": [{"name": x.name, "active": x.active, "detail": x.detail} for x in layers],
                    "worker": facts}
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
         return
@@ -251,7 +256,7 @@ def doctor(json_out: bool = typer.Option(False, "--json", help="The worker's fin
     for layer in layers:
         table.add_row(layer.name, "[green]on[/]" if layer.active else "[red]off[/]", layer.detail)
     out.print(table)
-    missing = [l.name for l in layers if not l.active]
+    missing = [x.name for x in layers if not x.active]
     if missing:
         out.print(f"[bold red]not active: {', '.join(missing)}[/]. Install bubblewrap (apt-get install bubblewrap) "
                   "for the OS jail; WC_SANDBOX=strict refuses to run without it.", highlight=False)
@@ -290,7 +295,7 @@ def envs_show(env: str = typer.Argument(..., help="Environment name or id.")) ->
 
 
 @runs_app.command("list")
-def runs_list(db: Optional[str] = DbOption) -> None:
+def runs_list(db: str | None = DbOption) -> None:
     """Runs in the store with their status and counters."""
     from wc.api import list_runs
 
@@ -303,7 +308,7 @@ def runs_list(db: Optional[str] = DbOption) -> None:
 
 
 @runs_app.command("show")
-def runs_show(run: int = typer.Argument(..., help="Run id."), db: Optional[str] = DbOption,
+def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = DbOption,
               json_out: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """One run: counters, episodes and programs."""
     from wc.api import run_summary
@@ -338,7 +343,7 @@ def runs_show(run: int = typer.Argument(..., help="Run id."), db: Optional[str] 
 
 
 @programs_app.command("show")
-def programs_show(program_id: int = typer.Argument(..., metavar="ID"), db: Optional[str] = DbOption) -> None:
+def programs_show(program_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption) -> None:
     """Print a program's source, with its origin and scores as a header on stderr."""
     from wc.api import program
 
@@ -353,9 +358,9 @@ def programs_show(program_id: int = typer.Argument(..., metavar="ID"), db: Optio
 
 
 @programs_app.command("list")
-def programs_list(run: Optional[int] = typer.Option(None, "--run", help="Only this run's programs."),
-                  env: Optional[str] = typer.Option(None, "--env", help="Only this environment's programs."),
-                  db: Optional[str] = DbOption) -> None:
+def programs_list(run: int | None = typer.Option(None, "--run", help="Only this run's programs."),
+                  env: str | None = typer.Option(None, "--env", help="Only this environment's programs."),
+                  db: str | None = DbOption) -> None:
     """Stored programs with environment, run, origin, parents and scores."""
     from wc.api import programs
 
@@ -370,12 +375,13 @@ def programs_list(run: Optional[int] = typer.Option(None, "--run", help="Only th
 
 
 @app.command()
-def resume(run: int = typer.Argument(..., help="Run id."), db: Optional[str] = DbOption,
-           llm_timeout: Optional[float] = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT",
+def resume(run: int = typer.Argument(..., help="Run id."), db: str | None = DbOption,
+           llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT",
                                                        help="Seconds per LLM request."),
            json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout.")) -> None:
     """Continue an interrupted run from its last checkpoint (recorded LLM answers are not paid again)."""
-    from wc.api import resume as api_resume, run_summary
+    from wc.api import resume as api_resume
+    from wc.api import run_summary
 
     settings = _settings(db, llm_timeout=llm_timeout)
     before = _run(run_summary(run, settings.db))
@@ -391,26 +397,27 @@ def resume(run: int = typer.Argument(..., help="Run id."), db: Optional[str] = D
 @curriculum_app.callback(invoke_without_command=True)
 def curriculum(
     ctx: typer.Context,
-    envs: Optional[str] = typer.Option(None, "--envs", help="Comma-separated environments, in order, or the "
+    envs: str | None = typer.Option(None, "--envs", help="Comma-separated environments, in order, or the "
                                        "name of a built-in curriculum (minigrid)."),
-    db: Optional[str] = DbOption,
-    model: Optional[str] = typer.Option(None, "--model", envvar="WC_MODEL"),
+    db: str | None = DbOption,
+    model: str | None = typer.Option(None, "--model", envvar="WC_MODEL"),
     episodes: int = typer.Option(20, min=1, help="Episodes per environment at most."),
-    max_steps: Optional[int] = typer.Option(None, min=1),
+    max_steps: int | None = typer.Option(None, min=1),
     max_llm_calls: int = typer.Option(20, min=0, help="LLM requests per environment."),
     concurrency: int = typer.Option(4, min=1),
     seed: int = typer.Option(0),
-    solved: Optional[int] = typer.Option(10, min=1),
+    solved: int | None = typer.Option(10, min=1),
     min_episodes: int = typer.Option(1, min=1, help="Episodes each environment plays at least."),
-    from_program: Optional[str] = typer.Option(None, "--from-program", help="Program for the first environment."),
-    llm_timeout: Optional[float] = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT"),
+    from_program: str | None = typer.Option(None, "--from-program", help="Program for the first environment."),
+    llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT"),
 ) -> None:
     """Learn environments in order, each starting from the previous one's final program."""
     if ctx.invoked_subcommand is not None:
         return
     if not envs:
         raise _fail("give the environments with --envs a,b,c (or --envs minigrid for the paper's curriculum)")
-    from wc.api import LearnConfig, curriculum as api_curriculum
+    from wc.api import LearnConfig
+    from wc.api import curriculum as api_curriculum
     from wc.api import expand_curriculum as expand
 
     names = expand(envs)
@@ -442,7 +449,7 @@ def _print_curriculum(curriculum_id: int, db) -> None:
 
 
 @curriculum_app.command("list")
-def curriculum_list(db: Optional[str] = DbOption) -> None:
+def curriculum_list(db: str | None = DbOption) -> None:
     """Curricula in the store."""
     from wc.api import curricula
 
@@ -454,14 +461,14 @@ def curriculum_list(db: Optional[str] = DbOption) -> None:
 
 
 @curriculum_app.command("show")
-def curriculum_show(curriculum_id: int = typer.Argument(..., metavar="ID"), db: Optional[str] = DbOption) -> None:
+def curriculum_show(curriculum_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption) -> None:
     """One curriculum: its environments and their runs."""
     _print_curriculum(curriculum_id, _settings(db).db)
 
 
 @curriculum_app.command("resume")
-def curriculum_resume(curriculum_id: int = typer.Argument(..., metavar="ID"), db: Optional[str] = DbOption,
-                      llm_timeout: Optional[float] = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT")) -> None:
+def curriculum_resume(curriculum_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
+                      llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT")) -> None:
     """Continue a curriculum: resume its interrupted run, then run the environments left."""
     from wc.api import curriculum_summary, resume_curriculum
 
@@ -478,7 +485,7 @@ def curriculum_resume(curriculum_id: int = typer.Argument(..., metavar="ID"), db
 
 
 @db_app.command("upgrade")
-def db_upgrade(db: Optional[str] = DbOption) -> None:
+def db_upgrade(db: str | None = DbOption) -> None:
     """Create the schema or upgrade it to this wc's version."""
     from wc.api import db_upgrade as upgrade
 
@@ -486,7 +493,7 @@ def db_upgrade(db: Optional[str] = DbOption) -> None:
 
 
 @db_app.command("current")
-def db_current(db: Optional[str] = DbOption) -> None:
+def db_current(db: str | None = DbOption) -> None:
     """The schema revision of the store, and this wc's."""
     from wc.api import db_current as current
 
@@ -499,9 +506,10 @@ def db_current(db: Optional[str] = DbOption) -> None:
 
 
 @runs_app.command("results")
-def runs_results(runs: Optional[list[int]] = typer.Argument(None, help="Run ids (default: every finished run)."),
-                 db: Optional[str] = DbOption,
-                 note: Optional[str] = typer.Option(None, help="A paragraph on how the runs were made (the model, …).")) -> None:
+def runs_results(runs: list[int] | None = typer.Argument(None, help="Run ids (default: every finished run)."),
+                 db: str | None = DbOption,
+                 note: str | None = typer.Option(None, help="A paragraph on how the runs were made (the model, …)."),
+                 ) -> None:
     """Markdown for docs/RESULTS.md: the runs beside the paper's bar, with how to reproduce them."""
     from wc.api import list_runs, run_summary
     from wc.results import results_markdown
@@ -515,8 +523,8 @@ def runs_results(runs: Optional[list[int]] = typer.Argument(None, help="Run ids 
 
 
 @runs_app.command("export-llm")
-def runs_export_llm(run: int = typer.Argument(..., help="Run id."), db: Optional[str] = DbOption,
-                    label: Optional[str] = typer.Option(None, help="What the recording is, stored in it.")) -> None:
+def runs_export_llm(run: int = typer.Argument(..., help="Run id."), db: str | None = DbOption,
+                    label: str | None = typer.Option(None, help="What the recording is, stored in it.")) -> None:
     """Write a run's LLM calls as a recording that `wc learn --replay FILE` reproduces without an LLM."""
     from wc.api import export_llm
 
@@ -527,7 +535,7 @@ def runs_export_llm(run: int = typer.Argument(..., help="Run id."), db: Optional
 
 
 @runs_app.command("compare")
-def runs_compare(runs: list[int] = typer.Argument(..., help="Run ids."), db: Optional[str] = DbOption,
+def runs_compare(runs: list[int] = typer.Argument(..., help="Run ids."), db: str | None = DbOption,
                  json_out: bool = typer.Option(False, "--json")) -> None:
     """Runs side by side: successes, env steps to first success, LLM calls, tokens, cost, time."""
     from wc.api import run_summary
@@ -556,7 +564,7 @@ def runs_compare(runs: list[int] = typer.Argument(..., help="Run ids."), db: Opt
 
 
 @programs_app.command("lineage")
-def programs_lineage(program_id: int = typer.Argument(..., metavar="ID"), db: Optional[str] = DbOption,
+def programs_lineage(program_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
                      fmt: str = typer.Option("tree", "--format", help="tree, json, dot or graphml.")) -> None:
     """A program's ancestors and descendants, across runs and environments."""
     from wc.api import lineage
@@ -602,7 +610,7 @@ def _add_subtrees(tree, graph, roots, focus) -> None:
 
 
 @programs_app.command("diff")
-def programs_diff(a: int = typer.Argument(...), b: int = typer.Argument(...), db: Optional[str] = DbOption) -> None:
+def programs_diff(a: int = typer.Argument(...), b: int = typer.Argument(...), db: str | None = DbOption) -> None:
     """Unified diff of two programs' sources."""
     import difflib
 
@@ -616,7 +624,7 @@ def programs_diff(a: int = typer.Argument(...), b: int = typer.Argument(...), db
 
 
 @programs_app.command("export")
-def programs_export(program_id: int = typer.Argument(..., metavar="ID"), db: Optional[str] = DbOption) -> None:
+def programs_export(program_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption) -> None:
     """A standalone Python file: the API module, then the program (for reading and testing)."""
     from wc.api import export_program
 

@@ -13,15 +13,17 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support.helpers import llm_settings
-from wc.testing import FakeLLMServer, Reply, answer
+
 from wc import envs
 from wc.api import LearnConfig, learn
+from wc.canonical import state_key
 from wc.envs import alfworld
 from wc.errors import GameError, UnknownEnvironment, WcError
 from wc.programs import runtime
-from wc.canonical import state_key
+from wc.testing import FakeLLMServer, Reply, answer
+
+pytestmark = pytest.mark.alfworld
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MODEL = (FIXTURES / "alfworld_model.py").read_text()
@@ -55,6 +57,7 @@ def engine(path, **infos):
     return aw.gym.make(aw.gym.register_games([str(path)], request, asynchronous=False, wrappers=list(aw.wrappers)))
 
 
+@pytest.mark.slow
 def test_short_names_select_the_shipped_games_by_task_type():
     names = {s.name: s for s in envs.list_envs() if s.domain == "alfworld"}
     assert set(names) == {"alfworld", *SHORT}
@@ -172,12 +175,14 @@ def transitions(adapter):
     return out
 
 
+@pytest.mark.slow
 def test_reference_model_explains_1000_transitions_exactly(adapter, transitions):
     program = compiled(adapter)
     data = [runtime.Transition.from_json(t) for t in transitions]
     assert len(data) >= 1000
     outcomes = runtime.evaluate(program, data, adapter.reward_mode, call_timeout=0)
-    wrong = [(t.action, o.detail) for t, o in zip(data, outcomes) if (o.transition, o.reward) != ("o", "o")]
+    wrong = [(t.action, o.detail) for t, o in zip(data, outcomes, strict=True)
+             if (o.transition, o.reward) != ("o", "o")]
     assert not wrong, wrong[:2]
     # the data is varied: wins, every verb with an effect, and commands that do nothing
     assert sum(t.reward == 1.0 and t.done for t in data) >= 12
@@ -187,6 +192,7 @@ def test_reference_model_explains_1000_transitions_exactly(adapter, transitions)
     assert noops >= {"heat", "cool", "clean", "move", "open", "close"}
 
 
+@pytest.mark.slow
 def test_candidate_actions_cover_every_command_that_changes_the_state(adapter, transitions):
     generate = runtime.action_generator(adapter.action_source)
     changed = [t for t in transitions if state_key(t["state"]) != state_key(t["next_state"])]
@@ -365,6 +371,7 @@ def test_without_the_extra_the_error_names_the_install_command(tmp_path):
     assert "pip install 'worldcoder[alfworld]'" in result.stdout
 
 
+@pytest.mark.slow
 def test_playing_leaves_no_alfworld_cache_or_environment_behind(tmp_path):
     code = (
         "import os\n"
@@ -380,6 +387,7 @@ def test_playing_leaves_no_alfworld_cache_or_environment_behind(tmp_path):
     assert not (tmp_path / ".cache").exists()
 
 
+@pytest.mark.slow
 def test_shipped_games_are_what_the_generator_builds(tmp_path):
     from wc.envs.alfworld.games import generate
 
@@ -394,6 +402,7 @@ def test_shipped_games_are_what_the_generator_builds(tmp_path):
 # --------------------------------------------------------------------------- learning
 
 
+@pytest.mark.slow
 def test_learns_clean_tasks_end_to_end_and_records_them(db_url):
     wrong = MODEL.replace("agent.location = r.location", "agent.location = r.name")
     assert wrong != MODEL

@@ -8,6 +8,8 @@ import pytest
 
 from wc.testing import FakeLLMServer, Reply, answer
 
+pytestmark = pytest.mark.slow  # whole runs in subprocesses; the fast subset skips them
+
 
 def wc(*args, env=None, timeout=300):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WC_"))}

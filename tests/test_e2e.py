@@ -4,10 +4,12 @@ import asyncio
 import json
 import threading
 
+import pytest
 from support.helpers import llm_settings as settings
 from support.helpers import sqlite_rows as rows
-from wc.testing import FakeLLMServer, Reply, answer
+
 from wc.api import LearnConfig, learn
+from wc.testing import FakeLLMServer, Reply, answer
 
 BROKEN_SYNTAX = "def transition(state, action:\n    return state\n"
 CRASHES = ("def transition(state, action):\n    return state[0].nonexistent\n\n"
@@ -53,7 +55,7 @@ def test_learns_doorkey_through_bad_answers_and_records_everything(db_url, minig
     assert n_transitions == summary.env_steps
     steps = rows(db_url, "select e.\"index\", t.step from transitions t join episodes e on e.id = t.episode_id "
                          "order by t.id")
-    for (ep, step), (ep2, step2) in zip(steps, steps[1:]):
+    for (ep, step), (ep2, step2) in zip(steps, steps[1:], strict=False):
         assert (ep2 == ep and step2 == step + 1) or (ep2 == ep + 1 and step2 == 0)
     assert rows(db_url, "select count(distinct mission) from transitions") == [(1,)]
 
@@ -85,6 +87,7 @@ def test_learns_doorkey_through_bad_answers_and_records_everything(db_url, minig
     assert any(k == "plan" and d["found"] for k, d in events)
 
 
+@pytest.mark.slow
 def test_concurrent_candidates_are_requested_at_once(db_url, minigrid_model):
     wrong = minigrid_model.replace("(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
 

@@ -8,13 +8,13 @@ import types
 from pathlib import Path
 
 import pytest
-
 from support.helpers import llm_settings
-from wc.testing import FakeLLMServer, Reply, answer
+
 from wc import envs
 from wc.api import LearnConfig, learn
 from wc.programs import guard, runtime
 from wc.programs.sandbox import Sandbox
+from wc.testing import FakeLLMServer, Reply, answer
 
 TAIL = "\ndef transition(state, action):\n    return state\n\ndef reward(state, action, next_state, mission):\n" \
        "    return 0.0, False\n"

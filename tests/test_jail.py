@@ -186,6 +186,7 @@ def wc_cli(*args, env):
     return subprocess.run([sys.executable, "-m", "wc", *args], capture_output=True, text=True, env=full, timeout=120)
 
 
+@pytest.mark.slow
 def test_doctor_shows_every_layer_active():
     result = wc_cli("doctor", "--json", env={})
     assert result.returncode == 0, result.stderr
@@ -195,6 +196,7 @@ def test_doctor_shows_every_layer_active():
     assert all(layer["active"] for layer in layers.values()), layers
 
 
+@pytest.mark.slow
 def test_without_bwrap_wc_says_so_and_strict_refuses(tmp_path):
     bin_dir = tmp_path / "bin"  # a PATH with unshare but no bwrap
     bin_dir.mkdir()

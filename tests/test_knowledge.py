@@ -12,11 +12,13 @@ import time
 
 import networkx as nx
 import pytest
-
 from support.helpers import llm_settings as settings
-from wc.testing import FakeLLMServer, Reply, answer
+
 from wc.api import LearnConfig, curriculum, learn, lineage
 from wc.store import RunBusy, Store
+from wc.testing import FakeLLMServer, Reply, answer
+
+pytestmark = pytest.mark.slow  # whole runs in subprocesses; the fast subset skips them
 
 
 def wrong_of(model: str) -> str:
@@ -143,7 +145,7 @@ def test_two_concurrent_runs_share_one_store(store_url, minigrid_model):
         procs = [spawn("learn", "--env", name, "--episodes", "6", "--solved", "2", "--max-llm-calls", "6", env=env)
                  for name in ("minigrid-doorkey", "minigrid-empty")]
         outputs = [p.communicate(timeout=240) for p in procs]
-    for p, (out, err) in zip(procs, outputs):
+    for p, (_out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err
         assert "locked" not in err.lower()
     runs = query(store_url, lambda st: st.runs.summaries())

@@ -9,13 +9,13 @@ import subprocess
 import sys
 
 import pytest
-
 from support.helpers import llm_settings as settings
-from wc.testing import FakeLLMServer, Reply, answer
+
 from wc.api import LearnConfig, Settings, learn, load_replay
 from wc.errors import LLMFatalError, WcError
 from wc.store import Store
 from wc.synth.prompts import choose_informative, effect_signature
+from wc.testing import FakeLLMServer, Reply, answer
 
 A = {"type": "Agent", "x": 1, "y": 1, "direction": 0, "carrying": None}
 KEY = {"type": "Key", "x": 2, "y": 1, "color": "yellow"}
@@ -113,6 +113,7 @@ def test_a_replay_reproduces_the_recorded_run_without_an_llm(db_url, tmp_path, m
     assert all(c.status == "replayed" and c.cost_usd is None for c in replayed.llm_call_list)
 
 
+@pytest.mark.slow
 def test_a_replay_miss_is_a_clear_error(db_url, tmp_path, minigrid_model):
     original = record_a_run(db_url, minigrid_model)
     recording = asyncio.run(load_replay(str(original.id), db_url))
@@ -139,6 +140,7 @@ def test_replay_refuses_another_environment_and_unknown_recordings(db_url, minig
     assert issubclass(LLMFatalError, WcError)
 
 
+@pytest.mark.slow
 def test_the_shipped_real_model_session_replays_without_an_api_key(tmp_path):
     """The README's first command: if wc's prompts or exploration change, this recording no longer
     matches and must be recorded again (wc runs export-llm)."""

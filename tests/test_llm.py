@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from wc.testing import FakeLLMServer, Reply, sequence
 from wc.errors import ConfigError, LLMError, LLMFatalError
 from wc.llm.openai_backend import OpenAIChat
+from wc.testing import FakeLLMServer, Reply, sequence
 
 MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}]
 

@@ -131,7 +131,7 @@ def follow(adapter, seed, result):
     """Play a plan in the real environment; every step must be what the program predicted."""
     adapter.reset(seed)
     step = None
-    for action, (key, reward, done) in zip(result.actions, result.predictions):
+    for action, (key, _reward, done) in zip(result.actions, result.predictions, strict=True):
         step = adapter.step(action)
         assert runtime.state_key(step.state) == key
         assert step.terminated == done

@@ -131,6 +131,7 @@ def test_abusive_programs_end_as_classified_failures(doorkey, name):
     assert not os.path.exists("/tmp/wc-escape")
 
 
+@pytest.mark.slow
 def test_a_hang_in_c_code_is_killed_from_outside_and_the_worker_replaced(doorkey, minigrid_model):
     adapter, data = doorkey
     hang = HEADER + "def transition(state, action):\n    return sum(range(10 ** 13))\n"

@@ -14,17 +14,29 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
-
 from support.helpers import llm_settings
 from support.helpers import sqlite_rows as rows
-from wc.testing import FakeLLMServer, Reply, answer
+
 from wc import envs
 from wc.api import LearnConfig, learn
 from wc.envs import sokoban
-from wc.envs.sokoban import (ACTIONS, LevelError, SokobanAdapter, SokobanEnv, format_level, generate_level,
-                             level_entities, read_xsb, render_state, shipped_levels, solve, write_xsb)
+from wc.envs.sokoban import (
+    ACTIONS,
+    LevelError,
+    SokobanAdapter,
+    SokobanEnv,
+    format_level,
+    generate_level,
+    level_entities,
+    read_xsb,
+    render_state,
+    shipped_levels,
+    solve,
+    write_xsb,
+)
 from wc.errors import WcError
 from wc.programs import runtime
+from wc.testing import FakeLLMServer, Reply, answer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MISSION = "push every box onto a target"

@@ -5,9 +5,9 @@ import pytest
 
 from wc.envs.api import load as load_api_module
 from wc.errors import NotFound, StoreError
-from wc.values import LLMCall
 from wc.store import Store
 from wc.store.db import head_revision
+from wc.values import LLMCall
 
 API = load_api_module("minigrid", 1)
 
@@ -136,7 +136,8 @@ def test_upgrading_a_store_with_data_keeps_it(tmp_path):
         conn.exec_driver_sql("insert into environments (id, name, env_id, domain, api_module_id, created_at) "
                              "values (1, 'minigrid-doorkey', 'MiniGrid-DoorKey-5x5-v0', 'minigrid', 1, '2026-01-01')")
         conn.exec_driver_sql("insert into runs (id, environment_id, status, config, seed, model, created_at, "
-                             "wall_seconds, llm_wait_seconds) values (1, 1, 'finished', '{}', 0, 'm', '2026-01-01', 1, 0)")
+                             "wall_seconds, llm_wait_seconds) "
+                             "values (1, 1, 'finished', '{}', 0, 'm', '2026-01-01', 1, 0)")
         conn.exec_driver_sql("insert into programs (id, run_id, environment_id, api_module_id, source, source_hash, "
                              "origin, created_at) values (1, 1, 1, 1, 'x', 'h', 'scratch', '2026-01-01')")
     engine.dispose()
@@ -154,6 +155,7 @@ def test_upgrading_a_store_with_data_keeps_it(tmp_path):
     assert con.execute("pragma foreign_key_check").fetchall() == []
 
 
+@pytest.mark.slow
 def test_a_failed_upgrade_leaves_the_store_as_it_was(tmp_path):
     """Migrations run in one transaction, DDL included: a failure late in an upgrade undoes it all."""
     from alembic import command

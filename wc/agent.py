@@ -11,16 +11,17 @@ answers the store already holds.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
+from wc.canonical import state_key
 from wc.envs.base import EnvAdapter
 from wc.planning import PlanBudget, PlanResult
-from wc.canonical import state_key
-from wc.values import RunStatus, State
 from wc.programs.sandbox import Sandbox
 from wc.store import Store
 from wc.synth.refine import CallBudget, Candidate, Recorder, Refiner
+from wc.values import RunStatus, State
 
 OnEvent = Callable[[str, dict[str, Any]], None]
 
@@ -61,7 +62,7 @@ class LearnConfig:
                           seconds=self.plan_seconds)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "LearnConfig":
+    def from_json(cls, data: dict[str, Any]) -> LearnConfig:
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in data.items() if k in known}
         if "planner" not in data:  # stored before the planner was a setting: it planned breadth-first
@@ -146,7 +147,7 @@ class StoreRecorder(Recorder):
 
     async def scores(self, cand: Candidate) -> None:
         ev, opt = cand.evaluation, cand.optimism
-        errors = ev.error_counts()
+        errors: dict[str, Any] = dict(ev.error_counts())
         if ev.load_failure:
             errors = {"load": ev.load_failure}
         await self.store.programs.score(

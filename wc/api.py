@@ -21,7 +21,8 @@ Orchestration lives in modules named for what they do: `wc.runner` (a run), `wc.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import networkx as nx
 
@@ -40,7 +41,8 @@ from wc.values import ApiModule
 
 __all__ = ["CURRICULA", "LearnConfig", "ProgramCheck", "Settings", "Step", "api_module_source", "check_program",
            "curricula", "curriculum", "curriculum_steps", "curriculum_summary", "db_current", "db_upgrade", "doctor",
-           "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs", "load_replay", "program",
+           "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs",
+           "load_replay", "program",
            "programs", "resume", "resume_curriculum", "run_summary"]
 
 T = TypeVar("T")

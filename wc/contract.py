@@ -136,7 +136,8 @@ def encode_value(value: Any) -> Any:
         return out
     if isinstance(value, (list, tuple)):
         return [encode_value(v) for v in value]
-    raise MalformedOutput(f"a state may hold entities, numbers, strings, booleans and lists, not {type(value).__name__}")
+    raise MalformedOutput("a state may hold entities, numbers, strings, booleans and lists, "
+                          f"not {type(value).__name__}")
 
 
 def encode_state(value: Any) -> State:

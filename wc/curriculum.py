@@ -2,8 +2,8 @@
 program, as one group that can be listed, shown and resumed."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from wc import envs
 from wc.agent import LearnConfig, OnEvent

@@ -58,17 +58,20 @@ def results_markdown(runs: list[RunSummary], *, command: str, note: str | None =
         "",
         "## Means over seeds",
         "",
-        "| env | start | concurrency | runs (seeds) | LLM calls | env steps | non-LLM time | all reached the stop rule |",
+        "| env | start | concurrency | runs (seeds) | LLM calls | env steps | non-LLM time | "
+        "all reached the stop rule |",
         "|---|---|---|---|---|---|---|---|",
     ]
     groups: dict[tuple, list[RunSummary]] = defaultdict(list)
     for r in runs:
-        groups[(r.env, "transfer" if r.config.get("from_program") else "scratch", r.config.get("concurrency"))].append(r)
+        start = "transfer" if r.config.get("from_program") else "scratch"
+        groups[(r.env, start, r.config.get("concurrency"))].append(r)
     for (env, start, conc), members in groups.items():
         solved = all(r.status == RunStatus.FINISHED and r.successes >= (r.config.get("solved") or 0) for r in members)
         lines.append(f"| {env} | {start} | {conc} | {len(members)} ({', '.join(str(r.seed) for r in members)}) | "
                      f"{mean(r.llm_calls for r in members):.1f} | {mean(r.env_steps for r in members):.1f} | "
-                     f"{mean(r.wall_seconds - r.llm_wait_seconds for r in members):.1f} s | {'yes' if solved else 'no'} |")
+                     f"{mean(r.wall_seconds - r.llm_wait_seconds for r in members):.1f} s | "
+                     f"{'yes' if solved else 'no'} |")
     lines += [
         "",
         "## How to reproduce",

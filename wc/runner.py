@@ -10,7 +10,7 @@ import random
 import socket
 import time
 import traceback
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from wc import envs
 from wc.agent import Agent, LearnConfig, OnEvent, ResumePoint, StoreRecorder
@@ -58,7 +58,7 @@ class Heartbeat:
             with contextlib.suppress(Exception):  # a missed beat is not worth stopping a run for
                 await self.store.runs.heartbeat(self.run_id, self.holder)
 
-    def __enter__(self) -> "Heartbeat":
+    def __enter__(self) -> Heartbeat:
         self.task = asyncio.create_task(self._beat())
         return self
 
@@ -97,9 +97,11 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
         emit("llm_call", {"status": call.status, "latency": call.latency_s, "purpose": call.purpose,
                           "tokens": call.prompt_tokens + call.completion_tokens})
 
-    llm.on_call = on_call  # type: ignore[attr-defined]
+    llm.on_call = on_call
     limits = SandboxLimits(call_timeout=config.call_timeout, plan=config.plan_budget, jail=sandbox_policy)
-    status, error, agent = RunStatus.FAILED, None, None
+    status: str = RunStatus.FAILED
+    error: str | None = None
+    agent: Agent | None = None
     try:
         with Heartbeat(store, run_id, holder):
             async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,

@@ -6,7 +6,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, TypedDict
 
 # A state: a list of entities, each a JSON object with a "type" key and its fields.
@@ -89,7 +89,7 @@ class LLMCall:
     error: str | None = None
     finish_reason: str | None = None
     cost_usd: float | None = None   # from the price table when the model has a price
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     meta: dict[str, Any] = field(default_factory=dict)
 
 

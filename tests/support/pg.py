@@ -44,7 +44,7 @@ class PostgresServer:
             self.as_user = ["runuser", "-u", "nobody", "--"]
             os.chmod(self.base, 0o777)
 
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         self.data.mkdir()
         if self.as_user:
             shutil.chown(self.data, "nobody")

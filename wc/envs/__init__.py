@@ -16,8 +16,9 @@ import importlib
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from wc.envs.api import load as load_api_module
 from wc.envs.base import EnvAdapter, Step

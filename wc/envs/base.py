@@ -48,8 +48,8 @@ class EnvAdapter(ABC):
         """Text for prompts; grid worlds override this with a picture."""
         return entity_lines(state)
 
-    def close(self) -> None:  # pragma: no cover - trivial
-        pass
+    def close(self) -> None:  # noqa: B027 - optional: adapters without resources need not close
+        """Release the environment's resources."""
 
     def check_action(self, action: str) -> int:
         try:

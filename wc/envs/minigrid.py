@@ -95,7 +95,9 @@ def render_grid(state: State) -> str:
     glyphs = {"Wall": "#", "Door": "D", "Key": "K", "Ball": "B", "Box": "X", "Goal": "G",
               "Lava": "L", "Floor": "F"}
     for e in sorted(positioned, key=lambda e: e["type"] == "Agent"):
-        glyph = _DIR_GLYPH.get(e.get("direction"), "A") if e["type"] == "Agent" else glyphs.get(e["type"], "?")
+        direction = e.get("direction")
+        glyph = (_DIR_GLYPH.get(direction, "A") if isinstance(direction, int) else "A") if e["type"] == "Agent" \
+            else glyphs.get(e["type"], "?")
         if 0 <= e["x"] < width and 0 <= e["y"] < height:
             rows[e["y"]][e["x"]] = glyph
     picture = "\n".join("".join(r) for r in rows)

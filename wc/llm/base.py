@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Protocol
-
+from typing import Protocol
 
 from wc.values import LLMCall
 
@@ -20,7 +20,8 @@ OnCall = Callable[[LLMCall], Awaitable[None]]
 
 class ChatClient(Protocol):
     model: str
-    wait: "WaitClock"
+    wait: WaitClock
+    on_call: OnCall | None  # told of every request sent, answered or not (the store records them)
 
     async def complete(self, messages: list[dict[str, str]], *, purpose: str, sample: int = 0) -> Completion:
         """One answer; raises wc.errors.LLMError when the request failed after its retries."""

@@ -7,11 +7,10 @@ client asks the server. Resuming a run uses this with the run's own recorded cal
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Iterable
 
-from wc.errors import LLMFatalError, ReplayMiss
-from wc.llm.base import ChatClient, Completion
+from wc.errors import ReplayMiss
+from wc.llm.base import ChatClient, Completion, WaitClock
 from wc.values import CallStatus, LLMCall, RecordedAnswer, request_hash
 
 
@@ -23,7 +22,7 @@ class ReplayingChat:
         self.inner = inner
         self.record_hits = record_hits
         self.model = model or (inner.model if inner is not None else "replay")
-        self.wait = inner.wait if inner is not None else _NoWait()
+        self.wait = inner.wait if inner is not None else WaitClock()  # nothing is waited for
         self._queues: dict[tuple[str, int], deque[RecordedAnswer]] = defaultdict(deque)
         for rec in recorded:
             self._queues[(rec.request_hash, rec.sample)].append(rec)
@@ -67,10 +66,6 @@ class ReplayingChat:
         close = getattr(self.inner, "close", None)
         if close is not None:
             await close()
-
-
-class _NoWait:
-    seconds = 0.0
 
 
 RECORDING_FORMAT = "wc-llm-recording"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Hashable
+from collections.abc import Hashable
 
 from wc.planning.result import BUDGET, EXHAUSTED, FOUND, Actions, Expand, OnError, PlanResult, unwind
 

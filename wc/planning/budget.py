@@ -11,6 +11,6 @@ class PlanBudget:
     max_depth: int = 250       # actions in a plan
     seconds: float = 10.0
 
-    def scaled(self, factor: float) -> "PlanBudget":
+    def scaled(self, factor: float) -> PlanBudget:
         """The same search with `factor` times the nodes and the time (for back-off)."""
         return replace(self, max_nodes=max(1, int(self.max_nodes * factor)), seconds=self.seconds * factor)

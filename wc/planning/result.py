@@ -6,8 +6,9 @@ A search that enumerated every state reachable within its depth limit and found 
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable, Literal, Sequence, Union
+from typing import Any, Literal
 
 Status = Literal["found", "exhausted", "budget", "error"]
 FOUND: Status = "found"
@@ -44,17 +45,18 @@ class PlanResult:
         return self.status == BUDGET
 
 
+# A state's key: any hashable value (wc's planners get tuples of interned entity ids).
 # expand(key, action) -> (next key, reward, done); it may raise (programs are fallible)
-Expand = Callable[[Hashable, str], tuple[Hashable, float, bool]]
+Expand = Callable[[Any, str], tuple[Any, float, bool]]
 # the actions worth trying in a state, by its key
-Actions = Union[Sequence[str], Callable[[Hashable], Sequence[str]]]
+Actions = Sequence[str] | Callable[[Any], Sequence[str]]
 OnError = Callable[[BaseException, str], None]
 
 
 def unwind(parents: dict, key: Hashable) -> tuple[list[str], list[tuple[Any, float, bool]]]:
     """The actions (and what each led to) from the start to `key`, following parent links."""
     actions: list[str] = []
-    predictions: list[tuple[str, float, bool]] = []
+    predictions: list[tuple[Any, float, bool]] = []
     while parents[key] is not None:
         prev, action, reward, done = parents[key][:4]
         actions.append(action)

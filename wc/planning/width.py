@@ -18,27 +18,25 @@ from __future__ import annotations
 import heapq
 import time
 from collections import Counter
-from typing import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
 
 from wc.planning.result import BUDGET, EXHAUSTED, FOUND, Actions, Expand, OnError, PlanResult, unwind
 
 
-_ABSENT = object()
-
-
 def bfws(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 100_000, max_depth: int = 100,
          deadline: float | None = None, on_error: OnError | None = None,
-         atoms: Callable[[Hashable], Iterable] | None = None) -> PlanResult:
+         atoms: Callable[[Any], Sequence[Any]] | None = None) -> PlanResult:
     """Search for an action sequence whose last step has reward > 0 and done. `atoms(key)` are
     the orderable atoms of a state (default: the key itself, a tuple of ints)."""
     started = time.monotonic()
-    atoms_of = atoms or (lambda key: key)
+    atoms_of: Callable[[Any], Sequence[Any]] = atoms or (lambda key: key)
     root_atoms = set(atoms_of(start))
     static = set(root_atoms)             # atoms of the start never seen to change
     seen1: set = {(0, a) for a in root_atoms}
     seen2: set = set()
     # key -> (parent key, action, reward, done, depth, level): one dict, so a key is hashed twice
-    parents: dict[Hashable, tuple | None] = {start: None}
+    parents: dict[Hashable, tuple[Any, ...] | None] = {start: None}
     heap: list = [(1, 0, 0, 0, start)]
     base: float | None = None            # the usual reward of a step
     nodes = seq = deepest = 0
@@ -101,9 +99,11 @@ def bfws(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 
         parent_atoms = set(atoms_of(key))
         for action, child, reward in children:
             child_depth = depth + 1
-            known = parents.get(child, _ABSENT)
-            if known is not _ABSENT and (known is None or known[4] <= child_depth):
-                continue
+            if child in parents:
+                known = parents[child]
+                if known is None or known[4] <= child_depth:
+                    continue
+            assert base is not None
             child_level = level + (1 if reward > base + 1e-9 else -1 if reward < base - 1e-9 else 0)
             parents[child] = (key, action, reward, False, child_depth, child_level)
             child_atoms = atoms_of(child)

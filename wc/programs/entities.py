@@ -9,10 +9,9 @@ without being looked at again.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-from wc.contract import FIELD_NAMES, JSON_ATOMS, MalformedOutput, decode_entity, decode_state, field_names, is_entity
+from wc.contract import FIELD_NAMES, JSON_ATOMS, MalformedOutput, field_names, is_entity
 
 _ATOMIC = frozenset(JSON_ATOMS)
 
@@ -82,7 +81,7 @@ class EntityTable:
             names = field_names(value[0])
             flat = all(type(v) is not _List and type(v) is not tuple for v in value[1:])
             # nested entities are interned first: they take their ids before this one does
-            template = dict(zip(names, value[1:] if flat else [self._fresh(v) for v in value[1:]]))
+            template = dict(zip(names, value[1:] if flat else [self._fresh(v) for v in value[1:]], strict=False))
             eid = self.index[value] = len(self.values)
             self.values.append(value)
             self._flat.append(flat)
@@ -137,7 +136,7 @@ class EntityTable:
         if self._flat[eid]:
             obj.__dict__.update(self._templates[eid])
         else:
-            obj.__dict__.update(zip(field_names(cls), [self._fresh(v) for v in value[1:]]))
+            obj.__dict__.update(zip(field_names(cls), [self._fresh(v) for v in value[1:]], strict=False))
         return obj
 
     def _fresh(self, v: Any) -> Any:
@@ -162,7 +161,7 @@ class EntityTable:
     def _to_json(self, value: tuple) -> dict[str, Any]:
         cls = value[0]
         out: dict[str, Any] = {"type": cls.__name__}
-        for name, v in zip(field_names(cls), value[1:]):
+        for name, v in zip(field_names(cls), value[1:], strict=False):
             out[name] = self._json_value(v)
         return out
 

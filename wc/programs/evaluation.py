@@ -22,7 +22,7 @@ class Evaluation:
 
     @property
     def explained(self) -> int:
-        return sum(1 for t, r in zip(self.transition, self.reward) if t == "o" and r == "o")
+        return sum(1 for t, r in zip(self.transition, self.reward, strict=False) if t == "o" and r == "o")
 
     @property
     def fit(self) -> float:
@@ -41,7 +41,7 @@ class Evaluation:
         return [i for i, s in enumerate(status) if s != "o"]
 
     def passing(self) -> list[int]:
-        return [i for i, (t, r) in enumerate(zip(self.transition, self.reward)) if t == "o" and r == "o"]
+        return [i for i, (t, r) in enumerate(zip(self.transition, self.reward, strict=False)) if t == "o" and r == "o"]
 
     def error_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -53,7 +53,7 @@ class Evaluation:
         return counts
 
     @classmethod
-    def failed(cls, n: int, failure: dict[str, Any]) -> "Evaluation":
+    def failed(cls, n: int, failure: dict[str, Any]) -> Evaluation:
         detail = {"transition_error": failure, "reward_error": failure}
         return cls("e" * n, "e" * n, {i: detail for i in range(max(0, n - 1), n)}, failure)
 

@@ -9,8 +9,6 @@ from wc.programs.guard import PROGRAM_FILE, Forbidden
 from wc.programs.timer import CallTimeout
 
 
-
-
 def classify(exc: BaseException, source: str | None = None) -> dict[str, Any]:
     """A failure as data: kind, message, and the program line where it happened."""
     if isinstance(exc, CallTimeout):

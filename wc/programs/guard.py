@@ -26,7 +26,8 @@ import builtins
 import functools
 import importlib
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from wc.contract import ALLOWED_MODULES, SAFE_BUILTINS
 from wc.programs import fastcopy

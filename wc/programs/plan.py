@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import operator
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from wc.canonical import state_key
+from wc.contract import decode_state, reward_pair
 from wc.planning import PLANNERS, PlanResult
 from wc.planning.result import ERROR
 from wc.programs import fastcopy, timer
-from wc.canonical import state_key
-from wc.contract import decode_state, reward_pair
 from wc.programs.entities import EntityTable, Key
 from wc.programs.failures import classify
 
@@ -48,7 +49,7 @@ class ProgramModel:
         self._node = key
         self._objs = self.table.objects(key)
         self._templates = self.table.templates(key)
-        self._known = {id(o): eid for o, eid in zip(self._objs, key)}
+        self._known = {id(o): eid for o, eid in zip(self._objs, key, strict=False)}
 
     def _intact(self, key: Key) -> bool:
         try:
@@ -108,7 +109,7 @@ def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: Actio
 
     try:
         with timer.installed():
-            start = model.start(program.ns, state)
+            start = model.start(program.namespace, state)
             table = model.table
             choose = (lambda key: actions(table.json_state(key))) if callable(actions) else list(actions)
             search = PLANNERS[planner]

@@ -10,19 +10,29 @@ import builtins
 import sys
 import traceback
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from wc.programs import timer
 from wc.canonical import state_key
-from wc.contract import MalformedOutput, decode_entity, decode_state, encode_state, encode_value, reward_pair, rewards_match
+from wc.contract import (
+    MalformedOutput,
+    decode_entity,
+    decode_state,
+    encode_state,
+    encode_value,
+    reward_pair,
+    rewards_match,
+)
+from wc.programs import timer
 from wc.programs.failures import classify
 from wc.programs.guard import API_FILE, PROGRAM_FILE, restricted_builtins, screen
 from wc.programs.plan import plan
 from wc.programs.timer import CallTimeout
 
 __all__ = ["CallTimeout", "CompiledProgram", "MalformedOutput", "Outcome", "Transition", "action_generator",
-           "api_namespace", "classify", "compile_program", "search_focus", "decode_entity", "decode_state", "encode_state",
+           "api_namespace", "classify", "compile_program", "search_focus", "decode_entity", "decode_state",
+           "encode_state",
            "encode_value", "evaluate", "evaluate_one", "plan", "reward_pair", "rewards_match", "state_key"]
 
 
@@ -50,11 +60,17 @@ class CompiledProgram:
 
     @property
     def transition(self) -> Callable:
-        return self.ns["transition"]
+        return self.namespace["transition"]
 
     @property
     def reward(self) -> Callable:
-        return self.ns["reward"]
+        return self.namespace["reward"]
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        """The loaded program's namespace (only for a program that loaded)."""
+        assert self.ns is not None, "the program did not load"
+        return self.ns
 
 
 def compile_program(api_ns: dict[str, Any], source: str, call_timeout: float = 2.0,
@@ -98,7 +114,7 @@ class Transition:
     next_key: str = ""
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Transition":
+    def from_json(cls, data: dict[str, Any]) -> Transition:
         t = cls(data["state"], data["action"], data["next_state"], float(data["reward"]), bool(data["done"]),
                 data.get("mission", ""))
         t.next_key = state_key(t.next_state)
@@ -115,7 +131,7 @@ class Outcome:
 
 
 def evaluate_one(program: CompiledProgram, t: Transition, reward_mode: str, call_timeout: float) -> Outcome:
-    ns = program.ns
+    ns = program.namespace
     detail: dict[str, Any] = {}
     try:
         with timer.limit(call_timeout):
@@ -202,12 +218,12 @@ def check(program: CompiledProgram, transitions: list[Transition], call_timeout:
 
     for name, params in FUNCTIONS.items():
         try:
-            inspect.signature(program.ns[name]).bind(*params)
+            inspect.signature(program.namespace[name]).bind(*params)
         except (TypeError, ValueError):
             note(f"{name}() must take ({', '.join(params)})")
     if problems:
         return problems
-    ns = program.ns
+    ns = program.namespace
     with timer.installed():
         for t in transitions:
             try:

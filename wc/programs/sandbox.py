@@ -16,13 +16,13 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from wc.canonical import state_key
 from wc.errors import SandboxError
-from wc.programs import jail as jails
 from wc.planning import PlanBudget
 from wc.planning.result import ERROR, PlanResult
-from wc.canonical import state_key
-from wc.values import ApiModule, State
+from wc.programs import jail as jails
 from wc.programs.evaluation import Evaluation, Optimism
+from wc.values import ApiModule, State
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class WorkerDied(Exception):
 
 
 class _Worker:
-    def __init__(self, sandbox: "Sandbox") -> None:
+    def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self.proc: asyncio.subprocess.Process | None = None
         self.synced = 0
@@ -71,11 +71,13 @@ class _Worker:
         pending = self.sandbox.transitions[self.synced:]
         self.next_id += 1
         msg = dict(msg, id=self.next_id, sync=pending)
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        assert stdin is not None and stdout is not None  # started with pipes
         try:
-            self.proc.stdin.write(json.dumps(msg, separators=(",", ":")).encode() + b"\n")
-            await self.proc.stdin.drain()
-            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
-        except asyncio.TimeoutError:
+            stdin.write(json.dumps(msg, separators=(",", ":")).encode() + b"\n")
+            await stdin.drain()
+            line = await asyncio.wait_for(stdout.readline(), timeout)
+        except TimeoutError:
             await self.kill()
             raise TimeoutError(f"the worker did not answer within {timeout:.0f} s and was replaced") from None
         except (BrokenPipeError, ConnectionResetError) as exc:
@@ -129,7 +131,7 @@ class Sandbox:
         self._workers: list[_Worker] = []
         self.restarts = 0
 
-    async def __aenter__(self) -> "Sandbox":
+    async def __aenter__(self) -> Sandbox:
         await self.start()
         return self
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 class CallTimeout(BaseException):
@@ -26,21 +27,20 @@ class limit:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self.previous = None
+        self.previous: Any = None
 
-    def __enter__(self) -> "limit":
+    def __enter__(self) -> limit:
         if self.enabled and self.seconds > 0:
             if signal.getsignal(signal.SIGALRM) is not _raise_timeout:
                 self.previous = signal.signal(signal.SIGALRM, _raise_timeout)
             signal.setitimer(signal.ITIMER_REAL, self.seconds)
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> None:
         if self.enabled and self.seconds > 0:
             signal.setitimer(signal.ITIMER_REAL, 0)
             if self.previous is not None:
                 signal.signal(signal.SIGALRM, self.previous)
-        return False
 
 
 @contextlib.contextmanager

@@ -1,7 +1,16 @@
 """The knowledge store. Only this package talks SQL."""
 from wc.errors import RunBusy
-from wc.store.records import (CurriculumSummary, EpisodeRecord, EpisodeSummary, LLMCallRecord, LLMCallSummary,
-                              ProgramRecord, RunRecord, RunSummary, TransitionRecord)
+from wc.store.records import (
+                              CurriculumSummary,
+                              EpisodeRecord,
+                              EpisodeSummary,
+                              LLMCallRecord,
+                              LLMCallSummary,
+                              ProgramRecord,
+                              RunRecord,
+                              RunSummary,
+                              TransitionRecord,
+)
 from wc.store.runs import holder_alive
 from wc.store.store import Store
 

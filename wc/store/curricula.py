@@ -49,6 +49,7 @@ class Curricula:
             for run_id, curriculum_id in (await s.execute(
                     select(m.Run.id, m.Run.curriculum_id).where(m.Run.curriculum_id.in_(ids))
                     .order_by(m.Run.curriculum_index, m.Run.id))).all():
-                runs[curriculum_id].append(run_id)
+                if curriculum_id is not None:
+                    runs[curriculum_id].append(run_id)
         return [CurriculumSummary(r.id, list(r.envs), r.status, r.created_at, r.config, runs.get(r.id, []))
                 for r in rows]

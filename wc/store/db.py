@@ -95,7 +95,9 @@ def _current(connection) -> str | None:
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the migrations have no head revision"
+    return head
 
 
 MIGRATION_LOCK = 0x77630001  # PostgreSQL advisory lock id: one migrator at a time

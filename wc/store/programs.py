@@ -121,14 +121,14 @@ class Programs:
             graph = nx.DiGraph()
             ids = sorted(nodes)
             for i in range(0, len(ids), 500):
-                rows = await s.execute(
+                node_rows = await s.execute(
                     select(m.ProgramRow.id, m.ProgramRow.run_id, m.ProgramRow.origin, m.ProgramRow.fit,
                            m.ProgramRow.score, m.ProgramRow.explained, m.ProgramRow.n_transitions,
                            m.ProgramRow.created_at, m.Environment.name, m.Run.best_program_id)
                     .join(m.Environment, m.Environment.id == m.ProgramRow.environment_id)
                     .outerjoin(m.Run, m.Run.id == m.ProgramRow.run_id)
                     .where(m.ProgramRow.id.in_(ids[i:i + 500])))
-                for pid, run_id, origin, fit, score, explained, n, created, env, best in rows:
+                for pid, run_id, origin, fit, score, explained, n, created, env, best in node_rows:
                     graph.add_node(pid, env=env, run=run_id, origin=origin, fit=fit, score=score, explained=explained,
                                    n_transitions=n, created_at=created.isoformat() if created else None,
                                    is_model=best == pid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -14,8 +14,7 @@ from wc.canonical import state_hash
 from wc.errors import NotFound, RunBusy
 from wc.store import models as m
 from wc.store.base import Database
-from wc.store.records import (EpisodeRecord, EpisodeSummary, LLMCallSummary, RunRecord, RunSummary,
-                              TransitionRecord)
+from wc.store.records import EpisodeRecord, EpisodeSummary, LLMCallSummary, RunRecord, RunSummary, TransitionRecord
 from wc.values import NOT_FAILED, RunStatus
 
 STALE_AFTER = timedelta(seconds=30)  # a running run whose heartbeat is older has no live process
@@ -25,7 +24,7 @@ def holder_alive(owner: str | None, heartbeat_at: datetime | None) -> bool:
     """Whether the process named `host:pid` still runs: asked directly on this host, judged by
     its heartbeat elsewhere."""
     beat = _aware(heartbeat_at)
-    if owner is None or beat is None or datetime.now(timezone.utc) - beat > STALE_AFTER:
+    if owner is None or beat is None or datetime.now(UTC) - beat > STALE_AFTER:
         return False
     host, _, pid = owner.rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
@@ -40,7 +39,7 @@ def holder_alive(owner: str | None, heartbeat_at: datetime | None) -> bool:
 
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:  # SQLite hands back naive datetimes
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 
@@ -71,7 +70,7 @@ class Runs:
                      curriculum_index: int | None = None) -> int:
         async with self.db.write() as s:
             run = m.Run(environment_id=environment_id, config=config, seed=seed, model=model,
-                        status=RunStatus.RUNNING, owner=owner, heartbeat_at=datetime.now(timezone.utc),
+                        status=RunStatus.RUNNING, owner=owner, heartbeat_at=datetime.now(UTC),
                         curriculum_id=curriculum_id, curriculum_index=curriculum_index)
             s.add(run)
             await s.flush()
@@ -87,7 +86,7 @@ class Runs:
     async def finish(self, run_id: int, *, status: str, best_program_id: int | None, wall_seconds: float,
                      llm_wait_seconds: float, error: str | None = None) -> None:
         values: dict[str, Any] = dict(status=status, wall_seconds=wall_seconds, llm_wait_seconds=llm_wait_seconds,
-                                      error=error, finished_at=datetime.now(timezone.utc))
+                                      error=error, finished_at=datetime.now(UTC))
         if best_program_id is not None:  # None keeps the best program recorded during the run
             values["best_program_id"] = best_program_id
         async with self.db.write() as s:
@@ -112,16 +111,16 @@ class Runs:
             holder = m.Run.owner.is_(None) if run.owner is None else m.Run.owner == run.owner
             result = await s.execute(
                 update(m.Run).where(m.Run.id == run_id, holder, m.Run.status == run.status)
-                .values(status=RunStatus.RUNNING, owner=owner, heartbeat_at=datetime.now(timezone.utc), error=None,
+                .values(status=RunStatus.RUNNING, owner=owner, heartbeat_at=datetime.now(UTC), error=None,
                         finished_at=None))
-            if result.rowcount != 1:
+            if getattr(result, "rowcount", 0) != 1:  # an UPDATE's CursorResult
                 raise busy
         return await self.get(run_id)
 
     async def heartbeat(self, run_id: int, owner: str) -> None:
         async with self.db.write() as s:
             await s.execute(update(m.Run).where(m.Run.id == run_id, m.Run.owner == owner)
-                            .values(heartbeat_at=datetime.now(timezone.utc)))
+                            .values(heartbeat_at=datetime.now(UTC)))
 
     async def save_checkpoint(self, run_id: int, checkpoint: dict[str, Any]) -> None:
         async with self.db.write() as s:
@@ -142,7 +141,7 @@ class Runs:
         async with self.db.write() as s:
             await s.execute(update(m.Episode).where(m.Episode.id == episode_id).values(
                 steps=steps, total_reward=total_reward, success=success, terminated=terminated,
-                truncated=truncated, finished=True, finished_at=datetime.now(timezone.utc), plans=plans,
+                truncated=truncated, finished=True, finished_at=datetime.now(UTC), plans=plans,
                 plans_undecided=plans_undecided, plan_seconds=plan_seconds))
 
     async def add_transition(self, *, run_id: int, episode_id: int, step: int, state: list, action: str,
@@ -214,7 +213,8 @@ class Runs:
             if details:
                 for c in (await s.execute(select(m.LLMCallRow).where(m.LLMCallRow.run_id.in_(run_ids))
                                           .order_by(m.LLMCallRow.id))).scalars():
-                    call_rows[c.run_id].append(c)
+                    if c.run_id is not None:
+                        call_rows[c.run_id].append(c)
         out = []
         for run, env_name in runs:
             eps = episodes.get(run.id, [])

@@ -36,7 +36,7 @@ class Store:
         return self.db.url
 
     @classmethod
-    async def open(cls, url: str, *, migrate_schema: bool = True) -> "Store":
+    async def open(cls, url: str, *, migrate_schema: bool = True) -> Store:
         """Connect (creating or upgrading the schema unless told not to)."""
         engine = create_engine(url)
         try:

@@ -6,8 +6,9 @@ varying part (the transitions shown) last, so providers' prompt caches apply.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from wc.canonical import diff_states
 from wc.contract import prompt_rules
@@ -78,7 +79,7 @@ def _code(source: str) -> str:
 def effect_signature(t: Transition) -> tuple:
     """What kind of thing happened: the action, which fields of which entity types changed,
     what appeared or vanished, the reward's sign and done."""
-    kinds = []
+    kinds: list[tuple[Any, ...]] = []
     for line in diff_states(t["state"], t["next_state"]):
         head, _, rest = line.partition("(")
         if " changed " in line:

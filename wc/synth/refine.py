@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from wc.errors import LLMError, LLMFatalError
 from wc.llm.base import ChatClient
-from wc.values import State
 from wc.programs.evaluation import Evaluation, Optimism, score
 from wc.programs.sandbox import Sandbox
 from wc.synth import prompts
 from wc.synth.code import NoCode, program_from_answer
 from wc.synth.rex import Arm, Rex
+from wc.values import State
 
 ORIGIN = {"scratch": "scratch", "transition": "repair_transition", "reward": "repair_reward",
           "optimism": "repair_optimism"}
@@ -101,7 +102,7 @@ class Refiner:
         return cand
 
     async def refine(self, current: Candidate | None, starts: list[tuple[State, str]],
-                     others: list[Candidate] = ()) -> RefineResult:
+                     others: Sequence[Candidate] = ()) -> RefineResult:
         """REx from `current` (and `others`, e.g. programs transferred from other runs, whose
         repairs compete too), always beside writing from scratch."""
         rex = Rex(c=self.c)
@@ -123,14 +124,14 @@ class Refiner:
                      for i, arm in enumerate(arms)]
             try:
                 for fut in asyncio.as_completed(tasks):
-                    cand = await fut
-                    if cand is None:
+                    found = await fut
+                    if found is None:
                         continue
-                    candidates[cand.program_id] = cand
-                    if cand.solved:
-                        solved = cand
+                    candidates[found.program_id] = found
+                    if found.solved:
+                        solved = found
                         break
-                    self._add_arms(rex, cand)
+                    self._add_arms(rex, found)
             finally:
                 for task in tasks:
                     task.cancel()
@@ -165,7 +166,7 @@ class Refiner:
             return prompts.scratch(self.ctx, data, prompts.choose_informative(data, self.max_shown))
         if arm.kind == "optimism":
             plans = parent.optimism.plans if parent.optimism is not None else []
-            failed = [(s, p) for s, p in zip(starts, plans) if not p.found and not p.undecided]
+            failed = [(s, p) for s, p in zip(starts, plans, strict=False) if not p.found and not p.undecided]
             if failed:
                 (state, mission), plan = failed[sample % len(failed)]
                 return prompts.optimism(self.ctx, parent.source, state, mission, plan, len(data))

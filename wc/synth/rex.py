@@ -70,7 +70,7 @@ class Rex:
         return {"c": self.c, "arms": [[a.program_id, a.kind, a.h, a.n] for a in self.arms.values()]}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Rex":
+    def from_json(cls, data: dict) -> Rex:
         rex = cls(c=data["c"], arms={})
         for pid, kind, h, n in data["arms"]:
             rex.arms[(pid, kind)] = Arm(pid, kind, h, n)

@@ -21,8 +21,16 @@ after `max_steps` steps.
 from __future__ import annotations
 
 from wc.envs.alfworld.adapter import ACTION_SOURCE, API, DEFAULT_MAX_STEPS, AlfworldAdapter, make_adapter
-from wc.envs.alfworld.catalog import (DATA_SUBDIR, GAME_KEYS, TASK_TYPES, check_game, read_game, resolve_games,
-                                    shipped_games, task_type_of)
+from wc.envs.alfworld.catalog import (
+                                    DATA_SUBDIR,
+                                    GAME_KEYS,
+                                    TASK_TYPES,
+                                    check_game,
+                                    read_game,
+                                    resolve_games,
+                                    shipped_games,
+                                    task_type_of,
+)
 from wc.envs.alfworld.imports import INSTALL_HINT, alfworld_modules, engine_call
 from wc.envs.alfworld.pddl import check_problem, parse_sexp
 from wc.envs.alfworld.state import facts_to_state, mission_of, render_state

@@ -53,10 +53,10 @@ def candidate_actions(state):
         visible = r.get("openable") is not True or r.get("is_open") is True
         inside_here = sorted({o for o, rr in inside if rr == name and o in objects}, key=natural)
         if held is None and visible:
-            actions += ["take %s from %s" % (o, name) for o in inside_here if objects[o].get("pickupable") is True]
+            actions += [f"take {o} from {name}" for o in inside_here if objects[o].get("pickupable") is True]
         if held is not None:
-            actions += ["move %s to %s" % (held, name), "heat %s with %s" % (held, name),
-                        "cool %s with %s" % (held, name), "clean %s with %s" % (held, name)]
+            actions += [f"move {held} to {name}", f"heat {held} with {name}",
+                        f"cool {held} with {name}", f"clean {held} with {name}"]
         if visible:
             actions += ["use " + o for o in inside_here if objects[o].get("toggleable") is True]
     return actions
@@ -83,7 +83,8 @@ def focus(state, mission, actions):
     entities = [e for e in state if isinstance(e, dict)] if isinstance(state, list) else []
     objects = {e.get("name"): e for e in entities if e.get("type") == "Object" and isinstance(e.get("name"), str)}
     named = {n for n, e in objects.items() if e.get("kind") in words}
-    lamps = {n for n, e in objects.items() if e.get("toggleable") is True and e.get("kind") in words | {"desklamp", "floorlamp"}} \
+    lamp_kinds = words | {"desklamp", "floorlamp"}
+    lamps = {n for n, e in objects.items() if e.get("toggleable") is True and e.get("kind") in lamp_kinds} \
         if words & {"light", "lamp", "desklamp", "floorlamp", "under"} else set()
     relevant = set()
     for e in entities:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from wc.envs.render import entity_text
 from wc.values import State
@@ -94,7 +95,7 @@ def render_state(state: State) -> str:
     what is in what."""
     def key(e: dict[str, Any]) -> tuple[Any, ...]:
         names = [str(e.get(k)) for k in ("name", "object", "receptacle") if isinstance(e.get(k), str)]
-        return (_ORDER.get(e.get("type"), 9), [_name_key(n) for n in names], json.dumps(e, sort_keys=True))
+        return (_ORDER.get(str(e.get("type")), 9), [_name_key(n) for n in names], json.dumps(e, sort_keys=True))
 
     ordered = sorted(state, key=key)
     return "\n".join(entity_text(e) for e in ordered)

@@ -44,11 +44,30 @@ from __future__ import annotations
 from wc.envs.sokoban.adapter import API, ENV_OPTIONS, SokobanAdapter, level_entities, render_state
 from wc.envs.sokoban.env import DEFAULT_MAX_STEPS, REGISTERED, SokobanEnv, register_levels
 from wc.envs.sokoban.generator import generate_level
-from wc.envs.sokoban.rules import (ACTIONS, DELTAS, MISSION, REWARD_BOX_OFF_TARGET, REWARD_BOX_ON_TARGET,
-                                   REWARD_FINISHED, REWARD_STEP, Board, Cell, Level, step_reward)
+from wc.envs.sokoban.rules import (
+                                   ACTIONS,
+                                   DELTAS,
+                                   MISSION,
+                                   REWARD_BOX_OFF_TARGET,
+                                   REWARD_BOX_ON_TARGET,
+                                   REWARD_FINISHED,
+                                   REWARD_STEP,
+                                   Board,
+                                   Cell,
+                                   Level,
+                                   step_reward,
+)
 from wc.envs.sokoban.solver import DEFAULT_SOLVER_BUDGET, Solution, require_solution, solve
-from wc.envs.sokoban.xsb import (SHIPPED_SETS, draw, format_level, load_levels, parse_level, read_xsb,
-                                 shipped_levels, write_xsb)
+from wc.envs.sokoban.xsb import (
+                                   SHIPPED_SETS,
+                                   draw,
+                                   format_level,
+                                   load_levels,
+                                   parse_level,
+                                   read_xsb,
+                                   shipped_levels,
+                                   write_xsb,
+)
 from wc.errors import LevelError
 
 __all__ = ["ACTIONS", "API", "DEFAULT_MAX_STEPS", "DEFAULT_SOLVER_BUDGET", "DELTAS", "ENV_OPTIONS", "MISSION",

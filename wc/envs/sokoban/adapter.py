@@ -66,7 +66,7 @@ class SokobanAdapter(EnvAdapter):
         self.max_steps = int(env.unwrapped.max_steps)
 
     @classmethod
-    def from_env(cls, name: str, env_id: str, env: Any, options: dict[str, Any]) -> "SokobanAdapter":
+    def from_env(cls, name: str, env_id: str, env: Any, options: dict[str, Any]) -> SokobanAdapter:
         """Wrap a made env; options (`levels=`, `boxes=`, `max_steps=`, ...) rebuild it with those
         keyword arguments over the registered ones."""
         if not options:

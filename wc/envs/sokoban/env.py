@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import gymnasium as gym
 from gymnasium import spaces
@@ -136,7 +137,7 @@ def register_levels(env_id: str, levels: str | os.PathLike[str], **kwargs: Any) 
     if name not in SHIPPED_SETS:
         name = str(Path(name).resolve())
     if env_id not in gym.registry:
-        gym.register(id=env_id, entry_point=SokobanEnv, kwargs={"levels": name, **kwargs})
+        gym.register(id=env_id, entry_point="wc.envs.sokoban:SokobanEnv", kwargs={"levels": name, **kwargs})
 
 
 for _env_id, _kwargs in REGISTERED.items():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib.resources
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from wc.envs.sokoban.rules import DELTAS, Board, Cell, Level
 from wc.errors import LevelError

@@ -108,8 +108,8 @@ def build_problem(room: Room) -> str:
 
     def location() -> str:
         while True:
-            loc = "loc|%d|%d|%d|%d" % (rng.randint(-12, 12), rng.randint(-12, 12), rng.randint(0, 3),
-                                       rng.choice((0, 15, 30, 45, 60)))
+            x, z, rotation = rng.randint(-12, 12), rng.randint(-12, 12), rng.randint(0, 3)
+            loc = f"loc|{x}|{z}|{rotation}|{rng.choice((0, 15, 30, 45, 60))}"
             if loc not in used_locations:
                 used_locations.add(loc)
                 return _mangle(loc)
@@ -149,7 +149,7 @@ def build_problem(room: Room) -> str:
     recep = "" if toggle else room.recep
     goal = goals.gdict[room.task_type]["pddl"].replace("#", "-").format(obj=room.obj, recep=recep, toggle=toggle,
                                                                         mrecep="")
-    body = "\n".join(["(define (problem wc_%s)" % room.slug.replace("-", "_"), "(:domain alfred)", "(:objects"]
+    body = "\n".join(["(define (problem wc_{})".format(room.slug.replace("-", "_")), "(:domain alfred)", "(:objects"]
                      + ["    " + d for d in declared] + ["    )", "(:init"] + ["    " + f for f in init] + ["    )"])
     return body + "\n" + goal.strip() + "\n"
 
@@ -170,8 +170,8 @@ def build_game(room: Room) -> dict[str, Any]:
     grammar = Path(aw.grammar_path).read_text().replace("UNKNOWN GOAL", task_text(room))
     problem = build_problem(room)
     check_problem(problem, domain)
-    game = {"pddl_domain": domain, "grammar": grammar, "pddl_problem": problem, "solvable": None,
-            "walkthrough": None}
+    game: dict[str, Any] = {"pddl_domain": domain, "grammar": grammar, "pddl_problem": problem, "solvable": None,
+                            "walkthrough": None}
     game["walkthrough"] = solve(game)
     game["solvable"] = True
     return game
