@@ -5,8 +5,9 @@ import subprocess
 import sys
 
 import pytest
+from support.helpers import replaced
 
-from wc.testing import FakeLLMServer, Reply, answer
+from wc.testing import Reply, answer
 
 pytestmark = pytest.mark.slow  # whole runs in subprocesses; the fast subset skips them
 
@@ -65,12 +66,12 @@ def test_unknown_ids(tmp_path):
     assert_one_line_error(wc("programs", "list", "--run", "3", "--db", db), "no run with id 3")
 
 
-def test_learn_then_inspect_through_the_cli(tmp_path, minigrid_model):
+def test_learn_then_inspect_through_the_cli(fake_llm, tmp_path, minigrid_model):
     db = f"sqlite:///{tmp_path / 'wc.db'}"
-    with FakeLLMServer(lambda request, n: Reply(answer(minigrid_model))) as server:
-        env = {"OPENAI_API_KEY": "sk-cli-secret", "OPENAI_BASE_URL": server.base_url, "WC_DB": db}
-        learned = wc("learn", "--env", "minigrid-doorkey", "--episodes", "4", "--solved", "2",
-                     "--max-llm-calls", "3", env=env)
+    server = fake_llm(lambda request, n: Reply(answer(minigrid_model)))
+    env = {"OPENAI_API_KEY": "sk-cli-secret", "OPENAI_BASE_URL": server.base_url, "WC_DB": db}
+    learned = wc("learn", "--env", "minigrid-doorkey", "--episodes", "4", "--solved", "2",
+                 "--max-llm-calls", "3", env=env)
     assert learned.returncode == 0, learned.stderr
     assert "best program" in learned.stdout
     assert "sk-cli-secret" not in learned.stdout + learned.stderr
@@ -96,11 +97,11 @@ def test_python_dash_m_wc_and_help():
     assert result.returncode == 0 and "learn" in result.stdout
 
 
-def test_curriculum_lineage_diff_export_and_compare_through_the_cli(tmp_path, minigrid_model):
+def test_curriculum_lineage_diff_export_and_compare_through_the_cli(fake_llm, tmp_path, minigrid_model):
     import networkx as nx
 
     db = f"sqlite:///{tmp_path / 'wc.db'}"
-    wrong = minigrid_model.replace("(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+    wrong = replaced(minigrid_model, "(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
 
     def script(request, n):
         user = request["messages"][-1]["content"]
@@ -108,10 +109,10 @@ def test_curriculum_lineage_diff_export_and_compare_through_the_cli(tmp_path, mi
             return Reply(answer(minigrid_model))
         return Reply(answer(wrong))
 
-    with FakeLLMServer(script) as server:
-        env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url, "WC_DB": db}
-        ran = wc("curriculum", "--envs", "minigrid-empty,minigrid-doorkey", "--episodes", "5", "--solved", "2",
-                 "--max-llm-calls", "4", env=env)
+    server = fake_llm(script)
+    env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url, "WC_DB": db}
+    ran = wc("curriculum", "--envs", "minigrid-empty,minigrid-doorkey", "--episodes", "5", "--solved", "2",
+             "--max-llm-calls", "4", env=env)
     assert ran.returncode == 0, ran.stderr
     assert "minigrid-empty" in ran.stdout and "finished" in ran.stdout
     listed = wc("curriculum", "list", env={"WC_DB": db})

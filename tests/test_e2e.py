@@ -1,23 +1,23 @@
 """End to end: wc learns MiniGrid DoorKey from a scripted LLM served over HTTP to the real
 AsyncOpenAI client, then solves it by planning; the store holds everything it did."""
-import asyncio
 import json
 import threading
 
 import pytest
 from support.helpers import llm_settings as settings
+from support.helpers import replaced
 from support.helpers import sqlite_rows as rows
 
 from wc.api import LearnConfig, learn
-from wc.testing import FakeLLMServer, Reply, answer
+from wc.testing import Reply, answer
 
 BROKEN_SYNTAX = "def transition(state, action:\n    return state\n"
 CRASHES = ("def transition(state, action):\n    return state[0].nonexistent\n\n"
            "def reward(state, action, next_state, mission):\n    return 0.0, False\n")
 
 
-def test_learns_doorkey_through_bad_answers_and_records_everything(db_url, minigrid_model):
-    wrong = minigrid_model.replace("(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+async def test_learns_doorkey_through_bad_answers_and_records_everything(fake_llm, db_url, minigrid_model):
+    wrong = replaced(minigrid_model, "(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
     assert wrong != minigrid_model
     script_answers = [
         Reply("I am not sure what the environment does."),    # no code
@@ -40,9 +40,9 @@ def test_learns_doorkey_through_bad_answers_and_records_everything(db_url, minig
         return Reply(answer(wrong))
 
     events = []
-    with FakeLLMServer(script) as server:
-        config = LearnConfig(env="minigrid-doorkey", episodes=8, max_llm_calls=15, concurrency=2, solved=3, seed=0)
-        summary = asyncio.run(learn(config, settings(server, db_url), on_event=lambda k, d: events.append((k, d))))
+    server = fake_llm(script)
+    config = LearnConfig(env="minigrid-doorkey", episodes=8, max_llm_calls=15, concurrency=2, solved=3, seed=0)
+    summary = await learn(config, settings(server, db_url), on_event=lambda k, d: events.append((k, d)))
 
     assert summary.status == "finished"
     assert summary.successes >= 3 and summary.episode_list[-1].success
@@ -88,26 +88,26 @@ def test_learns_doorkey_through_bad_answers_and_records_everything(db_url, minig
 
 
 @pytest.mark.slow
-def test_concurrent_candidates_are_requested_at_once(db_url, minigrid_model):
-    wrong = minigrid_model.replace("(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+async def test_concurrent_candidates_are_requested_at_once(fake_llm, db_url, minigrid_model):
+    wrong = replaced(minigrid_model, "(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
 
     def script(request, n):
         # the first request and the first fan-out get the wrong program; then the right one
         return Reply(answer(wrong if n < 4 else minigrid_model), delay=0.3)
 
-    with FakeLLMServer(script) as server:
-        config = LearnConfig(env="minigrid-doorkey", episodes=3, max_llm_calls=10, concurrency=3, solved=2)
-        summary = asyncio.run(learn(config, settings(server, db_url)))
+    server = fake_llm(script)
+    config = LearnConfig(env="minigrid-doorkey", episodes=3, max_llm_calls=10, concurrency=3, solved=2)
+    summary = await learn(config, settings(server, db_url))
     assert server.max_in_flight == 3
     assert summary.successes >= 2
     # the round that found the solution stopped early: cancelled requests are still counted
     assert summary.llm_calls == len(server.requests)
 
 
-def test_a_run_without_a_solution_spends_its_budget_and_finishes(db_url):
-    with FakeLLMServer(lambda request, n: Reply(answer(CRASHES))) as server:
-        config = LearnConfig(env="minigrid-empty", episodes=2, max_steps=30, max_llm_calls=3, concurrency=2)
-        summary = asyncio.run(learn(config, settings(server, db_url)))
+async def test_a_run_without_a_solution_spends_its_budget_and_finishes(fake_llm, db_url):
+    server = fake_llm(lambda request, n: Reply(answer(CRASHES)))
+    config = LearnConfig(env="minigrid-empty", episodes=2, max_steps=30, max_llm_calls=3, concurrency=2)
+    summary = await learn(config, settings(server, db_url))
     assert summary.status == "finished"
     assert summary.llm_calls == 3 and summary.env_steps == 60
     assert summary.best_program_id is not None

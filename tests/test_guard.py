@@ -1,7 +1,6 @@
 """The sandbox's Python layer: every known route from an allowed module or builtin to `os`,
 `sys`, the real builtins, frames or code objects is refused as a classified failure, and a walk
 over everything a program can reach finds none of them."""
-import asyncio
 import builtins
 import sys
 import types
@@ -14,7 +13,7 @@ from wc import envs
 from wc.api import LearnConfig, learn
 from wc.programs import guard, runtime
 from wc.programs.sandbox import Sandbox
-from wc.testing import FakeLLMServer, Reply, answer
+from wc.testing import Reply, answer
 
 TAIL = "\ndef transition(state, action):\n    return state\n\ndef reward(state, action, next_state, mission):\n" \
        "    return 0.0, False\n"
@@ -94,12 +93,10 @@ def doorkey():
     adapter.close()
 
 
-def test_escapes_are_refused_in_the_worker_and_the_sandbox_goes_on(doorkey, tmp_path):
-    async def go():
-        async with Sandbox(doorkey.api, doorkey.actions, doorkey.reward_mode, workers=1) as sb:
-            return {name: await sb.evaluate(body + TAIL) for name, body in ESCAPES.items()}, \
-                {name: await sb.evaluate(body + TAIL) for name, body in BENIGN.items()}
-    refused, allowed = asyncio.run(go())
+async def test_escapes_are_refused_in_the_worker_and_the_sandbox_goes_on(doorkey, tmp_path):
+    async with Sandbox(doorkey.api, doorkey.actions, doorkey.reward_mode, workers=1) as sb:
+        refused, allowed = {name: await sb.evaluate(body + TAIL) for name, body in ESCAPES.items()}, \
+            {name: await sb.evaluate(body + TAIL) for name, body in BENIGN.items()}
     for name, ev in refused.items():
         assert ev.load_failure is not None, name
         assert ev.load_failure["kind"] in ("forbidden", "exception"), (name, ev.load_failure)
@@ -111,16 +108,16 @@ def test_escapes_are_refused_in_the_worker_and_the_sandbox_goes_on(doorkey, tmp_
     assert not Path(MARK).exists()
 
 
-def test_a_learning_run_with_escaping_answers_goes_on(db_url):
+async def test_a_learning_run_with_escaping_answers_goes_on(fake_llm, db_url):
     """The issue's report: a scripted LLM answers with the escapes; `wc learn` records them as
     forbidden programs and keeps going, and nothing ran outside."""
     bodies = [ESCAPES[k] for k in ("random._os", "enum.sys", "typing.sys", "dataclasses.sys")]
 
     def script(request, n):
         return Reply(answer(bodies[n % len(bodies)] + TAIL))
-    with FakeLLMServer(script) as server:
-        config = LearnConfig(env="minigrid-empty", episodes=2, max_steps=20, max_llm_calls=4, concurrency=2)
-        summary = asyncio.run(learn(config, llm_settings(server, db_url)))
+    server = fake_llm(script)
+    config = LearnConfig(env="minigrid-empty", episodes=2, max_steps=20, max_llm_calls=4, concurrency=2)
+    summary = await learn(config, llm_settings(server, db_url))
     assert summary.status == "finished" and summary.episodes == 2 and summary.llm_calls == 4
     from support.helpers import sqlite_rows
     errors = [row[0] for row in sqlite_rows(db_url, "select errors from programs")]

@@ -35,23 +35,17 @@ def correct():
     return (FIXTURES / "minigrid_model.py").read_text()
 
 
-def run(coro):
-    return asyncio.run(coro)
-
-
 def test_this_machine_has_the_jail():
     """The suite must exercise the real jail: .ci/run and the README install bubblewrap."""
     found = jail.detect()
     assert found.kind == "bwrap", found.reason
 
 
-def test_a_worker_finds_itself_walled_in(empty):
+async def test_a_worker_finds_itself_walled_in(empty):
     adapter, _ = empty
 
-    async def go():
-        async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as sb:
-            return await sb.probe()
-    facts = run(go())
+    async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as sb:
+        facts = await sb.probe()
     assert facts["jail_active"]
     assert facts["uid"] == facts["gid"] == jail.UNPRIVILEGED
     assert facts["capabilities"].strip("0") == "" and facts["no_new_privs"]
@@ -84,16 +78,14 @@ def victim(tmp_path):
     return path
 
 
-def jailed_eval(adapter, data, source, correct, **limits):
-    async def go():
-        async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1,
-                           limits=SandboxLimits(python_layer=False, call_timeout=5, **limits)) as sb:
-            for t in data:
-                sb.add(*t)
-            ev = await sb.evaluate(source)
-            after = await sb.evaluate(correct)  # the run goes on: the sandbox still answers
-            return ev, after
-    return run(go())
+async def jailed_eval(adapter, data, source, correct, **limits):
+    async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1,
+                       limits=SandboxLimits(python_layer=False, call_timeout=5, **limits)) as sb:
+        for t in data:
+            sb.add(*t)
+        ev = await sb.evaluate(source)
+        after = await sb.evaluate(correct)  # the run goes on: the sandbox still answers
+    return ev, after
 
 
 def failure_of(ev):
@@ -116,7 +108,7 @@ def failure_of(ev):
     ("run a shell command", "import subprocess\nsubprocess.run(['/bin/sh', '-c', 'touch /tmp/wc-jail-escape'])",
      "Error"),
 ])
-def test_attacks_inside_the_jail_are_contained(empty, correct, victim, name, body, expect):
+async def test_attacks_inside_the_jail_are_contained(empty, correct, victim, name, body, expect):
     adapter, data = empty
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -124,7 +116,7 @@ def test_attacks_inside_the_jail_are_contained(empty, correct, victim, name, bod
     port = listener.getsockname()[1]
     try:
         source = attack(body.format(victim=str(victim), port=port, parent=os.getpid()))
-        ev, after = jailed_eval(adapter, data, source, correct)
+        ev, after = await jailed_eval(adapter, data, source, correct)
         listener.settimeout(0.1)
         with pytest.raises(OSError):
             listener.accept()  # nothing reached the loopback server outside the jail
@@ -138,37 +130,34 @@ def test_attacks_inside_the_jail_are_contained(empty, correct, victim, name, bod
     assert after.fits and after.n == 1
 
 
-def test_os_system_finds_no_shell(empty, correct):
+async def test_os_system_finds_no_shell(empty, correct):
     adapter, data = empty
     source = attack("status = os.system('touch /tmp/wc-jail-escape')\nif status != 0:\n"
                     "    raise RuntimeError(f'the shell did not run: {status}')")
-    ev, after = jailed_eval(adapter, data, source, correct)
+    ev, after = await jailed_eval(adapter, data, source, correct)
     assert "the shell did not run" in failure_of(ev)["message"]
     assert not os.path.exists("/tmp/wc-jail-escape")
     assert after.fits
 
 
-def test_a_worker_that_kills_itself_is_replaced(empty, correct):
+async def test_a_worker_that_kills_itself_is_replaced(empty, correct):
     adapter, data = empty
-    ev, after = jailed_eval(adapter, data, attack("os.kill(os.getpid(), 9)"), correct)
+    ev, after = await jailed_eval(adapter, data, attack("os.kill(os.getpid(), 9)"), correct)
     assert failure_of(ev)["kind"] == "crash"  # the worker died; a new one took its place
     assert after.fits and after.n == 1
 
 
-def test_nothing_outlives_a_killed_worker(empty):
+async def test_nothing_outlives_a_killed_worker(empty):
     adapter, _ = empty
 
-    async def go():
-        async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as sb:
-            worker = sb._workers[0]
-            tree = [worker.proc.pid] + jail.descendants(worker.proc.pid)
-            await worker.kill()
-            return tree
-    tree = run(go())
+    async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as sb:
+        worker = sb._workers[0]
+        tree = [worker.proc.pid] + jail.descendants(worker.proc.pid)
+        await worker.kill()
     assert len(tree) >= 2  # bwrap and the python worker below it
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in tree):
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
     assert not any(os.path.exists(f"/proc/{p}") and _state(p) != "Z" for p in tree)
 
 

@@ -13,16 +13,17 @@ import time
 import networkx as nx
 import pytest
 from support.helpers import llm_settings as settings
+from support.helpers import replaced
 
 from wc.api import LearnConfig, curriculum, learn, lineage
 from wc.store import RunBusy, Store
-from wc.testing import FakeLLMServer, Reply, answer
+from wc.testing import Reply, answer
 
 pytestmark = pytest.mark.slow  # whole runs in subprocesses; the fast subset skips them
 
 
 def wrong_of(model: str) -> str:
-    wrong = model.replace("(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+    wrong = replaced(model, "(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
     assert wrong != model
     return wrong
 
@@ -41,30 +42,29 @@ def fixing_script(model: str, slow_repair: dict | None = None):
     return script
 
 
-def query(url: str, fn):
-    async def go():
-        store = await Store.open(url)
-        try:
-            return await fn(store)
-        finally:
-            await store.close()
-    return asyncio.run(go())
+async def query(url: str, fn):
+    """Open the store as another process would, ask it one thing, close it."""
+    store = await Store.open(url)
+    try:
+        return await fn(store)
+    finally:
+        await store.close()
 
 
 # ------------------------------------------------------------------ lineage and transfer
 
 
-def test_lineage_crosses_a_transfer_between_environments(store_url, minigrid_model):
-    with FakeLLMServer(fixing_script(minigrid_model)) as server:
-        s = settings(server, store_url)
-        first = asyncio.run(learn(LearnConfig(env="minigrid-doorkey", episodes=6, solved=2, max_llm_calls=6), s))
-        calls_before = len(server.requests)
-        second = asyncio.run(learn(LearnConfig(env="minigrid-unlock", episodes=6, solved=2, max_llm_calls=6,
-                                               from_program=first.best_program_id), s))
-        assert len(server.requests) == calls_before  # the transferred program needed no LLM call
+async def test_lineage_crosses_a_transfer_between_environments(fake_llm, store_url, minigrid_model):
+    server = fake_llm(fixing_script(minigrid_model))
+    s = settings(server, store_url)
+    first = await learn(LearnConfig(env="minigrid-doorkey", episodes=6, solved=2, max_llm_calls=6), s)
+    calls_before = len(server.requests)
+    second = await learn(LearnConfig(env="minigrid-unlock", episodes=6, solved=2, max_llm_calls=6,
+                                           from_program=first.best_program_id), s)
+    assert len(server.requests) == calls_before  # the transferred program needed no LLM call
     assert first.successes == 2 and second.successes == 2 and second.llm_calls == 0
 
-    graph = asyncio.run(lineage(first.best_program_id, store_url))
+    graph = await lineage(first.best_program_id, store_url)
     assert isinstance(graph, nx.DiGraph)
     transferred = second.best_program_id
     assert graph.has_edge(first.best_program_id, transferred)
@@ -75,88 +75,93 @@ def test_lineage_crosses_a_transfer_between_environments(store_url, minigrid_mod
     origins = [graph.nodes[n]["origin"] for n in nx.topological_sort(graph)]
     assert origins[0] == "scratch" and origins[-1] == "transfer" and "repair_transition" in origins
     # its scores on the new environment's data are recorded
-    record = query(store_url, lambda st: st.programs.get(transferred))
+    record = await query(store_url, lambda st: st.programs.get(transferred))
     assert record.n_transitions == second.env_steps or record.n_transitions > 0
     assert record.fit == 1.0
 
 
-def test_auto_transfer_picks_the_most_similar_environment(store_url, minigrid_model):
-    other = minigrid_model.replace("# A correct world model", "# Another world model")
+async def test_auto_transfer_picks_the_most_similar_environment(fake_llm, store_url, minigrid_model):
+    other = replaced(minigrid_model, "# A correct world model", "# Another world model")
     assert other != minigrid_model
-    with FakeLLMServer(lambda r, n: Reply(answer(minigrid_model if n == 0 else other))) as server:
-        s = settings(server, store_url)
-        doorkey = asyncio.run(learn(LearnConfig(env="minigrid-doorkey", episodes=3, solved=1, max_llm_calls=2), s))
-        empty = asyncio.run(learn(LearnConfig(env="minigrid-empty", episodes=3, solved=1, max_llm_calls=2), s))
-        events = []
-        target = asyncio.run(learn(LearnConfig(env="MiniGrid-DoorKey-6x6-v0", episodes=3, solved=1, max_llm_calls=2,
-                                               from_program="auto"), s, on_event=lambda k, d: events.append((k, d))))
+    server = fake_llm(lambda r, n: Reply(answer(minigrid_model if n == 0 else other)))
+    s = settings(server, store_url)
+    doorkey = await learn(LearnConfig(env="minigrid-doorkey", episodes=3, solved=1, max_llm_calls=2), s)
+    empty = await learn(LearnConfig(env="minigrid-empty", episodes=3, solved=1, max_llm_calls=2), s)
+    events = []
+    target = await learn(LearnConfig(env="MiniGrid-DoorKey-6x6-v0", episodes=3, solved=1, max_llm_calls=2,
+                                           from_program="auto"), s, on_event=lambda k, d: events.append((k, d)))
     sources = [d["from_program"] for k, d in events if k == "transfer"]
     assert sources[0] == doorkey.best_program_id  # DoorKey-5x5 is nearer to DoorKey-6x6 than Empty is
     assert empty.best_program_id in sources
     assert target.successes == 1 and target.llm_calls == 0
 
 
-def test_unknown_program_for_transfer_is_a_clear_error(store_url):
+async def test_unknown_program_for_transfer_is_a_clear_error(fake_llm, store_url):
     from wc.errors import NotFound
 
-    with FakeLLMServer(lambda r, n: Reply("no")) as server:
-        with pytest.raises(NotFound, match="no program with id 999"):
-            asyncio.run(learn(LearnConfig(env="minigrid-empty", from_program=999), settings(server, store_url)))
+    server = fake_llm(lambda r, n: Reply("no"))
+    with pytest.raises(NotFound, match="no program with id 999"):
+        await learn(LearnConfig(env="minigrid-empty", from_program=999), settings(server, store_url))
 
 
 # ------------------------------------------------------------------ curricula
 
 
-def test_a_curriculum_of_two_environments(store_url, minigrid_model):
-    with FakeLLMServer(fixing_script(minigrid_model)) as server:
-        s = settings(server, store_url)
-        group = asyncio.run(curriculum(["minigrid-empty", "minigrid-doorkey"],
-                                       LearnConfig(env="minigrid-empty", episodes=8, solved=2, max_llm_calls=6), s))
+async def test_a_curriculum_of_two_environments(fake_llm, store_url, minigrid_model):
+    server = fake_llm(fixing_script(minigrid_model))
+    s = settings(server, store_url)
+    group = await curriculum(["minigrid-empty", "minigrid-doorkey"],
+                                   LearnConfig(env="minigrid-empty", episodes=8, solved=2, max_llm_calls=6), s)
     assert group.status == "finished" and len(group.run_ids) == 2
-    runs = [query(store_url, lambda st, r=r: st.runs.summary(r)) for r in group.run_ids]
+    runs = [await query(store_url, lambda st, r=r: st.runs.summary(r)) for r in group.run_ids]
     assert [r.env for r in runs] == ["minigrid-empty", "minigrid-doorkey"]
     assert all(r.status == "finished" and r.successes == 2 for r in runs)
     assert [r.curriculum_index for r in runs] == [0, 1]
-    second_programs = query(store_url, lambda st: st.programs.find(run_id=runs[1].id))
+    second_programs = await query(store_url, lambda st: st.programs.find(run_id=runs[1].id))
     transfer = [p for p in second_programs if p.origin == "transfer"]
     assert transfer and transfer[0].parents == [runs[0].best_program_id]
-    listed = query(store_url, lambda st: st.curricula.all())
+    listed = await query(store_url, lambda st: st.curricula.all())
     assert [g.id for g in listed] == [group.id]
 
 
 # ------------------------------------------------------------------ processes
 
 
-def wc(*args, env, timeout=240):
-    return subprocess.run([sys.executable, "-m", "wc", *args], capture_output=True, text=True, timeout=timeout,
-                          env={**{k: v for k, v in os.environ.items() if not k.startswith(("WC_", "OPENAI_"))}, **env})
+def child_env(env: dict) -> dict:
+    """This process's environment without wc's and openai's variables, plus `env`."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(("WC_", "OPENAI_"))}, **env}
+
+
+async def wc(*args, env, timeout=240):
+    """`wc ...` in a subprocess, waited for in a thread so the test's event loop is not blocked."""
+    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "wc", *args], capture_output=True,
+                                   text=True, timeout=timeout, env=child_env(env))
 
 
 def spawn(*args, env):
     return subprocess.Popen([sys.executable, "-m", "wc", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**{k: v for k, v in os.environ.items()
-                                               if not k.startswith(("WC_", "OPENAI_"))}, **env})
+                            text=True, env=child_env(env))
 
 
-def test_two_concurrent_runs_share_one_store(store_url, minigrid_model):
-    query(store_url, lambda st: st.runs.summaries())  # schema ready, as `wc db upgrade` would leave it
-    with FakeLLMServer(fixing_script(minigrid_model)) as server:
-        env = {"WC_DB": store_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
-        procs = [spawn("learn", "--env", name, "--episodes", "6", "--solved", "2", "--max-llm-calls", "6", env=env)
-                 for name in ("minigrid-doorkey", "minigrid-empty")]
-        outputs = [p.communicate(timeout=240) for p in procs]
+async def test_two_concurrent_runs_share_one_store(fake_llm, store_url, minigrid_model):
+    await query(store_url, lambda st: st.runs.summaries())  # schema ready, as `wc db upgrade` would leave it
+    server = fake_llm(fixing_script(minigrid_model))
+    env = {"WC_DB": store_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
+    procs = [spawn("learn", "--env", name, "--episodes", "6", "--solved", "2", "--max-llm-calls", "6", env=env)
+             for name in ("minigrid-doorkey", "minigrid-empty")]
+    outputs = [await asyncio.to_thread(p.communicate, timeout=240) for p in procs]
     for p, (_out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err
         assert "locked" not in err.lower()
-    runs = query(store_url, lambda st: st.runs.summaries())
+    runs = await query(store_url, lambda st: st.runs.summaries())
     assert sorted(r.env for r in runs) == ["minigrid-doorkey", "minigrid-empty"]
     for r in runs:
         assert r.status == "finished" and r.successes == 2
-        rows = query(store_url, lambda st, r=r: st.runs.transitions(r.id))
+        rows = await query(store_url, lambda st, r=r: st.runs.transitions(r.id))
         assert len(rows) == r.env_steps and len({(t.episode_id, t.step) for t in rows}) == len(rows)
 
 
-def snapshot(url: str, run_id: int) -> dict:
+async def snapshot(url: str, run_id: int) -> dict:
     async def fn(st: Store):
         rows = await st.runs.transitions(run_id)
         programs = await st.programs.find(run_id=run_id)
@@ -168,11 +173,11 @@ def snapshot(url: str, run_id: int) -> dict:
             "episodes": {e.id: e.index for e in episodes},
             "calls": {c.id: (c.request_hash, c.sample, c.status) for c in calls},
         }
-    return query(url, fn)
+    return await query(url, fn)
 
 
-def check_invariants(url: str, run_id: int, before: dict) -> dict:
-    now = snapshot(url, run_id)
+async def check_invariants(url: str, run_id: int, before: dict) -> dict:
+    now = await snapshot(url, run_id)
     for part in ("transitions", "programs", "episodes", "calls"):
         for key, value in before[part].items():
             assert now[part].get(key) == value, f"{part} {key} changed or vanished after a resume"
@@ -186,129 +191,135 @@ def check_invariants(url: str, run_id: int, before: dict) -> dict:
     return now
 
 
-def wait_for(predicate, timeout=60.0):
+async def wait_for(predicate, timeout=60.0):
+    """Poll `predicate` (plain or async) while the event loop, and so the LLM server, runs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
             return
-        time.sleep(0.1)
+        await asyncio.sleep(0.1)
     raise AssertionError("condition not reached in time")
 
 
-def test_sigkill_at_several_points_then_resume(store_url, minigrid_model):
+async def test_sigkill_at_several_points_then_resume(fake_llm, store_url, minigrid_model):
     slow = {"slow": True}
-    with FakeLLMServer(fixing_script(minigrid_model, slow)) as server:
-        env = {"WC_DB": store_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
-        # --solved 5: at least five episodes, so that a kill during the third lands before the end
-        args = ("--episodes", "10", "--solved", "5", "--max-llm-calls", "8", "--concurrency", "2")
+    server = fake_llm(fixing_script(minigrid_model, slow))
+    env = {"WC_DB": store_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
+    # --solved 5: at least five episodes, so that a kill during the third lands before the end
+    args = ("--episodes", "10", "--solved", "5", "--max-llm-calls", "8", "--concurrency", "2")
 
-        def count(part):
-            return lambda: len(snapshot(store_url, 1)[part]) if query(store_url, lambda st: st.runs.summaries()) else 0
+    async def count(part):
+        if not await query(store_url, lambda st: st.runs.summaries()):
+            return 0
+        return len((await snapshot(store_url, 1))[part])
 
-        # 1. during the first random exploration, before any LLM call
-        query(store_url, lambda st: st.runs.summaries())
-        proc = spawn("learn", "--env", "minigrid-doorkey", *args, env=env)
-        wait_for(lambda: count("transitions")() >= 4)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        before = check_invariants(store_url, 1, snapshot(store_url, 1))
-        assert query(store_url, lambda st: st.runs.summary(1)).status == "interrupted"
+    # 1. during the first random exploration, before any LLM call
+    await query(store_url, lambda st: st.runs.summaries())
+    proc = spawn("learn", "--env", "minigrid-doorkey", *args, env=env)
+    async def enough_transitions():
+        return await count("transitions") >= 4
+    await wait_for(enough_transitions)
+    proc.send_signal(signal.SIGKILL)
+    await asyncio.to_thread(proc.wait)
+    before = await check_invariants(store_url, 1, await snapshot(store_url, 1))
+    assert (await query(store_url, lambda st: st.runs.summary(1))).status == "interrupted"
 
-        # 2. in the middle of a refinement: the first answer is recorded, the repair request in flight
-        proc = spawn("resume", "1", env=env)
-        wait_for(lambda: any("It does not explain" in r["messages"][-1]["content"] for r in server.requests), 120)
-        wait_for(lambda: server.in_flight >= 1)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        before = check_invariants(store_url, 1, before)
+    # 2. in the middle of a refinement: the first answer is recorded, the repair request in flight
+    proc = spawn("resume", "1", env=env)
+    await wait_for(lambda: any("It does not explain" in r["messages"][-1]["content"] for r in server.requests), 120)
+    await wait_for(lambda: server.in_flight >= 1)
+    proc.send_signal(signal.SIGKILL)
+    await asyncio.to_thread(proc.wait)
+    before = await check_invariants(store_url, 1, before)
 
-        def scratch_requests():
-            return sum(1 for r in server.requests if r["messages"][-1]["content"].startswith("Here are"))
-        scratch_asked = scratch_requests()
-        assert scratch_asked >= 1
+    def scratch_requests():
+        return sum(1 for r in server.requests if r["messages"][-1]["content"].startswith("Here are"))
+    scratch_asked = scratch_requests()
+    assert scratch_asked >= 1
 
-        # 3. while acting with a learned program
-        slow["slow"] = False
-        proc = spawn("resume", "1", env=env)
-        wait_for(lambda: len([e for e in snapshot(store_url, 1)["episodes"]]) >= 3, 120)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        out, err = proc.communicate()
-        before = check_invariants(store_url, 1, before)
-        # the refinement was redone with the same choices; its recorded answers came from the store
-        assert scratch_requests() == scratch_asked
+    # 3. while acting with a learned program
+    slow["slow"] = False
+    proc = spawn("resume", "1", env=env)
+    async def three_episodes():
+        return await count("episodes") >= 3
+    await wait_for(three_episodes, 120)
+    proc.send_signal(signal.SIGKILL)
+    await asyncio.to_thread(proc.wait)
+    out, err = await asyncio.to_thread(proc.communicate)
+    before = await check_invariants(store_url, 1, before)
+    # the refinement was redone with the same choices; its recorded answers came from the store
+    assert scratch_requests() == scratch_asked
 
-        # 4. to the end
-        done = wc("resume", "1", "--json", env=env)
-        assert done.returncode == 0, done.stderr
-        check_invariants(store_url, 1, before)
-        assert scratch_requests() == scratch_asked
+    # 4. to the end
+    done = await wc("resume", "1", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    await check_invariants(store_url, 1, before)
+    assert scratch_requests() == scratch_asked
     summary = json.loads(done.stdout)
     assert summary["status"] == "finished" and summary["successes"] >= 5
     assert summary["episode_list"][-1]["success"]
     assert "served from the store" in done.stderr
     # nothing recorded twice: one transition per (episode, step), env steps = rows
-    final = snapshot(store_url, 1)
+    final = await snapshot(store_url, 1)
     assert summary["env_steps"] == len(final["transitions"])
 
 
-def test_resume_refuses_a_finished_run_and_a_live_one(store_url, minigrid_model):
-    with FakeLLMServer(lambda r, n: Reply(answer(minigrid_model), delay=20 if n == 1 else 0.05)) as server:
-        env = {"WC_DB": store_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
-        finished = wc("learn", "--env", "minigrid-empty", "--episodes", "2", "--solved", "1", env=env)
-        assert finished.returncode == 0, finished.stderr
-        refused = wc("resume", "1", env=env)
-        assert refused.returncode == 2 and "already finished" in refused.stderr and "Traceback" not in refused.stderr
+async def test_resume_refuses_a_finished_run_and_a_live_one(fake_llm, store_url, minigrid_model):
+    server = fake_llm(lambda r, n: Reply(answer(minigrid_model), delay=20 if n == 1 else 0.05))
+    env = {"WC_DB": store_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
+    finished = await wc("learn", "--env", "minigrid-empty", "--episodes", "2", "--solved", "1", env=env)
+    assert finished.returncode == 0, finished.stderr
+    refused = await wc("resume", "1", env=env)
+    assert refused.returncode == 2 and "already finished" in refused.stderr and "Traceback" not in refused.stderr
 
-        live = spawn("learn", "--env", "minigrid-doorkey", "--episodes", "2", env=env)
-        wait_for(lambda: server.in_flight >= 1, 60)
-        busy = wc("resume", "2", env=env)
-        live.send_signal(signal.SIGKILL)
-        live.wait()
+    live = spawn("learn", "--env", "minigrid-doorkey", "--episodes", "2", env=env)
+    await wait_for(lambda: server.in_flight >= 1, 60)
+    busy = await wc("resume", "2", env=env)
+    live.send_signal(signal.SIGKILL)
+    await asyncio.to_thread(live.wait)
     assert busy.returncode == 2 and "another live process" in busy.stderr
-    assert wc("resume", "77", env=env).returncode == 3
+    assert (await wc("resume", "77", env=env)).returncode == 3
 
 
-def test_ctrl_c_marks_the_run_interrupted_and_says_how_to_resume(db_url, minigrid_model):
-    with FakeLLMServer(lambda r, n: Reply(answer(minigrid_model), delay=30)) as server:
-        env = {"WC_DB": db_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
-        proc = subprocess.Popen([sys.executable, "-m", "wc", "learn", "--env", "minigrid-doorkey"], text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env={**{k: v for k, v in os.environ.items() if not k.startswith(("WC_", "OPENAI_"))},
-                                     **env}, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        wait_for(lambda: server.in_flight >= 1, 60)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+async def test_ctrl_c_marks_the_run_interrupted_and_says_how_to_resume(fake_llm, db_url, minigrid_model):
+    server = fake_llm(lambda r, n: Reply(answer(minigrid_model), delay=30))
+    env = {"WC_DB": db_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
+    proc = subprocess.Popen([sys.executable, "-m", "wc", "learn", "--env", "minigrid-doorkey"], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=child_env(env), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    await wait_for(lambda: server.in_flight >= 1, 60)
+    proc.send_signal(signal.SIGINT)
+    out, err = await asyncio.to_thread(proc.communicate, timeout=60)
     assert proc.returncode == 130
     assert "wc resume 1" in err and "Traceback" not in err
-    summary = query(db_url, lambda st: st.runs.summary(1))
+    summary = await query(db_url, lambda st: st.runs.summary(1))
     assert summary.status == "interrupted" and summary.env_steps >= 10
 
 
-def test_db_commands(store_url):
-    fresh = wc("db", "current", env={"WC_DB": store_url})
+async def test_db_commands(store_url):
+    fresh = await wc("db", "current", env={"WC_DB": store_url})
     assert fresh.returncode == 0 and "none" in fresh.stdout
-    upgraded = wc("db", "upgrade", env={"WC_DB": store_url})
+    upgraded = await wc("db", "upgrade", env={"WC_DB": store_url})
     assert upgraded.returncode == 0
-    current = wc("db", "current", env={"WC_DB": store_url})
+    current = await wc("db", "current", env={"WC_DB": store_url})
     assert "up to date" in current.stdout
 
 
-def test_claiming_a_run_is_exclusive(store_url):
-    async def go():
-        from wc.envs.api import load as load_api_module
-        store = await Store.open(store_url)
-        try:
-            api = load_api_module("minigrid", 1)
-            env_id = await store.environments.ensure("minigrid-empty", "MiniGrid-Empty-5x5-v0", "minigrid", api)
-            run_id = await store.runs.create(env_id, config={"env": "minigrid-empty"}, seed=0, model="m",
-                                            owner="elsewhere:1")
-            await store.runs.finish(run_id, status="interrupted", best_program_id=None, wall_seconds=0,
-                                   llm_wait_seconds=0)
-            results = await asyncio.gather(store.runs.claim(run_id, "a:1"), store.runs.claim(run_id, "b:2"),
-                                           return_exceptions=True)
-            return results
-        finally:
-            await store.close()
-    results = asyncio.run(go())
-    assert sum(1 for r in results if isinstance(r, RunBusy)) == 1
+async def test_claiming_a_run_is_exclusive(store):
+    from wc.envs.api import load as load_api_module
+    api = load_api_module("minigrid", 1)
+    env_id = await store.environments.ensure("minigrid-empty", "MiniGrid-Empty-5x5-v0", "minigrid", api)
+    run_id = await store.runs.create(env_id, config={"env": "minigrid-empty"}, seed=0, model="m",
+                                     owner="elsewhere:1")
+    await store.runs.finish(run_id, status="interrupted", best_program_id=None, wall_seconds=0,
+                            llm_wait_seconds=0)
+    results = await asyncio.gather(store.runs.claim(run_id, "a:1"), store.runs.claim(run_id, "b:2"),
+                                   return_exceptions=True)
+    busy = [r for r in results if isinstance(r, RunBusy)]
+    claimed = [r for r in results if not isinstance(r, BaseException)]
+    assert len(busy) == 1 and len(claimed) == 1, results  # one claim is refused, and the other one holds
+    assert claimed[0].status == "running" and claimed[0].owner in ("a:1", "b:2")
+    assert (await store.runs.get(run_id)).owner == claimed[0].owner  # the store agrees with the winner

@@ -2,7 +2,6 @@
 the transitions shown, the stop rule, the timing split, and record/replay."""
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -10,12 +9,13 @@ import sys
 
 import pytest
 from support.helpers import llm_settings as settings
+from support.helpers import replaced
 
 from wc.api import LearnConfig, Settings, learn, load_replay
 from wc.errors import LLMFatalError, WcError
 from wc.store import Store
 from wc.synth.prompts import choose_informative, effect_signature
-from wc.testing import FakeLLMServer, Reply, answer
+from wc.testing import Reply, answer
 
 A = {"type": "Agent", "x": 1, "y": 1, "direction": 0, "carrying": None}
 KEY = {"type": "Key", "x": 2, "y": 1, "color": "yellow"}
@@ -54,20 +54,20 @@ def test_when_there_are_too_many_kinds_rewards_and_changes_come_first():
 
 
 @pytest.mark.parametrize("solved, min_episodes, expected", [(3, 1, 3), (3, 5, 5)])
-def test_stop_rule(db_url, minigrid_model, solved, min_episodes, expected):
-    with FakeLLMServer(lambda r, n: Reply(answer(minigrid_model))) as server:
-        summary = asyncio.run(learn(LearnConfig(env="minigrid-doorkey", episodes=12, solved=solved,
-                                                min_episodes=min_episodes), settings(server, db_url)))
+async def test_stop_rule(fake_llm, db_url, minigrid_model, solved, min_episodes, expected):
+    server = fake_llm(lambda r, n: Reply(answer(minigrid_model)))
+    summary = await learn(LearnConfig(env="minigrid-doorkey", episodes=12, solved=solved,
+                                            min_episodes=min_episodes), settings(server, db_url))
     assert summary.episodes == expected
     assert all(e.success for e in summary.episode_list[-solved:])
 
 
-def test_timing_split_is_the_union_of_llm_waits(db_url, minigrid_model):
-    wrong = minigrid_model.replace("(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+async def test_timing_split_is_the_union_of_llm_waits(fake_llm, db_url, minigrid_model):
+    wrong = replaced(minigrid_model, "(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
     # one request (0.4 s), then a fan-out of three concurrent ones (0.4 s each, overlapping)
-    with FakeLLMServer(lambda r, n: Reply(answer(wrong if n < 3 else minigrid_model), delay=0.4)) as server:
-        summary = asyncio.run(learn(LearnConfig(env="minigrid-doorkey", episodes=4, solved=2, concurrency=3,
-                                                max_llm_calls=6), settings(server, db_url)))
+    server = fake_llm(lambda r, n: Reply(answer(wrong if n < 3 else minigrid_model), delay=0.4))
+    summary = await learn(LearnConfig(env="minigrid-doorkey", episodes=4, solved=2, concurrency=3,
+                                            max_llm_calls=6), settings(server, db_url))
     calls = summary.llm_call_list
     assert len(calls) >= 4
     total_latency = sum(c.latency_s for c in calls)
@@ -76,50 +76,49 @@ def test_timing_split_is_the_union_of_llm_waits(db_url, minigrid_model):
     assert summary.wall_seconds >= summary.llm_wait_seconds
 
 
-def record_a_run(db_url, minigrid_model):
-    wrong = minigrid_model.replace("(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+async def record_a_run(fake_llm, db_url, minigrid_model):
+    wrong = replaced(minigrid_model, "(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+    assert wrong != minigrid_model
 
     def script(request, n):
         user = request["messages"][-1]["content"]
         return Reply(answer(minigrid_model if "It does not explain" in user else wrong))
-    with FakeLLMServer(script) as server:
-        return asyncio.run(learn(LearnConfig(env="minigrid-doorkey", episodes=6, solved=3, concurrency=2,
-                                             max_llm_calls=8, seed=4), settings(server, db_url)))
+    server = fake_llm(script)
+    return await learn(LearnConfig(env="minigrid-doorkey", episodes=6, solved=3, concurrency=2,
+                                   max_llm_calls=8, seed=4), settings(server, db_url))
 
 
-def actions_of(url, run_id):
-    async def go():
-        store = await Store.open(url)
-        try:
-            return [(r.step, r.action, r.next_state_hash) for r in await store.runs.transitions(run_id)]
-        finally:
-            await store.close()
-    return asyncio.run(go())
+async def actions_of(url, run_id):
+    store = await Store.open(url)
+    try:
+        return [(r.step, r.action, r.next_state_hash) for r in await store.runs.transitions(run_id)]
+    finally:
+        await store.close()
 
 
-def test_a_replay_reproduces_the_recorded_run_without_an_llm(db_url, tmp_path, minigrid_model):
-    original = record_a_run(db_url, minigrid_model)
+async def test_a_replay_reproduces_the_recorded_run_without_an_llm(fake_llm, db_url, tmp_path, minigrid_model):
+    original = await record_a_run(fake_llm, db_url, minigrid_model)
     assert original.llm_calls >= 2
-    recording = asyncio.run(load_replay(str(original.id), db_url))
+    recording = await load_replay(str(original.id), db_url)
     path = tmp_path / "session.json"
     path.write_text(json.dumps(recording))
 
     replay_db = f"sqlite+aiosqlite:///{tmp_path / 'replay.db'}"
-    replayed = asyncio.run(learn(LearnConfig(env="minigrid-doorkey"), Settings(db=replay_db),
-                                 replay=asyncio.run(load_replay(str(path)))))
+    replayed = await learn(LearnConfig(env="minigrid-doorkey"), Settings(db=replay_db),
+                                 replay=await load_replay(str(path)))
     assert (replayed.episodes, replayed.successes, replayed.env_steps, replayed.llm_calls) == \
         (original.episodes, original.successes, original.env_steps, original.llm_calls)
-    assert actions_of(replay_db, replayed.id) == actions_of(db_url, original.id)
+    assert await actions_of(replay_db, replayed.id) == await actions_of(db_url, original.id)
     assert all(c.status == "replayed" and c.cost_usd is None for c in replayed.llm_call_list)
 
 
 @pytest.mark.slow
-def test_a_replay_miss_is_a_clear_error(db_url, tmp_path, minigrid_model):
-    original = record_a_run(db_url, minigrid_model)
-    recording = asyncio.run(load_replay(str(original.id), db_url))
+async def test_a_replay_miss_is_a_clear_error(fake_llm, db_url, tmp_path, minigrid_model):
+    original = await record_a_run(fake_llm, db_url, minigrid_model)
+    recording = await load_replay(str(original.id), db_url)
     recording["calls"] = recording["calls"][:1]  # the repair's answer is missing
     replay_db = f"sqlite+aiosqlite:///{tmp_path / 'replay.db'}"
-    summary = asyncio.run(learn(LearnConfig(env="minigrid-doorkey"), Settings(db=replay_db), replay=recording))
+    summary = await learn(LearnConfig(env="minigrid-doorkey"), Settings(db=replay_db), replay=recording)
     assert summary.status == "failed" and "no answer" in summary.error and "diverged" in summary.error
 
     path = tmp_path / "partial.json"
@@ -130,18 +129,18 @@ def test_a_replay_miss_is_a_clear_error(db_url, tmp_path, minigrid_model):
     assert cli.returncode == 1 and "Traceback" not in cli.stderr and "no answer" in cli.stderr  # a failed run
 
 
-def test_replay_refuses_another_environment_and_unknown_recordings(db_url, minigrid_model):
-    original = record_a_run(db_url, minigrid_model)
-    recording = asyncio.run(load_replay(str(original.id), db_url))
+async def test_replay_refuses_another_environment_and_unknown_recordings(fake_llm, db_url, minigrid_model):
+    original = await record_a_run(fake_llm, db_url, minigrid_model)
+    recording = await load_replay(str(original.id), db_url)
     with pytest.raises(WcError, match="recording is of 'minigrid-doorkey'"):
-        asyncio.run(learn(LearnConfig(env="minigrid-empty"), Settings(db=db_url), replay=recording))
+        await learn(LearnConfig(env="minigrid-empty"), Settings(db=db_url), replay=recording)
     with pytest.raises(WcError, match="no recording 'nope'"):
-        asyncio.run(load_replay("nope"))
+        await load_replay("nope")
     assert issubclass(LLMFatalError, WcError)
 
 
 @pytest.mark.slow
-def test_the_shipped_real_model_session_replays_without_an_api_key(tmp_path):
+async def test_the_shipped_real_model_session_replays_without_an_api_key(tmp_path):
     """The README's first command: if wc's prompts or exploration change, this recording no longer
     matches and must be recorded again (wc runs export-llm)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WC_"))}
@@ -150,7 +149,7 @@ def test_the_shipped_real_model_session_replays_without_an_api_key(tmp_path):
                             capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    recorded = asyncio.run(load_replay("minigrid-doorkey"))["result"]
+    recorded = (await load_replay("minigrid-doorkey"))["result"]
     assert summary["status"] == "finished" and summary["llm_calls_failed"] == 0
     for key in ("episodes", "successes", "env_steps", "llm_calls"):
         assert summary[key] == recorded[key], key
@@ -174,20 +173,20 @@ async def _stored_program(db_url: str, env: str, source: str) -> int:
         adapter.close()
 
 
-def test_a_refuted_transfer_whose_repair_does_not_load_is_repaired_not_crashed(db_url, minigrid_model):
+async def test_a_refuted_transfer_whose_repair_does_not_load_is_repaired_not_crashed(fake_llm, db_url, minigrid_model):
     """The curriculum crash: a transferred program refuted for optimism before any transition
     was recorded, whose first repair does not load; a repair of that one has no transition to
     show and must not divide by zero."""
-    pid = asyncio.run(_stored_program(db_url, "minigrid-doorkey", minigrid_model + NO_REWARD))
+    pid = await _stored_program(db_url, "minigrid-doorkey", minigrid_model + NO_REWARD)
 
     def script(request, n):
         if n == 0:
             return Reply(answer("import os\n" + minigrid_model))  # forbidden import: does not load
         return Reply(answer(minigrid_model))
-    with FakeLLMServer(script) as server:
-        config = LearnConfig(env="minigrid-doorkey", from_program=pid, episodes=3, max_llm_calls=6, concurrency=3,
-                             solved=2)
-        summary = asyncio.run(learn(config, settings(server, db_url)))
+    server = fake_llm(script)
+    config = LearnConfig(env="minigrid-doorkey", from_program=pid, episodes=3, max_llm_calls=6, concurrency=3,
+                         solved=2)
+    summary = await learn(config, settings(server, db_url))
     assert summary.status == "finished", summary.error
     assert summary.successes >= 2
     assert "no sequence of actions that completes this mission" in server.requests[0]["messages"][-1]["content"]
@@ -211,7 +210,8 @@ def test_a_repair_of_a_program_that_fails_before_any_data_shows_its_error():
         assert "It cannot be used: [forbidden] import of 'os' is not allowed" in messages[-1]["content"]
 
 
-def test_an_unforeseen_failure_marks_the_run_failed_in_one_line_and_it_resumes(db_url, minigrid_model, monkeypatch):
+async def test_an_unforeseen_failure_marks_the_run_failed_in_one_line_and_it_resumes(fake_llm, db_url, minigrid_model,
+                                                                                     monkeypatch):
     from wc.api import resume, run_summary
     from wc.synth import refine
 
@@ -224,12 +224,12 @@ def test_an_unforeseen_failure_marks_the_run_failed_in_one_line_and_it_resumes(d
             raise ZeroDivisionError("integer modulo by zero")
         return real(self, *args, **kwargs)
     monkeypatch.setattr(refine.Refiner, "_messages", flaky)
-    with FakeLLMServer(lambda r, n: Reply(answer(minigrid_model))) as server:
-        config = LearnConfig(env="minigrid-doorkey", episodes=3, max_llm_calls=4, solved=2)
-        failed = asyncio.run(learn(config, settings(server, db_url)))
-        assert failed.status == "failed" and "\n" not in failed.error
-        assert "internal error in wc (ZeroDivisionError: integer modulo by zero at wc/" in failed.error
-        assert failed.env_steps >= 10  # what came before the failure is stored
-        resumed = asyncio.run(resume(failed.id, settings(server, db_url)))
+    server = fake_llm(lambda r, n: Reply(answer(minigrid_model)))
+    config = LearnConfig(env="minigrid-doorkey", episodes=3, max_llm_calls=4, solved=2)
+    failed = await learn(config, settings(server, db_url))
+    assert failed.status == "failed" and "\n" not in failed.error
+    assert "internal error in wc (ZeroDivisionError: integer modulo by zero at wc/" in failed.error
+    assert failed.env_steps >= 10  # what came before the failure is stored
+    resumed = await resume(failed.id, settings(server, db_url))
     assert resumed.status == "finished" and resumed.successes >= 2
-    assert asyncio.run(run_summary(failed.id, db_url)).env_steps >= failed.env_steps
+    assert (await run_summary(failed.id, db_url)).env_steps >= failed.env_steps

@@ -6,7 +6,7 @@ import pytest
 
 from wc.errors import ConfigError, LLMError, LLMFatalError
 from wc.llm.openai_backend import OpenAIChat
-from wc.testing import FakeLLMServer, Reply, sequence
+from wc.testing import Reply, sequence
 
 MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}]
 
@@ -19,21 +19,19 @@ def client(server, calls, **kw):
                       on_call=on_call, backoff=0.01, **kw)
 
 
-def ask(server, calls, sample=0, **kw):
+async def ask(server, calls, sample=0, **kw):
     """One completion through a fresh client (closed afterwards)."""
-    async def go():
-        llm = client(server, calls, **kw)
-        try:
-            return await llm.complete(MESSAGES, purpose="scratch", sample=sample)
-        finally:
-            await llm.close()
-    return asyncio.run(go())
+    llm = client(server, calls, **kw)
+    try:
+        return await llm.complete(MESSAGES, purpose="scratch", sample=sample)
+    finally:
+        await llm.close()
 
 
-def test_answer_tokens_and_record():
+async def test_answer_tokens_and_record(fake_llm):
     calls = []
-    with FakeLLMServer(sequence("the answer")) as server:
-        result = ask(server, calls, sample=2)
+    server = fake_llm(sequence("the answer"))
+    result = await ask(server, calls, sample=2)
     assert result.text == "the answer"
     [call] = calls
     assert call.status == "ok" and call.answer == "the answer" and call.sample == 2 and call.purpose == "scratch"
@@ -41,74 +39,70 @@ def test_answer_tokens_and_record():
     assert server.requests[0]["messages"] == MESSAGES and server.requests[0]["model"] == "test-model"
 
 
-def test_rate_limits_and_server_errors_are_retried_and_each_attempt_recorded():
+async def test_rate_limits_and_server_errors_are_retried_and_each_attempt_recorded(fake_llm):
     calls = []
     script = sequence(Reply(status=429, headers={"retry-after": "0"}), Reply(status=500), Reply(status=503), "ok now")
-    with FakeLLMServer(script) as server:
-        result = ask(server, calls)
+    server = fake_llm(script)
+    result = await ask(server, calls)
     assert result.text == "ok now"
     assert [c.status for c in calls] == ["rate_limited", "server_error", "server_error", "ok"]
     assert [c.attempt for c in calls] == [1, 2, 3, 4]
 
 
-def test_retry_after_is_honoured():
+async def test_retry_after_is_honoured(fake_llm):
     calls = []
-    with FakeLLMServer(sequence(Reply(status=429, headers={"retry-after": "1"}), "fine")) as server:
-        async def go():
-            llm = client(server, calls)
-            started = time.monotonic()
-            try:
-                await llm.complete(MESSAGES, purpose="scratch")
-            finally:
-                await llm.close()
-            return time.monotonic() - started
-        assert asyncio.run(go()) >= 1.0
+    server = fake_llm(sequence(Reply(status=429, headers={"retry-after": "1"}), "fine"))
+    llm = client(server, calls)
+    started = time.monotonic()
+    try:
+        await llm.complete(MESSAGES, purpose="scratch")
+    finally:
+        await llm.close()
+    assert time.monotonic() - started >= 1.0
 
 
-def test_gives_up_after_retries_with_a_clear_error():
+async def test_gives_up_after_retries_with_a_clear_error(fake_llm):
     calls = []
-    with FakeLLMServer(sequence(Reply(status=500))) as server:
-        with pytest.raises(LLMError, match="after 3 attempts"):
-            ask(server, calls, retries=2)
+    server = fake_llm(sequence(Reply(status=500)))
+    with pytest.raises(LLMError, match="after 3 attempts"):
+        await ask(server, calls, retries=2)
     assert len(calls) == 3 and all(c.status == "server_error" for c in calls)
 
 
-def test_timeouts_are_retried():
+async def test_timeouts_are_retried(fake_llm):
     calls = []
-    with FakeLLMServer(sequence(Reply("late", delay=3), "quick")) as server:
-        assert ask(server, calls, timeout=1).text == "quick"
+    server = fake_llm(sequence(Reply("late", delay=3), "quick"))
+    assert (await ask(server, calls, timeout=1)).text == "quick"
     assert [c.status for c in calls] == ["timeout", "ok"]
 
 
-def test_bad_key_is_fatal_and_does_not_leak_the_key():
+async def test_bad_key_is_fatal_and_does_not_leak_the_key(fake_llm):
     calls = []
-    with FakeLLMServer(sequence(Reply(status=401))) as server:
-        with pytest.raises(LLMFatalError) as info:
-            ask(server, calls)
+    server = fake_llm(sequence(Reply(status=401)))
+    with pytest.raises(LLMFatalError) as info:
+        await ask(server, calls)
     assert "sk-test-key" not in str(info.value)
     assert len(calls) == 1 and calls[0].status == "refused"
     assert all("sk-test-key" not in (c.error or "") for c in calls)
 
 
-def test_truncated_answers_are_marked():
+async def test_truncated_answers_are_marked(fake_llm):
     calls = []
-    with FakeLLMServer(sequence(Reply("```python\ndef f(", finish_reason="length"))) as server:
-        ask(server, calls)
+    server = fake_llm(sequence(Reply("```python\ndef f(", finish_reason="length")))
+    await ask(server, calls)
     assert calls[0].status == "truncated"
 
 
-def test_concurrency_limit_and_wait_clock_union():
+async def test_concurrency_limit_and_wait_clock_union(fake_llm):
     calls = []
-    with FakeLLMServer(sequence(Reply("x", delay=0.5))) as server:
-        async def go():
-            llm = client(server, calls, concurrency=2)
-            started = time.monotonic()
-            try:
-                await asyncio.gather(*(llm.complete(MESSAGES, purpose="scratch", sample=i) for i in range(4)))
-            finally:
-                await llm.close()
-            return time.monotonic() - started, llm.wait.seconds
-        elapsed, waited = asyncio.run(go())
+    server = fake_llm(sequence(Reply("x", delay=0.5)))
+    llm = client(server, calls, concurrency=2)
+    started = time.monotonic()
+    try:
+        await asyncio.gather(*(llm.complete(MESSAGES, purpose="scratch", sample=i) for i in range(4)))
+    finally:
+        await llm.close()
+    elapsed, waited = time.monotonic() - started, llm.wait.seconds
     assert len(calls) == 4
     assert server.max_in_flight == 2
     # the union of the intervals (two waves of 0.5 s), not their sum (four times 0.5 s)

@@ -3,6 +3,7 @@ answer it, and programs that misbehave while being searched."""
 import warnings
 
 import pytest
+from support.helpers import replaced
 
 from wc import envs
 from wc.planning import PLANNERS, bfs, bfws
@@ -169,7 +170,7 @@ def test_a_long_plan_with_a_tiny_budget_is_undecided(minigrid_model):
 
 
 def test_a_program_that_modifies_its_input_still_plans_correctly(doorkey, minigrid_model):
-    mutating = minigrid_model.replace("    state = copy.deepcopy(state)\n", "")
+    mutating = replaced(minigrid_model, "    state = copy.deepcopy(state)\n", "")
     assert mutating != minigrid_model
     program = compiled(doorkey, mutating)
     for seed in range(3):

@@ -1,12 +1,12 @@
 """The sandbox runs untrusted programs in worker processes; each abuse ends as a classified
 failure within its limits and the sandbox keeps working."""
-import asyncio
 import os
 import random
 import time
 import warnings
 
 import pytest
+from support.helpers import replaced
 
 from wc import envs
 from wc.programs import jail
@@ -41,41 +41,39 @@ def doorkey():
     adapter.close()
 
 
-def run(coro):
-    return asyncio.run(coro)
-
-
 def make_sandbox(adapter, workers=2, **limits):
     return Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=workers, limits=SandboxLimits(**limits))
 
 
-def test_a_correct_model_explains_every_recorded_transition(doorkey, minigrid_model):
-    adapter, data = doorkey
+@pytest.fixture
+async def sandbox(doorkey):
+    """A started pool of two workers on DoorKey with the default limits; it holds the data a test
+    adds, so each test has its own."""
+    async with make_sandbox(doorkey[0]) as sb:
+        yield sb
 
-    async def go():
-        async with make_sandbox(adapter) as sb:
-            for t in data[:600]:
-                sb.add(*t)
-            first = await sb.evaluate(minigrid_model)
-            for t in data[600:]:
-                sb.add(*t)  # only these are sent to the workers next time
-            second = await sb.evaluate(minigrid_model)
-            return first, second, len(sb.transitions)
-    first, second, distinct = run(go())
+
+async def test_a_correct_model_explains_every_recorded_transition(doorkey, sandbox, minigrid_model):
+    _, data = doorkey
+    for t in data[:600]:
+        sandbox.add(*t)
+    first = await sandbox.evaluate(minigrid_model)
+    for t in data[600:]:
+        sandbox.add(*t)  # only these are sent to the workers next time
+    second = await sandbox.evaluate(minigrid_model)
+    distinct = len(sandbox.transitions)
     assert first.fits and first.n < distinct
     assert second.fits and second.n == distinct > 300
 
 
-def test_a_wrong_model_fails_exactly_where_it_is_wrong(doorkey, minigrid_model):
-    adapter, data = doorkey
-    wrong = minigrid_model.replace("(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+async def test_a_wrong_model_fails_exactly_where_it_is_wrong(doorkey, sandbox, minigrid_model):
+    _, data = doorkey
+    wrong = replaced(minigrid_model, "(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+    assert wrong != minigrid_model  # the fault was planted
 
-    async def go():
-        async with make_sandbox(adapter) as sb:
-            for t in data:
-                sb.add(*t)
-            return await sb.evaluate(wrong), sb.transitions
-    ev, transitions = run(go())
+    for t in data:
+        sandbox.add(*t)
+    ev, transitions = await sandbox.evaluate(wrong), sandbox.transitions
     lefts = {i for i, t in enumerate(transitions) if t["action"] == "left"}
     assert set(ev.failing("transition")) == lefts
     assert ev.failing("reward") == []
@@ -107,22 +105,19 @@ ABUSES = {
 
 
 @pytest.mark.parametrize("name", sorted(ABUSES))
-def test_abusive_programs_end_as_classified_failures(doorkey, name):
+async def test_abusive_programs_end_as_classified_failures(doorkey, name):
     adapter, data = doorkey
     body, kind = ABUSES[name]
     source = HEADER + body
 
-    async def go():
-        async with make_sandbox(adapter, call_timeout=0.5, memory_mb=512) as sb:
-            for t in data[:30]:
-                sb.add(*t)
-            started = time.monotonic()
-            ev = await sb.evaluate(source)
-            elapsed = time.monotonic() - started
-            # the sandbox still works afterwards
-            ok = await sb.evaluate(HEADER + "def transition(state, action):\n    return state\n")
-            return ev, elapsed, ok
-    ev, elapsed, ok = run(go())
+    async with make_sandbox(adapter, call_timeout=0.5, memory_mb=512) as sb:
+        for t in data[:30]:
+            sb.add(*t)
+        started = time.monotonic()
+        ev = await sb.evaluate(source)
+        elapsed = time.monotonic() - started
+        # the sandbox still works afterwards
+        ok = await sb.evaluate(HEADER + "def transition(state, action):\n    return state\n")
     failure = ev.load_failure or next(iter(ev.failures.values()))["transition_error"]
     assert failure["kind"] == kind, failure
     assert ev.explained == 0
@@ -132,63 +127,56 @@ def test_abusive_programs_end_as_classified_failures(doorkey, name):
 
 
 @pytest.mark.slow
-def test_a_hang_in_c_code_is_killed_from_outside_and_the_worker_replaced(doorkey, minigrid_model):
+async def test_a_hang_in_c_code_is_killed_from_outside_and_the_worker_replaced(doorkey, minigrid_model):
     adapter, data = doorkey
     hang = HEADER + "def transition(state, action):\n    return sum(range(10 ** 13))\n"
 
-    async def go():
-        async with make_sandbox(adapter, workers=1, call_timeout=0.5, evaluate_timeout=3.0) as sb:
-            for t in data[:20]:
-                sb.add(*t)
-            ev = await sb.evaluate(hang)
-            for t in data[20:60]:
-                sb.add(*t)
-            after = await sb.evaluate(minigrid_model)
-            return ev, after, sb.restarts, len(sb.transitions)
-    ev, after, restarts, n = run(go())
+    async with make_sandbox(adapter, workers=1, call_timeout=0.5, evaluate_timeout=3.0) as sb:
+        for t in data[:20]:
+            sb.add(*t)
+        ev = await sb.evaluate(hang)
+        for t in data[20:60]:
+            sb.add(*t)
+        after = await sb.evaluate(minigrid_model)
+        restarts, n = sb.restarts, len(sb.transitions)
     assert ev.load_failure["kind"] == "timeout"
     assert restarts >= 1
     assert after.fits and after.n == n  # the new worker received all data again
 
 
-def test_mutating_the_input_does_not_leak_between_transitions(doorkey, minigrid_model):
-    adapter, data = doorkey
-    mutating = minigrid_model.replace("    state = copy.deepcopy(state)\n", "    state.clear()\n    return state\n")
+async def test_mutating_the_input_does_not_leak_between_transitions(doorkey, sandbox, minigrid_model):
+    _, data = doorkey
+    mutating = replaced(minigrid_model, "    state = copy.deepcopy(state)\n", "    state.clear()\n    return state\n")
+    assert mutating != minigrid_model  # the program really empties the state it is given
 
-    async def go():
-        async with make_sandbox(adapter) as sb:
-            for t in data[:50]:
-                sb.add(*t)
-            await sb.evaluate(mutating)
-            return await sb.evaluate(minigrid_model)
-    assert run(go()).fits
+    for t in data[:50]:
+        sandbox.add(*t)
+    spoiled = await sandbox.evaluate(mutating)
+    returned = await sandbox.evaluate(minigrid_model)
+    assert spoiled.explained == 0 and not spoiled.fits and spoiled.n == returned.n
+    assert returned.fits
 
 
-def test_workers_start_without_secrets_in_their_environment(doorkey, monkeypatch):
+async def test_workers_start_without_secrets_in_their_environment(doorkey, monkeypatch):
     adapter, _ = doorkey
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-for-test")
     monkeypatch.setenv("WC_DB", "postgresql://user:pw@host/db")
 
-    async def go():
-        async with make_sandbox(adapter) as sb:
-            pids = [w.proc.pid for w in sb._workers]
-            environ = []
-            for pid in pids:
-                # the worker sits under bwrap's processes; read every one's environment
-                for p in [pid] + jail.descendants(pid):
-                    with open(f"/proc/{p}/environ", "rb") as fh:
-                        environ.append(fh.read())
-            return environ
-    for env in run(go()):
+    async with make_sandbox(adapter) as sb:
+        environ = []
+        for worker in sb._workers:
+            # the worker sits under bwrap's processes; read every one's environment
+            for p in [worker.proc.pid] + jail.descendants(worker.proc.pid):
+                with open(f"/proc/{p}/environ", "rb") as fh:
+                    environ.append(fh.read())
+    assert len(environ) >= 2
+    for env in environ:
         assert b"sk-secret-for-test" not in env and b"WC_DB" not in env
 
 
-def test_planning_runs_in_the_worker(doorkey, minigrid_model):
+async def test_planning_runs_in_the_worker(doorkey, sandbox, minigrid_model):
     adapter, _ = doorkey
     state, mission = adapter.reset(3)
 
-    async def go():
-        async with make_sandbox(adapter) as sb:
-            return await sb.plan_many(minigrid_model, [(state, mission)] * 2)
-    plans = run(go())
+    plans = await sandbox.plan_many(minigrid_model, [(state, mission)] * 2)
     assert all(p.found for p in plans) and plans[0].actions == plans[1].actions

@@ -1,6 +1,5 @@
 """Sokoban in wc: the rules, rewards and teleport gates, XSB levels, the generator, a reference
 world model that explains the environment and plans through it, and learning end to end."""
-import asyncio
 import dataclasses
 import json
 import os
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
-from support.helpers import llm_settings
+from support.helpers import llm_settings, replaced
 from support.helpers import sqlite_rows as rows
 
 from wc import envs
@@ -36,7 +35,7 @@ from wc.envs.sokoban import (
 )
 from wc.errors import WcError
 from wc.programs import runtime
-from wc.testing import FakeLLMServer, Reply, answer
+from wc.testing import Reply, answer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MISSION = "push every box onto a target"
@@ -490,7 +489,7 @@ def test_reference_model_explains_1000_transitions(name, sokoban_model):
     wrong = [(i, o) for i, o in enumerate(outcomes) if (o.transition, o.reward) != ("o", "o")]
     assert not wrong, wrong[:3]
     # and a model that lets boxes teleport is caught
-    teleporting_boxes = sokoban_model.replace("next_state.append(Box(ahead[0] + dx, ahead[1] + dy))",
+    teleporting_boxes = replaced(sokoban_model, "next_state.append(Box(ahead[0] + dx, ahead[1] + dy))",
                                               "next_state.append(Box(*_land(ahead[0] + dx, ahead[1] + dy, gates)))")
     teleporting_boxes += ("\n\ndef _land(x, y, gates):\n    for g in gates:\n        if (g.x, g.y) == (x, y):\n"
                           "            for t in gates:\n                if t is not g and t.letter == g.letter:\n"
@@ -539,9 +538,10 @@ def test_generated_rooms_at_a_larger_scale_are_planned(boxes, size, sokoban_mode
 BROKEN = "def transition(state, action):\n    return state[\n"
 
 
-def test_learns_sokoban_from_a_scripted_llm(db_url, sokoban_model):
+async def test_learns_sokoban_from_a_scripted_llm(fake_llm, db_url, sokoban_model):
     # wrong: the player treats boxes like walls (never pushes)
-    wrong = sokoban_model.replace("        pushed = boxes[ahead]\n", "        return list(state)  # boxes are walls\n")
+    wrong = replaced(sokoban_model, "        pushed = boxes[ahead]\n",
+                     "        return list(state)  # boxes are walls\n")
     assert wrong != sokoban_model
     lock = threading.Lock()
     answers = [Reply(answer(BROKEN)), Reply(answer(wrong))]
@@ -558,10 +558,10 @@ def test_learns_sokoban_from_a_scripted_llm(db_url, sokoban_model):
         return Reply(answer(wrong))
 
     events = []
-    with FakeLLMServer(script) as server:
-        settings = llm_settings(server, db_url)
-        config = LearnConfig(env="sokoban", episodes=8, max_llm_calls=8, concurrency=2, solved=3, seed=0)
-        summary = asyncio.run(learn(config, settings, on_event=lambda k, d: events.append((k, d))))
+    server = fake_llm(script)
+    settings = llm_settings(server, db_url)
+    config = LearnConfig(env="sokoban", episodes=8, max_llm_calls=8, concurrency=2, solved=3, seed=0)
+    summary = await learn(config, settings, on_event=lambda k, d: events.append((k, d)))
 
     assert summary.status == "finished"
     assert summary.successes >= 3 and summary.episode_list[-1].success

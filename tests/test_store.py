@@ -1,4 +1,3 @@
-import asyncio
 import sqlite3
 
 import pytest
@@ -12,27 +11,35 @@ from wc.values import LLMCall
 API = load_api_module("minigrid", 1)
 
 
-def run(coro):
-    return asyncio.run(coro)
-
-
-async def _fresh(url):
-    store = await Store.open(url)
+async def _seed(store):
     env_id = await store.environments.ensure("minigrid-doorkey", "MiniGrid-DoorKey-5x5-v0", "minigrid", API)
     api_id = await store.environments.ensure_api_module(API)
     run_id = await store.runs.create(env_id, config={"env": "minigrid-doorkey"}, seed=0, model="m")
-    return store, env_id, api_id, run_id
+    return env_id, api_id, run_id
 
 
-def test_schema_is_created_on_first_use_and_reopened(db_url):
-    async def go():
-        store, *_ = await _fresh(db_url)
-        await store.close()
-        store = await Store.open(db_url)  # no second migration, same data
+@pytest.fixture
+async def sqlite_store(db_url):
+    store = await Store.open(db_url)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def seeded(sqlite_store):
+    """A SQLite store with one environment, its API module and one run."""
+    return (sqlite_store, *await _seed(sqlite_store))
+
+
+async def test_schema_is_created_on_first_use_and_reopened(db_url):
+    store = await Store.open(db_url)
+    await _seed(store)
+    await store.close()
+    store = await Store.open(db_url)  # no second migration, same data
+    try:
         runs = await store.runs.summaries()
+    finally:
         await store.close()
-        return runs
-    runs = run(go())
     assert [r.id for r in runs] == [1]
     path = db_url.split("///", 1)[1]
     con = sqlite3.connect(path)
@@ -40,51 +47,37 @@ def test_schema_is_created_on_first_use_and_reopened(db_url):
     assert con.execute("pragma journal_mode").fetchone()[0] == "wal"
 
 
-def test_programs_are_stored_once_per_run_with_their_lineage(db_url):
-    async def go():
-        store, env_id, api_id, run_id = await _fresh(db_url)
-        common = dict(run_id=run_id, environment_id=env_id, api_module_id=api_id)
-        a = await store.programs.add(source="A", origin="scratch", parents=[], **common)
-        b = await store.programs.add(source="B", origin="repair_transition", parents=[a], **common)
-        again = await store.programs.add(source="B", origin="repair_reward", parents=[a], **common)
-        c = await store.programs.add(source="C", origin="merge", parents=[a, b, b], **common)
-        records = await store.programs.find(run_id=run_id)
-        await store.close()
-        return a, b, again, c, records
-    a, b, again, c, records = run(go())
+async def test_programs_are_stored_once_per_run_with_their_lineage(seeded):
+    store, env_id, api_id, run_id = seeded
+    common = dict(run_id=run_id, environment_id=env_id, api_module_id=api_id)
+    a = await store.programs.add(source="A", origin="scratch", parents=[], **common)
+    b = await store.programs.add(source="B", origin="repair_transition", parents=[a], **common)
+    again = await store.programs.add(source="B", origin="repair_reward", parents=[a], **common)
+    c = await store.programs.add(source="C", origin="merge", parents=[a, b, b], **common)
+    records = await store.programs.find(run_id=run_id)
     assert again == b
     by_id = {r.id: r for r in records}
     assert by_id[b].parents == [a] and by_id[c].parents == [a, b]
     assert by_id[a].api_module == "minigrid_v1" and by_id[a].environment == "minigrid-doorkey"
 
 
-def test_llm_calls_are_counted_in_the_summary(db_url):
-    async def go():
-        store, env_id, api_id, run_id = await _fresh(db_url)
-        await store.calls.add(run_id, LLMCall("scratch", "m", [{"role": "user", "content": "x"}], answer="y",
-                                                 prompt_tokens=10, completion_tokens=5))
-        await store.calls.add(run_id, LLMCall("scratch", "m", [{"role": "user", "content": "x"}], status="timeout",
-                                                 error="timed out"))
-        summary = await store.runs.summary(run_id)
-        await store.close()
-        return summary
-    s = run(go())
+async def test_llm_calls_are_counted_in_the_summary(seeded):
+    store, env_id, api_id, run_id = seeded
+    await store.calls.add(run_id, LLMCall("scratch", "m", [{"role": "user", "content": "x"}], answer="y",
+                                             prompt_tokens=10, completion_tokens=5))
+    await store.calls.add(run_id, LLMCall("scratch", "m", [{"role": "user", "content": "x"}], status="timeout",
+                                             error="timed out"))
+    s = await store.runs.summary(run_id)
     assert (s.llm_calls, s.llm_calls_failed, s.prompt_tokens, s.completion_tokens) == (2, 1, 10, 5)
     assert {"id", "env", "status", "episodes", "successes", "env_steps", "llm_calls", "prompt_tokens",
             "completion_tokens", "programs", "best_program_id"} <= set(s.to_json())
 
 
-def test_missing_records_raise_not_found(db_url):
-    async def go():
-        store = await Store.open(db_url)
-        try:
-            with pytest.raises(NotFound, match="no run with id 42"):
-                await store.runs.summary(42)
-            with pytest.raises(NotFound, match="no program with id 7"):
-                await store.programs.get(7)
-        finally:
-            await store.close()
-    run(go())
+async def test_missing_records_raise_not_found(sqlite_store):
+    with pytest.raises(NotFound, match="no run with id 42"):
+        await sqlite_store.runs.summary(42)
+    with pytest.raises(NotFound, match="no program with id 7"):
+        await sqlite_store.programs.get(7)
 
 
 @pytest.mark.parametrize("url, message", [
@@ -92,35 +85,30 @@ def test_missing_records_raise_not_found(db_url):
     ("not a url at all", "cannot parse database URL"),
     ("postgresql+asyncpg://wc:secretpw@127.0.0.1:1/wc", "cannot open database"),
 ])
-def test_bad_urls_give_clear_errors_without_passwords(url, message):
+async def test_bad_urls_give_clear_errors_without_passwords(url, message):
     with pytest.raises(StoreError, match=message) as info:
-        run(Store.open(url))
+        await Store.open(url)
     assert "secretpw" not in str(info.value)
 
 
-def test_a_schema_from_a_newer_wc_is_refused(db_url):
-    run(_close_fresh(db_url))
+async def test_a_schema_from_a_newer_wc_is_refused(db_url):
+    await (await Store.open(db_url)).close()
     con = sqlite3.connect(db_url.split("///", 1)[1])
     con.execute("update alembic_version set version_num = '9999_future'")
     con.commit()
     con.close()
     with pytest.raises(StoreError, match="newer than this wc"):
-        run(Store.open(db_url))
+        await Store.open(db_url)
 
 
-def test_a_corrupt_file_is_a_clear_error(tmp_path):
+async def test_a_corrupt_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "corrupt.db"
     bad.write_bytes(b"this is not a sqlite database" * 100)
     with pytest.raises(StoreError, match="cannot open database"):
-        run(Store.open(f"sqlite+aiosqlite:///{bad}"))
+        await Store.open(f"sqlite+aiosqlite:///{bad}")
 
 
-async def _close_fresh(url):
-    store, *_ = await _fresh(url)
-    await store.close()
-
-
-def test_upgrading_a_store_with_data_keeps_it(tmp_path):
+async def test_upgrading_a_store_with_data_keeps_it(tmp_path):
     """A store made by the first schema, with runs and programs in it, is upgraded in place."""
     from alembic import command
     from sqlalchemy import create_engine as sync_engine
@@ -142,13 +130,11 @@ def test_upgrading_a_store_with_data_keeps_it(tmp_path):
                              "origin, created_at) values (1, 1, 1, 1, 'x', 'h', 'scratch', '2026-01-01')")
     engine.dispose()
 
-    async def go():
-        store = await Store.open(f"sqlite+aiosqlite:///{path}")
-        try:
-            return await store.runs.summary(1), await store.programs.get(1)
-        finally:
-            await store.close()
-    summary, program = run(go())
+    store = await Store.open(f"sqlite+aiosqlite:///{path}")
+    try:
+        summary, program = await store.runs.summary(1), await store.programs.get(1)
+    finally:
+        await store.close()
     assert summary.status == "finished" and summary.programs == 1 and program.source == "x"
     con = sqlite3.connect(path)
     assert con.execute("select version_num from alembic_version").fetchall() == [(head_revision(),)]
@@ -156,7 +142,7 @@ def test_upgrading_a_store_with_data_keeps_it(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_failed_upgrade_leaves_the_store_as_it_was(tmp_path):
+async def test_a_failed_upgrade_leaves_the_store_as_it_was(tmp_path):
     """Migrations run in one transaction, DDL included: a failure late in an upgrade undoes it all."""
     from alembic import command
     from sqlalchemy import create_engine as sync_engine
@@ -183,7 +169,7 @@ def test_a_failed_upgrade_leaves_the_store_as_it_was(tmp_path):
     con.commit()
     con.close()
     with pytest.raises(StoreError, match="cannot open database .*UNIQUE"):
-        run(Store.open(f"sqlite+aiosqlite:///{path}"))
+        await Store.open(f"sqlite+aiosqlite:///{path}")
     con = sqlite3.connect(path)
     assert con.execute("select version_num from alembic_version").fetchall() == [("0001",)]
     tables = {r[0] for r in con.execute("select name from sqlite_master where type = 'table'")}

@@ -6,9 +6,14 @@ gets the request (parsed JSON) and its sequence number and returns a `Reply`:
 
     with FakeLLMServer(lambda request, n: Reply(answer(SOURCE))) as server:
         settings = Settings(openai_base_url=server.base_url, openai_api_key="sk-test")
+
+It serves from its own thread, so one server can outlive event loops: start it once per test
+session (`async with` works too) and give each test its script with `serve`, which also forgets
+the requests seen so far.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -32,11 +37,12 @@ Script = Callable[[dict[str, Any], int], Reply]
 
 
 class FakeLLMServer:
-    def __init__(self, script: Script) -> None:
-        self.script = script
+    def __init__(self, script: Script | None = None) -> None:
+        self.script: Script = script or (lambda request, n: Reply(status=503))
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self._generation = 0  # requests still running from before a `serve` are not counted
         self._lock = threading.Lock()
         server = self
 
@@ -52,13 +58,15 @@ class FakeLLMServer:
                     server.requests.append(body)
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                    generation, script = server._generation, server.script
                 try:
-                    reply = server.script(body, n)
+                    reply = script(body, n)
                     if reply.delay:
                         time.sleep(reply.delay)
                 finally:
                     with server._lock:
-                        server.in_flight -= 1
+                        if generation == server._generation:
+                            server.in_flight -= 1
                 if reply.status != 200:
                     payload = json.dumps({"error": {"message": f"scripted {reply.status}", "type": "test"}})
                 else:
@@ -83,6 +91,15 @@ class FakeLLMServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
 
+    def serve(self, script: Script | None) -> FakeLLMServer:
+        """Answer with `script` from now on (None: 503 to everything), counting requests from zero."""
+        with self._lock:
+            self.script = script or (lambda request, n: Reply(status=503))
+            self.requests = []
+            self.in_flight = self.max_in_flight = 0
+            self._generation += 1
+        return self
+
     def __enter__(self) -> FakeLLMServer:
         self.thread.start()
         return self
@@ -90,6 +107,12 @@ class FakeLLMServer:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+    async def __aenter__(self) -> FakeLLMServer:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc) -> None:
+        await asyncio.to_thread(self.__exit__)
 
 
 def completion(request: dict[str, Any], reply: Reply) -> dict[str, Any]:

@@ -18,3 +18,12 @@ def sqlite_rows(db_url: str, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def replaced(text: str, old: str, new: str, count: int = -1) -> str:
+    """`text.replace(old, new)` that fails when `old` is not there: a test that changes a program
+    by string replacement must not silently test the unchanged program."""
+    assert old in text, f"the text to replace is not there: {old!r}"
+    out = text.replace(old, new, count)
+    assert out != text
+    return out
