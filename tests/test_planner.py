@@ -1,5 +1,6 @@
 """The planners: plans found, budgets that leave a question undecided, exhaustive searches that
 answer it, and programs that misbehave while being searched."""
+import time
 import warnings
 
 import pytest
@@ -114,6 +115,65 @@ def test_width_search_prefers_reward_progress():
     assert result.found and result.actions == ["on"] * 12 and result.nodes <= 2 * 12
 
 
+PINNED = {  # planner: (nodes and states for the line world, nodes and states for four counters)
+    "bfs": ((10, 5), (140, 69)),
+    "bfws": ((10, 5), (52, 43)),
+}
+
+
+@pytest.mark.parametrize("planner", sorted(PLANNERS))
+def test_what_a_search_reports_is_exact(planner):
+    """The figures a result carries (they go into the store and the benchmarks), pinned on small
+    worlds: expansions, distinct states, depth, the planner's name, and the predicted steps."""
+    search = PLANNERS[planner]
+    (line_nodes, line_states), (counter_nodes, counter_states) = PINNED[planner]
+    r = search((0,), ["left", "right"], line())
+    assert (r.nodes, r.states, r.depth, r.planner, r.reason) == (line_nodes, line_states, 4, planner, "")
+    assert r.predictions == [((1,), 0.0, False), ((2,), 0.0, False), ((3,), 0.0, False), ((4,), 0.0, False),
+                             ((5,), 1.0, True)]
+    assert 0 <= r.seconds < 30
+    start, actions, expand = counters(4, size=5)
+    c = search(start, actions, expand)
+    assert c.found and len(c.actions) == 4 and (c.nodes, c.states, c.depth) == (counter_nodes, counter_states, 3)
+
+
+@pytest.mark.parametrize("planner", sorted(PLANNERS))
+def test_budgets_and_depth_limits_hold_exactly_at_their_bounds(planner):
+    search = PLANNERS[planner]
+    needed = search((0,), ["left", "right"], line()).nodes
+    assert search((0,), ["left", "right"], line(), max_nodes=needed).found
+    short = search((0,), ["left", "right"], line(), max_nodes=needed - 1)
+    assert short.status == "budget" and short.reason == f"node budget of {needed - 1} spent"
+    assert short.nodes == needed - 1
+    assert search((0,), ["left", "right"], line(), max_depth=5).found  # a plan of exactly max_depth steps
+    four = search((0,), ["left", "right"], line(), max_depth=4)
+    assert four.status == "exhausted" and "within 4 steps" in four.reason and "5" in four.reason
+    late = search((0,), ["left", "right"], line(), deadline=time.monotonic() - 1)
+    assert (late.status, late.reason, late.nodes, late.found) == ("budget", "time budget spent", 0, False)
+    assert search((0,), ["left", "right"], line(), deadline=time.monotonic() + 60).found
+
+
+@pytest.mark.parametrize("planner", sorted(PLANNERS))
+def test_actions_may_depend_on_the_state(planner):
+    asked = []
+
+    def choose(key):
+        asked.append(key)
+        return ["right"] if key[0] >= 0 else []
+    r = PLANNERS[planner]((0,), choose, line())
+    assert r.found and r.nodes == 5 and asked == [(0,), (1,), (2,), (3,), (4,)]
+
+
+@pytest.mark.parametrize("planner", sorted(PLANNERS))
+def test_an_exhaustive_answer_counts_what_it_searched(planner):
+    def down(key, action):  # -1, -2, -3 and no further; nothing is ever rewarded
+        return ((key[0] - 1,) if action == "left" and key[0] > -3 else key), 0.0, False
+    r = PLANNERS[planner]((0,), ["noop", "left"], down)
+    assert (r.status, r.nodes, r.states, r.depth) == ("exhausted", 8, 4, 3)
+    assert r.reason in ("no plan: all 4 reachable states searched",
+                        "no plan: every reachable state searched (4 states)")
+
+
 # --------------------------------------------------------------------------- in a program
 
 
@@ -212,3 +272,165 @@ def test_a_domain_focus_orders_the_search_but_never_refutes_a_program(doorkey, m
         return list(actions)
     focused = runtime.plan(program, state, mission, list(doorkey.actions), focus=all_actions)
     assert focused.found and focused.nodes < result.nodes
+
+
+@pytest.mark.parametrize("modifies_input", [False, True])
+def test_every_expansion_is_what_the_program_and_the_real_environment_say(doorkey, minigrid_model, modifies_input):
+    """The planner's one view of a program, `ProgramModel.expand`, on walks through DoorKey: every
+    action from each state is expanded (so the per-node cache is reused across actions) and must
+    equal a fresh model's answer; the action taken must equal the real environment's step. A
+    program that modifies its input is caught on its first call and handled defensively after."""
+    from wc.contract import rewards_match
+    from wc.programs.plan import ProgramModel
+
+    source = replaced(minigrid_model, "    state = copy.deepcopy(state)\n", "") if modifies_input else minigrid_model
+    program = compiled(doorkey, source)
+    rng = __import__("random").Random(11)
+    checked = 0
+    for seed in range(4):
+        state, mission = doorkey.reset(seed)
+        model = ProgramModel(program, mission, call_timeout=2.0)
+        key = model.start(program.namespace, state)
+        assert runtime.state_key(model.table.json_state(key)) == runtime.state_key(state)
+        for _ in range(80):
+            answers = {a: model.expand(key, a) for a in doorkey.actions}
+            for action, (child, reward, done) in answers.items():
+                fresh = ProgramModel(program, mission, call_timeout=2.0)
+                c, r, d = fresh.expand(fresh.start(program.namespace, model.table.json_state(key)), action)
+                assert runtime.state_key(fresh.table.json_state(c)) == runtime.state_key(model.table.json_state(child))
+                assert (r, d) == (reward, done)
+                checked += 1
+            # mostly forward and toggling, so that walks reach the key, the door and the goal
+            action = rng.choice(["forward", "forward", "left", "right", "pickup", "toggle"])
+            child, reward, done = answers[action]
+            real = doorkey.step(action)
+            assert runtime.state_key(model.table.json_state(child)) == runtime.state_key(real.state)
+            assert rewards_match(doorkey.reward_mode, (reward, done), real.reward, real.terminated)
+            key = child
+            if real.terminated or real.truncated:
+                break
+        assert model.defensive == modifies_input
+    assert checked > 500
+
+
+def test_width_search_order_is_pinned():
+    """BFWS's search order (novelty per progress level, pairs of changing atoms, the usual step
+    reward as the base level) fixed by its expansion counts on small worlds and on DoorKey with
+    the reference model; a change to the algorithm shows up here first."""
+    start, actions, expand = counters(6)
+    r = bfws(start, actions, expand, max_nodes=5_000)
+    assert (r.nodes, r.states, r.depth) == (294, 274, 8)
+
+    start, actions, expand = counters(3, size=4)
+    r = bfws(start, actions, lambda k, a: (expand(k, a)[0], 0.0, False))
+    assert (r.nodes, r.states, r.depth, r.status) == (192, 64, 9, "exhausted")
+
+    def grid(key, action):  # atoms: x and 100 + y; the column x == 3 is mud (a lower step reward)
+        x, y = key[0], key[1] - 100
+        dx, dy = {"e": (1, 0), "w": (-1, 0), "n": (0, 1), "s": (0, -1)}[action]
+        nx, ny = min(5, max(0, x + dx)), min(5, max(0, y + dy))
+        done = (nx, ny) == (5, 5)
+        return (nx, ny + 100), 1.0 if done else (-0.5 if nx == 3 else -0.1), done
+    r = bfws((0, 100), ["e", "w", "n", "s"], grid)
+    assert r.found and len(r.actions) == 10 and (r.nodes, r.states, r.depth) == (61, 30, 9)
+
+
+def test_doorkey_search_figures_are_pinned(doorkey, minigrid_model):
+    program = compiled(doorkey, minigrid_model)
+    figures = []
+    for seed in range(3):
+        state, mission = doorkey.reset(seed)
+        r = runtime.plan(program, state, mission, list(doorkey.actions))
+        figures.append((r.nodes, r.states, r.depth, len(r.actions)))
+        assert r.planner == "bfws" and r.first_error is None
+    assert figures == [(269, 52, 10, 11), (220, 48, 6, 7), (276, 53, 12, 13)]
+
+
+def test_planning_in_a_program_that_fails_says_how(doorkey, minigrid_model):
+    state, mission = doorkey.reset(0)
+    unloadable = compiled(doorkey, "import os\n" + minigrid_model)
+    r = runtime.plan(unloadable, state, mission, list(doorkey.actions))
+    assert (r.found, r.status, r.reason) == (False, "error", "the program does not load")
+    assert r.first_error is unloadable.failure and r.first_error["kind"] == "forbidden" and r.predictions == []
+
+    program = compiled(doorkey, minigrid_model)
+    r = runtime.plan(program, [{"type": "Dragon", "x": 1}], mission, list(doorkey.actions))
+    assert (r.found, r.status, r.reason) == (False, "error", "the program cannot be planned in")
+    assert r.first_error["kind"] == "malformed" and r.predictions == [] and 0 <= r.seconds < 30
+
+    # an action whose transition raises: the search goes on without it, and the first error is kept
+    raising = minigrid_model.replace("def transition(state, action):\n",
+                                     "def transition(state, action):\n    if action == 'left':\n"
+                                     "        raise ValueError('left is broken')\n", 1)
+    assert raising != minigrid_model
+    r = runtime.plan(compiled(doorkey, raising), state, mission, list(doorkey.actions))
+    assert r.first_error["kind"] == "exception" and "left is broken" in r.first_error["message"]
+    assert r.first_error["code"] == "raise ValueError('left is broken')" and "left" not in r.actions
+
+    looping = minigrid_model + "\n\ndef reward(state, action, next_state, mission):\n    while True:\n        pass\n"
+    r = runtime.plan(compiled(doorkey, looping), state, mission, list(doorkey.actions), call_timeout=0.2)
+    assert r.reason == "a call of the program timed out during planning" and r.predictions == []
+    assert 0.2 <= r.seconds < 30
+
+
+def test_the_time_limit_and_the_node_budget_reach_the_search(doorkey, minigrid_model):
+    program = compiled(doorkey, minigrid_model)
+    state, mission = doorkey.reset(0)
+    late = runtime.plan(program, state, mission, list(doorkey.actions), time_limit=0)
+    assert (late.status, late.reason, late.predictions) == ("budget", "time budget spent", [])
+    small = runtime.plan(program, state, mission, list(doorkey.actions), max_nodes=7)
+    assert small.status == "budget" and small.nodes == 7
+    shallow = runtime.plan(program, state, mission, list(doorkey.actions), max_depth=3)
+    assert shallow.status == "exhausted" and "within 3 steps" in shallow.reason
+    assert runtime.plan(program, state, mission, list(doorkey.actions), planner="bfs").planner == "bfs"
+
+
+def test_actions_from_a_function_of_the_json_state_and_a_focus_that_sees_it(doorkey, minigrid_model):
+    program = compiled(doorkey, minigrid_model)
+    state, mission = doorkey.reset(0)
+    seen_states, seen_focus = [], []
+
+    def actions(json_state):
+        seen_states.append(json_state)
+        return list(doorkey.actions)
+
+    def no_toggle(json_state, focus_mission, listed):
+        seen_focus.append((json_state, focus_mission, list(listed)))
+        return [a for a in listed if a != "toggle"]
+    r = runtime.plan(program, state, mission, actions, focus=no_toggle)
+    assert r.found and follow(doorkey, 0, r)
+    assert runtime.state_key(seen_states[0]) == runtime.state_key(state)
+    assert all(isinstance(s, list) and all("type" in e for e in s) for s in seen_states)
+    first_state, first_mission, first_listed = seen_focus[0]
+    assert runtime.state_key(first_state) == runtime.state_key(state) and first_mission == mission
+    assert first_listed == list(doorkey.actions)
+    # the focused search alone was exhaustive; both searches' expansions are counted
+    unfocused = runtime.plan(program, state, mission, actions)
+    assert r.nodes > unfocused.nodes
+    budgeted = runtime.plan(program, state, mission, actions, focus=no_toggle, max_nodes=r.nodes - 1)
+    assert budgeted.status == "budget" and budgeted.nodes == r.nodes - 1
+
+
+@pytest.mark.parametrize("modifies_input", [False, True])
+def test_expansions_carry_the_programs_own_reward_and_done(doorkey, minigrid_model, modifies_input):
+    """A reward that depends on the action and is not 0 or 1 comes through unchanged, with its
+    own done flag, on the first and the cached expansions of a state, mutating input or not."""
+    from wc.programs.plan import ProgramModel
+
+    source = minigrid_model + ("\n\ndef reward(state, action, next_state, mission):\n"
+                               "    return {'left': -0.25, 'right': 0.5}.get(action, 0.0), action == 'done'\n")
+    if modifies_input:
+        source = replaced(source, "    state = copy.deepcopy(state)\n", "")
+    program = compiled(doorkey, source)
+    state, mission = doorkey.reset(0)
+    model = ProgramModel(program, mission, call_timeout=2.0)
+    key = model.start(program.namespace, state)
+    for _ in range(2):  # the second time round, from the cache (or defensively)
+        assert model.expand(key, "left")[1:] == (-0.25, False)
+        assert model.expand(key, "right")[1:] == (0.5, False)
+        assert model.expand(key, "done")[1:] == (0.0, True)
+        assert model.expand(key, "forward")[1:] == (0.0, False)
+    assert model.defensive == modifies_input
+    turned = model.expand(key, "left")[0]
+    assert runtime.state_key(model.table.json_state(turned)) != runtime.state_key(model.table.json_state(key))
+    assert runtime.state_key(model.table.json_state(key)) == runtime.state_key(state)  # the start is intact

@@ -73,3 +73,32 @@ def test_add_updates_h_and_state_round_trips():
     assert clone.arms[(7, "optimism")].h == 0.6 and clone.arms[(7, "optimism")].n == 1
     rex.remove_program(7)
     assert (7, "optimism") not in rex.arms
+
+
+def test_adding_again_keeps_the_pull_count_and_the_scratch_arm_is_one_arm():
+    rex = Rex()
+    arm = rex.add(3, "reward", 0.2)
+    rex.pulled(arm)
+    again = rex.add(3, "reward", 0.7)
+    assert again is arm and (arm.h, arm.n) == (0.7, 1) and len(rex.arms) == 2
+    assert rex.add(3, "transition", 0.4) is not arm and len(rex.arms) == 3
+    # a restored bandit has its scratch arm once, under the key the bandit itself uses
+    restored = Rex.from_json(rex.to_json())
+    assert list(restored.arms) == list(rex.arms) == [(None, "scratch"), (3, "reward"), (3, "transition")]
+    assert [(a.program_id, a.kind, a.h, a.n) for a in restored.arms.values()] == \
+        [(None, "scratch", 0.0, 0), (3, "reward", 0.7, 1), (3, "transition", 0.4, 0)]
+    assert all(key == a.key for key, a in restored.arms.items())
+    Rex.__post_init__(restored)
+    assert len(restored.arms) == 3  # setting up again adds no second scratch arm
+
+
+def test_choose_takes_the_highest_draw_and_ties_go_to_the_earlier_arm():
+    class Fixed(Rex):
+        def sample(self, arm, rng):
+            return {None: 0.5, 1: 0.9, 2: 0.9, 3: 0.1}[arm.program_id]
+
+    rex = Fixed()
+    for pid in (1, 2, 3):
+        rex.add(pid, "transition", 0.5)
+    assert [a.program_id for a in rex.choose(2, random.Random(0))] == [1, 1]
+    assert rex.arms[(1, "transition")].n == 2 and rex.arms[(2, "transition")].n == 0

@@ -17,9 +17,9 @@ class NoCode(ValueError):
     """The answer holds no python code block."""
 
 
-def _blocks(answer: str) -> list[tuple[str, str, bool]]:
-    """(language tag, body, closed) for each fenced block, line by line."""
-    blocks: list[tuple[str, str, bool]] = []
+def _blocks(answer: str) -> list[tuple[str, str]]:
+    """(language tag, body) for each fenced block, line by line; an unclosed last block counts."""
+    blocks: list[tuple[str, str]] = []
     tag: str | None = None
     body: list[str] = []
     for line in (answer or "").splitlines():
@@ -28,12 +28,12 @@ def _blocks(answer: str) -> list[tuple[str, str, bool]]:
             if match:
                 tag, body = match.group(1).lower(), []
         elif match and not match.group(1):
-            blocks.append((tag, "\n".join(body), True))
+            blocks.append((tag, "\n".join(body)))
             tag = None
         else:
             body.append(line)
     if tag is not None:
-        blocks.append((tag, "\n".join(body), False))
+        blocks.append((tag, "\n".join(body)))
     return blocks
 
 
@@ -42,7 +42,7 @@ def extract_code(answer: str) -> str:
 
     An unterminated final block (a truncated answer) is taken as far as it goes; a block tagged
     with another language is ignored."""
-    code = [body.strip("\n") for tag, body, _ in _blocks(answer) if tag in _PYTHON_TAGS and body.strip()]
+    code = [body.strip("\n") for tag, body in _blocks(answer) if tag in _PYTHON_TAGS and body.strip()]
     if not code:
         raise NoCode("the answer contains no ```python code block")
     return "\n\n".join(code) + "\n"
