@@ -15,7 +15,10 @@ from wc.errors import (
     WcError,
 )
 
-# Exit codes, most specific class first. 0: done (also when a run's budget ran out unsolved).
+# Exit codes (README, "Exit codes"), most specific class first:
+#   0 done (also when a run's call budget ran out unsolved)   1 the run failed (a bug in wc; resumable)
+#   2 bad input   3 not found   4 store unavailable   5 LLM unavailable or refusing   6 sandbox broken
+#   130 interrupted (resumable)
 EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (NotFound, 3),
     (RunBusy, 2),
@@ -29,6 +32,7 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
 ]
 INTERRUPTED = 130
 FAILED_RUN = 1
+LLM_UNAVAILABLE = 5
 
 _LISTS = {"run": "`wc runs list` shows the runs", "program": "`wc programs list` lists the programs",
           "curriculum": "`wc curriculum list` shows the curricula"}

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.syntax import Syntax
 from rich.table import Table
 
+from wc.secrets import redact
 from wc.values import NOT_FAILED, RunStatus
 
 from . import errors
@@ -138,6 +139,7 @@ class _LearnView:
 
 @app.command()
 def learn(
+    ctx: typer.Context,
     env: str = typer.Option(..., "--env", help="Short name (wc envs list), gymnasium id, or module:EnvId."),
     db: str | None = DbOption,
     model: str | None = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
@@ -167,6 +169,9 @@ def learn(
     from wc.api import LearnConfig, load_replay
     from wc.api import learn as api_learn
 
+    if replay:
+        _refuse_overridden(ctx, ["model", "episodes", "max_steps", "max_llm_calls", "concurrency", "seed", "solved",
+                                 "workers", "planner", "games", "from_program", "min_episodes"])
     settings = _settings(db, model, llm_timeout=llm_timeout)
     recording = _run(load_replay(replay, settings.db)) if replay else None
     if recording is not None:
@@ -182,6 +187,17 @@ def learn(
                                                                          on_start=on_start, replay=recording),
                              f"learning {env} with {model_name}")
     _finish(summary, json_out)
+
+
+def _refuse_overridden(ctx: typer.Context, names: list[str]) -> None:
+    """--replay takes the recording's configuration: flags it would silently ignore are an error."""
+    def on_command_line(name: str) -> bool:  # typer may carry its own copy of click's ParameterSource
+        return getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
+
+    given = [f"--{n.replace('_', '-')}" for n in names if on_command_line(n)]
+    if given:
+        raise _fail(f"--replay reproduces the recording's configuration; {', '.join(given)} would be ignored "
+                    "(drop them, or learn without --replay)", 2)
 
 
 def _with_progress(episodes: int, make_coro, what: str):
@@ -215,8 +231,10 @@ def _finish(summary, json_out: bool) -> None:
     else:
         _print_summary(summary)
     if summary.status == RunStatus.FAILED:
-        hint = f"; continue with `wc resume {summary.id}`" if "can be resumed" in str(summary.error) else ""
-        raise _fail(str(summary.error) + hint, errors.FAILED_RUN)
+        resumable = "can be resumed" in str(summary.error) or summary.failure == "llm"
+        hint = f"; continue with `wc resume {summary.id}`" if resumable else ""
+        code = errors.LLM_UNAVAILABLE if summary.failure == "llm" else errors.FAILED_RUN
+        raise _fail(str(summary.error) + hint, code)
 
 
 def _print_summary(s) -> None:
@@ -232,6 +250,8 @@ def _print_summary(s) -> None:
         ("wall time", f"{s.wall_seconds:.1f} s (waiting for the LLM {s.llm_wait_seconds:.1f} s)"),
         ("model", s.model),
     ]
+    if s.error:
+        rows.append(("error", s.error))
     for k, v in rows:
         table.add_row(k, v)
     out.print(table)
@@ -631,11 +651,28 @@ def programs_export(program_id: int = typer.Argument(..., metavar="ID"), db: str
     sys.stdout.write(_run(export_program(program_id, _settings(db).db)))
 
 
+class RedactingStream:
+    """stdout or stderr with every write passed through the redactor: nothing wc prints carries
+    an API key (tables, JSON, errors and tracebacks alike)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, flush, encoding, buffer, …
+        return getattr(self._stream, name)
+
+
 def main() -> None:
     import warnings
 
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    sys.stdout = RedactingStream(sys.stdout)
+    sys.stderr = RedactingStream(sys.stderr)
     app()
 
 

@@ -61,9 +61,27 @@ def test_bad_input_gets_one_clear_line(args, env, needles, tmp_path):
 
 def test_unknown_ids(tmp_path):
     db = f"sqlite:///{tmp_path / 'wc.db'}"
+    assert wc("db", "upgrade", "--db", db).returncode == 0
     assert_one_line_error(wc("runs", "show", "42", "--db", db), "no run with id 42")
     assert_one_line_error(wc("programs", "show", "7", "--db", db), "no program with id 7")
     assert_one_line_error(wc("programs", "list", "--run", "3", "--db", db), "no run with id 3")
+
+
+@pytest.mark.parametrize("args", [["runs", "list"], ["runs", "show", "1"], ["programs", "list"],
+                                  ["programs", "show", "1"], ["runs", "export-llm", "1"], ["curriculum", "list"],
+                                  ["db", "current"], ["programs", "lineage", "1"]])
+def test_reading_a_store_that_does_not_exist_creates_nothing(args, tmp_path):
+    typo = tmp_path / "wc-typo.db"
+    result = wc(*args, "--db", f"sqlite:///{typo}")
+    assert_one_line_error(result, f"no store at {typo}")
+    assert result.returncode == 4 and not typo.exists()
+
+
+def test_replay_refuses_the_flags_it_would_ignore(tmp_path):
+    result = wc("learn", "--env", "minigrid-doorkey", "--replay", "minigrid-doorkey", "--episodes", "3", "--seed", "2",
+                "--db", f"sqlite:///{tmp_path / 'wc.db'}")
+    assert_one_line_error(result, "--episodes, --seed would be ignored")
+    assert result.returncode == 2 and not (tmp_path / "wc.db").exists()
 
 
 def test_learn_then_inspect_through_the_cli(fake_llm, tmp_path, minigrid_model):

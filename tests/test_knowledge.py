@@ -301,7 +301,11 @@ async def test_ctrl_c_marks_the_run_interrupted_and_says_how_to_resume(fake_llm,
 
 async def test_db_commands(store_url):
     fresh = await wc("db", "current", env={"WC_DB": store_url})
-    assert fresh.returncode == 0 and "none" in fresh.stdout
+    if store_url.startswith("sqlite"):  # no file yet: reading does not create one
+        assert fresh.returncode == 4 and "no store at" in fresh.stderr and "Traceback" not in fresh.stderr
+        assert not os.path.exists(store_url.split("///", 1)[1])
+    else:  # an empty PostgreSQL database
+        assert fresh.returncode == 0 and "none" in fresh.stdout
     upgraded = await wc("db", "upgrade", env={"WC_DB": store_url})
     assert upgraded.returncode == 0
     current = await wc("db", "current", env={"WC_DB": store_url})
@@ -323,3 +327,48 @@ async def test_claiming_a_run_is_exclusive(store):
     assert len(busy) == 1 and len(claimed) == 1, results  # one claim is refused, and the other one holds
     assert claimed[0].status == "running" and claimed[0].owner in ("a:1", "b:2")
     assert (await store.runs.get(run_id)).owner == claimed[0].owner  # the store agrees with the winner
+
+
+async def test_killed_at_ten_random_points_and_resumed_each_time(fake_llm, db_url, minigrid_model):
+    """SIGKILL at ten random moments of a scripted run, a resume after each: the store's
+    invariants hold every time (contiguous steps, no duplicated rows, rows from before the kill
+    unchanged), no answer is paid for twice, and the run still finishes."""
+    import random
+
+    server = fake_llm(lambda r, n: Reply(answer(minigrid_model if "It does not explain" in
+                                                r["messages"][-1]["content"] else wrong_of(minigrid_model)),
+                                         delay=0.3))
+    env = {"WC_DB": db_url, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
+    await query(db_url, lambda st: st.runs.summaries())  # the schema, as `wc db upgrade` leaves it
+    rng = random.Random(20261202)
+    before: dict = {"transitions": {}, "programs": {}, "episodes": {}, "calls": {}}
+    proc = spawn("learn", "--env", "minigrid-doorkey", "--episodes", "12", "--solved", "6", "--max-llm-calls", "8",
+                 "--concurrency", "2", env=env)
+    kills = 0
+    while kills < 10:
+        await asyncio.sleep(rng.uniform(0.5, 3.0))
+        if proc.poll() is not None:  # finished before this kill: nothing left to interrupt
+            break
+        proc.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(proc.wait)
+        kills += 1
+        if (await query(db_url, lambda st: st.runs.summaries())):
+            before = await check_invariants(db_url, 1, before)
+            paid = [v for v in before["calls"].values() if v[2] == "ok"]
+            assert len(paid) == len({(h, s) for h, s, _ in paid}), "an answer was paid for twice"
+        proc = spawn("resume", "1", env=env) if await query(db_url, lambda st: st.runs.summaries()) else \
+            spawn("learn", "--env", "minigrid-doorkey", "--episodes", "12", "--solved", "6", "--max-llm-calls", "8",
+                  "--concurrency", "2", env=env)
+    out, err = await asyncio.to_thread(proc.communicate, timeout=240)
+    if proc.returncode != 0:  # the last process was a resume of a run a kill left finished, or failed
+        assert "already finished" in err, err
+    final = await check_invariants(db_url, 1, before)
+    summary = await query(db_url, lambda st: st.runs.summary(1))
+    if summary.status != "finished":
+        done = await wc("resume", "1", "--json", env=env)
+        assert done.returncode == 0, done.stderr
+        final = await check_invariants(db_url, 1, final)
+        summary = await query(db_url, lambda st: st.runs.summary(1))
+    assert summary.status == "finished" and summary.successes >= 6
+    assert kills >= 5, kills  # most of the ten kills landed during the run
+    assert summary.env_steps == len(final["transitions"])

@@ -233,3 +233,69 @@ async def test_an_unforeseen_failure_marks_the_run_failed_in_one_line_and_it_res
     resumed = await resume(failed.id, settings(server, db_url))
     assert resumed.status == "finished" and resumed.successes >= 2
     assert (await run_summary(failed.id, db_url)).env_steps >= failed.env_steps
+
+
+async def test_a_search_stopped_by_its_budget_is_not_taken_against_a_correct_program(fake_llm, db_url, minigrid_model):
+    """DoorKey-8x8 with the correct program and a planning budget far too small for its plans:
+    every search is undecided, the agent keeps the program and explores, and no optimism repair
+    is asked for (the old agent spent every LLM call allowed on exactly this)."""
+    server = fake_llm(lambda r, n: Reply(answer(minigrid_model)))
+    config = LearnConfig(env="MiniGrid-DoorKey-8x8-v0", episodes=2, solved=None, max_llm_calls=4, max_steps=60,
+                         plan_max_nodes=30, min_transitions=5)
+    summary = await learn(config, settings(server, db_url))
+    assert summary.status == "finished", summary.error
+    assert summary.llm_calls == 1 and len(server.requests) == 1  # the first program only, never a repair
+    assert not any("complete search of the program" in r["messages"][-1]["content"] for r in server.requests)
+    episodes = summary.episode_list
+    assert sum(e.plans_undecided for e in episodes) > 0
+    assert all(e.plans_undecided <= e.plans for e in episodes)
+
+
+async def run_record(url: str, run_id: int) -> tuple[list, list, list]:
+    """What a run did, independent of timing: its requests, its programs in order, its steps."""
+    store = await Store.open(url)
+    try:
+        calls = await store.calls.of_run(run_id)
+        programs = await store.programs.find(run_id=run_id)
+        steps = [(t.episode_id - (await store.runs.episodes(run_id))[0].id, t.step, t.action)
+                 for t in await store.runs.transitions(run_id)]
+    finally:
+        await store.close()
+    requests = sorted((c.request_hash, c.sample) for c in calls)
+    return requests, [(p.origin, p.source_hash) for p in sorted(programs, key=lambda p: p.id)], steps
+
+
+@pytest.mark.slow
+async def test_concurrent_answers_in_any_order_replay_exactly(fake_llm, tmp_path, minigrid_model):
+    """--concurrency 4 with random answer latencies: several candidates of a round solve, and the
+    lowest-numbered arm wins whatever answers first. Ten replays reproduce the same requests,
+    programs and steps."""
+    import random
+
+    wrong = replaced(minigrid_model, "(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+    fixed = "def transition" + minigrid_model.split("def transition", 1)[1].split("def reward", 1)[0]
+    latency = random.Random()  # unseeded: the order of arrival differs from run to run
+
+    def script(request, n):
+        user = request["messages"][-1]["content"]
+        tag = f"# answer {n}\n"  # distinct programs; after the first repair, every other one is right
+        if "It does not explain" in user:
+            right = n >= 2 and n % 2 == 1
+            return Reply(answer(tag + (fixed if right else wrong.split("def transition", 1)[0])),
+                         delay=latency.uniform(0.0, 0.4))
+        return Reply(answer(wrong), delay=latency.uniform(0.0, 0.2))
+    server = fake_llm(script)
+    db = f"sqlite+aiosqlite:///{tmp_path / 'original.db'}"
+    original = await learn(LearnConfig(env="minigrid-doorkey", episodes=5, solved=3, concurrency=4, max_llm_calls=12,
+                                       seed=3), settings(server, db))
+    assert original.status == "finished" and original.llm_calls >= 4  # a fan-out round happened
+    expected = await run_record(db, original.id)
+    recording = await load_replay(str(original.id), db)
+    for attempt in range(10):
+        replay_db = f"sqlite+aiosqlite:///{tmp_path / f'replay{attempt}.db'}"
+        replayed = await learn(LearnConfig(env="minigrid-doorkey"), Settings(db=replay_db), replay=recording)
+        assert replayed.status == "finished", (attempt, replayed.error)
+        got = await run_record(replay_db, replayed.id)
+        assert got[1] == expected[1], attempt  # the same programs, in the same order
+        assert got[2] == expected[2], attempt  # the same steps
+        assert set(got[0]) <= set(expected[0]), attempt  # only requests the original asked

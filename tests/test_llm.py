@@ -112,3 +112,77 @@ async def test_concurrency_limit_and_wait_clock_union(fake_llm):
 def test_missing_key_is_a_config_error():
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         OpenAIChat(model="m", api_key=None)
+
+
+async def test_retries_stop_when_the_call_budget_is_spent(fake_llm):
+    from wc.errors import LLMUnavailable
+
+    calls = []
+    server = fake_llm(lambda r, n: Reply(status=500))
+    llm = client(server, calls, retries=10)
+    llm.may_send = lambda: len(calls) < 2  # a run with --max-llm-calls 2
+    try:
+        with pytest.raises(LLMUnavailable, match=r"2 LLM request\(s\) in a row failed and the call budget is spent"):
+            await llm.complete(MESSAGES, purpose="scratch")
+    finally:
+        await llm.close()
+    assert len(server.requests) == 2 and [c.attempt for c in calls] == [1, 2]
+
+
+async def test_a_spent_budget_sends_nothing_once_the_server_has_answered(fake_llm):
+    from wc.errors import CallBudgetSpent
+
+    calls = []
+    server = fake_llm(sequence("fine", then=Reply(status=500)))
+    llm = client(server, calls)
+    llm.may_send = lambda: len(calls) < 2
+    try:
+        assert (await llm.complete(MESSAGES, purpose="scratch")).text == "fine"
+        with pytest.raises(CallBudgetSpent):  # one failed attempt, then no retry beyond the budget
+            await llm.complete(MESSAGES, purpose="scratch")
+    finally:
+        await llm.close()
+    assert len(server.requests) == 2
+
+
+async def test_failures_in_a_row_mean_the_server_is_unavailable(fake_llm):
+    from wc.errors import LLMUnavailable
+
+    calls = []
+    server = fake_llm(sequence("fine", Reply(status=500), "fine again", then=Reply(status=503)))
+    llm = client(server, calls, retries=2, max_failures=4)
+    try:
+        assert (await llm.complete(MESSAGES, purpose="scratch")).text == "fine"
+        assert (await llm.complete(MESSAGES, purpose="scratch")).text == "fine again"  # one failure, then fine
+        with pytest.raises(LLMError):  # 3 attempts failed: an ordinary failure
+            await llm.complete(MESSAGES, purpose="scratch")
+        with pytest.raises(LLMUnavailable, match="4 LLM request"):  # the 4th failure in a row
+            await llm.complete(MESSAGES, purpose="scratch")
+    finally:
+        await llm.close()
+    assert [c.status for c in calls] == ["ok", "server_error", "ok", "server_error", "server_error", "server_error",
+                                         "server_error"]
+
+
+async def test_an_unreachable_server_is_named_without_credentials():
+    import socket
+
+    from wc.errors import LLMUnavailable
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nothing listens there
+    calls = []
+
+    async def on_call(call):
+        calls.append(call)
+    llm = OpenAIChat(model="m", api_key="sk-test-key", base_url=f"http://user:hunter2@127.0.0.1:{port}/v1",
+                     timeout=2, retries=10, backoff=0.01, on_call=on_call, max_failures=3)
+    try:
+        with pytest.raises(LLMUnavailable) as caught:
+            await llm.complete(MESSAGES, purpose="scratch")
+    finally:
+        await llm.close()
+    assert f"127.0.0.1:{port}" in str(caught.value) and "hunter2" not in str(caught.value)
+    assert len(calls) == 3 and all(c.status == "connection_error" for c in calls)
+    assert all(f"127.0.0.1:{port}" in c.error and "hunter2" not in c.error for c in calls)

@@ -51,8 +51,9 @@ curriculum = curricula_.run
 resume_curriculum = curricula_.resume_curriculum
 
 
-async def _with_store(db: str | None, fn: Callable[[Store], Awaitable[T]]) -> T:
-    store = await open_store(db)
+async def _with_store(db: str | None, fn: Callable[[Store], Awaitable[T]], *, create: bool = False) -> T:
+    """`fn` on the store, opened for it and closed after; only writing commands create a store."""
+    store = await open_store(db, create=create)
     try:
         return await fn(store)
     finally:
@@ -126,14 +127,15 @@ async def db_upgrade(db: str | None = None) -> str:
     """Create or upgrade the store's schema; the revision it is at."""
     from wc.store.db import head_revision
 
-    await _with_store(db, lambda s: asyncio.sleep(0))
+    await _with_store(db, lambda s: asyncio.sleep(0), create=True)
     return head_revision()
 
 
 async def db_current(db: str | None = None) -> tuple[str | None, str]:
     """The store's schema revision (without changing it) and this wc's newest."""
-    from wc.store.db import create_engine, current_revision, head_revision
+    from wc.store.db import create_engine, current_revision, head_revision, require_existing
 
+    require_existing(db or Settings().db)
     engine = create_engine(db or Settings().db)
     try:
         return await current_revision(engine), head_revision()

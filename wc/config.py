@@ -1,6 +1,7 @@
 """Settings from environment variables (and CLI flags, which override them).
 
-API keys are held as `SecretStr` so they never print in reprs, logs or errors.
+API keys are held as `SecretStr` so they never print in reprs, and are registered with the
+redactor (`wc.secrets`) so that no string wc stores, prints or raises carries them.
 """
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from wc import secrets
 
 
 def default_db_url() -> str:
@@ -34,6 +37,12 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=120.0, description="seconds per LLM request")
     llm_retries: int = Field(default=4, description="retries on rate limits, 5xx and timeouts")
     llm_concurrency: int = Field(default=8, description="requests in flight at once")
+    llm_max_failures: int = Field(default=5, ge=1, description="failed requests in a row after which the LLM "
+                                  "is taken to be unavailable and the run stops (resumable)")
     temperature: float = 1.0
     sandbox: str = Field(default="auto", description="auto: the OS jail where the machine has one, with a "
                          "warning where not; strict: refuse to run LLM-written code without it")
+
+    def model_post_init(self, __context) -> None:
+        if self.openai_api_key is not None:
+            secrets.register(self.openai_api_key.get_secret_value())

@@ -38,7 +38,7 @@ def expand(names: str | list[str]) -> list[str]:
 
 async def steps(curriculum_id: int, db: str | None = None) -> tuple[CurriculumSummary, list[Step]]:
     """A curriculum and, for each of its environments, its latest run."""
-    store = await open_store(db)
+    store = await open_store(db, create=False)
     try:
         group = await store.curricula.get(curriculum_id)
         runs = [await store.runs.summary(r) for r in group.run_ids]

@@ -12,7 +12,9 @@
     ├── StoreError            the store cannot be opened, migrated or written         .url (redacted)
     │   └── RunBusy              the run is finished, or a live process runs it       .run_id, .owner
     ├── LLMError              an LLM request failed after its retries
+    │   ├── CallBudgetSpent      the run's call budget (retries included) is spent
     │   └── LLMFatalError        retrying cannot help (bad key, unknown model)
+    │       ├── LLMUnavailable      requests failed too often in a row                .url
     │       └── ReplayMiss          a strict replay was asked what its recording lacks
     └── SandboxError          the sandbox itself failed (not a program inside it)
 
@@ -24,14 +26,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from wc.secrets import redact, redact_value
+
 
 class WcError(Exception):
-    """Base of every error wc raises deliberately."""
+    """Base of every error wc raises deliberately. Its message and context pass through the
+    redactor: no error carries an API key, whatever a server said."""
 
     def __init__(self, message: str = "", **context: Any) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         for key, value in context.items():
-            setattr(self, key, value)
+            setattr(self, key, redact_value(value))
 
 
 class InvalidInput(WcError, ValueError):
@@ -98,6 +103,16 @@ class LLMError(WcError):
 
 class LLMFatalError(LLMError):
     """Retrying cannot help and later requests will fail too (bad key, unknown model)."""
+
+
+class CallBudgetSpent(LLMError):
+    """No request may be sent: the run's LLM call budget is spent (retries count against it)."""
+
+
+class LLMUnavailable(LLMFatalError):
+    """So many requests in a row failed that the server is taken to be unavailable."""
+
+    url: str | None = None
 
 
 class ReplayMiss(LLMFatalError):

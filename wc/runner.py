@@ -16,7 +16,7 @@ from wc import envs
 from wc.agent import Agent, LearnConfig, OnEvent, ResumePoint, StoreRecorder
 from wc.config import Settings
 from wc.envs.base import EnvAdapter
-from wc.errors import InvalidInput, LLMFatalError, WcError
+from wc.errors import InvalidInput, LLMFatalError, ReplayMiss, WcError
 from wc.llm.base import ChatClient
 from wc.programs.sandbox import Sandbox, SandboxLimits
 from wc.store import ProgramRecord, RunSummary, Store
@@ -37,7 +37,8 @@ def make_llm(settings: Settings, model: str | None = None) -> ChatClient:
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return OpenAIChat(model=model or settings.model, api_key=key, base_url=settings.openai_base_url,
                       timeout=settings.llm_timeout, retries=settings.llm_retries,
-                      concurrency=settings.llm_concurrency, temperature=settings.temperature)
+                      concurrency=settings.llm_concurrency, temperature=settings.temperature,
+                      max_failures=settings.llm_max_failures)
 
 
 def owner() -> str:
@@ -98,9 +99,11 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
                           "tokens": call.prompt_tokens + call.completion_tokens})
 
     llm.on_call = on_call
+    llm.may_send = lambda: budget.remaining > 0  # retries count against --max-llm-calls
     limits = SandboxLimits(call_timeout=config.call_timeout, plan=config.plan_budget, jail=sandbox_policy)
     status: str = RunStatus.FAILED
     error: str | None = None
+    failure: str | None = None
     agent: Agent | None = None
     try:
         with Heartbeat(store, run_id, holder):
@@ -125,12 +128,13 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
                     await restore(agent, sandbox, refiner)
                 try:
                     status = await agent.run(resume_point)
-                except LLMFatalError as exc:
+                except LLMFatalError as exc:  # a replay that diverged is not the LLM's fault
                     status, error = RunStatus.FAILED, str(exc)
+                    failure = "replay" if isinstance(exc, ReplayMiss) else "llm"
                 except WcError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a failure wc did not foresee: one line, run kept
-                    status, error = RunStatus.FAILED, internal_error(exc, run_id)
+                    status, error, failure = RunStatus.FAILED, internal_error(exc, run_id), "internal"
     except BaseException as exc:
         interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
         await asyncio.shield(store.runs.finish(
@@ -143,15 +147,16 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
                             wall_seconds=previous + time.monotonic() - started,
                             llm_wait_seconds=previous_wait + llm.wait.seconds, error=error)
     summary = await store.runs.summary(run_id)
-    summary.error = error
+    summary.error, summary.failure = error, failure
     return summary
 
 
 # --------------------------------------------------------------------------- learn and resume
 
 
-async def open_store(db: str | None) -> Store:
-    return await Store.open(db or Settings().db)
+async def open_store(db: str | None, *, create: bool = True) -> Store:
+    """The store at `db` (default: the settings'); `create=False` for reading, which never makes one."""
+    return await Store.open(db or Settings().db, create=create)
 
 
 async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: ChatClient | None = None,

@@ -30,7 +30,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     finish_reason: str = "stop"
-    body: str | None = None  # raw body, for malformed answers
+    body: str | None = None  # raw body (any status), for malformed answers and echoing error bodies
 
 
 Script = Callable[[dict[str, Any], int], Reply]
@@ -67,10 +67,12 @@ class FakeLLMServer:
                     with server._lock:
                         if generation == server._generation:
                             server.in_flight -= 1
-                if reply.status != 200:
+                if reply.body is not None:  # raw, for malformed answers and error bodies that say things
+                    payload = reply.body
+                elif reply.status != 200:
                     payload = json.dumps({"error": {"message": f"scripted {reply.status}", "type": "test"}})
                 else:
-                    payload = reply.body if reply.body is not None else json.dumps(completion(body, reply))
+                    payload = json.dumps(completion(body, reply))
                 data = payload.encode()
                 try:
                     self.send_response(reply.status)

@@ -2,19 +2,23 @@
 
 Retries (tenacity) on rate limits, server errors, timeouts and dropped connections, honouring
 Retry-After; a semaphore limits requests in flight; every request is reported to `on_call`,
-successful or not, so the store can account for it.
+successful or not, so the store can account for it. Each attempt asks `may_send` first (the run's
+call budget: retries count against it), and `max_failures` failed requests in a row mean the
+server is unavailable: the run stops instead of playing on without a model.
 """
 from __future__ import annotations
 
 import asyncio
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 import openai
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
-from wc.errors import ConfigError, LLMError, LLMFatalError
+from wc import secrets
+from wc.errors import CallBudgetSpent, ConfigError, LLMError, LLMFatalError, LLMUnavailable
 from wc.llm.base import Completion, OnCall, WaitClock
 from wc.llm.costs import cost_usd
 from wc.values import CallStatus, LLMCall
@@ -38,9 +42,10 @@ def _status(exc: BaseException) -> CallStatus:
 
 
 def _describe(exc: BaseException) -> str:
+    """What went wrong, in one line, redacted (servers echo keys back in their error bodies)."""
     if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code}: {exc.message}"[:500]
-    return f"{type(exc).__name__}: {exc}"[:500]
+        return secrets.redact(f"HTTP {exc.status_code}: {exc.message}")[:500]
+    return secrets.redact(f"{type(exc).__name__}: {exc}")[:500]
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -57,19 +62,30 @@ def _retry_after(exc: BaseException) -> float | None:
 class OpenAIChat:
     def __init__(self, *, model: str, api_key: str | None, base_url: str | None = None, timeout: float = 120.0,
                  retries: int = 4, concurrency: int = 8, temperature: float = 1.0, on_call: OnCall | None = None,
-                 backoff: float = 1.0, max_tokens: int | None = None) -> None:
+                 backoff: float = 1.0, max_tokens: int | None = None, max_failures: int = 5) -> None:
         if not api_key:
             raise ConfigError("no LLM is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a "
                               "non-OpenAI server such as vLLM or Ollama)")
+        secrets.register(api_key)
         self.model = model
         self.temperature = temperature
         self.retries = retries
         self.backoff = backoff
         self.max_tokens = max_tokens
         self.on_call = on_call
+        self.may_send: Callable[[], bool] | None = None
+        self.max_failures = max(1, max_failures)
+        self.failures_in_row = 0
+        self.answered = 0  # requests that got an answer: a server that never answers is unavailable
         self.wait = WaitClock()
         self._sem = asyncio.Semaphore(max(1, concurrency))
         self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        self.url = secrets.redact(str(self._client.base_url))
+
+    def _describe(self, exc: BaseException) -> str:
+        if isinstance(exc, (openai.APIConnectionError, openai.APITimeoutError)):  # timeouts are connection errors
+            return secrets.redact(f"{type(exc).__name__} at {self.url}: {exc}")[:500]
+        return _describe(exc)
 
     def _wait(self, state) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -87,13 +103,17 @@ class OpenAIChat:
                     with attempt:
                         return await self._once(messages, purpose, sample, attempt.retry_state.attempt_number)
         except FATAL as exc:
-            raise LLMFatalError(f"the LLM server refused the request ({_describe(exc)}); check OPENAI_API_KEY, "
-                                f"OPENAI_BASE_URL and --model") from None
+            raise LLMFatalError(f"the LLM server at {self.url} refused the request ({_describe(exc)}); check "
+                                f"OPENAI_API_KEY, OPENAI_BASE_URL and --model") from None
         except openai.OpenAIError as exc:
-            raise LLMError(f"LLM request failed after {self.retries + 1} attempts: {_describe(exc)}") from None
+            raise LLMError(f"LLM request failed after {self.retries + 1} attempts: {self._describe(exc)}") from None
         raise LLMError("LLM request failed")  # pragma: no cover - tenacity always returns or raises
 
     async def _once(self, messages: list[dict[str, str]], purpose: str, sample: int, attempt: int) -> Completion:
+        if self.may_send is not None and not self.may_send():
+            raise CallBudgetSpent("the run's LLM call budget is spent (retries count against it)")
+        if self.failures_in_row >= self.max_failures:  # another request in flight found the server down
+            raise LLMUnavailable(f"{self.failures_in_row} LLM request(s) in a row failed", url=self.url)
         call = LLMCall(purpose=purpose, model=self.model, messages=messages, sample=sample, attempt=attempt)
         started = time.monotonic()
         self.wait.enter()
@@ -107,14 +127,23 @@ class OpenAIChat:
             if isinstance(exc, asyncio.CancelledError):
                 call.status, call.error = CallStatus.CANCELLED, "cancelled by wc"
             else:
-                call.status, call.error = _status(exc), _describe(exc)
+                call.status, call.error = _status(exc), self._describe(exc)
+                self.failures_in_row += 1
             await self._report(call)
+            if not isinstance(exc, asyncio.CancelledError):
+                spent = self.may_send is not None and not self.may_send()
+                if self.failures_in_row >= self.max_failures or (spent and not self.answered):
+                    raise LLMUnavailable(f"{self.failures_in_row} LLM request(s) in a row failed"
+                                         f"{' and the call budget is spent' if spent else ''}; the last: "
+                                         f"{call.error}", url=self.url) from None
             raise
         finally:
             self.wait.exit()
         call.latency_s = time.monotonic() - started
+        self.failures_in_row = 0
+        self.answered += 1
         choice = response.choices[0] if response.choices else None
-        call.answer = (choice.message.content if choice and choice.message else None) or ""
+        call.answer = secrets.redact((choice.message.content if choice and choice.message else None) or "")
         call.finish_reason = choice.finish_reason if choice else None
         if call.finish_reason == "length":
             call.status = CallStatus.TRUNCATED

@@ -29,6 +29,17 @@ class ReplayingChat:
         self.hits = 0
         self.misses = 0
         self._on_call = None
+        self._may_send = None
+
+    @property
+    def may_send(self):
+        return self._may_send
+
+    @may_send.setter
+    def may_send(self, check) -> None:
+        self._may_send = check
+        if self.inner is not None:
+            self.inner.may_send = check
 
     @property
     def on_call(self):

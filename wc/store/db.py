@@ -11,6 +11,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from wc.errors import StoreError
+from wc.secrets import redact
 
 
 def _redact(url: str) -> str:
@@ -18,6 +19,25 @@ def _redact(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory ones)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def require_existing(url: str) -> None:
+    """Refuse a SQLite store that does not exist yet: reading must not create one (a typo'd
+    path would otherwise show an empty store)."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise StoreError(f"no store at {path}", url=_redact(url))
 
 
 def create_engine(url: str, *, migration: bool = False, write: bool = True) -> AsyncEngine:
@@ -50,6 +70,12 @@ def create_engine(url: str, *, migration: bool = False, write: bool = True) -> A
         engine = create_async_engine(parsed, **kwargs)
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
         raise StoreError(f"cannot open database {_redact(url)}: {exc}") from None
+    @event.listens_for(engine.sync_engine, "before_cursor_execute", retval=True)
+    def _redact_parameters(_conn, _cursor, statement, parameters, _context, executemany):
+        """Every string written to the store passes the redactor: no key is stored, whatever a
+        server echoed into an error or an answer."""
+        return statement, _redacted(parameters, executemany)
+
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn, _record):
@@ -65,6 +91,16 @@ def create_engine(url: str, *, migration: bool = False, write: bool = True) -> A
         def _begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE" if (migration or write) else "BEGIN")
     return engine
+
+
+def _redacted(parameters, many: bool):
+    if many:
+        return type(parameters)(_redacted(p, False) for p in parameters)
+    if isinstance(parameters, dict):
+        return {k: redact(v) if isinstance(v, str) else v for k, v in parameters.items()}
+    if isinstance(parameters, (list, tuple)):
+        return type(parameters)(redact(v) if isinstance(v, str) else v for v in parameters)
+    return parameters
 
 
 def alembic_config(connection=None):

@@ -154,6 +154,7 @@ class RunSummary:
     curriculum_id: int | None = None
     curriculum_index: int | None = None
     llm_call_list: list[LLMCallSummary] = field(default_factory=list)
+    failure: str | None = None  # why this process's run failed: "llm" (unavailable, refused) or "internal"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from wc.errors import StoreError
 from wc.store.base import Database
 from wc.store.curricula import Curricula
-from wc.store.db import _redact, create_engine, migrate
+from wc.store.db import _redact, create_engine, migrate, require_existing
 from wc.store.environments import Environments
 from wc.store.llm_calls import LLMCalls
 from wc.store.programs import Programs
@@ -36,8 +36,11 @@ class Store:
         return self.db.url
 
     @classmethod
-    async def open(cls, url: str, *, migrate_schema: bool = True) -> Store:
-        """Connect (creating or upgrading the schema unless told not to)."""
+    async def open(cls, url: str, *, migrate_schema: bool = True, create: bool = True) -> Store:
+        """Connect (creating or upgrading the schema unless told not to). With `create=False`, a
+        SQLite store that does not exist is a StoreError ("no store at PATH"), not a new file."""
+        if not create:
+            require_existing(url)
         engine = create_engine(url)
         try:
             if migrate_schema:

@@ -4,6 +4,10 @@ Each round pulls up to K arms of the bandit at once: their LLM requests run conc
 returned candidate is evaluated in a sandbox worker as soon as it arrives. The first round sends
 one request (most refinements need only one); later rounds fan out to K. Refinement stops at the
 first candidate that fits all data (φ1) and is optimistic (φ2), or when the call budget is spent.
+
+Whatever order the answers arrive in, what follows is the same: a round's candidates are
+recorded (so numbered) and folded into the bandit in arm order, and "the first solved" is the
+lowest-numbered solved arm. Replays and resumes therefore ask the same requests in the same order.
 """
 from __future__ import annotations
 
@@ -43,6 +47,19 @@ class Candidate:
         """φ1 holds, and φ2 is not refuted: no start was shown to have no plan (a search that
         only ran out of budget is no evidence against the program)."""
         return self.evaluation.fits and self.optimism is not None and self.optimism.not_refuted
+
+
+@dataclass
+class Pulled:
+    """An answer turned into a program and checked, not yet recorded (so not yet numbered)."""
+
+    source: str
+    origin: str
+    parents: list[int]
+    call_id: int | None
+    evaluation: Evaluation
+    optimism: Optimism | None
+    repairable: bool = True
 
 
 @dataclass
@@ -94,12 +111,15 @@ class Refiner:
 
     async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]]) -> Candidate:
         """φ1 on all data; φ2 from every start once φ1 holds. Scores are written to the store."""
-        evaluation = await self.sandbox.evaluate(source)
-        cand = Candidate(program_id, source, evaluation)
-        if evaluation.fits and starts:
-            cand.optimism = await self.sandbox.optimism(source, starts)
+        evaluation, optimism = await self._check(source, starts)
+        cand = Candidate(program_id, source, evaluation, optimism)
         await self.recorder.scores(cand)
         return cand
+
+    async def _check(self, source: str, starts: list[tuple[State, str]]) -> tuple[Evaluation, Optimism | None]:
+        evaluation = await self.sandbox.evaluate(source)
+        optimism = await self.sandbox.optimism(source, starts) if evaluation.fits and starts else None
+        return evaluation, optimism
 
     async def refine(self, current: Candidate | None, starts: list[tuple[State, str]],
                      others: Sequence[Candidate] = ()) -> RefineResult:
@@ -123,10 +143,11 @@ class Refiner:
             tasks = [asyncio.create_task(self._pull(arm, candidates, starts, sample=arms[:i].count(arm)))
                      for i, arm in enumerate(arms)]
             try:
-                for fut in asyncio.as_completed(tasks):
-                    found = await fut
-                    if found is None:
+                for task in tasks:  # in arm order, whatever order the answers arrive in
+                    pulled = await task
+                    if pulled is None:
                         continue
+                    found = await self._record(pulled)
                     candidates[found.program_id] = found
                     if found.solved:
                         solved = found
@@ -183,7 +204,8 @@ class Refiner:
         passing = prompts.choose_passing(data, ev.passing(), index)
         return prompts.repair(self.ctx, parent.source, data, passing, index, detail, arm.kind)
 
-    async def _pull(self, arm: Arm, candidates: dict[int, Candidate], starts, sample: int) -> Candidate | None:
+    async def _pull(self, arm: Arm, candidates: dict[int, Candidate], starts, sample: int) -> Pulled | None:
+        """Ask for one candidate and check it; recording it is left to the round, in arm order."""
         parent = candidates.get(arm.program_id) if arm.program_id is not None else None
         messages = self._messages(arm, parent, starts, sample)
         try:
@@ -200,20 +222,23 @@ class Refiner:
                                          parent_loads=parent is None or parent.evaluation.load_failure is None)
         except (NoCode, SyntaxError) as exc:
             # recorded as a failing program so the answer stays inspectable in the lineage
-            reason = "no code" if isinstance(exc, NoCode) else "syntax"
-            source = _unparsable(completion.text, exc)
-            pid = await self.recorder.program(source, ORIGIN[arm.kind], parents, call_id)
-            failure = {"kind": "syntax" if reason == "syntax" else "no_code", "message": str(exc)}
-            cand = Candidate(pid, source, Evaluation.failed(len(self.sandbox.transitions), failure), repairable=False)
-            await self.recorder.scores(cand)
-            self.recorder.event("candidate", program_id=pid, fit=0.0, solved=False, failure=failure["kind"])
-            return cand
-        pid = await self.recorder.program(source, ORIGIN[arm.kind], parents, call_id)
-        cand = await self.assess(pid, source, starts)
+            failure = {"kind": "syntax" if isinstance(exc, SyntaxError) else "no_code", "message": str(exc)}
+            return Pulled(_unparsable(completion.text, exc), ORIGIN[arm.kind], parents, call_id,
+                          Evaluation.failed(len(self.sandbox.transitions), failure), None, repairable=False)
+        evaluation, optimism = await self._check(source, starts)
+        return Pulled(source, ORIGIN[arm.kind], parents, call_id, evaluation, optimism)
+
+    async def _record(self, pulled: Pulled) -> Candidate:
+        pid = await self.recorder.program(pulled.source, pulled.origin, pulled.parents, pulled.call_id)
+        cand = Candidate(pid, pulled.source, pulled.evaluation, pulled.optimism, repairable=pulled.repairable)
+        await self.recorder.scores(cand)
         load = cand.evaluation.load_failure
-        self.recorder.event("candidate", program_id=pid, fit=cand.evaluation.fit, solved=cand.solved,
-                            optimism=None if cand.optimism is None else cand.optimism.describe(),
-                            failure=load["kind"] if load else None)
+        if not cand.repairable:
+            self.recorder.event("candidate", program_id=pid, fit=0.0, solved=False, failure=load and load["kind"])
+        else:
+            self.recorder.event("candidate", program_id=pid, fit=cand.evaluation.fit, solved=cand.solved,
+                                optimism=None if cand.optimism is None else cand.optimism.describe(),
+                                failure=load["kind"] if load else None)
         return cand
 
 
