@@ -261,17 +261,26 @@ def _print_summary(s) -> None:
 
 
 @app.command()
-def doctor(json_out: bool = typer.Option(False, "--json", help="The worker's findings as JSON.")) -> None:
-    """Start a sandbox worker and show which of its walls stand (OS jail, namespaces, user,
-    filesystem, network, processes, limits, Python layer)."""
+def doctor(json_out: bool = typer.Option(False, "--json", help="The findings as JSON.")) -> None:
+    """Check the installation (store, LLM, extras) and show which walls of the sandbox stand (OS
+    jail, namespaces, user, filesystem, network, processes, limits, Python layer)."""
     from wc.api import doctor as api_doctor
+    from wc.api import installation
 
-    facts, layers = _run(api_doctor(_settings()))
+    settings = _settings()
+    checks = _run(installation(settings))
+    facts, layers = _run(api_doctor(settings))
     if json_out:
-        payload = {"layers": [{"name": x.name, "active": x.active, "detail": x.detail} for x in layers],
+        payload = {"checks": [{"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in checks],
+                   "layers": [{"name": x.name, "active": x.active, "detail": x.detail} for x in layers],
                    "worker": facts}
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
         return
+    found = Table("check", "", "found", "fix", title="wc installation")
+    for c in checks:
+        mark = "[green]ok[/]" if c.ok else "[yellow]–[/]" if c.ok is None else "[red]missing[/]"
+        found.add_row(c.name, mark, c.detail, c.fix)
+    out.print(found)
     table = Table("layer", "", "what a program in the sandbox finds", title="wc sandbox")
     for layer in layers:
         table.add_row(layer.name, "[green]on[/]" if layer.active else "[red]off[/]", layer.detail)

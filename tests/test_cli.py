@@ -173,3 +173,23 @@ def test_envs_show_prints_each_domains_api_module():
     for env, (name, version) in {"sokoban-teleport": ("sokoban", 1), "alfworld-pick": ("alfworld", 1)}.items():
         shown = wc("envs", "show", env)
         assert shown.returncode == 0 and shown.stdout == load_api_module(name, version).source
+
+
+def test_doctor_checks_the_store_the_llm_and_the_extras(fake_llm, tmp_path):
+    server = fake_llm(lambda r, n: Reply("OK"))
+    db = f"sqlite:///{tmp_path / 'wc.db'}"
+    env = {"WC_DB": db, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url, "WC_MODEL": "the-model"}
+    before = json.loads(wc("doctor", "--json", env=env).stdout)
+    checks = {c["name"]: c for c in before["checks"]}
+    assert checks["store"]["ok"] is None and "no store yet" in checks["store"]["detail"]
+    assert not (tmp_path / "wc.db").exists()  # the doctor does not create one
+    assert checks["LLM"]["ok"] and "the-model" in checks["LLM"]["detail"]
+    [request] = server.requests
+    assert request["model"] == "the-model" and request["max_tokens"] == 1  # one token, not a whole answer
+    assert checks["ALFWorld extra"]["ok"] and checks["bubblewrap"]["ok"]
+    assert wc("db", "upgrade", env=env).returncode == 0
+    after = {c["name"]: c for c in json.loads(wc("doctor", "--json", env=env).stdout)["checks"]}
+    assert after["store"]["ok"] and "schema" in after["store"]["detail"]
+    broken = {c["name"]: c for c in json.loads(wc("doctor", "--json", env=dict(
+        env, OPENAI_BASE_URL="http://127.0.0.1:9/v1")).stdout)["checks"]}
+    assert broken["LLM"]["ok"] is False and "127.0.0.1:9" in broken["LLM"]["detail"] and broken["LLM"]["fix"]

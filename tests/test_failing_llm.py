@@ -68,3 +68,39 @@ async def test_failures_in_a_row_stop_the_run_and_it_resumes_once_the_server_is_
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout)
     assert summary["status"] == "finished" and summary["successes"] >= 2
+
+
+@pytest.mark.slow
+async def test_every_kind_of_fault_during_a_run_is_retried_or_recorded(fake_llm, db_url, minigrid_model):
+    """429 with Retry-After, 500, a timeout, a dropped connection, an empty answer, an answer
+    without code, a truncated answer and invalid JSON, then good answers: the run learns, and
+    every request the server saw is a recorded LLM call."""
+    from support.helpers import llm_settings
+
+    from wc.api import LearnConfig, learn
+    from wc.testing import answer
+
+    faults = [
+        Reply(status=429, headers={"retry-after": "0"}),
+        Reply(status=500),
+        Reply(""),                                                     # an empty answer
+        Reply(answer(minigrid_model), delay=3.0),                      # longer than the client waits
+        Reply(drop=True),                                              # the connection closes unanswered
+        Reply("I would rather describe the rules in words."),          # no code
+        Reply(status=200, body="{this is not json"),                   # invalid JSON
+        Reply(answer(minigrid_model)[:400], finish_reason="length"),   # cut off mid-program
+    ]
+
+    def script(request, n):
+        return faults[n] if n < len(faults) else Reply(answer(minigrid_model))
+    server = fake_llm(script)
+    settings = llm_settings(server, db_url).model_copy(update={"llm_timeout": 1.0, "llm_retries": 2})
+    config = LearnConfig(env="minigrid-doorkey", episodes=6, solved=2, max_llm_calls=14, concurrency=1)
+    summary = await learn(config, settings)
+    assert summary.status == "finished", summary.error
+    assert summary.successes >= 2
+    statuses = [c.status for c in summary.llm_call_list]
+    assert len(statuses) == len(server.requests) == summary.llm_calls <= 14  # every request accounted for
+    for status in ("rate_limited", "server_error", "timeout", "connection_error", "truncated"):
+        assert status in statuses, (status, statuses)
+    assert sqlite_rows(db_url, "SELECT count(*) FROM llm_calls")[0][0] == len(server.requests)

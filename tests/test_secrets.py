@@ -20,6 +20,8 @@ KEY = "sk-live-7Hq2ZpL0xWvB9mK4nR8tY1cE"  # what a user's real key looks like
 def test_the_redactor_masks_keys_tokens_and_url_passwords():
     register("my-own-4c83-token")
     assert redact("key my-own-4c83-token here") == f"key {MASK} here"
+    register("bridge")  # a placeholder key, not a secret: "bridge-model" stays readable
+    assert redact("bridge-model") == "bridge-model"
     assert redact(f"Incorrect API key provided: {KEY}.") == f"Incorrect API key provided: {MASK}."
     assert redact("Incorrect API key provided: sk-proj-abcDEF123456") == f"Incorrect API key provided: {MASK}"
     assert redact("Authorization: Bearer abc.def-123456") == f"Authorization: Bearer {MASK}"

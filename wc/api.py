@@ -12,7 +12,8 @@ What the store knows (each takes `db`, a store URL; the default is `Settings().d
     `curriculum_steps`, `export_program`, `db_upgrade`, `db_current`
 
 The machine and the environments
-    `doctor(settings)` (the sandbox's walls), `env_specs()`, `api_module_source(env)`,
+    `doctor(settings)` (the sandbox's walls), `installation(settings)` (store, LLM, extras),
+    `env_specs()`, `api_module_source(env)`,
     `check_program(env, source)` (a program against the contract)
 
 Orchestration lives in modules named for what they do: `wc.runner` (a run), `wc.resume`,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import networkx as nx
@@ -39,7 +41,8 @@ from wc.runner import learn, open_store, resume
 from wc.store import CurriculumSummary, ProgramRecord, RunSummary, Store
 from wc.values import ApiModule
 
-__all__ = ["CURRICULA", "LearnConfig", "ProgramCheck", "Settings", "Step", "api_module_source", "check_program",
+__all__ = ["CURRICULA", "Check", "LearnConfig", "ProgramCheck", "Settings", "Step", "api_module_source",
+           "check_program", "installation",
            "curricula", "curriculum", "curriculum_steps", "curriculum_summary", "db_current", "db_upgrade", "doctor",
            "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs",
            "load_replay", "program",
@@ -151,6 +154,74 @@ async def doctor(settings: Settings | None = None) -> tuple[dict[str, Any], list
     async with Sandbox(ApiModule("doctor", 0, ""), [], "exact", workers=1, limits=limits) as sandbox:
         facts = await sandbox.probe()
     return facts, jails.layers(facts, settings.sandbox)
+
+
+@dataclass
+class Check:
+    """One thing `wc doctor` checks about the installation: ok, not ok (with a fix), or only
+    informative (`ok` None: e.g. no store yet, which the first run creates)."""
+
+    name: str
+    ok: bool | None
+    detail: str
+    fix: str = ""
+
+
+async def installation(settings: Settings | None = None) -> list[Check]:
+    """The store (reachable, migrated), the LLM (reachable, the model answers a one-token
+    request), and the optional extras."""
+    import importlib.util
+    import shutil
+
+    from wc.errors import WcError
+    from wc.llm.openai_backend import OpenAIChat
+    from wc.store.db import sqlite_file
+
+    settings = settings or Settings()
+    checks: list[Check] = []
+    path = sqlite_file(settings.db)
+    if path is not None and not path.exists():
+        checks.append(Check("store", None, f"no store yet at {path}; the first run creates it"))
+    else:
+        try:
+            current, head = await db_current(settings.db)
+        except WcError as exc:
+            checks.append(Check("store", False, str(exc), "check the store URL (WC_DB)"))
+        else:
+            migrated = current == head
+            checks.append(Check("store", migrated, f"{store_label(settings.db)} at schema {current or 'none'}"
+                                f"{'' if migrated else f', this wc needs {head}'}",
+                                "" if migrated else "upgrade its schema (db upgrade)"))
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    if not key:
+        checks.append(Check("LLM", False, "no LLM configured", "set OPENAI_API_KEY (and OPENAI_BASE_URL for "
+                            "vLLM, Ollama or another OpenAI-compatible server)"))
+    else:
+        llm = OpenAIChat(model=settings.model, api_key=key, base_url=settings.openai_base_url,
+                         timeout=min(settings.llm_timeout, 30.0), retries=0, max_tokens=1, max_failures=1)
+        try:
+            started = asyncio.get_running_loop().time()
+            await llm.complete([{"role": "user", "content": "Say OK."}], purpose="doctor")
+            took = asyncio.get_running_loop().time() - started
+            checks.append(Check("LLM", True, f"{settings.model} at {llm.url} answered in {took:.1f} s"))
+        except WcError as exc:
+            checks.append(Check("LLM", False, str(exc), "check OPENAI_API_KEY, OPENAI_BASE_URL and the model name"))
+        finally:
+            await llm.close()
+    for name, modules, fix in (("ALFWorld extra", ("alfworld", "textworld"), "pip install 'worldcoder[alfworld]'"),):
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        checks.append(Check(name, not missing, "installed" if not missing else f"missing: {', '.join(missing)}",
+                            fix if missing else ""))
+    bwrap = shutil.which("bwrap")
+    checks.append(Check("bubblewrap", bwrap is not None, bwrap or "not installed",
+                        "" if bwrap else "apt-get install bubblewrap (the OS jail for LLM-written code)"))
+    return checks
+
+
+def store_label(url: str) -> str:
+    from wc.secrets import redact
+
+    return redact(url)
 
 
 def api_module_source(env: str) -> str:

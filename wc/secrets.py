@@ -27,9 +27,12 @@ _SHAPES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+MIN_SECRET = 8  # shorter values ("bridge", "sk-test") are placeholders, and masking them would mangle text
+
+
 def register(secret: str | None) -> None:
     """Mask this exact value from now on (a configured API key, a database password)."""
-    if secret and len(secret) >= 4:
+    if secret and len(secret) >= MIN_SECRET:
         with _lock:
             _known.add(secret)
 

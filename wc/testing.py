@@ -31,6 +31,7 @@ class Reply:
     delay: float = 0.0
     finish_reason: str = "stop"
     body: str | None = None  # raw body (any status), for malformed answers and echoing error bodies
+    drop: bool = False       # close the connection without answering
 
 
 Script = Callable[[dict[str, Any], int], Reply]
@@ -67,6 +68,9 @@ class FakeLLMServer:
                     with server._lock:
                         if generation == server._generation:
                             server.in_flight -= 1
+                if reply.drop:
+                    self.close_connection = True
+                    return
                 if reply.body is not None:  # raw, for malformed answers and error bodies that say things
                     payload = reply.body
                 elif reply.status != 200:

@@ -23,7 +23,13 @@ from wc.llm.base import Completion, OnCall, WaitClock
 from wc.llm.costs import cost_usd
 from wc.values import CallStatus, LLMCall
 
-TRANSIENT = (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError)
+
+class MalformedResponse(Exception):
+    """The server answered 200 with something that is not a chat completion (e.g. invalid JSON)."""
+
+
+TRANSIENT = (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError,
+             MalformedResponse)
 FATAL = (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
 
 
@@ -34,7 +40,7 @@ def _status(exc: BaseException) -> CallStatus:
         return CallStatus.TIMEOUT
     if isinstance(exc, openai.APIConnectionError):
         return CallStatus.CONNECTION_ERROR
-    if isinstance(exc, openai.InternalServerError):
+    if isinstance(exc, (openai.InternalServerError, MalformedResponse)):
         return CallStatus.SERVER_ERROR
     if isinstance(exc, openai.APIStatusError):
         return CallStatus.REFUSED
@@ -105,7 +111,7 @@ class OpenAIChat:
         except FATAL as exc:
             raise LLMFatalError(f"the LLM server at {self.url} refused the request ({_describe(exc)}); check "
                                 f"OPENAI_API_KEY, OPENAI_BASE_URL and --model") from None
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, MalformedResponse) as exc:
             raise LLMError(f"LLM request failed after {self.retries + 1} attempts: {self._describe(exc)}") from None
         raise LLMError("LLM request failed")  # pragma: no cover - tenacity always returns or raises
 
@@ -121,7 +127,10 @@ class OpenAIChat:
             kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": self.temperature}
             if self.max_tokens:
                 kwargs["max_tokens"] = self.max_tokens
-            response = await self._client.chat.completions.create(**kwargs)
+            try:
+                response = await self._client.chat.completions.create(**kwargs)
+            except (ValueError, TypeError, openai.APIResponseValidationError) as exc:  # JSONDecodeError, bad shapes
+                raise MalformedResponse(f"the server's answer is not a chat completion: {exc}") from None
         except BaseException as exc:
             call.latency_s = time.monotonic() - started
             if isinstance(exc, asyncio.CancelledError):
