@@ -104,6 +104,8 @@ class _LearnView:
             self.calls += 1
             if data["status"] not in NOT_FAILED:
                 p.console.print(f"  LLM request failed ({data['status']}); retrying or moving on", style="yellow")
+        elif kind == "budget":
+            p.console.print(f"  no more LLM requests: {data['reason']}", style="yellow")
         elif kind == "refine_start":
             p.console.print(f"  refining ({data['reason']}) on {data['transitions']} distinct transitions, "
                             f"{data['calls_left']} LLM calls left")
@@ -146,6 +148,8 @@ def learn(
     episodes: int = typer.Option(20, min=1, help="Episodes to play at most."),
     max_steps: int | None = typer.Option(None, min=1, help="Steps per episode (default: the env's limit)."),
     max_llm_calls: int = typer.Option(20, min=0, help="LLM requests allowed in the whole run."),
+    max_cost: float | None = typer.Option(None, "--max-cost", min=0, help="Dollars the run's LLM requests may "
+                                          "cost: no request is sent that could exceed it (prices: WC_PRICES)."),
     concurrency: int = typer.Option(4, min=1, help="LLM candidates requested at once after a first failed try."),
     seed: int = typer.Option(0, help="Run seed S: episode i plays env seed 1009·S + i; every random choice "
                              "derives from S."),
@@ -170,7 +174,8 @@ def learn(
     from wc.api import learn as api_learn
 
     if replay:
-        _refuse_overridden(ctx, ["model", "episodes", "max_steps", "max_llm_calls", "concurrency", "seed", "solved",
+        _refuse_overridden(ctx, ["model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed",
+                                 "solved",
                                  "workers", "planner", "games", "from_program", "min_episodes"])
     settings = _settings(db, model, llm_timeout=llm_timeout)
     recording = _run(load_replay(replay, settings.db)) if replay else None
@@ -181,7 +186,8 @@ def learn(
                   highlight=False)
     config = LearnConfig(env=env, env_options={"games": games} if games else {}, from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
-                         concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner)
+                         concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner,
+                         max_cost_usd=max_cost)
     model_name = recording["model"] + " (replayed)" if recording else settings.model
     summary = _with_progress(episodes, lambda view, on_start: api_learn(config, settings, on_event=view,
                                                                          on_start=on_start, replay=recording),

@@ -104,3 +104,31 @@ async def test_every_kind_of_fault_during_a_run_is_retried_or_recorded(fake_llm,
     for status in ("rate_limited", "server_error", "timeout", "connection_error", "truncated"):
         assert status in statuses, (status, statuses)
     assert sqlite_rows(db_url, "SELECT count(*) FROM llm_calls")[0][0] == len(server.requests)
+
+
+@pytest.mark.slow
+async def test_max_cost_stops_requests_before_they_could_exceed_it(fake_llm, db_url, minigrid_model, monkeypatch):
+    """A priced model (WC_PRICES extends the table) and a cost limit: every request is estimated
+    before it is sent, none is sent that could take the total past the limit, and the run goes on
+    with what it has."""
+    from support.helpers import llm_settings, replaced
+
+    from wc.api import LearnConfig, learn
+    from wc.errors import ConfigError
+    from wc.testing import answer
+
+    wrong = replaced(minigrid_model, "(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
+    server = fake_llm(lambda r, n: Reply(answer(wrong)))  # never right: it would ask until its budget ends
+    settings = llm_settings(server, db_url)
+    config = LearnConfig(env="minigrid-doorkey", episodes=3, solved=None, max_llm_calls=20, concurrency=1,
+                         max_cost_usd=0.05, max_steps=30)
+    with pytest.raises(ConfigError, match="needs a price for 'test-model'"):
+        await learn(config, settings)
+    monkeypatch.setenv("WC_PRICES", '{"test-model": [2.5, 10.0]}')  # $/Mtok; a request is worth ~$0.05
+    events = []
+    summary = await learn(config, settings, on_event=lambda k, d: events.append((k, d)))
+    assert summary.status == "finished"
+    assert 1 <= summary.llm_calls < 20 and len(server.requests) == summary.llm_calls
+    assert summary.cost_usd is not None and summary.cost_usd <= 0.05
+    stops = [d["reason"] for k, d in events if k == "budget"]
+    assert stops and "past $0.05" in stops[0]

@@ -35,6 +35,7 @@ class LearnConfig:
     episodes: int = 20
     max_steps: int | None = None       # per episode; the environment's own limit when None
     max_llm_calls: int = 20
+    max_cost_usd: float | None = None  # no request is sent that could take the run's LLM cost past this
     concurrency: int = 4               # arms pulled at once after the first request of a refinement
     seed: int = 0
     solved: int | None = 10            # stop after this many consecutive successes …

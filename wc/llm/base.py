@@ -22,7 +22,7 @@ class ChatClient(Protocol):
     model: str
     wait: WaitClock
     on_call: OnCall | None  # told of every request sent, answered or not (the store records them)
-    may_send: Callable[[], bool] | None  # asked before every attempt: False once the call budget is spent
+    may_send: Callable[[float | None], bool] | None  # asked before every attempt, with its estimated cost
 
     async def complete(self, messages: list[dict[str, str]], *, purpose: str, sample: int = 0) -> Completion:
         """One answer; raises wc.errors.LLMError when the request failed after its retries."""

@@ -79,7 +79,7 @@ class OpenAIChat:
         self.backoff = backoff
         self.max_tokens = max_tokens
         self.on_call = on_call
-        self.may_send: Callable[[], bool] | None = None
+        self.may_send: Callable[[float | None], bool] | None = None  # gets the request's estimated cost
         self.max_failures = max(1, max_failures)
         self.failures_in_row = 0
         self.answered = 0  # requests that got an answer: a server that never answers is unavailable
@@ -92,6 +92,12 @@ class OpenAIChat:
         if isinstance(exc, (openai.APIConnectionError, openai.APITimeoutError)):  # timeouts are connection errors
             return secrets.redact(f"{type(exc).__name__} at {self.url}: {exc}")[:500]
         return _describe(exc)
+
+    def estimate(self, messages: list[dict[str, str]]) -> float | None:
+        """What a request could cost at most, in dollars (None: no price for the model): its
+        prompt at about 4 characters a token, and a full answer of max_tokens (4,096 if unset)."""
+        prompt = sum(len(m.get("content") or "") for m in messages) // 4 + 8 * len(messages)
+        return cost_usd(self.model, prompt, self.max_tokens or 4096)
 
     def _wait(self, state) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -116,8 +122,8 @@ class OpenAIChat:
         raise LLMError("LLM request failed")  # pragma: no cover - tenacity always returns or raises
 
     async def _once(self, messages: list[dict[str, str]], purpose: str, sample: int, attempt: int) -> Completion:
-        if self.may_send is not None and not self.may_send():
-            raise CallBudgetSpent("the run's LLM call budget is spent (retries count against it)")
+        if self.may_send is not None and not self.may_send(self.estimate(messages)):
+            raise CallBudgetSpent("the run's LLM budget is spent (retries count against it)")
         if self.failures_in_row >= self.max_failures:  # another request in flight found the server down
             raise LLMUnavailable(f"{self.failures_in_row} LLM request(s) in a row failed", url=self.url)
         call = LLMCall(purpose=purpose, model=self.model, messages=messages, sample=sample, attempt=attempt)
@@ -140,7 +146,7 @@ class OpenAIChat:
                 self.failures_in_row += 1
             await self._report(call)
             if not isinstance(exc, asyncio.CancelledError):
-                spent = self.may_send is not None and not self.may_send()
+                spent = self.may_send is not None and not self.may_send(None)
                 if self.failures_in_row >= self.max_failures or (spent and not self.answered):
                     raise LLMUnavailable(f"{self.failures_in_row} LLM request(s) in a row failed"
                                          f"{' and the call budget is spent' if spent else ''}; the last: "

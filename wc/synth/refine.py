@@ -64,14 +64,16 @@ class Pulled:
 
 @dataclass
 class CallBudget:
-    """LLM requests allowed for the run; every request sent counts (retries, cancelled ones)."""
+    """LLM requests allowed for the run; every request sent counts (retries, cancelled ones).
+    `stopped` ends it early, whatever is left (the money budget would be exceeded)."""
 
     limit: int
     used: int = 0
+    stopped: str | None = None
 
     @property
     def remaining(self) -> int:
-        return max(0, self.limit - self.used)
+        return 0 if self.stopped else max(0, self.limit - self.used)
 
 
 class Recorder:
