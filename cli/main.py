@@ -688,7 +688,19 @@ def main() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     sys.stdout = RedactingStream(sys.stdout)
     sys.stderr = RedactingStream(sys.stderr)
-    app()
+    try:
+        code = app(standalone_mode=False)
+    except Exception as exc:  # click's usage errors (typer carries its own click): one line, exit 2
+        if not hasattr(exc, "format_message") or type(exc).__name__ == "NoArgsIsHelpError":
+            if hasattr(exc, "show"):
+                exc.show()
+                sys.exit(getattr(exc, "exit_code", 2))
+            raise
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "wc"
+        sys.stderr.write(f"error: {exc.format_message()} (`{where} --help` shows the options)\n")
+        sys.exit(getattr(exc, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

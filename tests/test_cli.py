@@ -193,3 +193,60 @@ def test_doctor_checks_the_store_the_llm_and_the_extras(fake_llm, tmp_path):
     broken = {c["name"]: c for c in json.loads(wc("doctor", "--json", env=dict(
         env, OPENAI_BASE_URL="http://127.0.0.1:9/v1")).stdout)["checks"]}
     assert broken["LLM"]["ok"] is False and "127.0.0.1:9" in broken["LLM"]["detail"] and broken["LLM"]["fix"]
+
+
+@pytest.fixture(scope="module")
+def bad_inputs(tmp_path_factory):
+    """A good store, a corrupt file, a store from a newer wc, and malformed recordings."""
+    import sqlite3
+
+    d = tmp_path_factory.mktemp("bad")
+    assert wc("db", "upgrade", "--db", f"sqlite:///{d / 'good.db'}").returncode == 0
+    (d / "corrupt.db").write_text("this is not a SQLite file")
+    (d / "newer.db").write_bytes((d / "good.db").read_bytes())
+    con = sqlite3.connect(d / "newer.db")
+    con.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    con.commit()
+    con.close()
+    (d / "not-json.json").write_text("{not json")
+    (d / "other.json").write_text('{"format": "something else"}')
+    (d / "no-model.json").write_text('{"format": "wc-llm-recording", "env": "minigrid-doorkey", "config": {}, '
+                                     '"calls": []}')
+    (d / "bad-config.json").write_text('{"format": "wc-llm-recording", "env": "minigrid-doorkey", "model": "m", '
+                                       '"config": {"env": "minigrid-doorkey", "episodes": "many"}, "calls": []}')
+    return d
+
+
+BAD = [  # arguments (with {d} the folder above), exit code, what the one line says
+    (["runs", "list", "--db", "sqlite:///{d}/corrupt.db"], 4, "file is not a database"),
+    (["learn", "--env", "minigrid-doorkey", "--db", "sqlite:///{d}/corrupt.db"], 4, "file is not a database"),
+    (["runs", "list", "--db", "sqlite:///{d}/newer.db"], 4, "newer than this wc understands"),
+    (["learn", "--env", "minigrid-doorkey", "--db", "sqlite:///{d}/newer.db"], 4, "newer than this wc"),
+    (["runs", "list", "--db", "postgresql://wc:hunter2@127.0.0.1:9/wc"], 4, "cannot open database"),
+    (["runs", "list", "--db", "nosuchdriver://x"], 4, "cannot open database"),
+    (["learn", "--env", "minigrid-doorkey", "--replay", "{d}/not-json.json"], 2, "cannot read recording"),
+    (["learn", "--env", "minigrid-doorkey", "--replay", "{d}/other.json"], 2, "not a wc LLM recording"),
+    (["learn", "--env", "minigrid-doorkey", "--replay", "{d}/no-model.json"], 2, "'model' is missing"),
+    (["learn", "--env", "minigrid-doorkey", "--replay", "{d}/bad-config.json"], 2, "'episodes' cannot be 'many'"),
+    (["learn", "--env", "minigrid-doorkey", "--replay", "{d}/missing.json"], 3, "no recording"),
+    (["runs", "show", "abc", "--db", "sqlite:///{d}/good.db"], 2, "Invalid value for 'run'"),
+    (["learn", "--env", "minigrid-doorkey", "--episodes", "0"], 2, "--episodes"),
+    (["learn", "--env", "minigrid-doorkey", "--no-such-flag"], 2, "No such option"),
+    (["learn", "--env", "minigrid-doorkey", "--games", "/nope"], 2, "takes no options"),
+    (["learn", "--env", "minigrid-doorkey", "--planner", "astar"], 2, "unknown planner"),
+    (["resume", "7", "--db", "sqlite:///{d}/good.db"], 3, "no run with id 7"),
+    (["programs", "lineage", "9", "--db", "sqlite:///{d}/good.db"], 3, "no program with id 9"),
+    (["programs", "diff", "1", "2", "--db", "sqlite:///{d}/good.db"], 3, "no program with id 1"),
+    (["curriculum", "show", "3", "--db", "sqlite:///{d}/good.db"], 3, "no curriculum with id 3"),
+    (["envs", "show", "no-such-env"], 2, "unknown environment"),
+]
+
+
+@pytest.mark.parametrize("args, code, needle", BAD, ids=[" ".join(a[:3]) + f" {i}" for i, (a, _, _) in enumerate(BAD)])
+def test_every_command_given_bad_input_says_so_in_one_line(bad_inputs, args, code, needle, tmp_path):
+    env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+           "WC_DB": f"sqlite:///{tmp_path / 'wc.db'}"}
+    result = wc(*[a.format(d=bad_inputs) for a in args], env=env)
+    assert_one_line_error(result, needle)
+    assert result.returncode == code, result.stderr
+    assert "hunter2" not in result.stderr

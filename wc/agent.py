@@ -11,12 +11,15 @@ answers the store already holds.
 from __future__ import annotations
 
 import random
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wc.canonical import state_key
 from wc.envs.base import EnvAdapter
+from wc.errors import InvalidInput
 from wc.planning import PlanBudget, PlanResult
 from wc.programs.sandbox import Sandbox
 from wc.store import Store
@@ -64,11 +67,43 @@ class LearnConfig:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LearnConfig:
+        """A configuration as stored (with a run, or in a recording); a value of the wrong type
+        is an InvalidInput that names it, not a crash later on."""
+        if not isinstance(data, dict):
+            raise InvalidInput(f"a configuration must be a JSON object, not {type(data).__name__}")
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in data.items() if k in known}
+        hints = typing.get_type_hints(cls)
+        for key, value in values.items():
+            if not _accepts(hints[key], value):
+                raise InvalidInput(f"configuration field {key!r} cannot be {value!r}")
+        if "env" not in values:
+            raise InvalidInput("the configuration names no environment ('env')")
         if "planner" not in data:  # stored before the planner was a setting: it planned breadth-first
             values.update(planner="bfs", plan_seconds=10.0, plan_max_depth=100)
         return cls(**values)
+
+
+def _accepts(hint: Any, value: Any) -> bool:
+    """Whether a JSON value fits a LearnConfig field's type (int, float, str, bool, dict, unions)."""
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_accepts(arg, value) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if origin is dict or hint is dict:
+        return isinstance(value, dict)
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    return True
 
 
 @dataclass

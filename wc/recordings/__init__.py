@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from wc.agent import LearnConfig
 from wc.errors import InvalidInput, NotFound
 from wc.llm.base import ChatClient
 from wc.llm.replay import RECORDING_FORMAT, ReplayingChat, load_recording
@@ -52,9 +53,17 @@ async def load(ref: str, store: Store | None = None) -> dict[str, Any]:
                            f"({', '.join(shipped()) or 'none'})", kind="recording", id=ref)
         text = resource.read_text()
     try:
-        return load_recording(json.loads(text))[0]
+        recording = load_recording(json.loads(text))[0]
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidInput(f"cannot read recording {ref!r}: {exc}") from None
+    for key, kind in (("env", str), ("model", str), ("config", dict)):
+        if not isinstance(recording.get(key), kind):
+            raise InvalidInput(f"cannot read recording {ref!r}: its {key!r} is missing or not a {kind.__name__}")
+    try:
+        LearnConfig.from_json(recording["config"])
+    except InvalidInput as exc:
+        raise InvalidInput(f"cannot use recording {ref!r}: {exc}") from None
+    return recording
 
 
 def client(recording: dict[str, Any]) -> ChatClient:
