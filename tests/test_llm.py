@@ -120,7 +120,7 @@ async def test_retries_stop_when_the_call_budget_is_spent(fake_llm):
     calls = []
     server = fake_llm(lambda r, n: Reply(status=500))
     llm = client(server, calls, retries=10)
-    llm.may_send = lambda: len(calls) < 2  # a run with --max-llm-calls 2
+    llm.may_send = lambda estimate: len(calls) < 2  # a run with --max-llm-calls 2
     try:
         with pytest.raises(LLMUnavailable, match=r"2 LLM request\(s\) in a row failed and the call budget is spent"):
             await llm.complete(MESSAGES, purpose="scratch")
@@ -135,7 +135,7 @@ async def test_a_spent_budget_sends_nothing_once_the_server_has_answered(fake_ll
     calls = []
     server = fake_llm(sequence("fine", then=Reply(status=500)))
     llm = client(server, calls)
-    llm.may_send = lambda: len(calls) < 2
+    llm.may_send = lambda estimate: len(calls) < 2
     try:
         assert (await llm.complete(MESSAGES, purpose="scratch")).text == "fine"
         with pytest.raises(CallBudgetSpent):  # one failed attempt, then no retry beyond the budget
