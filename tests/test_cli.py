@@ -222,6 +222,8 @@ BAD = [  # arguments (with {d} the folder above), exit code, what the one line s
     (["learn", "--env", "minigrid-doorkey", "--db", "sqlite:///{d}/corrupt.db"], 4, "file is not a database"),
     (["runs", "list", "--db", "sqlite:///{d}/newer.db"], 4, "newer than this wc understands"),
     (["learn", "--env", "minigrid-doorkey", "--db", "sqlite:///{d}/newer.db"], 4, "newer than this wc"),
+    (["learn", "--env", "minigrid-doorkey", "--db", "sqlite:///file:{d}/good.db?mode=ro&uri=true"], 4,
+     "attempt to write a readonly database"),
     (["runs", "list", "--db", "postgresql://wc:hunter2@127.0.0.1:9/wc"], 4, "cannot open database"),
     (["runs", "list", "--db", "nosuchdriver://x"], 4, "cannot open database"),
     (["learn", "--env", "minigrid-doorkey", "--replay", "{d}/not-json.json"], 2, "cannot read recording"),
@@ -240,6 +242,11 @@ BAD = [  # arguments (with {d} the folder above), exit code, what the one line s
     (["curriculum", "show", "3", "--db", "sqlite:///{d}/good.db"], 3, "no curriculum with id 3"),
     (["envs", "show", "no-such-env"], 2, "unknown environment"),
 ]
+
+
+def test_a_read_only_store_can_be_read(bad_inputs):
+    listed = wc("runs", "list", "--db", f"sqlite:///file:{bad_inputs}/good.db?mode=ro&uri=true")
+    assert listed.returncode == 0, listed.stderr
 
 
 @pytest.mark.parametrize("args, code, needle", BAD, ids=[" ".join(a[:3]) + f" {i}" for i, (a, _, _) in enumerate(BAD)])

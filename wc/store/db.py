@@ -29,7 +29,10 @@ def sqlite_file(url: str) -> Path | None:
         return None
     if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
         return None
-    return Path(parsed.database).expanduser()
+    database = parsed.database
+    if database.startswith("file:"):  # a SQLite URI filename (?uri=true), e.g. file:/path/wc.db?mode=ro
+        database = database[len("file:"):].split("?", 1)[0]
+    return Path(database).expanduser()
 
 
 def require_existing(url: str) -> None:
