@@ -54,6 +54,17 @@ class FakeLLMServer:
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                # /g<N>/v1/...: a request for an earlier `serve` (a straggler of an earlier test) is
+                # turned away and not counted
+                asked = int(self.path.split("/")[1][1:]) if self.path.startswith("/g") else server._generation
+                if asked != server._generation:
+                    data = b'{"error": {"message": "this script has ended", "type": "test"}}'
+                    self.send_response(410)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 with server._lock:
                     n = len(server.requests)
                     server.requests.append(body)
@@ -95,7 +106,8 @@ class FakeLLMServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        """The URL for the current script: requests sent to it after the next `serve` are refused."""
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/g{self._generation}/v1"
 
     def serve(self, script: Script | None) -> FakeLLMServer:
         """Answer with `script` from now on (None: 503 to everything), counting requests from zero."""
