@@ -186,3 +186,27 @@ async def test_an_unreachable_server_is_named_without_credentials():
     assert f"127.0.0.1:{port}" in str(caught.value) and "hunter2" not in str(caught.value)
     assert len(calls) == 3 and all(c.status == "connection_error" for c in calls)
     assert all(f"127.0.0.1:{port}" in c.error and "hunter2" not in c.error for c in calls)
+
+
+async def test_a_request_cancelled_while_it_is_being_recorded_is_still_recorded(fake_llm):
+    """A sibling candidate solved and this request's task is cancelled just as its answer is being
+    written to the store: the record is finished first, so the request is accounted for."""
+    recording, recorded = asyncio.Event(), []
+
+    async def slow_store(call):
+        recording.set()
+        await asyncio.sleep(0.3)  # the store's write
+        recorded.append(call.status)
+
+    server = fake_llm(sequence("an answer"))
+    llm = OpenAIChat(model="m", api_key="sk-test-key", base_url=server.base_url, timeout=5, retries=0,
+                     on_call=slow_store)
+    try:
+        task = asyncio.create_task(llm.complete(MESSAGES, purpose="scratch"))
+        await asyncio.wait_for(recording.wait(), 5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        await llm.close()
+    assert len(server.requests) == 1 and recorded == ["ok"]

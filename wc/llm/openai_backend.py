@@ -171,8 +171,16 @@ class OpenAIChat:
         return Completion(call.answer, call)
 
     async def _report(self, call: LLMCall) -> None:
-        if self.on_call is not None:
-            await self.on_call(call)
+        """Tell the store of a request; a cancellation meanwhile (a sibling candidate solved) waits
+        for the record to be written first, so that no request the server saw goes unaccounted."""
+        if self.on_call is None:
+            return
+        recording = asyncio.ensure_future(self.on_call(call))
+        try:
+            await asyncio.shield(recording)
+        except asyncio.CancelledError:
+            await recording
+            raise
 
     async def close(self) -> None:
         await self._client.close()
