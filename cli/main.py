@@ -195,6 +195,46 @@ def learn(
     _finish(summary, json_out)
 
 
+@app.command("eval")
+def eval_(
+    env: str = typer.Option(..., "--env", help="Short name (wc envs list), gymnasium id, or module:EnvId."),
+    from_program: str = typer.Option(..., "--from-program", help="The learned program to start from (an id, or "
+                                     "'auto')."),
+    games: str | None = typer.Option(None, "--games", help="ALFWorld: the split or folder whose games are each "
+                                     "played once (e.g. valid_seen)."),
+    episodes: int | None = typer.Option(None, min=1, help="Games to play (default: every game of the split; "
+                                        "MiniGrid and Sokoban: 20 seeds)."),
+    max_llm_calls: int = typer.Option(0, min=0, help="LLM requests the evaluation may spend to keep learning."),
+    db: str | None = DbOption,
+    model: str | None = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+) -> None:
+    """Play every game of a split once from a learned program: success per task type, LLM calls, steps."""
+    from wc.api import evaluate
+
+    settings = _settings(db, model)
+    if max_llm_calls == 0 and settings.openai_api_key is None:  # nothing will be asked: no key needed
+        from pydantic import SecretStr
+
+        settings = settings.model_copy(update={"openai_api_key": SecretStr("unused")})
+    report = _with_progress(episodes or 0, lambda view, on_start: evaluate(
+        env, settings, from_program=from_program, env_options={"games": games} if games else {}, episodes=episodes,
+        max_llm_calls=max_llm_calls, on_event=view, on_start=on_start), f"evaluating {env} from program {from_program}")
+    if json_out:
+        sys.stdout.write(json.dumps(report.to_json(), default=str, indent=2) + "\n")
+    else:
+        table = Table("task type", "games", "won", "success", title=f"run {report.run.id}: {env}")
+        for group, n, won in report.table():
+            table.add_row(group, str(n), str(won), f"{won / n:.0%}" if n else "-")
+        out.print(table)
+        games_played = len(report.games) or 1
+        out.print(f"{report.won_without_llm} of {len(report.games)} games won without any LLM call; "
+                  f"{report.run.llm_calls} LLM calls, {report.run.prompt_tokens + report.run.completion_tokens:,} "
+                  f"tokens, {report.run.env_steps / games_played:.1f} env steps per game", highlight=False)
+    if report.run.status == RunStatus.FAILED:
+        raise _fail(str(report.run.error), errors.FAILED_RUN)
+
+
 def _refuse_overridden(ctx: typer.Context, names: list[str]) -> None:
     """--replay takes the recording's configuration: flags it would silently ignore are an error."""
     def on_command_line(name: str) -> bool:  # typer may carry its own copy of click's ParameterSource

@@ -5,6 +5,7 @@ Learning
     `resume(run_id, settings)`              continue an interrupted run
     `curriculum(envs, config, settings)`    environments in order, each from the previous program
     `resume_curriculum(curriculum_id, …)`
+    `evaluate(env, settings, from_program=ID)` every game of a split once, from a learned program
 
 What the store knows (each takes `db`, a store URL; the default is `Settings().db`)
     `run_summary`, `list_runs`, `program`, `programs`, `lineage` (a networkx.DiGraph),
@@ -35,14 +36,15 @@ from wc.check import ProgramCheck, check_program
 from wc.config import Settings
 from wc.curriculum import CURRICULA, Step
 from wc.curriculum import expand as expand_curriculum
+from wc.evaluate import EvalReport, evaluate
 from wc.programs import jail as jails
 from wc.programs.sandbox import Sandbox, SandboxLimits
 from wc.runner import learn, open_store, resume
 from wc.store import CurriculumSummary, ProgramRecord, RunSummary, Store
 from wc.values import ApiModule
 
-__all__ = ["CURRICULA", "Check", "LearnConfig", "ProgramCheck", "Settings", "Step", "api_module_source",
-           "check_program", "installation",
+__all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "Settings", "Step", "api_module_source",
+           "check_program", "evaluate", "installation",
            "curricula", "curriculum", "curriculum_steps", "curriculum_summary", "db_current", "db_upgrade", "doctor",
            "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs",
            "load_replay", "program",

@@ -112,6 +112,8 @@ class EpisodeSummary:
     plans: int = 0              # searches the agent ran in the episode
     plans_undecided: int = 0    # of which stopped by their budget
     plan_seconds: float = 0.0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 @dataclass
@@ -160,7 +162,9 @@ class RunSummary:
         data = asdict(self)
         data["created_at"] = self.created_at.isoformat() if self.created_at else None
         data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
-        data["episode_list"] = [asdict(e) for e in self.episode_list]
+        data["episode_list"] = [dict(asdict(e), started_at=e.started_at and e.started_at.isoformat(),
+                                     finished_at=e.finished_at and e.finished_at.isoformat())
+                                for e in self.episode_list]
         data["llm_call_list"] = [dict(asdict(c), started_at=c.started_at.isoformat()) for c in self.llm_call_list]
         return data
 

@@ -234,7 +234,8 @@ class Runs:
                 best_program_id=run.best_program_id, wall_seconds=run.wall_seconds,
                 llm_wait_seconds=run.llm_wait_seconds, error=run.error, config=dict(run.config or {}),
                 episode_list=[EpisodeSummary(e.index, e.seed, e.mission, e.steps, e.total_reward, e.success,
-                                             e.finished, e.plans or 0, e.plans_undecided or 0, e.plan_seconds or 0.0)
+                                             e.finished, e.plans or 0, e.plans_undecided or 0, e.plan_seconds or 0.0,
+                                             e.started_at, e.finished_at)
                               for e in eps] if details else [],
                 cost_usd=float(cost) if priced else None, steps_to_first_success=first_success,
                 curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index,
