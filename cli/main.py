@@ -195,6 +195,31 @@ def learn(
     _finish(summary, json_out)
 
 
+baseline_app = typer.Typer(help="Baselines in the same harness and store, for comparison.", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("react")
+def baseline_react(
+    env: str = typer.Option(..., "--env", help="Short name (wc envs list), gymnasium id, or module:EnvId."),
+    games: str | None = typer.Option(None, "--games", help="ALFWorld: a game file, folder or split."),
+    episodes: int = typer.Option(10, min=1, help="Episodes (ALFWorld: game i of the split; else env seed i)."),
+    max_steps: int | None = typer.Option(None, min=1, help="Steps per episode (default: the env's limit)."),
+    seed: int = typer.Option(0, help="Run seed S: episode i plays env seed 1009·S + i, as `wc learn` does."),
+    db: str | None = DbOption,
+    model: str | None = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+) -> None:
+    """ReAct: ask the LLM for every action (a thought, then an action), recording every call and step."""
+    from wc.api import react
+
+    settings = _settings(db, model)
+    summary = _with_progress(episodes, lambda view, on_start: react(
+        env, settings, episodes=episodes, seed=seed, env_options={"games": games} if games else {},
+        max_steps=max_steps, on_event=view, on_start=on_start), f"ReAct on {env} with {settings.model}")
+    _finish(summary, json_out)
+
+
 @app.command("eval")
 def eval_(
     env: str = typer.Option(..., "--env", help="Short name (wc envs list), gymnasium id, or module:EnvId."),

@@ -6,6 +6,7 @@ Learning
     `curriculum(envs, config, settings)`    environments in order, each from the previous program
     `resume_curriculum(curriculum_id, …)`
     `evaluate(env, settings, from_program=ID)` every game of a split once, from a learned program
+    `react(env, settings)`                  the ReAct baseline: one LLM call per action, same store
 
 What the store knows (each takes `db`, a store URL; the default is `Settings().db`)
     `run_summary`, `list_runs`, `program`, `programs`, `lineage` (a networkx.DiGraph),
@@ -39,12 +40,13 @@ from wc.curriculum import expand as expand_curriculum
 from wc.evaluate import EvalReport, evaluate
 from wc.programs import jail as jails
 from wc.programs.sandbox import Sandbox, SandboxLimits
+from wc.react import react
 from wc.runner import learn, open_store, resume
 from wc.store import CurriculumSummary, ProgramRecord, RunSummary, Store
 from wc.values import ApiModule
 
 __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "Settings", "Step", "api_module_source",
-           "check_program", "evaluate", "installation",
+           "check_program", "evaluate", "installation", "react",
            "curricula", "curriculum", "curriculum_steps", "curriculum_summary", "db_current", "db_upgrade", "doctor",
            "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs",
            "load_replay", "program",

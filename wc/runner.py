@@ -241,6 +241,8 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
     inner: ChatClient | None = None
     try:
         row = await store.runs.get(run_id)
+        if (row.config or {}).get("agent") == "react":
+            raise InvalidInput(f"run {run_id} is a ReAct baseline run; only WorldCoder runs can be resumed")
         config = LearnConfig.from_json(row.config)
         adapter = envs.make(config.env, **config.env_options)
         inner = llm or make_llm(settings, model=row.model)

@@ -48,6 +48,11 @@ class EnvAdapter(ABC):
         """Text for prompts; grid worlds override this with a picture."""
         return entity_lines(state)
 
+    def observation(self, state: State) -> str:
+        """What an agent that reads text sees now (the ReAct baseline): the rendered state, or a
+        text game's own feedback."""
+        return self.render_state(state)
+
     def close(self) -> None:  # noqa: B027 - optional: adapters without resources need not close
         """Release the environment's resources."""
 

@@ -49,6 +49,7 @@ class AlfworldAdapter(EnvAdapter):
         self._game: Path | None = None
         self._put_in_on = False
         self._admissible: tuple[str, ...] = ()
+        self._text = ""
         self._steps = 0
         self._over = True
         self.mission = ""
@@ -82,6 +83,7 @@ class AlfworldAdapter(EnvAdapter):
             self.close()
             raise _load_error(game, exc) from None
         self.mission = mission_of(intro)
+        self._text = intro
         self._steps = 0
         self._over = False
         self._admissible = tuple(self._to_wc(c) for c in infos["admissible_commands"])
@@ -92,7 +94,8 @@ class AlfworldAdapter(EnvAdapter):
             raise InvalidAction(f"{self.name}: the episode has ended; call reset() first", action=action)
         if not isinstance(action, str):
             raise InvalidAction(f"{self.name} takes text commands, not {type(action).__name__}", action=action)
-        _, _, _, infos = self._env.step(self._to_game(action))
+        feedback, _, _, infos = self._env.step(self._to_game(action))
+        self._text = feedback
         self._steps += 1
         won = bool(infos["won"])
         truncated = not won and self._steps >= self.max_steps
@@ -115,6 +118,10 @@ class AlfworldAdapter(EnvAdapter):
 
     def available_actions(self) -> tuple[str, ...]:
         return self._admissible
+
+    def observation(self, state: State) -> str:
+        """TextWorld's own text: the room and the task after a reset, the feedback after a step."""
+        return self._text
 
     def render_state(self, state: State) -> str:
         return render_state(state)
