@@ -1,0 +1,74 @@
+"""ALFWorld with the reference world model: every game of a split once, through `wc eval`.
+
+    ALFWORLD_DATA=../shared/alfworld python benchmarks/bench_alfworld.py                # valid_seen
+    python benchmarks/bench_alfworld.py --games tests/fixtures/alfworld                 # the six test games
+
+The reference program (tests/fixtures/alfworld_model.py) is stored in a scratch store and
+evaluated from there: no LLM is asked. Printed: success per task type, planning seconds per game
+(median, maximum) and the slowest games. Observation mode: `full` (the only one so far).
+RESULT lines: the success rate, and planning seconds per game (absolute figures: there is no
+baseline to divide by until the ReAct comparison runs on the same games).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import warnings
+from pathlib import Path
+
+warnings.filterwarnings("ignore")
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("ALFWORLD_DATA", str(ROOT.parent / "shared" / "alfworld"))
+
+from wc import envs  # noqa: E402
+from wc.api import Settings, evaluate  # noqa: E402
+from wc.store import Store  # noqa: E402
+
+MODEL = (ROOT / "tests" / "fixtures" / "alfworld_model.py").read_text()
+
+
+async def store_reference(db: str, games: str) -> int:
+    adapter = envs.make("alfworld", games=games)
+    store = await Store.open(db)
+    try:
+        env_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter), adapter.api)
+        api_id = await store.environments.ensure_api_module(adapter.api)
+        return await store.programs.add(run_id=None, environment_id=env_id, api_module_id=api_id, source=MODEL,
+                                       origin="scratch", parents=[], llm_call_id=None)
+    finally:
+        await store.close()
+        adapter.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--games", default="valid_seen", help="a split of ALFWORLD_DATA, or a folder of games")
+    parser.add_argument("--episodes", type=int, help="only the first N games")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite+aiosqlite:///{tmp}/bench.db"
+        pid = await store_reference(db, args.games)
+        settings = Settings(db=db, openai_api_key="unused-no-llm-is-asked")
+        report = await evaluate("alfworld", settings, from_program=pid, env_options={"games": args.games},
+                                episodes=args.episodes)
+    episodes = report.run.episode_list
+    seconds = [e.plan_seconds for e in episodes]
+    print(f"ALFWorld {args.games}, observation mode full, {len(episodes)} games, reference program, no LLM")
+    print(f"{'task type':10} {'games':>5} {'won':>5} {'success':>8}")
+    for group, n, won in report.table():
+        print(f"{group:10} {n:5} {won:5} {won / n:8.1%}")
+    print(f"planning per game: median {statistics.median(seconds):.2f} s, max {max(seconds):.1f} s; "
+          f"{report.run.env_steps / len(episodes):.1f} env steps per game")
+    slow = sorted(zip(seconds, report.games, strict=True), key=lambda x: -x[0])[:5]
+    for s, g in slow:
+        print(f"  {s:7.1f} s  {'won ' if g.won else 'lost'}  {g.game}")
+    won = sum(1 for g in report.games if g.won)
+    print(f"RESULT alfworld_success rate={won / len(report.games):.3f} won={won} games={len(report.games)}")
+    print(f"RESULT alfworld_plan_seconds median={statistics.median(seconds):.3f} max={max(seconds):.1f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
