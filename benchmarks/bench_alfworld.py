@@ -23,24 +23,9 @@ warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("ALFWORLD_DATA", str(ROOT.parent / "shared" / "alfworld"))
 
-from wc import envs  # noqa: E402
-from wc.api import Settings, evaluate  # noqa: E402
-from wc.store import Store  # noqa: E402
+from wc.api import Settings, add_program, evaluate  # noqa: E402
 
 MODEL = (ROOT / "tests" / "fixtures" / "alfworld_model.py").read_text()
-
-
-async def store_reference(db: str, games: str) -> int:
-    adapter = envs.make("alfworld", games=games)
-    store = await Store.open(db)
-    try:
-        env_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter), adapter.api)
-        api_id = await store.environments.ensure_api_module(adapter.api)
-        return await store.programs.add(run_id=None, environment_id=env_id, api_module_id=api_id, source=MODEL,
-                                       origin="scratch", parents=[], llm_call_id=None)
-    finally:
-        await store.close()
-        adapter.close()
 
 
 async def main() -> None:
@@ -50,8 +35,8 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite+aiosqlite:///{tmp}/bench.db"
-        pid = await store_reference(db, args.games)
-        settings = Settings(db=db, openai_api_key="unused-no-llm-is-asked")
+        pid = await add_program("alfworld", MODEL, db, games=args.games)
+        settings = Settings(db=db)
         report = await evaluate("alfworld", settings, from_program=pid, env_options={"games": args.games},
                                 episodes=args.episodes)
     episodes = report.run.episode_list

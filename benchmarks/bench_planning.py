@@ -32,11 +32,9 @@ warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 
 from wc import envs  # noqa: E402
-from wc.api import LearnConfig, Settings, learn  # noqa: E402
-from wc.errors import LLMFatalError  # noqa: E402
-from wc.llm.base import WaitClock  # noqa: E402
+from wc.api import LearnConfig, Settings, add_program, learn  # noqa: E402
+from wc.llm.base import NoLLM  # noqa: E402
 from wc.programs import runtime, timer  # noqa: E402
-from wc.store import Store  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 MINIGRID = (FIXTURES / "minigrid_model.py").read_text()
@@ -80,36 +78,11 @@ WORLDS = [
 ]
 
 
-class NoLLM:
-    """The benchmark asks no LLM: the reference program is transferred and the budget is 0."""
-
-    model = "none"
-
-    def __init__(self) -> None:
-        self.wait = WaitClock()
-        self.on_call = None
-
-    async def complete(self, messages, *, purpose, sample=0):
-        raise LLMFatalError("the planning benchmark asks no LLM")
-
-
-async def store_program(db: str, world: World) -> int:
-    adapter = envs.make(world.env, **dict(world.options))
-    store = await Store.open(db)
-    try:
-        env_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter), adapter.api)
-        api_id = await store.environments.ensure_api_module(adapter.api)
-        return await store.programs.add(run_id=None, environment_id=env_id, api_module_id=api_id, source=world.model,
-                                       origin="scratch", parents=[], llm_call_id=None)
-    finally:
-        await store.close()
-        adapter.close()
-
 
 async def play(world: World, episodes: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite+aiosqlite:///{tmp}/bench.db"
-        pid = await store_program(db, world)
+        pid = await add_program(world.env, world.model, db, **dict(world.options))
         per_episode: list[dict] = []
 
         def on_event(kind, data):

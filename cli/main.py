@@ -238,10 +238,6 @@ def eval_(
     from wc.api import evaluate
 
     settings = _settings(db, model)
-    if max_llm_calls == 0 and settings.openai_api_key is None:  # nothing will be asked: no key needed
-        from pydantic import SecretStr
-
-        settings = settings.model_copy(update={"openai_api_key": SecretStr("unused")})
     report = _with_progress(episodes or 0, lambda view, on_start: evaluate(
         env, settings, from_program=from_program, env_options={"games": games} if games else {}, episodes=episodes,
         max_llm_calls=max_llm_calls, on_event=view, on_start=on_start), f"evaluating {env} from program {from_program}")

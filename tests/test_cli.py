@@ -1,22 +1,17 @@
 """The `wc` command as users run it: a subprocess, exit codes, one-line errors, JSON output."""
 import json
-import os
 import subprocess
 import sys
 
 import pytest
-from support.helpers import replaced
+from support.helpers import replaced, run_wc
 
 from wc.testing import Reply, answer
 
 pytestmark = pytest.mark.slow  # whole runs in subprocesses; the fast subset skips them
 
 
-def wc(*args, env=None, timeout=300):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WC_"))}
-    full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "wc", *args], capture_output=True, text=True, env=full_env,
-                          timeout=timeout)
+wc = run_wc  # `python -m wc ARGS` in a clean environment
 
 
 def assert_one_line_error(result, *needles):

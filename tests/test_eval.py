@@ -3,46 +3,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support.helpers import replaced
+from support.helpers import replaced, run_wc
 
-from wc import envs
-from wc.store import Store
+from wc.api import add_program
 from wc.testing import Reply, answer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 pytestmark = pytest.mark.slow
 
 
-async def stored(db: str, env: str, source: str, **options) -> int:
-    adapter = envs.make(env, **options)
-    store = await Store.open(db)
-    try:
-        env_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter), adapter.api)
-        api_id = await store.environments.ensure_api_module(adapter.api)
-        return await store.programs.add(run_id=None, environment_id=env_id, api_module_id=api_id, source=source,
-                                       origin="scratch", parents=[], llm_call_id=None)
-    finally:
-        await store.close()
-        adapter.close()
-
-
-def run_wc(*args, env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("WC_", "OPENAI_"))}
-    return subprocess.run([sys.executable, "-m", "wc", *args], capture_output=True, text=True, timeout=300,
-                          env={**clean, **env})
-
 
 @pytest.mark.alfworld
 async def test_real_alfworld_games_by_task_type_without_an_llm(tmp_path):
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     games = str(FIXTURES / "alfworld")
-    pid = await stored(db, "alfworld", (FIXTURES / "alfworld_model.py").read_text(), games=games)
+    pid = await add_program("alfworld", (FIXTURES / "alfworld_model.py").read_text(), db, games=games)
     done = await asyncio.to_thread(run_wc, "eval", "--env", "alfworld", "--games", games, "--from-program",
                                    str(pid), "--json", env={"WC_DB": db})  # no API key: nothing is asked
     assert done.returncode == 0, done.stderr
@@ -64,7 +42,7 @@ async def test_an_evaluation_may_keep_learning_within_its_budget(fake_llm, tmp_p
     evaluation, and the games played after the repair needed no call."""
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     wrong = replaced(minigrid_model, "(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
-    pid = await stored(db, "minigrid-doorkey", wrong)
+    pid = await add_program("minigrid-doorkey", wrong, db)
     server = fake_llm(lambda r, n: Reply(answer(minigrid_model)))
     env = {"WC_DB": db, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url}
     done = await asyncio.to_thread(run_wc, "eval", "--env", "minigrid-doorkey", "--from-program", str(pid),

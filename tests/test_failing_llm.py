@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
-import subprocess
-import sys
 
 import pytest
-from support.helpers import sqlite_rows
+from support.helpers import run_wc, sqlite_rows
 
 from wc.testing import Reply
 
@@ -20,11 +17,6 @@ def closed_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-
-def run_wc(*args, env, timeout=240):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("WC_", "OPENAI_"))}
-    return subprocess.run([sys.executable, "-m", "wc", *args], capture_output=True, text=True, timeout=timeout,
-                          env={**clean, **env})
 
 
 @pytest.mark.slow

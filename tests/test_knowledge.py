@@ -12,8 +12,8 @@ import time
 
 import networkx as nx
 import pytest
+from support.helpers import child_env, replaced, run_wc
 from support.helpers import llm_settings as settings
-from support.helpers import replaced
 
 from wc.api import LearnConfig, curriculum, learn, lineage
 from wc.store import RunBusy, Store
@@ -127,15 +127,10 @@ async def test_a_curriculum_of_two_environments(fake_llm, store_url, minigrid_mo
 # ------------------------------------------------------------------ processes
 
 
-def child_env(env: dict) -> dict:
-    """This process's environment without wc's and openai's variables, plus `env`."""
-    return {**{k: v for k, v in os.environ.items() if not k.startswith(("WC_", "OPENAI_"))}, **env}
-
 
 async def wc(*args, env, timeout=240):
     """`wc ...` in a subprocess, waited for in a thread so the test's event loop is not blocked."""
-    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "wc", *args], capture_output=True,
-                                   text=True, timeout=timeout, env=child_env(env))
+    return await asyncio.to_thread(run_wc, *args, env=env, timeout=timeout)
 
 
 def spawn(*args, env):

@@ -11,7 +11,7 @@ import pytest
 from support.helpers import llm_settings as settings
 from support.helpers import replaced
 
-from wc.api import LearnConfig, Settings, learn, load_replay
+from wc.api import LearnConfig, Settings, add_program, learn, load_replay
 from wc.errors import LLMFatalError, WcError
 from wc.store import Store
 from wc.synth.prompts import choose_informative, effect_signature
@@ -158,26 +158,12 @@ async def test_the_shipped_real_model_session_replays_without_an_api_key(tmp_pat
 NO_REWARD = "\n\ndef reward(state, action, next_state, mission):\n    return 0.0, False\n"
 
 
-async def _stored_program(db_url: str, env: str, source: str) -> int:
-    from wc import envs
-
-    adapter = envs.make(env)
-    store = await Store.open(db_url)
-    try:
-        env_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter), adapter.api)
-        api_id = await store.environments.ensure_api_module(adapter.api)
-        return await store.programs.add(run_id=None, environment_id=env_id, api_module_id=api_id, source=source,
-                                       origin="scratch", parents=[], llm_call_id=None)
-    finally:
-        await store.close()
-        adapter.close()
-
 
 async def test_a_refuted_transfer_whose_repair_does_not_load_is_repaired_not_crashed(fake_llm, db_url, minigrid_model):
     """The curriculum crash: a transferred program refuted for optimism before any transition
     was recorded, whose first repair does not load; a repair of that one has no transition to
     show and must not divide by zero."""
-    pid = await _stored_program(db_url, "minigrid-doorkey", minigrid_model + NO_REWARD)
+    pid = await add_program("minigrid-doorkey", minigrid_model + NO_REWARD, db_url)
 
     def script(request, n):
         if n == 0:

@@ -55,16 +55,10 @@ async def test_react_plays_an_alfworld_game_with_a_call_per_action(fake_llm, db_
 @pytest.mark.slow
 async def test_the_baseline_command_and_a_comparison_with_worldcoder(fake_llm, tmp_path, minigrid_model):
     import asyncio
-    import os
-    import subprocess
-    import sys
+
+    from support.helpers import run_wc
 
     from wc.testing import answer
-
-    def run_wc(*args, env):
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("WC_", "OPENAI_"))}
-        return subprocess.run([sys.executable, "-m", "wc", *args], capture_output=True, text=True, timeout=300,
-                              env={**clean, **env})
 
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     server = fake_llm(lambda r, n: Reply("Thought: straight on.\nAction: forward" if n % 2 else

@@ -1,11 +1,11 @@
 """The sandbox runs untrusted programs in worker processes; each abuse ends as a classified
 failure within its limits and the sandbox keeps working."""
 import os
-import random
 import time
 import warnings
 
 import pytest
+from support.helpers import record_transitions as record
 from support.helpers import replaced
 
 from wc import envs
@@ -16,22 +16,6 @@ warnings.simplefilter("ignore")
 
 HEADER = "def reward(state, action, next_state, mission):\n    return 0.0, False\n\n"
 
-
-def record(adapter, n, seed=0):
-    rng = random.Random(seed)
-    out = []
-    episode = 0
-    while len(out) < n:
-        state, mission = adapter.reset(seed + episode)
-        episode += 1
-        for _ in range(50):
-            action = rng.choice(adapter.actions)
-            step = adapter.step(action)
-            out.append((state, action, step.state, step.reward, step.terminated, mission))
-            state = step.state
-            if step.terminated or step.truncated or len(out) >= n:
-                break
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 
 import pytest
+from support.helpers import run_wc
 
 from wc.secrets import MASK, redact, redact_value, register
 from wc.testing import Reply, answer
@@ -59,11 +57,6 @@ def echoing(n_ok: int):
                      headers={"x-echo": KEY})
     return script
 
-
-def run_wc(*args, env, timeout=240):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("WC_", "OPENAI_"))}
-    return subprocess.run([sys.executable, "-m", "wc", *args], capture_output=True, text=True, timeout=timeout,
-                          env={**clean, **env})
 
 
 def dump(db_path) -> str:

@@ -11,7 +11,8 @@ Learning
 What the store knows (each takes `db`, a store URL; the default is `Settings().db`)
     `run_summary`, `list_runs`, `program`, `programs`, `lineage` (a networkx.DiGraph),
     `export_llm` / `load_replay` (recordings), `curricula`, `curriculum_summary`,
-    `curriculum_steps`, `export_program`, `db_upgrade`, `db_current`
+    `curriculum_steps`, `export_program`, `db_upgrade`, `db_current`;
+    `add_program(env, source)` stores a program written elsewhere, to learn or evaluate from
 
 The machine and the environments
     `doctor(settings)` (the sandbox's walls), `installation(settings)` (store, LLM, extras),
@@ -45,7 +46,8 @@ from wc.runner import learn, open_store, resume
 from wc.store import CurriculumSummary, ProgramRecord, RunSummary, Store
 from wc.values import ApiModule
 
-__all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "Settings", "Step", "api_module_source",
+__all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "Settings", "Step", "add_program",
+           "api_module_source",
            "check_program", "evaluate", "installation", "react",
            "curricula", "curriculum", "curriculum_steps", "curriculum_summary", "db_current", "db_upgrade", "doctor",
            "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs",
@@ -74,6 +76,22 @@ async def run_summary(run_id: int, db: str | None = None) -> RunSummary:
 async def list_runs(db: str | None = None) -> list[RunSummary]:
     """Every run with its counters (without per-episode and per-call lists)."""
     return await _with_store(db, lambda s: s.runs.summaries())
+
+
+async def add_program(env: str, source: str, db: str | None = None, **env_options: Any) -> int:
+    """Store a program written elsewhere (by hand, a reference model) for an environment, outside
+    any run, so that `learn(from_program=…)` or `evaluate` can start from it; its id."""
+    adapter = envs.make(env, **env_options)
+    try:
+        async def fn(store: Store) -> int:
+            env_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
+                                                     adapter.api)
+            api_id = await store.environments.ensure_api_module(adapter.api)
+            return await store.programs.add(run_id=None, environment_id=env_id, api_module_id=api_id, source=source,
+                                            origin="scratch", parents=[], llm_call_id=None)
+        return await _with_store(db, fn, create=True)
+    finally:
+        adapter.close()
 
 
 async def program(program_id: int, db: str | None = None) -> ProgramRecord:
@@ -142,8 +160,9 @@ async def db_current(db: str | None = None) -> tuple[str | None, str]:
     """The store's schema revision (without changing it) and this wc's newest."""
     from wc.store.db import create_engine, current_revision, head_revision, require_existing
 
-    require_existing(db or Settings().db)
-    engine = create_engine(db or Settings().db)
+    url = db or Settings().db
+    require_existing(url)
+    engine = create_engine(url)
     try:
         return await current_revision(engine), head_revision()
     finally:
@@ -179,6 +198,7 @@ async def installation(settings: Settings | None = None) -> list[Check]:
 
     from wc.errors import WcError
     from wc.llm.openai_backend import OpenAIChat
+    from wc.secrets import redact
     from wc.store.db import sqlite_file
 
     settings = settings or Settings()
@@ -193,7 +213,7 @@ async def installation(settings: Settings | None = None) -> list[Check]:
             checks.append(Check("store", False, str(exc), "check the store URL (WC_DB)"))
         else:
             migrated = current == head
-            checks.append(Check("store", migrated, f"{store_label(settings.db)} at schema {current or 'none'}"
+            checks.append(Check("store", migrated, f"{redact(settings.db)} at schema {current or 'none'}"
                                 f"{'' if migrated else f', this wc needs {head}'}",
                                 "" if migrated else "upgrade its schema (db upgrade)"))
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
@@ -220,12 +240,6 @@ async def installation(settings: Settings | None = None) -> list[Check]:
     checks.append(Check("bubblewrap", bwrap is not None, bwrap or "not installed",
                         "" if bwrap else "apt-get install bubblewrap (the OS jail for LLM-written code)"))
     return checks
-
-
-def store_label(url: str) -> str:
-    from wc.secrets import redact
-
-    return redact(url)
 
 
 def api_module_source(env: str) -> str:

@@ -17,7 +17,7 @@ from wc.agent import Agent, LearnConfig, OnEvent, ResumePoint, StoreRecorder
 from wc.config import Settings
 from wc.envs.base import EnvAdapter
 from wc.errors import ConfigError, InvalidInput, LLMFatalError, ReplayMiss, WcError
-from wc.llm.base import ChatClient
+from wc.llm.base import ChatClient, NoLLM
 from wc.llm.costs import cost_usd
 from wc.programs.sandbox import Sandbox, SandboxLimits
 from wc.store import ProgramRecord, RunSummary, Store
@@ -91,27 +91,22 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
     environment_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
                                                      adapter.api, adapter.reward_mode)
     api_module_id = await store.environments.ensure_api_module(adapter.api)
-    budget = CallBudget(config.max_llm_calls, used=await store.calls.count(run_id))
-
-    spent = {"usd": sum(c.cost_usd or 0.0 for c in await store.calls.of_run(run_id))}
+    budget = CallBudget(config.max_llm_calls, used=await store.calls.count(run_id), max_usd=config.max_cost_usd,
+                        spent_usd=sum(c.cost_usd or 0.0 for c in await store.calls.of_run(run_id)))
 
     async def on_call(call: LLMCall) -> None:
         call.meta["id"] = await store.calls.add(run_id, call)
         budget.used += 1
-        spent["usd"] += call.cost_usd or 0.0
+        budget.spent_usd += call.cost_usd or 0.0
         emit("llm_call", {"status": call.status, "latency": call.latency_s, "purpose": call.purpose,
                           "tokens": call.prompt_tokens + call.completion_tokens})
 
     def may_send(estimate: float | None) -> bool:
         """Retries count against --max-llm-calls; no request may take the cost past --max-cost."""
-        if budget.remaining <= 0:
-            return False
-        limit = config.max_cost_usd
-        if limit is not None and estimate is not None and spent["usd"] + estimate > limit:
-            budget.stopped = f"the next request could take the LLM cost past ${limit:.2f} (${spent['usd']:.4f} spent)"
+        allowed = budget.allows(estimate)
+        if not allowed and budget.stopped:
             emit("budget", {"reason": budget.stopped})
-            return False
-        return True
+        return allowed
 
     llm.on_call = on_call
     llm.may_send = may_send
@@ -199,6 +194,8 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     adapter = envs.make(config.env, **config.env_options)
     store = None
     try:
+        if llm is None and config.max_llm_calls == 0 and settings.openai_api_key is None:
+            llm = NoLLM(settings.model)  # nothing will be asked: no key needed
         llm = llm or make_llm(settings)  # fails early with a clear message when no LLM is configured
         if config.max_cost_usd is not None and replay is None and cost_usd(llm.model, 1000, 1000) is None:
             raise ConfigError(f"a cost limit needs a price for {llm.model!r}: add it to WC_PRICES, e.g. "

@@ -1,7 +1,11 @@
 """Small helpers shared by the tests."""
 from __future__ import annotations
 
+import os
+import random
 import sqlite3
+import subprocess
+import sys
 
 from wc.config import Settings
 
@@ -26,4 +30,33 @@ def replaced(text: str, old: str, new: str, count: int = -1) -> str:
     assert old in text, f"the text to replace is not there: {old!r}"
     out = text.replace(old, new, count)
     assert out != text
+    return out
+
+
+def child_env(env: dict | None = None) -> dict:
+    """This process's environment without wc's and openai's variables, plus `env`."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(("WC_", "OPENAI_"))}, **(env or {})}
+
+
+def run_wc(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python -m wc ARGS` as a user runs it, in a clean environment plus `env`."""
+    return subprocess.run([sys.executable, "-m", "wc", *args], capture_output=True, text=True, timeout=timeout,
+                          env=child_env(env))
+
+
+def record_transitions(adapter, n: int, seed: int = 0) -> list[tuple]:
+    """`n` transitions of random play, as (state, action, next_state, reward, done, mission)."""
+    rng = random.Random(seed)
+    out = []
+    episode = 0
+    while len(out) < n:
+        state, mission = adapter.reset(seed + episode)
+        episode += 1
+        for _ in range(50):
+            action = rng.choice(adapter.actions)
+            step = adapter.step(action)
+            out.append((state, action, step.state, step.reward, step.terminated, mission))
+            state = step.state
+            if step.terminated or step.truncated or len(out) >= n:
+                break
     return out

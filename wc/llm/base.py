@@ -49,3 +49,19 @@ class WaitClock:
     @property
     def seconds(self) -> float:
         return self.total + (time.monotonic() - self._since if self.outstanding else 0.0)
+
+
+class NoLLM:
+    """The client of a run allowed no LLM call (`max_llm_calls=0`): nothing is configured and
+    nothing is asked; a request is a CallBudgetSpent, as for any spent budget."""
+
+    def __init__(self, model: str = "none") -> None:
+        self.model = model
+        self.wait = WaitClock()
+        self.on_call: OnCall | None = None
+        self.may_send: Callable[[float | None], bool] | None = None
+
+    async def complete(self, messages: list[dict[str, str]], *, purpose: str, sample: int = 0) -> Completion:
+        from wc.errors import CallBudgetSpent
+
+        raise CallBudgetSpent("this run may send no LLM request (its call budget is 0)")

@@ -64,16 +64,29 @@ class Pulled:
 
 @dataclass
 class CallBudget:
-    """LLM requests allowed for the run; every request sent counts (retries, cancelled ones).
-    `stopped` ends it early, whatever is left (the money budget would be exceeded)."""
+    """LLM requests allowed for the run; every request sent counts (retries, cancelled ones). With
+    `max_usd`, no request may take the run's cost past it; `stopped` says why the budget ended
+    early, whatever is left."""
 
     limit: int
     used: int = 0
+    max_usd: float | None = None
+    spent_usd: float = 0.0
     stopped: str | None = None
 
     @property
     def remaining(self) -> int:
         return 0 if self.stopped else max(0, self.limit - self.used)
+
+    def allows(self, estimate_usd: float | None) -> bool:
+        """Whether a request of this estimated cost may be sent now."""
+        if self.remaining <= 0:
+            return False
+        if self.max_usd is not None and estimate_usd is not None and self.spent_usd + estimate_usd > self.max_usd:
+            self.stopped = (f"the next request could take the LLM cost past ${self.max_usd:.2f} "
+                            f"(${self.spent_usd:.4f} spent)")
+            return False
+        return True
 
 
 class Recorder:
@@ -234,13 +247,10 @@ class Refiner:
         pid = await self.recorder.program(pulled.source, pulled.origin, pulled.parents, pulled.call_id)
         cand = Candidate(pid, pulled.source, pulled.evaluation, pulled.optimism, repairable=pulled.repairable)
         await self.recorder.scores(cand)
-        load = cand.evaluation.load_failure
-        if not cand.repairable:
-            self.recorder.event("candidate", program_id=pid, fit=0.0, solved=False, failure=load and load["kind"])
-        else:
-            self.recorder.event("candidate", program_id=pid, fit=cand.evaluation.fit, solved=cand.solved,
-                                optimism=None if cand.optimism is None else cand.optimism.describe(),
-                                failure=load["kind"] if load else None)
+        load = cand.evaluation.load_failure  # an answer without usable code has fit 0 and this failure
+        self.recorder.event("candidate", program_id=pid, fit=cand.evaluation.fit, solved=cand.solved,
+                            optimism=None if cand.optimism is None else cand.optimism.describe(),
+                            failure=load["kind"] if load else None)
         return cand
 
 
