@@ -139,6 +139,10 @@ class _LearnView:
         p.update(self.task, info=f"steps {self.steps}  wins {self.successes}  LLM calls {self.calls}  fit {self.fit}")
 
 
+ObserveOption = typer.Option(None, "--observe", help="ALFWorld: full (every object known, the paper's facts; "
+                             "default) or observed (only what the agent has seen; see the API module).")
+
+
 @app.command()
 def learn(
     ctx: typer.Context,
@@ -160,6 +164,7 @@ def learn(
                                 "bfs: breadth-first search (shortest plans, slower on large worlds)."),
     games: str | None = typer.Option(None, "--games", help="ALFWorld: a game file, a folder of games, or a "
                                         "split of the downloaded data (train, valid_seen, valid_unseen)."),
+    observe: str | None = ObserveOption,
     from_program: str | None = typer.Option(None, "--from-program", help="Start from a stored program id, or "
                                                "'auto' for the best programs of the most similar environments."),
     min_episodes: int = typer.Option(1, min=1, help="Play at least this many episodes before --solved may stop "
@@ -176,7 +181,7 @@ def learn(
     if replay:
         _refuse_overridden(ctx, ["model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed",
                                  "solved",
-                                 "workers", "planner", "games", "from_program", "min_episodes"])
+                                 "workers", "planner", "games", "observe", "from_program", "min_episodes"])
     settings = _settings(db, model, llm_timeout=llm_timeout)
     recording = _run(load_replay(replay, settings.db)) if replay else None
     if recording is not None:
@@ -184,7 +189,7 @@ def learn(
                   f"{len(recording['calls'])} LLM answers)"
                   f"{': ' + recording['label'] if recording.get('label') else ''}",
                   highlight=False)
-    config = LearnConfig(env=env, env_options={"games": games} if games else {}, from_program=from_program,
+    config = LearnConfig(env=env, env_options=_env_options(games, observe), from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner,
                          max_cost_usd=max_cost)
@@ -230,6 +235,7 @@ def eval_(
     episodes: int | None = typer.Option(None, min=1, help="Games to play (default: every game of the split; "
                                         "MiniGrid and Sokoban: 20 seeds)."),
     max_llm_calls: int = typer.Option(0, min=0, help="LLM requests the evaluation may spend to keep learning."),
+    observe: str | None = ObserveOption,
     db: str | None = DbOption,
     model: str | None = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
@@ -239,7 +245,7 @@ def eval_(
 
     settings = _settings(db, model)
     report = _with_progress(episodes or 0, lambda view, on_start: evaluate(
-        env, settings, from_program=from_program, env_options={"games": games} if games else {}, episodes=episodes,
+        env, settings, from_program=from_program, env_options=_env_options(games, observe), episodes=episodes,
         max_llm_calls=max_llm_calls, on_event=view, on_start=on_start), f"evaluating {env} from program {from_program}")
     if json_out:
         sys.stdout.write(json.dumps(report.to_json(), default=str, indent=2) + "\n")
@@ -248,12 +254,19 @@ def eval_(
         for group, n, won in report.table():
             table.add_row(group, str(n), str(won), f"{won / n:.0%}" if n else "-")
         out.print(table)
+        if report.observe:
+            out.print(f"observation mode {report.observe}", highlight=False)
         games_played = len(report.games) or 1
         out.print(f"{report.won_without_llm} of {len(report.games)} games won without any LLM call; "
                   f"{report.run.llm_calls} LLM calls, {report.run.prompt_tokens + report.run.completion_tokens:,} "
                   f"tokens, {report.run.env_steps / games_played:.1f} env steps per game", highlight=False)
     if report.run.status == RunStatus.FAILED:
         raise _fail(str(report.run.error), errors.FAILED_RUN)
+
+
+def _env_options(games: str | None, observe: str | None) -> dict[str, str]:
+    """The domain options the CLI's flags set; a domain that does not take one says so."""
+    return {k: v for k, v in (("games", games), ("observe", observe)) if v}
 
 
 def _refuse_overridden(ctx: typer.Context, names: list[str]) -> None:

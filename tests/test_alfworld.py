@@ -67,7 +67,7 @@ def test_short_names_select_the_shipped_games_by_task_type():
         adapter = envs.make(name)
         try:
             assert adapter.games == sorted(games) and adapter.domain == "alfworld"
-            assert adapter.reward_mode == "exact" and adapter.api.ref == "alfworld_v1"
+            assert adapter.reward_mode == "exact" and adapter.api.ref == "alfworld_v2"
             missions = {adapter.reset(seed)[1] for seed in range(2)}
             assert len(missions) == 2  # consecutive seeds visit both games
         finally:
@@ -260,6 +260,124 @@ def test_planner_solves_real_dataset_scenes_with_the_reference_model(real_scenes
     assert [state_key(s.state) for s in steps] == [p[0] for p in result.predictions]
 
 
+@pytest.fixture(scope="module")
+def observed_scenes():
+    a = envs.make("alfworld", games=str(REAL_SCENES), observe="observed")
+    yield a
+    a.close()
+
+
+def test_the_observed_mode_shows_only_what_the_agent_has_seen(observed_scenes, real_scenes):
+    """Every receptacle from the start, objects once their receptacle is seen, one Unexplored
+    entity per receptacle not seen into; the full mode of the same game holds everything."""
+    full, mission = real_scenes.reset(0)
+    state, same = observed_scenes.reset(0)
+    assert same == mission and not [e for e in full if e["type"] == "Unexplored"]
+    receptacles = [e for e in full if e["type"] == "Receptacle"]
+    assert [e for e in state if e["type"] == "Receptacle"] == receptacles
+    runtime.decode_state(runtime.api_namespace(observed_scenes.api.source), state)
+    unexplored = {e["receptacle"] for e in state if e["type"] == "Unexplored"}
+    assert len(unexplored) == len(receptacles)  # the agent starts where nothing is seen
+    assert not [e for e in state if e["type"] in ("Object", "InReceptacle")]
+    # go to a receptacle that is not openable and holds something: its contents appear
+    inside = {}
+    for e in full:
+        if e["type"] == "InReceptacle":
+            inside.setdefault(e["receptacle"], set()).add(e["object"])
+    target = next(r for r in receptacles if not r["openable"] and inside.get(r["name"]))
+    step = observed_scenes.step("go to " + target["name"])
+    seen = {e["object"] for e in step.state if e["type"] == "InReceptacle" and e["receptacle"] == target["name"]}
+    assert seen == inside[target["name"]]
+    assert {e["name"] for e in step.state if e["type"] == "Object"} == seen
+    assert {"type": "Unexplored", "receptacle": target["name"]} not in step.state
+    # an openable one is seen into only once it is open, and stays seen after it is closed
+    closed = next(r for r in receptacles if r["openable"] and not r["is_open"])
+    step = observed_scenes.step("go to " + closed["name"])
+    assert {"type": "Unexplored", "receptacle": closed["name"]} in step.state
+    observed_scenes.step("open " + closed["name"])
+    step = observed_scenes.step("close " + closed["name"])
+    assert {"type": "Unexplored", "receptacle": closed["name"]} not in step.state
+    assert seen <= {e["name"] for e in step.state if e["type"] == "Object"}  # remembered
+
+
+def test_in_the_observed_mode_programs_are_not_held_to_what_they_could_not_see(observed_scenes):
+    """The reference model explains observed transitions exactly; objects first seen in a next
+    state are not compared (imagined ones neither), but the Unexplored entities are."""
+    program = compiled(observed_scenes)
+    compare = runtime.comparison(observed_scenes.action_source)
+    state, mission = observed_scenes.reset(1)
+    rng = random.Random(3)
+    data = []
+    for _ in range(40):
+        action = rng.choice(observed_scenes.available_actions())
+        step = observed_scenes.step(action)
+        data.append(dict(state=state, action=action, next_state=step.state, reward=step.reward,
+                         done=step.terminated, mission=mission))
+        state = step.state
+        if step.terminated or step.truncated:
+            break
+    transitions = [runtime.Transition.from_json(t, compare) for t in data]
+    def objects(entities):
+        return {e["name"] for e in entities if e["type"] == "Object"}
+
+    revealing = [t for t in transitions if objects(t.next_state) - objects(t.state)]
+    assert revealing, "no step of the walk revealed anything"
+    outcomes = runtime.evaluate(program, transitions, observed_scenes.reward_mode, call_timeout=0, compare=compare)
+    assert all(o.transition == "o" and o.reward == "o" for o in outcomes), [o.detail for o in outcomes][:2]
+    # without the comparison, the revealed objects would count against it
+    plain = runtime.evaluate(program, [runtime.Transition.from_json(t) for t in data], "exact", call_timeout=0)
+    assert sum(o.transition != "o" for o in plain) >= len(revealing)
+    # a model that imagines an object in what it explores is not wrong for it ...
+    imagining = replaced(MODEL, "    return [e for e in state if not (isinstance(e, Unexplored) and e.receptacle in seen)]",
+                         "    out = [e for e in state if not (isinstance(e, Unexplored) and e.receptacle in seen)]\n"
+                         "    if any(isinstance(e, Unexplored) and e.receptacle in seen for e in state):\n"
+                         "        out.append(Object('imagined 1', 'imagined', *[True] * 5, *[False] * 4))\n"
+                         "    return out")
+    dreamer = runtime.compile_program(runtime.api_namespace(observed_scenes.api.source), imagining)
+    assert all(o.transition == "o" for o in runtime.evaluate(dreamer, transitions, "exact", call_timeout=0,
+                                                             compare=compare))
+    # ... but one that never sees into anything is
+    blind = replaced(MODEL, "if not (isinstance(e, Unexplored) and e.receptacle in seen)", "if True")
+    blind_program = runtime.compile_program(runtime.api_namespace(observed_scenes.api.source), blind)
+    wrong = [o for o in runtime.evaluate(blind_program, transitions, "exact", call_timeout=0, compare=compare)
+             if o.transition == "w"]
+    assert len(wrong) >= len(revealing)
+    assert "expected_state" in wrong[0].detail
+
+
+def play(adapter, program, index, max_steps=50):
+    """An episode as the agent plays it: plan, follow the plan while the world does what the
+    program predicted, plan again when it does not (something came into sight)."""
+    generate = runtime.action_generator(adapter.action_source)
+    hints = dict(focus=runtime.search_focus(adapter.action_source),
+                 frontier=runtime.search_frontier(adapter.action_source))
+    state, mission = adapter.reset(index)
+    steps, explored = 0, 0
+    while steps < max_steps:
+        result = runtime.plan(program, state, mission, generate, time_limit=30, **hints)
+        assert result.found, (adapter.order[index].parent.name, result.reason, result.first_error)
+        explored += result.explore
+        for action, (key, _, _) in zip(result.actions, result.predictions, strict=True):
+            step = adapter.step(action)
+            steps += 1
+            state = step.state
+            if step.terminated:
+                return steps, explored
+            if state_key(state) != key:
+                break
+    raise AssertionError(f"{adapter.order[index]} not won in {max_steps} steps")
+
+
+@pytest.mark.slow
+def test_planner_solves_real_scenes_it_must_explore_with_the_reference_model(observed_scenes):
+    """The observed mode: the goal is out of sight at the start, so plans explore first, and
+    every real scene is won within the step limit."""
+    program = compiled(observed_scenes)
+    for index in range(len(observed_scenes.order)):
+        steps, explored = play(observed_scenes, program, index)
+        assert explored >= 1 and steps <= 50
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -374,7 +492,7 @@ def test_games_from_folders_and_dataset_splits_follow_alfworlds_loader(tmp_path,
     assert len(envs.make("alfworld-pick2", games=str(tmp_path / "mine")).games) == 2
     with pytest.raises(GameError, match="no playable .tw-pddl game of pick_and_place_simple under"):
         envs.make("alfworld-pick", games=str(tmp_path / "mine"))
-    with pytest.raises(UnknownEnvironment, match="takes the options games and max_steps, not level"):
+    with pytest.raises(UnknownEnvironment, match="takes the options games, max_steps and observe, not level"):
         envs.make("alfworld", level=3)
 
 
@@ -448,7 +566,7 @@ async def test_learns_clean_tasks_end_to_end_and_records_them(fake_llm, db_url):
     try:
         rows = lambda sql: con.execute(sql).fetchall()  # noqa: E731
         assert rows("select name, domain from environments") == [("alfworld-clean", "alfworld")]
-        assert rows("select name, version from api_modules") == [("alfworld", 1)]
+        assert rows("select name, version from api_modules") == [("alfworld", 2)]
         [(n,)] = rows("select count(*) from transitions")
         assert n == summary.env_steps
         missions = {m for (m,) in rows("select distinct mission from transitions")}

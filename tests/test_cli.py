@@ -165,7 +165,7 @@ def test_curriculum_lineage_diff_export_and_compare_through_the_cli(fake_llm, tm
 def test_envs_show_prints_each_domains_api_module():
     from wc.envs.api import load as load_api_module
 
-    for env, (name, version) in {"sokoban-teleport": ("sokoban", 1), "alfworld-pick": ("alfworld", 1)}.items():
+    for env, (name, version) in {"sokoban-teleport": ("sokoban", 1), "alfworld-pick": ("alfworld", 2)}.items():
         shown = wc("envs", "show", env)
         assert shown.returncode == 0 and shown.stdout == load_api_module(name, version).source
 

@@ -17,14 +17,17 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.alfworld
-async def test_real_alfworld_games_by_task_type_without_an_llm(tmp_path):
+@pytest.mark.parametrize("observe", ["full", "observed"])
+async def test_real_alfworld_games_by_task_type_without_an_llm(tmp_path, observe):
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     games = str(FIXTURES / "alfworld")
     pid = await add_program("alfworld", (FIXTURES / "alfworld_model.py").read_text(), db, games=games)
     done = await asyncio.to_thread(run_wc, "eval", "--env", "alfworld", "--games", games, "--from-program",
-                                   str(pid), "--json", env={"WC_DB": db})  # no API key: nothing is asked
+                                   str(pid), "--observe", observe, "--json",
+                                   env={"WC_DB": db})  # no API key: nothing is asked
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
+    assert report["observe"] == observe
     assert [(r["group"], r["games"], r["won"]) for r in report["table"]] == [
         ("Pick", 1, 1), ("Clean", 1, 1), ("Heat", 1, 1), ("Cool", 1, 1), ("Look", 1, 1), ("Pick2", 1, 1),
         ("All", 6, 6)]
@@ -32,9 +35,13 @@ async def test_real_alfworld_games_by_task_type_without_an_llm(tmp_path):
     assert sorted(g["game"].split("-")[0] for g in report["games"]) == sorted(
         ["look_at_obj_in_light", "pick_and_place_simple", "pick_clean_then_place_in_recep",
          "pick_cool_then_place_in_recep", "pick_heat_then_place_in_recep", "pick_two_obj_and_place"])
+    if observe == "full":
+        # the plans of the observed mode explore: more steps than with every object known
+        return
     shown = await asyncio.to_thread(run_wc, "eval", "--env", "alfworld", "--games", games, "--from-program",
-                                    str(pid), env={"WC_DB": db})
+                                    str(pid), "--observe", observe, env={"WC_DB": db})
     assert "Pick2" in shown.stdout and "6 of 6 games won without any LLM call" in shown.stdout
+    assert "observation mode observed" in shown.stdout
 
 
 async def test_an_evaluation_may_keep_learning_within_its_budget(fake_llm, tmp_path, minigrid_model):

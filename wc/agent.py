@@ -294,7 +294,8 @@ class Agent:
         assert self.current is not None
         result = await self.sandbox.plan(self.current.source, state, mission, self.config.plan_budget.scaled(factor))
         stats.add(result)
-        self.emit("plan", {"found": result.found, "status": result.status, "length": len(result.actions),
+        self.emit("plan", {"found": result.found, "explore": result.explore, "status": result.status,
+                           "length": len(result.actions),
                            "nodes": result.nodes, "seconds": result.seconds, "factor": factor,
                            "program_id": self.current.program_id})
         return result
@@ -331,6 +332,7 @@ class Agent:
         for episode in range(first, cfg.episodes):
             seed = cfg.seed * 1009 + episode  # disjoint env seeds per run seed; small level sets still rotate
             plan: list[str] = []
+            expected: list[Any] = []  # the program's prediction of the state after each planned action
             optimism_checked = False
             restored = None
             if resume is not None and resume.open_episode is not None and resume.open_episode.index == episode:
@@ -377,11 +379,14 @@ class Agent:
                             result = await self._plan(state, mission, backoff.factor, stats)
                     if result.found:
                         plan = list(result.actions)
+                        expected = [key for key, _, _ in result.predictions]
                         backoff.reset()
                     else:
                         backoff.failed(t, result.undecided)
+                predicted = None
                 if plan and rng.random() >= cfg.epsilon:
                     action = plan.pop(0)
+                    predicted = expected.pop(0) if expected else None
                 else:
                     action = rng.choice(self.adapter.available_actions())
                     plan = []
@@ -395,6 +400,8 @@ class Agent:
                 self.sandbox.add(state, action, step.state, step.reward, step.terminated, mission)
                 self.emit("step", {"episode": episode, "t": t, "action": action, "reward": step.reward})
                 state = step.state
+                if predicted is not None and state_key(state) != predicted:
+                    plan = []  # the world did what the program could not foresee (something came into sight)
                 if await self._after_step():
                     plan = []
                 if step.terminated or step.truncated:

@@ -38,6 +38,7 @@ class GameResult:
 class EvalReport:
     run: RunSummary
     games: list[GameResult] = field(default_factory=list)
+    observe: str | None = None  # ALFWorld's observation mode ("full" or "observed"); None elsewhere
 
     def table(self) -> list[tuple[str, int, int]]:
         """(group, games, won) per group in the papers' order, then All."""
@@ -54,7 +55,7 @@ class EvalReport:
         return sum(1 for g in self.games if g.won and g.llm_calls == 0)
 
     def to_json(self) -> dict[str, Any]:
-        return {"run": self.run.to_json(), "table": [{"group": g, "games": n, "won": w} for g, n, w in self.table()],
+        return {"run": self.run.to_json(), "observe": self.observe, "table": [{"group": g, "games": n, "won": w} for g, n, w in self.table()],
                 "won_without_llm": self.won_without_llm, "games": [asdict(g) for g in self.games]}
 
 
@@ -78,6 +79,7 @@ async def evaluate(env: str, settings: Settings | None = None, *, from_program: 
     """Play every game of the environment's split once (or `episodes` seeds) from `from_program`."""
     adapter = envs.make(env, **(env_options or {}))
     try:
+        observe = getattr(adapter, "observe", None)
         order = getattr(adapter, "order", None)
         n = episodes or (len(order) if order else 20)
         names = _names(adapter, n)
@@ -94,4 +96,4 @@ async def evaluate(env: str, settings: Settings | None = None, *, from_program: 
                     and (e.finished_at is None or c.started_at <= e.finished_at))
         game, group = names[e.index] if e.index < len(names) else (f"seed {e.index}", "all")
         games.append(GameResult(e.index, game, group, e.success, e.steps, calls))
-    return EvalReport(summary, games)
+    return EvalReport(summary, games, observe)

@@ -99,7 +99,8 @@ register_domain(Domain(
 # ALFWorld through TextWorld's PDDL engine (the alfworld extra): wc's own small games by task
 # type, or any game file, folder or dataset split with games=
 register_domain(Domain(
-    "alfworld", ("alfworld", 1), adapter="wc.envs.alfworld.adapter:make_adapter", options=("games", "max_steps"),
+    "alfworld", ("alfworld", 2), adapter="wc.envs.alfworld.adapter:make_adapter",
+    options=("games", "max_steps", "observe"),
     envs=(
         EnvSpec("alfworld", "ALFWorld/all", "alfworld", "household text tasks: wc's 12 small games, all six types",
                 {"task_types": None}),

@@ -33,6 +33,8 @@ class PlanResult:
     depth: int = 0          # deepest state expanded
     seconds: float = 0.0
     planner: str = ""
+    # the plan leads to seeing something not seen yet (the goal being out of sight), not to the goal
+    explore: bool = False
 
     @property
     def exhaustive(self) -> bool:

@@ -90,13 +90,44 @@ class ProgramModel:
         return child, pair[0], pair[1]
 
 
+def _explore(model: ProgramModel, start: Key, actions: Any, frontier: Callable, mission: str, *, max_nodes: int,
+             max_depth: int, deadline: float, on_error: Any) -> PlanResult | None:
+    """The shortest plan, in the program, after which something on the start's frontier is no
+    longer on it (or the goal is reached); None when the frontier is empty."""
+    table = model.table
+    targets = set(frontier(table.json_state(start), mission))
+    if not targets:
+        return None
+
+    def expand(key: Key, action: str) -> tuple[Key, float, bool]:
+        child, reward, done = model.expand(key, action)
+        if reward > 0 and done:
+            return child, reward, done
+        if targets - set(frontier(table.json_state(child), mission)):
+            return child, 1.0, True
+        return child, reward, done
+
+    result = PLANNERS["bfs"](start, actions, expand, max_nodes=max_nodes, max_depth=max_depth, deadline=deadline,
+                             on_error=on_error)
+    result.explore = result.found
+    if not result.found:
+        result.reason = "nothing left to explore is reachable: " + result.reason
+    return result
+
+
 def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: ActionSource, *, planner: str = "bfws",
          max_nodes: int = 100_000, max_depth: int = 250, time_limit: float = 10.0,
-         call_timeout: float = 2.0, focus: Callable | None = None) -> PlanResult:
+         call_timeout: float = 2.0, focus: Callable | None = None, frontier: Callable | None = None) -> PlanResult:
     """Search the program for a plan from `state` to reward > 0 and done. `actions` is a list,
     or a trusted function from a JSON state to the actions worth trying there; `focus(state,
     mission, actions)`, a domain's trusted hint, narrows them for a first search. When that
-    search enumerates everything without a plan, a second one with every action decides."""
+    search enumerates everything without a plan, a second one with every action decides.
+
+    `frontier(state, mission)`, a trusted hint for partly observed worlds, names what is left to
+    explore while what the mission needs is out of sight. While it names something, the
+    shortest plan that explores one of those is returned (`explore=True`), or the goal if that
+    comes first: the optimistic reading, that the goal is out of sight rather than out of reach.
+    With nothing to explore, the goal searches decide as without a frontier."""
     if program.failure is not None:
         return PlanResult(False, reason="the program does not load", first_error=program.failure, status=ERROR)
     started = time.monotonic()
@@ -114,21 +145,36 @@ def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: Actio
             choose = (lambda key: actions(table.json_state(key))) if callable(actions) else list(actions)
             search = PLANNERS[planner]
             deadline = started + time_limit
+            goal = choose
             if focus is not None:
                 def focused(key):
                     listed = actions(table.json_state(key)) if callable(actions) else list(actions)
                     return focus(table.json_state(key), mission, listed)
-                first = search(start, focused, model.expand, max_nodes=max_nodes, max_depth=max_depth,
-                               deadline=deadline, on_error=on_error)
-                if first.found or first.status != "exhausted":
-                    result = first
+                goal = focused
+            # exploring first, while the hint says what the mission needs is out of sight
+            stages: list[tuple[str, Any]] = [("explore", choose)] if frontier is not None else []
+            stages.append(("goal", goal))
+            if focus is not None:
+                stages.append(("goal", choose))
+            spent = 0
+            result = None
+            for kind, chooser in stages:
+                left = max(1, max_nodes - spent)
+                if kind == "explore":
+                    assert frontier is not None
+                    found = _explore(model, start, chooser, frontier, mission, max_nodes=left,
+                                     max_depth=max_depth, deadline=deadline, on_error=on_error)
+                    if found is None:
+                        continue  # nothing left to explore
                 else:
-                    result = search(start, choose, model.expand, max_nodes=max(1, max_nodes - first.nodes),
-                                    max_depth=max_depth, deadline=deadline, on_error=on_error)
-                    result.nodes += first.nodes
-            else:
-                result = search(start, choose, model.expand, max_nodes=max_nodes, max_depth=max_depth,
-                                deadline=deadline, on_error=on_error)
+                    found = search(start, chooser, model.expand, max_nodes=left, max_depth=max_depth,
+                                   deadline=deadline, on_error=on_error)
+                spent += found.nodes
+                result = found
+                if result.found or result.status != "exhausted":
+                    break
+            assert result is not None
+            result.nodes = spent
     except timer.CallTimeout as exc:
         result = PlanResult(False, reason="a call of the program timed out during planning", status=ERROR)
         errors.append(classify(exc, program.source))

@@ -30,8 +30,11 @@ from wc.programs.guard import API_FILE, PROGRAM_FILE, restricted_builtins, scree
 from wc.programs.plan import plan
 from wc.programs.timer import CallTimeout
 
+Compare = Callable[[list[dict[str, Any]], list[dict[str, Any]]], list[dict[str, Any]]]
+
 __all__ = ["CallTimeout", "CompiledProgram", "MalformedOutput", "Outcome", "Transition", "action_generator",
-           "api_namespace", "classify", "compile_program", "search_focus", "decode_entity", "decode_state",
+           "api_namespace", "classify", "compare_key", "comparison", "compile_program", "search_focus",
+           "search_frontier", "decode_entity", "decode_state",
            "encode_state",
            "encode_value", "evaluate", "evaluate_one", "plan", "reward_pair", "rewards_match", "state_key"]
 
@@ -114,11 +117,16 @@ class Transition:
     next_key: str = ""
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Transition:
+    def from_json(cls, data: dict[str, Any], compare: Compare | None = None) -> Transition:
         t = cls(data["state"], data["action"], data["next_state"], float(data["reward"]), bool(data["done"]),
                 data.get("mission", ""))
-        t.next_key = state_key(t.next_state)
+        t.next_key = compare_key(t.state, t.next_state, compare)
         return t
+
+
+def compare_key(state: list[dict[str, Any]], next_state: list[dict[str, Any]], compare: Compare | None) -> str:
+    """The key a prediction of `next_state` must have: of the part `compare` keeps, if any."""
+    return state_key(next_state if compare is None else compare(state, next_state))
 
 
 @dataclass
@@ -130,15 +138,22 @@ class Outcome:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def evaluate_one(program: CompiledProgram, t: Transition, reward_mode: str, call_timeout: float) -> Outcome:
+def evaluate_one(program: CompiledProgram, t: Transition, reward_mode: str, call_timeout: float,
+                 compare: Compare | None = None) -> Outcome:
+    """`compare(state, next_state)`, a domain's trusted hint, is the part of a next state a
+    program is held to (t.next_key is then that part's key)."""
     ns = program.namespace
     detail: dict[str, Any] = {}
     try:
         with timer.limit(call_timeout):
             predicted = encode_state(program.transition(decode_state(ns, t.state), t.action))
+        if compare is not None:
+            predicted = compare(t.state, predicted)
         t_status = "o" if state_key(predicted) == t.next_key else "w"
         if t_status == "w":
             detail["predicted_state"] = predicted
+            if compare is not None:
+                detail["expected_state"] = compare(t.state, t.next_state)
     except (Exception, CallTimeout) as exc:  # noqa: BLE001
         t_status = "e"
         detail["transition_error"] = classify(exc, program.source)
@@ -156,14 +171,14 @@ def evaluate_one(program: CompiledProgram, t: Transition, reward_mode: str, call
 
 
 def evaluate(program: CompiledProgram, transitions: list[Transition], reward_mode: str,
-             call_timeout: float = 2.0) -> list[Outcome]:
+             call_timeout: float = 2.0, compare: Compare | None = None) -> list[Outcome]:
     if program.failure is not None:
         failed = Outcome("e", "e", {"transition_error": program.failure, "reward_error": program.failure})
         return [failed] * len(transitions)
     outcomes: list[Outcome] = []
     with timer.installed():
         for t in transitions:
-            outcome = evaluate_one(program, t, reward_mode, call_timeout)
+            outcome = evaluate_one(program, t, reward_mode, call_timeout, compare)
             outcomes.append(outcome)
             timed_out = [outcome.detail[k] for k in ("transition_error", "reward_error")
                          if outcome.detail.get(k, {}).get("kind") == "timeout"]
@@ -195,6 +210,20 @@ def search_focus(source: str | None) -> Callable[[list[dict[str, Any]], str, lis
     search tries first for a mission. A search with it that finds nothing is followed by one
     with every action, so a focus never turns into a verdict against the program."""
     return _action_namespace(source).get("focus") if source else None
+
+
+def comparison(source: str | None) -> Compare | None:
+    """The environment's own (trusted, optional) `comparable(state, next_state)`: the part of a
+    next state a program must predict, for domains where some of it cannot be known (objects
+    first seen in ALFWorld's observed mode)."""
+    return _action_namespace(source).get("comparable") if source else None
+
+
+def search_frontier(source: str | None) -> Callable[[list[dict[str, Any]], str], list[Any]] | None:
+    """The environment's own (trusted, optional) `frontier(state, mission)`: what is left to
+    explore that may matter for the mission; a search whose goal is out of sight plans to
+    explore one of these."""
+    return _action_namespace(source).get("frontier") if source else None
 
 
 # --------------------------------------------------------------------------- the contract, checked

@@ -28,6 +28,8 @@ class WorkerState:
         self.reward_mode = "exact"
         self.actions: list[str] | Any = []
         self.focus: Any = None
+        self.compare: Any = None
+        self.frontier: Any = None
         self.call_timeout = 2.0
         self.guarded = True
         self.transitions: list[runtime.Transition] = []
@@ -47,7 +49,7 @@ class WorkerState:
 
     def handle(self, msg: dict[str, Any]) -> Any:
         for t in msg.get("sync", ()):
-            self.transitions.append(runtime.Transition.from_json(t))
+            self.transitions.append(runtime.Transition.from_json(t, self.compare))
         op = msg["op"]
         if op == "init":
             self.guarded = bool(msg.get("guarded", True))
@@ -55,6 +57,8 @@ class WorkerState:
             self.reward_mode = msg["reward_mode"]
             self.actions = runtime.action_generator(msg.get("action_source")) or list(msg["actions"])
             self.focus = runtime.search_focus(msg.get("action_source"))
+            self.compare = runtime.comparison(msg.get("action_source"))
+            self.frontier = runtime.search_frontier(msg.get("action_source"))
             self.call_timeout = float(msg["call_timeout"])
             return {"pid": os.getpid()}
         if op == "evaluate":
@@ -66,7 +70,8 @@ class WorkerState:
                 result = runtime.plan(program, start["state"], start["mission"], self.actions,
                                       planner=msg.get("planner", "bfws"), max_nodes=msg["max_nodes"],
                                       max_depth=msg["max_depth"], time_limit=msg["time_limit"],
-                                      call_timeout=self.call_timeout, focus=self.focus)
+                                      call_timeout=self.call_timeout, focus=self.focus,
+                                      frontier=self.frontier)
                 results.append(asdict(result))
             return results
         if op == "check":
@@ -83,7 +88,7 @@ class WorkerState:
         done = self.outcomes.get(key, [])
         if len(done) < len(self.transitions):
             done = done + runtime.evaluate(program, self.transitions[len(done):], self.reward_mode,
-                                           self.call_timeout)
+                                           self.call_timeout, self.compare)
             self.outcomes[key] = done
         failures: dict[str, Any] = {}
         for index in range(len(done) - 1, -1, -1):  # newest first: the freshest evidence

@@ -162,7 +162,7 @@ def repair(ctx: PromptContext, program: str, transitions: list[Transition], pass
             verdict = "but calling transition() on it failed: " + _failure_text(detail["transition_error"])
         else:
             predicted = detail.get("predicted_state") or []
-            off = diff_states(predicted, t["next_state"])
+            off = diff_states(predicted, detail.get("expected_state") or t["next_state"])
             mine = diff_states(t["state"], predicted)
             verdict = ("but transition() predicted a different next state. Your program's changes: "
                        + ("; ".join(mine) if mine else "nothing")

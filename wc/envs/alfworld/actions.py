@@ -7,7 +7,10 @@ predicts, which may be odd JSON: it reads defensively and imports nothing.
 own admissible-command heuristic does: go to another receptacle; open or close an
 openable receptacle here; take a visible pickupable object when the hands are empty; with an
 object in hand, move it to, or heat/cool/clean it with, a receptacle here; use a visible
-toggleable object. Which appliance heats or cleans is for the world model to know.
+toggleable object. Which appliance heats or cleans is for the world model to know. `focus`
+orders a search by the mission; in the observed mode, `comparable` says which part of a next
+state a program must predict and `frontier` which unexplored receptacles a search may plan to
+see into when the goal is out of sight.
 """
 
 
@@ -115,3 +118,62 @@ def focus(state, mission, actions):
         if keep:
             kept.append(action)
     return kept
+
+
+def comparable(state, next_state):
+    """What of `next_state` a world model is held to in the observed mode: what a receptacle
+    seen for the first time holds (objects first seen, and what is in or on it) is left out,
+    since it cannot be known beforehand. A state with no Unexplored entity (the full mode) is
+    compared whole."""
+    entities = [e for e in state if isinstance(e, dict)] if isinstance(state, list) else []
+    unseen = {e.get("receptacle") for e in entities if e.get("type") == "Unexplored"}
+    if not unseen:
+        return next_state
+    known = {e.get("name") for e in entities if e.get("type") == "Object"}
+    kept = []
+    for e in next_state if isinstance(next_state, list) else ():
+        if isinstance(e, dict):
+            if e.get("type") == "Object" and e.get("name") not in known:
+                continue
+            if e.get("type") == "InReceptacle" and (e.get("object") not in known or e.get("receptacle") in unseen):
+                continue
+        kept.append(e)
+    return kept
+
+
+def frontier(state, mission):
+    """The unexplored receptacles worth seeing into for this mission (observed mode): while a
+    kind of object the mission names is not in sight (two of it for "two"), those that can
+    hold it; nothing once everything it names is in sight. A search plans to see into one of
+    these before it looks for the goal."""
+    words = []
+    for word in str(mission).lower().replace(",", " ").replace(".", " ").split():
+        words.append(word)
+        if word.endswith("s"):
+            words.append(word[:-1])
+    entities = [e for e in state if isinstance(e, dict)] if isinstance(state, list) else []
+    unseen = {e.get("receptacle") for e in entities if e.get("type") == "Unexplored"}
+    if not unseen:
+        return []
+    receptacles = [e for e in entities if e.get("type") == "Receptacle" and isinstance(e.get("name"), str)]
+    holdable = set()
+    for r in receptacles:
+        if isinstance(r.get("accepts"), list):
+            holdable.update(k for k in r["accepts"] if isinstance(k, str))
+    lamps = {"desklamp", "floorlamp"}  # objects no receptacle lists as accepted: anywhere may hold them
+    need = 2 if "two" in words else 1
+    in_sight = {}
+    for e in entities:
+        if e.get("type") == "Object":
+            in_sight[e.get("kind")] = in_sight.get(e.get("kind"), 0) + 1
+    missing = {w for w in words if (w in holdable or w in lamps)
+               and in_sight.get(w, 0) < (need if w == _object_word(words) else 1)}
+    if not missing:
+        return []
+    return [r["name"] for r in receptacles if r["name"] in unseen and isinstance(r.get("accepts"), list)
+            and (missing & set(r["accepts"]) or missing & lamps)]
+
+
+def _object_word(words):
+    """The mission's first named kind after "two" (what "find two X" asks two of), if any."""
+    return words[words.index("two") + 1] if "two" in words and words.index("two") + 1 < len(words) else None

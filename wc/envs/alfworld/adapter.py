@@ -9,13 +9,13 @@ from typing import Any
 
 from wc.envs.alfworld.catalog import _load_error, read_game, resolve_games
 from wc.envs.alfworld.imports import alfworld_modules, engine_call
-from wc.envs.alfworld.state import facts_to_state, mission_of, render_state
+from wc.envs.alfworld.state import OBSERVATION_MODES, facts_to_state, mission_of, observed_view, render_state, seen_now
 from wc.envs.api import load as load_api_module
 from wc.envs.base import EnvAdapter, Step
 from wc.errors import GameError, InvalidAction, InvalidInput, UnknownEnvironment
 from wc.values import State
 
-API = load_api_module("alfworld", 1)
+API = load_api_module("alfworld", 2)
 DEFAULT_MAX_STEPS = 50
 # the trusted candidate_actions and focus, as the source the sandbox worker runs
 ACTION_SOURCE = importlib.resources.files("wc.envs.alfworld").joinpath("actions.py").read_text()
@@ -31,11 +31,16 @@ class AlfworldAdapter(EnvAdapter):
     actions: tuple[str, ...] = ()  # state-dependent: available_actions() and action_source
     action_source = ACTION_SOURCE
 
-    def __init__(self, name: str, env_id: str, games: list[Path], max_steps: int = DEFAULT_MAX_STEPS):
+    def __init__(self, name: str, env_id: str, games: list[Path], max_steps: int = DEFAULT_MAX_STEPS,
+                 observe: str = "full"):
         if not games:
             raise GameError(f"{name} has no games")
         if max_steps < 1:
             raise InvalidInput(f"max_steps must be at least 1, not {max_steps}")
+        if observe not in OBSERVATION_MODES:
+            raise InvalidInput(f"observation mode {observe!r} is not one of {', '.join(OBSERVATION_MODES)}")
+        self.observe = observe
+        self._explored: set[str] = set()
         self.name = name
         self.env_id = env_id
         self.max_steps = int(max_steps)
@@ -87,7 +92,17 @@ class AlfworldAdapter(EnvAdapter):
         self._steps = 0
         self._over = False
         self._admissible = tuple(self._to_wc(c) for c in infos["admissible_commands"])
-        return facts_to_state(infos["facts"]), self.mission
+        self._explored = set()
+        return self._state(infos["facts"]), self.mission
+
+    def _state(self, facts: Any) -> State:
+        """The game's facts as the observation mode shows them; in `observed`, what the agent
+        sees from where it stands now joins what it has seen before."""
+        state = facts_to_state(facts)
+        if self.observe == "full":
+            return state
+        self._explored |= seen_now(state)
+        return observed_view(state, self._explored)
 
     def step(self, action: str) -> Step:
         if self._env is None or self._over:
@@ -101,7 +116,7 @@ class AlfworldAdapter(EnvAdapter):
         truncated = not won and self._steps >= self.max_steps
         self._over = won or truncated
         self._admissible = tuple(self._to_wc(c) for c in infos["admissible_commands"])
-        return Step(facts_to_state(infos["facts"]), 1.0 if won else 0.0, won, truncated)
+        return Step(self._state(infos["facts"]), 1.0 if won else 0.0, won, truncated)
 
     # The dataset's games say "put X in/on Y" where alfworld's own grammar (and wc's games) say
     # "move X to Y". wc speaks the latter everywhere (the API module's commands) and translates.
@@ -135,11 +150,13 @@ class AlfworldAdapter(EnvAdapter):
 
 def make_adapter(spec: Any, options: dict[str, Any]) -> AlfworldAdapter:
     """The domain's adapter for a short name (its spec's `task_types`): `games=` (file, folder or
-    split) and `max_steps=`."""
-    unknown = sorted(set(options) - {"games", "max_steps"})
+    split), `max_steps=` and `observe=` ("full" or "observed")."""
+    unknown = sorted(set(options) - {"games", "max_steps", "observe"})
     if unknown:
-        raise UnknownEnvironment(f"{spec.name} takes the options games and max_steps, not {', '.join(unknown)}")
+        raise UnknownEnvironment(f"{spec.name} takes the options games, max_steps and observe, "
+                                 f"not {', '.join(unknown)}")
     task_types = spec.defaults.get("task_types")
     alfworld_modules()  # the install hint before anything else
     games = resolve_games(options.get("games"), task_types)
-    return AlfworldAdapter(spec.name, spec.env_id, games, int(options.get("max_steps") or DEFAULT_MAX_STEPS))
+    return AlfworldAdapter(spec.name, spec.env_id, games, int(options.get("max_steps") or DEFAULT_MAX_STEPS),
+                           observe=str(options.get("observe") or "full"))

@@ -79,6 +79,35 @@ def facts_to_state(facts: Iterable[Any]) -> State:
     return state
 
 
+OBSERVATION_MODES = ("full", "observed")
+
+
+def seen_now(state: State) -> set[str]:
+    """Receptacles the agent sees into from where it stands: those at its location that are
+    not openable or are open (the API module's rule for the observed mode)."""
+    agent = next((e for e in state if e.get("type") == "Agent"), {})
+    return {e["name"] for e in state if e.get("type") == "Receptacle" and e.get("location") == agent.get("location")
+            and (not e.get("openable") or e.get("is_open"))}
+
+
+def observed_view(state: State, explored: set[str]) -> State:
+    """A full state as the observed mode shows it, given the receptacles seen so far: every
+    receptacle; only the objects in seen receptacles or in the hand; one Unexplored entity per
+    receptacle not seen yet."""
+    agent = next((e for e in state if e.get("type") == "Agent"), {})
+    inside = [e for e in state if e.get("type") == "InReceptacle" and e.get("receptacle") in explored]
+    known = {e["object"] for e in inside} | ({agent["holding"]} if agent.get("holding") else set())
+    view: State = []
+    for e in state:
+        kind = e.get("type")
+        if kind in ("Agent", "Receptacle") or (kind == "Object" and e.get("name") in known):
+            view.append(e)
+    view += inside
+    names = sorted((e["name"] for e in state if e.get("type") == "Receptacle"), key=_name_key)
+    view += [{"type": "Unexplored", "receptacle": r} for r in names if r not in explored]
+    return view
+
+
 def mission_of(intro: str) -> str:
     """The task text of a game's opening: 'Your task is to: put a clean apple in fridge.'"""
     match = re.search(r"Your task is to:\s*(.+?)\s*$", intro, re.S)
@@ -87,7 +116,7 @@ def mission_of(intro: str) -> str:
     return match.group(1).strip().rstrip(".").strip()
 
 
-_ORDER = {"Agent": 0, "Receptacle": 1, "Object": 2, "InReceptacle": 3}
+_ORDER = {"Agent": 0, "Receptacle": 1, "Object": 2, "InReceptacle": 3, "Unexplored": 4}
 
 
 def render_state(state: State) -> str:
