@@ -61,3 +61,17 @@ async def test_an_evaluation_may_keep_learning_within_its_budget(fake_llm, tmp_p
     assert 1 <= report["run"]["llm_calls"] <= 3 and len(server.requests) == report["run"]["llm_calls"]
     assert sum(g["llm_calls"] for g in report["games"]) == report["run"]["llm_calls"]
     assert 4 <= report["won_without_llm"] < 6
+
+
+@pytest.mark.alfworld
+async def test_an_unknown_observation_mode_is_a_clear_error(tmp_path):
+    db = f"sqlite:///{tmp_path / 'wc.db'}"
+    games = str(FIXTURES / "alfworld")
+    pid = await add_program("alfworld", (FIXTURES / "alfworld_model.py").read_text(), db, games=games)
+    bad = await asyncio.to_thread(run_wc, "eval", "--env", "alfworld", "--games", games, "--from-program", str(pid),
+                                  "--observe", "partial", env={"WC_DB": db})
+    assert bad.returncode == 2 and "observation mode 'partial' is not one of full, observed" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    other = await asyncio.to_thread(run_wc, "learn", "--env", "minigrid-doorkey", "--observe", "observed",
+                                    env={"WC_DB": db})
+    assert other.returncode == 2 and "observe" in other.stderr and "Traceback" not in other.stderr

@@ -90,12 +90,18 @@ def focus(state, mission, actions):
     lamps = {n for n, e in objects.items() if e.get("toggleable") is True and e.get("kind") in lamp_kinds} \
         if words & {"light", "lamp", "desklamp", "floorlamp", "under"} else set()
     relevant = set()
+    by_kind = {}
     for e in entities:
         if e.get("type") == "Receptacle" and isinstance(e.get("name"), str):
             if e.get("kind") in words or e.get("kind") in appliances:
-                relevant.add(e["name"])
+                by_kind.setdefault(e.get("kind"), []).append(e)
         elif e.get("type") == "InReceptacle" and (e.get("object") in named or e.get("object") in lamps):
             relevant.add(e.get("receptacle"))
+    for same in by_kind.values():
+        # of many receptacles of a kind the mission names (21 drawers), the ones that need no
+        # opening first: any one will do, and opening each would multiply the states
+        visible = [r for r in same if r.get("openable") is not True or r.get("is_open") is True]
+        relevant.update(r["name"] for r in (visible or same))
     agent = next((e for e in entities if e.get("type") == "Agent"), {})
     if isinstance(agent.get("holding"), str):
         named.add(agent["holding"])
