@@ -172,6 +172,7 @@ async def open_store(db: str | None, *, create: bool = True) -> Store:
 async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: ChatClient | None = None,
                 on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None,
                 curriculum_id: int | None = None, curriculum_index: int | None = None,
+                sweep_id: int | None = None, sweep_index: int | None = None,
                 replay: dict | None = None) -> RunSummary:
     """Run the WorldCoder agent on an environment, recording everything in the store.
 
@@ -206,7 +207,8 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
                                                          adapter.api, adapter.reward_mode)
         holder = owner()
         run_id = await store.runs.create(environment_id, config=config.to_json(), seed=config.seed, model=llm.model,
-                                         owner=holder, curriculum_id=curriculum_id, curriculum_index=curriculum_index)
+                                         owner=holder, curriculum_id=curriculum_id, curriculum_index=curriculum_index,
+                                         sweep_id=sweep_id, sweep_index=sweep_index)
         if on_start:
             on_start(run_id)
         if config.from_program is not None and not sources:

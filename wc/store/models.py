@@ -46,12 +46,26 @@ class Curriculum(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Sweep(Base):
+    """A grid of runs, (environment, seed) each, started together and compared over seeds."""
+    __tablename__ = "sweeps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    envs: Mapped[list[Any]] = mapped_column(JSON)
+    seeds: Mapped[list[Any]] = mapped_column(JSON)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    engine: Mapped[str] = mapped_column(String(20), default="local")
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Run(Base):
     __tablename__ = "runs"
     id: Mapped[int] = mapped_column(primary_key=True)
     environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), index=True)
     curriculum_id: Mapped[int | None] = mapped_column(ForeignKey("curricula.id"), index=True, nullable=True)
     curriculum_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sweep_id: Mapped[int | None] = mapped_column(ForeignKey("sweeps.id"), index=True, nullable=True)
+    sweep_index: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the cell: env index × seeds + seed index
     owner: Mapped[str | None] = mapped_column(String(300), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -51,6 +51,8 @@ class RunRecord:
     finished_at: datetime | None
     curriculum_id: int | None
     curriculum_index: int | None
+    sweep_id: int | None = None
+    sweep_index: int | None = None
 
 
 @dataclass
@@ -155,6 +157,8 @@ class RunSummary:
     steps_to_first_success: int | None = None
     curriculum_id: int | None = None
     curriculum_index: int | None = None
+    sweep_id: int | None = None
+    sweep_index: int | None = None
     llm_call_list: list[LLMCallSummary] = field(default_factory=list)
     failure: str | None = None  # why this process's run failed: "llm" (unavailable, refused) or "internal"
 
@@ -177,3 +181,28 @@ class CurriculumSummary:
     created_at: datetime
     config: dict[str, Any]
     run_ids: list[int]
+
+
+@dataclass
+class SweepCell:
+    """One (environment, seed) of a sweep, and the run that plays it once started."""
+    index: int
+    env: str
+    seed: int
+    run_id: int | None
+
+
+@dataclass
+class SweepSummary:
+    id: int
+    envs: list[str]
+    seeds: list[int]
+    engine: str
+    status: str
+    created_at: datetime
+    config: dict[str, Any]
+    cells: list[SweepCell]
+
+    @property
+    def run_ids(self) -> list[int]:
+        return [c.run_id for c in self.cells if c.run_id is not None]

@@ -56,7 +56,8 @@ def _record(run: m.Run) -> RunRecord:
         seed=run.seed, model=run.model, owner=run.owner, heartbeat_at=_aware(run.heartbeat_at),
         checkpoint=run.checkpoint, best_program_id=run.best_program_id, wall_seconds=run.wall_seconds,
         llm_wait_seconds=run.llm_wait_seconds, error=run.error, created_at=run.created_at,
-        finished_at=run.finished_at, curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index)
+        finished_at=run.finished_at, curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index,
+        sweep_id=run.sweep_id, sweep_index=run.sweep_index)
 
 
 class Runs:
@@ -67,11 +68,13 @@ class Runs:
 
     async def create(self, environment_id: int, *, config: dict[str, Any], seed: int, model: str,
                      owner: str | None = None, curriculum_id: int | None = None,
-                     curriculum_index: int | None = None) -> int:
+                     curriculum_index: int | None = None, sweep_id: int | None = None,
+                     sweep_index: int | None = None) -> int:
         async with self.db.write() as s:
             run = m.Run(environment_id=environment_id, config=config, seed=seed, model=model,
                         status=RunStatus.RUNNING, owner=owner, heartbeat_at=datetime.now(UTC),
-                        curriculum_id=curriculum_id, curriculum_index=curriculum_index)
+                        curriculum_id=curriculum_id, curriculum_index=curriculum_index, sweep_id=sweep_id,
+                        sweep_index=sweep_index)
             s.add(run)
             await s.flush()
             return run.id
@@ -239,6 +242,7 @@ class Runs:
                               for e in eps] if details else [],
                 cost_usd=float(cost) if priced else None, steps_to_first_success=first_success,
                 curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index,
+                sweep_id=run.sweep_id, sweep_index=run.sweep_index,
                 llm_call_list=[LLMCallSummary(c.id, c.started_at, c.purpose, c.status, c.prompt_tokens,
                                               c.completion_tokens, c.cost_usd, c.latency_s)
                                for c in call_rows.get(run.id, [])]))

@@ -5,7 +5,7 @@
     await store.programs.add(...)
 
 Aggregates: `environments` (and API modules), `runs` (episodes, transitions, claims), `programs`
-(scores, lineage, transfer), `calls` (LLM calls), `curricula`. Each returns values, and every
+(scores, lineage, transfer), `calls` (LLM calls), `curricula`, `sweeps`. Each returns values, and every
 driver error leaves it as `StoreError`.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from wc.store.environments import Environments
 from wc.store.llm_calls import LLMCalls
 from wc.store.programs import Programs
 from wc.store.runs import Runs
+from wc.store.sweeps import Sweeps
 
 
 class Store:
@@ -30,6 +31,7 @@ class Store:
         self.programs = Programs(db)
         self.calls = LLMCalls(db)
         self.curricula = Curricula(db)
+        self.sweeps = Sweeps(db)
 
     @property
     def url(self) -> str:
