@@ -31,7 +31,7 @@ from wc.programs.plan import plan
 from wc.programs.timer import CallTimeout
 
 __all__ = ["CallTimeout", "CompiledProgram", "MalformedOutput", "Outcome", "Transition", "action_generator",
-           "api_namespace", "classify", "compile_program", "search_focus", "decode_entity", "decode_state",
+           "api_namespace", "classify", "compile_program", "search_estimator", "search_focus", "decode_entity", "decode_state",
            "encode_state",
            "encode_value", "evaluate", "evaluate_one", "plan", "reward_pair", "rewards_match", "state_key"]
 
@@ -187,7 +187,7 @@ def _action_namespace(source: str) -> dict[str, Any]:
 def action_generator(source: str | None) -> Callable[[list[dict[str, Any]]], list[str]] | None:
     """The environment's own (trusted) `candidate_actions(state)` for state-dependent action sets,
     e.g. text commands built from templates and the entities in an imagined state."""
-    return _action_namespace(source)["candidate_actions"] if source else None
+    return _action_namespace(source).get("candidate_actions") if source else None
 
 
 def search_focus(source: str | None) -> Callable[[list[dict[str, Any]], str, list[str]], list[str]] | None:
@@ -195,6 +195,13 @@ def search_focus(source: str | None) -> Callable[[list[dict[str, Any]], str, lis
     search tries first for a mission. A search with it that finds nothing is followed by one
     with every action, so a focus never turns into a verdict against the program."""
     return _action_namespace(source).get("focus") if source else None
+
+
+def search_estimator(source: str | None) -> Callable[[list[dict[str, Any]], str], Any] | None:
+    """The environment's own (trusted, optional) `estimator(state, mission)`: from a search's
+    start, a function `estimate(state) -> float | None` (lower is closer to the goal, None a dead
+    state) that guides a best-first search (`wc.programs.plan.guided`)."""
+    return _action_namespace(source).get("estimator") if source else None
 
 
 # --------------------------------------------------------------------------- the contract, checked

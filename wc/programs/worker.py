@@ -28,6 +28,7 @@ class WorkerState:
         self.reward_mode = "exact"
         self.actions: list[str] | Any = []
         self.focus: Any = None
+        self.estimator: Any = None
         self.call_timeout = 2.0
         self.guarded = True
         self.transitions: list[runtime.Transition] = []
@@ -55,6 +56,7 @@ class WorkerState:
             self.reward_mode = msg["reward_mode"]
             self.actions = runtime.action_generator(msg.get("action_source")) or list(msg["actions"])
             self.focus = runtime.search_focus(msg.get("action_source"))
+            self.estimator = runtime.search_estimator(msg.get("action_source"))
             self.call_timeout = float(msg["call_timeout"])
             return {"pid": os.getpid()}
         if op == "evaluate":
@@ -66,7 +68,8 @@ class WorkerState:
                 result = runtime.plan(program, start["state"], start["mission"], self.actions,
                                       planner=msg.get("planner", "bfws"), max_nodes=msg["max_nodes"],
                                       max_depth=msg["max_depth"], time_limit=msg["time_limit"],
-                                      call_timeout=self.call_timeout, focus=self.focus)
+                                      call_timeout=self.call_timeout, focus=self.focus,
+                                      estimator=self.estimator)
                 results.append(asdict(result))
             return results
         if op == "check":

@@ -1,6 +1,7 @@
 """The wc adapter: Sokoban positions as API-module entities, and their pictures for prompts."""
 from __future__ import annotations
 
+import importlib.resources
 from typing import Any
 
 from wc.envs.api import load as load_api_module
@@ -13,6 +14,8 @@ from wc.errors import UnknownEnvironment
 from wc.values import State
 
 API = load_api_module("sokoban", 1)
+# the trusted search hint (dead positions, a push-distance estimate), as the source the worker runs
+HINT_SOURCE = importlib.resources.files("wc.envs.sokoban").joinpath("hints.py").read_text()
 
 
 def level_entities(level: Level) -> State:
@@ -58,6 +61,7 @@ class SokobanAdapter(EnvAdapter):
     reward_mode = "exact"
     actions = ACTIONS
     api = API
+    action_source = HINT_SOURCE
 
     def __init__(self, name: str, env_id: str, env: Any) -> None:
         self.name = name
