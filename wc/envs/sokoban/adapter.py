@@ -81,8 +81,8 @@ class SokobanAdapter(EnvAdapter):
             raise UnknownEnvironment(f"{name} has no option {unknown[0]!r} (Sokoban options: "
                                      f"{', '.join(ENV_OPTIONS)})", name=name)
         kwargs = dict(env.spec.kwargs) if env.spec is not None else {}
-        if "levels" in options:
-            kwargs = {k: v for k, v in kwargs.items() if k not in _GENERATOR_OPTIONS}
+        if "levels" in options:  # the short name's step limit belongs to its own levels
+            kwargs = {k: v for k, v in kwargs.items() if k not in _GENERATOR_OPTIONS and k != "max_steps"}
         elif any(k in options for k in _GENERATOR_OPTIONS):
             kwargs.pop("levels", None)
         kwargs.update(options)
@@ -100,6 +100,14 @@ class SokobanAdapter(EnvAdapter):
 
     def render_state(self, state: State) -> str:
         return render_state(state)
+
+    def game_name(self, seed: int) -> str:
+        """What reset(seed) plays, for reports: a level of a file by number and title."""
+        env = self.env.unwrapped
+        if not env.levels:
+            return f"seed {seed}"
+        level = env.level_for(seed)
+        return f"level {seed % len(env.levels)}" + (f" ({level.title})" if level.title else "")
 
     def close(self) -> None:
         self.env.close()
