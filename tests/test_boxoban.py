@@ -171,3 +171,19 @@ async def test_wc_eval_plays_a_level_file(tmp_path, sokoban_model):
     report = json.loads(done.stdout)
     assert [g["game"] for g in report["games"]] == ["level 0 (0)", "level 1 (1)", "level 2 (2)"]
     assert report["won_without_llm"] == 3 and report["run"]["llm_calls"] == 0
+
+
+@pytest.mark.parametrize("name, seeds", [("sokoban-teleport", range(5)), ("sokoban-3box", range(3))])
+def test_the_hint_guides_the_other_sokoban_worlds_too(name, seeds, sokoban_model):
+    # gates take the player across: the hint's floor follows them, so no live square is pruned
+    adapter = envs.make(name)
+    program = runtime.compile_program(runtime.api_namespace(adapter.api.source), sokoban_model)
+    for seed in seeds:
+        state, mission = adapter.reset(seed)
+        result = runtime.plan(program, state, mission, list(adapter.actions),
+                              estimator=runtime.search_estimator(adapter.action_source))
+        assert result.found and result.planner == "best-first", (name, seed, result.reason)
+        for action in result.actions:
+            step = adapter.step(action)
+        assert step.terminated and step.reward > 10
+    adapter.close()

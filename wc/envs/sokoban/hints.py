@@ -36,15 +36,19 @@ def _cells(state, kind):
     return out
 
 
-def push_distances(walls, targets, player):
+def push_distances(walls, targets, player, twins=None):
     """For each target, the pushes a lone box needs from each floor square to reach it (squares
-    from which it cannot are absent). Floor: the squares the player can walk to from `player`."""
+    from which it cannot are absent). Floor: the squares the player can walk (or teleport, by
+    `twins`: gate -> its twin) to from `player`."""
+    twins = twins or {}
     floor = {player}
     todo = [player]
     while todo:
         x, y = todo.pop()
-        for dx, dy in _DIRECTIONS:
-            nxt = (x + dx, y + dy)
+        steps = [(x + dx, y + dy) for dx, dy in _DIRECTIONS]
+        if (x, y) in twins:
+            steps.append(twins[(x, y)])
+        for nxt in steps:
             if nxt not in floor and nxt not in walls and len(floor) < 100_000:
                 floor.add(nxt)
                 todo.append(nxt)
@@ -76,7 +80,15 @@ def estimator(state, mission):
     players = _cells(state, "Player")
     if len(players) != 1 or not targets:
         return None
-    floor, tables = push_distances(walls, targets, next(iter(players)))
+    pairs = {}
+    for e in state:
+        if isinstance(e, dict) and e.get("type") == "Marker" and type(e.get("x")) is int and type(e.get("y")) is int:
+            pairs.setdefault(str(e.get("letter")), []).append((e["x"], e["y"]))
+    twins = {}
+    for cells in pairs.values():
+        if len(cells) == 2:
+            twins[cells[0]], twins[cells[1]] = cells[1], cells[0]
+    floor, tables = push_distances(walls, targets, next(iter(players)), twins)
     live = set()
     for dist in tables:
         live.update(dist)
