@@ -1,9 +1,10 @@
 """Evaluation: every game of a split (or N seeds) played once, starting from a learned program.
 
 `wc eval` is a run like any other, recorded in the store: episode i plays game i of the split
-(ALFWorld) or env seed i (MiniGrid; Sokoban: level i of a level file, wrapping around); the run may keep learning within its call budget
-(0 by default: the program as it is). The report groups the games by task type, as the ALFWorld
-papers tabulate them, and counts the games won without any LLM call.
+(ALFWorld) or env seed i (MiniGrid; Sokoban: level i of a level file, wrapping around); the run
+may keep learning within its call budget (0 by default: the program as it is). The report groups
+the games by task type, as the ALFWorld papers tabulate them, and counts the games won without
+any LLM call.
 """
 from __future__ import annotations
 

@@ -31,8 +31,8 @@ from wc.programs.plan import plan
 from wc.programs.timer import CallTimeout
 
 __all__ = ["CallTimeout", "CompiledProgram", "MalformedOutput", "Outcome", "Transition", "action_generator",
-           "api_namespace", "classify", "compile_program", "search_estimator", "search_focus", "decode_entity", "decode_state",
-           "encode_state",
+           "api_namespace", "classify", "compile_program", "search_estimator", "search_focus", "decode_entity",
+           "decode_state", "encode_state",
            "encode_value", "evaluate", "evaluate_one", "plan", "reward_pair", "rewards_match", "state_key"]
 
 

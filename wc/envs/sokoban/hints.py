@@ -123,7 +123,7 @@ def estimator(state, mission):
                 best = None
                 for chosen in permutations(range(len(target_list)), len(listed)):
                     total = 0
-                    for row, col in zip(costs, chosen):
+                    for row, col in zip(costs, chosen, strict=True):
                         c = row[col]
                         if c is None or (best is not None and total + c >= best):
                             total = None
