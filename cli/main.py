@@ -165,6 +165,9 @@ def learn(
     games: str | None = typer.Option(None, "--games", help="ALFWorld: a game file, a folder of games, or a "
                                         "split of the downloaded data (train, valid_seen, valid_unseen)."),
     observe: str | None = ObserveOption,
+    levels: str | None = typer.Option(None, "--levels", help="Sokoban: a level file (XSB, or a Boxoban "
+                                      "collection of `; N` levels) or a shipped set; episode i plays level "
+                                      "(env seed) mod the number of levels."),
     from_program: str | None = typer.Option(None, "--from-program", help="Start from a stored program id, or "
                                                "'auto' for the best programs of the most similar environments."),
     min_episodes: int = typer.Option(1, min=1, help="Play at least this many episodes before --solved may stop "
@@ -181,7 +184,7 @@ def learn(
     if replay:
         _refuse_overridden(ctx, ["model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed",
                                  "solved",
-                                 "workers", "planner", "games", "observe", "from_program", "min_episodes"])
+                                 "workers", "planner", "games", "observe", "levels", "from_program", "min_episodes"])
     settings = _settings(db, model, llm_timeout=llm_timeout)
     recording = _run(load_replay(replay, settings.db)) if replay else None
     if recording is not None:
@@ -189,7 +192,8 @@ def learn(
                   f"{len(recording['calls'])} LLM answers)"
                   f"{': ' + recording['label'] if recording.get('label') else ''}",
                   highlight=False)
-    config = LearnConfig(env=env, env_options=_env_options(games, observe), from_program=from_program,
+    config = LearnConfig(env=env, env_options=_env_options(games, observe=observe, levels=levels),
+                         from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner,
                          max_cost_usd=max_cost)
@@ -208,6 +212,9 @@ app.add_typer(baseline_app, name="baseline")
 def baseline_react(
     env: str = typer.Option(..., "--env", help="Short name (wc envs list), gymnasium id, or module:EnvId."),
     games: str | None = typer.Option(None, "--games", help="ALFWorld: a game file, folder or split."),
+    levels: str | None = typer.Option(None, "--levels", help="Sokoban: a level file (XSB, or a Boxoban "
+                                      "collection of `; N` levels) or a shipped set; episode i plays level "
+                                      "(env seed) mod the number of levels."),
     episodes: int = typer.Option(10, min=1, help="Episodes (ALFWorld: game i of the split; else env seed i)."),
     max_steps: int | None = typer.Option(None, min=1, help="Steps per episode (default: the env's limit)."),
     seed: int = typer.Option(0, help="Run seed S: episode i plays env seed 1009·S + i, as `wc learn` does."),
@@ -220,7 +227,7 @@ def baseline_react(
 
     settings = _settings(db, model)
     summary = _with_progress(episodes, lambda view, on_start: react(
-        env, settings, episodes=episodes, seed=seed, env_options={"games": games} if games else {},
+        env, settings, episodes=episodes, seed=seed, env_options=_env_options(games, levels=levels),
         max_steps=max_steps, on_event=view, on_start=on_start), f"ReAct on {env} with {settings.model}")
     _finish(summary, json_out)
 
@@ -232,6 +239,9 @@ def eval_(
                                      "'auto')."),
     games: str | None = typer.Option(None, "--games", help="ALFWorld: the split or folder whose games are each "
                                      "played once (e.g. valid_seen)."),
+    levels: str | None = typer.Option(None, "--levels", help="Sokoban: a level file (XSB, or a Boxoban "
+                                      "collection of `; N` levels) or a shipped set; episode i plays level "
+                                      "(env seed) mod the number of levels."),
     episodes: int | None = typer.Option(None, min=1, help="Games to play (default: every game of the split; "
                                         "MiniGrid and Sokoban: 20 seeds)."),
     max_llm_calls: int = typer.Option(0, min=0, help="LLM requests the evaluation may spend to keep learning."),
@@ -245,7 +255,8 @@ def eval_(
 
     settings = _settings(db, model)
     report = _with_progress(episodes or 0, lambda view, on_start: evaluate(
-        env, settings, from_program=from_program, env_options=_env_options(games, observe), episodes=episodes,
+        env, settings, from_program=from_program, env_options=_env_options(games, observe=observe, levels=levels),
+        episodes=episodes,
         max_llm_calls=max_llm_calls, on_event=view, on_start=on_start), f"evaluating {env} from program {from_program}")
     if json_out:
         sys.stdout.write(json.dumps(report.to_json(), default=str, indent=2) + "\n")
@@ -264,9 +275,10 @@ def eval_(
         raise _fail(str(report.run.error), errors.FAILED_RUN)
 
 
-def _env_options(games: str | None, observe: str | None) -> dict[str, str]:
-    """The domain options the CLI's flags set; a domain that does not take one says so."""
-    return {k: v for k, v in (("games", games), ("observe", observe)) if v}
+def _env_options(games: str | None, *, observe: str | None = None, levels: str | None = None) -> dict[str, Any]:
+    """The domain options given on the command line (ALFWorld's games and observation mode,
+    Sokoban's levels); a domain that does not take one says so."""
+    return {k: v for k, v in {"games": games, "observe": observe, "levels": levels}.items() if v is not None}
 
 
 def _refuse_overridden(ctx: typer.Context, names: list[str]) -> None:
@@ -398,6 +410,41 @@ def envs_show(env: str = typer.Argument(..., help="Environment name or id.")) ->
     except WcError as exc:
         raise _fail(errors.message(exc), errors.exit_code(exc)) from None
     sys.stdout.write(source)
+
+
+@envs_app.command("levels")
+def envs_levels(
+    path: str = typer.Argument(..., help="A Sokoban level file (XSB or Boxoban) or a shipped set (small, teleport)."),
+    check: bool = typer.Option(False, "--check", help="Run the bounded breadth-first solver on each level."),
+    budget: int | None = typer.Option(None, "--budget", min=1, help="States the solver may search per level "
+                                      "(default 100,000)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the levels as JSON on stdout."),
+) -> None:
+    """List the levels of a Sokoban collection; with --check, whether each is solvable, unsolvable,
+    or unknown (the solver's budget ran out: says nothing about the level)."""
+    from dataclasses import asdict
+
+    from wc.api import sokoban_levels
+    from wc.errors import WcError
+
+    try:
+        levels = sokoban_levels(path, check=check, budget=budget)
+    except WcError as exc:
+        raise _fail(errors.message(exc), errors.exit_code(exc)) from None
+    if json_out:
+        sys.stdout.write(json.dumps([asdict(lv) for lv in levels], indent=2) + "\n")
+        return
+    table = Table("level", "title", "boxes", "size", *(["solvable"] if check else []), title=path)
+    for lv in levels:
+        row = [str(lv.index), lv.title, str(lv.boxes), f"{lv.width}x{lv.height}"]
+        if check:
+            row.append(lv.solvability.describe())
+        table.add_row(*row)
+    out.print(table)
+    if check:
+        counts = [f"{sum(1 for lv in levels if lv.solvability.verdict == v)} {v}"
+                  for v in ("solvable", "unsolvable", "unknown")]
+        out.print(f"{len(levels)} levels: {', '.join(counts)}", highlight=False)
 
 
 # ---------------------------------------------------------------------------- runs

@@ -328,7 +328,8 @@ def test_in_the_observed_mode_programs_are_not_held_to_what_they_could_not_see(o
     plain = runtime.evaluate(program, [runtime.Transition.from_json(t) for t in data], "exact", call_timeout=0)
     assert sum(o.transition != "o" for o in plain) >= len(revealing)
     # a model that imagines an object in what it explores is not wrong for it ...
-    imagining = replaced(MODEL, "    return [e for e in state if not (isinstance(e, Unexplored) and e.receptacle in seen)]",
+    last = "    return [e for e in state if not (isinstance(e, Unexplored) and e.receptacle in seen)]"
+    imagining = replaced(MODEL, last,
                          "    out = [e for e in state if not (isinstance(e, Unexplored) and e.receptacle in seen)]\n"
                          "    if any(isinstance(e, Unexplored) and e.receptacle in seen for e in state):\n"
                          "        out.append(Object('imagined 1', 'imagined', *[True] * 5, *[False] * 4))\n"

@@ -268,18 +268,26 @@ def test_level_text_errors_are_clear(tmp_path):
 def test_an_unsolvable_level_names_its_file(tmp_path):
     path = tmp_path / "stuck.xsb"
     path.write_text("; fine\n#####\n#@$.#\n#####\n\n; stuck\n#####\n#@ .#\n#$  #\n#####\n")
+    # files are not checked unless asked: a real collection is mostly beyond the solver's budget
+    assert SokobanEnv(str(path)).levels[1].title == "stuck"
+    assert SokobanEnv(str(path)).solvability == [None, None]
     with pytest.raises(LevelError) as info:
-        SokobanEnv(str(path))
+        SokobanEnv(str(path), check_solvable=True)
     message = str(info.value)
-    assert f"level 2 (stuck) of {path}" in message
-    assert "no solution found within the solver's budget" in message and "reachable states searched" in message
-    with pytest.raises(LevelError, match="no solution found within the solver's budget"):
-        envs.make("sokoban", levels=str(path))
+    assert f"level 2 (stuck) of {path} is unsolvable: all" in message and "reachable states searched" in message
+    with pytest.raises(LevelError, match="is unsolvable"):
+        envs.make("sokoban", levels=str(path), check_solvable=True)
+    # a level the bounded solver cannot decide is unknown, never an error
     big = tmp_path / "big.xsb"
     big.write_text(write_xsb([shipped_levels("small")[6]]))
-    with pytest.raises(LevelError, match=r"budget of 5 states spent"):
-        SokobanEnv(str(big), solver_budget=5)
-    assert SokobanEnv(str(path), check_solvable=False).levels[1].title == "stuck"
+    env = SokobanEnv(str(big), check_solvable=True, solver_budget=5)
+    [verdict] = env.solvability
+    assert verdict.verdict == "unknown" and verdict.moves is None
+    assert verdict.describe() == "unknown: no solution within the solver's budget of 5 states"
+    [solved] = SokobanEnv(str(big), check_solvable=True).solvability
+    assert solved.verdict == "solvable" and solved.moves == len(solve(shipped_levels("small")[6]).actions)
+    # the shipped sets are checked by default (and all solvable)
+    assert {v.verdict for v in SokobanEnv("small").solvability} == {"solvable"}
 
 
 def test_unknown_actions_and_options_are_errors():

@@ -51,7 +51,7 @@ __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "S
            "check_program", "evaluate", "installation", "react",
            "curricula", "curriculum", "curriculum_steps", "curriculum_summary", "db_current", "db_upgrade", "doctor",
            "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs",
-           "load_replay", "program",
+           "load_replay", "program", "LevelInfo", "sokoban_levels",
            "programs", "resume", "resume_curriculum", "run_summary"]
 
 T = TypeVar("T")
@@ -249,3 +249,32 @@ def api_module_source(env: str) -> str:
 
 def env_specs() -> list[Any]:
     return envs.list_envs()
+
+
+@dataclass(frozen=True)
+class LevelInfo:
+    """One level of a Sokoban collection, as `wc envs levels` lists it."""
+
+    index: int                   # what reset(seed) plays when seed % n == index
+    title: str
+    boxes: int
+    width: int
+    height: int
+    solvability: Any = None      # wc.envs.sokoban.Solvability, or None when not checked
+
+
+def sokoban_levels(path: str, *, check: bool = False, budget: int | None = None) -> list[LevelInfo]:
+    """The levels of a Sokoban level file (XSB or Boxoban) or shipped set; with `check`, the
+    bounded solver's verdict on each (`unknown` when its budget runs out: never an error). A
+    malformed level is a LevelError that names it."""
+    from wc.envs.sokoban import DEFAULT_SOLVER_BUDGET, SHIPPED_SETS, load_levels, shipped_levels
+    from wc.envs.sokoban.solver import check_level
+
+    levels = shipped_levels(path) if path in SHIPPED_SETS else load_levels(path)
+    out = []
+    for i, level in enumerate(levels):
+        cells = level.cells()
+        verdict = check_level(level, budget or DEFAULT_SOLVER_BUDGET) if check else None
+        out.append(LevelInfo(i, level.title, len(level.boxes), max(x for x, _ in cells) + 1,
+                             max(y for _, y in cells) + 1, verdict))
+    return out

@@ -16,8 +16,9 @@ sign or exactly (`REWARD_MODES`), `done` is the environment's own termination. A
 import only `ALLOWED_MODULES`, sees only `SAFE_BUILTINS`, and must not modify its inputs.
 
 A domain may also provide two trusted hooks, run in the sandbox next to programs:
-`candidate_actions(state) -> [action]` (state-dependent action sets) and `focus(state, mission,
-actions) -> [action]` (the actions a search tries first).
+`candidate_actions(state) -> [action]` (state-dependent action sets), `focus(state, mission,
+actions) -> [action]` (the actions a search tries first) and `estimator(state, mission)` (a function
+`estimate(state) -> float | None` that guides a best-first search and marks dead states).
 
 Pure: no I/O. `wc.check_program` checks a program against this contract.
 """
@@ -31,7 +32,8 @@ from wc.values import REWARD_MODES, State
 CONTRACT_VERSION = 1
 
 FUNCTIONS = {"transition": ("state", "action"), "reward": ("state", "action", "next_state", "mission")}
-HOOKS = {"candidate_actions": ("state",), "focus": ("state", "mission", "actions")}
+HOOKS = {"candidate_actions": ("state",), "focus": ("state", "mission", "actions"),
+         "estimator": ("state", "mission")}
 
 ALLOWED_MODULES = frozenset({
     "__future__", "math", "itertools", "collections", "collections.abc", "copy", "dataclasses",

@@ -1,9 +1,10 @@
 """Evaluation: every game of a split (or N seeds) played once, starting from a learned program.
 
 `wc eval` is a run like any other, recorded in the store: episode i plays game i of the split
-(ALFWorld) or env seed i (MiniGrid, Sokoban); the run may keep learning within its call budget
-(0 by default: the program as it is). The report groups the games by task type, as the ALFWorld
-papers tabulate them, and counts the games won without any LLM call.
+(ALFWorld) or env seed i (MiniGrid; Sokoban: level i of a level file, wrapping around); the run
+may keep learning within its call budget (0 by default: the program as it is). The report groups
+the games by task type, as the ALFWorld papers tabulate them, and counts the games won without
+any LLM call.
 """
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ class EvalReport:
         return sum(1 for g in self.games if g.won and g.llm_calls == 0)
 
     def to_json(self) -> dict[str, Any]:
-        return {"run": self.run.to_json(), "observe": self.observe, "table": [{"group": g, "games": n, "won": w} for g, n, w in self.table()],
+        return {"run": self.run.to_json(), "observe": self.observe,
+                "table": [{"group": g, "games": n, "won": w} for g, n, w in self.table()],
                 "won_without_llm": self.won_without_llm, "games": [asdict(g) for g in self.games]}
 
 
@@ -69,7 +71,8 @@ def _names(adapter: Any, n: int) -> list[tuple[str, str]]:
             group = next((t for k, t in TASK_TYPES.items() if folder.startswith(k)), "all")
             out.append((folder, group))
         return out
-    return [(f"seed {i}", "all") for i in range(n)]
+    name = getattr(adapter, "game_name", None)  # e.g. a Sokoban level by number and title
+    return [(name(i) if name else f"seed {i}", "all") for i in range(n)]
 
 
 async def evaluate(env: str, settings: Settings | None = None, *, from_program: int | str,

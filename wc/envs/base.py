@@ -29,7 +29,8 @@ class EnvAdapter(ABC):
     max_steps: int
     # Trusted source defining `candidate_actions(state) -> list[str]` for domains whose actions
     # depend on the state (ALFWorld's text commands); the planner calls it inside the sandbox.
-    # None: every state has the fixed `actions`.
+    # None: every state has the fixed `actions`. The same source may define the other trusted
+    # search hints of wc.contract.HOOKS (`focus`, `estimator`).
     action_source: str | None = None
 
     @abstractmethod

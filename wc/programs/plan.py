@@ -17,7 +17,8 @@ from typing import Any
 from wc.canonical import state_key
 from wc.contract import decode_state, reward_pair
 from wc.planning import PLANNERS, PlanResult
-from wc.planning.result import ERROR
+from wc.planning.best import best_first
+from wc.planning.result import ERROR, EXHAUSTED
 from wc.programs import fastcopy, timer
 from wc.programs.entities import EntityTable, Key
 from wc.programs.failures import classify
@@ -117,7 +118,8 @@ def _explore(model: ProgramModel, start: Key, actions: Any, frontier: Callable, 
 
 def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: ActionSource, *, planner: str = "bfws",
          max_nodes: int = 100_000, max_depth: int = 250, time_limit: float = 10.0,
-         call_timeout: float = 2.0, focus: Callable | None = None, frontier: Callable | None = None) -> PlanResult:
+         call_timeout: float = 2.0, focus: Callable | None = None, frontier: Callable | None = None,
+         estimator: Callable | None = None) -> PlanResult:
     """Search the program for a plan from `state` to reward > 0 and done. `actions` is a list,
     or a trusted function from a JSON state to the actions worth trying there; `focus(state,
     mission, actions)`, a domain's trusted hint, narrows them for a first search. When that
@@ -127,7 +129,9 @@ def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: Actio
     explore while what the mission needs is out of sight. While it names something, the
     shortest plan that explores one of those is returned (`explore=True`), or the goal if that
     comes first: the optimistic reading, that the goal is out of sight rather than out of reach.
-    With nothing to explore, the goal searches decide as without a frontier."""
+    With nothing to explore, the goal searches decide as without a frontier.
+
+    `estimator(state, mission)`, another trusted hint, guides a first search (see `guided`)."""
     if program.failure is not None:
         return PlanResult(False, reason="the program does not load", first_error=program.failure, status=ERROR)
     started = time.monotonic()
@@ -144,6 +148,8 @@ def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: Actio
             table = model.table
             choose = (lambda key: actions(table.json_state(key))) if callable(actions) else list(actions)
             search = PLANNERS[planner]
+            if estimator is not None:
+                search = guided(search, estimator, state, mission, table)
             deadline = started + time_limit
             goal = choose
             if focus is not None:
@@ -189,3 +195,30 @@ def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: Actio
         result.first_error = errors[0]
     result.seconds = time.monotonic() - started
     return result
+
+
+def guided(search: Callable[..., PlanResult], estimator: Callable, state: list[dict[str, Any]], mission: str,
+           table: EntityTable) -> Callable[..., PlanResult]:
+    """`search`, preceded by a best-first search on a domain's trusted estimate of each state
+    (`estimator(start state, mission)` returns `estimate(state) -> float | None`, None for a dead
+    state, or itself None: no hint here). A hint prunes, so when the guided search runs out of
+    states without a plan, `search` decides with what budget is left: a hint never turns into a
+    verdict against the program. The program stays a black box: the hint only reads the JSON
+    states the program's own transitions produced."""
+    try:
+        estimate = estimator(state, mission)
+    except Exception:  # noqa: BLE001 - a hint that cannot read this start gives no guidance
+        estimate = None
+    if estimate is None:
+        return search
+
+    def run(start: Key, actions: Any, expand: Any, *, max_nodes: int, **kw: Any) -> PlanResult:
+        first = best_first(start, actions, expand, max_nodes=max_nodes,
+                           estimate=lambda key: estimate(table.json_state(key)), **kw)
+        if first.status != EXHAUSTED:
+            return first
+        second = search(start, actions, expand, max_nodes=max(1, max_nodes - first.nodes), **kw)
+        second.nodes += first.nodes
+        return second
+
+    return run

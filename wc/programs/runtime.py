@@ -33,9 +33,8 @@ from wc.programs.timer import CallTimeout
 Compare = Callable[[list[dict[str, Any]], list[dict[str, Any]]], list[dict[str, Any]]]
 
 __all__ = ["CallTimeout", "CompiledProgram", "MalformedOutput", "Outcome", "Transition", "action_generator",
-           "api_namespace", "classify", "compare_key", "comparison", "compile_program", "search_focus",
-           "search_frontier", "decode_entity", "decode_state",
-           "encode_state",
+           "api_namespace", "classify", "compare_key", "comparison", "compile_program", "search_estimator",
+           "search_focus", "search_frontier", "decode_entity", "decode_state", "encode_state",
            "encode_value", "evaluate", "evaluate_one", "plan", "reward_pair", "rewards_match", "state_key"]
 
 
@@ -202,7 +201,7 @@ def _action_namespace(source: str) -> dict[str, Any]:
 def action_generator(source: str | None) -> Callable[[list[dict[str, Any]]], list[str]] | None:
     """The environment's own (trusted) `candidate_actions(state)` for state-dependent action sets,
     e.g. text commands built from templates and the entities in an imagined state."""
-    return _action_namespace(source)["candidate_actions"] if source else None
+    return _action_namespace(source).get("candidate_actions") if source else None
 
 
 def search_focus(source: str | None) -> Callable[[list[dict[str, Any]], str, list[str]], list[str]] | None:
@@ -224,6 +223,13 @@ def search_frontier(source: str | None) -> Callable[[list[dict[str, Any]], str],
     explore that may matter for the mission; a search whose goal is out of sight plans to
     explore one of these."""
     return _action_namespace(source).get("frontier") if source else None
+
+
+def search_estimator(source: str | None) -> Callable[[list[dict[str, Any]], str], Any] | None:
+    """The environment's own (trusted, optional) `estimator(state, mission)`: from a search's
+    start, a function `estimate(state) -> float | None` (lower is closer to the goal, None a dead
+    state) that guides a best-first search (`wc.programs.plan.guided`)."""
+    return _action_namespace(source).get("estimator") if source else None
 
 
 # --------------------------------------------------------------------------- the contract, checked

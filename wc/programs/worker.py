@@ -30,6 +30,7 @@ class WorkerState:
         self.focus: Any = None
         self.compare: Any = None
         self.frontier: Any = None
+        self.estimator: Any = None
         self.call_timeout = 2.0
         self.guarded = True
         self.transitions: list[runtime.Transition] = []
@@ -59,6 +60,7 @@ class WorkerState:
             self.focus = runtime.search_focus(msg.get("action_source"))
             self.compare = runtime.comparison(msg.get("action_source"))
             self.frontier = runtime.search_frontier(msg.get("action_source"))
+            self.estimator = runtime.search_estimator(msg.get("action_source"))
             self.call_timeout = float(msg["call_timeout"])
             return {"pid": os.getpid()}
         if op == "evaluate":
@@ -71,7 +73,7 @@ class WorkerState:
                                       planner=msg.get("planner", "bfws"), max_nodes=msg["max_nodes"],
                                       max_depth=msg["max_depth"], time_limit=msg["time_limit"],
                                       call_timeout=self.call_timeout, focus=self.focus,
-                                      frontier=self.frontier)
+                                      frontier=self.frontier, estimator=self.estimator)
                 results.append(asdict(result))
             return results
         if op == "check":

@@ -17,4 +17,5 @@ from wc.store.runs import holder_alive
 from wc.store.store import Store
 
 __all__ = ["CurriculumSummary", "EpisodeRecord", "EpisodeSummary", "LLMCallRecord", "LLMCallSummary", "ProgramRecord",
-           "RunBusy", "RunRecord", "RunSummary", "Store", "SweepCell", "SweepSummary", "TransitionRecord", "holder_alive"]
+           "RunBusy", "RunRecord", "RunSummary", "Store", "SweepCell", "SweepSummary", "TransitionRecord",
+           "holder_alive"]

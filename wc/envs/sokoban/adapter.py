@@ -1,6 +1,7 @@
 """The wc adapter: Sokoban positions as API-module entities, and their pictures for prompts."""
 from __future__ import annotations
 
+import importlib.resources
 from typing import Any
 
 from wc.envs.api import load as load_api_module
@@ -13,6 +14,8 @@ from wc.errors import UnknownEnvironment
 from wc.values import State
 
 API = load_api_module("sokoban", 1)
+# the trusted search hint (dead positions, a push-distance estimate), as the source the worker runs
+HINT_SOURCE = importlib.resources.files("wc.envs.sokoban").joinpath("hints.py").read_text()
 
 
 def level_entities(level: Level) -> State:
@@ -58,6 +61,7 @@ class SokobanAdapter(EnvAdapter):
     reward_mode = "exact"
     actions = ACTIONS
     api = API
+    action_source = HINT_SOURCE
 
     def __init__(self, name: str, env_id: str, env: Any) -> None:
         self.name = name
@@ -77,8 +81,8 @@ class SokobanAdapter(EnvAdapter):
             raise UnknownEnvironment(f"{name} has no option {unknown[0]!r} (Sokoban options: "
                                      f"{', '.join(ENV_OPTIONS)})", name=name)
         kwargs = dict(env.spec.kwargs) if env.spec is not None else {}
-        if "levels" in options:
-            kwargs = {k: v for k, v in kwargs.items() if k not in _GENERATOR_OPTIONS}
+        if "levels" in options:  # the short name's step limit belongs to its own levels
+            kwargs = {k: v for k, v in kwargs.items() if k not in _GENERATOR_OPTIONS and k != "max_steps"}
         elif any(k in options for k in _GENERATOR_OPTIONS):
             kwargs.pop("levels", None)
         kwargs.update(options)
@@ -96,6 +100,14 @@ class SokobanAdapter(EnvAdapter):
 
     def render_state(self, state: State) -> str:
         return render_state(state)
+
+    def game_name(self, seed: int) -> str:
+        """What reset(seed) plays, for reports: a level of a file by number and title."""
+        env = self.env.unwrapped
+        if not env.levels:
+            return f"seed {seed}"
+        level = env.level_for(seed)
+        return f"level {seed % len(env.levels)}" + (f" ({level.title})" if level.title else "")
 
     def close(self) -> None:
         self.env.close()

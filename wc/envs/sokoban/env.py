@@ -11,7 +11,7 @@ from gymnasium import spaces
 
 from wc.envs.sokoban.generator import generate_level
 from wc.envs.sokoban.rules import ACTIONS, Board, Cell, Level, step_reward
-from wc.envs.sokoban.solver import DEFAULT_SOLVER_BUDGET, require_solution
+from wc.envs.sokoban.solver import DEFAULT_SOLVER_BUDGET, Solvability, check_level
 from wc.envs.sokoban.xsb import BOARD_CHARS, SHIPPED_SETS, format_level, load_levels, shipped_levels
 from wc.errors import InvalidAction, LevelError
 
@@ -21,17 +21,23 @@ DEFAULT_MAX_STEPS = 120
 class SokobanEnv(gym.Env):
     """Sokoban (and teleport gates) with gym-sokoban's rewards; see the module docstring.
 
-    `levels`: a shipped set name (`small`, `teleport`), a path to an XSB file, or Level
-    objects; None generates levels from the seed (`boxes`, `width`, `height`). reset(seed)
-    plays `level_for(seed)` (without a seed, one drawn from the env's generator), or the Level
-    in `options["level"]`. Observations are the XSB picture of the current position (a Text
-    space; a box on a gate is drawn as `$`)."""
+    `levels`: a shipped set name (`small`, `teleport`), a path to a level file (XSB, or
+    Boxoban's `; N` collections), or Level objects; None generates levels from the seed
+    (`boxes`, `width`, `height`). reset(seed) plays `level_for(seed)`, level `seed % n` (without
+    a seed, one drawn from the env's generator), or the Level in `options["level"]`.
+    Observations are the XSB picture of the current position (a Text space; a box on a gate is
+    drawn as `$`).
+
+    `check_solvable`: run the bounded breadth-first solver (`solver_budget` states) on every
+    level when the env is made; None (the default) checks the shipped sets only, since a real
+    collection's levels are mostly beyond such a budget. A level proved unsolvable is a
+    LevelError; one the solver cannot decide is "unknown" in `solvability`, never an error."""
 
     metadata = {"render_modes": ["ansi"]}
 
     def __init__(self, levels: str | os.PathLike[str] | Sequence[Level] | None = None, *,
                  boxes: int | None = None, width: int | None = None, height: int | None = None,
-                 max_steps: int = DEFAULT_MAX_STEPS, check_solvable: bool = True,
+                 max_steps: int = DEFAULT_MAX_STEPS, check_solvable: bool | None = None,
                  solver_budget: int = DEFAULT_SOLVER_BUDGET, render_mode: str | None = None) -> None:
         if levels is not None and (boxes, width, height) != (None, None, None):
             raise LevelError("boxes, width and height apply to generated levels only, not to a level file")
@@ -43,9 +49,11 @@ class SokobanEnv(gym.Env):
                                                              height=height or 7)
         self.levels: list[Level] = []
         self.source = "generated"
+        shipped = False
         if isinstance(levels, (str, os.PathLike)):
             name = os.fspath(levels)
-            if name in SHIPPED_SETS:
+            shipped = name in SHIPPED_SETS
+            if shipped:
                 self.levels, self.source = shipped_levels(name), f"{name}.xsb"
             else:
                 self.levels, self.source = load_levels(name), name
@@ -53,10 +61,15 @@ class SokobanEnv(gym.Env):
             self.levels, self.source = list(levels), "the given levels"
             if not self.levels:
                 raise LevelError("no levels given")
-        if check_solvable:
+        # per level: the solver's verdict, or None when not checked
+        self.solvability: list[Solvability | None] = [None] * len(self.levels)
+        if check_solvable if check_solvable is not None else shipped:
             for i, level in enumerate(self.levels):
-                title = f" ({level.title})" if level.title else ""
-                require_solution(level, f"level {i + 1}{title} of {self.source}", solver_budget)
+                verdict = self.solvability[i] = check_level(level, solver_budget)
+                if verdict.verdict == "unsolvable":
+                    title = f" ({level.title})" if level.title else ""
+                    raise LevelError(f"level {i + 1}{title} of {self.source} is {verdict.describe()}",
+                                     path=self.source)
         self._generated: dict[int, Level] = {}
         self.action_space = spaces.Discrete(len(ACTIONS))
         self.observation_space = spaces.Text(max_length=65536, min_length=0,

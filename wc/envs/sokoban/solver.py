@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from wc.envs.sokoban.rules import ACTIONS, Board, Cell, Level
 from wc.errors import LevelError
@@ -48,6 +48,36 @@ def solve(level: Level, budget: int = DEFAULT_SOLVER_BUDGET) -> Solution:
                 return Solution(None, len(parents), False)
             frontier.append(nxt)
     return Solution(None, len(parents), True)
+
+
+Verdict = Literal["solvable", "unsolvable", "unknown"]
+
+
+@dataclass(frozen=True)
+class Solvability:
+    """What the bounded check says of a level: solvable (with its shortest solution's length),
+    unsolvable (every reachable state searched), or unknown (the budget ran out first, which says
+    nothing about the level: real collections hold levels far beyond a breadth-first budget)."""
+
+    verdict: Verdict
+    moves: int | None
+    states: int
+    budget: int
+
+    def describe(self) -> str:
+        if self.verdict == "solvable":
+            return f"solvable in {self.moves} moves ({self.states} states searched)"
+        if self.verdict == "unsolvable":
+            return f"unsolvable: all {self.states} reachable states searched"
+        return f"unknown: no solution within the solver's budget of {self.budget} states"
+
+
+def check_level(level: Level, budget: int = DEFAULT_SOLVER_BUDGET) -> Solvability:
+    """The bounded breadth-first solver's verdict on a level."""
+    result = solve(level, budget)
+    if result.actions is not None:
+        return Solvability("solvable", len(result.actions), result.states, budget)
+    return Solvability("unsolvable" if result.exhausted else "unknown", None, result.states, budget)
 
 
 def require_solution(level: Level, where: str, budget: int = DEFAULT_SOLVER_BUDGET) -> list[str]:

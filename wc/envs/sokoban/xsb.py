@@ -143,29 +143,33 @@ def _is_board_line(line: str) -> bool:
 
 
 def read_xsb(text: str, source: str = "<text>") -> list[Level]:
-    """Every level in XSB text; errors name `source`, the level's number and its first line."""
+    """Every level in XSB text, and Boxoban's collections (a `; N` line, then the rows);
+    errors name `source`, the level's number, its title and its first line."""
     levels: list[Level] = []
     rows: list[str] = []
     start = 0
     title = ""
     pending_title = ""
 
+    def where() -> str:
+        named = f" ({title})" if title else ""
+        return f"level {len(levels) + 1}{named} of {source} (line {start})"
+
     def finish() -> None:
         nonlocal rows
         if rows:
-            where = f"level {len(levels) + 1} of {source} (line {start})"
-            levels.append(parse_level(rows, title, where))
+            levels.append(parse_level(rows, title, where()))
             rows = []
 
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.rstrip()
         if line and _is_board_line(line):
-            bad = sorted(set(line) - BOARD_CHARS)
-            if bad:
-                raise LevelError(f"{source}, line {number}: unexpected character {bad[0]!r} in a level "
-                                 "(XSB: # @ + $ * . space, gates a-z / A-Z)")
             if not rows:
                 start, title, pending_title = number, pending_title, ""
+            bad = sorted(set(line) - BOARD_CHARS)
+            if bad:
+                raise LevelError(f"{where()}, line {number}: unexpected character {bad[0]!r} in a level "
+                                 "(XSB: # @ + $ * . space, gates a-z / A-Z)", path=source)
             rows.append(line)
             continue
         finish()
