@@ -1,21 +1,58 @@
 """wc: model-based LLM agents that learn world models by writing code (WorldCoder).
 
     import wc
-    wc.check_program("minigrid-doorkey", source)      # a program against the contract
-    from wc import api                                # learn, resume, curricula, the store
+    run = wc.learn("minigrid-doorkey", replay=wc.load_recording("minigrid-doorkey"))
+    report = wc.evaluate("minigrid-doorkey", from_program=run.best_program_id, episodes=5)
+    with wc.Store() as store:
+        graph = wc.lineage(run.best_program_id)          # a networkx.DiGraph
+        print([r.id for r in store.runs()])
 
-See `wc.api` for the Python API and `wc.contract` for what a world-model program is.
+Entry points, each a plain function here and a coroutine of the same name in `wc.aio`:
+`learn`, `resume`, `curriculum`, `evaluate`, `sweep`, `lineage`, `load_recording`; `Store` for
+queries (`wc.aio.Store` async); `check_program` checks a program against the contract.
+`wc.api` holds the rest of what the command line does.
 """
 from __future__ import annotations
 
+import importlib
+import sys
+import types
+from typing import Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "check_program"]
+__all__ = ["Store", "__version__", "aio", "check_program", "curriculum", "evaluate", "learn", "lineage",
+           "load_recording", "resume", "sweep"]
+
+_BLOCKING = {"Store", "curriculum", "evaluate", "learn", "lineage", "load_recording", "resume", "sweep"}
 
 
-def __getattr__(name: str):
-    if name == "check_program":  # imported on first use: `import wc` stays light
+def __getattr__(name: str) -> Any:
+    # imported on first use: `import wc` stays light (no store, gymnasium or openai)
+    if name == "check_program":
         from wc.check import check_program
 
         return check_program
+    if name == "aio":
+        return importlib.import_module("wc.aio")
+    if name in _BLOCKING:
+        return getattr(importlib.import_module("wc.blocking"), name)
     raise AttributeError(f"module 'wc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Importing a submodule that shares an entry point's name (wc/evaluate.py, wc/resume.py,
+    wc/curriculum.py, wc/lineage.py, wc/sweep.py) must not replace `wc.evaluate` the function
+    by the module; the module stays importable (`from wc.evaluate import EvalReport`)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _BLOCKING and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
