@@ -31,13 +31,14 @@ from typing import Any, TypeVar
 
 import networkx as nx
 
-from wc import curriculum as curricula_
 from wc import envs, recordings
 from wc.agent import LearnConfig
 from wc.check import ProgramCheck, check_program
 from wc.config import Settings
-from wc.curriculum import CURRICULA, Step
+from wc.curriculum import CURRICULA, Step, resume_curriculum
 from wc.curriculum import expand as expand_curriculum
+from wc.curriculum import run as curriculum
+from wc.curriculum import steps as _curriculum_steps
 from wc.evaluate import EvalReport, evaluate
 from wc.programs import jail as jails
 from wc.programs.sandbox import Sandbox, SandboxLimits
@@ -56,8 +57,6 @@ __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "S
 
 T = TypeVar("T")
 
-curriculum = curricula_.run
-resume_curriculum = curricula_.resume_curriculum
 
 
 async def _with_store(db: str | None, fn: Callable[[Store], Awaitable[T]], *, create: bool = False) -> T:
@@ -133,7 +132,7 @@ async def curriculum_summary(curriculum_id: int, db: str | None = None) -> Curri
 
 async def curriculum_steps(curriculum_id: int, db: str | None = None) -> tuple[CurriculumSummary, list[Step]]:
     """A curriculum and, for each of its environments, the run that learned it (or None)."""
-    return await curricula_.steps(curriculum_id, db)
+    return await _curriculum_steps(curriculum_id, db)
 
 
 async def export_program(program_id: int, db: str | None = None) -> str:
