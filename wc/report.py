@@ -181,7 +181,7 @@ def episodes_figure(run: RunSummary) -> tuple[MplFigure, Figure]:
     top.set_ylim(-0.1, 1.1)
     top.set_ylabel("success")
     top.set_title(f"{run_label(run)}: {run.successes}/{run.episodes} episodes won")
-    top.legend(loc="lower right", fontsize="small")
+    fig.legend(*top.get_legend_handles_labels(), loc="outside right upper", fontsize="small")
     top.grid(alpha=0.3)
     rec.line(bottom, "return", xs, [e.total_reward for e in episodes], "return", color="tab:purple", marker=".")
     bottom.set_xlabel("episode")
@@ -223,13 +223,17 @@ def cost_figure(runs: list[RunSummary], calls: dict[int, list[CallAtStep]]) -> t
         rec.line(right, "tokens", xs, tokens, run_label(run), **style)
     left.set_title("cumulative LLM calls")
     right.set_title("cumulative tokens (prompt + completion)")
-    for ax, what in ((left, "LLM calls"), (right, "tokens")):
+    # symmetric log: a run of 2 calls stays readable beside one of 200 (linear below the threshold)
+    for ax, what, linear in ((left, "LLM calls", 1.0), (right, "tokens", 100.0)):
         ax.set_xlabel("environment steps")
-        ax.set_ylabel(what)
-        ax.grid(alpha=0.3)
+        ax.set_yscale("symlog", linthresh=linear)
+        ax.set_ylabel(f"{what} (symmetric log scale)")
+        ax.grid(alpha=0.3, which="both")
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
-        ax.legend(fontsize="small")
+    # one legend for both (the same runs), beside them so that it hides no line
+    fig.legend(*left.get_legend_handles_labels(), loc="outside right upper",
+               fontsize="small" if len(runs) <= 8 else "x-small")
     note = " Some calls are placed by episode times (transitions recorded before schema 0006)." if estimated else ""
     w, h = _pixels(COST_SIZE)
     return fig, Figure("cost.png", "Cost: LLM calls and tokens against environment steps",
@@ -345,14 +349,15 @@ def lineage_figure(graph: nx.DiGraph) -> tuple[MplFigure, Figure]:
             ax.annotate(str(graph.nodes[n].get("env")), pos[n], xytext=(0, -17), textcoords="offset points",
                         ha="center", va="top", fontsize=7)
     fig.colorbar(_scalar_mappable(cmap, norm), ax=ax, label="score h(p)", shrink=0.8)
-    ax.legend(handles=[Line2D([], [], color="grey", label="refined from (same environment)"),
-                       Line2D([], [], color="tab:red", linestyle="--", linewidth=2,
-                              label="transfer across environments"),
-                       Line2D([], [], marker="o", color="w", markerfacecolor="lightgrey", markeredgecolor="black",
-                              markeredgewidth=3, markersize=12, label="a run's final model"),
-                       Line2D([], [], marker="o", color="w", markerfacecolor="lightgrey", markersize=12,
-                              label="not scored")],
-              loc="upper left", fontsize="small")
+    fig.legend(handles=[Line2D([], [], color="grey", label="refined from (same environment)"),
+                        Line2D([], [], color="tab:red", linestyle="--", linewidth=2,
+                               label="transfer across environments"),
+                        Line2D([], [], marker="o", color="w", markerfacecolor="lightgrey", markeredgecolor="black",
+                               markeredgewidth=3, markersize=12, label="a run's final model"),
+                        Line2D([], [], marker="o", color="w", markerfacecolor="lightgrey", markersize=12,
+                               label="not scored")],
+               loc="outside lower center", ncols=4, fontsize="small")
+    ax.margins(0.08, 0.08)
     envs = sorted({str(graph.nodes[n].get("env")) for n in nodes})
     ax.set_title(f"program lineage: {len(nodes)} programs, {len(across)} transfers across environments "
                  f"({', '.join(envs)})")
