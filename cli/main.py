@@ -802,6 +802,11 @@ class RedactingStream:
         return getattr(self._stream, name)
 
 
+from .report import report  # noqa: E402 - registered after the helpers it uses are defined
+
+app.command("report")(report)
+
+
 def main() -> None:
     import warnings
 

@@ -1,6 +1,7 @@
 """The knowledge store. Only this package talks SQL."""
 from wc.errors import RunBusy
 from wc.store.records import (
+                              CallAtStep,
                               CurriculumSummary,
                               EpisodeRecord,
                               EpisodeSummary,
@@ -16,6 +17,6 @@ from wc.store.records import (
 from wc.store.runs import holder_alive
 from wc.store.store import Store
 
-__all__ = ["CurriculumSummary", "EpisodeRecord", "EpisodeSummary", "LLMCallRecord", "LLMCallSummary", "ProgramRecord",
-           "RunBusy", "RunRecord", "RunSummary", "Store", "SweepCell", "SweepSummary", "TransitionRecord",
-           "holder_alive"]
+__all__ = ["CallAtStep", "CurriculumSummary", "EpisodeRecord", "EpisodeSummary", "LLMCallRecord", "LLMCallSummary",
+           "ProgramRecord", "RunBusy", "RunRecord", "RunSummary", "Store", "SweepCell", "SweepSummary",
+           "TransitionRecord", "holder_alive"]

@@ -118,6 +118,8 @@ class TransitionRow(Base):
     mission: Mapped[str] = mapped_column(Text)
     state_hash: Mapped[str] = mapped_column(String(40))
     next_state_hash: Mapped[str] = mapped_column(String(40))
+    # None for transitions recorded before schema 0006
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=utcnow)
 
 
 class LLMCallRow(Base):

@@ -131,6 +131,20 @@ class LLMCallSummary:
 
 
 @dataclass
+class CallAtStep:
+    """An LLM call placed on a run's env-step axis: `env_step` transitions were recorded before
+    it started (`exact` False when they carry no times, schema < 0006: estimated from episode
+    times)."""
+    id: int
+    started_at: datetime
+    env_step: int
+    prompt_tokens: int
+    completion_tokens: int
+    status: str
+    exact: bool = True
+
+
+@dataclass
 class RunSummary:
     id: int
     env: str

@@ -1,0 +1,31 @@
+"""`wc report`: PNG figures of runs and sweeps, and an index.md linking them (wc.report draws them)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def report(
+    runs: list[int] | None = typer.Argument(None, metavar="RUN...", help="Run ids."),
+    sweep: int | None = typer.Option(None, "--sweep", metavar="ID", help="Also the runs of this sweep, with "
+                                     "their mean and spread over seeds per environment."),
+    out: Path = typer.Option(..., "--out", help="Directory for the PNGs and index.md (created if missing)."),
+    db: str | None = typer.Option(None, "--db", envvar="WC_DB", help="Store URL (default: SQLite in the user "
+                                  "data dir)."),
+) -> None:
+    """Figures: success and return per episode, LLM calls and tokens against env steps, spread over
+    seeds, and the program lineage; with index.md and the run table."""
+    from wc.report import report as make_report
+
+    from .main import _fail, _run, _settings
+    from .main import out as console
+
+    if not runs and sweep is None:
+        raise _fail("name the runs to report (`wc runs list` shows them), or a sweep with --sweep ID")
+    result = _run(make_report(list(runs or []), out, sweep_id=sweep, db=_settings(db).db))
+    for figure in result.figures:
+        console.print(f"{figure.path}  {figure.width}×{figure.height}  {figure.title}", highlight=False)
+    for note in result.notes:
+        console.print(note, style="dim", highlight=False)
+    console.print(f"[bold]{result.index}[/] links them, with the run table", highlight=False)
