@@ -177,3 +177,15 @@ async def test_a_failed_upgrade_leaves_the_store_as_it_was(tmp_path):
     columns = {r[1] for r in con.execute("pragma table_info(runs)")}
     assert "owner" not in columns and "checkpoint" not in columns
     assert con.execute("select count(*) from programs").fetchone() == (2,)
+
+
+async def test_a_program_stored_outside_runs_is_kept_per_environment(tmp_path):
+    from wc.api import add_program, program
+
+    db = f"sqlite:///{tmp_path / 'wc.db'}"
+    source = "def transition(state, action):\n    return state\n\n\ndef reward(state, action, next_state, mission):\n" \
+             "    return 0.0, False\n"
+    first = await add_program("minigrid-empty", source, db)
+    assert await add_program("minigrid-empty", source, db) == first
+    other = await add_program("minigrid-doorkey", source, db)
+    assert other != first and (await program(other, db)).environment == "minigrid-doorkey"

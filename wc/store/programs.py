@@ -22,10 +22,12 @@ class Programs:
 
     async def add(self, *, run_id: int | None, environment_id: int, api_module_id: int, source: str,
                   origin: str, parents: list[int], llm_call_id: int | None = None) -> int:
-        """Store a program version (once per run and source) and its lineage edges."""
+        """Store a program version (once per run, environment and source; programs stored outside
+        any run, once per environment and source) and its lineage edges."""
         digest = hashlib.sha256(source.encode()).hexdigest()
         async with self.db.write() as s:
-            find = select(m.ProgramRow.id).where(m.ProgramRow.run_id == run_id, m.ProgramRow.source_hash == digest)
+            find = select(m.ProgramRow.id).where(m.ProgramRow.run_id == run_id, m.ProgramRow.source_hash == digest,
+                                                 m.ProgramRow.environment_id == environment_id)
             program_id = (await s.execute(find)).scalars().first()
             if program_id is None:
                 try:
