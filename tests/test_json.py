@@ -234,3 +234,10 @@ print(json.dumps(found))
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found == {" ".join(a): [] for a in READ_ONLY}
 
+
+
+def test_the_head_read_from_the_migration_files_is_alembics():
+    """A store at this head opens without alembic; the files' head must be the one alembic finds."""
+    from wc.store.db import head_from_files, head_revision
+
+    assert head_from_files() == head_revision()
