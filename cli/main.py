@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -22,7 +22,7 @@ app = typer.Typer(help="WorldCoder: LLM agents that learn world models by writin
 envs_app = typer.Typer(help="Environments wc can learn.", no_args_is_help=True)
 runs_app = typer.Typer(help="Recorded runs.", no_args_is_help=True)
 programs_app = typer.Typer(help="Stored world-model programs.", no_args_is_help=True)
-db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
+db_app = typer.Typer(help="The store: where it is, its schema.", no_args_is_help=True)
 curriculum_app = typer.Typer(help="Learn environments in order, each from the previous one's program. "
                                   "`wc curriculum --envs a,b,c` runs one; subcommands list, show and resume them.")
 app.add_typer(envs_app, name="envs")
@@ -53,6 +53,13 @@ def _run(coro) -> Any:
         raise _fail(errors.message(exc), errors.exit_code(exc)) from None
 
 
+JsonOption = typer.Option(False, "--json", help="Print JSON on stdout (docs/JSON.md has the schema).")
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
 def _settings(db: str | None = None, model: str | None = None, **extra: Any):
     from wc.config import Settings
 
@@ -67,14 +74,24 @@ class _LearnView:
     """Progress on stderr: a bar over episodes and a line per refinement."""
 
     def __init__(self, episodes: int) -> None:
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
-                                 TimeElapsedColumn(), console=err, transient=False)
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err, transient=False)
         self.task = self.progress.add_task("episodes", total=episodes, info="")
         self.steps = self.calls = self.successes = 0
         self.fit = "-"
         self.warned_jail = False
         self.plan_note: int | None = None  # the episode in which an unfound plan was last reported
         self.episode = 0
+
+    def finish(self, result: Any) -> None:
+        """A run the stop rule ended early played fewer episodes than the bar's total: the bar ends
+        full, at the episodes played. A failed run's bar stays where it stopped."""
+        run = getattr(result, "run", result)  # an evaluation's report holds its run
+        if getattr(run, "status", None) == RunStatus.FAILED:
+            return
+        task = self.progress.tasks[0]
+        if task.completed and task.completed != task.total:
+            self.progress.update(self.task, total=task.completed)
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         p = self.progress
@@ -202,6 +219,9 @@ def learn(
                                                                          on_start=on_start, replay=recording),
                              f"learning {env} with {model_name}")
     _finish(summary, json_out)
+    from .scripting import print_next_steps
+
+    print_next_steps(summary, db, getattr(ctx.get_parameter_source("db"), "name", None) == "COMMANDLINE")
 
 
 baseline_app = typer.Typer(help="Baselines in the same harness and store, for comparison.", no_args_is_help=True)
@@ -304,7 +324,9 @@ def _with_progress(episodes: int, make_coro, what: str):
         view.progress.start()
 
     try:
-        return _run(make_coro(view, on_start))
+        result = _run(make_coro(view, on_start))
+        view.finish(result)
+        return result
     except KeyboardInterrupt:
         view.progress.stop()
         if started:
@@ -389,10 +411,13 @@ def doctor(json_out: bool = typer.Option(False, "--json", help="The findings as 
 
 
 @envs_app.command("list")
-def envs_list() -> None:
+def envs_list(json_out: bool = JsonOption) -> None:
     """Short names of environments (any MiniGrid-…-v0 id or module:EnvId also works)."""
     from wc.api import env_specs
 
+    if json_out:
+        _print_json([spec.to_json() for spec in env_specs()])
+        return
     table = Table("name", "gymnasium id", "domain", "task")
     for spec in env_specs():
         table.add_row(spec.name, spec.env_id, spec.domain, spec.description)
@@ -451,11 +476,14 @@ def envs_levels(
 
 
 @runs_app.command("list")
-def runs_list(db: str | None = DbOption) -> None:
+def runs_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Runs in the store with their status and counters."""
     from wc.api import list_runs
 
     runs = _run(list_runs(_settings(db).db))
+    if json_out:
+        _print_json([s.to_json(details=False) for s in runs])
+        return
     table = Table("id", "env", "status", "episodes", "won", "steps", "LLM calls", "best program", "created")
     for s in runs:
         table.add_row(str(s.id), s.env, s.status, str(s.episodes), str(s.successes), str(s.env_steps),
@@ -499,11 +527,15 @@ def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = D
 
 
 @programs_app.command("show")
-def programs_show(program_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption) -> None:
+def programs_show(program_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
+                  json_out: bool = JsonOption) -> None:
     """Print a program's source, with its origin and scores as a header on stderr."""
     from wc.api import program
 
     p = _run(program(program_id, _settings(db).db))
+    if json_out:
+        _print_json(p.to_json())
+        return
     fit = "not evaluated" if p.fit is None else f"{p.explained}/{p.n_transitions} transitions explained"
     err.print(f"program {p.id}: {p.origin}, run {p.run_id}, env {p.environment}, parents "
               f"{p.parents or 'none'}, {fit}, API {p.api_module}", highlight=False)
@@ -516,12 +548,16 @@ def programs_show(program_id: int = typer.Argument(..., metavar="ID"), db: str |
 @programs_app.command("list")
 def programs_list(run: int | None = typer.Option(None, "--run", help="Only this run's programs."),
                   env: str | None = typer.Option(None, "--env", help="Only this environment's programs."),
-                  db: str | None = DbOption) -> None:
+                  db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Stored programs with environment, run, origin, parents and scores."""
     from wc.api import programs
 
+    found = _run(programs(env=env, run_id=run, db=_settings(db).db))
+    if json_out:
+        _print_json([p.to_json() for p in found])
+        return
     table = Table("id", "env", "run", "origin", "parents", "fit", "optimism", "score")
-    for p in _run(programs(env=env, run_id=run, db=_settings(db).db)):
+    for p in found:
         fit = "-" if p.fit is None else f"{p.explained}/{p.n_transitions}"
         opt = "-" if p.optimism_total is None else f"{p.optimism_ok}/{p.optimism_total}" + (
             f" ({p.optimism_undecided} undecided)" if p.optimism_undecided else "")
@@ -588,10 +624,13 @@ def curriculum(
     _print_curriculum(group.id, settings.db)
 
 
-def _print_curriculum(curriculum_id: int, db) -> None:
+def _print_curriculum(curriculum_id: int, db, json_out: bool = False) -> None:
     from wc.api import curriculum_steps
 
     group, steps = _run(curriculum_steps(curriculum_id, db))
+    if json_out:
+        _print_json(dict(group.to_json(), steps=[step.to_json() for step in steps]))
+        return
     table = Table("step", "env", "run", "status", "episodes", "won", "steps", "LLM calls", "final program",
                   title=f"curriculum {group.id} ({group.status})")
     for step in steps:
@@ -605,21 +644,26 @@ def _print_curriculum(curriculum_id: int, db) -> None:
 
 
 @curriculum_app.command("list")
-def curriculum_list(db: str | None = DbOption) -> None:
+def curriculum_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Curricula in the store."""
     from wc.api import curricula
 
+    groups = _run(curricula(_settings(db).db))
+    if json_out:
+        _print_json([g.to_json() for g in groups])
+        return
     table = Table("id", "status", "environments", "runs", "created")
-    for g in _run(curricula(_settings(db).db)):
+    for g in groups:
         table.add_row(str(g.id), g.status, " -> ".join(g.envs), ",".join(map(str, g.run_ids)) or "-",
                       g.created_at.strftime("%Y-%m-%d %H:%M"))
     out.print(table)
 
 
 @curriculum_app.command("show")
-def curriculum_show(curriculum_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption) -> None:
+def curriculum_show(curriculum_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
+                    json_out: bool = JsonOption) -> None:
     """One curriculum: its environments and their runs."""
-    _print_curriculum(curriculum_id, _settings(db).db)
+    _print_curriculum(curriculum_id, _settings(db).db, json_out)
 
 
 @curriculum_app.command("resume")
@@ -699,10 +743,7 @@ def runs_compare(runs: list[int] = typer.Argument(..., help="Run ids."), db: str
     settings = _settings(db)
     summaries = [_run(run_summary(r, settings.db)) for r in runs]
     if json_out:
-        keys = ("id", "env", "model", "status", "episodes", "successes", "env_steps", "steps_to_first_success",
-                "llm_calls", "prompt_tokens", "completion_tokens", "cost_usd", "wall_seconds", "llm_wait_seconds",
-                "best_program_id")
-        sys.stdout.write(json.dumps([{k: getattr(s, k) for k in keys} for s in summaries], indent=2) + "\n")
+        _print_json([s.to_json(details=False) for s in summaries])
         return
     table = Table("", *[str(s.id) for s in summaries], title="runs compared")
     rows = [
@@ -805,6 +846,13 @@ class RedactingStream:
 from .report import report  # noqa: E402 - registered after the helpers it uses are defined
 
 app.command("report")(report)
+
+# ---------------------------------------------------------------------------- scripting (cli/scripting.py)
+
+from . import scripting  # noqa: E402  (its commands use this module's helpers)
+
+runs_app.command("export")(scripting.runs_export)
+db_app.command("path")(scripting.db_path)
 
 
 def main() -> None:

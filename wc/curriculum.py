@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from wc import envs
 from wc.agent import LearnConfig, OnEvent
@@ -27,6 +28,10 @@ class Step:
     index: int
     env: str
     run: RunSummary | None
+
+    def to_json(self) -> dict[str, Any]:
+        """A curriculum step of docs/JSON.md: the run without its episode and call lists."""
+        return {"index": self.index, "env": self.env, "run": self.run and self.run.to_json(details=False)}
 
 
 def expand(names: str | list[str]) -> list[str]:

@@ -39,6 +39,11 @@ class EnvSpec:
     description: str
     defaults: dict[str, Any] = field(default_factory=dict, compare=False)  # options the name implies
 
+    def to_json(self) -> dict[str, Any]:
+        """The Environment object of docs/JSON.md."""
+        return {"name": self.name, "env_id": self.env_id, "domain": self.domain, "description": self.description,
+                "defaults": dict(self.defaults)}
+
 
 @dataclass(frozen=True)
 class Domain:

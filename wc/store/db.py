@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from pathlib import Path
 
 from sqlalchemy import event
@@ -129,6 +130,53 @@ def _current(connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def _versions_dir() -> Path:
+    spec = importlib.util.find_spec("wc._migrations")
+    assert spec is not None and spec.origin is not None, "wc._migrations is missing from this installation"
+    return Path(spec.origin).parent / "versions"
+
+
+_REVISION = re.compile(r"^revision(?:\s*:[^=]+)?\s*=\s*['\"]([^'\"]+)['\"]", re.M)
+_DOWN = re.compile(r"^down_revision(?:\s*:[^=]+)?\s*=\s*(.+)$", re.M)
+
+
+def head_from_files() -> str | None:
+    """The newest revision, read from the migration files' `revision` and `down_revision` lines
+    without importing alembic (a quarter to half of a read-only command's start-up); None when
+    the files do not name a single head, and alembic must decide."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in _versions_dir().glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found = _REVISION.search(text)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        down = _DOWN.search(text)
+        if down:
+            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def schema_current(engine: AsyncEngine) -> bool:
+    """Whether the database's schema is at this wc's head, asked with one query: a store at head
+    opens without alembic. Anything else (empty, older, newer, unreadable) is for `migrate`."""
+    from sqlalchemy import inspect, text
+
+    head = head_from_files()
+    if head is None:
+        return False
+    try:
+        async with engine.connect() as conn:
+            if not await conn.run_sync(lambda c: inspect(c).has_table("alembic_version")):
+                return False
+            rows = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    except (OSError, DBAPIError):
+        return False
+    return list(rows) == [head]
 
 
 def head_revision() -> str:

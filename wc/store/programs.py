@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +13,9 @@ from wc.errors import NotFound
 from wc.store import models as m
 from wc.store.base import Database
 from wc.store.records import ProgramRecord
+
+if TYPE_CHECKING:  # networkx takes a noticeable share of start-up: imported when a lineage is built
+    import networkx as nx
 
 
 class Programs:
@@ -99,6 +101,8 @@ class Programs:
     async def lineage(self, program_id: int) -> nx.DiGraph:
         """Ancestors and descendants of a program as a DiGraph (edges parent -> child), each node
         carrying its environment, run, origin, scores and whether it became its run's model."""
+        import networkx as nx
+
         await self.get(program_id)  # NotFound for an unknown id
         nodes = {program_id}
         edges: set[tuple[int, int]] = set()

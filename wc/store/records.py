@@ -7,6 +7,10 @@ from datetime import datetime
 from typing import Any
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
 @dataclass
 class ProgramRecord:
     id: int
@@ -28,6 +32,10 @@ class ProgramRecord:
     errors: dict[str, Any] | None = None
     optimism_undecided: int | None = None  # starts whose search ran out of budget (no verdict)
     contract_version: int | None = None    # None: stored before the contract was versioned
+
+    def to_json(self) -> dict[str, Any]:
+        """The Program object of docs/JSON.md."""
+        return dict(asdict(self), created_at=_iso(self.created_at))
 
 
 @dataclass
@@ -176,14 +184,17 @@ class RunSummary:
     llm_call_list: list[LLMCallSummary] = field(default_factory=list)
     failure: str | None = None  # why this process's run failed: "llm" (unavailable, refused) or "internal"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, details: bool = True) -> dict[str, Any]:
+        """The Run object of docs/JSON.md; `details` adds its episodes and LLM calls (a listing of
+        many runs leaves them out, as the store does)."""
         data = asdict(self)
-        data["created_at"] = self.created_at.isoformat() if self.created_at else None
-        data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
-        data["episode_list"] = [dict(asdict(e), started_at=e.started_at and e.started_at.isoformat(),
-                                     finished_at=e.finished_at and e.finished_at.isoformat())
-                                for e in self.episode_list]
-        data["llm_call_list"] = [dict(asdict(c), started_at=c.started_at.isoformat()) for c in self.llm_call_list]
+        del data["episode_list"], data["llm_call_list"]
+        data["created_at"] = _iso(self.created_at)
+        data["finished_at"] = _iso(self.finished_at)
+        if details:
+            data["episode_list"] = [dict(asdict(e), started_at=_iso(e.started_at), finished_at=_iso(e.finished_at))
+                                    for e in self.episode_list]
+            data["llm_call_list"] = [dict(asdict(c), started_at=_iso(c.started_at)) for c in self.llm_call_list]
         return data
 
 
@@ -195,6 +206,10 @@ class CurriculumSummary:
     created_at: datetime
     config: dict[str, Any]
     run_ids: list[int]
+
+    def to_json(self) -> dict[str, Any]:
+        """The Curriculum object of docs/JSON.md."""
+        return dict(asdict(self), created_at=_iso(self.created_at))
 
 
 @dataclass

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from wc.errors import StoreError
 from wc.store.base import Database
 from wc.store.curricula import Curricula
-from wc.store.db import _redact, create_engine, migrate, require_existing
+from wc.store.db import _redact, create_engine, migrate, require_existing, schema_current
 from wc.store.environments import Environments
 from wc.store.llm_calls import LLMCalls
 from wc.store.programs import Programs
@@ -44,19 +44,19 @@ class Store:
         if not create:
             require_existing(url)
         engine = create_engine(url)
+        read_engine = create_engine(url, write=False) if engine.dialect.name == "sqlite" else engine
         try:
-            if migrate_schema:
+            if migrate_schema and not await schema_current(read_engine):
                 await migrate(url)
             async with engine.connect():
                 pass
         except StoreError:
-            await engine.dispose()
+            await Database(engine, url, read_engine).close()
             raise
         except (OSError, DBAPIError, OperationalError) as exc:
-            await engine.dispose()
+            await Database(engine, url, read_engine).close()
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise StoreError(f"cannot open database {_redact(url)}: {reason}", url=_redact(url)) from None
-        read_engine = create_engine(url, write=False) if engine.dialect.name == "sqlite" else engine
         return cls(Database(engine, url, read_engine))
 
     async def close(self) -> None:
