@@ -25,27 +25,44 @@ Orchestration lives in modules named for what they do: `wc.runner` (a run), `wc.
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import networkx as nx
+from wc import envs
 
-from wc import envs, recordings
-from wc.agent import LearnConfig
-from wc.check import ProgramCheck, check_program
-from wc.config import Settings
-from wc.curriculum import CURRICULA, Step, resume_curriculum
-from wc.curriculum import expand as expand_curriculum
-from wc.curriculum import run as curriculum
-from wc.curriculum import steps as _curriculum_steps
-from wc.evaluate import EvalReport, evaluate
-from wc.programs import jail as jails
-from wc.programs.sandbox import Sandbox, SandboxLimits
-from wc.react import react
-from wc.runner import learn, open_store, resume
-from wc.store import CurriculumSummary, ProgramRecord, RunSummary, Store
-from wc.values import ApiModule
+if TYPE_CHECKING:  # what a command needs is imported when it runs: reading commands start fast
+    import networkx as nx
+
+    from wc.agent import LearnConfig
+    from wc.check import ProgramCheck, check_program
+    from wc.config import Settings
+    from wc.curriculum import CURRICULA, Step, resume_curriculum
+    from wc.curriculum import expand as expand_curriculum
+    from wc.curriculum import run as curriculum
+    from wc.evaluate import EvalReport, evaluate
+    from wc.programs import jail as jails
+    from wc.react import react
+    from wc.runner import learn, resume
+    from wc.store import CurriculumSummary, ProgramRecord, RunSummary, Store
+
+# re-exported names, imported on first use: name -> (module, attribute)
+_LAZY = {"LearnConfig": ("wc.agent", "LearnConfig"), "ProgramCheck": ("wc.check", "ProgramCheck"),
+         "check_program": ("wc.check", "check_program"), "Settings": ("wc.config", "Settings"),
+         "CURRICULA": ("wc.curriculum", "CURRICULA"), "Step": ("wc.curriculum", "Step"),
+         "resume_curriculum": ("wc.curriculum", "resume_curriculum"), "expand_curriculum": ("wc.curriculum", "expand"),
+         "curriculum": ("wc.curriculum", "run"), "EvalReport": ("wc.evaluate", "EvalReport"),
+         "evaluate": ("wc.evaluate", "evaluate"), "react": ("wc.react", "react"), "learn": ("wc.runner", "learn"),
+         "resume": ("wc.runner", "resume")}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'wc.api' has no attribute {name!r}")
+
 
 __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "Settings", "Step", "add_program",
            "api_module_source",
@@ -61,7 +78,10 @@ T = TypeVar("T")
 
 async def _with_store(db: str | None, fn: Callable[[Store], Awaitable[T]], *, create: bool = False) -> T:
     """`fn` on the store, opened for it and closed after; only writing commands create a store."""
-    store = await open_store(db, create=create)
+    from wc.config import Settings
+    from wc.store import Store
+
+    store = await Store.open(db or Settings().db, create=create)
     try:
         return await fn(store)
     finally:
@@ -112,11 +132,15 @@ async def lineage(program_id: int, db: str | None = None) -> nx.DiGraph:
 
 async def export_llm(run_id: int, db: str | None = None) -> dict:
     """A run's LLM answers and configuration, as a recording for `learn(replay=...)`."""
+    from wc import recordings
+
     return await _with_store(db, lambda s: recordings.export(s, run_id))
 
 
 async def load_replay(ref: str, db: str | None = None) -> dict:
     """A recording: a run id in the store, a file written by `export_llm`, or a shipped name."""
+    from wc import recordings
+
     if ref.isdigit():
         return await _with_store(db, lambda s: recordings.load(ref, s))
     return await recordings.load(ref)
@@ -132,7 +156,9 @@ async def curriculum_summary(curriculum_id: int, db: str | None = None) -> Curri
 
 async def curriculum_steps(curriculum_id: int, db: str | None = None) -> tuple[CurriculumSummary, list[Step]]:
     """A curriculum and, for each of its environments, the run that learned it (or None)."""
-    return await _curriculum_steps(curriculum_id, db)
+    from wc.curriculum import steps
+
+    return await steps(curriculum_id, db)
 
 
 async def export_program(program_id: int, db: str | None = None) -> str:
@@ -157,6 +183,7 @@ async def db_upgrade(db: str | None = None) -> str:
 
 async def db_current(db: str | None = None) -> tuple[str | None, str]:
     """The store's schema revision (without changing it) and this wc's newest."""
+    from wc.config import Settings
     from wc.store.db import create_engine, current_revision, head_revision, require_existing
 
     url = db or Settings().db
@@ -171,6 +198,11 @@ async def db_current(db: str | None = None) -> tuple[str | None, str]:
 async def doctor(settings: Settings | None = None) -> tuple[dict[str, Any], list[jails.Layer]]:
     """Start a sandbox worker as `learn` would and report which of its walls stand: what the
     worker itself finds (user, files, network, processes, limits) and what is seen from outside."""
+    from wc.config import Settings
+    from wc.programs import jail as jails
+    from wc.programs.sandbox import Sandbox, SandboxLimits
+    from wc.values import ApiModule
+
     settings = settings or Settings()
     limits = SandboxLimits(jail=settings.sandbox)
     async with Sandbox(ApiModule("doctor", 0, ""), [], "exact", workers=1, limits=limits) as sandbox:
@@ -195,6 +227,7 @@ async def installation(settings: Settings | None = None) -> list[Check]:
     import importlib.util
     import shutil
 
+    from wc.config import Settings
     from wc.errors import WcError
     from wc.llm.openai_backend import OpenAIChat
     from wc.secrets import redact
