@@ -22,7 +22,18 @@ from collections import Counter
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from wc.planning.result import BUDGET, EXHAUSTED, FOUND, Actions, Expand, OnError, PlanResult, unwind
+from wc.planning.result import (
+    BUDGET,
+    EXHAUSTED,
+    FOUND,
+    Actions,
+    BudgetSpent,
+    Expand,
+    Expansions,
+    OnError,
+    PlanResult,
+    unwind,
+)
 
 Estimate = Callable[[Any], "float | None"]
 
@@ -36,11 +47,12 @@ def best_first(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: 
     # key -> (parent key, action, reward, done, depth, level)
     parents: dict[Hashable, tuple[Any, ...] | None] = {start: None}
     base: float | None = None
-    nodes = seq = deepest = pruned = 0
+    calls = Expansions(expand, max_nodes, deadline, on_error)
+    seq = deepest = pruned = 0
     cut = False
 
     def result(status, reason, found=False, path=((), ())) -> PlanResult:
-        return PlanResult(found, list(path[0]), list(path[1]), nodes=nodes, reason=reason, status=status,
+        return PlanResult(found, list(path[0]), list(path[1]), nodes=calls.nodes, reason=reason, status=status,
                           states=len(parents), depth=deepest, seconds=time.monotonic() - started,
                           planner="best-first")
 
@@ -61,24 +73,16 @@ def best_first(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: 
             continue
         deepest = max(deepest, depth)
         children = []
-        for action in (actions(key) if callable(actions) else actions):
-            if nodes >= max_nodes:
-                return result(BUDGET, f"node budget of {max_nodes} spent")
-            if deadline is not None and time.monotonic() > deadline:
-                return result(BUDGET, "time budget spent")
-            nodes += 1
-            try:
-                child, reward, done = expand(key, action)
-            except Exception as exc:  # noqa: BLE001 - the program is untrusted; timeouts propagate
-                if on_error is not None:
-                    on_error(exc, action)
-                continue
-            if reward > 0 and done:
-                path = unwind(parents, key)
-                return result(FOUND, "", True, (path[0] + [action], path[1] + [(child, float(reward), True)]))
-            if done or child == key:
-                continue
-            children.append((action, child, float(reward)))
+        try:
+            for action, child, reward, done in calls.of(key, actions):
+                if reward > 0 and done:
+                    path = unwind(parents, key)
+                    return result(FOUND, "", True, (path[0] + [action], path[1] + [(child, float(reward), True)]))
+                if done or child == key:
+                    continue
+                children.append((action, child, float(reward)))
+        except BudgetSpent as spent:
+            return result(BUDGET, str(spent))
         if not children:
             continue
         if base is None:

@@ -6,7 +6,18 @@ import time
 from collections import deque
 from collections.abc import Hashable
 
-from wc.planning.result import BUDGET, EXHAUSTED, FOUND, Actions, Expand, OnError, PlanResult, unwind
+from wc.planning.result import (
+    BUDGET,
+    EXHAUSTED,
+    FOUND,
+    Actions,
+    BudgetSpent,
+    Expand,
+    Expansions,
+    OnError,
+    PlanResult,
+    unwind,
+)
 
 
 def bfs(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 100_000, max_depth: int = 100,
@@ -19,11 +30,12 @@ def bfs(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 1
     started = time.monotonic()
     parents: dict[Hashable, tuple | None] = {start: None}
     frontier: deque[tuple[Hashable, int]] = deque([(start, 0)])
-    nodes = deepest = 0
+    calls = Expansions(expand, max_nodes, deadline, on_error)
+    deepest = 0
     cut = False
 
     def result(status, reason, found=False, path=((), ())) -> PlanResult:
-        return PlanResult(found, list(path[0]), list(path[1]), nodes=nodes, reason=reason, status=status,
+        return PlanResult(found, list(path[0]), list(path[1]), nodes=calls.nodes, reason=reason, status=status,
                           states=len(parents), depth=deepest, seconds=time.monotonic() - started, planner="bfs")
 
     while frontier:
@@ -32,24 +44,16 @@ def bfs(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 1
             cut = True
             continue
         deepest = max(deepest, depth)
-        for action in (actions(key) if callable(actions) else actions):
-            if nodes >= max_nodes:
-                return result(BUDGET, f"node budget of {max_nodes} spent")
-            if deadline is not None and time.monotonic() > deadline:
-                return result(BUDGET, "time budget spent")
-            nodes += 1
-            try:
-                child, reward, done = expand(key, action)
-            except Exception as exc:  # noqa: BLE001 - the program is untrusted; timeouts propagate
-                if on_error is not None:
-                    on_error(exc, action)
-                continue
-            if reward > 0 and done:
-                path = unwind(parents, key)
-                return result(FOUND, "", True, (path[0] + [action], path[1] + [(child, float(reward), True)]))
-            if done or child in parents:
-                continue
-            parents[child] = (key, action, float(reward), bool(done))
-            frontier.append((child, depth + 1))
+        try:
+            for action, child, reward, done in calls.of(key, actions):
+                if reward > 0 and done:
+                    path = unwind(parents, key)
+                    return result(FOUND, "", True, (path[0] + [action], path[1] + [(child, float(reward), True)]))
+                if done or child in parents:
+                    continue
+                parents[child] = (key, action, float(reward), bool(done))
+                frontier.append((child, depth + 1))
+        except BudgetSpent as spent:
+            return result(BUDGET, str(spent))
     return result(EXHAUSTED, f"no plan within {max_depth} steps: all {len(parents)} reachable states searched"
                   if cut else f"no plan: all {len(parents)} reachable states searched")

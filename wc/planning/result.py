@@ -6,7 +6,8 @@ A search that enumerated every state reachable within its depth limit and found 
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+import time
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -53,6 +54,38 @@ Expand = Callable[[Any, str], tuple[Any, float, bool]]
 # the actions worth trying in a state, by its key
 Actions = Sequence[str] | Callable[[Any], Sequence[str]]
 OnError = Callable[[BaseException, str], None]
+
+
+class BudgetSpent(Exception):
+    """A search's node or time budget ran out; the message says which."""
+
+
+@dataclass
+class Expansions:
+    """One search's calls of `expand`, counted against its node budget and deadline (checked
+    before each call); an edge whose call fails is skipped and shown to `on_error`."""
+
+    expand: Expand
+    max_nodes: int
+    deadline: float | None = None
+    on_error: OnError | None = None
+    nodes: int = 0
+
+    def of(self, key: Any, actions: Actions) -> Iterator[tuple[str, Any, float, bool]]:
+        """(action, child, reward, done) for each action of `key`; BudgetSpent when the budget ends."""
+        for action in (actions(key) if callable(actions) else actions):
+            if self.nodes >= self.max_nodes:
+                raise BudgetSpent(f"node budget of {self.max_nodes} spent")
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise BudgetSpent("time budget spent")
+            self.nodes += 1
+            try:
+                child, reward, done = self.expand(key, action)
+            except Exception as exc:  # noqa: BLE001 - the program is untrusted; timeouts propagate
+                if self.on_error is not None:
+                    self.on_error(exc, action)
+                continue
+            yield action, child, reward, done
 
 
 def unwind(parents: dict, key: Hashable) -> tuple[list[str], list[tuple[Any, float, bool]]]:

@@ -21,7 +21,18 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
-from wc.planning.result import BUDGET, EXHAUSTED, FOUND, Actions, Expand, OnError, PlanResult, unwind
+from wc.planning.result import (
+    BUDGET,
+    EXHAUSTED,
+    FOUND,
+    Actions,
+    BudgetSpent,
+    Expand,
+    Expansions,
+    OnError,
+    PlanResult,
+    unwind,
+)
 
 
 def bfws(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 100_000, max_depth: int = 100,
@@ -39,11 +50,12 @@ def bfws(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 
     parents: dict[Hashable, tuple[Any, ...] | None] = {start: None}
     heap: list = [(1, 0, 0, 0, start)]
     base: float | None = None            # the usual reward of a step
-    nodes = seq = deepest = 0
+    calls = Expansions(expand, max_nodes, deadline, on_error)
+    seq = deepest = 0
     cut = False
 
     def result(status, reason, found=False, path=((), ())) -> PlanResult:
-        return PlanResult(found, list(path[0]), list(path[1]), nodes=nodes, reason=reason, status=status,
+        return PlanResult(found, list(path[0]), list(path[1]), nodes=calls.nodes, reason=reason, status=status,
                           states=len(parents), depth=deepest, seconds=time.monotonic() - started, planner="bfws")
 
     def novelty(level: int, new: list, child_atoms: Iterable) -> int:
@@ -74,24 +86,16 @@ def bfws(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 
             continue
         deepest = max(deepest, depth)
         children = []
-        for action in (actions(key) if callable(actions) else actions):
-            if nodes >= max_nodes:
-                return result(BUDGET, f"node budget of {max_nodes} spent")
-            if deadline is not None and time.monotonic() > deadline:
-                return result(BUDGET, "time budget spent")
-            nodes += 1
-            try:
-                child, reward, done = expand(key, action)
-            except Exception as exc:  # noqa: BLE001 - the program is untrusted; timeouts propagate
-                if on_error is not None:
-                    on_error(exc, action)
-                continue
-            if reward > 0 and done:
-                path = unwind(parents, key)
-                return result(FOUND, "", True, (path[0] + [action], path[1] + [(child, float(reward), True)]))
-            if done or child == key:
-                continue  # a dead end, or an action that changes nothing
-            children.append((action, child, float(reward)))
+        try:
+            for action, child, reward, done in calls.of(key, actions):
+                if reward > 0 and done:
+                    path = unwind(parents, key)
+                    return result(FOUND, "", True, (path[0] + [action], path[1] + [(child, float(reward), True)]))
+                if done or child == key:
+                    continue  # a dead end, or an action that changes nothing
+                children.append((action, child, float(reward)))
+        except BudgetSpent as spent:
+            return result(BUDGET, str(spent))
         if base is None and children:
             base = Counter(r for _, _, r in children).most_common(1)[0][0]
         if not children:

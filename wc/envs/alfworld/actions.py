@@ -65,17 +65,23 @@ def candidate_actions(state):
     return actions
 
 
+def mission_words(mission):
+    """The mission's words in order, lower case, each followed by its singular when it ends in s."""
+    words = []
+    for word in str(mission).lower().replace(",", " ").replace(".", " ").split():
+        words.append(word)
+        if word.endswith("s"):
+            words.append(word[:-1])
+    return words
+
+
 def focus(state, mission, actions):
     """The commands a search tries first for this mission: those about the objects and
     receptacles it names, the receptacles that hold those objects, and the appliances its
     words call for (hot: microwave, cool: fridge, clean: sinkbasin, a lamp: what can be
     switched on). A search that finds nothing with these tries every command, so this hint
     orders the search; it never decides against a program."""
-    words = set()
-    for word in str(mission).lower().replace(",", " ").replace(".", " ").split():
-        words.add(word)
-        if word.endswith("s"):
-            words.add(word[:-1])
+    words = set(mission_words(mission))
     appliances = set()
     if words & {"hot", "heat", "heated", "warm"}:
         appliances.add("microwave")
@@ -152,11 +158,7 @@ def frontier(state, mission):
     kind of object the mission names is not in sight (two of it for "two"), those that can
     hold it; nothing once everything it names is in sight. A search plans to see into one of
     these before it looks for the goal."""
-    words = []
-    for word in str(mission).lower().replace(",", " ").replace(".", " ").split():
-        words.append(word)
-        if word.endswith("s"):
-            words.append(word[:-1])
+    words = mission_words(mission)
     entities = [e for e in state if isinstance(e, dict)] if isinstance(state, list) else []
     unseen = {e.get("receptacle") for e in entities if e.get("type") == "Unexplored"}
     if not unseen:
