@@ -35,7 +35,7 @@ FAILED_RUN = 1
 LLM_UNAVAILABLE = 5
 
 _LISTS = {"run": "`wc runs list` shows the runs", "program": "`wc programs list` lists the programs",
-          "curriculum": "`wc curriculum list` shows the curricula"}
+          "curriculum": "`wc curriculum list` shows the curricula", "sweep": "`wc sweep list` shows the sweeps"}
 
 
 def exit_code(exc: BaseException) -> int:

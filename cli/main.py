@@ -35,7 +35,7 @@ app.add_typer(curriculum_app, name="curriculum")
 out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
-DbOption = typer.Option(None, "--db", envvar="WC_DB", help="Store URL (default: SQLite in the user data dir).")
+DbOption: Any = typer.Option(None, "--db", envvar="WC_DB", help="Store URL (default: SQLite in the user data dir).")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -53,7 +53,7 @@ def _run(coro) -> Any:
         raise _fail(errors.message(exc), errors.exit_code(exc)) from None
 
 
-JsonOption = typer.Option(False, "--json", help="Print JSON on stdout (docs/JSON.md has the schema).")
+JsonOption: Any = typer.Option(False, "--json", help="Print JSON on stdout (docs/JSON.md has the schema).")
 
 
 def _print_json(data: Any) -> None:
@@ -156,7 +156,7 @@ class _LearnView:
         p.update(self.task, info=f"steps {self.steps}  wins {self.successes}  LLM calls {self.calls}  fit {self.fit}")
 
 
-ObserveOption = typer.Option(None, "--observe", help="ALFWorld: full (every object known, the paper's facts; "
+ObserveOption: Any = typer.Option(None, "--observe", help="ALFWorld: full (every object known, the paper's facts; "
                              "default) or observed (only what the agent has seen; see the API module).")
 
 
@@ -735,15 +735,38 @@ def runs_export_llm(run: int = typer.Argument(..., help="Run id."), db: str | No
 
 
 @runs_app.command("compare")
-def runs_compare(runs: list[int] = typer.Argument(..., help="Run ids."), db: str | None = DbOption,
+def runs_compare(runs: list[int] | None = typer.Argument(None, help="Run ids."), db: str | None = DbOption,
+                 sweep: int | None = typer.Option(None, "--sweep", metavar="ID", help="A sweep's environments "
+                                                  "side by side: mean ± std over its seeds."),
                  json_out: bool = typer.Option(False, "--json")) -> None:
-    """Runs side by side: successes, env steps to first success, LLM calls, tokens, cost, time."""
+    """Runs side by side: successes, env steps to first success, LLM calls, tokens, cost, time; with
+    --sweep, a sweep's environments as mean ± std over seeds."""
     from wc.api import run_summary
 
+    if not runs and sweep is None:
+        raise _fail("name the runs to compare (`wc runs list` shows them), or a sweep with --sweep ID")
     settings = _settings(db)
-    summaries = [_run(run_summary(r, settings.db)) for r in runs]
+    if sweep is not None:
+        from wc.api import sweep_view
+
+        from .sweep import spread_table
+
+        view = _run(sweep_view(sweep, settings.db))
+        if json_out and not runs:
+            _print_json([e.to_json() for e in view.by_env])
+            return
+        if not json_out:
+            out.print(spread_table(view.by_env, title=f"sweep {sweep}: mean ± std over seeds "
+                                                      f"{','.join(map(str, view.sweep.seeds))}"))
+        if not runs:
+            return
+    summaries = [_run(run_summary(r, settings.db)) for r in runs or []]
     if json_out:
-        _print_json([s.to_json(details=False) for s in summaries])
+        if sweep is not None:
+            _print_json({"runs": [s.to_json(details=False) for s in summaries],
+                         "sweep": [e.to_json() for e in view.by_env]})
+        else:
+            _print_json([s.to_json(details=False) for s in summaries])
         return
     table = Table("", *[str(s.id) for s in summaries], title="runs compared")
     rows = [
@@ -853,6 +876,10 @@ from . import scripting  # noqa: E402  (its commands use this module's helpers)
 
 runs_app.command("export")(scripting.runs_export)
 db_app.command("path")(scripting.db_path)
+
+from .sweep import sweep_app  # noqa: E402  (cli/sweep.py: `wc sweep`)
+
+app.add_typer(sweep_app, name="sweep")
 
 
 def main() -> None:

@@ -88,13 +88,22 @@ async def evaluate(env: str, *, from_program: int | str, db: str | None = None, 
                      episodes=episodes, max_llm_calls=max_llm_calls, on_event=on_event)
 
 
-async def sweep(envs: list[str], seeds: list[int], *, db: str | None = None, model: str | None = None,
-                settings: Settings | None = None, **options: Any) -> SweepSummary:
-    """Every (environment, seed) as a run of one sweep (`engine="local"` or `"ray"`,
-    `parallel=`, `shard=`, and the run settings of `learn`); the sweep's summary."""
-    from wc.sweep import sweep as run  # type: ignore[import-not-found]  # branch `sweep`, not merged yet
+async def sweep(envs: list[str] | str, seeds: list[int] | str, *, engine: str = "local", parallel: int = 4,
+                shard: str | None = None, address: str | None = None, db: str | None = None,
+                model: str | None = None, env_options: dict[str, Any] | None = None,
+                settings: Settings | None = None, **config: Any) -> SweepSummary:
+    """Every (environment, seed) as a run of one sweep (seeds as a list or `"0-4"`): `engine`
+    `"local"` (concurrent runs of this process, at most `parallel`) or `"ray"` (Ray tasks on the
+    cluster at `address` or RAY_ADDRESS; the store must be PostgreSQL); `shard="i/n"` plays only
+    cell k with k mod n == i. `config` sets every run as for `learn`. The sweep's summary."""
+    from wc.sweep import Shard, parse_seeds
+    from wc.sweep import sweep as run
 
-    return await run(list(envs), list(seeds), _settings(db, model, settings), **options)
+    names = [e.strip() for e in envs.split(",")] if isinstance(envs, str) else list(envs)
+    chosen = parse_seeds(seeds) if isinstance(seeds, str) else [int(s) for s in seeds]
+    return await run(names, chosen, _settings(db, model, settings),
+                     config=_config(names[0] if names else "", env_options, config), engine=engine,
+                     parallel=parallel, shard=Shard.parse(shard) if shard else None, address=address)
 
 
 async def lineage(program_id: int, *, db: str | None = None) -> nx.DiGraph:

@@ -7,6 +7,8 @@ Learning
     `resume_curriculum(curriculum_id, …)`
     `evaluate(env, settings, from_program=ID)` every game of a split once, from a learned program
     `react(env, settings)`                  the ReAct baseline: one LLM call per action, same store
+    `sweep(envs, seeds, settings, config=…)` every (env, seed) as a run of one sweep: local, Ray, shards
+    `create_sweep`, `resume_sweep(sweep_id, …)`, `sweep_view(sweep_id)`, `sweeps()`
 
 What the store knows (each takes `db`, a store URL; the default is `Settings().db`)
     `run_summary`, `list_runs`, `program`, `programs`, `lineage` (a networkx.DiGraph),
@@ -46,6 +48,8 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
     from wc.react import react
     from wc.runner import learn, resume
     from wc.store import CurriculumSummary, ProgramRecord, RunSummary, Store
+    from wc.sweep import Shard, create_sweep, parse_seeds, resume_sweep, sweep, sweeps
+    from wc.sweep import view as sweep_view
 
 # re-exported names, imported on first use: name -> (module, attribute)
 _LAZY = {"LearnConfig": ("wc.agent", "LearnConfig"), "ProgramCheck": ("wc.check", "ProgramCheck"),
@@ -54,7 +58,10 @@ _LAZY = {"LearnConfig": ("wc.agent", "LearnConfig"), "ProgramCheck": ("wc.check"
          "resume_curriculum": ("wc.curriculum", "resume_curriculum"), "expand_curriculum": ("wc.curriculum", "expand"),
          "curriculum": ("wc.curriculum", "run"), "EvalReport": ("wc.evaluate", "EvalReport"),
          "evaluate": ("wc.evaluate", "evaluate"), "react": ("wc.react", "react"), "learn": ("wc.runner", "learn"),
-         "resume": ("wc.runner", "resume")}
+         "resume": ("wc.runner", "resume"), "sweep": ("wc.sweep", "sweep"),
+         "resume_sweep": ("wc.sweep", "resume_sweep"),
+         "create_sweep": ("wc.sweep", "create_sweep"), "sweep_view": ("wc.sweep", "view"),
+         "sweeps": ("wc.sweep", "sweeps"), "Shard": ("wc.sweep", "Shard"), "parse_seeds": ("wc.sweep", "parse_seeds")}
 
 
 def __getattr__(name: str) -> Any:
@@ -70,7 +77,8 @@ __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "S
            "curricula", "curriculum", "curriculum_steps", "curriculum_summary", "db_current", "db_upgrade", "doctor",
            "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs",
            "load_replay", "program", "LevelInfo", "sokoban_levels",
-           "programs", "resume", "resume_curriculum", "run_summary"]
+           "programs", "resume", "resume_curriculum", "run_summary", "Shard", "create_sweep", "parse_seeds",
+           "resume_sweep", "sweep", "sweep_view", "sweeps"]
 
 T = TypeVar("T")
 

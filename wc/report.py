@@ -396,20 +396,13 @@ def run_table(runs: list[RunSummary]) -> str:
     return "\n".join(lines)
 
 
-def _spread(values: list[float]) -> str:
-    if not values:
-        return "-"
-    return f"{statistics.fmean(values):.1f} ± {statistics.pstdev(values):.1f}"
-
-
 def sweep_table(sweep: SweepSummary, runs: dict[int, RunSummary]) -> str:
+    from wc.spread import by_env
+
     lines = ["| env | seeds run | successes | env steps | LLM calls |", "|---|---:|---:|---:|---:|"]
-    for env in sweep.envs:
-        members = [runs[c.run_id] for c in sweep.cells if c.env == env and c.run_id in runs]
-        lines.append(f"| {_cell(env)} | {len(members)}/{len(sweep.seeds)} | "
-                     f"{_spread([float(r.successes) for r in members])} | "
-                     f"{_spread([float(r.env_steps) for r in members])} | "
-                     f"{_spread([float(r.llm_calls) for r in members])} |")
+    for e in by_env(sweep, runs):
+        lines.append(f"| {_cell(e.env)} | {e.runs}/{e.seeds} | {e.successes.text()} | {e.env_steps.text()} | "
+                     f"{e.llm_calls.text()} |")
     return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ import socket
 import time
 import traceback
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from wc import envs
 from wc.agent import Agent, LearnConfig, OnEvent, ResumePoint, StoreRecorder
@@ -25,26 +26,44 @@ from wc.synth.prompts import PromptContext
 from wc.synth.refine import CallBudget, Refiner
 from wc.values import LLMCall, RunStatus
 
+if TYPE_CHECKING:
+    from wc.llm.shared import SharedConnection
+
 HEARTBEAT_SECONDS = 5.0
 
 # called after the agent is built and before it acts: puts a resumed run's state back
 Restore = Callable[[Agent, Sandbox, Refiner], Awaitable[None]]
 
 
-def make_llm(settings: Settings, model: str | None = None) -> ChatClient:
-    """The OpenAI-compatible client the settings describe (a ConfigError without a key)."""
+def make_llm(settings: Settings, model: str | None = None, *, shared: SharedConnection | None = None) -> ChatClient:
+    """The OpenAI-compatible client the settings describe (a ConfigError without a key); with
+    `shared`, it sends through that connection and its limit on requests in flight."""
     from wc.llm.openai_backend import OpenAIChat
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return OpenAIChat(model=model or settings.model, api_key=key, base_url=settings.openai_base_url,
                       timeout=settings.llm_timeout, retries=settings.llm_retries,
                       concurrency=settings.llm_concurrency, temperature=settings.temperature,
-                      max_failures=settings.llm_max_failures)
+                      max_failures=settings.llm_max_failures, shared=shared)
+
+
+def shared_connection(settings: Settings) -> SharedConnection:
+    """One HTTP client and one limit of `WC_LLM_CONCURRENCY` requests in flight, for many runs."""
+    from wc.llm.shared import SharedConnection
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return SharedConnection(api_key=key, base_url=settings.openai_base_url, timeout=settings.llm_timeout,
+                            concurrency=settings.llm_concurrency)
 
 
 def owner() -> str:
     """Who holds a run: this process, as host:pid."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def machine() -> str:
+    """Where a run is played when no cluster names the node: this host."""
+    return socket.gethostname()
 
 
 class Heartbeat:
@@ -173,11 +192,12 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
                 on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None,
                 curriculum_id: int | None = None, curriculum_index: int | None = None,
                 sweep_id: int | None = None, sweep_index: int | None = None,
-                replay: dict | None = None) -> RunSummary:
+                replay: dict | None = None, node: str | None = None) -> RunSummary:
     """Run the WorldCoder agent on an environment, recording everything in the store.
 
     With `replay` (a recording), the recording's configuration is used and its answers are served
-    instead of asking an LLM: the run reproduces the recorded one exactly, without an API key."""
+    instead of asking an LLM: the run reproduces the recorded one exactly, without an API key.
+    `node` names the machine it runs on (a Ray node id; default: the host name)."""
     from wc import recordings, transfer
     from wc.planning import PLANNERS
     from wc.programs import jail as jails
@@ -208,7 +228,7 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
         holder = owner()
         run_id = await store.runs.create(environment_id, config=config.to_json(), seed=config.seed, model=llm.model,
                                          owner=holder, curriculum_id=curriculum_id, curriculum_index=curriculum_index,
-                                         sweep_id=sweep_id, sweep_index=sweep_index)
+                                         sweep_id=sweep_id, sweep_index=sweep_index, node=node or machine())
         if on_start:
             on_start(run_id)
         if config.from_program is not None and not sources:
@@ -225,9 +245,11 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
 
 
 async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClient | None = None,
-                 on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None) -> RunSummary:
-    """Continue an interrupted run from what the store holds. Answers already recorded for the
-    same request and sample are served from the store, never paid for twice."""
+                 on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None,
+                 node: str | None = None) -> RunSummary:
+    """Continue an interrupted run from what the store holds (on `node`, default this host).
+    Answers already recorded for the same request and sample are served from the store, never
+    paid for twice."""
     from wc.llm.replay import ReplayingChat
     from wc.programs import jail as jails
     from wc.resume import restore_agent, resume_point
@@ -247,7 +269,7 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
         inner = llm or make_llm(settings, model=row.model)
         llm_client = ReplayingChat(inner, await store.calls.recorded_answers(run_id), model=row.model)
         holder = owner()
-        await store.runs.claim(run_id, holder)
+        await store.runs.claim(run_id, holder, node or machine())
         if on_start:
             on_start(run_id)
         point = await resume_point(store, run_id)

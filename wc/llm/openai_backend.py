@@ -1,7 +1,8 @@
 """Any OpenAI-compatible chat server through `openai.AsyncOpenAI` (OpenAI, vLLM, Ollama, …).
 
 Retries (tenacity) on rate limits, server errors, timeouts and dropped connections, honouring
-Retry-After; a semaphore limits requests in flight; every request is reported to `on_call`,
+Retry-After; a semaphore limits requests in flight (one of its own, or one shared by the runs of a
+sweep with their HTTP client: `wc.llm.shared`); every request is reported to `on_call`,
 successful or not, so the store can account for it. Each attempt asks `may_send` first (the run's
 call budget: retries count against it), and `max_failures` failed requests in a row mean the
 server is unavailable: the run stops instead of playing on without a model.
@@ -21,6 +22,7 @@ from wc import secrets
 from wc.errors import CallBudgetSpent, ConfigError, LLMError, LLMFatalError, LLMUnavailable
 from wc.llm.base import Completion, OnCall, WaitClock
 from wc.llm.costs import cost_usd
+from wc.llm.shared import SharedConnection
 from wc.values import CallStatus, LLMCall
 
 
@@ -68,11 +70,13 @@ def _retry_after(exc: BaseException) -> float | None:
 class OpenAIChat:
     def __init__(self, *, model: str, api_key: str | None, base_url: str | None = None, timeout: float = 120.0,
                  retries: int = 4, concurrency: int = 8, temperature: float = 1.0, on_call: OnCall | None = None,
-                 backoff: float = 1.0, max_tokens: int | None = None, max_failures: int = 5) -> None:
-        if not api_key:
+                 backoff: float = 1.0, max_tokens: int | None = None, max_failures: int = 5,
+                 shared: SharedConnection | None = None) -> None:
+        if not api_key and shared is None:
             raise ConfigError("no LLM is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a "
                               "non-OpenAI server such as vLLM or Ollama)")
-        secrets.register(api_key)
+        if api_key:
+            secrets.register(api_key)
         self.model = model
         self.temperature = temperature
         self.retries = retries
@@ -84,8 +88,12 @@ class OpenAIChat:
         self.failures_in_row = 0
         self.answered = 0  # requests that got an answer: a server that never answers is unavailable
         self.wait = WaitClock()
-        self._sem = asyncio.Semaphore(max(1, concurrency))
-        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        self._shared = shared
+        if shared is not None:  # the sweep's client and limit; the sweep closes them
+            self._sem, self._client = shared.limit, shared.client
+        else:
+            self._sem = asyncio.Semaphore(max(1, concurrency))
+            self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
         self.url = secrets.redact(str(self._client.base_url))
 
     def _describe(self, exc: BaseException) -> str:
@@ -183,4 +191,5 @@ class OpenAIChat:
             raise
 
     async def close(self) -> None:
-        await self._client.close()
+        if self._shared is None:
+            await self._client.close()

@@ -67,6 +67,7 @@ class Run(Base):
     sweep_id: Mapped[int | None] = mapped_column(ForeignKey("sweeps.id"), index=True, nullable=True)
     sweep_index: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the cell: env index × seeds + seed index
     owner: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    node: Mapped[str | None] = mapped_column(String(300), nullable=True)  # the machine (Ray node id, host) that ran it
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="running")

@@ -61,6 +61,7 @@ class RunRecord:
     curriculum_index: int | None
     sweep_id: int | None = None
     sweep_index: int | None = None
+    node: str | None = None
 
 
 @dataclass
@@ -183,6 +184,7 @@ class RunSummary:
     sweep_index: int | None = None
     llm_call_list: list[LLMCallSummary] = field(default_factory=list)
     failure: str | None = None  # why this process's run failed: "llm" (unavailable, refused) or "internal"
+    node: str | None = None     # the machine that ran it last: a Ray node id, else the host name
 
     def to_json(self, *, details: bool = True) -> dict[str, Any]:
         """The Run object of docs/JSON.md; `details` adds its episodes and LLM calls (a listing of
@@ -235,3 +237,7 @@ class SweepSummary:
     @property
     def run_ids(self) -> list[int]:
         return [c.run_id for c in self.cells if c.run_id is not None]
+
+    def to_json(self) -> dict[str, Any]:
+        """The Sweep listing object of docs/JSON.md (`wc sweep list`)."""
+        return dict(asdict(self), created_at=_iso(self.created_at), run_ids=self.run_ids)

@@ -57,7 +57,7 @@ def _record(run: m.Run) -> RunRecord:
         checkpoint=run.checkpoint, best_program_id=run.best_program_id, wall_seconds=run.wall_seconds,
         llm_wait_seconds=run.llm_wait_seconds, error=run.error, created_at=run.created_at,
         finished_at=run.finished_at, curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index,
-        sweep_id=run.sweep_id, sweep_index=run.sweep_index)
+        sweep_id=run.sweep_id, sweep_index=run.sweep_index, node=run.node)
 
 
 class Runs:
@@ -69,10 +69,10 @@ class Runs:
     async def create(self, environment_id: int, *, config: dict[str, Any], seed: int, model: str,
                      owner: str | None = None, curriculum_id: int | None = None,
                      curriculum_index: int | None = None, sweep_id: int | None = None,
-                     sweep_index: int | None = None) -> int:
+                     sweep_index: int | None = None, node: str | None = None) -> int:
         async with self.db.write() as s:
             run = m.Run(environment_id=environment_id, config=config, seed=seed, model=model,
-                        status=RunStatus.RUNNING, owner=owner, heartbeat_at=datetime.now(UTC),
+                        status=RunStatus.RUNNING, owner=owner, node=node, heartbeat_at=datetime.now(UTC),
                         curriculum_id=curriculum_id, curriculum_index=curriculum_index, sweep_id=sweep_id,
                         sweep_index=sweep_index)
             s.add(run)
@@ -99,8 +99,9 @@ class Runs:
         async with self.db.write() as s:
             await s.execute(update(m.Run).where(m.Run.id == run_id).values(best_program_id=program_id))
 
-    async def claim(self, run_id: int, owner: str) -> RunRecord:
-        """Take over a run for resuming: refused when it finished or a live process holds it."""
+    async def claim(self, run_id: int, owner: str, node: str | None = None) -> RunRecord:
+        """Take over a run for resuming (on `node`, when given): refused when it finished or a
+        live process holds it."""
         run = await self.get(run_id)
         if run.status == RunStatus.FINISHED:
             raise RunBusy(f"run {run_id} is already finished", run_id=run_id, finished=True,
@@ -115,7 +116,7 @@ class Runs:
             result = await s.execute(
                 update(m.Run).where(m.Run.id == run_id, holder, m.Run.status == run.status)
                 .values(status=RunStatus.RUNNING, owner=owner, heartbeat_at=datetime.now(UTC), error=None,
-                        finished_at=None))
+                        finished_at=None, **({"node": node} if node is not None else {})))
             if getattr(result, "rowcount", 0) != 1:  # an UPDATE's CursorResult
                 raise busy
         return await self.get(run_id)
@@ -242,7 +243,7 @@ class Runs:
                               for e in eps] if details else [],
                 cost_usd=float(cost) if priced else None, steps_to_first_success=first_success,
                 curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index,
-                sweep_id=run.sweep_id, sweep_index=run.sweep_index,
+                sweep_id=run.sweep_id, sweep_index=run.sweep_index, node=run.node,
                 llm_call_list=[LLMCallSummary(c.id, c.started_at, c.purpose, c.status, c.prompt_tokens,
                                               c.completion_tokens, c.cost_usd, c.latency_s)
                                for c in call_rows.get(run.id, [])]))

@@ -1,0 +1,250 @@
+"""`wc sweep`: every (environment, seed) as a run of one sweep, on this process, a Ray cluster or
+the shards of a job array; `wc sweep show|list|resume`. wc.sweep does the work."""
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from wc.secrets import redact
+
+from . import errors
+from .main import DbOption, JsonOption, ObserveOption, _env_options, _fail, _print_json, _run, _settings, err, out
+
+sweep_app = typer.Typer(help="Every (environment, seed) as a run of one sweep: `wc sweep --envs A,B --seeds 0-4` "
+                             "runs one; subcommands show, list and resume them.")
+
+EngineOption = typer.Option(None, "--engine", help="local: concurrent runs of this process (default); ray: a Ray "
+                            "task per run on the cluster at --address (the store must be PostgreSQL).")
+ParallelOption = typer.Option(4, "--parallel", min=1, help="Runs at once (local: in this process; ray: tasks "
+                              "submitted at once).")
+ShardOption = typer.Option(None, "--shard", metavar="I/N", help="Play only the cells k with k mod N == I (a job "
+                           "array's task I of N); the sweep must exist: `wc sweep --create-only`, then "
+                           "`wc sweep resume ID --shard I/N` in each task.")
+AddressOption = typer.Option(None, "--address", envvar="RAY_ADDRESS", help="Ray: the cluster's HOST:PORT "
+                             "(default RAY_ADDRESS).")
+
+
+class _SweepView:
+    """Progress on stderr: a bar over the cells and a line per run as it ends."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=err, transient=False)
+        self.task = self.progress.add_task("runs", total=None)
+        self.sweep_id: int | None = None
+
+    def __call__(self, kind: str, data: dict[str, Any]) -> None:
+        p = self.progress
+        if kind == "sweep_start":
+            self.sweep_id = data["sweep_id"]
+        elif kind == "sweep_cells":
+            self.sweep_id = data["sweep_id"]
+            kept = data["cells"] - data["todo"]
+            p.console.print(f"sweep {data['sweep_id']}: {data['todo']} run(s) to play of {data['cells']} "
+                            f"({data['engine']}{', shard ' + data['shard'] if data['shard'] != '0/1' else ''}"
+                            f"{f', {kept} done or held elsewhere' if kept else ''})", highlight=False)
+            p.update(self.task, total=data["todo"])
+        elif kind == "cell_start":
+            pass
+        elif kind in ("cell_end", "cell_busy"):
+            p.advance(self.task)
+            where = f"{data['env']} seed {data['seed']}"
+            if kind == "cell_busy":
+                p.console.print(f"  {where}: left to the live process that runs it", style="yellow")
+            elif data.get("status") is None:
+                p.console.print(f"  {where}: [red]failed[/]: {data['error']}", highlight=False)
+            else:
+                node = f" on {data['node'][:12]}" if data.get("node") else ""
+                mark = "[green]" if data["status"] == "finished" else "[yellow]"
+                p.console.print(f"  {where}: run {data['run_id']} {mark}{data['status']}[/]{node}, won "
+                                f"{data['successes']}/{data['episodes']} in {data['env_steps']} steps, "
+                                f"{data['llm_calls']} LLM calls"
+                                + (f" ({data['error']})" if data.get("error") else ""), highlight=False)
+
+
+def _play(make_coro, view: _SweepView):
+    view.progress.start()
+    try:
+        return _run(make_coro(view))
+    except KeyboardInterrupt:
+        view.progress.stop()
+        which = f" {view.sweep_id}" if view.sweep_id is not None else ""
+        err.print(f"[yellow]interrupted[/]: sweep{which} keeps its finished runs; continue it with "
+                  f"`wc sweep resume{which or ' ID'}`", highlight=False)
+        raise typer.Exit(errors.INTERRUPTED) from None
+    finally:
+        view.progress.stop()
+
+
+@sweep_app.callback(invoke_without_command=True)
+def sweep(
+    ctx: typer.Context,
+    envs: str | None = typer.Option(None, "--envs", help="Comma-separated environments."),
+    seeds: str = typer.Option("0", "--seeds", help="Run seeds: 0-4, 0,3,7 or 0-2,10."),
+    engine: str | None = EngineOption,
+    parallel: int = ParallelOption,
+    shard: str | None = ShardOption,
+    address: str | None = AddressOption,
+    create_only: bool = typer.Option(False, "--create-only", help="Record the sweep and print its id without "
+                                     "running it (for a job array's shards)."),
+    db: str | None = DbOption,
+    model: str | None = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
+    episodes: int = typer.Option(20, min=1, help="Episodes per run at most."),
+    max_steps: int | None = typer.Option(None, min=1, help="Steps per episode (default: the env's limit)."),
+    max_llm_calls: int = typer.Option(20, min=0, help="LLM requests per run."),
+    concurrency: int = typer.Option(4, min=1, help="LLM candidates a run requests at once."),
+    solved: int | None = typer.Option(10, min=1, help="A run stops after this many consecutive successes."),
+    min_episodes: int = typer.Option(1, min=1, help="Episodes each run plays at least."),
+    workers: int = typer.Option(2, min=1, help="Sandbox worker processes per run."),
+    planner: str = typer.Option("bfws", "--planner", help="bfws or bfs."),
+    games: str | None = typer.Option(None, "--games", help="ALFWorld: a game file, folder or split."),
+    observe: str | None = ObserveOption,
+    levels: str | None = typer.Option(None, "--levels", help="Sokoban: a level file."),
+    from_program: str | None = typer.Option(None, "--from-program", help="Every run starts from this program "
+                                            "(or 'auto')."),
+    llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT", help="Seconds per LLM request."),
+    json_out: bool = JsonOption,
+) -> None:
+    """Run every (environment, seed) as a run of one sweep; mean ± spread over seeds at the end."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not envs:
+        raise _fail("give the environments with --envs a,b and the seeds with --seeds 0-4")
+    from wc.api import LearnConfig, create_sweep, parse_seeds
+    from wc.api import sweep as api_sweep
+
+    names = [e.strip() for e in envs.split(",") if e.strip()]
+    chosen = _parsed(parse_seeds, seeds)
+    settings = _settings(db, model, llm_timeout=llm_timeout)
+    config = LearnConfig(env=names[0] if names else "", env_options=_env_options(games, observe=observe, levels=levels),
+                         episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls, concurrency=concurrency,
+                         solved=solved, min_episodes=min_episodes, workers=workers, planner=planner,
+                         from_program=from_program)
+    if create_only:
+        sweep_id = _run(create_sweep(names, chosen, config, settings, engine=engine or "local"))
+        if json_out:
+            _print_json({"id": sweep_id})
+        else:
+            out.print(str(sweep_id))
+            err.print(f"sweep {sweep_id} recorded ({len(names)} × {len(chosen)} runs); play it with "
+                      f"`wc sweep resume {sweep_id}`, or split it: `wc sweep resume {sweep_id} --shard I/N` "
+                      "in each of N processes", highlight=False)
+        return
+    if shard:
+        raise _fail("--shard plays part of an existing sweep: record it with `wc sweep --envs … --create-only`, "
+                    "then run `wc sweep resume ID --shard I/N` in each of the N processes")
+    view = _SweepView()
+    summary = _play(lambda v: api_sweep(names, chosen, settings, config=config, engine=engine or "local",
+                                        parallel=parallel, address=address, on_event=v), view)
+    _show(summary.id, settings.db, json_out)
+    _next_steps(summary.id, db, ctx)
+
+
+def _parsed(parse, text: str):
+    """A flag's value parsed by wc (seeds, a shard); a bad one is one line and exit 2."""
+    from wc.errors import WcError
+
+    try:
+        return parse(text)
+    except WcError as exc:
+        raise _fail(errors.message(exc), errors.exit_code(exc)) from None
+
+
+@sweep_app.command("resume")
+def sweep_resume(
+    ctx: typer.Context,
+    sweep_id: int = typer.Argument(..., metavar="ID"),
+    engine: str | None = typer.Option(None, "--engine", help="local or ray (default: the sweep's own)."),
+    parallel: int = ParallelOption,
+    shard: str | None = typer.Option(None, "--shard", metavar="I/N", help="Play only the cells k with k mod N "
+                                     "== I (a job array's task I of N)."),
+    address: str | None = AddressOption,
+    db: str | None = DbOption,
+    llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT", help="Seconds per LLM request."),
+    json_out: bool = JsonOption,
+) -> None:
+    """Play what is left of a sweep: finished runs are kept, interrupted ones resumed, the rest started."""
+    from wc.api import Shard, resume_sweep
+
+    part = _parsed(Shard.parse, shard) if shard else None
+    settings = _settings(db, llm_timeout=llm_timeout)
+    view = _SweepView()
+    view.sweep_id = sweep_id
+    summary = _play(lambda v: resume_sweep(sweep_id, settings, engine=engine, parallel=parallel, shard=part,
+                                           address=address, on_event=v), view)
+    _show(summary.id, settings.db, json_out)
+    _next_steps(summary.id, db, ctx)
+
+
+@sweep_app.command("show")
+def sweep_show(sweep_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
+               json_out: bool = JsonOption) -> None:
+    """One sweep: mean ± spread over seeds per environment, and each (environment, seed)'s run."""
+    _show(sweep_id, _settings(db).db, json_out)
+
+
+@sweep_app.command("list")
+def sweep_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
+    """Sweeps in the store."""
+    from wc.api import sweeps
+
+    found = _run(sweeps(_settings(db).db))
+    if json_out:
+        _print_json([s.to_json() for s in found])
+        return
+    table = Table("id", "status", "engine", "environments", "seeds", "runs", "created")
+    for s in found:
+        table.add_row(str(s.id), s.status, s.engine, ", ".join(s.envs), ",".join(map(str, s.seeds)),
+                      f"{len(s.run_ids)}/{len(s.cells)}", s.created_at.strftime("%Y-%m-%d %H:%M"))
+    out.print(table)
+
+
+def _show(sweep_id: int, db: str, json_out: bool) -> None:
+    from wc.api import sweep_view
+
+    v = _run(sweep_view(sweep_id, db))
+    if json_out:
+        _print_json(v.to_json())
+        return
+    s = v.sweep
+    out.print(spread_table(v.by_env, title=f"sweep {s.id} ({s.status}, {s.engine}): mean ± std over seeds "
+                                           f"{','.join(map(str, s.seeds))}"))
+    cells = Table("env", "seed", "run", "status", "node", "won", "steps", "LLM calls", "best program",
+                  title="runs")
+    for c in s.cells:
+        r = v.run_of(c)
+        if r is None:
+            cells.add_row(c.env, str(c.seed), "-", "pending", "", "", "", "", "")
+            continue
+        cells.add_row(c.env, str(c.seed), str(r.id), r.status, (r.node or "-")[:16], f"{r.successes}/{r.episodes}",
+                      str(r.env_steps), str(r.llm_calls), str(r.best_program_id or "-"))
+    out.print(cells)
+
+
+def spread_table(rows, *, title: str) -> Table:
+    """Environments as columns, each quantity as `mean ± std` over the seeds run."""
+    table = Table("", *[e.env for e in rows], title=title)
+    for label, fn in [
+        ("runs (finished)", lambda e: f"{e.runs}/{e.seeds} ({e.finished})"),
+        ("episodes won", lambda e: e.successes.text()),
+        ("success rate", lambda e: e.success_rate.text(2)),
+        ("episodes", lambda e: e.episodes.text()),
+        ("env steps", lambda e: e.env_steps.text()),
+        ("steps to first success", lambda e: e.steps_to_first_success.text()),
+        ("LLM calls", lambda e: e.llm_calls.text()),
+        ("tokens", lambda e: e.tokens.text(0)),
+        ("wall seconds", lambda e: e.wall_seconds.text()),
+    ]:
+        table.add_row(label, *[fn(e) for e in rows])
+    return table
+
+
+def _next_steps(sweep_id: int, db: str | None, ctx: typer.Context) -> None:
+    given = getattr(ctx.get_parameter_source("db"), "name", None) == "COMMANDLINE"
+    flag = f" --db {redact(db)}" if given and db else ""
+    err.print(f"next: `wc sweep show {sweep_id}{flag}`, `wc runs compare --sweep {sweep_id}{flag}`, "
+              f"`wc report --sweep {sweep_id} --out report-sweep-{sweep_id}{flag}`", highlight=False, markup=False,
+              soft_wrap=True)

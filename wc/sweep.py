@@ -1,0 +1,407 @@
+"""Sweeps: every (environment, seed) of a grid as a run of one sweep recorded in the store, played
+concurrently by one process (`local`: asyncio, one store, one LLM connection and one limit on
+requests in flight), as Ray tasks on a cluster (`ray`: the store must then be PostgreSQL, shared
+by every node), or split between the processes of a job array (`shard`: cell k goes to shard
+k mod n). Whatever stopped it, `resume_sweep` keeps the finished runs, resumes the interrupted
+ones and starts the cells that never ran.
+
+    summary = await sweep(["minigrid-doorkey", "minigrid-unlock"], [0, 1, 2], settings,
+                          config=LearnConfig(env="minigrid-doorkey", episodes=10), parallel=4)
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from wc.errors import ConfigError, InvalidInput, RunBusy, WcError
+from wc.secrets import redact
+from wc.spread import EnvSpread, by_env
+from wc.values import RunStatus
+
+if TYPE_CHECKING:
+    from wc.agent import LearnConfig
+    from wc.config import Settings
+    from wc.llm.base import ChatClient
+    from wc.store import RunSummary, Store, SweepCell, SweepSummary
+
+ENGINES = ("local", "ray")
+DEFAULT_PARALLEL = 4
+
+# told of each cell as it starts and ends: ("cell_start" | "cell_end", {index, env, seed, run_id, …})
+OnSweepEvent = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Part `index` of `count` of a sweep: the cells k with k mod count == index (`--shard i/n`)."""
+
+    index: int = 0
+    count: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+        if not match:
+            raise InvalidInput(f"a shard is i/n, e.g. 0/4 for the first of four, not {text!r}")
+        index, count = int(match[1]), int(match[2])
+        if count < 1 or index >= count:
+            raise InvalidInput(f"shard {text!r}: need 0 <= i < n")
+        return cls(index, count)
+
+    def holds(self, cell_index: int) -> bool:
+        return cell_index % self.count == self.index
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Seeds as `0-4`, `0,3,7` or `0-2,10`: in order, each once."""
+    seeds: list[int] = []
+    for part in (p.strip() for p in str(text).split(",")):
+        match = re.fullmatch(r"(-?\d+)(?:\s*-\s*(-?\d+))?", part)
+        if not match:
+            raise InvalidInput(f"bad seeds {text!r}: give them as 0-4, 0,3,7 or 0-2,10")
+        low, high = int(match[1]), int(match[2]) if match[2] is not None else int(match[1])
+        if high < low:
+            raise InvalidInput(f"bad seed range {part!r}: the end is below the start")
+        seeds += [s for s in range(low, high + 1) if s not in seeds]
+    if not seeds:
+        raise InvalidInput("a sweep needs at least one seed")
+    return seeds
+
+
+@dataclass
+class SweepView:
+    """A sweep with its runs and the spread over seeds per environment (`wc sweep show`)."""
+
+    sweep: SweepSummary
+    runs: dict[int, RunSummary]
+
+    @property
+    def by_env(self) -> list[EnvSpread]:
+        return by_env(self.sweep, self.runs)
+
+    def run_of(self, cell: SweepCell) -> RunSummary | None:
+        return self.runs.get(cell.run_id) if cell.run_id is not None else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The Sweep object of docs/JSON.md."""
+        s = self.sweep
+        cells = []
+        for c in s.cells:
+            run = self.run_of(c)
+            cells.append({"index": c.index, "env": c.env, "seed": c.seed, "run_id": c.run_id,
+                          "status": run.status if run else "pending", "node": run.node if run else None,
+                          "run": run.to_json(details=False) if run else None})
+        return {"id": s.id, "envs": s.envs, "seeds": s.seeds, "engine": s.engine, "status": s.status,
+                "created_at": s.created_at.isoformat() if s.created_at else None, "config": s.config,
+                "cells": cells, "by_env": [e.to_json() for e in self.by_env]}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+async def _open(db: str | None, create: bool = False) -> Store:
+    from wc.config import Settings
+    from wc.store import Store
+
+    return await Store.open(db or Settings().db, create=create)
+
+
+async def view(sweep_id: int, db: str | None = None) -> SweepView:
+    """A sweep, its runs and its spread over seeds; NotFound for an unknown id."""
+    store = await _open(db)
+    try:
+        summary = await store.sweeps.get(sweep_id)
+        runs = {r: await store.runs.summary(r) for r in summary.run_ids}
+    finally:
+        await store.close()
+    return SweepView(summary, runs)
+
+
+async def sweeps(db: str | None = None) -> list[SweepSummary]:
+    store = await _open(db)
+    try:
+        return await store.sweeps.all()
+    finally:
+        await store.close()
+
+
+# --------------------------------------------------------------------------- making and running
+
+
+async def create_sweep(envs: list[str], seeds: list[int], config: LearnConfig, settings: Settings | None = None,
+                       *, engine: str = "local") -> int:
+    """Record a sweep of every (environment, seed) without running it (for a job array, whose
+    shards then run `resume_sweep(id, shard=…)`); its id. Unknown environments fail here."""
+    from wc import envs as registry
+    from wc.config import Settings
+
+    settings = settings or Settings()
+    names = [e.strip() for e in envs if e and e.strip()]
+    if not names:
+        raise InvalidInput("a sweep needs at least one environment")
+    if len(set(names)) != len(names):
+        raise InvalidInput(f"an environment is named twice in {', '.join(names)}")
+    if not seeds:
+        raise InvalidInput("a sweep needs at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise InvalidInput(f"a seed is named twice in {', '.join(map(str, seeds))}")
+    _check_engine(engine, settings)
+    for name in names:  # unknown names and bad options fail before anything is recorded
+        registry.make(name, **config.env_options).close()
+    store = await _open(settings.db, create=True)
+    try:
+        return await store.sweeps.create(names, list(seeds), config.to_json(), engine)
+    finally:
+        await store.close()
+
+
+async def sweep(envs: list[str], seeds: list[int], settings: Settings | None = None, *,
+                config: LearnConfig | None = None, engine: str = "local", parallel: int = DEFAULT_PARALLEL,
+                shard: Shard | None = None, address: str | None = None,
+                on_event: OnSweepEvent | None = None) -> SweepSummary:
+    """Run every (environment, seed) as a run of one new sweep; the sweep's summary. `config`
+    sets every run (its env and seed are the cell's)."""
+    from wc.agent import LearnConfig
+
+    config = config or LearnConfig(env=envs[0] if envs else "")
+    sweep_id = await create_sweep(envs, seeds, config, settings, engine=engine)
+    if on_event:
+        on_event("sweep_start", {"sweep_id": sweep_id})
+    return await resume_sweep(sweep_id, settings, engine=engine, parallel=parallel, shard=shard, address=address,
+                              on_event=on_event)
+
+
+async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engine: str | None = None,
+                       parallel: int = DEFAULT_PARALLEL, shard: Shard | None = None, address: str | None = None,
+                       on_event: OnSweepEvent | None = None) -> SweepSummary:
+    """Play what is left of a sweep (of this shard's cells): finished runs are kept, interrupted
+    or failed ones resumed, cells without a run started; a cell a live process holds is left to
+    it. The sweep's summary afterwards."""
+    from wc.config import Settings
+
+    settings = settings or Settings()
+    emit = on_event or (lambda kind, data: None)
+    if parallel < 1:
+        raise InvalidInput("--parallel must be at least 1")
+    store = await _open(settings.db)
+    try:
+        summary = await store.sweeps.get(sweep_id)
+        engine = engine or summary.engine
+        _check_engine(engine, settings)
+        config = _base_config(summary)
+        part = shard or Shard()
+        todo = []
+        for cell in summary.cells:
+            if not part.holds(cell.index):
+                continue
+            if cell.run_id is not None:
+                run = await store.runs.summary(cell.run_id)
+                if run.status == RunStatus.FINISHED:
+                    emit("cell_kept", _cell_event(cell, run))
+                    continue
+                if run.status == RunStatus.RUNNING:  # a live process plays it
+                    emit("cell_busy", _cell_event(cell, run))
+                    continue
+            todo.append(cell)
+        await store.sweeps.set_status(sweep_id, RunStatus.RUNNING)
+    finally:
+        await store.close()
+    if todo and config.max_llm_calls > 0 and settings.openai_api_key is None:
+        raise ConfigError("no LLM is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI "
+                          "server such as vLLM or Ollama)")
+    emit("sweep_cells", {"sweep_id": sweep_id, "todo": len(todo), "cells": len(summary.cells),
+                         "shard": str(part), "engine": engine})
+    try:
+        if engine == "ray":
+            await _run_ray(sweep_id, todo, settings, parallel=parallel, address=address, emit=emit)
+        else:
+            await _run_local(sweep_id, todo, settings, parallel=parallel, emit=emit)
+    except BaseException:
+        await asyncio.shield(_settle(sweep_id, settings.db, interrupted=True))
+        raise
+    return await _settle(sweep_id, settings.db, interrupted=False)
+
+
+def _check_engine(engine: str, settings: Settings) -> None:
+    if engine not in ENGINES:
+        raise InvalidInput(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
+    if engine == "ray" and not settings.db.startswith("postgresql"):
+        raise InvalidInput("a Ray sweep needs a store every node reaches: PostgreSQL (--db "
+                           f"postgresql+asyncpg://user@host/db), not {redact(settings.db)}")
+
+
+def _base_config(summary: SweepSummary) -> LearnConfig:
+    from wc.agent import LearnConfig
+
+    return LearnConfig.from_json(summary.config)
+
+
+def _cell_event(cell: SweepCell, run: RunSummary | None = None, error: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"index": cell.index, "env": cell.env, "seed": cell.seed,
+                            "run_id": run.id if run else cell.run_id, "error": error}
+    if run is not None:
+        data.update(status=run.status, episodes=run.episodes, successes=run.successes, env_steps=run.env_steps,
+                    llm_calls=run.llm_calls, node=run.node)
+    return data
+
+
+async def _settle(sweep_id: int, db: str, *, interrupted: bool) -> SweepSummary:
+    """The sweep's status from its cells: finished when every cell's run finished; interrupted when
+    this process stopped early; else running (other shards or processes still play)."""
+    store = await _open(db)
+    try:
+        summary = await store.sweeps.get(sweep_id)
+        statuses = [(await store.runs.summary(c.run_id)).status if c.run_id is not None else "pending"
+                    for c in summary.cells]
+        if all(s == RunStatus.FINISHED for s in statuses):
+            status = RunStatus.FINISHED
+        elif interrupted or not any(s == RunStatus.RUNNING for s in statuses):
+            status = RunStatus.INTERRUPTED
+        else:
+            status = RunStatus.RUNNING
+        await store.sweeps.set_status(sweep_id, status)
+        return await store.sweeps.get(sweep_id)
+    finally:
+        await store.close()
+
+
+# --------------------------------------------------------------------------- one cell
+
+
+async def play_cell(sweep_id: int, index: int, settings: Settings, *, llm: ChatClient | None = None,
+                    node: str | None = None) -> RunSummary:
+    """Play one cell of a sweep to the end: start its run, or resume the one it has; a finished
+    run is returned as it is. Any engine runs a cell through this."""
+    from wc.runner import learn, resume
+
+    store = await _open(settings.db)
+    try:
+        summary = await store.sweeps.get(sweep_id)
+        if not 0 <= index < len(summary.cells):
+            raise InvalidInput(f"sweep {sweep_id} has no cell {index}")
+        cell = summary.cells[index]
+        existing = await store.runs.summary(cell.run_id) if cell.run_id is not None else None
+    finally:
+        await store.close()
+    if existing is not None and existing.status == RunStatus.FINISHED:
+        return existing
+    if existing is not None:
+        return await resume(existing.id, settings, llm=llm, node=node)
+    config = dataclasses.replace(_base_config(summary), env=cell.env, seed=cell.seed)
+    return await learn(config, settings, llm=llm, sweep_id=sweep_id, sweep_index=index, node=node)
+
+
+async def _run_local(sweep_id: int, cells: list[SweepCell], settings: Settings, *, parallel: int,
+                     emit: OnSweepEvent) -> None:
+    """The cells as concurrent runs of this process, at most `parallel` at once, sharing one LLM
+    connection and its limit of `WC_LLM_CONCURRENCY` requests in flight."""
+    from wc.runner import make_llm, shared_connection
+
+    key = settings.openai_api_key
+    shared = shared_connection(settings) if key is not None else None
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(cell: SweepCell) -> None:
+        async with gate:
+            emit("cell_start", _cell_event(cell))
+            llm = make_llm(settings, shared=shared) if shared is not None else None
+            try:
+                run = await play_cell(sweep_id, cell.index, settings, llm=llm)
+            except RunBusy as exc:
+                emit("cell_busy", _cell_event(cell, error=str(exc)))
+            except WcError as exc:  # the run is stored as failed or interrupted; the sweep goes on
+                emit("cell_end", _cell_event(cell, error=str(exc)))
+            else:
+                emit("cell_end", _cell_event(cell, run, run.error))
+
+    try:
+        await asyncio.gather(*(one(c) for c in cells))
+    finally:
+        if shared is not None:
+            await shared.close()
+
+
+# --------------------------------------------------------------------------- Ray
+
+
+def _play_cell_on_node(sweep_id: int, index: int, settings: Settings) -> dict[str, Any]:
+    """A Ray task: play one cell on whichever node Ray chose, recording that node with the run.
+    wc's own errors come back as values (the run is in the store either way)."""
+    import ray
+
+    node = ray.get_runtime_context().get_node_id()
+    try:
+        run = asyncio.run(play_cell(sweep_id, index, settings, node=node))
+    except RunBusy as exc:
+        return {"index": index, "run_id": None, "busy": True, "error": redact(str(exc)), "node": node}
+    except WcError as exc:
+        return {"index": index, "run_id": None, "error": redact(str(exc)), "node": node}
+    return {"index": index, "run_id": run.id, "error": run.error, "node": node}
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("the Ray engine needs Ray: pip install 'worldcoder[ray]'") from None
+    return ray
+
+
+async def _run_ray(sweep_id: int, cells: list[SweepCell], settings: Settings, *, parallel: int,
+                   address: str | None, emit: OnSweepEvent) -> None:
+    """Each cell as a Ray task (one CPU) on the cluster at `address` (or RAY_ADDRESS), at most
+    `parallel` submitted at once; the store is the PostgreSQL server every node reaches."""
+    ray = _ray()
+    where = address or os.environ.get("RAY_ADDRESS")
+    if not where:
+        raise ConfigError("no Ray cluster named: give --address HOST:PORT or set RAY_ADDRESS (`ray start --head` "
+                          "starts one and prints its address)")
+    if not ray.is_initialized():
+        try:
+            await asyncio.to_thread(ray.init, address=where, logging_level=logging.WARNING, log_to_driver=False,
+                                    configure_logging=True)
+        except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError, …
+            raise ConfigError(f"cannot reach the Ray cluster at {where}: {type(exc).__name__}: "
+                              f"{redact(str(exc))[:300]}") from None
+    task = ray.remote(num_cpus=1, max_retries=2)(_play_cell_on_node)
+    by_ref: dict[Any, SweepCell] = {}
+    waiting = list(cells)
+    try:
+        while waiting or by_ref:
+            while waiting and len(by_ref) < parallel:
+                cell = waiting.pop(0)
+                emit("cell_start", _cell_event(cell))
+                by_ref[task.remote(sweep_id, cell.index, settings)] = cell
+            done, _ = await asyncio.to_thread(ray.wait, list(by_ref), num_returns=1)
+            for ref in done:
+                cell = by_ref.pop(ref)
+                try:
+                    result = await asyncio.to_thread(ray.get, ref)
+                except Exception as exc:  # noqa: BLE001 - the task died (node lost, worker killed)
+                    emit("cell_end", _cell_event(cell, error=f"the Ray task failed: {type(exc).__name__}: "
+                                                             f"{redact(str(exc)).splitlines()[0][:300]}"))
+                    continue
+                if result.get("busy"):
+                    emit("cell_busy", _cell_event(cell, error=result["error"]))
+                    continue
+                run = None
+                if result["run_id"] is not None:
+                    store = await _open(settings.db)
+                    try:
+                        run = await store.runs.summary(result["run_id"])
+                    finally:
+                        await store.close()
+                emit("cell_end", _cell_event(cell, run, result["error"]))
+    except BaseException:
+        for ref in by_ref:  # the tasks stop; their runs are marked interrupted and resume later
+            ray.cancel(ref)
+        raise
