@@ -47,6 +47,7 @@ class _SweepView:
                             f"({data['engine']}{', shard ' + data['shard'] if data['shard'] != '0/1' else ''}"
                             f"{f', {kept} done or held elsewhere' if kept else ''})", highlight=False)
             p.update(self.task, total=data["todo"])
+            p.start()  # once there is something to count: an early error stays one line
         elif kind == "cell_start":
             pass
         elif kind in ("cell_end", "cell_busy"):
@@ -66,7 +67,6 @@ class _SweepView:
 
 
 def _play(make_coro, view: _SweepView):
-    view.progress.start()
     try:
         return _run(make_coro(view))
     except KeyboardInterrupt:

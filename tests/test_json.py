@@ -87,9 +87,10 @@ def wc_json(store, *args: str):
 
 def test_the_schema_document_names_every_object():
     for name in ("Run", "Episode", "LLM call", "Program", "Environment", "Curriculum", "Curriculum step",
-                 "Evaluation", "Export"):
+                 "Evaluation", "Export", "Sweep", "Sweep cell", "Sweep environment", "Spread"):
         assert keys_of(name), name
     assert SCHEMAS["Run"][1] == {"episode_list", "llm_call_list"} and SCHEMAS["Curriculum"][1] == {"steps"}
+    assert SCHEMAS["Sweep"][1] == {"cells", "by_env"}
 
 
 def test_every_listing_command_prints_its_documented_objects(store):
@@ -209,7 +210,7 @@ def test_runs_export_bad_input_is_one_line(store, tmp_path):
 
 READ_ONLY = [["runs", "list"], ["runs", "show", "1"], ["programs", "list"], ["programs", "show", "1"],
              ["envs", "list"], ["curriculum", "list"], ["curriculum", "show", "1"], ["db", "path"],
-             ["runs", "list", "--json"], ["programs", "lineage", "1"]]
+             ["runs", "list", "--json"], ["programs", "lineage", "1"], ["sweep", "list"]]
 
 
 def test_commands_that_only_read_import_no_heavy_package(store):

@@ -92,17 +92,14 @@ class SweepView:
         return self.runs.get(cell.run_id) if cell.run_id is not None else None
 
     def to_json(self) -> dict[str, Any]:
-        """The Sweep object of docs/JSON.md."""
-        s = self.sweep
+        """The Sweep object of docs/JSON.md with its details (`wc sweep show`)."""
         cells = []
-        for c in s.cells:
+        for c in self.sweep.cells:
             run = self.run_of(c)
             cells.append({"index": c.index, "env": c.env, "seed": c.seed, "run_id": c.run_id,
                           "status": run.status if run else "pending", "node": run.node if run else None,
                           "run": run.to_json(details=False) if run else None})
-        return {"id": s.id, "envs": s.envs, "seeds": s.seeds, "engine": s.engine, "status": s.status,
-                "created_at": s.created_at.isoformat() if s.created_at else None, "config": s.config,
-                "cells": cells, "by_env": [e.to_json() for e in self.by_env]}
+        return dict(self.sweep.to_json(), cells=cells, by_env=[e.to_json() for e in self.by_env])
 
 
 # --------------------------------------------------------------------------- reading
@@ -366,9 +363,8 @@ async def _run_ray(sweep_id: int, cells: list[SweepCell], settings: Settings, *,
         raise ConfigError("no Ray cluster named: give --address HOST:PORT or set RAY_ADDRESS (`ray start --head` "
                           "starts one and prints its address)")
     if not ray.is_initialized():
-        try:
-            await asyncio.to_thread(ray.init, address=where, logging_level=logging.WARNING, log_to_driver=False,
-                                    configure_logging=True)
+        try:  # on this thread: Ray sets its signal handlers on the main one
+            ray.init(address=where, logging_level=logging.WARNING, log_to_driver=False)
         except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError, …
             raise ConfigError(f"cannot reach the Ray cluster at {where}: {type(exc).__name__}: "
                               f"{redact(str(exc))[:300]}") from None

@@ -239,5 +239,7 @@ class SweepSummary:
         return [c.run_id for c in self.cells if c.run_id is not None]
 
     def to_json(self) -> dict[str, Any]:
-        """The Sweep listing object of docs/JSON.md (`wc sweep list`)."""
-        return dict(asdict(self), created_at=_iso(self.created_at), run_ids=self.run_ids)
+        """The Sweep object of docs/JSON.md without its details (`wc sweep list`)."""
+        data = dict(asdict(self), created_at=_iso(self.created_at), run_ids=self.run_ids)
+        del data["cells"]
+        return data

@@ -10,6 +10,7 @@ from wc.errors import NotFound
 from wc.store import models as m
 from wc.store.base import Database
 from wc.store.records import SweepCell, SweepSummary
+from wc.store.runs import live_status
 from wc.values import RunStatus
 
 
@@ -19,7 +20,7 @@ class Sweeps:
 
     async def create(self, envs: list[str], seeds: list[int], config: dict[str, Any], engine: str = "local") -> int:
         async with self.db.write() as s:
-            row = m.Sweep(envs=list(envs), seeds=list(seeds), config=config, engine=engine, status=RunStatus.RUNNING)
+            row = m.Sweep(envs=list(envs), seeds=list(seeds), config=config, engine=engine, status="pending")
             s.add(row)
             await s.flush()
             return row.id
@@ -45,16 +46,21 @@ class Sweeps:
         async with self.db.read() as s:
             rows = list((await s.execute(select(m.Sweep).where(m.Sweep.id.in_(ids)).order_by(m.Sweep.id))).scalars())
             started: dict[tuple[int, int], int] = {}
-            for run_id, sweep_id, index in (await s.execute(
-                    select(m.Run.id, m.Run.sweep_id, m.Run.sweep_index).where(m.Run.sweep_id.in_(ids))
-                    .order_by(m.Run.id))).all():
+            live: set[int] = set()  # sweeps a live process is playing
+            for run_id, sweep_id, index, status, owner, beat in (await s.execute(
+                    select(m.Run.id, m.Run.sweep_id, m.Run.sweep_index, m.Run.status, m.Run.owner, m.Run.heartbeat_at)
+                    .where(m.Run.sweep_id.in_(ids)).order_by(m.Run.id))).all():
                 if sweep_id is not None and index is not None:
                     started.setdefault((sweep_id, index), run_id)  # the first run of a cell plays it
+                    if live_status(status, owner, beat) == RunStatus.RUNNING:
+                        live.add(sweep_id)
         out = []
         for r in rows:
+            # a sweep whose process was killed still reads 'running' in its row: no run of it is live
+            status = RunStatus.INTERRUPTED if r.status == RunStatus.RUNNING and r.id not in live else r.status
             seeds = [int(x) for x in r.seeds]
             cells = [SweepCell(i * len(seeds) + j, env, seed, started.get((r.id, i * len(seeds) + j)))
                      for i, env in enumerate(r.envs) for j, seed in enumerate(seeds)]
-            out.append(SweepSummary(r.id, list(r.envs), seeds, r.engine, r.status, r.created_at, dict(r.config or {}),
+            out.append(SweepSummary(r.id, list(r.envs), seeds, r.engine, status, r.created_at, dict(r.config or {}),
                                     cells))
         return out
