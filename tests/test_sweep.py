@@ -81,7 +81,8 @@ async def test_a_local_sweep_shares_the_store_and_one_llm_limit(fake_llm, db_url
     assert [c["status"] for c in data["cells"]] == ["finished"] * 4
     assert [c["run_id"] for c in data["cells"]] == [runs[i].id for i in range(4)]
     listed = json.loads(run_wc("sweep", "list", "--json", env={"WC_DB": db_url}).stdout)
-    assert [set(x) for x in listed] == [keys_of("Sweep")] and listed[0]["run_ids"] == data["run_ids"] == [c["run_id"] for c in data["cells"]]
+    assert [set(x) for x in listed] == [keys_of("Sweep")]
+    assert listed[0]["run_ids"] == data["run_ids"] == [c["run_id"] for c in data["cells"]]
     by_env = {e["env"]: e for e in data["by_env"]}
     for env in ENVS:
         steps = [float(r.env_steps) for r in runs.values() if r.env == env]
