@@ -204,10 +204,13 @@ class RayCluster:
 def test_a_ray_sweep_on_a_two_node_cluster_with_postgresql(fake_llm, postgres, minigrid_model):
     server = fake_llm(correct(minigrid_model, delay=0.2))
     url = postgres.new_database()
+    env = {"WC_DB": url, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test", "WC_MODEL": "test"}
+    nowhere = run_wc("sweep", "--envs", ENVS[0], "--engine", "ray", "--address", f"127.0.0.1:{_free_port()}", env=env)
+    assert nowhere.returncode == 2 and "no Ray cluster answers at 127.0.0.1:" in nowhere.stderr, nowhere.stderr
+    assert json.loads(run_wc("sweep", "list", "--json", env=env).stdout) == []  # nothing recorded
     with RayCluster() as cluster:
         nodes = cluster.nodes()
         assert len(nodes) == 2
-        env = {"WC_DB": url, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test", "WC_MODEL": "test"}
         result = run_wc("sweep", "--envs", ",".join(ENVS), "--seeds", "0-1", *RUN, "--engine", "ray",
                         "--address", cluster.address, "--json", env=env, timeout=240)
         assert result.returncode == 0, result.stderr

@@ -170,6 +170,9 @@ async def sweep(envs: list[str], seeds: list[int], settings: Settings | None = N
     from wc.agent import LearnConfig
 
     config = config or LearnConfig(env=envs[0] if envs else "")
+    if engine == "ray":  # an unreachable cluster records no sweep
+        _check_engine(engine, settings or _default_settings())
+        connect_ray(address)
     sweep_id = await create_sweep(envs, seeds, config, settings, engine=engine)
     if on_event:
         on_event("sweep_start", {"sweep_id": sweep_id})
@@ -209,12 +212,15 @@ async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engin
                     emit("cell_busy", _cell_event(cell, run))
                     continue
             todo.append(cell)
-        await store.sweeps.set_status(sweep_id, RunStatus.RUNNING)
     finally:
         await store.close()
     if todo and config.max_llm_calls > 0 and settings.openai_api_key is None:
         raise ConfigError("no LLM is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI "
                           "server such as vLLM or Ollama)")
+    if todo and engine == "ray":
+        connect_ray(address)
+    if todo:
+        await _set_status(sweep_id, settings.db, RunStatus.RUNNING)
     emit("sweep_cells", {"sweep_id": sweep_id, "todo": len(todo), "cells": len(summary.cells),
                          "shard": str(part), "engine": engine})
     try:
@@ -226,6 +232,12 @@ async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engin
         await asyncio.shield(_settle(sweep_id, settings.db, interrupted=True))
         raise
     return await _settle(sweep_id, settings.db, interrupted=False)
+
+
+def _default_settings() -> Settings:
+    from wc.config import Settings
+
+    return Settings()
 
 
 def _check_engine(engine: str, settings: Settings) -> None:
@@ -249,6 +261,14 @@ def _cell_event(cell: SweepCell, run: RunSummary | None = None, error: str | Non
         data.update(status=run.status, episodes=run.episodes, successes=run.successes, env_steps=run.env_steps,
                     llm_calls=run.llm_calls, node=run.node)
     return data
+
+
+async def _set_status(sweep_id: int, db: str, status: str) -> None:
+    store = await _open(db)
+    try:
+        await store.sweeps.set_status(sweep_id, status)
+    finally:
+        await store.close()
 
 
 async def _settle(sweep_id: int, db: str, *, interrupted: bool) -> SweepSummary:
@@ -353,21 +373,39 @@ def _ray() -> Any:
     return ray
 
 
-async def _run_ray(sweep_id: int, cells: list[SweepCell], settings: Settings, *, parallel: int,
-                   address: str | None, emit: OnSweepEvent) -> None:
-    """Each cell as a Ray task (one CPU) on the cluster at `address` (or RAY_ADDRESS), at most
-    `parallel` submitted at once; the store is the PostgreSQL server every node reaches."""
+def connect_ray(address: str | None) -> Any:
+    """Join the Ray cluster at `address` (or RAY_ADDRESS) as its driver; the `ray` module. An
+    address nothing answers at fails within seconds, before Ray's own minutes of retrying."""
+    import socket
+
     ray = _ray()
+    if ray.is_initialized():
+        return ray
     where = address or os.environ.get("RAY_ADDRESS")
     if not where:
         raise ConfigError("no Ray cluster named: give --address HOST:PORT or set RAY_ADDRESS (`ray start --head` "
                           "starts one and prints its address)")
-    if not ray.is_initialized():
-        try:  # on this thread: Ray sets its signal handlers on the main one
-            ray.init(address=where, logging_level=logging.WARNING, log_to_driver=False)
-        except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError, …
-            raise ConfigError(f"cannot reach the Ray cluster at {where}: {type(exc).__name__}: "
-                              f"{redact(str(exc))[:300]}") from None
+    host, _, port = where.removeprefix("ray://").rpartition(":")
+    if not port.isdigit():
+        raise InvalidInput(f"a Ray address is HOST:PORT, not {where!r}")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ConfigError(f"no Ray cluster answers at {where} ({exc.strerror or exc}); start one with "
+                          "`ray start --head` or fix --address / RAY_ADDRESS") from None
+    try:  # on this thread: Ray sets its signal handlers on the main one
+        ray.init(address=where, logging_level=logging.WARNING, log_to_driver=False)
+    except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError, …
+        raise ConfigError(f"cannot join the Ray cluster at {where}: {type(exc).__name__}: "
+                          f"{redact(str(exc))[:300]}") from None
+    return ray
+
+
+async def _run_ray(sweep_id: int, cells: list[SweepCell], settings: Settings, *, parallel: int,
+                   address: str | None, emit: OnSweepEvent) -> None:
+    """Each cell as a Ray task (one CPU) on the cluster at `address` (or RAY_ADDRESS), at most
+    `parallel` submitted at once; the store is the PostgreSQL server every node reaches."""
+    ray = connect_ray(address)
     task = ray.remote(num_cpus=1, max_retries=2)(_play_cell_on_node)
     by_ref: dict[Any, SweepCell] = {}
     waiting = list(cells)
