@@ -30,9 +30,9 @@ def test_every_entry_point_is_exported_documented_and_has_both_forms():
         assert inspect.iscoroutinefunction(coro) and not inspect.iscoroutinefunction(plain)
         assert inspect.signature(plain) == inspect.signature(coro)
     # submodules named like entry points do not hide them once imported
-    for module in ("wc.curriculum", "wc.evaluate", "wc.resume", "wc.lineage"):
+    for module in ("wc.curriculum", "wc.evaluate", "wc.resume", "wc.lineage", "wc.sweep"):
         importlib.import_module(module)
-    assert callable(wc.evaluate) and inspect.isfunction(wc.curriculum)
+    assert callable(wc.evaluate) and inspect.isfunction(wc.curriculum) and inspect.isfunction(wc.sweep)
 
 
 def test_import_wc_stays_light():
@@ -58,6 +58,12 @@ def test_learn_query_and_evaluate_in_plain_python(tmp_path):
     assert isinstance(graph, nx.DiGraph) and set(wc.lineage(run.best_program_id, db=db)) == set(graph)
     report = wc.evaluate("minigrid-doorkey", from_program=run.best_program_id, episodes=2, db=db)
     assert report.table() == [("all", 2, 2)]
+    # a sweep of two seeds from the learned program: no LLM needed
+    swept = wc.sweep(["minigrid-doorkey"], "3-4", db=db, from_program=str(run.best_program_id), max_llm_calls=0,
+                     episodes=2, solved=2, workers=1)
+    with wc.Store(db) as store:
+        assert store.sweep(swept.id).status == "finished" and [c.seed for c in swept.cells] == [3, 4]
+        assert [store.run(r).successes for r in swept.run_ids] == [2, 2]
     with pytest.raises(InvalidInput, match="unknown setting episods"):
         wc.learn("minigrid-doorkey", episods=3, db=db)
 
