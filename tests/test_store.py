@@ -189,3 +189,20 @@ async def test_a_program_stored_outside_runs_is_kept_per_environment(tmp_path):
     assert await add_program("minigrid-empty", source, db) == first
     other = await add_program("minigrid-doorkey", source, db)
     assert other != first and (await program(other, db)).environment == "minigrid-doorkey"
+
+
+async def test_the_migrations_build_the_schema_the_models_describe(store_url):
+    """Every table, column and index of wc/store/models.py, as the migrations leave them (SQLite
+    and PostgreSQL): a model changed without its migration fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from wc.store.models import Base
+
+    store = await Store.open(store_url)
+    try:
+        async with store.db.engine.connect() as conn:
+            diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
+    finally:
+        await store.close()
+    assert diff == []

@@ -127,6 +127,21 @@ async def test_bad_sweeps_fail_before_anything_is_recorded(db_url, tmp_path):
         assert result.returncode == code and len(lines) == 1 and needle in lines[0], (args, result.stderr)
 
 
+async def test_a_cell_has_one_run_whoever_starts_it(store):
+    from wc.envs.api import load as load_api_module
+    from wc.errors import RunBusy
+
+    api = load_api_module("minigrid", 1)
+    env_id = await store.environments.ensure("minigrid-empty", "MiniGrid-Empty-5x5-v0", "minigrid", api)
+    sweep_id = await store.sweeps.create(["minigrid-empty"], [0, 1], {})
+    first = await store.runs.create(env_id, config={}, seed=0, model="m", sweep_id=sweep_id, sweep_index=0)
+    with pytest.raises(RunBusy, match="cell 0 of sweep"):  # a second process, a moment later
+        await store.runs.create(env_id, config={}, seed=0, model="m", sweep_id=sweep_id, sweep_index=0)
+    second = await store.runs.create(env_id, config={}, seed=1, model="m", sweep_id=sweep_id, sweep_index=1)
+    plain = [await store.runs.create(env_id, config={}, seed=0, model="m") for _ in range(2)]  # no sweep, no limit
+    assert [c.run_id for c in (await store.sweeps.get(sweep_id)).cells] == [first, second] and len(set(plain)) == 2
+
+
 def settings_for(db_url: str):
     from wc.config import Settings
 

@@ -60,6 +60,7 @@ class Sweep(Base):
 
 class Run(Base):
     __tablename__ = "runs"
+    __table_args__ = (Index("uq_runs_sweep_cell", "sweep_id", "sweep_index", unique=True),)  # one run per cell
     id: Mapped[int] = mapped_column(primary_key=True)
     environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), index=True)
     curriculum_id: Mapped[int | None] = mapped_column(ForeignKey("curricula.id"), index=True, nullable=True)

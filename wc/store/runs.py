@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from wc.canonical import state_hash
 from wc.errors import NotFound, RunBusy
@@ -76,7 +77,14 @@ class Runs:
                         curriculum_id=curriculum_id, curriculum_index=curriculum_index, sweep_id=sweep_id,
                         sweep_index=sweep_index)
             s.add(run)
-            await s.flush()
+            try:
+                await s.flush()
+            except IntegrityError:
+                if sweep_id is None:
+                    raise
+                # another process started this cell of the sweep a moment ago: it plays it
+                raise RunBusy(f"cell {sweep_index} of sweep {sweep_id} is already played by another process",
+                              run_id=None) from None
             return run.id
 
     async def get(self, run_id: int) -> RunRecord:
