@@ -425,16 +425,19 @@ def envs_list(json_out: bool = JsonOption) -> None:
 
 
 @envs_app.command("show")
-def envs_show(env: str = typer.Argument(..., help="Environment name or id.")) -> None:
+def envs_show(env: str = typer.Argument(..., help="Environment name or id."), json_out: bool = JsonOption) -> None:
     """Print the API module source the LLM sees for ENV, verbatim."""
-    from wc.api import api_module_source
+    from wc.api import api_module
     from wc.errors import WcError
 
     try:
-        source = api_module_source(env)
+        api = api_module(env)
     except WcError as exc:
         raise _fail(errors.message(exc), errors.exit_code(exc)) from None
-    sys.stdout.write(source)
+    if json_out:
+        _print_json({"env": env, "name": api.name, "version": api.version, "source": api.source})
+        return
+    sys.stdout.write(api.source)
 
 
 @envs_app.command("levels")
@@ -693,12 +696,15 @@ def db_upgrade(db: str | None = DbOption) -> None:
 
 
 @db_app.command("current")
-def db_current(db: str | None = DbOption) -> None:
+def db_current(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """The schema revision of the store, and this wc's."""
     from wc.api import db_current as current
 
     revision, head = _run(current(_settings(db).db))
     state = "up to date" if revision == head else ("empty" if revision is None else "needs `wc db upgrade`")
+    if json_out:
+        _print_json({"revision": revision, "head": head, "up_to_date": revision == head})
+        return
     out.print(f"store revision {revision or 'none'}; this wc expects {head} ({state})")
 
 

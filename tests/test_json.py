@@ -87,7 +87,7 @@ def wc_json(store, *args: str):
 
 def test_the_schema_document_names_every_object():
     for name in ("Run", "Episode", "LLM call", "Program", "Environment", "Curriculum", "Curriculum step",
-                 "Evaluation", "Export", "Sweep", "Sweep cell", "Sweep environment", "Spread"):
+                 "Evaluation", "Export", "API module", "Schema", "Sweep", "Sweep cell", "Sweep environment", "Spread"):
         assert keys_of(name), name
     assert SCHEMAS["Run"][1] == {"episode_list", "llm_call_list"} and SCHEMAS["Curriculum"][1] == {"steps"}
     assert SCHEMAS["Sweep"][1] == {"cells", "by_env"}
@@ -115,6 +115,11 @@ def test_every_listing_command_prints_its_documented_objects(store):
     envs = wc_json(store, "envs", "list")
     assert all(set(e) == keys_of("Environment") for e in envs)
     assert "minigrid-doorkey" in {e["name"] for e in envs}
+    api = wc_json(store, "envs", "show", "minigrid-doorkey")
+    assert set(api) == keys_of("API module") and (api["name"], api["version"]) == ("minigrid", 1)
+    assert api["source"] == run_wc("envs", "show", "minigrid-doorkey").stdout
+    schema = wc_json(store, "db", "current")
+    assert set(schema) == keys_of("Schema") and schema["up_to_date"] and schema["revision"] == schema["head"]
 
     curricula = wc_json(store, "curriculum", "list")
     assert len(curricula) == 1 and set(curricula[0]) == keys_of("Curriculum")

@@ -72,7 +72,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "Settings", "Step", "add_program",
-           "api_module_source",
+           "api_module", "api_module_source",
            "check_program", "evaluate", "installation", "react",
            "curricula", "curriculum", "curriculum_steps", "curriculum_summary", "db_current", "db_upgrade", "doctor",
            "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs",
@@ -285,6 +285,11 @@ async def installation(settings: Settings | None = None) -> list[Check]:
 def api_module_source(env: str) -> str:
     """The API module an environment's programs are written against, verbatim."""
     return envs.api_module(env).source
+
+
+def api_module(env: str) -> Any:
+    """The API module (name, version, source) an environment's programs are written against."""
+    return envs.api_module(env)
 
 
 def env_specs() -> list[Any]:
