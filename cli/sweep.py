@@ -35,6 +35,7 @@ class _SweepView:
                                  TimeElapsedColumn(), console=err, transient=False)
         self.task = self.progress.add_task("runs", total=None)
         self.sweep_id: int | None = None
+        self.unfinished: list[dict[str, Any]] = []  # cells this process played that did not finish
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         p = self.progress
@@ -52,6 +53,8 @@ class _SweepView:
             pass
         elif kind in ("cell_end", "cell_busy"):
             p.advance(self.task)
+            if kind == "cell_end" and data.get("status") != "finished":
+                self.unfinished.append(data)
             where = f"{data['env']} seed {data['seed']}"
             if kind == "cell_busy":
                 p.console.print(f"  {where}: left to the live process that runs it", style="yellow")
@@ -64,6 +67,18 @@ class _SweepView:
                                 f"{data['successes']}/{data['episodes']} in {data['env_steps']} steps, "
                                 f"{data['llm_calls']} LLM calls"
                                 + (f" ({data['error']})" if data.get("error") else ""), highlight=False)
+
+
+def _exit_if_unfinished(view: _SweepView, sweep_id: int) -> None:
+    """Runs of this process that failed: the sweep's table is printed, then one line and exit 5
+    (the LLM was unavailable for all of them) or 1."""
+    if not view.unfinished:
+        return
+    code = errors.LLM_UNAVAILABLE if all(d.get("failure") == "llm" for d in view.unfinished) else errors.FAILED_RUN
+    which = ", ".join(f"{d['env']} seed {d['seed']}" for d in view.unfinished[:4])
+    more = f" and {len(view.unfinished) - 4} more" if len(view.unfinished) > 4 else ""
+    raise _fail(f"{len(view.unfinished)} run(s) of sweep {sweep_id} did not finish ({which}{more}); the rest is "
+                f"kept: continue with `wc sweep resume {sweep_id}`", code)
 
 
 def _play(make_coro, view: _SweepView):
@@ -141,6 +156,7 @@ def sweep(
                                         parallel=parallel, address=address, on_event=v), view)
     _show(summary.id, settings.db, json_out)
     _next_steps(summary.id, db, ctx)
+    _exit_if_unfinished(view, summary.id)
 
 
 def _parsed(parse, text: str):
@@ -177,6 +193,7 @@ def sweep_resume(
                                            address=address, on_event=v), view)
     _show(summary.id, settings.db, json_out)
     _next_steps(summary.id, db, ctx)
+    _exit_if_unfinished(view, summary.id)
 
 
 @sweep_app.command("show")

@@ -320,3 +320,23 @@ async def all_runs(url: str):
         return await store.runs.summaries()
     finally:
         await store.close()
+
+
+def test_a_sweep_whose_llm_is_down_records_every_run_then_resumes(fake_llm, db_url, minigrid_model):
+    server = fake_llm(lambda request, n: Reply(status=503))
+    env = {"WC_DB": db_url, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test", "WC_MODEL": "test",
+           "WC_LLM_RETRIES": "0", "WC_LLM_MAX_FAILURES": "1"}
+    down = run_wc("sweep", "--envs", ENVS[0], "--seeds", "0-1", *RUN, env=env)
+    last = [line for line in down.stderr.splitlines() if line.strip()][-1]
+    assert down.returncode == 5 and "2 run(s) of sweep 1 did not finish" in last, down.stderr
+    assert "`wc sweep resume 1`" in last and "Traceback" not in down.stderr
+    summary, runs = asyncio.run(cells_of(db_url, 1))
+    assert summary.status == "interrupted" and [r.status for r in runs.values()] == ["failed", "failed"]
+
+    server = fake_llm(correct(minigrid_model))
+    env["OPENAI_BASE_URL"] = server.base_url
+    back = run_wc("sweep", "resume", "1", env=env)
+    assert back.returncode == 0, back.stderr
+    again, after = asyncio.run(cells_of(db_url, 1))
+    assert again.status == "finished" and {i: r.id for i, r in after.items()} == {i: r.id for i, r in runs.items()}
+    assert all(r.status == "finished" and r.successes == 2 for r in after.values())

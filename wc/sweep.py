@@ -259,7 +259,7 @@ def _cell_event(cell: SweepCell, run: RunSummary | None = None, error: str | Non
                             "run_id": run.id if run else cell.run_id, "error": error}
     if run is not None:
         data.update(status=run.status, episodes=run.episodes, successes=run.successes, env_steps=run.env_steps,
-                    llm_calls=run.llm_calls, node=run.node)
+                    llm_calls=run.llm_calls, node=run.node, failure=run.failure)
     return data
 
 
