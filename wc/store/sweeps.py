@@ -56,8 +56,12 @@ class Sweeps:
                         live.add(sweep_id)
         out = []
         for r in rows:
-            # a sweep whose process was killed still reads 'running' in its row: no run of it is live
-            status = RunStatus.INTERRUPTED if r.status == RunStatus.RUNNING and r.id not in live else r.status
+            # read from its runs: running while any is live (another shard may still play when this
+            # one stopped); a sweep whose process was killed still says 'running' in its row
+            if r.id in live:
+                status = RunStatus.RUNNING
+            else:
+                status = RunStatus.INTERRUPTED if r.status == RunStatus.RUNNING else r.status
             seeds = [int(x) for x in r.seeds]
             cells = [SweepCell(i * len(seeds) + j, env, seed, started.get((r.id, i * len(seeds) + j)))
                      for i, env in enumerate(r.envs) for j, seed in enumerate(seeds)]
