@@ -1,175 +1,169 @@
-"""SQLAlchemy models of the knowledge store. The schema is owned by the alembic migrations in
-`migrations/`; a change here needs a new migration beside the old ones."""
+"""The ORM classes the store writes with, each mapped onto its Core table of `tables.py` (the one
+description of the schema). Reading needs only the tables: `reading.py` queries them without
+importing the ORM."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped
 
+from wc.store import tables
+from wc.store.tables import utcnow
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["ApiModuleRow", "Base", "Curriculum", "Environment", "Episode", "LLMCallRow", "ProgramParent", "ProgramRow",
+           "Run", "Sweep", "TransitionRow", "utcnow"]
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    metadata = tables.metadata
 
 
 class ApiModuleRow(Base):
-    __tablename__ = "api_modules"
-    __table_args__ = (UniqueConstraint("name", "version"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    version: Mapped[int] = mapped_column(Integer)
-    source: Mapped[str] = mapped_column(Text)
+    __table__ = tables.api_modules
+    id: Mapped[int]
+    name: Mapped[str]
+    version: Mapped[int]
+    source: Mapped[str]
 
 
 class Environment(Base):
-    __tablename__ = "environments"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(300), unique=True)
-    env_id: Mapped[str] = mapped_column(String(300))
-    domain: Mapped[str] = mapped_column(String(50))
-    api_module_id: Mapped[int] = mapped_column(ForeignKey("api_modules.id"))
-    reward_mode: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table__ = tables.environments
+    id: Mapped[int]
+    name: Mapped[str]
+    env_id: Mapped[str]
+    domain: Mapped[str]
+    api_module_id: Mapped[int]
+    reward_mode: Mapped[str | None]
+    created_at: Mapped[datetime]
 
 
 class Curriculum(Base):
-    __tablename__ = "curricula"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    envs: Mapped[list[Any]] = mapped_column(JSON)
-    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="running")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table__ = tables.curricula
+    id: Mapped[int]
+    envs: Mapped[list[Any]]
+    config: Mapped[dict[str, Any]]
+    status: Mapped[str]
+    created_at: Mapped[datetime]
 
 
 class Sweep(Base):
-    """A grid of runs, (environment, seed) each, started together and compared over seeds."""
-    __tablename__ = "sweeps"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    envs: Mapped[list[Any]] = mapped_column(JSON)
-    seeds: Mapped[list[Any]] = mapped_column(JSON)
-    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    engine: Mapped[str] = mapped_column(String(20), default="local")
-    status: Mapped[str] = mapped_column(String(20), default="running")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table__ = tables.sweeps
+    id: Mapped[int]
+    envs: Mapped[list[Any]]
+    seeds: Mapped[list[Any]]
+    config: Mapped[dict[str, Any]]
+    engine: Mapped[str]
+    status: Mapped[str]
+    created_at: Mapped[datetime]
 
 
 class Run(Base):
-    __tablename__ = "runs"
-    __table_args__ = (Index("uq_runs_sweep_cell", "sweep_id", "sweep_index", unique=True),)  # one run per cell
-    id: Mapped[int] = mapped_column(primary_key=True)
-    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), index=True)
-    curriculum_id: Mapped[int | None] = mapped_column(ForeignKey("curricula.id"), index=True, nullable=True)
-    curriculum_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    sweep_id: Mapped[int | None] = mapped_column(ForeignKey("sweeps.id"), index=True, nullable=True)
-    sweep_index: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the cell: env index × seeds + seed index
-    owner: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    node: Mapped[str | None] = mapped_column(String(300), nullable=True)  # the machine (Ray node id, host) that ran it
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="running")
-    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    seed: Mapped[int] = mapped_column(Integer, default=0)
-    model: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    best_program_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    wall_seconds: Mapped[float] = mapped_column(Float, default=0.0)
-    llm_wait_seconds: Mapped[float] = mapped_column(Float, default=0.0)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    __table__ = tables.runs
+    id: Mapped[int]
+    environment_id: Mapped[int]
+    curriculum_id: Mapped[int | None]
+    curriculum_index: Mapped[int | None]
+    sweep_id: Mapped[int | None]
+    sweep_index: Mapped[int | None]
+    owner: Mapped[str | None]
+    node: Mapped[str | None]
+    heartbeat_at: Mapped[datetime | None]
+    checkpoint: Mapped[dict[str, Any] | None]
+    status: Mapped[str]
+    config: Mapped[dict[str, Any]]
+    seed: Mapped[int]
+    model: Mapped[str]
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    best_program_id: Mapped[int | None]
+    wall_seconds: Mapped[float]
+    llm_wait_seconds: Mapped[float]
+    error: Mapped[str | None]
 
 
 class Episode(Base):
-    __tablename__ = "episodes"
-    __table_args__ = (UniqueConstraint("run_id", "index"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
-    index: Mapped[int] = mapped_column(Integer)
-    seed: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    mission: Mapped[str] = mapped_column(Text)
-    steps: Mapped[int] = mapped_column(Integer, default=0)
-    total_reward: Mapped[float] = mapped_column(Float, default=0.0)
-    success: Mapped[bool] = mapped_column(Boolean, default=False)
-    terminated: Mapped[bool] = mapped_column(Boolean, default=False)
-    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
-    finished: Mapped[bool] = mapped_column(Boolean, default=False)
-    plans: Mapped[int | None] = mapped_column(Integer, nullable=True, default=0)
-    plans_undecided: Mapped[int | None] = mapped_column(Integer, nullable=True, default=0)
-    plan_seconds: Mapped[float | None] = mapped_column(Float, nullable=True, default=0.0)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    __table__ = tables.episodes
+    id: Mapped[int]
+    run_id: Mapped[int]
+    index: Mapped[int]
+    seed: Mapped[int | None]
+    mission: Mapped[str]
+    steps: Mapped[int]
+    total_reward: Mapped[float]
+    success: Mapped[bool]
+    terminated: Mapped[bool]
+    truncated: Mapped[bool]
+    finished: Mapped[bool]
+    plans: Mapped[int | None]
+    plans_undecided: Mapped[int | None]
+    plan_seconds: Mapped[float | None]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
 
 
 class TransitionRow(Base):
-    __tablename__ = "transitions"
-    __table_args__ = (UniqueConstraint("episode_id", "step"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
-    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
-    step: Mapped[int] = mapped_column(Integer)
-    state: Mapped[list[Any]] = mapped_column(JSON)
-    action: Mapped[str] = mapped_column(String(500))
-    next_state: Mapped[list[Any]] = mapped_column(JSON)
-    reward: Mapped[float] = mapped_column(Float)
-    done: Mapped[bool] = mapped_column(Boolean)
-    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
-    mission: Mapped[str] = mapped_column(Text)
-    state_hash: Mapped[str] = mapped_column(String(40))
-    next_state_hash: Mapped[str] = mapped_column(String(40))
-    # None for transitions recorded before schema 0006
-    recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=utcnow)
+    __table__ = tables.transitions
+    id: Mapped[int]
+    run_id: Mapped[int]
+    episode_id: Mapped[int]
+    step: Mapped[int]
+    state: Mapped[list[Any]]
+    action: Mapped[str]
+    next_state: Mapped[list[Any]]
+    reward: Mapped[float]
+    done: Mapped[bool]
+    truncated: Mapped[bool]
+    mission: Mapped[str]
+    state_hash: Mapped[str]
+    next_state_hash: Mapped[str]
+    recorded_at: Mapped[datetime | None]
 
 
 class LLMCallRow(Base):
-    __tablename__ = "llm_calls"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True, nullable=True)
-    purpose: Mapped[str] = mapped_column(String(50))
-    model: Mapped[str] = mapped_column(String(200))
-    messages: Mapped[list[Any]] = mapped_column(JSON)
-    request_hash: Mapped[str] = mapped_column(String(64), index=True)
-    sample: Mapped[int] = mapped_column(Integer, default=0)
-    attempt: Mapped[int] = mapped_column(Integer, default=1)
-    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
-    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    latency_s: Mapped[float] = mapped_column(Float, default=0.0)
-    status: Mapped[str] = mapped_column(String(30))
-    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    finish_reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table__ = tables.llm_calls
+    id: Mapped[int]
+    run_id: Mapped[int | None]
+    purpose: Mapped[str]
+    model: Mapped[str]
+    messages: Mapped[list[Any]]
+    request_hash: Mapped[str]
+    sample: Mapped[int]
+    attempt: Mapped[int]
+    answer: Mapped[str | None]
+    prompt_tokens: Mapped[int]
+    completion_tokens: Mapped[int]
+    latency_s: Mapped[float]
+    status: Mapped[str]
+    cost_usd: Mapped[float | None]
+    error: Mapped[str | None]
+    finish_reason: Mapped[str | None]
+    started_at: Mapped[datetime]
 
 
 class ProgramRow(Base):
-    __tablename__ = "programs"
-    # one row per source within a run, also when concurrent candidates return the same program
-    __table_args__ = (Index("ix_programs_run_hash", "run_id", "source_hash", unique=True),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True, nullable=True)
-    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), index=True)
-    api_module_id: Mapped[int] = mapped_column(ForeignKey("api_modules.id"))
-    source: Mapped[str] = mapped_column(Text)
-    source_hash: Mapped[str] = mapped_column(String(64))
-    origin: Mapped[str] = mapped_column(String(30))
-    llm_call_id: Mapped[int | None] = mapped_column(ForeignKey("llm_calls.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    n_transitions: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    explained: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    fit: Mapped[float | None] = mapped_column(Float, nullable=True)
-    optimism_ok: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    optimism_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    optimism_undecided: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    score: Mapped[float | None] = mapped_column(Float, nullable=True)
-    errors: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    contract_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    __table__ = tables.programs
+    id: Mapped[int]
+    run_id: Mapped[int | None]
+    environment_id: Mapped[int]
+    api_module_id: Mapped[int]
+    source: Mapped[str]
+    source_hash: Mapped[str]
+    origin: Mapped[str]
+    llm_call_id: Mapped[int | None]
+    created_at: Mapped[datetime]
+    n_transitions: Mapped[int | None]
+    explained: Mapped[int | None]
+    fit: Mapped[float | None]
+    optimism_ok: Mapped[int | None]
+    optimism_total: Mapped[int | None]
+    optimism_undecided: Mapped[int | None]
+    score: Mapped[float | None]
+    errors: Mapped[dict[str, Any] | None]
+    contract_version: Mapped[int | None]
 
 
 class ProgramParent(Base):
-    __tablename__ = "program_parents"
-    child_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), primary_key=True)
-    parent_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), primary_key=True, index=True)
+    __table__ = tables.program_parents
+    child_id: Mapped[int]
+    parent_id: Mapped[int]

@@ -1,0 +1,189 @@
+"""The knowledge store's schema as SQLAlchemy Core tables: the one description of it, which the
+ORM classes of `models.py` map (for writing) and `reading.py` queries (for reading without the
+ORM, which a read-only command need not import). The schema is owned by the alembic migrations
+in `migrations/`; a change here needs a new migration beside the old ones (tests/test_store.py
+holds the two against each other)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+metadata = MetaData()
+
+
+def _id() -> Column:
+    return Column("id", Integer, primary_key=True)
+
+
+def _created() -> Column:
+    return Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+api_modules = Table(
+    "api_modules", metadata, _id(),
+    Column("name", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("source", Text, nullable=False),
+    UniqueConstraint("name", "version"),
+)
+
+environments = Table(
+    "environments", metadata, _id(),
+    Column("name", String(300), nullable=False, unique=True),
+    Column("env_id", String(300), nullable=False),
+    Column("domain", String(50), nullable=False),
+    Column("api_module_id", Integer, ForeignKey("api_modules.id"), nullable=False),
+    Column("reward_mode", String(10), nullable=True),
+    _created(),
+)
+
+curricula = Table(
+    "curricula", metadata, _id(),
+    Column("envs", JSON, nullable=False),
+    Column("config", JSON, nullable=False, default=dict),
+    Column("status", String(20), nullable=False, default="running"),
+    _created(),
+)
+
+# a grid of runs, (environment, seed) each, started together and compared over seeds
+sweeps = Table(
+    "sweeps", metadata, _id(),
+    Column("envs", JSON, nullable=False),
+    Column("seeds", JSON, nullable=False),
+    Column("config", JSON, nullable=False, default=dict),
+    Column("engine", String(20), nullable=False, default="local"),
+    Column("status", String(20), nullable=False, default="running"),
+    _created(),
+)
+
+runs = Table(
+    "runs", metadata, _id(),
+    Column("environment_id", Integer, ForeignKey("environments.id"), nullable=False, index=True),
+    Column("curriculum_id", Integer, ForeignKey("curricula.id"), nullable=True, index=True),
+    Column("curriculum_index", Integer, nullable=True),
+    Column("sweep_id", Integer, ForeignKey("sweeps.id"), nullable=True, index=True),
+    Column("sweep_index", Integer, nullable=True),  # the cell: env index × seeds + seed index
+    Column("owner", String(300), nullable=True),
+    Column("node", String(300), nullable=True),  # the machine (Ray node id, host) that ran it
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Column("checkpoint", JSON, nullable=True),
+    Column("status", String(20), nullable=False, default="running"),
+    Column("config", JSON, nullable=False, default=dict),
+    Column("seed", Integer, nullable=False, default=0),
+    Column("model", String(200), nullable=False),
+    _created(),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("best_program_id", Integer, nullable=True),
+    Column("wall_seconds", Float, nullable=False, default=0.0),
+    Column("llm_wait_seconds", Float, nullable=False, default=0.0),
+    Column("error", Text, nullable=True),
+    Index("uq_runs_sweep_cell", "sweep_id", "sweep_index", unique=True),  # one run per cell
+)
+
+episodes = Table(
+    "episodes", metadata, _id(),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False, index=True),
+    Column("index", Integer, nullable=False),
+    Column("seed", Integer, nullable=True),
+    Column("mission", Text, nullable=False),
+    Column("steps", Integer, nullable=False, default=0),
+    Column("total_reward", Float, nullable=False, default=0.0),
+    Column("success", Boolean, nullable=False, default=False),
+    Column("terminated", Boolean, nullable=False, default=False),
+    Column("truncated", Boolean, nullable=False, default=False),
+    Column("finished", Boolean, nullable=False, default=False),
+    Column("plans", Integer, nullable=True, default=0),
+    Column("plans_undecided", Integer, nullable=True, default=0),
+    Column("plan_seconds", Float, nullable=True, default=0.0),
+    Column("started_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("run_id", "index"),
+)
+
+transitions = Table(
+    "transitions", metadata, _id(),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False, index=True),
+    Column("episode_id", Integer, ForeignKey("episodes.id"), nullable=False, index=True),
+    Column("step", Integer, nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("action", String(500), nullable=False),
+    Column("next_state", JSON, nullable=False),
+    Column("reward", Float, nullable=False),
+    Column("done", Boolean, nullable=False),
+    Column("truncated", Boolean, nullable=False, default=False),
+    Column("mission", Text, nullable=False),
+    Column("state_hash", String(40), nullable=False),
+    Column("next_state_hash", String(40), nullable=False),
+    # None for transitions recorded before schema 0006
+    Column("recorded_at", DateTime(timezone=True), nullable=True, default=utcnow),
+    UniqueConstraint("episode_id", "step"),
+)
+
+llm_calls = Table(
+    "llm_calls", metadata, _id(),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=True, index=True),
+    Column("purpose", String(50), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("messages", JSON, nullable=False),
+    Column("request_hash", String(64), nullable=False, index=True),
+    Column("sample", Integer, nullable=False, default=0),
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("answer", Text, nullable=True),
+    Column("prompt_tokens", Integer, nullable=False, default=0),
+    Column("completion_tokens", Integer, nullable=False, default=0),
+    Column("latency_s", Float, nullable=False, default=0.0),
+    Column("status", String(30), nullable=False),
+    Column("cost_usd", Float, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("finish_reason", String(30), nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=False, default=utcnow),
+)
+
+programs = Table(
+    "programs", metadata, _id(),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=True, index=True),
+    Column("environment_id", Integer, ForeignKey("environments.id"), nullable=False, index=True),
+    Column("api_module_id", Integer, ForeignKey("api_modules.id"), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("source_hash", String(64), nullable=False),
+    Column("origin", String(30), nullable=False),
+    Column("llm_call_id", Integer, ForeignKey("llm_calls.id"), nullable=True),
+    _created(),
+    Column("n_transitions", Integer, nullable=True),
+    Column("explained", Integer, nullable=True),
+    Column("fit", Float, nullable=True),
+    Column("optimism_ok", Integer, nullable=True),
+    Column("optimism_total", Integer, nullable=True),
+    Column("optimism_undecided", Integer, nullable=True),
+    Column("score", Float, nullable=True),
+    Column("errors", JSON, nullable=True),
+    Column("contract_version", Integer, nullable=True),
+    # one row per source within a run, also when concurrent candidates return the same program
+    Index("ix_programs_run_hash", "run_id", "source_hash", unique=True),
+)
+
+program_parents = Table(
+    "program_parents", metadata,
+    Column("child_id", Integer, ForeignKey("programs.id"), primary_key=True),
+    Column("parent_id", Integer, ForeignKey("programs.id"), primary_key=True, index=True),
+)
