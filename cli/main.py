@@ -53,6 +53,18 @@ def _run(coro) -> Any:
         raise _fail(errors.message(exc), errors.exit_code(exc)) from None
 
 
+def _read(db: str | None, fn) -> Any:
+    """`fn(reader)` on the store (`wc.api.read`: a SQLite store is read without asyncio or the
+    ORM); wc's errors become one line and a non-zero exit."""
+    from wc.api import read
+    from wc.errors import WcError
+
+    try:
+        return read(db, fn)
+    except WcError as exc:
+        raise _fail(errors.message(exc), errors.exit_code(exc)) from None
+
+
 JsonOption: Any = typer.Option(False, "--json", help="Print JSON on stdout (docs/JSON.md has the schema).")
 
 
@@ -481,9 +493,7 @@ def envs_levels(
 @runs_app.command("list")
 def runs_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Runs in the store with their status and counters."""
-    from wc.api import list_runs
-
-    runs = _run(list_runs(_settings(db).db))
+    runs = _read(db, lambda r: r.runs())
     if json_out:
         _print_json([s.to_json(details=False) for s in runs])
         return
@@ -498,9 +508,7 @@ def runs_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
 def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = DbOption,
               json_out: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """One run: counters, episodes and programs."""
-    from wc.api import run_summary
-
-    summary = _run(run_summary(run, _settings(db).db))
+    summary = _read(db, lambda r: r.run(run))
     if json_out:
         sys.stdout.write(json.dumps(summary.to_json(), default=str, indent=2) + "\n")
         return
@@ -533,9 +541,7 @@ def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = D
 def programs_show(program_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
                   json_out: bool = JsonOption) -> None:
     """Print a program's source, with its origin and scores as a header on stderr."""
-    from wc.api import program
-
-    p = _run(program(program_id, _settings(db).db))
+    p = _read(db, lambda r: r.program(program_id))
     if json_out:
         _print_json(p.to_json())
         return
@@ -553,9 +559,7 @@ def programs_list(run: int | None = typer.Option(None, "--run", help="Only this 
                   env: str | None = typer.Option(None, "--env", help="Only this environment's programs."),
                   db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Stored programs with environment, run, origin, parents and scores."""
-    from wc.api import programs
-
-    found = _run(programs(env=env, run_id=run, db=_settings(db).db))
+    found = _read(db, lambda r: r.programs(env=env, run_id=run))
     if json_out:
         _print_json([p.to_json() for p in found])
         return
@@ -649,9 +653,7 @@ def _print_curriculum(curriculum_id: int, db, json_out: bool = False) -> None:
 @curriculum_app.command("list")
 def curriculum_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Curricula in the store."""
-    from wc.api import curricula
-
-    groups = _run(curricula(_settings(db).db))
+    groups = _read(db, lambda r: r.curricula())
     if json_out:
         _print_json([g.to_json() for g in groups])
         return
@@ -840,10 +842,7 @@ def programs_diff(a: int = typer.Argument(...), b: int = typer.Argument(...), db
     """Unified diff of two programs' sources."""
     import difflib
 
-    from wc.api import program
-
-    settings = _settings(db)
-    pa, pb = _run(program(a, settings.db)), _run(program(b, settings.db))
+    pa, pb = _read(db, lambda r: (r.program(a), r.program(b)))
     diff = difflib.unified_diff(pa.source.splitlines(keepends=True), pb.source.splitlines(keepends=True),
                                 fromfile=f"program {a}", tofile=f"program {b}")
     sys.stdout.writelines(diff)

@@ -11,7 +11,19 @@ from rich.table import Table
 from wc.secrets import redact
 
 from . import errors
-from .main import DbOption, JsonOption, ObserveOption, _env_options, _fail, _print_json, _run, _settings, err, out
+from .main import (
+    DbOption,
+    JsonOption,
+    ObserveOption,
+    _env_options,
+    _fail,
+    _print_json,
+    _read,
+    _run,
+    _settings,
+    err,
+    out,
+)
 
 sweep_app = typer.Typer(help="Every (environment, seed) as a run of one sweep: `wc sweep --envs A,B --seeds 0-4` "
                              "runs one; subcommands show, list and resume them.")
@@ -200,15 +212,13 @@ def sweep_resume(
 def sweep_show(sweep_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
                json_out: bool = JsonOption) -> None:
     """One sweep: mean ± spread over seeds per environment, and each (environment, seed)'s run."""
-    _show(sweep_id, _settings(db).db, json_out)
+    _show(sweep_id, db, json_out)
 
 
 @sweep_app.command("list")
 def sweep_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Sweeps in the store."""
-    from wc.api import sweeps
-
-    found = _run(sweeps(_settings(db).db))
+    found = _read(db, lambda r: r.sweeps())
     if json_out:
         _print_json([s.to_json() for s in found])
         return
@@ -219,10 +229,10 @@ def sweep_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     out.print(table)
 
 
-def _show(sweep_id: int, db: str, json_out: bool) -> None:
-    from wc.api import sweep_view
+def _show(sweep_id: int, db: str | None, json_out: bool) -> None:
+    from wc.api import sweep_view_of
 
-    v = _run(sweep_view(sweep_id, db))
+    v = _read(db, lambda r: sweep_view_of(r, sweep_id))
     if json_out:
         _print_json(v.to_json())
         return

@@ -32,8 +32,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from wc import envs
-
 if TYPE_CHECKING:  # what a command needs is imported when it runs: reading commands start fast
     import networkx as nx
 
@@ -48,8 +46,10 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
     from wc.react import react
     from wc.runner import learn, resume
     from wc.store import CurriculumSummary, ProgramRecord, RunSummary, Store
+    from wc.store.reading import Reader
     from wc.sweep import Shard, create_sweep, parse_seeds, resume_sweep, sweep, sweeps
     from wc.sweep import view as sweep_view
+    from wc.sweep import view_of as sweep_view_of
 
 # re-exported names, imported on first use: name -> (module, attribute)
 _LAZY = {"LearnConfig": ("wc.agent", "LearnConfig"), "ProgramCheck": ("wc.check", "ProgramCheck"),
@@ -61,7 +61,8 @@ _LAZY = {"LearnConfig": ("wc.agent", "LearnConfig"), "ProgramCheck": ("wc.check"
          "resume": ("wc.runner", "resume"), "sweep": ("wc.sweep", "sweep"),
          "resume_sweep": ("wc.sweep", "resume_sweep"),
          "create_sweep": ("wc.sweep", "create_sweep"), "sweep_view": ("wc.sweep", "view"),
-         "sweeps": ("wc.sweep", "sweeps"), "Shard": ("wc.sweep", "Shard"), "parse_seeds": ("wc.sweep", "parse_seeds")}
+         "sweeps": ("wc.sweep", "sweeps"), "sweep_view_of": ("wc.sweep", "view_of"),
+         "Shard": ("wc.sweep", "Shard"), "parse_seeds": ("wc.sweep", "parse_seeds")}
 
 
 def __getattr__(name: str) -> Any:
@@ -78,7 +79,7 @@ __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "S
            "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs",
            "load_replay", "program", "LevelInfo", "sokoban_levels",
            "programs", "resume", "resume_curriculum", "run_summary", "Shard", "create_sweep", "parse_seeds",
-           "resume_sweep", "sweep", "sweep_view", "sweeps"]
+           "resume_sweep", "sweep", "sweep_view", "sweep_view_of", "sweeps", "read"]
 
 T = TypeVar("T")
 
@@ -96,6 +97,17 @@ async def _with_store(db: str | None, fn: Callable[[Store], Awaitable[T]], *, cr
         await store.close()
 
 
+def read(db: str | None, fn: Callable[[Reader], T]) -> T:
+    """`fn` on a Reader of the store (`wc.store.reading`: runs, run, programs, program, curricula,
+    curriculum, sweeps, sweep): a SQLite store at this wc's schema is read synchronously, without
+    asyncio or the ORM, which is most of a read-only command's start-up; others through the
+    async store. Never creates a store."""
+    from wc.location import db_url
+    from wc.store.reading import read as read_store
+
+    return read_store(db_url(db), fn)
+
+
 async def run_summary(run_id: int, db: str | None = None) -> RunSummary:
     return await _with_store(db, lambda s: s.runs.summary(run_id))
 
@@ -108,6 +120,8 @@ async def list_runs(db: str | None = None) -> list[RunSummary]:
 async def add_program(env: str, source: str, db: str | None = None, **env_options: Any) -> int:
     """Store a program written elsewhere (by hand, a reference model) for an environment, outside
     any run, so that `learn(from_program=…)` or `evaluate` can start from it; its id."""
+    from wc import envs
+
     adapter = envs.make(env, **env_options)
     try:
         async def fn(store: Store) -> int:
@@ -284,15 +298,21 @@ async def installation(settings: Settings | None = None) -> list[Check]:
 
 def api_module_source(env: str) -> str:
     """The API module an environment's programs are written against, verbatim."""
+    from wc import envs
+
     return envs.api_module(env).source
 
 
 def api_module(env: str) -> Any:
     """The API module (name, version, source) an environment's programs are written against."""
+    from wc import envs
+
     return envs.api_module(env)
 
 
 def env_specs() -> list[Any]:
+    from wc import envs
+
     return envs.list_envs()
 
 

@@ -5,20 +5,11 @@ redactor (`wc.secrets`) so that no string wc stores, prints or raises carries th
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from wc import secrets
-
-
-def default_db_url() -> str:
-    """A SQLite file in the user's data directory."""
-    from platformdirs import user_data_dir
-
-    path = Path(user_data_dir("wc", appauthor=False)) / "wc.db"
-    return f"sqlite+aiosqlite:///{path}"
+from wc.location import default_db_url
 
 
 class Settings(BaseSettings):

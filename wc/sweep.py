@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from wc.config import Settings
     from wc.llm.base import ChatClient
     from wc.store import RunSummary, Store, SweepCell, SweepSummary
+    from wc.store.reading import Reader
 
 ENGINES = ("local", "ray")
 DEFAULT_PARALLEL = 4
@@ -121,6 +122,12 @@ async def view(sweep_id: int, db: str | None = None) -> SweepView:
     finally:
         await store.close()
     return SweepView(summary, runs)
+
+
+def view_of(reader: Reader, sweep_id: int) -> SweepView:
+    """A sweep and its runs from a store reader (wc.store.reading: the fast read of `sweep show`)."""
+    summary = reader.sweep(sweep_id)
+    return SweepView(summary, {r: reader.run(r) for r in summary.run_ids})
 
 
 async def sweeps(db: str | None = None) -> list[SweepSummary]:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from wc.errors import StoreError, WcError
 from wc.store.db import _redact
+from wc.store.reading import Reader
+
+T = TypeVar("T")
 
 
 class Database:
@@ -39,6 +43,13 @@ class Database:
         with self._translated():
             async with self._reader() as session:
                 yield session
+
+    async def reading(self, fn: Callable[[Reader], T]) -> T:
+        """`fn` on a Reader of the read session: the store's queries (wc/store/reading.py) are
+        synchronous Core, shared with the fast path of read-only commands."""
+        with self._translated():
+            async with self._reader() as session:
+                return await session.run_sync(lambda sync: fn(Reader(sync)))
 
     @contextlib.contextmanager
     def _translated(self):

@@ -1,12 +1,10 @@
 """Curricula: environments learned in order, each run starting from the previous one's program."""
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from wc.errors import NotFound
 from wc.store import models as m
 from wc.store.base import Database
 from wc.store.records import CurriculumSummary
@@ -29,27 +27,7 @@ class Curricula:
             await s.execute(update(m.Curriculum).where(m.Curriculum.id == curriculum_id).values(status=status))
 
     async def get(self, curriculum_id: int) -> CurriculumSummary:
-        found = await self._summaries([curriculum_id])
-        if not found:
-            raise NotFound(f"no curriculum with id {curriculum_id}", kind="curriculum", id=curriculum_id)
-        return found[0]
+        return await self.db.reading(lambda r: r.curriculum(curriculum_id))
 
     async def all(self) -> list[CurriculumSummary]:
-        async with self.db.read() as s:
-            ids = list((await s.execute(select(m.Curriculum.id).order_by(m.Curriculum.id))).scalars())
-        return await self._summaries(ids)
-
-    async def _summaries(self, ids: list[int]) -> list[CurriculumSummary]:
-        if not ids:
-            return []
-        async with self.db.read() as s:
-            rows = list((await s.execute(select(m.Curriculum).where(m.Curriculum.id.in_(ids))
-                                         .order_by(m.Curriculum.id))).scalars())
-            runs: dict[int, list[int]] = defaultdict(list)
-            for run_id, curriculum_id in (await s.execute(
-                    select(m.Run.id, m.Run.curriculum_id).where(m.Run.curriculum_id.in_(ids))
-                    .order_by(m.Run.curriculum_index, m.Run.id))).all():
-                if curriculum_id is not None:
-                    runs[curriculum_id].append(run_id)
-        return [CurriculumSummary(r.id, list(r.envs), r.status, r.created_at, r.config, runs.get(r.id, []))
-                for r in rows]
+        return await self.db.reading(lambda r: r.curricula())

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 from pathlib import Path
 
 from sqlalchemy import event
@@ -12,36 +11,11 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from wc.errors import StoreError
+from wc.location import _redact, _versions_dir, head_from_files, require_existing, sqlite_file
 from wc.secrets import redact
 
-
-def _redact(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL (None for other databases and in-memory ones)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None
-    if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
-        return None
-    database = parsed.database
-    if database.startswith("file:"):  # a SQLite URI filename (?uri=true), e.g. file:/path/wc.db?mode=ro
-        database = database[len("file:"):].split("?", 1)[0]
-    return Path(database).expanduser()
-
-
-def require_existing(url: str) -> None:
-    """Refuse a SQLite store that does not exist yet: reading must not create one (a typo'd
-    path would otherwise show an empty store)."""
-    path = sqlite_file(url)
-    if path is not None and not path.exists():
-        raise StoreError(f"no store at {path}", url=_redact(url))
+__all__ = ["_redact", "_versions_dir", "alembic_config", "create_engine", "current_revision", "head_from_files",
+           "head_revision", "migrate", "require_existing", "schema_current", "sqlite_file"]
 
 
 def create_engine(url: str, *, migration: bool = False, write: bool = True) -> AsyncEngine:
@@ -130,35 +104,6 @@ def _current(connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     return MigrationContext.configure(connection).get_current_revision()
-
-
-def _versions_dir() -> Path:
-    spec = importlib.util.find_spec("wc._migrations")
-    assert spec is not None and spec.origin is not None, "wc._migrations is missing from this installation"
-    return Path(spec.origin).parent / "versions"
-
-
-_REVISION = re.compile(r"^revision(?:\s*:[^=]+)?\s*=\s*['\"]([^'\"]+)['\"]", re.M)
-_DOWN = re.compile(r"^down_revision(?:\s*:[^=]+)?\s*=\s*(.+)$", re.M)
-
-
-def head_from_files() -> str | None:
-    """The newest revision, read from the migration files' `revision` and `down_revision` lines
-    without importing alembic (a quarter to half of a read-only command's start-up); None when
-    the files do not name a single head, and alembic must decide."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in _versions_dir().glob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        found = _REVISION.search(text)
-        if found is None:
-            continue
-        revisions.add(found.group(1))
-        down = _DOWN.search(text)
-        if down:
-            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
 
 
 async def schema_current(engine: AsyncEngine) -> bool:

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from wc.contract import CONTRACT_VERSION
-from wc.errors import NotFound
 from wc.store import models as m
 from wc.store.base import Database
 from wc.store.records import ProgramRecord
@@ -56,47 +54,12 @@ class Programs:
                 optimism_total=optimism_total, optimism_undecided=optimism_undecided, score=score, errors=errors))
 
     async def get(self, program_id: int) -> ProgramRecord:
-        found = await self._records([program_id])
-        if not found:
-            raise NotFound(f"no program with id {program_id}", kind="program", id=program_id)
-        return found[0]
+        return await self.db.reading(lambda r: r.program(program_id))
 
     async def find(self, *, env: str | None = None, run_id: int | None = None) -> list[ProgramRecord]:
-        """Stored programs, optionally of one environment or run, oldest first."""
-        async with self.db.read() as s:
-            query = select(m.ProgramRow.id).join(m.Environment, m.Environment.id == m.ProgramRow.environment_id)
-            if env is not None:
-                query = query.where(m.Environment.name == env)
-            if run_id is not None:
-                query = query.where(m.ProgramRow.run_id == run_id)
-            ids = list((await s.execute(query.order_by(m.ProgramRow.id))).scalars())
-        return await self._records(ids)
-
-    async def _records(self, ids: list[int]) -> list[ProgramRecord]:
-        """Programs by id with their environment, API module and parents: three queries per 500."""
-        out: list[ProgramRecord] = []
-        async with self.db.read() as s:
-            for i in range(0, len(ids), 500):
-                batch = ids[i:i + 500]
-                parents: dict[int, list[int]] = defaultdict(list)
-                for child, parent in (await s.execute(
-                        select(m.ProgramParent.child_id, m.ProgramParent.parent_id)
-                        .where(m.ProgramParent.child_id.in_(batch)).order_by(m.ProgramParent.parent_id))).all():
-                    parents[child].append(parent)
-                rows = await s.execute(
-                    select(m.ProgramRow, m.Environment.name, m.ApiModuleRow.name, m.ApiModuleRow.version)
-                    .join(m.Environment, m.Environment.id == m.ProgramRow.environment_id)
-                    .join(m.ApiModuleRow, m.ApiModuleRow.id == m.ProgramRow.api_module_id)
-                    .where(m.ProgramRow.id.in_(batch)).order_by(m.ProgramRow.id))
-                for row, env, api_name, api_version in rows.all():
-                    out.append(ProgramRecord(
-                        id=row.id, run_id=row.run_id, environment=env, source=row.source, source_hash=row.source_hash,
-                        origin=row.origin, parents=parents.get(row.id, []), api_module=f"{api_name}_v{api_version}",
-                        created_at=row.created_at, llm_call_id=row.llm_call_id, n_transitions=row.n_transitions,
-                        explained=row.explained, fit=row.fit, optimism_ok=row.optimism_ok,
-                        optimism_total=row.optimism_total, score=row.score, errors=row.errors,
-                        optimism_undecided=row.optimism_undecided, contract_version=row.contract_version))
-        return out
+        """Stored programs, optionally of one environment or run, oldest first (an unknown run
+        is NotFound)."""
+        return await self.db.reading(lambda r: r.programs(env=env, run_id=run_id))
 
     async def lineage(self, program_id: int) -> nx.DiGraph:
         """Ancestors and descendants of a program as a DiGraph (edges parent -> child), each node
@@ -158,5 +121,6 @@ class Programs:
                 key = (run_best == pid, score or 0.0, fit or 0.0, n or 0, pid)
                 if name not in best or key > best[name][0]:
                     best[name] = (key, env_id, pid)
-        records = {r.id: r for r in await self._records([pid for _, _, pid in best.values()])}
+        wanted = [pid for _, _, pid in best.values()]
+        records = {r.id: r for r in await self.db.reading(lambda reader: reader.program_records(wanted))}
         return [(name, env_id, records[pid]) for name, (_, env_id, pid) in best.items()]

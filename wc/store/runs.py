@@ -2,59 +2,25 @@
 step, so a crash loses at most the step in flight), claimed by one live process at a time."""
 from __future__ import annotations
 
-import os
-import socket
-from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from wc.canonical import state_hash
 from wc.errors import NotFound, RunBusy
 from wc.store import models as m
 from wc.store.base import Database
-from wc.store.records import EpisodeRecord, EpisodeSummary, LLMCallSummary, RunRecord, RunSummary, TransitionRecord
-from wc.values import NOT_FAILED, RunStatus
-
-STALE_AFTER = timedelta(seconds=30)  # a running run whose heartbeat is older has no live process
-
-
-def holder_alive(owner: str | None, heartbeat_at: datetime | None) -> bool:
-    """Whether the process named `host:pid` still runs: asked directly on this host, judged by
-    its heartbeat elsewhere."""
-    beat = _aware(heartbeat_at)
-    if owner is None or beat is None or datetime.now(UTC) - beat > STALE_AFTER:
-        return False
-    host, _, pid = owner.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-    return True
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite hands back naive datetimes
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
-def live_status(status: str, owner: str | None, heartbeat_at: datetime | None) -> str:
-    """'running' only while a live process holds the run; a killed one reads 'interrupted'."""
-    if status == RunStatus.RUNNING and not holder_alive(owner, heartbeat_at):
-        return RunStatus.INTERRUPTED
-    return status
+from wc.store.reading import aware, holder_alive
+from wc.store.records import EpisodeRecord, RunRecord, RunSummary, TransitionRecord
+from wc.values import RunStatus
 
 
 def _record(run: m.Run) -> RunRecord:
     return RunRecord(
         id=run.id, environment_id=run.environment_id, status=run.status, config=dict(run.config or {}),
-        seed=run.seed, model=run.model, owner=run.owner, heartbeat_at=_aware(run.heartbeat_at),
+        seed=run.seed, model=run.model, owner=run.owner, heartbeat_at=aware(run.heartbeat_at),
         checkpoint=run.checkpoint, best_program_id=run.best_program_id, wall_seconds=run.wall_seconds,
         llm_wait_seconds=run.llm_wait_seconds, error=run.error, created_at=run.created_at,
         finished_at=run.finished_at, curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index,
@@ -184,75 +150,9 @@ class Runs:
 
     async def summary(self, run_id: int) -> RunSummary:
         """One run with its episodes and LLM calls over time."""
-        found = await self._summaries([run_id], details=True)
-        if not found:
-            raise NotFound(f"no run with id {run_id}", kind="run", id=run_id)
-        return found[0]
+        return await self.db.reading(lambda r: r.run(run_id))
 
     async def summaries(self) -> list[RunSummary]:
         """Every run with its counters (no per-episode or per-call lists), in a fixed number of
         queries however many runs there are."""
-        async with self.db.read() as s:
-            ids = list((await s.execute(select(m.Run.id).order_by(m.Run.id))).scalars())
-        return await self._summaries(ids, details=False)
-
-    async def _summaries(self, run_ids: list[int], *, details: bool) -> list[RunSummary]:
-        if not run_ids:
-            return []
-        wanted = m.Run.id.in_(run_ids)
-        async with self.db.read() as s:
-            runs = (await s.execute(select(m.Run, m.Environment.name)
-                                    .join(m.Environment, m.Environment.id == m.Run.environment_id)
-                                    .where(wanted).order_by(m.Run.id))).all()
-            episodes: dict[int, list[m.Episode]] = defaultdict(list)
-            for e in (await s.execute(select(m.Episode).where(m.Episode.run_id.in_(run_ids))
-                                      .order_by(m.Episode.run_id, m.Episode.index))).scalars():
-                episodes[e.run_id].append(e)
-            steps = dict((await s.execute(select(m.TransitionRow.run_id, func.count())
-                                          .where(m.TransitionRow.run_id.in_(run_ids))
-                                          .group_by(m.TransitionRow.run_id))).all())
-            calls = {row[0]: row[1:] for row in (await s.execute(select(
-                m.LLMCallRow.run_id, func.count(m.LLMCallRow.id),
-                func.coalesce(func.sum(case((m.LLMCallRow.status.in_(NOT_FAILED), 0), else_=1)), 0),
-                func.coalesce(func.sum(m.LLMCallRow.prompt_tokens), 0),
-                func.coalesce(func.sum(m.LLMCallRow.completion_tokens), 0),
-                func.sum(m.LLMCallRow.cost_usd), func.count(m.LLMCallRow.cost_usd),
-            ).where(m.LLMCallRow.run_id.in_(run_ids)).group_by(m.LLMCallRow.run_id))).all()}
-            programs = dict((await s.execute(select(m.ProgramRow.run_id, func.count())
-                                             .where(m.ProgramRow.run_id.in_(run_ids))
-                                             .group_by(m.ProgramRow.run_id))).all())
-            call_rows: dict[int, list[m.LLMCallRow]] = defaultdict(list)
-            if details:
-                for c in (await s.execute(select(m.LLMCallRow).where(m.LLMCallRow.run_id.in_(run_ids))
-                                          .order_by(m.LLMCallRow.id))).scalars():
-                    if c.run_id is not None:
-                        call_rows[c.run_id].append(c)
-        out = []
-        for run, env_name in runs:
-            eps = episodes.get(run.id, [])
-            n_calls, failed, ptok, ctok, cost, priced = calls.get(run.id, (0, 0, 0, 0, None, 0))
-            first_success, seen = None, 0
-            for e in eps:
-                seen += e.steps
-                if e.success:
-                    first_success = seen
-                    break
-            out.append(RunSummary(
-                id=run.id, env=env_name, status=live_status(run.status, run.owner, run.heartbeat_at),
-                model=run.model, seed=run.seed, created_at=run.created_at, finished_at=run.finished_at,
-                episodes=len(eps), successes=sum(1 for e in eps if e.success), env_steps=int(steps.get(run.id, 0)),
-                llm_calls=int(n_calls), llm_calls_failed=int(failed), prompt_tokens=int(ptok),
-                completion_tokens=int(ctok), programs=int(programs.get(run.id, 0)),
-                best_program_id=run.best_program_id, wall_seconds=run.wall_seconds,
-                llm_wait_seconds=run.llm_wait_seconds, error=run.error, config=dict(run.config or {}),
-                episode_list=[EpisodeSummary(e.index, e.seed, e.mission, e.steps, e.total_reward, e.success,
-                                             e.finished, e.plans or 0, e.plans_undecided or 0, e.plan_seconds or 0.0,
-                                             e.started_at, e.finished_at)
-                              for e in eps] if details else [],
-                cost_usd=float(cost) if priced else None, steps_to_first_success=first_success,
-                curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index,
-                sweep_id=run.sweep_id, sweep_index=run.sweep_index, node=run.node,
-                llm_call_list=[LLMCallSummary(c.id, c.started_at, c.purpose, c.status, c.prompt_tokens,
-                                              c.completion_tokens, c.cost_usd, c.latency_s)
-                               for c in call_rows.get(run.id, [])]))
-        return out
+        return await self.db.reading(lambda r: r.runs())
