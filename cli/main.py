@@ -749,17 +749,14 @@ def runs_compare(runs: list[int] | None = typer.Argument(None, help="Run ids."),
                  json_out: bool = typer.Option(False, "--json")) -> None:
     """Runs side by side: successes, env steps to first success, LLM calls, tokens, cost, time; with
     --sweep, a sweep's environments as mean ± std over seeds."""
-    from wc.api import run_summary
-
     if not runs and sweep is None:
         raise _fail("name the runs to compare (`wc runs list` shows them), or a sweep with --sweep ID")
-    settings = _settings(db)
     if sweep is not None:
-        from wc.api import sweep_view
+        from wc.api import sweep_view_of
 
         from .sweep import spread_table
 
-        view = _run(sweep_view(sweep, settings.db))
+        view = _read(db, lambda r: sweep_view_of(r, sweep))
         if json_out and not runs:
             _print_json([e.to_json() for e in view.by_env])
             return
@@ -768,7 +765,7 @@ def runs_compare(runs: list[int] | None = typer.Argument(None, help="Run ids."),
                                                       f"{','.join(map(str, view.sweep.seeds))}"))
         if not runs:
             return
-    summaries = [_run(run_summary(r, settings.db)) for r in runs or []]
+    summaries = _read(db, lambda r: [r.run(i) for i in runs or []])
     if json_out:
         if sweep is not None:
             _print_json({"runs": [s.to_json(details=False) for s in summaries],
