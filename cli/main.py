@@ -43,26 +43,27 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _run(coro) -> Any:
-    """Run a coroutine; turn wc's errors into one line and a non-zero exit."""
+def _call(fn, *args: Any) -> Any:
+    """`fn(*args)`, with wc's errors turned into one line and a non-zero exit."""
     from wc.errors import WcError
 
     try:
-        return asyncio.run(coro)
+        return fn(*args)
     except WcError as exc:
         raise _fail(errors.message(exc), errors.exit_code(exc)) from None
+
+
+def _run(coro) -> Any:
+    """Run a coroutine; turn wc's errors into one line and a non-zero exit."""
+    return _call(asyncio.run, coro)
 
 
 def _read(db: str | None, fn) -> Any:
     """`fn(reader)` on the store (`wc.api.read`: a SQLite store is read without asyncio or the
     ORM); wc's errors become one line and a non-zero exit."""
     from wc.api import read
-    from wc.errors import WcError
 
-    try:
-        return read(db, fn)
-    except WcError as exc:
-        raise _fail(errors.message(exc), errors.exit_code(exc)) from None
+    return _call(read, db, fn)
 
 
 JsonOption: Any = typer.Option(False, "--json", help="Print JSON on stdout (docs/JSON.md has the schema).")
@@ -440,12 +441,8 @@ def envs_list(json_out: bool = JsonOption) -> None:
 def envs_show(env: str = typer.Argument(..., help="Environment name or id."), json_out: bool = JsonOption) -> None:
     """Print the API module source the LLM sees for ENV, verbatim."""
     from wc.api import api_module
-    from wc.errors import WcError
 
-    try:
-        api = api_module(env)
-    except WcError as exc:
-        raise _fail(errors.message(exc), errors.exit_code(exc)) from None
+    api = _call(api_module, env)
     if json_out:
         _print_json({"env": env, "name": api.name, "version": api.version, "source": api.source})
         return
@@ -465,12 +462,8 @@ def envs_levels(
     from dataclasses import asdict
 
     from wc.api import sokoban_levels
-    from wc.errors import WcError
 
-    try:
-        levels = sokoban_levels(path, check=check, budget=budget)
-    except WcError as exc:
-        raise _fail(errors.message(exc), errors.exit_code(exc)) from None
+    levels = _call(lambda: sokoban_levels(path, check=check, budget=budget))
     if json_out:
         sys.stdout.write(json.dumps([asdict(lv) for lv in levels], indent=2) + "\n")
         return

@@ -15,6 +15,7 @@ from .main import (
     DbOption,
     JsonOption,
     ObserveOption,
+    _call,
     _env_options,
     _fail,
     _print_json,
@@ -61,8 +62,6 @@ class _SweepView:
                             f"{f', {kept} done or held elsewhere' if kept else ''})", highlight=False)
             p.update(self.task, total=data["todo"])
             p.start()  # once there is something to count: an early error stays one line
-        elif kind == "cell_start":
-            pass
         elif kind in ("cell_end", "cell_busy"):
             p.advance(self.task)
             if kind == "cell_end" and data.get("status") != "finished":
@@ -144,7 +143,7 @@ def sweep(
     from wc.api import sweep as api_sweep
 
     names = [e.strip() for e in envs.split(",") if e.strip()]
-    chosen = _parsed(parse_seeds, seeds)
+    chosen = _call(parse_seeds, seeds)
     settings = _settings(db, model, llm_timeout=llm_timeout)
     config = LearnConfig(env=names[0] if names else "", env_options=_env_options(games, observe=observe, levels=levels),
                          episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls, concurrency=concurrency,
@@ -171,16 +170,6 @@ def sweep(
     _exit_if_unfinished(view, summary.id)
 
 
-def _parsed(parse, text: str):
-    """A flag's value parsed by wc (seeds, a shard); a bad one is one line and exit 2."""
-    from wc.errors import WcError
-
-    try:
-        return parse(text)
-    except WcError as exc:
-        raise _fail(errors.message(exc), errors.exit_code(exc)) from None
-
-
 @sweep_app.command("resume")
 def sweep_resume(
     ctx: typer.Context,
@@ -197,7 +186,7 @@ def sweep_resume(
     """Play what is left of a sweep: finished runs are kept, interrupted ones resumed, the rest started."""
     from wc.api import Shard, resume_sweep
 
-    part = _parsed(Shard.parse, shard) if shard else None
+    part = _call(Shard.parse, shard) if shard else None
     settings = _settings(db, llm_timeout=llm_timeout)
     view = _SweepView()
     view.sweep_id = sweep_id

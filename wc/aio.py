@@ -172,9 +172,7 @@ class Store:
         return await self._store.runs.summary(run_id)
 
     async def programs(self, *, env: str | None = None, run_id: int | None = None) -> list[ProgramRecord]:
-        if run_id is not None:
-            await self._store.runs.get(run_id)  # NotFound for an unknown run
-        return await self._store.programs.find(env=env, run_id=run_id)
+        return await self._store.programs.find(env=env, run_id=run_id)  # NotFound for an unknown run
 
     async def program(self, program_id: int) -> ProgramRecord:
         return await self._store.programs.get(program_id)

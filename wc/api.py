@@ -140,11 +140,7 @@ async def program(program_id: int, db: str | None = None) -> ProgramRecord:
 
 
 async def programs(*, env: str | None = None, run_id: int | None = None, db: str | None = None) -> list[ProgramRecord]:
-    async def fn(store: Store) -> list[ProgramRecord]:
-        if run_id is not None:
-            await store.runs.get(run_id)  # NotFound for an unknown run
-        return await store.programs.find(env=env, run_id=run_id)
-    return await _with_store(db, fn)
+    return await _with_store(db, lambda s: s.programs.find(env=env, run_id=run_id))  # NotFound: unknown run
 
 
 async def lineage(program_id: int, db: str | None = None) -> nx.DiGraph:

@@ -107,27 +107,26 @@ class SweepView:
 
 
 async def _open(db: str | None, create: bool = False) -> Store:
-    from wc.config import Settings
-    from wc.store import Store
+    from wc.runner import open_store
 
-    return await Store.open(db or Settings().db, create=create)
+    return await open_store(db, create=create)
 
 
 async def view(sweep_id: int, db: str | None = None) -> SweepView:
     """A sweep, its runs and its spread over seeds; NotFound for an unknown id."""
     store = await _open(db)
     try:
-        summary = await store.sweeps.get(sweep_id)
-        runs = {r: await store.runs.summary(r) for r in summary.run_ids}
+        return await store.db.reading(lambda r: view_of(r, sweep_id))
     finally:
         await store.close()
-    return SweepView(summary, runs)
 
 
-def view_of(reader: Reader, sweep_id: int) -> SweepView:
-    """A sweep and its runs from a store reader (wc.store.reading: the fast read of `sweep show`)."""
+def view_of(reader: Reader, sweep_id: int, *, details: bool = True) -> SweepView:
+    """A sweep and its runs from a store reader (wc.store.reading); `details` adds the runs'
+    episodes and LLM calls, which the spread over seeds and `sweep show` draw on."""
     summary = reader.sweep(sweep_id)
-    return SweepView(summary, {r: reader.run(r) for r in summary.run_ids})
+    runs = reader.run_summaries(summary.run_ids, details=details)
+    return SweepView(summary, {r.id: r for r in runs})
 
 
 async def sweeps(db: str | None = None) -> list[SweepSummary]:
@@ -175,10 +174,12 @@ async def sweep(envs: list[str], seeds: list[int], settings: Settings | None = N
     """Run every (environment, seed) as a run of one new sweep; the sweep's summary. `config`
     sets every run (its env and seed are the cell's)."""
     from wc.agent import LearnConfig
+    from wc.config import Settings
 
+    settings = settings or Settings()
     config = config or LearnConfig(env=envs[0] if envs else "")
     if engine == "ray":  # an unreachable cluster records no sweep
-        _check_engine(engine, settings or _default_settings())
+        _check_engine(engine, settings)
         connect_ray(address)
     sweep_id = await create_sweep(envs, seeds, config, settings, engine=engine)
     if on_event:
@@ -201,26 +202,27 @@ async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engin
         raise InvalidInput("--parallel must be at least 1")
     store = await _open(settings.db)
     try:
-        summary = await store.sweeps.get(sweep_id)
-        engine = engine or summary.engine
-        _check_engine(engine, settings)
-        config = _base_config(summary)
-        part = shard or Shard()
-        todo = []
-        for cell in summary.cells:
-            if not part.holds(cell.index):
-                continue
-            if cell.run_id is not None:
-                run = await store.runs.summary(cell.run_id)
-                if run.status == RunStatus.FINISHED:
-                    emit("cell_kept", _cell_event(cell, run))
-                    continue
-                if run.status == RunStatus.RUNNING:  # a live process plays it
-                    emit("cell_busy", _cell_event(cell, run))
-                    continue
-            todo.append(cell)
+        view = await store.db.reading(lambda r: view_of(r, sweep_id, details=False))
     finally:
         await store.close()
+    summary = view.sweep
+    engine = engine or summary.engine
+    _check_engine(engine, settings)
+    config = _base_config(summary)
+    part = shard or Shard()
+    todo = []
+    for cell in summary.cells:
+        if not part.holds(cell.index):
+            continue
+        run = view.run_of(cell)
+        if run is not None:
+            if run.status == RunStatus.FINISHED:
+                emit("cell_kept", _cell_event(cell, run))
+                continue
+            if run.status == RunStatus.RUNNING:  # a live process plays it
+                emit("cell_busy", _cell_event(cell, run))
+                continue
+        todo.append(cell)
     if todo and config.max_llm_calls > 0 and settings.openai_api_key is None:
         raise ConfigError("no LLM is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI "
                           "server such as vLLM or Ollama)")
@@ -239,12 +241,6 @@ async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engin
         await asyncio.shield(_settle(sweep_id, settings.db, interrupted=True))
         raise
     return await _settle(sweep_id, settings.db, interrupted=False)
-
-
-def _default_settings() -> Settings:
-    from wc.config import Settings
-
-    return Settings()
 
 
 def _check_engine(engine: str, settings: Settings) -> None:
@@ -283,9 +279,8 @@ async def _settle(sweep_id: int, db: str, *, interrupted: bool) -> SweepSummary:
     this process stopped early; else running (other shards or processes still play)."""
     store = await _open(db)
     try:
-        summary = await store.sweeps.get(sweep_id)
-        statuses = [(await store.runs.summary(c.run_id)).status if c.run_id is not None else "pending"
-                    for c in summary.cells]
+        view = await store.db.reading(lambda r: view_of(r, sweep_id, details=False))
+        statuses = [run.status if (run := view.run_of(c)) is not None else "pending" for c in view.sweep.cells]
         if all(s == RunStatus.FINISHED for s in statuses):
             status = RunStatus.FINISHED
         elif interrupted or not any(s == RunStatus.RUNNING for s in statuses):

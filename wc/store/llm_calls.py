@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from wc.store import models as m
 from wc.store.base import Database
+from wc.store.reading import aware
 from wc.store.records import CallAtStep, LLMCallRecord
 from wc.values import ANSWERED, LLMCall, RecordedAnswer, request_hash
 
@@ -58,7 +59,7 @@ class LLMCalls:
                                      .where(m.LLMCallRow.run_id == run_id).order_by(m.LLMCallRow.id))).all()
             if not calls:
                 return []
-            times = [_aware(t) for t in (await s.execute(
+            times = [aware(t) for t in (await s.execute(
                 select(m.TransitionRow.recorded_at).where(m.TransitionRow.run_id == run_id)
                 .order_by(m.TransitionRow.id))).scalars()]
             exact = all(t is not None for t in times)
@@ -79,15 +80,9 @@ def _estimated(episodes, moment: datetime, total: int) -> int:
     and of the one under way a share proportional to its elapsed time."""
     steps = 0
     for started, finished, n in episodes:
-        started, finished = _aware(started), _aware(finished)
+        started, finished = aware(started), aware(finished)
         if finished is not None and finished <= moment:
             steps += n
         elif started is not None and started <= moment and finished is not None and finished > started:
             steps += int(n * (moment - started) / (finished - started))
     return min(steps, total)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite hands back naive datetimes
-        return moment.replace(tzinfo=UTC)
-    return moment
