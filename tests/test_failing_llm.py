@@ -80,6 +80,7 @@ async def test_every_kind_of_fault_during_a_run_is_retried_or_recorded(fake_llm,
         Reply(drop=True),                                              # the connection closes unanswered
         Reply("I would rather describe the rules in words."),          # no code
         Reply(status=200, body="{this is not json"),                   # invalid JSON
+        Reply(status=200, body="<html>busy</html>", headers={"content-type": "text/html"}),  # 200, not JSON at all
         Reply(answer(minigrid_model)[:400], finish_reason="length"),   # cut off mid-program
     ]
 
@@ -87,12 +88,15 @@ async def test_every_kind_of_fault_during_a_run_is_retried_or_recorded(fake_llm,
         return faults[n] if n < len(faults) else Reply(answer(minigrid_model))
     server = fake_llm(script)
     settings = llm_settings(server, db_url).model_copy(update={"llm_timeout": 1.0, "llm_retries": 2})
-    config = LearnConfig(env="minigrid-doorkey", episodes=6, solved=2, max_llm_calls=14, concurrency=1)
+    config = LearnConfig(env="minigrid-doorkey", episodes=6, solved=2, max_llm_calls=15, concurrency=1)
     summary = await learn(config, settings)
     assert summary.status == "finished", summary.error
     assert summary.successes >= 2
     statuses = [c.status for c in summary.llm_call_list]
-    assert len(statuses) == len(server.requests) == summary.llm_calls <= 14  # every request accounted for
+    assert len(statuses) == len(server.requests) == summary.llm_calls <= 15  # every request accounted for
+    html = [status for status, error in sqlite_rows(db_url, "SELECT status, error FROM llm_calls")
+            if "not a chat completion: a str" in (error or "")]
+    assert html == ["server_error"]  # a failed request like any other: counted, recorded, and the run went on
     for status in ("rate_limited", "server_error", "timeout", "connection_error", "truncated"):
         assert status in statuses, (status, statuses)
     assert sqlite_rows(db_url, "SELECT count(*) FROM llm_calls")[0][0] == len(server.requests)

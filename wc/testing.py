@@ -91,9 +91,9 @@ class FakeLLMServer:
                 data = payload.encode()
                 try:
                     self.send_response(reply.status)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
-                    for k, v in reply.headers.items():
+                    headers = {"content-type": "application/json", **{k.lower(): v for k, v in reply.headers.items()}}
+                    headers["content-length"] = str(len(data))
+                    for k, v in headers.items():
                         self.send_header(k, v)
                     self.end_headers()
                     self.wfile.write(data)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from wc import secrets
@@ -145,6 +146,9 @@ class OpenAIChat:
                 response = await self._client.chat.completions.create(**kwargs)
             except (ValueError, TypeError, openai.APIResponseValidationError) as exc:  # JSONDecodeError, bad shapes
                 raise MalformedResponse(f"the server's answer is not a chat completion: {exc}") from None
+            if not isinstance(response, ChatCompletion):  # a 200 that is not JSON: the SDK hands back its text
+                raise MalformedResponse(f"the server's answer is not a chat completion: a {type(response).__name__} "
+                                        f"({secrets.redact(str(response))[:80]!r})")
         except BaseException as exc:
             call.latency_s = time.monotonic() - started
             if isinstance(exc, asyncio.CancelledError):
