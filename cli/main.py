@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from wc.secrets import redact
 from wc.values import NOT_FAILED, RunStatus
@@ -32,14 +33,16 @@ app.add_typer(db_app, name="db")
 app.add_typer(curriculum_app, name="curriculum")
 
 # piped output is not squeezed into 80 columns: tables stay greppable
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+# markup is off: messages carry user data and server text ("[report]", "[redacted]", "[/x]") that must
+# print as it is; colour comes from Text styles
+out = Console(width=None if sys.stdout.isatty() else 200, markup=False)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200, markup=False)
 
 DbOption: Any = typer.Option(None, "--db", envvar="WC_DB", help="Store URL (default: SQLite in the user data dir).")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True)
+    err.print(Text.assemble(("error:", "red"), " ", message), highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -111,10 +114,11 @@ class _LearnView:
         if kind == "sandbox":
             if not data["active"] and not self.warned_jail:
                 self.warned_jail = True
-                p.console.print(f"[bold red]warning: LLM-written code runs without the OS jail[/]: {data['jail']}. "
-                                "It is held only by wc's Python layer and resource limits. Install bubblewrap "
-                                "(apt-get install bubblewrap), or set WC_SANDBOX=strict to refuse to run "
-                                "without it; `wc doctor` shows every layer.", highlight=False)
+                p.console.print(Text.assemble(
+                    ("warning: LLM-written code runs without the OS jail", "bold red"),
+                    f" (WC_SANDBOX=python): {data['jail']}. It is held only by wc's Python layer and resource "
+                    "limits. Install bubblewrap (apt-get install bubblewrap) and unset WC_SANDBOX; `wc doctor` shows "
+                    "every layer."), highlight=False)
             return
         if kind == "episode_start":
             self.episode = data["episode"]
@@ -142,13 +146,14 @@ class _LearnView:
         elif kind == "candidate":
             extra = f", failure: {data['failure']}" if data.get("failure") else ""
             opt = f", optimism {data['optimism']}" if data.get("optimism") else ""
-            p.console.print(f"    candidate program {data['program_id']}: fit {data['fit']:.2f}{opt}{extra}"
-                            + ("  [green]solves φ1+φ2[/]" if data.get("solved") else ""))
+            line = f"    candidate program {data['program_id']}: fit {data['fit']:.2f}{opt}{extra}"
+            p.console.print(Text.assemble(line, ("  solves φ1+φ2", "green") if data.get("solved") else ""))
         elif kind == "refine_end":
             if data.get("fit") is not None:
                 self.fit = f"{data['fit']:.2f}"
-            state = "[green]solved[/]" if data["solved"] else "[yellow]not solved[/]"
-            p.console.print(f"  refinement {state}: current program {data['program_id']}, {data['calls']} calls")
+            state = ("solved", "green") if data["solved"] else ("not solved", "yellow")
+            p.console.print(Text.assemble("  refinement ", state, f": current program {data['program_id']}, "
+                                                                  f"{data['calls']} calls"))
         elif kind == "transfer":
             if data["program_id"] is None:
                 p.console.print("  no stored program fits for transfer; starting from scratch", style="yellow")
@@ -160,12 +165,12 @@ class _LearnView:
         elif kind == "replay":
             p.console.print(f"  {data['hits']} LLM answers served from the store, {data['misses']} asked anew")
         elif kind == "curriculum_step":
-            p.console.print(f"[bold]curriculum {data['index'] + 1}/{data['of']}: {data['env']}[/]")
+            p.console.print(f"curriculum {data['index'] + 1}/{data['of']}: {data['env']}", style="bold")
         elif kind == "episode_end":
             self.successes += int(data["success"])
             p.advance(self.task)
-            mark = "[green]won[/]" if data["success"] else "[red]lost[/]"
-            p.console.print(f"episode {data['episode']}: {mark} in {data['steps']} steps")
+            mark = ("won", "green") if data["success"] else ("lost", "red")
+            p.console.print(Text.assemble(f"episode {data['episode']}: ", mark, f" in {data['steps']} steps"))
         p.update(self.task, info=f"steps {self.steps}  wins {self.successes}  LLM calls {self.calls}  fit {self.fit}")
 
 
@@ -343,10 +348,11 @@ def _with_progress(episodes: int, make_coro, what: str):
     except KeyboardInterrupt:
         view.progress.stop()
         if started:
-            err.print(f"[yellow]interrupted[/]: run {started[-1]} is marked interrupted; continue it with "
-                      f"`wc resume {started[-1]}`", highlight=False)
+            err.print(Text.assemble(("interrupted", "yellow"), f": run {started[-1]} is marked interrupted; "
+                                                               f"continue it with `wc resume {started[-1]}`"),
+                      highlight=False)
         else:
-            err.print("[yellow]interrupted[/]")
+            err.print("interrupted", style="yellow")
         raise typer.Exit(errors.INTERRUPTED) from None
     finally:
         view.progress.stop()
@@ -405,19 +411,20 @@ def doctor(json_out: bool = typer.Option(False, "--json", help="The findings as 
         return
     found = Table("check", "", "found", "fix", title="wc installation")
     for c in checks:
-        mark = "[green]ok[/]" if c.ok else "[yellow]–[/]" if c.ok is None else "[red]missing[/]"
+        mark = Text("ok", "green") if c.ok else Text("–", "yellow") if c.ok is None else Text("missing", "red")
         found.add_row(c.name, mark, c.detail, c.fix)
     out.print(found)
     table = Table("layer", "", "what a program in the sandbox finds", title="wc sandbox")
     for layer in layers:
-        table.add_row(layer.name, "[green]on[/]" if layer.active else "[red]off[/]", layer.detail)
+        table.add_row(layer.name, Text("on", "green") if layer.active else Text("off", "red"), layer.detail)
     out.print(table)
     missing = [x.name for x in layers if not x.active]
     if missing:
-        out.print(f"[bold red]not active: {', '.join(missing)}[/]. Install bubblewrap (apt-get install bubblewrap) "
-                  "for the OS jail; WC_SANDBOX=strict refuses to run without it.", highlight=False)
+        out.print(Text.assemble((f"not active: {', '.join(missing)}", "bold red"),
+                                ". Install bubblewrap (apt-get install bubblewrap) for the OS jail; without it wc "
+                                "refuses to run LLM-written code unless WC_SANDBOX=python (unsafe)."), highlight=False)
     else:
-        out.print("[green]every layer is active[/]")
+        out.print("every layer is active", style="green")
 
 
 # ---------------------------------------------------------------------------- envs
@@ -812,11 +819,9 @@ def _add_subtrees(tree, graph, roots, focus) -> None:
     shown: set[int] = set()
 
     def add(parent, node) -> None:
-        text = label(graph, node)
-        if node == focus:
-            text = f"[bold reverse]{text}[/]"
+        text = Text(label(graph, node), style="bold reverse" if node == focus else "")
         if node in shown:
-            parent.add(f"{text} [dim](shown above)[/]")
+            parent.add(Text.assemble(text, (" (shown above)", "dim")))
             return
         shown.add(node)
         branch = parent.add(text)

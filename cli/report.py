@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 
 def report(
@@ -28,4 +29,4 @@ def report(
         console.print(f"{figure.path}  {figure.width}×{figure.height}  {figure.title}", highlight=False)
     for note in result.notes:
         console.print(note, style="dim", highlight=False)
-    console.print(f"[bold]{result.index}[/] links them, with the run table", highlight=False)
+    console.print(Text.assemble((str(result.index), "bold"), " links them, with the run table"), highlight=False)

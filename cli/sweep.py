@@ -7,6 +7,7 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from wc.secrets import redact
 
@@ -70,14 +71,15 @@ class _SweepView:
             if kind == "cell_busy":
                 p.console.print(f"  {where}: left to the live process that runs it", style="yellow")
             elif data.get("status") is None:
-                p.console.print(f"  {where}: [red]failed[/]: {data['error']}", highlight=False)
+                p.console.print(Text.assemble(f"  {where}: ", ("failed", "red"), f": {data['error']}"), highlight=False)
             else:
                 node = f" on {data['node'][:12]}" if data.get("node") else ""
-                mark = "[green]" if data["status"] == "finished" else "[yellow]"
-                p.console.print(f"  {where}: run {data['run_id']} {mark}{data['status']}[/]{node}, won "
-                                f"{data['successes']}/{data['episodes']} in {data['env_steps']} steps, "
-                                f"{data['llm_calls']} LLM calls"
-                                + (f" ({data['error']})" if data.get("error") else ""), highlight=False)
+                mark = (data["status"], "green" if data["status"] == "finished" else "yellow")
+                p.console.print(Text.assemble(f"  {where}: run {data['run_id']} ", mark,
+                                              f"{node}, won {data['successes']}/{data['episodes']} in "
+                                              f"{data['env_steps']} steps, {data['llm_calls']} LLM calls"
+                                              + (f" ({data['error']})" if data.get("error") else "")),
+                                highlight=False)
 
 
 def _exit_if_unfinished(view: _SweepView, sweep_id: int) -> None:
@@ -98,8 +100,8 @@ def _play(make_coro, view: _SweepView):
     except KeyboardInterrupt:
         view.progress.stop()
         which = f" {view.sweep_id}" if view.sweep_id is not None else ""
-        err.print(f"[yellow]interrupted[/]: sweep{which} keeps its finished runs; continue it with "
-                  f"`wc sweep resume{which or ' ID'}`", highlight=False)
+        err.print(Text.assemble(("interrupted", "yellow"), f": sweep{which} keeps its finished runs; continue it "
+                                                           f"with `wc sweep resume{which or ' ID'}`"), highlight=False)
         raise typer.Exit(errors.INTERRUPTED) from None
     finally:
         view.progress.stop()

@@ -47,6 +47,9 @@ def test_any_minigrid_id_and_module_form_work():
     (["learn", "--env", "minigrid-doorkey", "--db", "bogus://nowhere"], {"OPENAI_API_KEY": "x"},
      ["cannot open database"]),
     (["envs", "show", "no-such-env"], {}, ["unknown environment"]),
+    # printed as plain text: brackets in a message are not markup (once eaten, or a MarkupError traceback)
+    (["learn", "--env", "[/x]"], {"OPENAI_API_KEY": "x"}, ["unknown environment '[/x]'"]),
+    (["envs", "show", "worldcoder[report]"], {}, ["unknown environment 'worldcoder[report]'"]),
 ])
 def test_bad_input_gets_one_clear_line(args, env, needles, tmp_path):
     if "--db" not in args:
