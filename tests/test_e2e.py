@@ -99,7 +99,7 @@ async def test_concurrent_candidates_are_requested_at_once(fake_llm, db_url, min
     config = LearnConfig(env="minigrid-doorkey", episodes=3, max_llm_calls=10, concurrency=3, solved=2)
     summary = await learn(config, settings(server, db_url))
     assert server.max_in_flight == 3
-    assert summary.successes >= 2
+    assert summary.successes >= 2, summary.error
     # the round that found the solution stopped early: cancelled requests are still counted
     assert summary.llm_calls == len(server.requests)
 

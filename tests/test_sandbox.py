@@ -122,10 +122,10 @@ async def test_a_hang_in_c_code_is_killed_from_outside_and_the_worker_replaced(d
         for t in data[20:60]:
             sb.add(*t)
         after = await sb.evaluate(minigrid_model)
-        restarts, n = sb.restarts, len(sb.transitions)
-    assert ev.load_failure["kind"] == "timeout"
-    assert restarts >= 1
-    assert after.fits and after.n == n  # the new worker received all data again
+        forks, n = sb.forks, len(sb.transitions)
+    assert ev.load_failure["kind"] == "timeout" and "killed" in ev.load_failure["message"]
+    assert forks == 2  # the hanging program's worker, then the correct program's, forked with the data
+    assert after.fits and after.n == n
 
 
 async def test_mutating_the_input_does_not_leak_between_transitions(doorkey, sandbox, minigrid_model):
@@ -147,13 +147,14 @@ async def test_workers_start_without_secrets_in_their_environment(doorkey, monke
     monkeypatch.setenv("WC_DB", "postgresql://user:pw@host/db")
 
     async with make_sandbox(adapter) as sb:
+        await sb.evaluate(HEADER + "def transition(state, action):\n    return state\n")  # a program's worker too
         environ = []
-        for worker in sb._workers:
-            # the worker sits under bwrap's processes; read every one's environment
-            for p in [worker.proc.pid] + jail.descendants(worker.proc.pid):
-                with open(f"/proc/{p}/environ", "rb") as fh:
-                    environ.append(fh.read())
-    assert len(environ) >= 2
+        # the template sits under bwrap's processes and forks the workers; read every one's environment
+        root = sb._template.proc.pid
+        for p in [root] + jail.descendants(root):
+            with open(f"/proc/{p}/environ", "rb") as fh:
+                environ.append(fh.read())
+    assert len(environ) >= 3
     for env in environ:
         assert b"sk-secret-for-test" not in env and b"WC_DB" not in env
 
@@ -164,3 +165,15 @@ async def test_planning_runs_in_the_worker(doorkey, sandbox, minigrid_model):
 
     plans = await sandbox.plan_many(minigrid_model, [(state, mission)] * 2)
     assert all(p.found for p in plans) and plans[0].actions == plans[1].actions
+
+
+async def test_one_program_evaluated_twice_at_once_is_judged_once(doorkey, sandbox, minigrid_model):
+    """Two candidates with the same source (identical answers) are evaluated concurrently: the
+    second waits for the first and reads its verdicts, each transition is judged once."""
+    import asyncio
+
+    _, data = doorkey
+    for t in data[:200]:
+        sandbox.add(*t)
+    first, second = await asyncio.gather(sandbox.evaluate(minigrid_model), sandbox.evaluate(minigrid_model))
+    assert first.fits and second.fits and first.n == second.n == len(sandbox.transitions)

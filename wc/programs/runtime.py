@@ -1,8 +1,8 @@
-"""What runs inside a sandbox worker: restricted execution of a program, φ1 evaluation, and the
-entry point of planning.
+"""What runs inside a sandbox worker: restricted execution of a program, its predictions on the
+recorded transitions (judged by `wc.programs.verdict`), and the entry point of planning.
 
-Pure: no I/O. The worker process adds the OS limits and the pipe; benchmarks call this module
-in-process to measure the sandbox's overhead against the same work.
+Pure: no I/O. The worker process adds the OS limits and the socket; benchmarks and tests call
+this module in-process to measure the sandbox's overhead against the same work.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 import traceback
 import types
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from wc.canonical import state_key
@@ -26,27 +26,30 @@ from wc.contract import (
 )
 from wc.programs import timer
 from wc.programs.failures import classify
-from wc.programs.guard import API_FILE, PROGRAM_FILE, restricted_builtins, screen
+from wc.programs.guard import API_FILE, PROGRAM_FILE, screen
+from wc.programs.modules import SANDBOX_MODULE, restricted_builtins
 from wc.programs.plan import plan
 from wc.programs.timer import CallTimeout
+from wc.programs.verdict import MAX_FAILURE_DETAILS, Outcome, Prediction, digest, judge
 
 Compare = Callable[[list[dict[str, Any]], list[dict[str, Any]]], list[dict[str, Any]]]
 
-__all__ = ["CallTimeout", "CompiledProgram", "MalformedOutput", "Outcome", "Transition", "action_generator",
-           "api_namespace", "classify", "compare_key", "comparison", "compile_program", "search_estimator",
-           "search_focus", "search_frontier", "decode_entity", "decode_state", "encode_state",
-           "encode_value", "evaluate", "evaluate_one", "plan", "reward_pair", "rewards_match", "state_key"]
+__all__ = ["CallTimeout", "CompiledProgram", "MalformedOutput", "Outcome", "Prediction", "Transition",
+           "action_generator", "api_namespace", "classify", "compare_key", "comparison", "compile_program",
+           "search_estimator", "search_focus", "search_frontier", "decode_entity", "decode_state", "encode_state",
+           "encode_value", "evaluate", "plan", "predict", "predict_one", "reward_pair", "rewards_match",
+           "state_key"]
 
 
 def api_namespace(api_source: str, guarded: bool = True) -> dict[str, Any]:
     """Execute the API module under the same restrictions as programs. `guarded=False` runs it
     with the real builtins: only to test the OS jail on its own."""
-    # dataclasses looks up the defining module in sys.modules for string annotations, and
-    # generates __init__ methods with that module's globals: give it the restricted builtins too
-    module = sys.modules.setdefault("wc_world", types.ModuleType("wc_world"))
+    # dataclasses generates __init__ methods with the globals of the class's module (the
+    # sandbox's dataclass() sets it to SANDBOX_MODULE): give that module the restricted builtins
+    module = sys.modules.setdefault(SANDBOX_MODULE, types.ModuleType(SANDBOX_MODULE))
     module.__dict__["__builtins__"] = restricted_builtins() if guarded else builtins.__dict__
     ns: dict[str, Any] = {"__builtins__": restricted_builtins() if guarded else builtins.__dict__,
-                          "__name__": "wc_world"}
+                          "__name__": SANDBOX_MODULE}
     exec(compile(screen(api_source, API_FILE) if guarded else api_source, API_FILE, "exec"), ns)
     return ns
 
@@ -100,7 +103,7 @@ def _from_program(exc: BaseException) -> bool:
     return any(f.filename == PROGRAM_FILE for f in traceback.extract_tb(exc.__traceback__))
 
 
-# --------------------------------------------------------------------------- evaluation (φ1)
+# --------------------------------------------------------------------------- predictions (φ1)
 
 
 @dataclass
@@ -128,64 +131,86 @@ def compare_key(state: list[dict[str, Any]], next_state: list[dict[str, Any]], c
     return state_key(next_state if compare is None else compare(state, next_state))
 
 
-@dataclass
-class Outcome:
-    """How a program did on one transition: 'o' ok, 'w' wrong, 'e' error, for each function."""
-
-    transition: str
-    reward: str
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-def evaluate_one(program: CompiledProgram, t: Transition, reward_mode: str, call_timeout: float,
-                 compare: Compare | None = None) -> Outcome:
-    """`compare(state, next_state)`, a domain's trusted hint, is the part of a next state a
-    program is held to (t.next_key is then that part's key)."""
+def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
+                compare: Compare | None = None) -> Prediction:
+    """The program's answers on one transition. `compare(state, next_state)`, a domain's trusted
+    hint, is the part of a next state a program is held to (t.next_key is then that part's key).
+    The predicted state itself is kept only where it differs from the recorded one."""
     ns = program.namespace
-    detail: dict[str, Any] = {}
+    out = Prediction()
     try:
         with timer.limit(call_timeout):
             predicted = encode_state(program.transition(decode_state(ns, t.state), t.action))
         if compare is not None:
             predicted = compare(t.state, predicted)
-        t_status = "o" if state_key(predicted) == t.next_key else "w"
-        if t_status == "w":
-            detail["predicted_state"] = predicted
-            if compare is not None:
-                detail["expected_state"] = compare(t.state, t.next_state)
+        key = state_key(predicted)
+        out.state = digest(key)
+        if key != t.next_key:
+            out.predicted_state = predicted
     except (Exception, CallTimeout) as exc:  # noqa: BLE001
-        t_status = "e"
-        detail["transition_error"] = classify(exc, program.source)
+        out.transition_error = classify(exc, program.source)
     try:
         with timer.limit(call_timeout):
             pair = reward_pair(program.reward(decode_state(ns, t.state), t.action, decode_state(ns, t.next_state),
                                               t.mission))
-        r_status = "o" if rewards_match(reward_mode, pair, t.reward, t.done) else "w"
-        if r_status == "w":
-            detail["predicted_reward"] = list(pair)
+        if not (pair[0] == pair[0] and abs(pair[0]) != float("inf")):
+            raise MalformedOutput(f"reward() must return a finite number, not {pair[0]}")
+        out.reward = pair
     except (Exception, CallTimeout) as exc:  # noqa: BLE001
-        r_status = "e"
-        detail["reward_error"] = classify(exc, program.source)
-    return Outcome(t_status, r_status, detail)
+        out.reward_error = classify(exc, program.source)
+    return out
+
+
+def predict(program: CompiledProgram, transitions: list[Transition], call_timeout: float = 2.0,
+            compare: Compare | None = None) -> list[Prediction]:
+    """The program's answers on each transition; after a call that timed out, the rest are not
+    tried (a program that loops once is not given the time to loop on every transition)."""
+    if program.failure is not None:
+        failed = Prediction(transition_error=program.failure, reward_error=program.failure)
+        return [failed] * len(transitions)
+    out: list[Prediction] = []
+    with timer.installed():
+        for t in transitions:
+            p = predict_one(program, t, call_timeout, compare)
+            out.append(p)
+            timed_out = [e for e in (p.transition_error, p.reward_error) if e and e.get("kind") == "timeout"]
+            if timed_out:
+                skipped = dict(timed_out[0], message=timed_out[0]["message"] + " (later transitions not tried)")
+                out += [Prediction(transition_error=skipped, reward_error=skipped)] * (len(transitions) - len(out))
+                break
+    return out
+
+
+MAX_SHOWN_STATE = 200_000  # characters of a wrong prediction kept to show the LLM (a reply stays bounded)
+
+
+def wire_predictions(predictions: list[Prediction]) -> dict[str, Any]:
+    """Predictions as a worker sends them: a digest and a reward per transition, and the details
+    of the newest failures (a predicted state too large to show is left out)."""
+    details: dict[str, Any] = {}
+    for index in range(len(predictions) - 1, -1, -1):  # newest first: the freshest evidence
+        p = predictions[index]
+        shown = p.predicted_state
+        if shown is not None and len(state_key(shown)) > MAX_SHOWN_STATE:
+            shown = None
+        detail = {k: v for k, v in (("transition_error", p.transition_error), ("reward_error", p.reward_error),
+                                    ("predicted_state", shown)) if v is not None}
+        if detail:
+            details[str(index)] = detail
+            if len(details) >= MAX_FAILURE_DETAILS:
+                break
+    return {"p": [p.to_wire() for p in predictions], "detail": details}
 
 
 def evaluate(program: CompiledProgram, transitions: list[Transition], reward_mode: str,
              call_timeout: float = 2.0, compare: Compare | None = None) -> list[Outcome]:
-    if program.failure is not None:
-        failed = Outcome("e", "e", {"transition_error": program.failure, "reward_error": program.failure})
-        return [failed] * len(transitions)
-    outcomes: list[Outcome] = []
-    with timer.installed():
-        for t in transitions:
-            outcome = evaluate_one(program, t, reward_mode, call_timeout, compare)
-            outcomes.append(outcome)
-            timed_out = [outcome.detail[k] for k in ("transition_error", "reward_error")
-                         if outcome.detail.get(k, {}).get("kind") == "timeout"]
-            if timed_out:  # a program that loops once is not given the time to loop on every transition
-                skipped = dict(timed_out[0], message=timed_out[0]["message"] + " (later transitions not tried)")
-                rest = Outcome("e", "e", {"transition_error": skipped, "reward_error": skipped})
-                outcomes += [rest] * (len(transitions) - len(outcomes))
-                break
+    """φ1 in-process: the program's predictions, judged against the transitions."""
+    outcomes = []
+    for p, t in zip(predict(program, transitions, call_timeout, compare), transitions, strict=True):
+        outcome = judge(p, digest(t.next_key), t.reward, t.done, reward_mode)
+        if outcome.transition == "w" and compare is not None:  # the part of the next state it was held to
+            outcome.detail["expected_state"] = compare(t.state, t.next_state)
+        outcomes.append(outcome)
     return outcomes
 
 

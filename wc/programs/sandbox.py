@@ -1,28 +1,42 @@
-"""The sandbox: a pool of long-lived worker processes that run untrusted programs.
+"""The sandbox: untrusted programs run in worker processes, one program per worker, and the
+parent judges what they answer.
 
-Layers, outermost first: the OS jail (`wc.programs.jail`: bubblewrap with its own filesystem
-view, namespaces and an unprivileged user, where the machine allows it), OS resource limits
-(address space, CPU time, no file writes, no new processes, few descriptors), a wall-clock limit
-per request enforced from outside (the worker is killed and replaced), a per-call timer inside
-the worker, and the Python layer (`wc.programs.guard`). Workers start with an empty environment:
-no API key, no database URL, and no handle to the store.
+Walls, outermost first:
+
+* the OS jail (`wc.programs.jail`: bubblewrap with its own filesystem view, namespaces and an
+  unprivileged user; refused to run without it unless WC_SANDBOX=python says otherwise);
+* one process per program, forked from a clean template (`wc.programs.worker`): nothing a
+  program does (patched classes, finalizers, a lie planted in wc's own code) survives into
+  another program's worker; where wc runs as root, each worker has a user id of its own;
+* OS resource limits (address space, CPU time, no file writes, no new processes, few
+  descriptors) and a wall-clock limit per call, enforced from outside: a worker whose call runs
+  past its limit is killed, whatever the program catches;
+* verdicts in the parent (`wc.programs.verdict`): a worker returns predictions, plans and
+  problems as JSON of bounded size, and the parent compares the predictions with the recorded
+  data; a reply that is too large, malformed or out of turn fails that program cleanly;
+* the Python layer (`wc.programs.guard`, `wc.programs.modules`), the inner wall.
+
+Workers start with an empty environment: no API key, no database URL, no handle to the store.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
-import os
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from wc.canonical import state_key
-from wc.errors import SandboxError
 from wc.planning import PlanBudget
 from wc.planning.result import ERROR, PlanResult
 from wc.programs import jail as jails
+from wc.programs import runtime, verdict
 from wc.programs.evaluation import Evaluation, Optimism
+from wc.programs.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
 from wc.values import ApiModule, State
+
+PREDICT_CHUNK = 20_000   # transitions per prediction request (a reply stays far below frames.MAX_REPLY)
+VERDICTS_KEPT = 64       # programs whose verdicts so far are kept
 
 
 @dataclass(frozen=True)
@@ -32,85 +46,37 @@ class SandboxLimits:
     call_timeout: float = 2.0
     evaluate_timeout: float = 120.0
     plan: PlanBudget = PlanBudget()
-    jail: str = "auto"            # "auto": the OS jail where there is one; "strict": refuse without it
+    jail: str = "jail"            # "jail": refuse to run without the OS jail; "python": run without it (unsafe)
     python_layer: bool = True     # False only to test the OS jail on its own
+    grace: float = 1.0            # seconds a call may run past call_timeout before its worker is killed
+    live_workers: int = 0         # program workers kept alive (0: twice the pool's size, at least 4)
 
 
 def program_key(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()
 
 
-class WorkerDied(Exception):
-    pass
+@dataclass
+class _Verdicts:
+    """φ1 so far for one program: a status per transition and the newest failures' details."""
 
+    transition: list[str] = field(default_factory=list)
+    reward: list[str] = field(default_factory=list)
+    failures: dict[int, dict[str, Any]] = field(default_factory=dict)
+    load_failure: dict[str, Any] | None = None
+    loaded: bool = False  # the program has been loaded once (so load_failure is known)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one evaluation of a program at a time
 
-class _Worker:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-        self.proc: asyncio.subprocess.Process | None = None
-        self.synced = 0
-        self.next_id = 0
+    def add(self, index: int, outcome: verdict.Outcome) -> None:
+        self.transition.append(outcome.transition)
+        self.reward.append(outcome.reward)
+        if outcome.detail:
+            self.failures[index] = outcome.detail
+            while len(self.failures) > verdict.MAX_FAILURE_DETAILS:
+                del self.failures[min(self.failures)]
 
-    async def start(self) -> None:
-        sb = self.sandbox
-        limits = sb.limits
-        config = {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds,
-                  "drop_to": jails.UNPRIVILEGED if sb.jail.worker_drops_privileges else None}
-        cmd, env = sb.jail.command(["-m", "wc.programs.worker", json.dumps(config)])
-        self.proc = await asyncio.create_subprocess_exec(
-            *cmd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL, env=env, limit=1 << 30, start_new_session=True, close_fds=True)
-        self.synced = 0
-        await self.call({"op": "init", "api_source": sb.api.source, "reward_mode": sb.reward_mode,
-                         "actions": list(sb.actions), "action_source": sb.action_source,
-                         "call_timeout": limits.call_timeout, "guarded": limits.python_layer}, timeout=60)
-
-    async def call(self, msg: dict[str, Any], timeout: float) -> Any:
-        if self.proc is None or self.proc.returncode is not None:
-            raise WorkerDied("worker is not running")
-        pending = self.sandbox.transitions[self.synced:]
-        self.next_id += 1
-        msg = dict(msg, id=self.next_id, sync=pending)
-        stdin, stdout = self.proc.stdin, self.proc.stdout
-        assert stdin is not None and stdout is not None  # started with pipes
-        try:
-            stdin.write(json.dumps(msg, separators=(",", ":")).encode() + b"\n")
-            await stdin.drain()
-            line = await asyncio.wait_for(stdout.readline(), timeout)
-        except TimeoutError:
-            await self.kill()
-            raise TimeoutError(f"the worker did not answer within {timeout:.0f} s and was replaced") from None
-        except (BrokenPipeError, ConnectionResetError) as exc:
-            await self.kill()
-            raise WorkerDied(f"the worker died ({exc})") from None
-        except BaseException:
-            # cancelled mid-request: its reply would be read by the next request; start afresh
-            await asyncio.shield(self.kill())
-            raise
-        if not line:
-            code = await self.proc.wait()
-            self.proc = None
-            raise WorkerDied(f"the worker died (exit status {code})")
-        self.synced += len(pending)
-        try:
-            reply = json.loads(line)
-        except ValueError:
-            reply = None
-        if not isinstance(reply, dict) or reply.get("id") != self.next_id:
-            await self.kill()
-            raise WorkerDied("the worker sent a malformed or out-of-turn reply and was replaced")
-        if not reply.get("ok"):
-            raise SandboxError(str(reply.get("error", "worker error"))[:2000])
-        return reply.get("result")
-
-    async def kill(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            try:
-                os.killpg(self.proc.pid, 9)
-            except (ProcessLookupError, PermissionError):
-                self.proc.kill()
-            await self.proc.wait()
-        self.proc = None
+    def evaluation(self) -> Evaluation:
+        return Evaluation("".join(self.transition), "".join(self.reward), dict(self.failures), self.load_failure)
 
 
 class Sandbox:
@@ -123,13 +89,22 @@ class Sandbox:
         self.action_source = action_source
         self.reward_mode = reward_mode
         self.limits = limits or SandboxLimits()
-        self.jail = jails.select(self.limits.jail)  # SandboxError at once under a strict policy without a jail
+        self.jail = jails.select(self.limits.jail)  # SandboxError at once without a jail under the default policy
         self.size = max(1, workers)
         self.transitions: list[dict[str, Any]] = []
+        self._expected: list[str] = []  # digest of each transition's next state (the part a program is held to)
         self._index: dict[tuple, int] = {}
-        self._idle: asyncio.Queue[_Worker] | None = None
-        self._workers: list[_Worker] = []
-        self.restarts = 0
+        # the domain's trusted hooks, run here too: what part of a next state counts, which actions exist
+        self._compare = runtime.comparison(action_source)
+        self._fixed_actions = None if runtime.action_generator(action_source) else self.actions
+        self._template: TemplateProcess | None = None
+        self._workers: OrderedDict[str, list[ProgramProcess]] = OrderedDict()
+        self._slots: asyncio.Semaphore | None = None
+        self._verdicts: OrderedDict[str, _Verdicts] = OrderedDict()
+        self._fatal: dict[str, dict[str, Any]] = {}  # programs whose worker had to be killed, and why
+        self._uid = 0
+        self.restarts = 0   # times the template had to be started again
+        self.forks = 0      # program workers started
 
     async def __aenter__(self) -> Sandbox:
         await self.start()
@@ -139,15 +114,25 @@ class Sandbox:
         await self.close()
 
     async def start(self) -> None:
-        self._idle = asyncio.Queue()
-        self._workers = [_Worker(self) for _ in range(self.size)]
-        await asyncio.gather(*(w.start() for w in self._workers))
-        for w in self._workers:
-            self._idle.put_nowait(w)
+        self._slots = asyncio.Semaphore(self.size)
+        await self._start_template()
+
+    async def _start_template(self) -> None:
+        limits = self.limits
+        template = TemplateProcess(self.jail, {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds})
+        await template.start({"api_source": self.api.source, "actions": list(self.actions),
+                              "action_source": self.action_source, "call_timeout": limits.call_timeout,
+                              "guarded": limits.python_layer})
+        self._template = template
 
     async def close(self) -> None:
-        await asyncio.gather(*(w.kill() for w in self._workers), return_exceptions=True)
-        self._workers = []
+        for workers in self._workers.values():
+            for w in workers:
+                w.close()
+        self._workers.clear()
+        if self._template is not None:
+            await self._template.kill()
+            self._template = None
 
     # ---------------------------------------------------------------- data
 
@@ -161,42 +146,97 @@ class Sandbox:
             self._index[key] = index
             self.transitions.append({"state": state, "action": action, "next_state": next_state,
                                      "reward": float(reward), "done": bool(done), "mission": mission})
+            expected = key[2] if self._compare is None else runtime.compare_key(state, next_state, self._compare)
+            self._expected.append(verdict.digest(expected))
         return index
+
+    # ---------------------------------------------------------------- workers
+
+    async def _worker(self, key: str, source: str | None) -> ProgramProcess:
+        """An idle worker of this program, or a new one forked for it."""
+        for w in self._workers.get(key, []):
+            if w.alive and not w.lock.locked():
+                self._workers.move_to_end(key)
+                return w
+        if self._template is None or not self._template.alive:
+            if self._template is not None:
+                await self._template.kill()
+            self.restarts += 1
+            self._workers.clear()
+            await self._start_template()
+        assert self._template is not None
+        await self._template.sync(self.transitions)
+        self._uid += 1
+        uid = UID_BASE + self._uid % UID_SPAN if self.jail.worker_drops_privileges else None
+        worker = ProgramProcess(self._template, key, call_timeout=self.limits.call_timeout, grace=self.limits.grace)
+        await worker.start(uid)
+        self.forks += 1
+        if source is not None:
+            loaded = await worker.call({"op": "load", "source": source}, self.transitions,
+                                       self.limits.call_timeout + self.limits.grace + 30)
+            worker.load_failure = verdict.failure_from_wire(loaded["failure"]) if loaded.get("failure") else None
+        self._workers.setdefault(key, []).append(worker)
+        self._workers.move_to_end(key)
+        await self._evict()
+        return worker
+
+    async def _evict(self) -> None:
+        """Keep at most `live_workers` workers: the idle ones of the programs used longest ago go."""
+        keep = self.limits.live_workers or max(4, 2 * self.size)
+        live = [w for ws in self._workers.values() for w in ws]
+        for w in sorted(live, key=lambda w: w.last_used)[:max(0, len(live) - keep)]:
+            if not w.lock.locked():
+                await w.kill()
+        for key in [k for k, ws in self._workers.items() if not any(w.alive for w in ws)]:
+            del self._workers[key]
+
+    async def _request(self, key: str, source: str | None, message: dict[str, Any], timeout: float) -> tuple[
+            Any, ProgramProcess]:
+        assert self._slots is not None, "Sandbox.start() was not called"
+        async with self._slots:
+            worker = await self._worker(key, source)
+            async with worker.lock:
+                return await worker.call(message, self.transitions, timeout), worker
 
     # ---------------------------------------------------------------- requests
 
-    async def _request(self, msg: dict[str, Any], timeout: float) -> Any:
-        assert self._idle is not None, "Sandbox.start() was not called"
-        worker = await self._idle.get()
-        try:
-            if worker.proc is None:
-                self.restarts += 1
-                await worker.start()
-            return await worker.call(msg, timeout)
-        finally:
-            self._idle.put_nowait(worker)
-
     async def evaluate(self, source: str) -> Evaluation:
-        """φ1 on every distinct transition recorded so far."""
-        n = len(self.transitions)
-        timeout = self.limits.evaluate_timeout + 0.01 * n
-        try:
-            r = await self._request({"op": "evaluate", "key": program_key(source), "source": source}, timeout)
-        except TimeoutError as exc:
-            return Evaluation.failed(n, {"kind": "timeout", "message": str(exc)})
-        except WorkerDied as exc:
-            return Evaluation.failed(n, {"kind": "crash", "message": str(exc)})
-        except SandboxError as exc:
-            return Evaluation.failed(n, {"kind": "crash", "message": str(exc)})
-        try:
-            failures = {int(k): v for k, v in r["failures"].items()}
-            return Evaluation(str(r["transition"]), str(r["reward"]), failures, r["load_failure"])
-        except (TypeError, KeyError, ValueError, AttributeError):
-            return Evaluation.failed(n, {"kind": "crash", "message": "the worker sent a malformed evaluation"})
+        """φ1 on every distinct transition recorded so far, judged here from the program's
+        predictions."""
+        key = program_key(source)
+        verdicts = self._verdicts.pop(key, None) or _Verdicts()
+        self._verdicts[key] = verdicts
+        while len(self._verdicts) > VERDICTS_KEPT:
+            self._verdicts.popitem(last=False)
+        async with verdicts.lock:  # a second evaluation of the same program waits, then reads the verdicts
+            n = len(self.transitions)
+            if key in self._fatal:
+                return Evaluation.failed(n, self._fatal[key])
+            try:
+                while len(verdicts.transition) < n or not verdicts.loaded:
+                    start = len(verdicts.transition)
+                    stop = min(n, start + PREDICT_CHUNK)
+                    reply, worker = await self._request(key, source, {"op": "predict", "start": start, "stop": stop},
+                                                        self.limits.evaluate_timeout + 0.01 * (stop - start))
+                    verdicts.load_failure, verdicts.loaded = worker.load_failure, True
+                    predictions = verdict.predictions_from_wire(reply, stop - start)
+                    for i, p in enumerate(predictions, start):
+                        t = self.transitions[i]
+                        outcome = verdict.judge(p, self._expected[i], t["reward"], t["done"], self.reward_mode)
+                        if outcome.transition == "w" and self._compare is not None:  # the part it was held to
+                            outcome.detail["expected_state"] = self._compare(t["state"], t["next_state"])
+                        verdicts.add(i, outcome)
+            except (WorkerFailed, verdict.Malformed) as exc:
+                failure = self._fatal[key] = _failure(exc)
+                self._verdicts.pop(key, None)
+                await self._drop(key)
+                return Evaluation.failed(n, failure)
+            return verdicts.evaluation()
 
     async def plan_many(self, source: str, starts: list[tuple[State, str]],
                         budget: PlanBudget | None = None) -> list[PlanResult]:
-        """Plan from each start; the starts are shared out among the workers, which plan at once."""
+        """Plan from each start; the starts are shared out among workers of the program, which
+        plan at once."""
         budget = budget or self.limits.plan
         chunks = [starts[i::self.size] for i in range(min(self.size, len(starts)))]
         done = await asyncio.gather(*(self._plan_chunk(source, chunk, budget) for chunk in chunks))
@@ -206,20 +246,22 @@ class Sandbox:
         return results  # type: ignore[return-value]
 
     async def _plan_chunk(self, source: str, starts: list[tuple[State, str]], budget: PlanBudget) -> list[PlanResult]:
-        msg = {"op": "plan", "key": program_key(source), "source": source,
-               "starts": [{"state": s, "mission": m} for s, m in starts], "planner": budget.planner,
-               "max_nodes": budget.max_nodes, "max_depth": budget.max_depth, "time_limit": budget.seconds}
-        timeout = len(starts) * (budget.seconds + self.limits.call_timeout) + 30
-        try:
-            results = await self._request(msg, timeout)
-        except (TimeoutError, WorkerDied, SandboxError) as exc:
-            failure = {"kind": "timeout" if isinstance(exc, TimeoutError) else "crash", "message": str(exc)}
-            return [PlanResult(False, reason=str(exc), first_error=failure, status=ERROR) for _ in starts]
-        try:
-            return [PlanResult(**r) for r in results]
-        except (TypeError, KeyError, ValueError):
-            failure = {"kind": "crash", "message": "the worker sent a malformed plan"}
-            return [PlanResult(False, reason=failure["message"], first_error=failure, status=ERROR) for _ in starts]
+        key = program_key(source)
+        failure = self._fatal.get(key)
+        if failure is None:
+            msg = {"op": "plan", "starts": [{"state": s, "mission": m} for s, m in starts], "planner": budget.planner,
+                   "max_nodes": budget.max_nodes, "max_depth": budget.max_depth, "time_limit": budget.seconds}
+            timeout = len(starts) * (budget.seconds + self.limits.call_timeout) + 30
+            try:
+                results, _ = await self._request(key, source, msg, timeout)
+                if not isinstance(results, list) or len(results) != len(starts):
+                    raise verdict.Malformed("a plan per start")
+                return [verdict.plan_from_wire(r, actions=self._fixed_actions, max_depth=budget.max_depth)
+                        for r in results]
+            except (WorkerFailed, verdict.Malformed) as exc:
+                failure = self._fatal[key] = _failure(exc)
+                await self._drop(key)
+        return [PlanResult(False, reason=failure["message"], first_error=failure, status=ERROR) for _ in starts]
 
     async def plan(self, source: str, state: State, mission: str, budget: PlanBudget | None = None) -> PlanResult:
         return (await self.plan_many(source, [(state, mission)], budget))[0]
@@ -229,28 +271,42 @@ class Sandbox:
 
     async def check(self, source: str) -> list[str]:
         """What the program does against the contract on the recorded transitions (problems)."""
+        key = program_key(source)
         try:
-            found = await self._request({"op": "check", "key": program_key(source), "source": source},
-                                        self.limits.evaluate_timeout + 0.05 * len(self.transitions))
-        except (TimeoutError, WorkerDied, SandboxError) as exc:
+            found, _ = await self._request(key, source, {"op": "check"},
+                                           self.limits.evaluate_timeout + 0.05 * len(self.transitions))
+            return verdict.problems_from_wire(found)
+        except (WorkerFailed, verdict.Malformed) as exc:
+            await self._drop(key)
             return [f"the check could not finish: {exc}"]
-        return [str(p) for p in found] if isinstance(found, list) else ["the worker sent a malformed check"]
+
+    async def _drop(self, key: str) -> None:
+        for w in self._workers.pop(key, []):
+            if not w.lock.locked():
+                await w.kill()
 
     async def probe(self) -> dict[str, Any]:
         """What a program inside a worker would find (uid, namespaces, files, limits, layers),
         asked of a live worker and checked from outside: the report `wc doctor` prints."""
-        assert self._idle is not None, "Sandbox.start() was not called"
-        worker = await self._idle.get()
-        try:
-            if worker.proc is None:
-                await worker.start()
-            facts = dict(await worker.call({"op": "probe"}, timeout=30))
-            pid = worker.proc.pid if worker.proc else None
-        finally:
-            self._idle.put_nowait(worker)
-        inner = jails.descendants(pid) if pid else []
-        facts["namespaces"] = jails.namespaces_of(inner[-1] if inner else pid) if pid else {}
+        facts, worker = await self._request("probe", None, {"op": "probe"}, timeout=30)
+        facts = dict(facts)
+        assert self._template is not None and self._template.proc is not None
+        outer = self._template.proc.pid
+        inner = jails.descendants(outer)
+        facts["namespaces"] = jails.namespaces_of(inner[-1] if inner else outer)
         facts["jail"] = self.jail.describe()
         facts["jail_active"] = self.jail.active
+        facts["policy"] = self.limits.jail
         facts["visible_paths"] = list(self.jail.visible)
+        facts["own_user_per_program"] = self.jail.worker_drops_privileges
+        await self._drop("probe")
         return facts
+
+
+def _failure(exc: Exception) -> dict[str, Any]:
+    if isinstance(exc, WorkerFailed):
+        return dict(exc.failure)
+    return {"kind": "malformed", "message": f"the worker's reply was malformed ({exc})"}
+
+
+__all__ = ["Sandbox", "SandboxLimits", "program_key"]

@@ -2,6 +2,13 @@
 
 `installed()` puts the handler in place once for a batch of calls (a search makes tens of
 thousands), so that each `limit()` costs two `setitimer` calls and nothing else.
+
+This timer is a courtesy: it turns a slow call into a classified `timeout` with its line. A
+program can catch it, or loop in C where it never fires, so the limit is also enforced from
+outside: inside a worker, `beat` is a counter in memory the parent shares, which moves at every
+call's start and end and at every step of the worker's own work (`tick`); the parent kills a
+worker whose counter stands still for longer than a call may take (`wc.programs.processes`).
+That also catches program code that runs where no call is timed (a finalizer, say).
 """
 from __future__ import annotations
 
@@ -19,6 +26,16 @@ def _raise_timeout(signum, frame):
     raise CallTimeout()
 
 
+# set in a sandbox worker: memory shared with the parent, as unsigned 64-bit counters
+beat: Any = None
+
+
+def tick() -> None:
+    """Progress of the worker's own work (between calls of the program)."""
+    if beat is not None:
+        beat[0] += 1
+
+
 class limit:
     """Interrupt the calls inside after `seconds` of wall time (0: no limit)."""
 
@@ -30,6 +47,8 @@ class limit:
         self.previous: Any = None
 
     def __enter__(self) -> limit:
+        if beat is not None:
+            beat[0] += 1
         if self.enabled and self.seconds > 0:
             if signal.getsignal(signal.SIGALRM) is not _raise_timeout:
                 self.previous = signal.signal(signal.SIGALRM, _raise_timeout)
@@ -41,6 +60,8 @@ class limit:
             signal.setitimer(signal.ITIMER_REAL, 0)
             if self.previous is not None:
                 signal.signal(signal.SIGALRM, self.previous)
+        if beat is not None:
+            beat[0] += 1
 
 
 @contextlib.contextmanager

@@ -1,110 +1,251 @@
-"""Sandbox worker process: runs untrusted programs under OS limits, speaking JSON lines.
+"""Sandbox processes: a template that holds the data, and one worker per program forked from it.
 
-Started by `wc.programs.sandbox`, inside the OS jail (`wc.programs.jail`) where there is one,
-with an empty environment. Before it reads a message it closes every descriptor but its pipe,
-gives up root where it has it, and sets its resource limits. The recorded transitions live
-here (sent once, then only new ones), so evaluating a program is one round trip however much
-data there is. Replies are JSON, never pickle: a compromised worker must not be able to run
-code in the agent by what it sends back.
+The *template* starts inside the OS jail (`wc.programs.jail`) with an empty environment and
+nothing but its socket to the parent. It imports everything programs may use, takes the
+snapshot of trusted classes (`wc.programs.ownership`), executes the API module and keeps the
+recorded transitions (sent once, then only new ones). It never runs a program.
+
+For each program the parent asks it to `fork`, passing a new socket and a page of shared memory
+(the call heartbeat, `wc.programs.timer.beat`). The child becomes that program's *worker*: it
+gives up what the template had (the template's socket, root where the template has it: each
+worker gets a user id of its own, so workers cannot signal each other or the template), becomes
+undumpable (no ptrace, no /proc/<pid>/mem), sets its resource limits (memory, CPU, no files, no
+processes, few descriptors), loads the program and answers requests about it: predictions on
+the data, plans, contract checks. Nothing one program does can reach another program's worker,
+and the template is the same clean copy for every fork.
+
+Replies are JSON, never pickle: what a worker sends is data that the parent checks
+(`wc.programs.verdict`), not code or verdicts.
 """
 from __future__ import annotations
 
-import json
+import contextlib
+import mmap
 import os
 import resource
+import selectors
+import signal
+import socket
 import sys
-from collections import OrderedDict
 from dataclasses import asdict
 from typing import Any
 
-from wc.programs import runtime
-
-MAX_FAILURE_DETAILS = 40
+from wc.programs import frames
 
 
-class WorkerState:
-    def __init__(self) -> None:
-        self.api_ns: dict[str, Any] = {}
-        self.reward_mode = "exact"
-        self.actions: list[str] | Any = []
-        self.focus: Any = None
-        self.compare: Any = None
-        self.frontier: Any = None
-        self.estimator: Any = None
-        self.call_timeout = 2.0
-        self.guarded = True
-        self.transitions: list[runtime.Transition] = []
-        self.programs: OrderedDict[str, runtime.CompiledProgram] = OrderedDict()
-        self.outcomes: OrderedDict[str, list[runtime.Outcome]] = OrderedDict()
+class Data:
+    """What the template holds and each worker inherits: the API namespace, the domain's
+    trusted hooks and the recorded transitions."""
 
-    def program(self, key: str, source: str) -> runtime.CompiledProgram:
-        if key in self.programs:
-            self.programs.move_to_end(key)
-            return self.programs[key]
-        compiled = runtime.compile_program(self.api_ns, source, self.call_timeout, guarded=self.guarded)
-        self.programs[key] = compiled
-        while len(self.programs) > 32:
-            old, _ = self.programs.popitem(last=False)
-            self.outcomes.pop(old, None)
-        return compiled
+    def __init__(self, config: dict[str, Any]) -> None:
+        from wc.programs import runtime
+
+        self.runtime = runtime
+        self.guarded = bool(config.get("guarded", True))
+        self.api_ns = runtime.api_namespace(config["api_source"], guarded=self.guarded)
+        source = config.get("action_source")
+        self.actions: Any = runtime.action_generator(source) or list(config["actions"])
+        self.focus = runtime.search_focus(source)
+        self.compare = runtime.comparison(source)
+        self.frontier = runtime.search_frontier(source)
+        self.estimator = runtime.search_estimator(source)
+        self.call_timeout = float(config["call_timeout"])
+        self.transitions: list[Any] = []
+
+    def sync(self, items: list[dict[str, Any]]) -> None:
+        from wc.programs.timer import tick
+
+        for t in items:
+            self.transitions.append(self.runtime.Transition.from_json(t, self.compare))
+            tick()
+
+
+# --------------------------------------------------------------------------- a program's worker
+
+
+class ProgramWorker:
+    """Serves one program: loads it once, then predictions, plans and checks."""
+
+    def __init__(self, data: Data) -> None:
+        self.data = data
+        self.program: Any = None
 
     def handle(self, msg: dict[str, Any]) -> Any:
-        for t in msg.get("sync", ()):
-            self.transitions.append(runtime.Transition.from_json(t, self.compare))
+        data, runtime = self.data, self.data.runtime
+        data.sync(msg.get("sync", ()))
         op = msg["op"]
-        if op == "init":
-            self.guarded = bool(msg.get("guarded", True))
-            self.api_ns = runtime.api_namespace(msg["api_source"], guarded=self.guarded)
-            self.reward_mode = msg["reward_mode"]
-            self.actions = runtime.action_generator(msg.get("action_source")) or list(msg["actions"])
-            self.focus = runtime.search_focus(msg.get("action_source"))
-            self.compare = runtime.comparison(msg.get("action_source"))
-            self.frontier = runtime.search_frontier(msg.get("action_source"))
-            self.estimator = runtime.search_estimator(msg.get("action_source"))
-            self.call_timeout = float(msg["call_timeout"])
-            return {"pid": os.getpid()}
-        if op == "evaluate":
-            return self.evaluate(msg["key"], msg["source"])
-        if op == "plan":
-            program = self.program(msg["key"], msg["source"])
-            results = []
-            for start in msg["starts"]:
-                result = runtime.plan(program, start["state"], start["mission"], self.actions,
-                                      planner=msg.get("planner", "bfws"), max_nodes=msg["max_nodes"],
-                                      max_depth=msg["max_depth"], time_limit=msg["time_limit"],
-                                      call_timeout=self.call_timeout, focus=self.focus,
-                                      frontier=self.frontier, estimator=self.estimator)
-                results.append(asdict(result))
-            return results
-        if op == "check":
-            program = self.program(msg["key"], msg["source"])
-            return runtime.check(program, self.transitions, self.call_timeout)
-        if op == "ping":
-            return {"transitions": len(self.transitions)}
+        if op == "load":
+            self.program = runtime.compile_program(data.api_ns, msg["source"], data.call_timeout,
+                                                   guarded=data.guarded)
+            return {"failure": self.program.failure}
         if op == "probe":
-            return dict(probe(), python_layer=self.guarded)
+            return dict(probe(), python_layer=data.guarded)
+        if self.program is None:
+            raise ValueError("no program is loaded")
+        if op == "predict":
+            start, stop = int(msg["start"]), min(int(msg["stop"]), len(data.transitions))
+            predictions = runtime.predict(self.program, data.transitions[start:stop], data.call_timeout,
+                                          data.compare)
+            return runtime.wire_predictions(predictions)
+        if op == "plan":
+            return [asdict(runtime.plan(self.program, start["state"], start["mission"], data.actions,
+                                        planner=msg.get("planner", "bfws"), max_nodes=msg["max_nodes"],
+                                        max_depth=msg["max_depth"], time_limit=msg["time_limit"],
+                                        call_timeout=data.call_timeout, focus=data.focus, frontier=data.frontier,
+                                        estimator=data.estimator))
+                    for start in msg["starts"]]
+        if op == "check":
+            return runtime.check(self.program, data.transitions, data.call_timeout)
         raise ValueError(f"unknown op {op!r}")
 
-    def evaluate(self, key: str, source: str) -> dict[str, Any]:
-        program = self.program(key, source)
-        done = self.outcomes.get(key, [])
-        if len(done) < len(self.transitions):
-            done = done + runtime.evaluate(program, self.transitions[len(done):], self.reward_mode,
-                                           self.call_timeout, self.compare)
-            self.outcomes[key] = done
-        failures: dict[str, Any] = {}
-        for index in range(len(done) - 1, -1, -1):  # newest first: the freshest evidence
-            outcome = done[index]
-            if outcome.detail:
-                failures[str(index)] = outcome.detail
-                if len(failures) >= MAX_FAILURE_DETAILS:
-                    break
-        return {
-            "transition": "".join(o.transition for o in done),
-            "reward": "".join(o.reward for o in done),
-            "failures": failures,
-            "load_failure": program.failure,
-        }
+
+def serve(channel: socket.socket, data: Data) -> None:
+    worker = ProgramWorker(data)
+    while True:
+        try:
+            msg = frames.read(channel)
+        except (frames.FrameError, OSError):
+            return
+        try:
+            reply = {"id": msg.get("id"), "ok": True, "result": worker.handle(msg)}
+        except MemoryError:
+            reply = {"id": msg.get("id"), "ok": False, "error": "memory limit reached in the worker"}
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
+            reply = {"id": msg.get("id"), "ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]}
+        try:
+            out = frames.encode(reply)
+        except (TypeError, ValueError) as exc:
+            out = frames.encode({"id": msg.get("id"), "ok": False, "error": f"unserialisable reply: {exc}"})
+        except MemoryError:
+            out = frames.encode({"id": msg.get("id"), "ok": False, "error": "memory limit reached in the worker"})
+        try:
+            channel.sendall(out)
+        except OSError:
+            return
+
+
+def become_worker(channel: socket.socket, beat_fd: int, uid: int | None, config: dict[str, Any], data: Data) -> None:
+    """In the forked child, before it reads a message: give up the template's rights and set
+    the limits that hold whatever the program does."""
+    beat = mmap.mmap(beat_fd, 16)
+    os.close(beat_fd)
+    _undumpable()
+    if uid is not None:
+        drop_privileges(uid)
+    close_other_descriptors(keep={channel.fileno()})
+    sys.setrecursionlimit(config.get("recursion_limit", 3000))
+    apply_limits(config["memory_mb"] * 1024 * 1024 + _address_space(), config["cpu_seconds"], nproc=0, nofile=16)
+    from wc.programs import timer
+
+    timer.beat = memoryview(beat).cast("Q")
+    serve(channel, data)
+
+
+# --------------------------------------------------------------------------- the template
+
+
+class Template:
+    """Holds the data; forks a worker per program on the parent's request; reports exits."""
+
+    def __init__(self, control: socket.socket, config: dict[str, Any]) -> None:
+        self.control = control
+        self.config = config
+        self.data: Data | None = None
+        self.fds: list[int] = []      # descriptors received and not yet used by a fork
+        self.buffer = b""
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_w, False)
+
+    def run(self) -> None:
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.set_wakeup_fd(self.wake_w)
+        selector = selectors.DefaultSelector()
+        selector.register(self.control, selectors.EVENT_READ, "control")
+        selector.register(self.wake_r, selectors.EVENT_READ, "wake")
+        while True:
+            for key, _ in selector.select():
+                if key.data == "wake":
+                    with contextlib.suppress(BlockingIOError, InterruptedError):
+                        os.read(self.wake_r, 4096)
+                    self.reap()
+                elif not self.receive():
+                    return
+
+    def receive(self) -> bool:
+        """Read what the parent sent (with any descriptors) and handle each whole message."""
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(self.control, 1 << 20, 8)
+        except InterruptedError:
+            return True
+        except OSError:
+            return False
+        if not data:
+            return False
+        self.fds.extend(fds)
+        self.buffer += data
+        while len(self.buffer) >= frames.HEADER.size:
+            (size,) = frames.HEADER.unpack_from(self.buffer)
+            if len(self.buffer) < frames.HEADER.size + size:
+                break
+            message = frames.decode(self.buffer[frames.HEADER.size:frames.HEADER.size + size])
+            self.buffer = self.buffer[frames.HEADER.size + size:]
+            self.handle(message)
+        return True
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.control.sendall(frames.encode(message))
+
+    def handle(self, msg: dict[str, Any]) -> None:
+        op = msg["op"]
+        if op == "init":
+            try:
+                self.data = Data(msg)
+                self.send({"op": "ready", "pid": os.getpid()})
+            except Exception as exc:  # noqa: BLE001 - the parent reports it
+                self.send({"op": "ready", "error": f"{type(exc).__name__}: {exc}"[:2000]})
+        elif op == "sync":
+            assert self.data is not None
+            self.data.sync(msg["transitions"])
+        elif op == "fork":
+            self.fork(msg)
+
+    def fork(self, msg: dict[str, Any]) -> None:
+        assert self.data is not None
+        channel_fd, beat_fd = self.fds.pop(0), self.fds.pop(0)
+        pid = os.fork()
+        if pid == 0:  # the program's worker
+            code = 0
+            try:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                for fd in (self.wake_r, self.wake_w, *self.fds):
+                    os.close(fd)
+                self.control.close()
+                channel = socket.socket(fileno=channel_fd)
+                channel.setblocking(True)
+                become_worker(channel, beat_fd, msg.get("uid"), self.config, self.data)
+            except BaseException:  # noqa: BLE001 - nothing of the child may return into the template's loop
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(channel_fd)
+        os.close(beat_fd)
+        self.send({"op": "forked", "token": msg["token"], "pid": pid, "transitions": len(self.data.transitions)})
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+            self.send({"op": "exit", "pid": pid, "signal": signum,
+                       "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None})
+
+
+# --------------------------------------------------------------------------- process set-up
 
 
 def probe() -> dict[str, Any]:
@@ -143,13 +284,54 @@ def probe() -> dict[str, Any]:
         "root_writable": os.access("/", os.W_OK), "tmp_writable": os.access("/tmp", os.W_OK),
         "environment": sorted(os.environ), "open_files": sorted(fds),
         "capabilities": status.get("CapEff", "?"), "no_new_privs": status.get("NoNewPrivs", "?") == "1",
-        "limits": limits,
+        "dumpable": _dumpable(), "limits": limits,
     }
 
 
-def close_inherited_descriptors() -> None:
-    """Keep only the pipe (0, 1) and 2; anything else a parent let through is closed."""
-    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+def _prctl(option: int, arg: int = 0) -> int:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    return int(libc.prctl(option, arg, 0, 0, 0))
+
+
+PR_GET_DUMPABLE, PR_SET_DUMPABLE = 3, 4
+
+
+def _undumpable() -> None:
+    """No ptrace, no /proc/<pid>/mem: another process of the same user cannot reach into this one."""
+    if _prctl(PR_SET_DUMPABLE, 0) != 0:
+        raise SystemExit("the worker could not make itself undumpable")
+
+
+def _dumpable() -> bool | None:
+    try:
+        return _prctl(PR_GET_DUMPABLE) == 1
+    except OSError:
+        return None
+
+
+def _address_space() -> int:
+    """Bytes of address space in use now (a forked worker starts with the template's)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def close_other_descriptors(keep: set[int]) -> None:
+    """Keep only stdin/stdout/stderr (the null device) and `keep`."""
+    top = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    fd = 3
+    for k in sorted(keep):
+        if k >= fd:
+            os.closerange(fd, k)
+            fd = k + 1
+    os.closerange(fd, top)
 
 
 def drop_privileges(uid: int) -> None:
@@ -161,7 +343,7 @@ def drop_privileges(uid: int) -> None:
         raise SystemExit("the worker could not drop its privileges")
 
 
-def apply_limits(memory_mb: int, cpu_seconds: int) -> None:
+def apply_limits(address_space: int, cpu_seconds: int, *, nproc: int | None, nofile: int) -> None:
     """OS limits that hold whatever the program does (root bypasses only RLIMIT_NPROC)."""
     def setlimit(which: int, value: int) -> None:
         try:
@@ -169,42 +351,35 @@ def apply_limits(memory_mb: int, cpu_seconds: int) -> None:
         except (ValueError, OSError):
             pass
 
-    setlimit(resource.RLIMIT_AS, memory_mb * 1024 * 1024)
-    setlimit(resource.RLIMIT_CPU, cpu_seconds)
+    if address_space:
+        setlimit(resource.RLIMIT_AS, address_space)
+    if cpu_seconds:
+        setlimit(resource.RLIMIT_CPU, cpu_seconds)
     setlimit(resource.RLIMIT_FSIZE, 0)
     setlimit(resource.RLIMIT_CORE, 0)
-    setlimit(resource.RLIMIT_NPROC, 0)
-    setlimit(resource.RLIMIT_NOFILE, 16)
+    if nproc is not None:
+        setlimit(resource.RLIMIT_NPROC, nproc)
+    setlimit(resource.RLIMIT_NOFILE, nofile)
 
 
 def main() -> None:
+    import json
+
     config = json.loads(sys.argv[1])
-    close_inherited_descriptors()
-    if config.get("drop_to") is not None:
-        drop_privileges(int(config["drop_to"]))
-    proto_in = sys.stdin.buffer
-    proto_out = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
+    control = socket.socket(fileno=os.dup(0))
+    control.setblocking(True)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
-    sys.setrecursionlimit(config.get("recursion_limit", 3000))
-    apply_limits(config["memory_mb"], config["cpu_seconds"])
-    state = WorkerState()
-    for line in proto_in:
-        msg = json.loads(line)
-        try:
-            reply = {"id": msg.get("id"), "ok": True, "result": state.handle(msg)}
-        except MemoryError:
-            reply = {"id": msg.get("id"), "ok": False, "error": "memory limit reached in the worker"}
-        except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
-            reply = {"id": msg.get("id"), "ok": False, "error": f"{type(exc).__name__}: {exc}"}
-        try:
-            data = json.dumps(reply, separators=(",", ":"), allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            data = json.dumps({"id": msg.get("id"), "ok": False, "error": f"unserialisable reply: {exc}"})
-        proto_out.write(data.encode() + b"\n")
-        proto_out.flush()
+    close_other_descriptors(keep={control.fileno()})
+    _undumpable()
+    apply_limits(0, 0, nproc=None, nofile=256)
+    from wc.programs import ownership
+
+    ownership.freeze()  # before the API module or any program runs
+    Template(control, config).run()
 
 
 if __name__ == "__main__":
