@@ -14,6 +14,7 @@ import pytest
 
 from wc import envs
 from wc.programs import jail
+from wc.programs.processes import UID_BASE, UID_SPAN
 from wc.programs.sandbox import Sandbox, SandboxLimits
 
 REWARD = "def reward(state, action, next_state, mission):\n    return 0.0, False\n"
@@ -47,17 +48,19 @@ async def test_a_worker_finds_itself_walled_in(empty):
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as sb:
         facts = await sb.probe()
     assert facts["jail_active"]
-    assert facts["uid"] == facts["gid"] == jail.UNPRIVILEGED
-    assert facts["capabilities"].strip("0") == "" and facts["no_new_privs"]
+    # as root each program's worker has a user of its own; otherwise bwrap maps the user to nobody
+    expected = range(UID_BASE, UID_BASE + UID_SPAN) if os.geteuid() == 0 else [jail.UNPRIVILEGED]
+    assert facts["uid"] == facts["gid"] and facts["uid"] in expected
+    assert facts["capabilities"].strip("0") == "" and facts["no_new_privs"] and facts["dumpable"] is False
     assert all(facts["namespaces"][n] for n in ("pid", "net", "ipc", "uts", "mnt"))
-    assert facts["processes_visible"] <= 3 and facts["network_interfaces"] == ["lo"]
+    assert facts["processes_visible"] <= 4 and facts["network_interfaces"] == ["lo"]  # bwrap, template, worker(s)
     assert facts["hostname"] == "wc-sandbox"
     assert not facts["root_writable"] and not facts["tmp_writable"] and facts["tmp_entries"] == []
     # no home, no project, no store, no shell: only libraries, the interpreter and wc's package
     assert set(facts["root_entries"]) <= {"usr", "lib", "lib64", "lib32", "libx32", "opt", "root", "home", "dev",
                                           "proc", "tmp"}
     assert "bin" not in facts["root_entries"] and "etc" not in facts["root_entries"]
-    assert set(facts["open_files"]) <= {"pipe", "/dev/null"}
+    assert set(facts["open_files"]) <= {"socket", "/dev/null"}
     assert facts["limits"]["nproc"] == 0 and facts["limits"]["fsize"] == 0
     assert set(facts["environment"]) <= {"LANG", "PWD", "PYTHONPATH", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE"}
 
@@ -103,7 +106,7 @@ def failure_of(ev):
      "ConnectionRefusedError"),
     ("kill the parent", "os.kill({parent}, 9)", "ProcessLookupError"),
     ("kill the jail's init", "os.kill(1, 9)", "PermissionError"),
-    ("kill every process it may", "os.kill(-1, 9)", "ProcessLookupError"),
+    ("kill every process it may", "os.kill(-1, 9)\nraise RuntimeError('nothing was killed')", "nothing was killed"),
     ("leave a process behind", "os.fork()", "BlockingIOError"),
     ("run a shell command", "import subprocess\nsubprocess.run(['/bin/sh', '-c', 'touch /tmp/wc-jail-escape'])",
      "Error"),
@@ -147,16 +150,18 @@ async def test_a_worker_that_kills_itself_is_replaced(empty, correct):
     assert after.fits and after.n == 1
 
 
-async def test_nothing_outlives_a_killed_worker(empty):
-    adapter, _ = empty
+async def test_nothing_outlives_the_sandbox(empty, correct):
+    adapter, data = empty
 
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as sb:
-        worker = sb._workers[0]
-        tree = [worker.proc.pid] + jail.descendants(worker.proc.pid)
-        await worker.kill()
-    assert len(tree) >= 2  # bwrap and the python worker below it
+        for t in data:
+            sb.add(*t)
+        assert (await sb.evaluate(correct)).fits  # a program's worker runs beside the template
+        root = sb._template.proc.pid
+        tree = [root] + jail.descendants(root)
+    assert len(tree) >= 4  # bwrap, its init, the template and a program's worker
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in tree):
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") and _state(p) != "Z" for p in tree):
         await asyncio.sleep(0.05)
     assert not any(os.path.exists(f"/proc/{p}") and _state(p) != "Z" for p in tree)
 
@@ -186,20 +191,23 @@ def test_doctor_shows_every_layer_active():
 
 
 @pytest.mark.slow
-def test_without_bwrap_wc_says_so_and_strict_refuses(tmp_path):
+def test_without_bwrap_wc_refuses_unless_told_to_run_unjailed(tmp_path):
     bin_dir = tmp_path / "bin"  # a PATH with unshare but no bwrap
     bin_dir.mkdir()
     os.symlink("/usr/bin/unshare", bin_dir / "unshare")
     shown = wc_cli("doctor", env={"PATH": str(bin_dir)})
-    assert shown.returncode == 0
     assert "not installed" in shown.stdout and "not active: OS jail" in shown.stdout
+    assert "WC_SANDBOX=python" in shown.stdout
     plain = {"PATH": str(bin_dir), "OPENAI_API_KEY": "x", "WC_DB": f"sqlite:///{tmp_path}/w.db"}
-    learned = wc_cli("learn", "--env", "minigrid-empty", "--episodes", "1", "--max-steps", "3", "--max-llm-calls", "0",
-                     env=plain)
-    assert learned.returncode == 0, learned.stderr
-    assert learned.stderr.count("warning: LLM-written code runs without the OS jail") == 1
-    (tmp_path / "w.db").unlink()
-    strict = wc_cli("learn", "--env", "minigrid-empty", env=dict(plain, WC_SANDBOX="strict"))
-    assert strict.returncode == 6 and "Traceback" not in strict.stderr  # the sandbox cannot run
-    assert "WC_SANDBOX=strict" in strict.stderr and "bubblewrap" in strict.stderr
+    refused = wc_cli("learn", "--env", "minigrid-empty", "--episodes", "1", "--max-steps", "3",
+                     "--max-llm-calls", "0", env=plain)
+    assert refused.returncode == 6 and "Traceback" not in refused.stderr  # the sandbox cannot run
+    assert "bubblewrap" in refused.stderr and "WC_SANDBOX=python" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1  # one line that names the fix and the opt-in
     assert not (tmp_path / "w.db").exists()  # refused before anything was recorded
+    opted = wc_cli("learn", "--env", "minigrid-empty", "--episodes", "1", "--max-steps", "3",
+                   "--max-llm-calls", "0", env=dict(plain, WC_SANDBOX="python"))
+    assert opted.returncode == 0, opted.stderr
+    assert opted.stderr.count("warning: LLM-written code runs without the OS jail") == 1
+    unknown = wc_cli("learn", "--env", "minigrid-empty", env=dict(plain, WC_SANDBOX="auto"))
+    assert unknown.returncode == 2 and "WC_SANDBOX must be one of jail, python" in unknown.stderr

@@ -217,14 +217,22 @@ async def doctor(settings: Settings | None = None) -> tuple[dict[str, Any], list
     """Start a sandbox worker as `learn` would and report which of its walls stand: what the
     worker itself finds (user, files, network, processes, limits) and what is seen from outside."""
     from wc.config import Settings
+    from wc.errors import SandboxError
     from wc.programs import jail as jails
     from wc.programs.sandbox import Sandbox, SandboxLimits
     from wc.values import ApiModule
 
     settings = settings or Settings()
-    limits = SandboxLimits(jail=settings.sandbox)
-    async with Sandbox(ApiModule("doctor", 0, ""), [], "exact", workers=1, limits=limits) as sandbox:
+    refused = None
+    try:
+        jails.select(settings.sandbox)
+        policy = settings.sandbox
+    except SandboxError as exc:  # no jail here: show what a worker would find without it, and that runs refuse
+        refused, policy = str(exc), "python"
+    async with Sandbox(ApiModule("doctor", 0, ""), [], "exact", workers=1,
+                       limits=SandboxLimits(jail=policy)) as sandbox:
         facts = await sandbox.probe()
+    facts["refused"] = refused
     return facts, jails.layers(facts, settings.sandbox)
 
 

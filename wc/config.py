@@ -31,8 +31,9 @@ class Settings(BaseSettings):
     llm_max_failures: int = Field(default=5, ge=1, description="failed requests in a row after which the LLM "
                                   "is taken to be unavailable and the run stops (resumable)")
     temperature: float = 1.0
-    sandbox: str = Field(default="auto", description="auto: the OS jail where the machine has one, with a "
-                         "warning where not; strict: refuse to run LLM-written code without it")
+    sandbox: str = Field(default="jail", description="jail: run LLM-written code only inside the OS jail "
+                         "(bubblewrap), refusing where there is none; python: run it without the jail, held by "
+                         "wc's Python layer and OS limits only (unsafe, an explicit choice)")
 
     def model_post_init(self, __context) -> None:
         if self.openai_api_key is not None:

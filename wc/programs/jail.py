@@ -12,9 +12,11 @@ machine allows it:
   message; otherwise bwrap maps the user to 65534 in a user namespace;
 * `--die-with-parent` and a new session, an empty environment, no inherited descriptors.
 
-Where bwrap is missing or refused, wc falls back to `unshare --net` (network only) or to nothing,
-and says so; `WC_SANDBOX=strict` refuses to run without the jail. The Python layer
-(`wc.programs.guard`) and the OS resource limits (`wc.programs.worker`) hold in every case.
+Where bwrap is missing or refused, wc refuses to run LLM-written code (`SandboxError`, exit 6)
+and says how to fix it, unless the user opts in explicitly with `WC_SANDBOX=python`: workers
+then run without the jail (in a network namespace of their own where `unshare` allows it), held
+by the Python layer, the OS resource limits and, where wc runs as root, a user id of their own.
+That is documented as unsafe: the Python layer is an inner wall, not an outer one.
 """
 from __future__ import annotations
 
@@ -31,8 +33,10 @@ from typing import Literal
 from wc.errors import ConfigError, SandboxError
 
 JailKind = Literal["bwrap", "unshare", "none"]
-Policy = Literal["auto", "strict"]
-POLICIES: tuple[str, ...] = ("auto", "strict")
+Policy = Literal["jail", "python"]
+POLICIES: tuple[str, ...] = ("jail", "python")
+# the policy's earlier name: "strict" refused to run without the jail, which is now the default
+ALIASES = {"strict": "jail"}
 
 UNPRIVILEGED = 65534  # nobody / nogroup
 PACKAGE_MOUNT = "/opt/wc"  # wc's package appears here inside the jail, as /opt/wc/wc
@@ -48,7 +52,8 @@ class Jail:
     reason: str = ""                 # why not a stronger kind
     executable: str | None = None    # bwrap or unshare
     version: str | None = None
-    # as root, the worker itself switches to UNPRIVILEGED (bwrap keeps CAP_SETUID/CAP_SETGID for it)
+    # as root: each program's worker switches to a user of its own (bwrap keeps CAP_SETUID/CAP_SETGID
+    # for the template that forks them)
     worker_drops_privileges: bool = False
     visible: tuple[str, ...] = field(default=())  # paths the jail shows, read-only
 
@@ -156,10 +161,10 @@ def _detect(bwrap: str | None, unshare: str | None, as_root: bool) -> Jail:
     if unshare:
         try:
             if subprocess.run([unshare, "--net", "--", "true"], capture_output=True, timeout=10).returncode == 0:
-                return Jail("unshare", reason=reason, executable=unshare)
+                return Jail("unshare", reason=reason, executable=unshare, worker_drops_privileges=as_root)
         except (OSError, subprocess.SubprocessError):
             pass
-    return Jail("none", reason=reason)
+    return Jail("none", reason=reason, worker_drops_privileges=as_root)
 
 
 def _version(exe: str) -> str | None:
@@ -176,15 +181,30 @@ def detect() -> Jail:
 
 
 def select(policy: str) -> Jail:
-    """The jail for a policy: `auto` takes what there is, `strict` refuses to run without bwrap."""
+    """The jail for a policy: `jail` (the default) refuses to run without bwrap; `python` is the
+    explicit, unsafe opt-in to run without it."""
+    policy = ALIASES.get(policy, policy)
     if policy not in POLICIES:
-        raise ConfigError(f"WC_SANDBOX must be one of {', '.join(POLICIES)}, not {policy!r}")
+        extra = " (the silent fallback `auto` is gone: LLM-written code runs in the jail, or with " \
+                "WC_SANDBOX=python by choice)" if policy == "auto" else ""
+        raise ConfigError(f"WC_SANDBOX must be one of {', '.join(POLICIES)}, not {policy!r}{extra}")
+    if policy == "python":
+        jail = detect()
+        return jail if not jail.active else _unjailed(jail)
     jail = detect()
-    if policy == "strict" and not jail.active:
-        raise SandboxError(f"WC_SANDBOX=strict and the OS jail is not available: {jail.reason}. "
-                           "Install bubblewrap (apt-get install bubblewrap), or unset WC_SANDBOX to run "
-                           "with the Python layer and resource limits only")
+    if not jail.active:
+        raise SandboxError(f"the OS jail for LLM-written code is not available ({jail.reason}): install bubblewrap "
+                           "(apt-get install bubblewrap), or set WC_SANDBOX=python to run it without the jail "
+                           "(unsafe: the Python layer alone stands between the code and this machine)")
     return jail
+
+
+def _unjailed(jail: Jail) -> Jail:
+    """What WC_SANDBOX=python runs in on a machine that has the jail: no jail, as asked."""
+    unshare = shutil.which("unshare")
+    found = _detect(None, unshare, os.geteuid() == 0)
+    return Jail(found.kind, reason="WC_SANDBOX=python", executable=found.executable,
+                worker_drops_privileges=found.worker_drops_privileges)
 
 
 def namespaces_of(pid: int) -> dict[str, bool]:
@@ -211,6 +231,22 @@ def descendants(pid: int) -> list[int]:
         found += children
         queue += children
     return found
+
+
+def host_pid(root: int, inner: int) -> int | None:
+    """The pid, as this process sees it, of the process below `root` whose pid in its own
+    namespace is `inner` (a worker forked inside the jail)."""
+    for pid in descendants(root):
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("NSpid:"):
+                        if int(line.split()[-1]) == inner:
+                            return pid
+                        break
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 @dataclass(frozen=True)
@@ -248,15 +284,26 @@ def layers(facts: dict, policy: str) -> list[Layer]:
               f"sees {facts.get('processes_visible')} processes; may start "
               f"{'none' if limits.get('nproc') == 0 else 'new ones'}"),
         Layer("environment", not secrets, "variables: " + ", ".join(facts.get("environment", [])) or "none"),
-        Layer("descriptors", all(f in ("pipe", "/dev/null") for f in facts.get("open_files", [])),
+        Layer("descriptors", all(f in ("pipe", "socket", "/dev/null") for f in facts.get("open_files", [])),
               "open: " + ", ".join(facts.get("open_files", []))),
         Layer("resource limits", limits.get("fsize") == 0 and 0 < mb,
               f"memory {mb // (1 << 20) if mb > 0 else 'unlimited'} MB, CPU {limits.get('cpu')} s, "
               f"file size {limits.get('fsize')}, processes {limits.get('nproc')}, descriptors {limits.get('nofile')}"),
+        Layer("one process per program", bool(facts.get("dumpable") is False),
+              "each program runs in a worker of its own, forked from a clean template and undumpable"
+              + ("; with a user id of its own" if facts.get("own_user_per_program") else
+                 "; all workers share one user id (wc does not run as root), so a program could signal another "
+                 "program's worker: that one fails, it cannot pass")),
+        Layer("verdicts in the parent", True,
+              "workers return predictions and plans (JSON, at most 16 MiB a reply); wc compares them with the "
+              "data itself, and the real environment judges every plan"),
         Layer("Python layer", bool(facts.get("python_layer")),
-              "imports from an allowlist, as read-only views of their public API; dunder and module-private "
-              "attributes refused; format strings guarded"),
-        Layer("policy", True, f"WC_SANDBOX={policy}" + (" (refuses to run without the OS jail)"
-                                                        if policy == "strict" else
-                                                        " (runs without the OS jail, with a warning)")),
+              "the inner wall: every attribute access guarded (exact names, no dunders outside the data "
+              "protocols, no private attributes or __dict__ of library objects, modules inert), imports from an "
+              "allowlist as read-only views, no module that evaluates program text; it can have gaps, "
+              "which is why the OS jail is the outer wall"),
+        Layer("policy", not facts.get("refused"),
+              f"WC_SANDBOX={policy}: " + (facts["refused"] if facts.get("refused") else
+                                          "runs LLM-written code only inside the OS jail" if policy != "python" else
+                                          "runs LLM-written code without the OS jail (unsafe, by choice)")),
     ]
