@@ -11,7 +11,7 @@ from support.helpers import llm_settings
 
 from wc import envs
 from wc.api import LearnConfig, learn
-from wc.programs import guard, runtime
+from wc.programs import guard, modules, runtime
 from wc.programs.sandbox import Sandbox
 from wc.testing import Reply, answer
 
@@ -142,7 +142,7 @@ def _what_is_wrong(value, module_dicts) -> str | None:
     if value is builtins.__dict__:
         return "the real builtins"
     if isinstance(value, types.BuiltinFunctionType) and getattr(value, "__module__", None) in _DANGEROUS_MODULES \
-            and value not in guard.restricted_builtins().values():
+            and value not in modules.restricted_builtins().values():
         return f"{value.__module__}.{value.__name__}"
     return None
 
@@ -185,8 +185,8 @@ def reachable_holes(roots: list[tuple[str, object]], depth: int) -> list[tuple[s
 
 
 def _roots(api_source: str) -> list[tuple[str, object]]:
-    roots = [(f"import {m}", guard.module_proxy(m)) for m in sorted(guard.ALLOWED_MODULES)]
-    roots += [(f"builtins.{k}", v) for k, v in guard.restricted_builtins().items()]
+    roots = [(f"import {m}", modules.module_proxy(m)) for m in sorted(modules.ALLOWED_MODULES)]
+    roots += [(f"builtins.{k}", v) for k, v in modules.restricted_builtins().items()]
     ns = runtime.api_namespace(api_source)
     return roots + [(f"api.{k}", v) for k, v in ns.items() if k != "__builtins__"]
 
