@@ -9,7 +9,10 @@ same run (so the figures hold on a noisy shared machine).
 * planner nodes per second inside the sandbox / in-process; and planning in the learned program
   vs breadth-first search by cloning and stepping the real MiniGrid env (deepcopy + step);
 * one round of K concurrent LLM candidates against a local server with a fixed latency L:
-  wall time / L (1.0 is perfect overlap; K sequential requests would be K).
+  wall time / L (1.0 is perfect overlap; K sequential requests would be K);
+* a fresh worker per program: forking one from the template that holds N transitions (and
+  loading the program) against starting a new jailed process and sending it the same data, the
+  alternative "recycled" design.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from wc import envs  # noqa: E402
 from wc.canonical import state_key  # noqa: E402
 from wc.planning import PlanBudget  # noqa: E402
 from wc.programs import runtime  # noqa: E402
-from wc.programs.sandbox import Sandbox, SandboxLimits  # noqa: E402
+from wc.programs.sandbox import Sandbox, SandboxLimits, program_key  # noqa: E402
 
 MODEL = (ROOT / "tests" / "fixtures" / "minigrid_model.py").read_text()
 
@@ -165,6 +168,36 @@ async def bench_fanout(k=8, latency=1.0):
     print(f"RESULT fanout_k{k} ratio={wall / latency:.2f} wall_s={wall:.2f}")
 
 
+async def bench_worker(adapter, n=1000, programs=20):
+    """What one program's own worker costs: fork + load, against a new jailed process + data."""
+    from wc.programs.processes import TemplateProcess
+
+    trivial = "def transition(s, a):\n    return s\ndef reward(s, a, n, m):\n    return 0.0, False\n"
+    data = distinct_transitions(adapter, n)
+    async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as sb:
+        for t in data:
+            sb.add(*t)
+        await sb.check(trivial)  # the template has the data; the first fork is not counted
+        started = time.perf_counter()
+        for i in range(programs):  # a new program: its own worker, forked, which loads it
+            source = trivial + f"# {i}\n"
+            await sb._worker(program_key(source), source)
+        forked = (time.perf_counter() - started) / programs
+        limits = sb.limits
+        started = time.perf_counter()
+        for _ in range(3):
+            fresh = TemplateProcess(sb.jail, {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds})
+            await fresh.start({"api_source": adapter.api.source, "actions": list(adapter.actions),
+                               "action_source": None, "call_timeout": limits.call_timeout, "guarded": True})
+            await fresh.sync(sb.transitions)
+            await fresh.fork(None)  # the data has arrived once the fork is answered
+            await fresh.kill()
+        new = (time.perf_counter() - started) / 3
+    print(f"a worker per program with {n} transitions: forked {forked * 1000:.1f} ms, a new jailed process "
+          f"{new * 1000:.1f} ms")
+    print(f"RESULT worker_fork ratio={new / forked:.1f} fork_ms={forked * 1000:.1f} new_process_ms={new * 1000:.1f}")
+
+
 async def main():
     from wc.programs import jail
 
@@ -172,6 +205,7 @@ async def main():
     big = envs.make("MiniGrid-DoorKey-16x16-v0")  # enough distinct transitions for 10,000
     await bench_evaluation(big)
     await bench_planning(envs.make("minigrid-doorkey"))
+    await bench_worker(big)
     await bench_fanout()
 
 
