@@ -25,6 +25,22 @@ programs_app = typer.Typer(help="Stored world-model programs.", no_args_is_help=
 db_app = typer.Typer(help="The store: where it is, its schema.", no_args_is_help=True)
 curriculum_app = typer.Typer(help="Learn environments in order, each from the previous one's program. "
                                   "`wc curriculum --envs a,b,c` runs one; subcommands list, show and resume them.")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        import wc
+
+        sys.stdout.write(f"wc {wc.__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="Print wc's version and exit.")) -> None:
+    """WorldCoder: LLM agents that learn world models by writing code."""
+
+
 app.add_typer(envs_app, name="envs")
 app.add_typer(runs_app, name="runs")
 app.add_typer(programs_app, name="programs")

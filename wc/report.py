@@ -2,7 +2,7 @@
 
     result = await report([3, 4], Path("report"), sweep_id=1)
 
-Figures (matplotlib, the `report` extra; drawn on the Agg canvas, imported only here):
+Figures (matplotlib, drawn on the Agg canvas, imported only here):
 
 * `run-N-episodes.png`  success and return per episode of run N;
 * `cost.png`            cumulative LLM calls and tokens against environment steps, one line per run
@@ -121,7 +121,8 @@ def _matplotlib() -> Any:
     try:
         import matplotlib
     except ImportError:
-        raise ConfigError("wc report needs matplotlib: pip install 'worldcoder[report]'") from None
+        raise ConfigError("wc report needs matplotlib, one of wc's own dependencies: reinstall wc "
+                          "(pip install worldcoder)") from None
     return matplotlib
 
 
