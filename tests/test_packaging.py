@@ -79,3 +79,19 @@ def test_wc_version_is_the_distributions():
     import wc
 
     assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"] == wc.__version__
+
+
+def test_ci_runs_exactly_the_readmes_test_command_which_installs_what_the_tests_start():
+    """The README's test command works on a fresh machine as written: it installs the jail and the
+    PostgreSQL binaries the suite starts (tests/support/pg.py); .ci/run calls exactly that command."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```\n(.*?)\n```", readme, re.S)
+    test_command = next(b for b in blocks if "pytest" in b)
+    assert "\n" not in test_command
+    for needed in ("bubblewrap", "postgresql", "initdb", "DEBIAN_FRONTEND=noninteractive", "pip install -e '.[test]'"):
+        assert needed in test_command, needed
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert ci[-1] == test_command
+    assert not any("apt-get" in line for line in ci[:-1])  # nothing installed that the README's command does not
