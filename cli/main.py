@@ -82,6 +82,19 @@ def _read(db: str | None, fn) -> Any:
     return _call(read, db, fn)
 
 
+def _list(db: str | None, fn) -> list[Any]:
+    """A listing read from the store (`wc.api.read_listing`): empty, not an error, while the
+    default store has not been created; a store named with --db or WC_DB must exist."""
+    from wc.api import read_listing
+
+    return _call(read_listing, db, fn)
+
+
+def _nothing(what: str) -> None:
+    """An empty listing, said in words (on stderr: stdout stays empty for scripts)."""
+    err.print(f"no {what} yet", highlight=False)
+
+
 JsonOption: Any = typer.Option(False, "--json", help="Print JSON on stdout (docs/JSON.md has the schema).")
 
 
@@ -502,9 +515,12 @@ def envs_levels(
 @runs_app.command("list")
 def runs_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Runs in the store with their status and counters."""
-    runs = _read(db, lambda r: r.runs())
+    runs = _list(db, lambda r: r.runs())
     if json_out:
         _print_json([s.to_json(details=False) for s in runs])
+        return
+    if not runs:
+        _nothing("runs")
         return
     table = Table("id", "env", "status", "episodes", "won", "steps", "LLM calls", "best program", "created")
     for s in runs:
@@ -568,9 +584,13 @@ def programs_list(run: int | None = typer.Option(None, "--run", help="Only this 
                   env: str | None = typer.Option(None, "--env", help="Only this environment's programs."),
                   db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Stored programs with environment, run, origin, parents and scores."""
-    found = _read(db, lambda r: r.programs(env=env, run_id=run))
+    # a named run must exist (NotFound); without one, a store not yet created lists nothing
+    found = (_read if run is not None else _list)(db, lambda r: r.programs(env=env, run_id=run))
     if json_out:
         _print_json([p.to_json() for p in found])
+        return
+    if not found:
+        _nothing("programs")
         return
     table = Table("id", "env", "run", "origin", "parents", "fit", "optimism", "score")
     for p in found:
@@ -662,9 +682,12 @@ def _print_curriculum(curriculum_id: int, db, json_out: bool = False) -> None:
 @curriculum_app.command("list")
 def curriculum_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Curricula in the store."""
-    groups = _read(db, lambda r: r.curricula())
+    groups = _list(db, lambda r: r.curricula())
     if json_out:
         _print_json([g.to_json() for g in groups])
+        return
+    if not groups:
+        _nothing("curricula")
         return
     table = Table("id", "status", "environments", "runs", "created")
     for g in groups:
@@ -728,12 +751,12 @@ def runs_results(runs: list[int] | None = typer.Argument(None, help="Run ids (de
                  note: str | None = typer.Option(None, help="A paragraph on how the runs were made (the model, …)."),
                  ) -> None:
     """Markdown for docs/RESULTS.md: the runs beside the paper's bar, with how to reproduce them."""
-    from wc.api import list_runs, run_summary
+    from wc.api import run_summary
     from wc.results import results_markdown
 
     settings = _settings(db)
     chosen = [_run(run_summary(r, settings.db)) for r in runs] if runs else \
-        [r for r in _run(list_runs(settings.db)) if r.status == RunStatus.FINISHED]
+        [r for r in _list(db, lambda reader: reader.runs()) if r.status == RunStatus.FINISHED]
     command = ("wc runs results" + (" " + " ".join(map(str, runs)) if runs else "") + " --db URL"
                + (" --note TEXT" if note else "") + " > docs/RESULTS.md")
     sys.stdout.write(results_markdown(chosen, command=command, note=note))

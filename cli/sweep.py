@@ -18,6 +18,8 @@ from .main import (
     _call,
     _env_options,
     _fail,
+    _list,
+    _nothing,
     _print_json,
     _read,
     _run,
@@ -207,9 +209,12 @@ def sweep_show(sweep_id: int = typer.Argument(..., metavar="ID"), db: str | None
 @sweep_app.command("list")
 def sweep_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Sweeps in the store."""
-    found = _read(db, lambda r: r.sweeps())
+    found = _list(db, lambda r: r.sweeps())
     if json_out:
         _print_json([s.to_json() for s in found])
+        return
+    if not found:
+        _nothing("sweeps")
         return
     table = Table("id", "status", "engine", "environments", "seeds", "runs", "created")
     for s in found:

@@ -64,7 +64,7 @@ def test_unknown_ids(tmp_path):
 
 @pytest.mark.parametrize("args", [["runs", "list"], ["runs", "show", "1"], ["programs", "list"],
                                   ["programs", "show", "1"], ["runs", "export-llm", "1"], ["curriculum", "list"],
-                                  ["db", "current"], ["programs", "lineage", "1"]])
+                                  ["db", "current"], ["programs", "lineage", "1"], ["sweep", "list"]])
 def test_reading_a_store_that_does_not_exist_creates_nothing(args, tmp_path):
     typo = tmp_path / "wc-typo.db"
     result = wc(*args, "--db", f"sqlite:///{typo}")

@@ -79,7 +79,7 @@ __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "S
            "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs",
            "load_replay", "program", "LevelInfo", "sokoban_levels",
            "programs", "resume", "resume_curriculum", "run_summary", "Shard", "create_sweep", "parse_seeds",
-           "resume_sweep", "sweep", "sweep_view", "sweep_view_of", "sweeps", "read"]
+           "resume_sweep", "sweep", "sweep_view", "sweep_view_of", "sweeps", "read", "read_listing"]
 
 T = TypeVar("T")
 
@@ -106,6 +106,19 @@ def read(db: str | None, fn: Callable[[Reader], T]) -> T:
     from wc.store.reading import read as read_store
 
     return read_store(db_url(db), fn)
+
+
+def read_listing(db: str | None, fn: Callable[[Reader], list[T]]) -> list[T]:
+    """`read` for a listing: the default store (no `db`, no WC_DB) that no run has created yet
+    holds nothing, so the listing is empty; a store that was named and does not exist is still
+    a StoreError ("no store at PATH": a typo must not look like an empty store)."""
+    from wc.location import db_url, default_db_url, sqlite_file
+
+    url = db_url(db)
+    path = sqlite_file(url)
+    if url == default_db_url() and path is not None and not path.exists():
+        return []
+    return read(db, fn)
 
 
 async def run_summary(run_id: int, db: str | None = None) -> RunSummary:
