@@ -872,6 +872,9 @@ def programs_diff(a: int = typer.Argument(...), b: int = typer.Argument(...), db
     import difflib
 
     pa, pb = _read(db, lambda r: (r.program(a), r.program(b)))
+    if pa.source == pb.source:  # said on stderr: stdout stays an (empty) diff for patch and scripts
+        err.print(f"programs {a} and {b} are identical", highlight=False)
+        return
     diff = difflib.unified_diff(pa.source.splitlines(keepends=True), pb.source.splitlines(keepends=True),
                                 fromfile=f"program {a}", tofile=f"program {b}")
     sys.stdout.writelines(diff)

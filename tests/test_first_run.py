@@ -53,3 +53,17 @@ def test_version():
 
     result = invoke("--version")
     assert result.exit_code == 0 and result.stdout == f"wc {wc.__version__}\n"
+
+
+def test_diff_of_twin_programs_says_they_are_identical(tmp_path, minigrid_model):
+    from wc.api import add_program
+    import asyncio
+
+    db = f"sqlite:///{tmp_path / 'wc.db'}"
+    a = asyncio.run(add_program("minigrid-doorkey", minigrid_model, db))
+    b = asyncio.run(add_program("minigrid-empty", minigrid_model, db))
+    c = asyncio.run(add_program("minigrid-empty", minigrid_model.replace("\n", "\n\n", 1), db))
+    same = invoke("programs", "diff", str(a), str(b), "--db", db)
+    assert same.exit_code == 0 and same.stdout == "" and f"programs {a} and {b} are identical" in same.stderr
+    differ = invoke("programs", "diff", str(a), str(c), "--db", db)
+    assert differ.exit_code == 0 and differ.stdout.startswith(f"--- program {a}") and differ.stderr == ""
