@@ -56,8 +56,9 @@ def test_version():
 
 
 def test_diff_of_twin_programs_says_they_are_identical(tmp_path, minigrid_model):
-    from wc.api import add_program
     import asyncio
+
+    from wc.api import add_program
 
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     a = asyncio.run(add_program("minigrid-doorkey", minigrid_model, db))

@@ -374,7 +374,8 @@ def lineage_figure(graph: nx.DiGraph) -> tuple[MplFigure, Figure]:
             ax.annotate(str(graph.nodes[n].get("env")), pos[n], xytext=(0, -17), textcoords="offset points",
                         ha="center", va="top", fontsize=7)
     fig.colorbar(_scalar_mappable(cmap, norm), ax=ax, label="score h(p)", shrink=0.8)
-    handles = [Line2D([], [], color=colour, linestyle=style, linewidth=2, label=label) for label, colour, style in kinds]
+    handles = [Line2D([], [], color=colour, linestyle=style, linewidth=2, label=label)
+               for label, colour, style in kinds]
     handles += [Line2D([], [], marker="o", color="w", markerfacecolor="lightgrey", markeredgecolor="black",
                        markeredgewidth=3, markersize=12, label="a run's final model"),
                 Line2D([], [], marker="o", color="w", markerfacecolor="lightgrey", markersize=12, label="not scored")]

@@ -12,6 +12,7 @@ from wc.errors import InvalidInput, NotFound
 from wc.llm.base import ChatClient
 from wc.llm.replay import RECORDING_FORMAT, ReplayingChat, load_recording
 from wc.store import Store
+from wc.store.records import iso_utc
 from wc.values import ANSWERED, CallStatus
 
 
@@ -26,7 +27,7 @@ async def export(store: Store, run_id: int) -> dict[str, Any]:
     calls = await store.calls.of_run(run_id)
     return {
         "format": RECORDING_FORMAT, "version": 1, "run": run_id, "env": summary.env, "model": summary.model,
-        "config": summary.config, "recorded_at": summary.created_at.isoformat(),
+        "config": summary.config, "recorded_at": iso_utc(summary.created_at),
         "result": {"status": summary.status, "episodes": summary.episodes, "successes": summary.successes,
                    "env_steps": summary.env_steps, "llm_calls": summary.llm_calls},
         "calls": [{"purpose": c.purpose, "sample": c.sample, "attempt": c.attempt, "status": c.status,

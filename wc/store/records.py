@@ -3,12 +3,18 @@ couples callers to the schema)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+def iso_utc(moment: datetime | None) -> str | None:
+    """A stored time as ISO 8601 with its UTC offset (`…+00:00`), as docs/JSON.md promises.
+    Times are stored in UTC; SQLite hands them back without a zone, PostgreSQL with one."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
 
 
 @dataclass
@@ -35,7 +41,7 @@ class ProgramRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The Program object of docs/JSON.md."""
-        return dict(asdict(self), created_at=_iso(self.created_at))
+        return dict(asdict(self), created_at=iso_utc(self.created_at))
 
 
 @dataclass
@@ -191,12 +197,12 @@ class RunSummary:
         many runs leaves them out, as the store does)."""
         data = asdict(self)
         del data["episode_list"], data["llm_call_list"]
-        data["created_at"] = _iso(self.created_at)
-        data["finished_at"] = _iso(self.finished_at)
+        data["created_at"] = iso_utc(self.created_at)
+        data["finished_at"] = iso_utc(self.finished_at)
         if details:
-            data["episode_list"] = [dict(asdict(e), started_at=_iso(e.started_at), finished_at=_iso(e.finished_at))
+            data["episode_list"] = [dict(asdict(e), started_at=iso_utc(e.started_at), finished_at=iso_utc(e.finished_at))
                                     for e in self.episode_list]
-            data["llm_call_list"] = [dict(asdict(c), started_at=_iso(c.started_at)) for c in self.llm_call_list]
+            data["llm_call_list"] = [dict(asdict(c), started_at=iso_utc(c.started_at)) for c in self.llm_call_list]
         return data
 
 
@@ -211,7 +217,7 @@ class CurriculumSummary:
 
     def to_json(self) -> dict[str, Any]:
         """The Curriculum object of docs/JSON.md."""
-        return dict(asdict(self), created_at=_iso(self.created_at))
+        return dict(asdict(self), created_at=iso_utc(self.created_at))
 
 
 @dataclass
@@ -240,6 +246,6 @@ class SweepSummary:
 
     def to_json(self) -> dict[str, Any]:
         """The Sweep object of docs/JSON.md without its details (`wc sweep list`)."""
-        data = dict(asdict(self), created_at=_iso(self.created_at), run_ids=self.run_ids)
+        data = dict(asdict(self), created_at=iso_utc(self.created_at), run_ids=self.run_ids)
         del data["cells"]
         return data
