@@ -18,7 +18,7 @@ from wc.errors import (
 # Exit codes (README, "Exit codes"), most specific class first:
 #   0 done (also when a run's call budget ran out unsolved)   1 the run failed (a bug in wc; resumable)
 #   2 bad input   3 not found   4 store unavailable   5 LLM unavailable or refusing   6 sandbox broken
-#   130 interrupted (resumable)
+#   130 interrupted by Ctrl-C, 143 by SIGTERM (both resumable)
 EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (NotFound, 3),
     (RunBusy, 2),
@@ -31,6 +31,28 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (WcError, 1),
 ]
 INTERRUPTED = 130
+TERMINATED = 143  # SIGTERM (what SLURM, `timeout` and `kill` send): handled as Ctrl-C, exit 128 + 15
+_stopped_by: list[str] = []  # "SIGTERM" once one arrived
+
+
+def on_sigterm(signum, frame) -> None:
+    """SIGTERM is handled as Ctrl-C: the run stops cleanly, is marked interrupted and the
+    `wc resume` hint is printed. Raising SIGINT lets asyncio cancel the running task as it does
+    for Ctrl-C (a KeyboardInterrupt raised here could land anywhere in the event loop)."""
+    import signal
+
+    _stopped_by.append("SIGTERM")
+    signal.raise_signal(signal.SIGINT)
+
+
+def interrupted_code() -> int:
+    """The exit code of a stop by Ctrl-C (130) or SIGTERM (143)."""
+    return TERMINATED if _stopped_by else INTERRUPTED
+
+
+def interrupted_by() -> str:
+    """How the process was stopped, for the line that says so."""
+    return "terminated (SIGTERM)" if _stopped_by else "interrupted"
 FAILED_RUN = 1
 LLM_UNAVAILABLE = 5
 

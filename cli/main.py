@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from typing import Any
 
@@ -372,11 +373,11 @@ def _with_progress(episodes: int, make_coro, what: str):
     except KeyboardInterrupt:
         view.progress.stop()
         if started:
-            err.print(f"[yellow]interrupted[/]: run {started[-1]} is marked interrupted; continue it with "
-                      f"`wc resume {started[-1]}`", highlight=False)
+            err.print(f"[yellow]{errors.interrupted_by()}[/]: run {started[-1]} is marked interrupted; continue it "
+                      f"with `wc resume {started[-1]}`", highlight=False)
         else:
-            err.print("[yellow]interrupted[/]")
-        raise typer.Exit(errors.INTERRUPTED) from None
+            err.print(f"[yellow]{errors.interrupted_by()}[/]")
+        raise typer.Exit(errors.interrupted_code()) from None
     finally:
         view.progress.stop()
 
@@ -926,9 +927,17 @@ def main() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     sys.stdout = RedactingStream(sys.stdout)
     sys.stderr = RedactingStream(sys.stderr)
+    signal.signal(signal.SIGTERM, errors.on_sigterm)  # SLURM's, `timeout`'s and `kill`'s stop: as Ctrl-C
     try:
         code = app(standalone_mode=False)
-    except Exception as exc:  # click's usage errors (typer carries its own click): one line, exit 2
+    except KeyboardInterrupt:  # outside a run (a run's commands say how to resume it)
+        sys.stderr.write(f"{errors.interrupted_by()}\n")
+        sys.exit(errors.interrupted_code())
+    except Exception as exc:
+        if type(exc).__name__ == "Abort":  # click's name for a KeyboardInterrupt it caught
+            sys.stderr.write(f"{errors.interrupted_by()}\n")
+            sys.exit(errors.interrupted_code())
+        # click's usage errors (typer carries its own click): one line, exit 2
         if not hasattr(exc, "format_message") or type(exc).__name__ == "NoArgsIsHelpError":
             if hasattr(exc, "show"):
                 exc.show()

@@ -100,9 +100,9 @@ def _play(make_coro, view: _SweepView):
     except KeyboardInterrupt:
         view.progress.stop()
         which = f" {view.sweep_id}" if view.sweep_id is not None else ""
-        err.print(f"[yellow]interrupted[/]: sweep{which} keeps its finished runs; continue it with "
-                  f"`wc sweep resume{which or ' ID'}`", highlight=False)
-        raise typer.Exit(errors.INTERRUPTED) from None
+        err.print(f"[yellow]{errors.interrupted_by()}[/]: sweep{which} keeps its finished runs; continue it "
+                  f"with `wc sweep resume{which or ' ID'}`", highlight=False)
+        raise typer.Exit(errors.interrupted_code()) from None
     finally:
         view.progress.stop()
 

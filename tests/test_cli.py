@@ -252,3 +252,53 @@ def test_every_command_given_bad_input_says_so_in_one_line(bad_inputs, args, cod
     assert_one_line_error(result, needle)
     assert result.returncode == code, result.stderr
     assert "hunter2" not in result.stderr
+
+
+def _stop_with_sigterm(args: list[str], env: dict, when: str, timeout: float = 120) -> tuple[int, str]:
+    """Start `python -m wc ARGS`, send SIGTERM once `when` appears on its stderr (as SLURM, `timeout`
+    and `kill` stop a job); its exit code and stderr."""
+    import signal
+    import time
+
+    from support.helpers import child_env
+
+    proc = subprocess.Popen([sys.executable, "-m", "wc", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=child_env(env))
+    seen = []
+    deadline = time.monotonic() + timeout
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        seen.append(line)
+        if when in line or time.monotonic() > deadline:
+            break
+    assert any(when in line for line in seen), "".join(seen)
+    proc.send_signal(signal.SIGTERM)
+    _, rest = proc.communicate(timeout=60)
+    return proc.returncode, "".join(seen) + rest
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does(fake_llm, tmp_path, minigrid_model):
+    """SLURM's stop: the run is marked interrupted with its time so far, and the resume hint shown."""
+    db = f"sqlite:///{tmp_path / 'wc.db'}"
+    server = fake_llm(lambda request, n: Reply(answer(minigrid_model), delay=20))  # still thinking when stopped
+    env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url, "WC_DB": db}
+    code, err = _stop_with_sigterm(["learn", "--env", "minigrid-doorkey", "--max-llm-calls", "2"], env, "refining")
+    assert code == 143, err
+    assert "terminated (SIGTERM)" in err and "`wc resume 1`" in err and "Traceback" not in err
+    run = json.loads(wc("runs", "show", "1", "--json", env={"WC_DB": db}).stdout)
+    assert run["status"] == "interrupted" and run["error"] == "interrupted"
+    assert run["wall_seconds"] > 0 and run["env_steps"] >= 10
+
+
+def test_an_evaluation_stopped_by_sigterm_keeps_its_wall_time(tmp_path, minigrid_model):
+    import asyncio
+
+    from wc.api import add_program
+
+    db = f"sqlite:///{tmp_path / 'wc.db'}"
+    program = asyncio.run(add_program("minigrid-doorkey", minigrid_model, db))
+    code, err = _stop_with_sigterm(["eval", "--env", "minigrid-doorkey", "--from-program", str(program),
+                                    "--episodes", "200"], {"WC_DB": db}, "episode 1:")
+    assert code == 143 and "`wc resume 1`" in err, err
+    run = json.loads(wc("runs", "show", "1", "--json", env={"WC_DB": db}).stdout)
+    assert run["status"] == "interrupted" and run["wall_seconds"] > 0 and run["episodes"] >= 2

@@ -7,6 +7,7 @@ observation and the admissible commands; on MiniGrid and Sokoban, the rendered s
 """
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from wc.agent import OnEvent
 from wc.config import Settings
 from wc.errors import InvalidInput, LLMError, LLMFatalError
 from wc.llm.base import ChatClient
-from wc.runner import make_llm, open_store, owner
+from wc.runner import Heartbeat, make_llm, open_store, owner
 from wc.store import RunSummary
 from wc.values import LLMCall, RunStatus
 
@@ -72,7 +73,8 @@ async def react(env: str, settings: Settings | None = None, *, episodes: int = 1
                                                  adapter.reward_mode)
         config = {"agent": "react", "env": env, "env_options": options, "episodes": episodes, "seed": seed,
                   "history": history, "max_steps": limit}
-        run_id = await store.runs.create(env_id, config=config, seed=seed, model=llm.model, owner=owner())
+        holder = owner()
+        run_id = await store.runs.create(env_id, config=config, seed=seed, model=llm.model, owner=holder)
         if on_start:
             on_start(run_id)
 
@@ -83,10 +85,18 @@ async def react(env: str, settings: Settings | None = None, *, episodes: int = 1
         llm.on_call = on_call
         status, error = RunStatus.FINISHED, None
         try:
-            for index in range(episodes):
-                await _episode(adapter, store, llm, run_id, index, 1009 * seed + index, history, limit, emit)
+            with Heartbeat(store, run_id, holder, lambda: (time.monotonic() - started, llm.wait.seconds)):
+                for index in range(episodes):
+                    await _episode(adapter, store, llm, run_id, index, 1009 * seed + index, history, limit, emit)
         except LLMFatalError as exc:
             status, error = RunStatus.FAILED, str(exc)
+        except BaseException as exc:  # Ctrl-C, SIGTERM, a cancelled task: stopped, and said so in the store
+            interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
+            await asyncio.shield(store.runs.finish(
+                run_id, status=RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED, best_program_id=None,
+                wall_seconds=time.monotonic() - started, llm_wait_seconds=llm.wait.seconds,
+                error="interrupted" if interrupted else f"{type(exc).__name__}: {exc}"))
+            raise
         await store.runs.finish(run_id, status=status, best_program_id=None,
                                 wall_seconds=time.monotonic() - started, llm_wait_seconds=llm.wait.seconds,
                                 error=error)

@@ -66,18 +66,25 @@ def machine() -> str:
     return socket.gethostname()
 
 
-class Heartbeat:
-    """Tells other processes that this one still holds the run."""
+# the run's wall time and LLM wait so far, in seconds
+Clock = Callable[[], tuple[float, float]]
 
-    def __init__(self, store: Store, run_id: int, holder: str) -> None:
-        self.store, self.run_id, self.holder = store, run_id, holder
+
+class Heartbeat:
+    """Tells other processes that this one still holds the run, and keeps its wall and LLM-wait
+    time up to date: a run killed without a chance to finish (SIGKILL, power loss) keeps the time
+    it ran, to within a beat."""
+
+    def __init__(self, store: Store, run_id: int, holder: str, clock: Clock | None = None) -> None:
+        self.store, self.run_id, self.holder, self.clock = store, run_id, holder, clock
         self.task: asyncio.Task | None = None
 
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             with contextlib.suppress(Exception):  # a missed beat is not worth stopping a run for
-                await self.store.runs.heartbeat(self.run_id, self.holder)
+                wall, wait = self.clock() if self.clock is not None else (None, None)
+                await self.store.runs.heartbeat(self.run_id, self.holder, wall_seconds=wall, llm_wait_seconds=wait)
 
     def __enter__(self) -> Heartbeat:
         self.task = asyncio.create_task(self._beat())
@@ -135,7 +142,8 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
     failure: str | None = None
     agent: Agent | None = None
     try:
-        with Heartbeat(store, run_id, holder):
+        with Heartbeat(store, run_id, holder, lambda: (previous + time.monotonic() - started,
+                                                       previous_wait + llm.wait.seconds)):
             async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,
                                limits=limits, action_source=adapter.action_source) as sandbox:
                 emit("sandbox", {"jail": sandbox.jail.describe(), "active": sandbox.jail.active})

@@ -200,8 +200,8 @@ class RunSummary:
         data["created_at"] = iso_utc(self.created_at)
         data["finished_at"] = iso_utc(self.finished_at)
         if details:
-            data["episode_list"] = [dict(asdict(e), started_at=iso_utc(e.started_at), finished_at=iso_utc(e.finished_at))
-                                    for e in self.episode_list]
+            data["episode_list"] = [dict(asdict(e), started_at=iso_utc(e.started_at),
+                                         finished_at=iso_utc(e.finished_at)) for e in self.episode_list]
             data["llm_call_list"] = [dict(asdict(c), started_at=iso_utc(c.started_at)) for c in self.llm_call_list]
         return data
 

@@ -95,10 +95,16 @@ class Runs:
                 raise busy
         return await self.get(run_id)
 
-    async def heartbeat(self, run_id: int, owner: str) -> None:
+    async def heartbeat(self, run_id: int, owner: str, *, wall_seconds: float | None = None,
+                        llm_wait_seconds: float | None = None) -> None:
+        """The holder is alive; with the run's times so far, kept should it die unannounced."""
+        values: dict[str, Any] = {"heartbeat_at": datetime.now(UTC)}
+        if wall_seconds is not None:
+            values["wall_seconds"] = wall_seconds
+        if llm_wait_seconds is not None:
+            values["llm_wait_seconds"] = llm_wait_seconds
         async with self.db.write() as s:
-            await s.execute(update(m.Run).where(m.Run.id == run_id, m.Run.owner == owner)
-                            .values(heartbeat_at=datetime.now(UTC)))
+            await s.execute(update(m.Run).where(m.Run.id == run_id, m.Run.owner == owner).values(**values))
 
     async def save_checkpoint(self, run_id: int, checkpoint: dict[str, Any]) -> None:
         async with self.db.write() as s:
