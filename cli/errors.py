@@ -75,6 +75,11 @@ def hint(exc: BaseException) -> str:
         return "`wc runs export-llm RUN > session.json` writes one"
     if isinstance(exc, UnknownEnvironment) and str(exc).startswith("unknown environment"):
         return "`wc envs list` shows the short names"
+    program = getattr(exc, "from_program", None)
+    if isinstance(exc, ConfigError) and getattr(exc, "missing", None) == "llm" and program is not None:
+        which = "the best stored programs" if str(program).lower() == "auto" else f"program {program}"
+        return (f"or, to play from {which} without asking an LLM, add --max-llm-calls 0 (the program is still "
+                "checked against every step)")
     if isinstance(exc, RunBusy) and getattr(exc, "finished", False):
         if getattr(exc, "best_program_id", None):
             return f"start a new one with `wc learn`, or `wc learn --from-program {exc.best_program_id}` to build on it"

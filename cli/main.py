@@ -405,7 +405,7 @@ def _print_summary(s) -> None:
         ("cost", "unknown (no price for this model)" if s.cost_usd is None else f"${s.cost_usd:.4f}"),
         ("best program", str(s.best_program_id) if s.best_program_id else "none"),
         ("wall time", f"{s.wall_seconds:.1f} s (waiting for the LLM {s.llm_wait_seconds:.1f} s)"),
-        ("model", s.model),
+        ("model", s.model or "none (the run was allowed no LLM call)"),
     ]
     if s.error:
         rows.append(("error", s.error))
@@ -808,7 +808,7 @@ def runs_compare(runs: list[int] | None = typer.Argument(None, help="Run ids."),
         return
     table = Table("", *[str(s.id) for s in summaries], title="runs compared")
     rows = [
-        ("env", lambda s: s.env), ("model", lambda s: s.model), ("status", lambda s: s.status),
+        ("env", lambda s: s.env), ("model", lambda s: s.model or "-"), ("status", lambda s: s.status),
         ("episodes (won)", lambda s: f"{s.episodes} ({s.successes})"), ("env steps", lambda s: str(s.env_steps)),
         ("steps to first success", lambda s: str(s.steps_to_first_success or "-")),
         ("LLM calls", lambda s: str(s.llm_calls)),

@@ -302,3 +302,4 @@ def test_an_evaluation_stopped_by_sigterm_keeps_its_wall_time(tmp_path, minigrid
     assert code == 143 and "`wc resume 1`" in err, err
     run = json.loads(wc("runs", "show", "1", "--json", env={"WC_DB": db}).stdout)
     assert run["status"] == "interrupted" and run["wall_seconds"] > 0 and run["episodes"] >= 2
+    assert run["model"] is None  # allowed no LLM call, the evaluation asked no model

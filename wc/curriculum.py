@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from wc import envs
+from wc import envs, transfer
 from wc.agent import LearnConfig, OnEvent
 from wc.config import Settings
 from wc.llm.base import ChatClient
-from wc.runner import learn, open_store, resume
+from wc.runner import learn, no_llm, open_store, resume
 from wc.store import CurriculumSummary, RunSummary
 from wc.values import RunStatus
 
@@ -65,6 +65,9 @@ async def run(env_names: list[str], config: LearnConfig, settings: Settings | No
         envs.make(name, **config.env_options).close()
     store = await open_store(settings.db)
     try:
+        await transfer.named(store, config.from_program)  # the first run's program must exist
+        if llm_factory is None and config.max_llm_calls > 0 and settings.openai_api_key is None:
+            raise no_llm(config.from_program)  # before a curriculum is recorded that could not run
         curriculum_id = await store.curricula.create(env_names, config.to_json())
     finally:
         await store.close()

@@ -72,17 +72,18 @@ class EdgeDrawn:
 
 
 # an edge is drawn by what the child is of its parent (the child's origin): label, colour, line style
-EDGE_KINDS: dict[str, tuple[str, str, str]] = {
+EdgeStyle = tuple[str, str, Any]  # label, colour, matplotlib line style
+EDGE_KINDS: dict[str, EdgeStyle] = {
     "repair_transition": ("repaired (transition)", "tab:blue", "solid"),
     "repair_reward": ("repaired (reward)", "tab:orange", "solid"),
     "repair_optimism": ("repaired (optimism)", "tab:green", "solid"),
     "transfer": ("transferred (same environment)", "tab:purple", "dotted"),
     "transfer_across": ("transferred across environments", "tab:red", "dashed"),
 }
-OTHER_EDGE = ("derived from", "grey", "solid")  # an origin this wc does not know (a newer store)
+OTHER_EDGE: EdgeStyle = ("derived from", "grey", "solid")  # an origin this wc does not know (a newer store)
 
 
-def edge_kind(graph: nx.DiGraph, parent: int, child: int) -> tuple[str, str, str]:
+def edge_kind(graph: nx.DiGraph, parent: int, child: int) -> EdgeStyle:
     """Label, colour and line style of a lineage edge, by the child's origin."""
     origin = str(graph.nodes[child].get("origin"))
     if origin == "transfer" and graph.nodes[parent].get("env") != graph.nodes[child].get("env"):
@@ -359,7 +360,7 @@ def lineage_figure(graph: nx.DiGraph) -> tuple[MplFigure, Figure]:
                            edgecolors=["black" if n in models else "dimgrey" for n in nodes],
                            linewidths=[3.0 if n in models else 0.8 for n in nodes])
     across = [(p, c) for p, c in graph.edges if graph.nodes[p].get("env") != graph.nodes[c].get("env")]
-    by_kind: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+    by_kind: dict[EdgeStyle, list[tuple[int, int]]] = {}
     for p, c in sorted(graph.edges):
         by_kind.setdefault(edge_kind(graph, p, c), []).append((p, c))
     kinds = [k for k in [*EDGE_KINDS.values(), OTHER_EDGE] if k in by_kind]  # the legend's fixed order

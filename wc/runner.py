@@ -47,6 +47,13 @@ def make_llm(settings: Settings, model: str | None = None, *, shared: SharedConn
                       max_failures=settings.llm_max_failures, shared=shared)
 
 
+def no_llm(from_program: int | str | None = None) -> ConfigError:
+    """The error of a run that may send requests and has no LLM configured; `from_program` lets the
+    command line add that such a run can play without one (a call budget of 0)."""
+    return ConfigError("no LLM is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI server "
+                       "such as vLLM or Ollama)", missing="llm", from_program=from_program)
+
+
 def shared_connection(settings: Settings) -> SharedConnection:
     """One HTTP client and one limit of `WC_LLM_CONCURRENCY` requests in flight, for many runs."""
     from wc.llm.shared import SharedConnection
@@ -223,18 +230,23 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     adapter = envs.make(config.env, **config.env_options)
     store = None
     try:
-        if llm is None and config.max_llm_calls == 0 and settings.openai_api_key is None:
-            llm = NoLLM(settings.model)  # nothing will be asked: no key needed
-        llm = llm or make_llm(settings)  # fails early with a clear message when no LLM is configured
+        # what the user gave comes first (the environment above, the store, the programs named),
+        # then the LLM, and a key only when a request may be sent
+        store = await open_store(settings.db)
+        sources = await transfer.sources(store, config.from_program, adapter)
+        if llm is None and config.max_llm_calls == 0:
+            llm = NoLLM()  # nothing will be asked: no key needed, and no model is recorded
+        if llm is None and settings.openai_api_key is None:
+            raise no_llm(config.from_program)
+        llm = llm or make_llm(settings)
         if config.max_cost_usd is not None and replay is None and cost_usd(llm.model, 1000, 1000) is None:
             raise ConfigError(f"a cost limit needs a price for {llm.model!r}: add it to WC_PRICES, e.g. "
                               f'{{"{llm.model}": [2.5, 10.0]}} (dollars per million prompt and completion tokens)')
-        store = await open_store(settings.db)
-        sources = await transfer.sources(store, config.from_program, adapter)
         environment_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
                                                          adapter.api, adapter.reward_mode)
         holder = owner()
-        run_id = await store.runs.create(environment_id, config=config.to_json(), seed=config.seed, model=llm.model,
+        model = None if isinstance(llm, NoLLM) else llm.model  # a run allowed no call asked no model
+        run_id = await store.runs.create(environment_id, config=config.to_json(), seed=config.seed, model=model,
                                          owner=holder, curriculum_id=curriculum_id, curriculum_index=curriculum_index,
                                          sweep_id=sweep_id, sweep_index=sweep_index, node=node or machine())
         if on_start:
@@ -265,15 +277,20 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
     jails.select(settings.sandbox)
-    store = await open_store(settings.db)
+    store = await open_store(settings.db, create=False)  # the run must be in it: never a new store
     adapter = None
     inner: ChatClient | None = None
     try:
         row = await store.runs.get(run_id)
         if (row.config or {}).get("agent") == "react":
             raise InvalidInput(f"run {run_id} is a ReAct baseline run; only WorldCoder runs can be resumed")
+        store.runs.check_claimable(row)  # finished, or held: said before asking for a key
         config = LearnConfig.from_json(row.config)
         adapter = envs.make(config.env, **config.env_options)
+        if llm is None and config.max_llm_calls - await store.calls.count(run_id) <= 0:
+            llm = NoLLM(row.model or "none")  # no request may be sent: no key needed
+        if llm is None and settings.openai_api_key is None:
+            raise no_llm()
         inner = llm or make_llm(settings, model=row.model)
         llm_client = ReplayingChat(inner, await store.calls.recorded_answers(run_id), model=row.model)
         holder = owner()

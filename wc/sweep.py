@@ -141,9 +141,10 @@ async def sweeps(db: str | None = None) -> list[SweepSummary]:
 
 
 async def create_sweep(envs: list[str], seeds: list[int], config: LearnConfig, settings: Settings | None = None,
-                       *, engine: str = "local") -> int:
+                       *, engine: str = "local", needs_llm: bool = False) -> int:
     """Record a sweep of every (environment, seed) without running it (for a job array, whose
-    shards then run `resume_sweep(id, shard=…)`); its id. Unknown environments fail here."""
+    shards then run `resume_sweep(id, shard=…)`); its id. Unknown environments fail here; with
+    `needs_llm` (it is about to be played here), so does a missing LLM key when runs may ask."""
     from wc import envs as registry
     from wc.config import Settings
 
@@ -162,6 +163,12 @@ async def create_sweep(envs: list[str], seeds: list[int], config: LearnConfig, s
         registry.make(name, **config.env_options).close()
     store = await _open(settings.db, create=True)
     try:
+        from wc.runner import no_llm
+        from wc.transfer import named
+
+        await named(store, config.from_program)  # a program every run starts from must exist
+        if needs_llm and config.max_llm_calls > 0 and settings.openai_api_key is None:
+            raise no_llm(config.from_program)
         return await store.sweeps.create(names, list(seeds), config.to_json(), engine)
     finally:
         await store.close()
@@ -181,7 +188,7 @@ async def sweep(envs: list[str], seeds: list[int], settings: Settings | None = N
     if engine == "ray":  # an unreachable cluster records no sweep
         _check_engine(engine, settings)
         connect_ray(address)
-    sweep_id = await create_sweep(envs, seeds, config, settings, engine=engine)
+    sweep_id = await create_sweep(envs, seeds, config, settings, engine=engine, needs_llm=True)
     if on_event:
         on_event("sweep_start", {"sweep_id": sweep_id})
     return await resume_sweep(sweep_id, settings, engine=engine, parallel=parallel, shard=shard, address=address,
@@ -224,8 +231,9 @@ async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engin
                 continue
         todo.append(cell)
     if todo and config.max_llm_calls > 0 and settings.openai_api_key is None:
-        raise ConfigError("no LLM is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI "
-                          "server such as vLLM or Ollama)")
+        from wc.runner import no_llm
+
+        raise no_llm(config.from_program)
     if todo and engine == "ray":
         connect_ray(address)
     if todo:

@@ -26,7 +26,7 @@ async def export(store: Store, run_id: int) -> dict[str, Any]:
     summary = await store.runs.summary(run_id)
     calls = await store.calls.of_run(run_id)
     return {
-        "format": RECORDING_FORMAT, "version": 1, "run": run_id, "env": summary.env, "model": summary.model,
+        "format": RECORDING_FORMAT, "version": 1, "run": run_id, "env": summary.env, "model": summary.model or "none",
         "config": summary.config, "recorded_at": iso_utc(summary.created_at),
         "result": {"status": summary.status, "episodes": summary.episodes, "successes": summary.successes,
                    "env_steps": summary.env_steps, "llm_calls": summary.llm_calls},

@@ -53,7 +53,7 @@ class RunRecord:
     status: str
     config: dict[str, Any]
     seed: int
-    model: str
+    model: str | None
     owner: str | None
     heartbeat_at: datetime | None
     checkpoint: dict[str, Any] | None
@@ -164,7 +164,7 @@ class RunSummary:
     id: int
     env: str
     status: str
-    model: str
+    model: str | None  # None: the run was allowed no LLM call and asked none
     seed: int
     created_at: datetime
     finished_at: datetime | None

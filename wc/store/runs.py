@@ -33,7 +33,7 @@ class Runs:
 
     # ------------------------------------------------------------------ the run
 
-    async def create(self, environment_id: int, *, config: dict[str, Any], seed: int, model: str,
+    async def create(self, environment_id: int, *, config: dict[str, Any], seed: int, model: str | None,
                      owner: str | None = None, curriculum_id: int | None = None,
                      curriculum_index: int | None = None, sweep_id: int | None = None,
                      sweep_index: int | None = None, node: str | None = None) -> int:
@@ -73,17 +73,26 @@ class Runs:
         async with self.db.write() as s:
             await s.execute(update(m.Run).where(m.Run.id == run_id).values(best_program_id=program_id))
 
+    @staticmethod
+    def _busy(run: RunRecord) -> RunBusy:
+        return RunBusy(f"run {run.id} is being run by another live process ({run.owner}); "
+                       "resume it once that process has stopped", run_id=run.id, owner=run.owner)
+
+    def check_claimable(self, run: RunRecord) -> None:
+        """RunBusy when the run cannot be resumed: it finished, or a live process holds it. Asked
+        before anything else a resume needs (an LLM key), so that the answer is the real reason."""
+        if run.status == RunStatus.FINISHED:
+            raise RunBusy(f"run {run.id} is already finished", run_id=run.id, finished=True,
+                          best_program_id=run.best_program_id)
+        if run.status == RunStatus.RUNNING and holder_alive(run.owner, run.heartbeat_at):
+            raise self._busy(run)
+
     async def claim(self, run_id: int, owner: str, node: str | None = None) -> RunRecord:
         """Take over a run for resuming (on `node`, when given): refused when it finished or a
         live process holds it."""
         run = await self.get(run_id)
-        if run.status == RunStatus.FINISHED:
-            raise RunBusy(f"run {run_id} is already finished", run_id=run_id, finished=True,
-                          best_program_id=run.best_program_id)
-        busy = RunBusy(f"run {run_id} is being run by another live process ({run.owner}); "
-                       "resume it once that process has stopped", run_id=run_id, owner=run.owner)
-        if run.status == RunStatus.RUNNING and holder_alive(run.owner, run.heartbeat_at):
-            raise busy
+        self.check_claimable(run)
+        busy = self._busy(run)
         async with self.db.write() as s:
             # compare-and-swap on the holder: of two processes resuming at once, one wins
             holder = m.Run.owner.is_(None) if run.owner is None else m.Run.owner == run.owner
