@@ -30,6 +30,10 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (SandboxError, 6),
     (WcError, 1),
 ]
+STORE_UNAVAILABLE = 4
+SANDBOX_DOWN = 6
+# `wc doctor`: what a run needs, in the order it needs it, and the exit code when it fails
+DOCTOR_CODES = {"store": STORE_UNAVAILABLE, "llm": 5, "sandbox": SANDBOX_DOWN}
 INTERRUPTED = 130
 TERMINATED = 143  # SIGTERM (what SLURM, `timeout` and `kill` send): handled as Ctrl-C, exit 128 + 15
 _stopped_by: list[str] = []  # "SIGTERM" once one arrived
@@ -58,6 +62,13 @@ LLM_UNAVAILABLE = 5
 
 _LISTS = {"run": "`wc runs list` shows the runs", "program": "`wc programs list` lists the programs",
           "curriculum": "`wc curriculum list` shows the curricula", "sweep": "`wc sweep list` shows the sweeps"}
+
+
+def doctor_code(failed: list[str | None], *, sandbox_down: bool) -> int:
+    """`wc doctor`'s exit: 0 when everything a run needs works, else the code of the first thing
+    that failed, in the order a run needs them (store 4, LLM 5, sandbox 6)."""
+    down = set(failed) | ({"sandbox"} if sandbox_down else set())
+    return next((code for need, code in DOCTOR_CODES.items() if need in down), 0)
 
 
 def exit_code(exc: BaseException) -> int:

@@ -418,36 +418,55 @@ def _print_summary(s) -> None:
 
 
 @app.command()
-def doctor(json_out: bool = typer.Option(False, "--json", help="The findings as JSON.")) -> None:
+def doctor(db: str | None = DbOption,
+           json_out: bool = typer.Option(False, "--json", help="The findings as JSON.")) -> None:
     """Check the installation (store, LLM, extras) and show which walls of the sandbox stand (OS
-    jail, namespaces, user, filesystem, network, processes, limits, Python layer)."""
+    jail, namespaces, user, filesystem, network, processes, limits, Python layer). Exits 0 when
+    everything a run needs works, else 4 (the store), 5 (the LLM) or 6 (the sandbox)."""
     from wc.api import doctor as api_doctor
     from wc.api import installation
+    from wc.errors import WcError
 
-    settings = _settings()
+    settings = _settings(db)
     checks = _run(installation(settings))
-    facts, layers = _run(api_doctor(settings))
+    sandbox_error: str | None = None
+    try:
+        facts, layers = asyncio.run(api_doctor(settings))
+    except WcError as exc:  # the sandbox itself cannot start: said, with the checks, and exit 6
+        facts, layers, sandbox_error = {}, [], errors.message(exc)
+    code = errors.doctor_code([c.needed_for for c in checks if c.ok is False],
+                              sandbox_down=sandbox_error is not None or not all(x.active for x in layers))
     if json_out:
-        payload = {"checks": [{"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in checks],
+        payload = {"checks": [{"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix,
+                               "needed_for": c.needed_for} for c in checks],
                    "layers": [{"name": x.name, "active": x.active, "detail": x.detail} for x in layers],
-                   "worker": facts}
+                   "worker": facts, "sandbox_error": sandbox_error, "exit_code": code}
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
-        return
+        raise typer.Exit(code)
     found = Table("check", "", "found", "fix", title="wc installation")
     for c in checks:
         mark = "[green]ok[/]" if c.ok else "[yellow]–[/]" if c.ok is None else "[red]missing[/]"
         found.add_row(c.name, mark, c.detail, c.fix)
     out.print(found)
-    table = Table("layer", "", "what a program in the sandbox finds", title="wc sandbox")
-    for layer in layers:
-        table.add_row(layer.name, "[green]on[/]" if layer.active else "[red]off[/]", layer.detail)
-    out.print(table)
-    missing = [x.name for x in layers if not x.active]
-    if missing:
-        out.print(f"[bold red]not active: {', '.join(missing)}[/]. Install bubblewrap (apt-get install bubblewrap) "
-                  "for the OS jail; WC_SANDBOX=strict refuses to run without it.", highlight=False)
+    if sandbox_error is not None:
+        out.print(f"[bold red]the sandbox cannot start[/]: {sandbox_error}", highlight=False)
     else:
-        out.print("[green]every layer is active[/]")
+        table = Table("layer", "", "what a program in the sandbox finds", title="wc sandbox")
+        for layer in layers:
+            table.add_row(layer.name, "[green]on[/]" if layer.active else "[red]off[/]", layer.detail)
+        out.print(table)
+        missing = [x.name for x in layers if not x.active]
+        if missing:
+            out.print(f"[bold red]not active: {', '.join(missing)}[/]. Install bubblewrap (apt-get install "
+                      "bubblewrap) for the OS jail; WC_SANDBOX=strict refuses to run without it.", highlight=False)
+        else:
+            out.print("[green]every layer is active[/]")
+    if code:
+        failing = [c.name for c in checks if c.ok is False and c.needed_for]
+        if sandbox_error is not None or not all(x.active for x in layers):
+            failing.append("the sandbox's walls")
+        err.print(f"not ready for a run: {', '.join(dict.fromkeys(failing))} (exit {code})", highlight=False)
+    raise typer.Exit(code)
 
 
 # ---------------------------------------------------------------------------- envs

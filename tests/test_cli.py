@@ -185,9 +185,25 @@ def test_doctor_checks_the_store_the_llm_and_the_extras(fake_llm, tmp_path):
     assert wc("db", "upgrade", env=env).returncode == 0
     after = {c["name"]: c for c in json.loads(wc("doctor", "--json", env=env).stdout)["checks"]}
     assert after["store"]["ok"] and "schema" in after["store"]["detail"]
-    broken = {c["name"]: c for c in json.loads(wc("doctor", "--json", env=dict(
-        env, OPENAI_BASE_URL="http://127.0.0.1:9/v1")).stdout)["checks"]}
+    ready = wc("doctor", env=env)
+    assert ready.returncode == 0, ready.stderr
+    down = wc("doctor", "--json", env=dict(env, OPENAI_BASE_URL="http://127.0.0.1:9/v1"))
+    broken = {c["name"]: c for c in json.loads(down.stdout)["checks"]}
     assert broken["LLM"]["ok"] is False and "127.0.0.1:9" in broken["LLM"]["detail"] and broken["LLM"]["fix"]
+    assert down.returncode == 5 and json.loads(down.stdout)["exit_code"] == 5  # a run needs the LLM
+    no_key = wc("doctor", env={k: v for k, v in env.items() if k != "OPENAI_API_KEY"})
+    assert no_key.returncode == 5 and "not ready for a run: LLM (exit 5)" in no_key.stderr
+    # --db: the store named there, not WC_DB's; one that cannot be opened comes first (exit 4)
+    other = wc("doctor", "--json", "--db", "postgresql+asyncpg://wc@127.0.0.1:9/wc", env=env)
+    assert other.returncode == 4, other.stderr
+    assert {c["name"]: c for c in json.loads(other.stdout)["checks"]}["store"]["ok"] is False
+    # without bubblewrap on the PATH: the sandbox's walls are down (exit 6); the rest works
+    import os
+
+    jailless = wc("doctor", "--json", env=dict(env, PATH=os.path.dirname(sys.executable)))
+    report = json.loads(jailless.stdout)
+    assert {c["name"]: c["ok"] for c in report["checks"]}["bubblewrap"] is False
+    assert jailless.returncode == 6 and report["exit_code"] == 6
 
 
 @pytest.fixture(scope="module")

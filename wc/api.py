@@ -244,12 +244,15 @@ async def doctor(settings: Settings | None = None) -> tuple[dict[str, Any], list
 @dataclass
 class Check:
     """One thing `wc doctor` checks about the installation: ok, not ok (with a fix), or only
-    informative (`ok` None: e.g. no store yet, which the first run creates)."""
+    informative (`ok` None: e.g. no store yet, which the first run creates). `needed_for` names
+    what of a run fails without it ("store", "llm", "sandbox"; None: an optional extra), which
+    the command line turns into its exit code."""
 
     name: str
     ok: bool | None
     detail: str
     fix: str = ""
+    needed_for: str | None = None
 
 
 async def installation(settings: Settings | None = None) -> list[Check]:
@@ -262,27 +265,32 @@ async def installation(settings: Settings | None = None) -> list[Check]:
     from wc.errors import WcError
     from wc.llm.openai_backend import OpenAIChat
     from wc.secrets import redact
-    from wc.store.db import sqlite_file
+    from wc.store.db import known_revision, sqlite_file
 
     settings = settings or Settings()
     checks: list[Check] = []
     path = sqlite_file(settings.db)
     if path is not None and not path.exists():
-        checks.append(Check("store", None, f"no store yet at {path}; the first run creates it"))
+        checks.append(Check("store", None, f"no store yet at {path}; the first run creates it", needed_for="store"))
     else:
         try:
             current, head = await db_current(settings.db)
         except WcError as exc:
-            checks.append(Check("store", False, str(exc), "check the store URL (WC_DB)"))
+            checks.append(Check("store", False, str(exc), "check the store URL (WC_DB)", needed_for="store"))
         else:
-            migrated = current == head
-            checks.append(Check("store", migrated, f"{redact(settings.db)} at schema {current or 'none'}"
-                                f"{'' if migrated else f', this wc needs {head}'}",
-                                "" if migrated else "upgrade its schema (db upgrade)"))
+            where = f"{redact(settings.db)} at schema {current or 'none'}"
+            if current == head:
+                checks.append(Check("store", True, where, needed_for="store"))
+            elif current is None or known_revision(current):  # a writing command upgrades it
+                checks.append(Check("store", None, f"{where}; the next run brings it to {head}",
+                                    "or upgrade it now (db upgrade)", needed_for="store"))
+            else:
+                checks.append(Check("store", False, f"{where}, newer than this wc ({head}) understands",
+                                    "upgrade wc", needed_for="store"))
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     if not key:
         checks.append(Check("LLM", False, "no LLM configured", "set OPENAI_API_KEY (and OPENAI_BASE_URL for "
-                            "vLLM, Ollama or another OpenAI-compatible server)"))
+                            "vLLM, Ollama or another OpenAI-compatible server)", needed_for="llm"))
     else:
         llm = OpenAIChat(model=settings.model, api_key=key, base_url=settings.openai_base_url,
                          timeout=min(settings.llm_timeout, 30.0), retries=0, max_tokens=1, max_failures=1)
@@ -290,9 +298,11 @@ async def installation(settings: Settings | None = None) -> list[Check]:
             started = asyncio.get_running_loop().time()
             await llm.complete([{"role": "user", "content": "Say OK."}], purpose="doctor")
             took = asyncio.get_running_loop().time() - started
-            checks.append(Check("LLM", True, f"{settings.model} at {llm.url} answered in {took:.1f} s"))
+            checks.append(Check("LLM", True, f"{settings.model} at {llm.url} answered in {took:.1f} s",
+                                needed_for="llm"))
         except WcError as exc:
-            checks.append(Check("LLM", False, str(exc), "check OPENAI_API_KEY, OPENAI_BASE_URL and the model name"))
+            checks.append(Check("LLM", False, str(exc), "check OPENAI_API_KEY, OPENAI_BASE_URL and the model name",
+                                needed_for="llm"))
         finally:
             await llm.close()
     for name, modules, fix in (("ALFWorld extra", ("alfworld", "textworld"), "pip install 'worldcoder[alfworld]'"),):
@@ -301,7 +311,8 @@ async def installation(settings: Settings | None = None) -> list[Check]:
                             fix if missing else ""))
     bwrap = shutil.which("bwrap")
     checks.append(Check("bubblewrap", bwrap is not None, bwrap or "not installed",
-                        "" if bwrap else "apt-get install bubblewrap (the OS jail for LLM-written code)"))
+                        "" if bwrap else "apt-get install bubblewrap (the OS jail for LLM-written code)",
+                        needed_for="sandbox"))
     return checks
 
 
