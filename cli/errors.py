@@ -86,6 +86,11 @@ def hint(exc: BaseException) -> str:
         return "`wc runs export-llm RUN > session.json` writes one"
     if isinstance(exc, UnknownEnvironment) and str(exc).startswith("unknown environment"):
         return "`wc envs list` shows the short names"
+    kind = getattr(exc, "recording_kind", None)
+    if isinstance(exc, InvalidInput) and kind is not None:
+        command = {"curriculum": "wc curriculum", "sweep": "wc sweep"}.get(
+            kind, "wc baseline react" if getattr(exc, "agent", None) == "react" else "wc learn --env ENV")
+        return f"replay it with `{command} --replay RECORDING`"
     program = getattr(exc, "from_program", None)
     if isinstance(exc, ConfigError) and getattr(exc, "missing", None) == "llm" and program is not None:
         which = "the best stored programs" if str(program).lower() == "auto" else f"program {program}"

@@ -203,6 +203,11 @@ ObserveOption: Any = typer.Option(None, "--observe", help="ALFWorld: full (every
                              "default) or observed (only what the agent has seen; see the API module).")
 
 
+ReplayOption: Any = typer.Option(None, "--replay", help="Reproduce a recorded session without an LLM: a shipped "
+                                 "recording name or a file from `wc runs export-llm` (a run id too, for a single "
+                                 "run). Its configuration replaces the other options.")
+
+
 @app.command()
 def learn(
     ctx: typer.Context,
@@ -238,20 +243,13 @@ def learn(
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Learn a world model of ENV by acting, recording and asking an LLM to write code."""
-    from wc.api import LearnConfig, load_replay
+    from wc.api import LearnConfig
     from wc.api import learn as api_learn
 
-    if replay:
-        _refuse_overridden(ctx, ["model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed",
-                                 "solved",
-                                 "workers", "planner", "games", "observe", "levels", "from_program", "min_episodes"])
     settings = _settings(db, model, llm_timeout=llm_timeout)
-    recording = _run(load_replay(replay, settings.db)) if replay else None
-    if recording is not None:
-        err.print(f"replaying a recorded session of {recording['env']} ({recording['model']}, "
-                  f"{len(recording['calls'])} LLM answers)"
-                  f"{': ' + recording['label'] if recording.get('label') else ''}",
-                  highlight=False)
+    recording = _replaying(ctx, replay, settings.db, [
+        "model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed", "solved", "workers",
+        "planner", "games", "observe", "levels", "from_program", "min_episodes"])
     config = LearnConfig(env=env, env_options=_env_options(games, observe=observe, levels=levels),
                          from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
@@ -273,6 +271,7 @@ app.add_typer(baseline_app, name="baseline")
 
 @baseline_app.command("react")
 def baseline_react(
+    ctx: typer.Context,
     env: str = typer.Option(..., "--env", help="Short name (wc envs list), gymnasium id, or module:EnvId."),
     games: str | None = typer.Option(None, "--games", help="ALFWorld: a game file, folder or split."),
     levels: str | None = typer.Option(None, "--levels", help="Sokoban: a level file (XSB, or a Boxoban "
@@ -283,15 +282,19 @@ def baseline_react(
     seed: int = typer.Option(0, help="Run seed S: episode i plays env seed 1009·S + i, as `wc learn` does."),
     db: str | None = DbOption,
     model: str | None = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
+    replay: str | None = ReplayOption,
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """ReAct: ask the LLM for every action (a thought, then an action), recording every call and step."""
     from wc.api import react
 
     settings = _settings(db, model)
-    summary = _with_progress(episodes, lambda view, on_start: react(
+    recording = _replaying(ctx, replay, settings.db, ["games", "levels", "episodes", "max_steps", "seed", "model"])
+    what = f"{recording['model']} (replayed)" if recording else settings.model
+    summary = _with_progress(int(recording["config"]["episodes"]) if recording else episodes,
+                             lambda view, on_start: react(
         env, settings, episodes=episodes, seed=seed, env_options=_env_options(games, levels=levels),
-        max_steps=max_steps, on_event=view, on_start=on_start), f"ReAct on {env} with {settings.model}")
+        max_steps=max_steps, on_event=view, on_start=on_start, replay=recording), f"ReAct on {env} with {what}")
     _finish(summary, json_out)
 
 
@@ -342,6 +345,24 @@ def _env_options(games: str | None, *, observe: str | None = None, levels: str |
     """The domain options given on the command line (ALFWorld's games and observation mode,
     Sokoban's levels); a domain that does not take one says so."""
     return {k: v for k, v in {"games": games, "observe": observe, "levels": levels}.items() if v is not None}
+
+
+def _replaying(ctx: typer.Context, replay: str | None, db: str, overridden: list[str]) -> dict[str, Any] | None:
+    """The recording `--replay` names (None without it), after refusing the flags it would
+    override; says on stderr what is replayed."""
+    if not replay:
+        return None
+    from wc.api import load_replay
+
+    _refuse_overridden(ctx, overridden)
+    recording = _run(load_replay(replay, db))
+    what = {"sweep": "a recorded sweep", "curriculum": "a recorded curriculum"}.get(
+        str(recording.get("kind") or "run"), "a recorded session")
+    where = recording.get("env") or ", ".join(map(str, recording.get("envs", [])))
+    count = sum(len(r["calls"]) for r in recording.get("runs", [recording]))
+    err.print(f"replaying {what} of {where} ({recording['model']}, {count} LLM answers)"
+              f"{': ' + recording['label'] if recording.get('label') else ''}", highlight=False)
+    return recording
 
 
 def _refuse_overridden(ctx: typer.Context, names: list[str]) -> None:
@@ -658,24 +679,35 @@ def curriculum(
     min_episodes: int = typer.Option(1, min=1, help="Episodes each environment plays at least."),
     from_program: str | None = typer.Option(None, "--from-program", help="Program for the first environment."),
     llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT"),
+    replay: str | None = typer.Option(None, "--replay", help="Reproduce a recorded curriculum without an LLM: a "
+                                      "shipped recording name or a file from `wc runs export-llm --curriculum ID`. "
+                                      "Its environments and configuration replace the other options."),
 ) -> None:
     """Learn environments in order, each starting from the previous one's final program."""
     if ctx.invoked_subcommand is not None:
         return
-    if not envs:
-        raise _fail("give the environments with --envs a,b,c (or --envs minigrid for the paper's curriculum)")
     from wc.api import LearnConfig
     from wc.api import curriculum as api_curriculum
     from wc.api import expand_curriculum as expand
 
-    names = expand(envs)
     settings = _settings(db, model, llm_timeout=llm_timeout)
-    config = LearnConfig(env=names[0], episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
-                         concurrency=concurrency, seed=seed, solved=solved, min_episodes=min_episodes,
-                         from_program=from_program)
-    group = _with_progress(episodes * len(names),
+    recording = _replaying(ctx, replay, settings.db, [
+        "envs", "model", "episodes", "max_steps", "max_llm_calls", "concurrency", "seed", "solved", "min_episodes",
+        "from_program"])
+    if recording is not None:
+        names = [str(e) for e in recording.get("envs", [])]
+        episodes = int(recording["config"].get("episodes", episodes)) if isinstance(recording.get("config"),
+                                                                                     dict) else episodes
+    elif not envs:
+        raise _fail("give the environments with --envs a,b,c (or --envs minigrid for the paper's curriculum)")
+    else:
+        names = expand(envs)
+    config = LearnConfig(env=names[0] if names else "", episodes=episodes, max_steps=max_steps,
+                         max_llm_calls=max_llm_calls, concurrency=concurrency, seed=seed, solved=solved,
+                         min_episodes=min_episodes, from_program=from_program)
+    group = _with_progress(episodes * max(1, len(names)),
                            lambda view, on_start: api_curriculum(names, config, settings, on_event=view,
-                                                                 on_start=on_start),
+                                                                 on_start=on_start, replay=recording),
                            f"curriculum {' -> '.join(names)}")
     _print_curriculum(group.id, settings.db)
 
@@ -783,12 +815,26 @@ def runs_results(runs: list[int] | None = typer.Argument(None, help="Run ids (de
 
 
 @runs_app.command("export-llm")
-def runs_export_llm(run: int = typer.Argument(..., help="Run id."), db: str | None = DbOption,
-                    label: str | None = typer.Option(None, help="What the recording is, stored in it.")) -> None:
-    """Write a run's LLM calls as a recording that `wc learn --replay FILE` reproduces without an LLM."""
-    from wc.api import export_llm
+def runs_export_llm(run: int | None = typer.Argument(None, help="Run id (a WorldCoder or ReAct run)."),
+                    db: str | None = DbOption,
+                    label: str | None = typer.Option(None, help="What the recording is, stored in it."),
+                    sweep: int | None = typer.Option(None, "--sweep", metavar="ID", help="Every run of a sweep, "
+                                                     "for `wc sweep --replay`."),
+                    curriculum: int | None = typer.Option(None, "--curriculum", metavar="ID", help="Every run "
+                                                          "of a curriculum, for `wc curriculum --replay`.")) -> None:
+    """Write LLM calls as a recording that replays without an LLM: a run's (`wc learn --replay FILE`,
+    or `wc baseline react --replay FILE` for a ReAct run), a sweep's or a curriculum's."""
+    from wc.api import export_llm, export_llm_curriculum, export_llm_sweep
 
-    data = _run(export_llm(run, _settings(db).db))
+    if sum(x is not None for x in (run, sweep, curriculum)) != 1:
+        raise _fail("name one run, or one sweep with --sweep ID, or one curriculum with --curriculum ID")
+    url = _settings(db).db
+    if run is not None:
+        data = _run(export_llm(run, url))
+    elif sweep is not None:
+        data = _run(export_llm_sweep(sweep, url))
+    else:
+        data = _run(export_llm_curriculum(int(curriculum or 0), url))
     if label:
         data = {"label": label, **data}
     sys.stdout.write(json.dumps(data, indent=1) + "\n")

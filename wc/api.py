@@ -12,7 +12,8 @@ Learning
 
 What the store knows (each takes `db`, a store URL; the default is `Settings().db`)
     `run_summary`, `list_runs`, `program`, `programs`, `lineage` (a networkx.DiGraph),
-    `export_llm` / `load_replay` (recordings), `curricula`, `curriculum_summary`,
+    `export_llm`, `export_llm_curriculum`, `export_llm_sweep` / `load_replay` (recordings),
+    `curricula`, `curriculum_summary`,
     `curriculum_steps`, `export_program`, `db_upgrade`, `db_current`;
     `add_program(env, source)` stores a program written elsewhere, to learn or evaluate from
 
@@ -76,7 +77,8 @@ __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "S
            "api_module", "api_module_source",
            "check_program", "evaluate", "installation", "react",
            "curricula", "curriculum", "curriculum_steps", "curriculum_summary", "db_current", "db_upgrade", "doctor",
-           "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs",
+           "env_specs", "expand_curriculum", "export_llm", "export_llm_curriculum", "export_llm_sweep",
+           "export_program", "learn", "lineage", "list_runs",
            "load_replay", "program", "LevelInfo", "sokoban_levels",
            "programs", "resume", "resume_curriculum", "run_summary", "Shard", "create_sweep", "parse_seeds",
            "resume_sweep", "sweep", "sweep_view", "sweep_view_of", "sweeps", "read", "read_listing"]
@@ -166,6 +168,20 @@ async def export_llm(run_id: int, db: str | None = None) -> dict:
     from wc import recordings
 
     return await _with_store(db, lambda s: recordings.export(s, run_id))
+
+
+async def export_llm_curriculum(curriculum_id: int, db: str | None = None) -> dict:
+    """A curriculum's recording: its environments and configuration, and each step run's answers."""
+    from wc import recordings
+
+    return await _with_store(db, lambda s: recordings.export_curriculum(s, curriculum_id))
+
+
+async def export_llm_sweep(sweep_id: int, db: str | None = None) -> dict:
+    """A sweep's recording: its environments, seeds and configuration, and each cell run's answers."""
+    from wc import recordings
+
+    return await _with_store(db, lambda s: recordings.export_sweep(s, sweep_id))
 
 
 async def load_replay(ref: str, db: str | None = None) -> dict:

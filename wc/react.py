@@ -56,10 +56,22 @@ def prompt(mission: str, history: list[tuple[str, str]], observation: str, actio
 async def react(env: str, settings: Settings | None = None, *, episodes: int = 10, seed: int = 0,
                 env_options: dict[str, Any] | None = None, max_steps: int | None = None, history: int = 30,
                 llm: ChatClient | None = None, on_event: OnEvent | None = None,
-                on_start: Callable[[int], None] | None = None) -> RunSummary:
-    """Play `episodes` episodes (episode i: env seed 1009·seed + i, as `learn` does), one LLM call per step."""
+                on_start: Callable[[int], None] | None = None, replay: dict[str, Any] | None = None) -> RunSummary:
+    """Play `episodes` episodes (episode i: env seed 1009·seed + i, as `learn` does), one LLM call per step.
+    With `replay` (a recording of a ReAct run), its configuration is used and its answers are served:
+    the recorded run is reproduced without an LLM or API key."""
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
+    if replay is not None:
+        from wc import recordings
+
+        recordings.expect(replay, "run", "react")
+        if env != replay["env"]:
+            raise InvalidInput(f"the recording is of {replay['env']!r}, not {env!r}")
+        recorded = replay["config"]
+        episodes, seed, history = int(recorded["episodes"]), int(recorded["seed"]), int(recorded.get("history", 30))
+        env_options, max_steps = dict(recorded.get("env_options") or {}), recorded.get("max_steps")
+        llm = recordings.client(replay)
     if episodes < 1:
         raise InvalidInput(f"episodes must be at least 1, not {episodes}")
     options = dict(env_options or {})

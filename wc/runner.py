@@ -220,6 +220,7 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
     if replay is not None:
+        recordings.expect(replay, "run")
         if config.env != replay["env"]:
             raise InvalidInput(f"the recording is of {replay['env']!r}, not {config.env!r}")
         config = LearnConfig.from_json(replay["config"])
