@@ -572,8 +572,14 @@ def runs_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
 
 @runs_app.command("show")
 def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = DbOption,
+              episode: int | None = typer.Option(None, "--episode", min=0, metavar="N", help="Episode N step by "
+                                                 "step: each action, where it came from, what changed, and what "
+                                                 "the program predicted where it was wrong."),
               json_out: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """One run: counters, episodes and programs."""
+    """One run: counters, episodes and programs; with --episode N, that episode step by step."""
+    if episode is not None:
+        _show_episode(run, episode, db, json_out)
+        return
     summary = _read(db, lambda r: r.run(run))
     if json_out:
         sys.stdout.write(json.dumps(summary.to_json(), default=str, indent=2) + "\n")
@@ -598,6 +604,57 @@ def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = D
                           f"{c.prompt_tokens + c.completion_tokens:,}", f"{total:,}",
                           "-" if c.cost_usd is None else f"${spent:.4f}", f"{c.latency_s:.1f} s")
         out.print(calls)
+
+
+def _show_episode(run: int, episode: int, db: str | None, json_out: bool) -> None:
+    trace = _read(db, lambda r: r.episode_trace(run, episode))
+    if json_out:
+        _print_json(trace.to_json())
+        return
+    from wc.canonical import diff_states
+
+    e = trace.episode
+    outcome = ("won" if e.success else "lost") if e.finished else "unfinished"
+    out.print(f"run {run}, episode {e.index} of {trace.env} (seed {e.seed}): {outcome} in {e.steps} steps, "
+              f"return {e.total_reward:.2f}\ntask: {e.mission}", highlight=False, markup=False)
+    table = Table("step", "action", "from", "reward", "what changed", "the program's prediction", title="steps")
+    for s in trace.steps:
+        changes = "; ".join(diff_states(s.state, s.next_state)) or "nothing"
+        if s.done or s.truncated:
+            changes += " [done]" if s.done else " [truncated]"
+        predicted = {"held": "held", None: "-"}.get(s.prediction) or "wrong: " + "; ".join(
+            diff_states(s.next_state, s.predicted_state or []))
+        table.add_row(str(s.step), s.action, s.action_source or "-", f"{s.reward:.2f}", changes,
+                      predicted if s.prediction != "failed" else f"[red]{predicted}[/]")
+    out.print(table)
+    if len(trace.steps) < e.steps:
+        out.print(f"{e.steps - len(trace.steps)} of the {e.steps} steps changed nothing the store keeps (a ReAct "
+                  "action that was not admissible)", highlight=False)
+
+
+@runs_app.command("render")
+def runs_render(run: int = typer.Argument(..., help="Run id."),
+                episode: int = typer.Option(0, "--episode", min=0, metavar="N", help="The episode (default 0)."),
+                out_file: str = typer.Option(..., "--out", metavar="FILE", help="episode.gif (animated), "
+                                             "episode.png (a sheet of frames) or episode.txt (a transcript; the "
+                                             "form for text worlds such as ALFWorld)."),
+                db: str | None = DbOption, json_out: bool = JsonOption) -> None:
+    """Watch an episode: replayed in its environment from its seed and recorded actions, each frame
+    with the action, where it came from, and the program's prediction where it was wrong."""
+    from pathlib import Path
+
+    from wc.api import render_episode
+
+    done = _run(render_episode(run, episode, Path(out_file), _settings(db).db))
+    if json_out:
+        _print_json({"path": str(done.path), "format": done.format, "steps": done.steps, "frames": done.frames,
+                     "frame_size": list(done.frame_size) if done.frame_size else None,
+                     "mispredicted": done.mispredicted})
+        return
+    what = f"{done.frames} frames of {done.frame_size[0]}x{done.frame_size[1]}" if done.frame_size else "a transcript"
+    wrong = f", the program's prediction wrong at step(s) {', '.join(map(str, done.mispredicted))}" \
+        if done.mispredicted else ""
+    out.print(f"{done.path}: {what}, {done.steps} steps{wrong}", highlight=False, markup=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------- programs

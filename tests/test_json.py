@@ -252,7 +252,8 @@ def test_runs_export_bad_input_is_one_line(store, tmp_path):
 
 READ_ONLY = [["runs", "list"], ["runs", "show", "1"], ["programs", "list"], ["programs", "show", "1"],
              ["envs", "list"], ["curriculum", "list"], ["curriculum", "show", "1"], ["db", "path"],
-             ["runs", "list", "--json"], ["programs", "lineage", "1"], ["sweep", "list"]]
+             ["runs", "list", "--json"], ["programs", "lineage", "1"], ["sweep", "list"],
+             ["runs", "show", "1", "--episode", "0"]]
 
 
 def test_commands_that_only_read_import_no_heavy_package(store):

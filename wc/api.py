@@ -14,7 +14,8 @@ What the store knows (each takes `db`, a store URL; the default is `Settings().d
     `run_summary`, `list_runs`, `program`, `programs`, `lineage` (a networkx.DiGraph),
     `export_llm`, `export_llm_curriculum`, `export_llm_sweep` / `load_replay` (recordings),
     `curricula`, `curriculum_summary`,
-    `curriculum_steps`, `export_program`, `db_upgrade`, `db_current`;
+    `curriculum_steps`, `export_program`, `db_upgrade`, `db_current`,
+    `render_episode` (an episode played back as a GIF, PNG sheet or transcript);
     `add_program(env, source)` stores a program written elsewhere, to learn or evaluate from
 
 The machine and the environments
@@ -31,6 +32,7 @@ import asyncio
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # what a command needs is imported when it runs: reading commands start fast
@@ -43,6 +45,7 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
     from wc.curriculum import expand as expand_curriculum
     from wc.curriculum import run as curriculum
     from wc.evaluate import EvalReport, evaluate
+    from wc.playback import Playback
     from wc.programs import jail as jails
     from wc.react import react
     from wc.runner import learn, resume
@@ -80,7 +83,8 @@ __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "S
            "env_specs", "expand_curriculum", "export_llm", "export_llm_curriculum", "export_llm_sweep",
            "export_program", "learn", "lineage", "list_runs",
            "load_replay", "program", "LevelInfo", "sokoban_levels",
-           "programs", "resume", "resume_curriculum", "run_summary", "Shard", "create_sweep", "parse_seeds",
+           "programs", "render_episode", "resume", "resume_curriculum", "run_summary", "Shard", "create_sweep",
+           "parse_seeds",
            "resume_sweep", "sweep", "sweep_view", "sweep_view_of", "sweeps", "read", "read_listing"]
 
 T = TypeVar("T")
@@ -206,6 +210,14 @@ async def curriculum_steps(curriculum_id: int, db: str | None = None) -> tuple[C
     from wc.curriculum import steps
 
     return await steps(curriculum_id, db)
+
+
+async def render_episode(run_id: int, episode: int, out: Path, db: str | None = None) -> Playback:
+    """Episode `episode` of a run played back from its seed and actions: an animated GIF, a PNG
+    sheet of frames, or a text transcript (by `out`'s suffix; text worlds write transcripts)."""
+    from wc.playback import render
+
+    return await render(run_id, episode, out, db)
 
 
 async def export_program(program_id: int, db: str | None = None) -> str:

@@ -149,7 +149,8 @@ async def _episode(adapter, store, llm: ChatClient, run_id: int, index: int, env
         result = adapter.step(action)
         await store.runs.add_transition(run_id=run_id, episode_id=episode_id, step=recorded, state=state,
                                         action=action, next_state=result.state, reward=result.reward,
-                                        done=result.terminated, truncated=result.truncated, mission=mission)
+                                        done=result.terminated, truncated=result.truncated, mission=mission,
+                                        action_source="llm")
         recorded += 1
         total += result.reward
         state, observation = result.state, adapter.observation(result.state)

@@ -2,13 +2,14 @@
 step, so a crash loses at most the step in flight), claimed by one live process at a time."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from wc.canonical import state_hash
+from wc.canonical import key_hash, state_hash, state_key
 from wc.errors import NotFound, RunBusy
 from wc.store import models as m
 from wc.store.base import Database
@@ -138,12 +139,24 @@ class Runs:
                 plans_undecided=plans_undecided, plan_seconds=plan_seconds))
 
     async def add_transition(self, *, run_id: int, episode_id: int, step: int, state: list, action: str,
-                             next_state: list, reward: float, done: bool, truncated: bool, mission: str) -> int:
+                             next_state: list, reward: float, done: bool, truncated: bool, mission: str,
+                             action_source: str | None = None, predicted_key: str | None = None) -> int:
+        """One step. `action_source` says where the action came from (`plan`, `explore`, `llm`);
+        `predicted_key` is the program's prediction of the next state (its canonical key), kept
+        as a hash, and as the state itself where it differs from what happened."""
+        next_key = state_key(next_state)
+        predicted_hash = predicted_state = None
+        if predicted_key is not None:
+            predicted_hash = key_hash(predicted_key)
+            if predicted_key != next_key:
+                predicted_state = json.loads(predicted_key)
         async with self.db.write() as s:
             row = m.TransitionRow(run_id=run_id, episode_id=episode_id, step=step, state=state, action=action,
                                   next_state=next_state, reward=reward, done=done, truncated=truncated,
                                   mission=mission, state_hash=state_hash(state),
-                                  next_state_hash=state_hash(next_state))
+                                  next_state_hash=key_hash(next_key),
+                                  action_source=action_source, predicted_hash=predicted_hash,
+                                  predicted_state=predicted_state)
             s.add(row)
             await s.flush()
             return row.id

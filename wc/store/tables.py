@@ -141,7 +141,7 @@ transitions = Table(
     # a planned step: the hash of the program's predicted next state (as next_state_hash), and
     # that state itself where it differs from the recorded one (None where the program was right)
     Column("predicted_hash", String(40), nullable=True),
-    Column("predicted_state", JSON, nullable=True),
+    Column("predicted_state", JSON(none_as_null=True), nullable=True),  # SQL NULL, not JSON null, when none
     UniqueConstraint("episode_id", "step"),
 )
 
