@@ -106,6 +106,14 @@ def test_a_sweep_replays_from_its_recording(fake_llm, tmp_path, minigrid_model):
     refused = invoke("sweep", "--replay", str(path), "--seeds", "0-4", db=replay_db)
     assert refused.exit_code == 2 and "--seeds would be ignored" in refused.stderr
 
+    import wc  # the Python API replays it too, as the README says
+
+    api_db = f"sqlite:///{tmp_path / 'api.db'}"
+    again = wc.sweep([], [], db=api_db, replay=wc.load_recording(str(path)), parallel=2)
+    assert again.status == "finished" and len(again.run_ids) == 4
+    for cell in again.cells:
+        assert outcome(api_db, cell.run_id) == outcome(recorded_db, original[cell.index]), cell.index
+
 
 def test_the_react_baseline_replays_from_its_recording(fake_llm, tmp_path):
     from wc.react import react
