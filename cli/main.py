@@ -255,7 +255,8 @@ def learn(
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner,
                          max_cost_usd=max_cost)
-    model_name = recording["model"] + " (replayed)" if recording else settings.model
+    model_name = recording["model"] + " (replayed)" if recording else \
+        settings.model if max_llm_calls > 0 else "no LLM (--max-llm-calls 0)"
     summary = _with_progress(episodes, lambda view, on_start: api_learn(config, settings, on_event=view,
                                                                          on_start=on_start, replay=recording),
                              f"learning {env} with {model_name}")
