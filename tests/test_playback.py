@@ -179,6 +179,7 @@ def test_a_replay_that_diverges_says_where(wrong_way, tmp_path):
     con.close()
     result = invoke("runs", "render", str(run_id), "--out", str(tmp_path / "x.gif"), db=f"sqlite:///{copy}")
     assert result.exit_code == 2 and "does not reproduce the recorded state" in result.stderr
+    assert list(tmp_path.glob("*x.gif*")) == []  # nothing half-written is left behind
     bad = invoke("runs", "render", str(run_id), "--out", str(tmp_path / "x.mp4"), db=db)
     assert bad.exit_code == 2 and "give a .gif, .png or .txt file" in bad.stderr
 

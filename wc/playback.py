@@ -78,29 +78,34 @@ def _render(found: EpisodeTrace, out: Path, kind: str) -> Playback:
         if kind != "text" and not adapter.pictures:
             raise InvalidInput(f"{found.env} is a text world: its episodes are written as a transcript "
                                f"(--out {out.with_suffix('.txt').name})")
-        _writable(out)
         result = Playback(out, kind, len(found.steps),
                           changed=[state_key(s.state) != state_key(s.next_state) for s in found.steps],
                           mispredicted=[s.step for s in found.steps if s.prediction == "failed"])
-        if kind == "text":
-            out.write_text(_transcript(found, adapter))
-            return result
-        frames = _frames(found, adapter, result)
-        if kind == "gif":
-            _write_gif(frames, out)
-        else:
-            _write_sheet(list(frames), out, result)
+        part = _writable(out)  # written beside it, then renamed: a replay that fails leaves no file
+        try:
+            if kind == "text":
+                part.write_text(_transcript(found, adapter))
+            elif kind == "gif":
+                _write_gif(_frames(found, adapter, result), part)
+            else:
+                _write_sheet(list(_frames(found, adapter, result)), part, result)
+            part.replace(out)
+        finally:
+            part.unlink(missing_ok=True)
         return result
     finally:
         adapter.close()
 
 
-def _writable(out: Path) -> None:
+def _writable(out: Path) -> Path:
+    """The file to write `out` through (its folder made), or an InvalidInput saying why not."""
+    part = out.with_name(f".{out.name}.part")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.touch()
+        part.touch()
     except OSError as exc:
         raise InvalidInput(f"cannot write {out}: {exc.strerror or exc}") from None
+    return part
 
 
 # ------------------------------------------------------------------------------------------ replay
@@ -226,7 +231,8 @@ def _write_gif(frames: Iterator[Any], out: Path) -> None:
     palette = _palette()
     quantized = (f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames)
     first = next(quantized)
-    first.save(out, save_all=True, append_images=quantized, duration=GIF_MS_PER_FRAME, loop=0, optimize=False)
+    first.save(out, format="GIF", save_all=True, append_images=quantized, duration=GIF_MS_PER_FRAME, loop=0,
+               optimize=False)
 
 
 def _write_sheet(frames: list[Any], out: Path, result: Playback) -> None:
