@@ -18,7 +18,7 @@ from wc.errors import (
 # Exit codes (README, "Exit codes"), most specific class first:
 #   0 done (also when a run's call budget ran out unsolved)   1 the run failed (a bug in wc; resumable)
 #   2 bad input   3 not found   4 store unavailable   5 LLM unavailable or refusing   6 sandbox broken
-#   130 interrupted (resumable)
+#   130 interrupted by Ctrl-C, 143 by SIGTERM (both resumable)
 EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (NotFound, 3),
     (RunBusy, 2),
@@ -30,12 +30,45 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (SandboxError, 6),
     (WcError, 1),
 ]
+STORE_UNAVAILABLE = 4
+SANDBOX_DOWN = 6
+# `wc doctor`: what a run needs, in the order it needs it, and the exit code when it fails
+DOCTOR_CODES = {"store": STORE_UNAVAILABLE, "llm": 5, "sandbox": SANDBOX_DOWN}
 INTERRUPTED = 130
+TERMINATED = 143  # SIGTERM (what SLURM, `timeout` and `kill` send): handled as Ctrl-C, exit 128 + 15
+_stopped_by: list[str] = []  # "SIGTERM" once one arrived
+
+
+def on_sigterm(signum, frame) -> None:
+    """SIGTERM is handled as Ctrl-C: the run stops cleanly, is marked interrupted and the
+    `wc resume` hint is printed. Raising SIGINT lets asyncio cancel the running task as it does
+    for Ctrl-C (a KeyboardInterrupt raised here could land anywhere in the event loop)."""
+    import signal
+
+    _stopped_by.append("SIGTERM")
+    signal.raise_signal(signal.SIGINT)
+
+
+def interrupted_code() -> int:
+    """The exit code of a stop by Ctrl-C (130) or SIGTERM (143)."""
+    return TERMINATED if _stopped_by else INTERRUPTED
+
+
+def interrupted_by() -> str:
+    """How the process was stopped, for the line that says so."""
+    return "terminated (SIGTERM)" if _stopped_by else "interrupted"
 FAILED_RUN = 1
 LLM_UNAVAILABLE = 5
 
 _LISTS = {"run": "`wc runs list` shows the runs", "program": "`wc programs list` lists the programs",
           "curriculum": "`wc curriculum list` shows the curricula", "sweep": "`wc sweep list` shows the sweeps"}
+
+
+def doctor_code(failed: list[str | None], *, sandbox_down: bool) -> int:
+    """`wc doctor`'s exit: 0 when everything a run needs works, else the code of the first thing
+    that failed, in the order a run needs them (store 4, LLM 5, sandbox 6)."""
+    down = set(failed) | ({"sandbox"} if sandbox_down else set())
+    return next((code for need, code in DOCTOR_CODES.items() if need in down), 0)
 
 
 def exit_code(exc: BaseException) -> int:
@@ -53,6 +86,16 @@ def hint(exc: BaseException) -> str:
         return "`wc runs export-llm RUN > session.json` writes one"
     if isinstance(exc, UnknownEnvironment) and str(exc).startswith("unknown environment"):
         return "`wc envs list` shows the short names"
+    kind = getattr(exc, "recording_kind", None)
+    if isinstance(exc, InvalidInput) and kind is not None:
+        command = {"curriculum": "wc curriculum", "sweep": "wc sweep"}.get(
+            kind, "wc baseline react" if getattr(exc, "agent", None) == "react" else "wc learn --env ENV")
+        return f"replay it with `{command} --replay RECORDING`"
+    program = getattr(exc, "from_program", None)
+    if isinstance(exc, ConfigError) and getattr(exc, "missing", None) == "llm" and program is not None:
+        which = "the best stored programs" if str(program).lower() == "auto" else f"program {program}"
+        return (f"or, to play from {which} without asking an LLM, add --max-llm-calls 0 (the program is still "
+                "checked against every step)")
     if isinstance(exc, RunBusy) and getattr(exc, "finished", False):
         if getattr(exc, "best_program_id", None):
             return f"start a new one with `wc learn`, or `wc learn --from-program {exc.best_program_id}` to build on it"

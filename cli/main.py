@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from typing import Any
 
@@ -26,6 +27,22 @@ programs_app = typer.Typer(help="Stored world-model programs.", no_args_is_help=
 db_app = typer.Typer(help="The store: where it is, its schema.", no_args_is_help=True)
 curriculum_app = typer.Typer(help="Learn environments in order, each from the previous one's program. "
                                   "`wc curriculum --envs a,b,c` runs one; subcommands list, show and resume them.")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        import wc
+
+        sys.stdout.write(f"wc {wc.__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="Print wc's version and exit.")) -> None:
+    """WorldCoder: LLM agents that learn world models by writing code."""
+
+
 app.add_typer(envs_app, name="envs")
 app.add_typer(runs_app, name="runs")
 app.add_typer(programs_app, name="programs")
@@ -67,6 +84,19 @@ def _read(db: str | None, fn) -> Any:
     from wc.api import read
 
     return _call(read, db, fn)
+
+
+def _list(db: str | None, fn) -> list[Any]:
+    """A listing read from the store (`wc.api.read_listing`): empty, not an error, while the
+    default store has not been created; a store named with --db or WC_DB must exist."""
+    from wc.api import read_listing
+
+    return _call(read_listing, db, fn)
+
+
+def _nothing(what: str) -> None:
+    """An empty listing, said in words (on stderr: stdout stays empty for scripts)."""
+    err.print(f"no {what} yet", highlight=False)
 
 
 JsonOption: Any = typer.Option(False, "--json", help="Print JSON on stdout (docs/JSON.md has the schema).")
@@ -178,6 +208,11 @@ ObserveOption: Any = typer.Option(None, "--observe", help="ALFWorld: full (every
                              "default) or observed (only what the agent has seen; see the API module).")
 
 
+ReplayOption: Any = typer.Option(None, "--replay", help="Reproduce a recorded session without an LLM: a shipped "
+                                 "recording name or a file from `wc runs export-llm` (a run id too, for a single "
+                                 "run). Its configuration replaces the other options.")
+
+
 @app.command()
 def learn(
     ctx: typer.Context,
@@ -213,26 +248,20 @@ def learn(
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Learn a world model of ENV by acting, recording and asking an LLM to write code."""
-    from wc.api import LearnConfig, load_replay
+    from wc.api import LearnConfig
     from wc.api import learn as api_learn
 
-    if replay:
-        _refuse_overridden(ctx, ["model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed",
-                                 "solved",
-                                 "workers", "planner", "games", "observe", "levels", "from_program", "min_episodes"])
     settings = _settings(db, model, llm_timeout=llm_timeout)
-    recording = _run(load_replay(replay, settings.db)) if replay else None
-    if recording is not None:
-        err.print(f"replaying a recorded session of {recording['env']} ({recording['model']}, "
-                  f"{len(recording['calls'])} LLM answers)"
-                  f"{': ' + recording['label'] if recording.get('label') else ''}",
-                  highlight=False)
+    recording = _replaying(ctx, replay, settings.db, [
+        "model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed", "solved", "workers",
+        "planner", "games", "observe", "levels", "from_program", "min_episodes"])
     config = LearnConfig(env=env, env_options=_env_options(games, observe=observe, levels=levels),
                          from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner,
                          max_cost_usd=max_cost)
-    model_name = recording["model"] + " (replayed)" if recording else settings.model
+    model_name = recording["model"] + " (replayed)" if recording else \
+        settings.model if max_llm_calls > 0 else "no LLM (--max-llm-calls 0)"
     summary = _with_progress(episodes, lambda view, on_start: api_learn(config, settings, on_event=view,
                                                                          on_start=on_start, replay=recording),
                              f"learning {env} with {model_name}")
@@ -248,6 +277,7 @@ app.add_typer(baseline_app, name="baseline")
 
 @baseline_app.command("react")
 def baseline_react(
+    ctx: typer.Context,
     env: str = typer.Option(..., "--env", help="Short name (wc envs list), gymnasium id, or module:EnvId."),
     games: str | None = typer.Option(None, "--games", help="ALFWorld: a game file, folder or split."),
     levels: str | None = typer.Option(None, "--levels", help="Sokoban: a level file (XSB, or a Boxoban "
@@ -258,15 +288,19 @@ def baseline_react(
     seed: int = typer.Option(0, help="Run seed S: episode i plays env seed 1009·S + i, as `wc learn` does."),
     db: str | None = DbOption,
     model: str | None = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
+    replay: str | None = ReplayOption,
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """ReAct: ask the LLM for every action (a thought, then an action), recording every call and step."""
     from wc.api import react
 
     settings = _settings(db, model)
-    summary = _with_progress(episodes, lambda view, on_start: react(
+    recording = _replaying(ctx, replay, settings.db, ["games", "levels", "episodes", "max_steps", "seed", "model"])
+    what = f"{recording['model']} (replayed)" if recording else settings.model
+    summary = _with_progress(int(recording["config"]["episodes"]) if recording else episodes,
+                             lambda view, on_start: react(
         env, settings, episodes=episodes, seed=seed, env_options=_env_options(games, levels=levels),
-        max_steps=max_steps, on_event=view, on_start=on_start), f"ReAct on {env} with {settings.model}")
+        max_steps=max_steps, on_event=view, on_start=on_start, replay=recording), f"ReAct on {env} with {what}")
     _finish(summary, json_out)
 
 
@@ -319,6 +353,24 @@ def _env_options(games: str | None, *, observe: str | None = None, levels: str |
     return {k: v for k, v in {"games": games, "observe": observe, "levels": levels}.items() if v is not None}
 
 
+def _replaying(ctx: typer.Context, replay: str | None, db: str, overridden: list[str]) -> dict[str, Any] | None:
+    """The recording `--replay` names (None without it), after refusing the flags it would
+    override; says on stderr what is replayed."""
+    if not replay:
+        return None
+    from wc.api import load_replay
+
+    _refuse_overridden(ctx, overridden)
+    recording = _run(load_replay(replay, db))
+    what = {"sweep": "a recorded sweep", "curriculum": "a recorded curriculum"}.get(
+        str(recording.get("kind") or "run"), "a recorded session")
+    where = recording.get("env") or ", ".join(map(str, recording.get("envs", [])))
+    count = sum(len(r["calls"]) for r in recording.get("runs", [recording]))
+    err.print(f"replaying {what} of {where} ({recording['model']}, {count} LLM answers)"
+              f"{': ' + recording['label'] if recording.get('label') else ''}", highlight=False)
+    return recording
+
+
 def _refuse_overridden(ctx: typer.Context, names: list[str]) -> None:
     """--replay takes the recording's configuration: flags it would silently ignore are an error."""
     def on_command_line(name: str) -> bool:  # typer may carry its own copy of click's ParameterSource
@@ -348,12 +400,11 @@ def _with_progress(episodes: int, make_coro, what: str):
     except KeyboardInterrupt:
         view.progress.stop()
         if started:
-            err.print(Text.assemble(("interrupted", "yellow"), f": run {started[-1]} is marked interrupted; "
-                                                               f"continue it with `wc resume {started[-1]}`"),
-                      highlight=False)
+            err.print(Text.assemble((errors.interrupted_by(), "yellow"), f": run {started[-1]} is marked "
+                                    f"interrupted; continue it with `wc resume {started[-1]}`"), highlight=False)
         else:
-            err.print("interrupted", style="yellow")
-        raise typer.Exit(errors.INTERRUPTED) from None
+            err.print(errors.interrupted_by(), style="yellow")
+        raise typer.Exit(errors.interrupted_code()) from None
     finally:
         view.progress.stop()
 
@@ -381,7 +432,7 @@ def _print_summary(s) -> None:
         ("cost", "unknown (no price for this model)" if s.cost_usd is None else f"${s.cost_usd:.4f}"),
         ("best program", str(s.best_program_id) if s.best_program_id else "none"),
         ("wall time", f"{s.wall_seconds:.1f} s (waiting for the LLM {s.llm_wait_seconds:.1f} s)"),
-        ("model", s.model),
+        ("model", s.model or "none (the run was allowed no LLM call)"),
     ]
     if s.error:
         rows.append(("error", s.error))
@@ -394,37 +445,57 @@ def _print_summary(s) -> None:
 
 
 @app.command()
-def doctor(json_out: bool = typer.Option(False, "--json", help="The findings as JSON.")) -> None:
+def doctor(db: str | None = DbOption,
+           json_out: bool = typer.Option(False, "--json", help="The findings as JSON.")) -> None:
     """Check the installation (store, LLM, extras) and show which walls of the sandbox stand (OS
-    jail, namespaces, user, filesystem, network, processes, limits, Python layer)."""
+    jail, namespaces, user, filesystem, network, processes, limits, Python layer). Exits 0 when
+    everything a run needs works, else 4 (the store), 5 (the LLM) or 6 (the sandbox)."""
     from wc.api import doctor as api_doctor
     from wc.api import installation
+    from wc.errors import WcError
 
-    settings = _settings()
+    settings = _settings(db)
     checks = _run(installation(settings))
-    facts, layers = _run(api_doctor(settings))
+    sandbox_error: str | None = None
+    try:
+        facts, layers = asyncio.run(api_doctor(settings))
+    except WcError as exc:  # the sandbox itself cannot start: said, with the checks, and exit 6
+        facts, layers, sandbox_error = {}, [], errors.message(exc)
+    code = errors.doctor_code([c.needed_for for c in checks if c.ok is False],
+                              sandbox_down=sandbox_error is not None or not all(x.active for x in layers))
     if json_out:
-        payload = {"checks": [{"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in checks],
+        payload = {"checks": [{"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix,
+                               "needed_for": c.needed_for} for c in checks],
                    "layers": [{"name": x.name, "active": x.active, "detail": x.detail} for x in layers],
-                   "worker": facts}
+                   "worker": facts, "sandbox_error": sandbox_error, "exit_code": code}
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
-        return
+        raise typer.Exit(code)
     found = Table("check", "", "found", "fix", title="wc installation")
     for c in checks:
         mark = Text("ok", "green") if c.ok else Text("–", "yellow") if c.ok is None else Text("missing", "red")
         found.add_row(c.name, mark, c.detail, c.fix)
     out.print(found)
-    table = Table("layer", "", "what a program in the sandbox finds", title="wc sandbox")
-    for layer in layers:
-        table.add_row(layer.name, Text("on", "green") if layer.active else Text("off", "red"), layer.detail)
-    out.print(table)
-    missing = [x.name for x in layers if not x.active]
-    if missing:
-        out.print(Text.assemble((f"not active: {', '.join(missing)}", "bold red"),
-                                ". Install bubblewrap (apt-get install bubblewrap) for the OS jail; without it wc "
-                                "refuses to run LLM-written code unless WC_SANDBOX=python (unsafe)."), highlight=False)
+    if sandbox_error is not None:
+        out.print(Text.assemble(("the sandbox cannot start", "bold red"), f": {sandbox_error}"), highlight=False)
     else:
-        out.print("every layer is active", style="green")
+        table = Table("layer", "", "what a program in the sandbox finds", title="wc sandbox")
+        for layer in layers:
+            table.add_row(layer.name, Text("on", "green") if layer.active else Text("off", "red"), layer.detail)
+        out.print(table)
+        missing = [x.name for x in layers if not x.active]
+        if missing:
+            out.print(Text.assemble((f"not active: {', '.join(missing)}", "bold red"),
+                                    ". Install bubblewrap (apt-get install bubblewrap) for the OS jail; without it wc "
+                                    "refuses to run LLM-written code unless WC_SANDBOX=python (unsafe)."),
+                      highlight=False)
+        else:
+            out.print("every layer is active", style="green")
+    if code:
+        failing = [c.name for c in checks if c.ok is False and c.needed_for]
+        if sandbox_error is not None or not all(x.active for x in layers):
+            failing.append("the sandbox's walls")
+        err.print(f"not ready for a run: {', '.join(dict.fromkeys(failing))} (exit {code})", highlight=False)
+    raise typer.Exit(code)
 
 
 # ---------------------------------------------------------------------------- envs
@@ -493,9 +564,12 @@ def envs_levels(
 @runs_app.command("list")
 def runs_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Runs in the store with their status and counters."""
-    runs = _read(db, lambda r: r.runs())
+    runs = _list(db, lambda r: r.runs())
     if json_out:
         _print_json([s.to_json(details=False) for s in runs])
+        return
+    if not runs:
+        _nothing("runs")
         return
     table = Table("id", "env", "status", "episodes", "won", "steps", "LLM calls", "best program", "created")
     for s in runs:
@@ -506,8 +580,14 @@ def runs_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
 
 @runs_app.command("show")
 def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = DbOption,
+              episode: int | None = typer.Option(None, "--episode", min=0, metavar="N", help="Episode N step by "
+                                                 "step: each action, where it came from, what changed, and what "
+                                                 "the program predicted where it was wrong."),
               json_out: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """One run: counters, episodes and programs."""
+    """One run: counters, episodes and programs; with --episode N, that episode step by step."""
+    if episode is not None:
+        _show_episode(run, episode, db, json_out)
+        return
     summary = _read(db, lambda r: r.run(run))
     if json_out:
         sys.stdout.write(json.dumps(summary.to_json(), default=str, indent=2) + "\n")
@@ -532,6 +612,57 @@ def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = D
                           f"{c.prompt_tokens + c.completion_tokens:,}", f"{total:,}",
                           "-" if c.cost_usd is None else f"${spent:.4f}", f"{c.latency_s:.1f} s")
         out.print(calls)
+
+
+def _show_episode(run: int, episode: int, db: str | None, json_out: bool) -> None:
+    trace = _read(db, lambda r: r.episode_trace(run, episode))
+    if json_out:
+        _print_json(trace.to_json())
+        return
+    from wc.canonical import diff_states
+
+    e = trace.episode
+    outcome = ("won" if e.success else "lost") if e.finished else "unfinished"
+    out.print(f"run {run}, episode {e.index} of {trace.env} (seed {e.seed}): {outcome} in {e.steps} steps, "
+              f"return {e.total_reward:.2f}\ntask: {e.mission}", highlight=False, markup=False)
+    table = Table("step", "action", "from", "reward", "what changed", "the program's prediction", title="steps")
+    for s in trace.steps:
+        changes = "; ".join(diff_states(s.state, s.next_state)) or "nothing"
+        if s.done or s.truncated:
+            changes += " [done]" if s.done else " [truncated]"
+        predicted = {"held": "held", None: "-"}.get(s.prediction) or "wrong: " + "; ".join(
+            diff_states(s.next_state, s.predicted_state or []))
+        table.add_row(str(s.step), s.action, s.action_source or "-", f"{s.reward:.2f}", changes,
+                      predicted if s.prediction != "failed" else Text(predicted, "red"))
+    out.print(table)
+    if len(trace.steps) < e.steps:
+        out.print(f"{e.steps - len(trace.steps)} of the {e.steps} steps changed nothing the store keeps (a ReAct "
+                  "action that was not admissible)", highlight=False)
+
+
+@runs_app.command("render")
+def runs_render(run: int = typer.Argument(..., help="Run id."),
+                episode: int = typer.Option(0, "--episode", min=0, metavar="N", help="The episode (default 0)."),
+                out_file: str = typer.Option(..., "--out", metavar="FILE", help="episode.gif (animated), "
+                                             "episode.png (a sheet of frames) or episode.txt (a transcript; the "
+                                             "form for text worlds such as ALFWorld)."),
+                db: str | None = DbOption, json_out: bool = JsonOption) -> None:
+    """Watch an episode: replayed in its environment from its seed and recorded actions, each frame
+    with the action, where it came from, and the program's prediction where it was wrong."""
+    from pathlib import Path
+
+    from wc.api import render_episode
+
+    done = _run(render_episode(run, episode, Path(out_file), _settings(db).db))
+    if json_out:
+        _print_json({"path": str(done.path), "format": done.format, "steps": done.steps, "frames": done.frames,
+                     "frame_size": list(done.frame_size) if done.frame_size else None,
+                     "mispredicted": done.mispredicted})
+        return
+    what = f"{done.frames} frames of {done.frame_size[0]}x{done.frame_size[1]}" if done.frame_size else "a transcript"
+    wrong = f", the program's prediction wrong at step(s) {', '.join(map(str, done.mispredicted))}" \
+        if done.mispredicted else ""
+    out.print(f"{done.path}: {what}, {done.steps} steps{wrong}", highlight=False, markup=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------- programs
@@ -559,9 +690,13 @@ def programs_list(run: int | None = typer.Option(None, "--run", help="Only this 
                   env: str | None = typer.Option(None, "--env", help="Only this environment's programs."),
                   db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Stored programs with environment, run, origin, parents and scores."""
-    found = _read(db, lambda r: r.programs(env=env, run_id=run))
+    # a named run must exist (NotFound); without one, a store not yet created lists nothing
+    found = (_read if run is not None else _list)(db, lambda r: r.programs(env=env, run_id=run))
     if json_out:
         _print_json([p.to_json() for p in found])
+        return
+    if not found:
+        _nothing("programs")
         return
     table = Table("id", "env", "run", "origin", "parents", "fit", "optimism", "score")
     for p in found:
@@ -609,24 +744,35 @@ def curriculum(
     min_episodes: int = typer.Option(1, min=1, help="Episodes each environment plays at least."),
     from_program: str | None = typer.Option(None, "--from-program", help="Program for the first environment."),
     llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT"),
+    replay: str | None = typer.Option(None, "--replay", help="Reproduce a recorded curriculum without an LLM: a "
+                                      "shipped recording name or a file from `wc runs export-llm --curriculum ID`. "
+                                      "Its environments and configuration replace the other options."),
 ) -> None:
     """Learn environments in order, each starting from the previous one's final program."""
     if ctx.invoked_subcommand is not None:
         return
-    if not envs:
-        raise _fail("give the environments with --envs a,b,c (or --envs minigrid for the paper's curriculum)")
     from wc.api import LearnConfig
     from wc.api import curriculum as api_curriculum
     from wc.api import expand_curriculum as expand
 
-    names = expand(envs)
     settings = _settings(db, model, llm_timeout=llm_timeout)
-    config = LearnConfig(env=names[0], episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
-                         concurrency=concurrency, seed=seed, solved=solved, min_episodes=min_episodes,
-                         from_program=from_program)
-    group = _with_progress(episodes * len(names),
+    recording = _replaying(ctx, replay, settings.db, [
+        "envs", "model", "episodes", "max_steps", "max_llm_calls", "concurrency", "seed", "solved", "min_episodes",
+        "from_program"])
+    if recording is not None:
+        names = [str(e) for e in recording.get("envs", [])]
+        episodes = int(recording["config"].get("episodes", episodes)) if isinstance(recording.get("config"),
+                                                                                     dict) else episodes
+    elif not envs:
+        raise _fail("give the environments with --envs a,b,c (or --envs minigrid for the paper's curriculum)")
+    else:
+        names = expand(envs)
+    config = LearnConfig(env=names[0] if names else "", episodes=episodes, max_steps=max_steps,
+                         max_llm_calls=max_llm_calls, concurrency=concurrency, seed=seed, solved=solved,
+                         min_episodes=min_episodes, from_program=from_program)
+    group = _with_progress(episodes * max(1, len(names)),
                            lambda view, on_start: api_curriculum(names, config, settings, on_event=view,
-                                                                 on_start=on_start),
+                                                                 on_start=on_start, replay=recording),
                            f"curriculum {' -> '.join(names)}")
     _print_curriculum(group.id, settings.db)
 
@@ -653,9 +799,12 @@ def _print_curriculum(curriculum_id: int, db, json_out: bool = False) -> None:
 @curriculum_app.command("list")
 def curriculum_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Curricula in the store."""
-    groups = _read(db, lambda r: r.curricula())
+    groups = _list(db, lambda r: r.curricula())
     if json_out:
         _print_json([g.to_json() for g in groups])
+        return
+    if not groups:
+        _nothing("curricula")
         return
     table = Table("id", "status", "environments", "runs", "created")
     for g in groups:
@@ -719,24 +868,38 @@ def runs_results(runs: list[int] | None = typer.Argument(None, help="Run ids (de
                  note: str | None = typer.Option(None, help="A paragraph on how the runs were made (the model, …)."),
                  ) -> None:
     """Markdown for docs/RESULTS.md: the runs beside the paper's bar, with how to reproduce them."""
-    from wc.api import list_runs, run_summary
+    from wc.api import run_summary
     from wc.results import results_markdown
 
     settings = _settings(db)
     chosen = [_run(run_summary(r, settings.db)) for r in runs] if runs else \
-        [r for r in _run(list_runs(settings.db)) if r.status == RunStatus.FINISHED]
+        [r for r in _list(db, lambda reader: reader.runs()) if r.status == RunStatus.FINISHED]
     command = ("wc runs results" + (" " + " ".join(map(str, runs)) if runs else "") + " --db URL"
                + (" --note TEXT" if note else "") + " > docs/RESULTS.md")
     sys.stdout.write(results_markdown(chosen, command=command, note=note))
 
 
 @runs_app.command("export-llm")
-def runs_export_llm(run: int = typer.Argument(..., help="Run id."), db: str | None = DbOption,
-                    label: str | None = typer.Option(None, help="What the recording is, stored in it.")) -> None:
-    """Write a run's LLM calls as a recording that `wc learn --replay FILE` reproduces without an LLM."""
-    from wc.api import export_llm
+def runs_export_llm(run: int | None = typer.Argument(None, help="Run id (a WorldCoder or ReAct run)."),
+                    db: str | None = DbOption,
+                    label: str | None = typer.Option(None, help="What the recording is, stored in it."),
+                    sweep: int | None = typer.Option(None, "--sweep", metavar="ID", help="Every run of a sweep, "
+                                                     "for `wc sweep --replay`."),
+                    curriculum: int | None = typer.Option(None, "--curriculum", metavar="ID", help="Every run "
+                                                          "of a curriculum, for `wc curriculum --replay`.")) -> None:
+    """Write LLM calls as a recording that replays without an LLM: a run's (`wc learn --replay FILE`,
+    or `wc baseline react --replay FILE` for a ReAct run), a sweep's or a curriculum's."""
+    from wc.api import export_llm, export_llm_curriculum, export_llm_sweep
 
-    data = _run(export_llm(run, _settings(db).db))
+    if sum(x is not None for x in (run, sweep, curriculum)) != 1:
+        raise _fail("name one run, or one sweep with --sweep ID, or one curriculum with --curriculum ID")
+    url = _settings(db).db
+    if run is not None:
+        data = _run(export_llm(run, url))
+    elif sweep is not None:
+        data = _run(export_llm_sweep(sweep, url))
+    else:
+        data = _run(export_llm_curriculum(int(curriculum or 0), url))
     if label:
         data = {"label": label, **data}
     sys.stdout.write(json.dumps(data, indent=1) + "\n")
@@ -775,7 +938,7 @@ def runs_compare(runs: list[int] | None = typer.Argument(None, help="Run ids."),
         return
     table = Table("", *[str(s.id) for s in summaries], title="runs compared")
     rows = [
-        ("env", lambda s: s.env), ("model", lambda s: s.model), ("status", lambda s: s.status),
+        ("env", lambda s: s.env), ("model", lambda s: s.model or "-"), ("status", lambda s: s.status),
         ("episodes (won)", lambda s: f"{s.episodes} ({s.successes})"), ("env steps", lambda s: str(s.env_steps)),
         ("steps to first success", lambda s: str(s.steps_to_first_success or "-")),
         ("LLM calls", lambda s: str(s.llm_calls)),
@@ -838,6 +1001,9 @@ def programs_diff(a: int = typer.Argument(...), b: int = typer.Argument(...), db
     import difflib
 
     pa, pb = _read(db, lambda r: (r.program(a), r.program(b)))
+    if pa.source == pb.source:  # said on stderr: stdout stays an (empty) diff for patch and scripts
+        err.print(f"programs {a} and {b} are identical", highlight=False)
+        return
     diff = difflib.unified_diff(pa.source.splitlines(keepends=True), pb.source.splitlines(keepends=True),
                                 fromfile=f"program {a}", tofile=f"program {b}")
     sys.stdout.writelines(diff)
@@ -889,9 +1055,17 @@ def main() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     sys.stdout = RedactingStream(sys.stdout)
     sys.stderr = RedactingStream(sys.stderr)
+    signal.signal(signal.SIGTERM, errors.on_sigterm)  # SLURM's, `timeout`'s and `kill`'s stop: as Ctrl-C
     try:
         code = app(standalone_mode=False)
-    except Exception as exc:  # click's usage errors (typer carries its own click): one line, exit 2
+    except KeyboardInterrupt:  # outside a run (a run's commands say how to resume it)
+        sys.stderr.write(f"{errors.interrupted_by()}\n")
+        sys.exit(errors.interrupted_code())
+    except Exception as exc:
+        if type(exc).__name__ == "Abort":  # click's name for a KeyboardInterrupt it caught
+            sys.stderr.write(f"{errors.interrupted_by()}\n")
+            sys.exit(errors.interrupted_code())
+        # click's usage errors (typer carries its own click): one line, exit 2
         if not hasattr(exc, "format_message") or type(exc).__name__ == "NoArgsIsHelpError":
             if hasattr(exc, "show"):
                 exc.show()

@@ -19,8 +19,11 @@ from .main import (
     _call,
     _env_options,
     _fail,
+    _list,
+    _nothing,
     _print_json,
     _read,
+    _replaying,
     _run,
     _settings,
     err,
@@ -100,9 +103,9 @@ def _play(make_coro, view: _SweepView):
     except KeyboardInterrupt:
         view.progress.stop()
         which = f" {view.sweep_id}" if view.sweep_id is not None else ""
-        err.print(Text.assemble(("interrupted", "yellow"), f": sweep{which} keeps its finished runs; continue it "
-                                                           f"with `wc sweep resume{which or ' ID'}`"), highlight=False)
-        raise typer.Exit(errors.INTERRUPTED) from None
+        hint = f": sweep{which} keeps its finished runs; continue it with `wc sweep resume{which or ' ID'}`"
+        err.print(Text.assemble((errors.interrupted_by(), "yellow"), hint), highlight=False)
+        raise typer.Exit(errors.interrupted_code()) from None
     finally:
         view.progress.stop()
 
@@ -134,19 +137,34 @@ def sweep(
     from_program: str | None = typer.Option(None, "--from-program", help="Every run starts from this program "
                                             "(or 'auto')."),
     llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT", help="Seconds per LLM request."),
+    replay: str | None = typer.Option(None, "--replay", help="Reproduce a recorded sweep without an LLM, in this "
+                                      "process: a shipped recording name or a file from `wc runs export-llm "
+                                      "--sweep ID`. Its environments, seeds and configuration replace the other "
+                                      "options."),
     json_out: bool = JsonOption,
 ) -> None:
     """Run every (environment, seed) as a run of one sweep; mean ± spread over seeds at the end."""
     if ctx.invoked_subcommand is not None:
         return
-    if not envs:
-        raise _fail("give the environments with --envs a,b and the seeds with --seeds 0-4")
     from wc.api import LearnConfig, create_sweep, parse_seeds
     from wc.api import sweep as api_sweep
 
+    settings = _settings(db, model, llm_timeout=llm_timeout)
+    recording = _replaying(ctx, replay, settings.db, [
+        "envs", "seeds", "engine", "shard", "address", "create_only", "model", "episodes", "max_steps",
+        "max_llm_calls", "concurrency", "solved", "min_episodes", "workers", "planner", "games", "observe", "levels",
+        "from_program"])
+    if recording is not None:
+        view = _SweepView()
+        summary = _play(lambda v: api_sweep([], [], settings, parallel=parallel, on_event=v, replay=recording), view)
+        _show(summary.id, settings.db, json_out)
+        _next_steps(summary.id, db, ctx)
+        _exit_if_unfinished(view, summary.id)
+        return
+    if not envs:
+        raise _fail("give the environments with --envs a,b and the seeds with --seeds 0-4")
     names = [e.strip() for e in envs.split(",") if e.strip()]
     chosen = _call(parse_seeds, seeds)
-    settings = _settings(db, model, llm_timeout=llm_timeout)
     config = LearnConfig(env=names[0] if names else "", env_options=_env_options(games, observe=observe, levels=levels),
                          episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls, concurrency=concurrency,
                          solved=solved, min_episodes=min_episodes, workers=workers, planner=planner,
@@ -209,9 +227,12 @@ def sweep_show(sweep_id: int = typer.Argument(..., metavar="ID"), db: str | None
 @sweep_app.command("list")
 def sweep_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Sweeps in the store."""
-    found = _read(db, lambda r: r.sweeps())
+    found = _list(db, lambda r: r.sweeps())
     if json_out:
         _print_json([s.to_json() for s in found])
+        return
+    if not found:
+        _nothing("sweeps")
         return
     table = Table("id", "status", "engine", "environments", "seeds", "runs", "created")
     for s in found:

@@ -67,7 +67,7 @@ def test_unknown_ids(tmp_path):
 
 @pytest.mark.parametrize("args", [["runs", "list"], ["runs", "show", "1"], ["programs", "list"],
                                   ["programs", "show", "1"], ["runs", "export-llm", "1"], ["curriculum", "list"],
-                                  ["db", "current"], ["programs", "lineage", "1"]])
+                                  ["db", "current"], ["programs", "lineage", "1"], ["sweep", "list"]])
 def test_reading_a_store_that_does_not_exist_creates_nothing(args, tmp_path):
     typo = tmp_path / "wc-typo.db"
     result = wc(*args, "--db", f"sqlite:///{typo}")
@@ -188,9 +188,25 @@ def test_doctor_checks_the_store_the_llm_and_the_extras(fake_llm, tmp_path):
     assert wc("db", "upgrade", env=env).returncode == 0
     after = {c["name"]: c for c in json.loads(wc("doctor", "--json", env=env).stdout)["checks"]}
     assert after["store"]["ok"] and "schema" in after["store"]["detail"]
-    broken = {c["name"]: c for c in json.loads(wc("doctor", "--json", env=dict(
-        env, OPENAI_BASE_URL="http://127.0.0.1:9/v1")).stdout)["checks"]}
+    ready = wc("doctor", env=env)
+    assert ready.returncode == 0, ready.stderr
+    down = wc("doctor", "--json", env=dict(env, OPENAI_BASE_URL="http://127.0.0.1:9/v1"))
+    broken = {c["name"]: c for c in json.loads(down.stdout)["checks"]}
     assert broken["LLM"]["ok"] is False and "127.0.0.1:9" in broken["LLM"]["detail"] and broken["LLM"]["fix"]
+    assert down.returncode == 5 and json.loads(down.stdout)["exit_code"] == 5  # a run needs the LLM
+    no_key = wc("doctor", env={k: v for k, v in env.items() if k != "OPENAI_API_KEY"})
+    assert no_key.returncode == 5 and "not ready for a run: LLM (exit 5)" in no_key.stderr
+    # --db: the store named there, not WC_DB's; one that cannot be opened comes first (exit 4)
+    other = wc("doctor", "--json", "--db", "postgresql+asyncpg://wc@127.0.0.1:9/wc", env=env)
+    assert other.returncode == 4, other.stderr
+    assert {c["name"]: c for c in json.loads(other.stdout)["checks"]}["store"]["ok"] is False
+    # without bubblewrap on the PATH: the sandbox's walls are down (exit 6); the rest works
+    import os
+
+    jailless = wc("doctor", "--json", env=dict(env, PATH=os.path.dirname(sys.executable)))
+    report = json.loads(jailless.stdout)
+    assert {c["name"]: c["ok"] for c in report["checks"]}["bubblewrap"] is False
+    assert jailless.returncode == 6 and report["exit_code"] == 6
 
 
 @pytest.fixture(scope="module")
@@ -255,3 +271,54 @@ def test_every_command_given_bad_input_says_so_in_one_line(bad_inputs, args, cod
     assert_one_line_error(result, needle)
     assert result.returncode == code, result.stderr
     assert "hunter2" not in result.stderr
+
+
+def _stop_with_sigterm(args: list[str], env: dict, when: str, timeout: float = 120) -> tuple[int, str]:
+    """Start `python -m wc ARGS`, send SIGTERM once `when` appears on its stderr (as SLURM, `timeout`
+    and `kill` stop a job); its exit code and stderr."""
+    import signal
+    import time
+
+    from support.helpers import child_env
+
+    proc = subprocess.Popen([sys.executable, "-m", "wc", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=child_env(env))
+    seen = []
+    deadline = time.monotonic() + timeout
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        seen.append(line)
+        if when in line or time.monotonic() > deadline:
+            break
+    assert any(when in line for line in seen), "".join(seen)
+    proc.send_signal(signal.SIGTERM)
+    _, rest = proc.communicate(timeout=60)
+    return proc.returncode, "".join(seen) + rest
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does(fake_llm, tmp_path, minigrid_model):
+    """SLURM's stop: the run is marked interrupted with its time so far, and the resume hint shown."""
+    db = f"sqlite:///{tmp_path / 'wc.db'}"
+    server = fake_llm(lambda request, n: Reply(answer(minigrid_model), delay=20))  # still thinking when stopped
+    env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url, "WC_DB": db}
+    code, err = _stop_with_sigterm(["learn", "--env", "minigrid-doorkey", "--max-llm-calls", "2"], env, "refining")
+    assert code == 143, err
+    assert "terminated (SIGTERM)" in err and "`wc resume 1`" in err and "Traceback" not in err
+    run = json.loads(wc("runs", "show", "1", "--json", env={"WC_DB": db}).stdout)
+    assert run["status"] == "interrupted" and run["error"] == "interrupted"
+    assert run["wall_seconds"] > 0 and run["env_steps"] >= 10
+
+
+def test_an_evaluation_stopped_by_sigterm_keeps_its_wall_time(tmp_path, minigrid_model):
+    import asyncio
+
+    from wc.api import add_program
+
+    db = f"sqlite:///{tmp_path / 'wc.db'}"
+    program = asyncio.run(add_program("minigrid-doorkey", minigrid_model, db))
+    code, err = _stop_with_sigterm(["eval", "--env", "minigrid-doorkey", "--from-program", str(program),
+                                    "--episodes", "200"], {"WC_DB": db}, "episode 1:")
+    assert code == 143 and "`wc resume 1`" in err, err
+    run = json.loads(wc("runs", "show", "1", "--json", env={"WC_DB": db}).stdout)
+    assert run["status"] == "interrupted" and run["wall_seconds"] > 0 and run["episodes"] >= 2
+    assert run["model"] is None  # allowed no LLM call, the evaluation asked no model

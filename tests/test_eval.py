@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,8 @@ async def test_real_alfworld_games_by_task_type_without_an_llm(tmp_path, observe
         ("Pick", 1, 1), ("Clean", 1, 1), ("Heat", 1, 1), ("Cool", 1, 1), ("Look", 1, 1), ("Pick2", 1, 1),
         ("All", 6, 6)]
     assert report["won_without_llm"] == 6 and report["run"]["llm_calls"] == 0
+    assert report["run"]["model"] is None  # allowed no call, it asked no model
+    assert all(re.fullmatch(r"[\w-]+/trial_T\d+_\d+_\d+", g["game"]) for g in report["games"]), report["games"]
     assert sorted(g["game"].split("-")[0] for g in report["games"]) == sorted(
         ["look_at_obj_in_light", "pick_and_place_simple", "pick_clean_then_place_in_recep",
          "pick_cool_then_place_in_recep", "pick_heat_then_place_in_recep", "pick_two_obj_and_place"])

@@ -183,8 +183,11 @@ def wc_cli(*args, env):
 @pytest.mark.slow
 def test_doctor_shows_every_layer_active():
     result = wc_cli("doctor", "--json", env={})
-    assert result.returncode == 0, result.stderr
-    layers = {layer["name"]: layer for layer in json.loads(result.stdout)["layers"]}
+    report = json.loads(result.stdout)
+    # no LLM is configured here: the one thing a run would miss (exit 5); the sandbox is complete
+    assert result.returncode == report["exit_code"] == 5, result.stderr
+    assert [c["name"] for c in report["checks"] if c["ok"] is False] == ["LLM"]
+    layers = {layer["name"]: layer for layer in report["layers"]}
     assert {"OS jail", "namespaces", "unprivileged user", "filesystem", "network", "processes",
             "Python layer"} <= set(layers)
     assert all(layer["active"] for layer in layers.values()), layers
@@ -196,8 +199,10 @@ def test_without_bwrap_wc_refuses_unless_told_to_run_unjailed(tmp_path):
     bin_dir.mkdir()
     os.symlink("/usr/bin/unshare", bin_dir / "unshare")
     shown = wc_cli("doctor", env={"PATH": str(bin_dir)})
+    assert shown.returncode == 5  # the LLM (none configured) is the first thing a run needs that fails here
     assert "not installed" in shown.stdout and "not active: OS jail" in shown.stdout
     assert "WC_SANDBOX=python" in shown.stdout
+    assert "bubblewrap" in shown.stderr and "the sandbox's walls" in shown.stderr
     plain = {"PATH": str(bin_dir), "OPENAI_API_KEY": "x", "WC_DB": f"sqlite:///{tmp_path}/w.db"}
     refused = wc_cli("learn", "--env", "minigrid-empty", "--episodes", "1", "--max-steps", "3",
                      "--max-llm-calls", "0", env=plain)

@@ -130,6 +130,43 @@ def test_every_listing_command_prints_its_documented_objects(store):
     assert set(first) == keys_of("Curriculum step") and first["run"] == runs[1] and second["run"] is None
 
 
+def _times(data, path="") -> list[tuple[str, str]]:
+    """Every (where, value) of a key ending in `_at` in a JSON value."""
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key.endswith("_at") and value is not None:
+                found.append((f"{path}.{key}", value))
+            found += _times(value, f"{path}.{key}")
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += _times(value, f"{path}[{i}]")
+    return found
+
+
+def test_every_time_printed_in_json_carries_its_utc_offset(store, tmp_path):
+    """ISO 8601 with the offset (docs/JSON.md): SQLite hands times back without a zone, and a
+    time without one is read as local time by most tools."""
+    from datetime import datetime, timedelta
+
+    outputs = {" ".join(args): wc_json(store, *args) for args in (
+        ("runs", "list"), ("runs", "show", "1"), ("programs", "list"), ("programs", "show", "1"),
+        ("curriculum", "list"), ("curriculum", "show", "1"), ("runs", "compare", "1", "2"))}
+    lineage = run_wc("programs", "lineage", "1", "--format", "json", env={"WC_DB": store.db})
+    outputs["lineage"] = json.loads(lineage.stdout)
+    outputs["recording"] = json.loads(run_wc("runs", "export-llm", "1", env={"WC_DB": store.db}).stdout)
+    written = wc_json(store, "runs", "export", "1", "--out", str(tmp_path))
+    with open(written["episodes"], newline="") as fh:
+        outputs["export"] = list(csv.DictReader(fh))
+    for name, data in outputs.items():
+        times = _times(data)
+        assert times, name
+        for where, value in times:
+            moment = datetime.fromisoformat(value)
+            assert moment.utcoffset() == timedelta(0), f"{name}{where} = {value!r}"
+            assert value.endswith("+00:00"), f"{name}{where} = {value!r}"
+
+
 def test_eval_prints_an_evaluation(store):
     report = wc_json(store, "eval", "--env", "minigrid-doorkey", "--from-program", "1", "--episodes", "2")
     assert set(report) == keys_of("Evaluation") and set(report["run"]) == keys_of("Run", details=True)
@@ -215,7 +252,8 @@ def test_runs_export_bad_input_is_one_line(store, tmp_path):
 
 READ_ONLY = [["runs", "list"], ["runs", "show", "1"], ["programs", "list"], ["programs", "show", "1"],
              ["envs", "list"], ["curriculum", "list"], ["curriculum", "show", "1"], ["db", "path"],
-             ["runs", "list", "--json"], ["programs", "lineage", "1"], ["sweep", "list"]]
+             ["runs", "list", "--json"], ["programs", "lineage", "1"], ["sweep", "list"],
+             ["runs", "show", "1", "--episode", "0"]]
 
 
 def test_commands_that_only_read_import_no_heavy_package(store):

@@ -96,6 +96,8 @@ async def test_a_report_of_worldcoder_against_react_with_a_transfer(fake_llm, db
     assert {(e.parent, e.child, e.transfer) for e in lineage.edges} == {
         (p, c, programs[p][0] != programs[c][0]) for p, c in edges}
     assert any(e.transfer for e in lineage.edges)  # doorkey's model, transferred to empty
+    assert {e.kind for e in lineage.edges if e.transfer} == {"transferred across environments"}
+    assert "transferred across environments" in lineage.legend
     assert {n.id for n in lineage.nodes if n.is_model} == {doorkey.best_program_id, empty.best_program_id} - {None}
     for e in lineage.edges:  # generations run left to right
         assert next(n.position[0] for n in lineage.nodes if n.id == e.parent) < \
@@ -289,3 +291,29 @@ async def test_bad_input_is_a_clear_error_and_an_empty_run_is_drawn(db_url, tmp_
     result = await report([run_id], tmp_path / "empty", db=db_url)
     assert result.figure("cost.png").get("LLM calls", f"run {run_id} · minigrid-empty · worldcoder").y == [0, 0]
     _check_png(result.figure(f"run-{run_id}-episodes.png"), EPISODES_SIZE)
+
+
+def test_lineage_edges_are_labelled_by_kind():
+    """A transfer within one environment is not a refinement, and repairs say what they repaired
+    (issue 25: the picture called every edge 'refined from')."""
+    import networkx as nx
+
+    from wc.report import lineage_figure
+
+    graph = nx.DiGraph()
+    for pid, env, origin in [(1, "doorkey", "scratch"), (2, "doorkey", "repair_transition"),
+                             (3, "doorkey", "repair_reward"), (4, "doorkey", "repair_optimism"),
+                             (5, "doorkey", "transfer"), (6, "unlock", "transfer")]:
+        graph.add_node(pid, env=env, origin=origin, score=0.5, is_model=False)
+    graph.add_edges_from([(1, 2), (2, 3), (3, 4), (4, 5), (4, 6)])
+    _, figure = lineage_figure(graph)
+    assert {(e.parent, e.child): (e.kind, e.transfer) for e in figure.edges} == {
+        (1, 2): ("repaired (transition)", False), (2, 3): ("repaired (reward)", False),
+        (3, 4): ("repaired (optimism)", False), (4, 5): ("transferred (same environment)", False),
+        (4, 6): ("transferred across environments", True)}
+    assert figure.legend[:5] == ["repaired (transition)", "repaired (reward)", "repaired (optimism)",
+                                 "transferred (same environment)", "transferred across environments"]
+    assert not any("refined" in label for label in figure.legend)
+    only_repairs = nx.DiGraph(graph.subgraph([1, 2]))
+    assert lineage_figure(only_repairs)[1].legend[0] == "repaired (transition)"  # absent kinds stay out
+    assert "transferred" not in " ".join(lineage_figure(only_repairs)[1].legend)

@@ -206,3 +206,25 @@ async def test_the_migrations_build_the_schema_the_models_describe(store_url):
     finally:
         await store.close()
     assert diff == []
+
+
+async def test_the_heartbeat_keeps_a_runs_time_should_it_die_unannounced(seeded, monkeypatch):
+    """A run killed without a chance to finish (SIGKILL, power loss, `timeout -s KILL`) keeps the
+    wall and LLM-wait time it ran, to within a beat, instead of 0."""
+    import asyncio
+
+    from wc import runner
+
+    store, _, _, run_id = seeded
+    await store.runs.claim(run_id, "here:1")
+    monkeypatch.setattr(runner, "HEARTBEAT_SECONDS", 0.02)
+    with runner.Heartbeat(store, run_id, "here:1", lambda: (12.5, 3.25)):
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            row = await store.runs.get(run_id)
+            if row.wall_seconds:
+                break
+    assert (row.wall_seconds, row.llm_wait_seconds) == (12.5, 3.25)
+    with runner.Heartbeat(store, run_id, "someone-else:2", lambda: (99.0, 99.0)):  # not the holder: no write
+        await asyncio.sleep(0.1)
+    assert (await store.runs.get(run_id)).wall_seconds == 12.5

@@ -384,9 +384,11 @@ class Agent:
                     else:
                         backoff.failed(t, result.undecided)
                 predicted = None
+                source = "explore"
                 if plan and rng.random() >= cfg.epsilon:
                     action = plan.pop(0)
                     predicted = expected.pop(0) if expected else None
+                    source = "plan"
                 else:
                     action = rng.choice(self.adapter.available_actions())
                     plan = []
@@ -396,7 +398,7 @@ class Agent:
                 await self.store.runs.add_transition(
                     run_id=self.run_id, episode_id=episode_id, step=t, state=state, action=action,
                     next_state=step.state, reward=step.reward, done=step.terminated, truncated=step.truncated,
-                    mission=mission)
+                    mission=mission, action_source=source, predicted_key=predicted)
                 self.sandbox.add(state, action, step.state, step.reward, step.terminated, mission)
                 self.emit("step", {"episode": episode, "t": t, "action": action, "reward": step.reward})
                 state = step.state

@@ -67,14 +67,17 @@ async def resume(run_id: int, *, db: str | None = None, model: str | None = None
 
 async def curriculum(envs: list[str] | str, *, db: str | None = None, model: str | None = None,
                      env_options: dict[str, Any] | None = None, settings: Settings | None = None,
-                     on_event: OnEvent | None = None, **config: Any) -> CurriculumSummary:
+                     on_event: OnEvent | None = None, replay: dict[str, Any] | None = None,
+                     **config: Any) -> CurriculumSummary:
     """Learn environments in order (names, or a named curriculum), each run starting from the
-    previous one's program; the curriculum's summary (its run ids)."""
+    previous one's program; the curriculum's summary (its run ids). With `replay` (a curriculum's
+    recording, from `load_recording`), its environments and configuration are used and every
+    step is served its recorded answers (`envs` may then be empty)."""
     from wc.curriculum import expand, run
 
-    names = expand(envs)
+    names = expand(envs) or [""]
     return await run(names, _config(names[0], env_options, config), _settings(db, model, settings),
-                     on_event=on_event)
+                     on_event=on_event, replay=replay)
 
 
 async def evaluate(env: str, *, from_program: int | str, db: str | None = None, model: str | None = None,
@@ -91,19 +94,22 @@ async def evaluate(env: str, *, from_program: int | str, db: str | None = None, 
 async def sweep(envs: list[str] | str, seeds: list[int] | str, *, engine: str = "local", parallel: int = 4,
                 shard: str | None = None, address: str | None = None, db: str | None = None,
                 model: str | None = None, env_options: dict[str, Any] | None = None,
-                settings: Settings | None = None, **config: Any) -> SweepSummary:
+                settings: Settings | None = None, replay: dict[str, Any] | None = None,
+                **config: Any) -> SweepSummary:
     """Every (environment, seed) as a run of one sweep (seeds as a list or `"0-4"`): `engine`
     `"local"` (concurrent runs of this process, at most `parallel`) or `"ray"` (Ray tasks on the
     cluster at `address` or RAY_ADDRESS; the store must be PostgreSQL); `shard="i/n"` plays only
-    cell k with k mod n == i. `config` sets every run as for `learn`. The sweep's summary."""
+    cell k with k mod n == i. `config` sets every run as for `learn`. With `replay` (a sweep's
+    recording), its environments, seeds and configuration are used (`envs` and `seeds` may be
+    empty) and every cell is served its recorded answers. The sweep's summary."""
     from wc.sweep import Shard, parse_seeds
     from wc.sweep import sweep as run
 
     names = [e.strip() for e in envs.split(",")] if isinstance(envs, str) else list(envs)
-    chosen = parse_seeds(seeds) if isinstance(seeds, str) else [int(s) for s in seeds]
+    chosen = [] if replay else parse_seeds(seeds) if isinstance(seeds, str) else [int(s) for s in seeds]
     return await run(names, chosen, _settings(db, model, settings),
                      config=_config(names[0] if names else "", env_options, config), engine=engine,
-                     parallel=parallel, shard=Shard.parse(shard) if shard else None, address=address)
+                     parallel=parallel, shard=Shard.parse(shard) if shard else None, address=address, replay=replay)
 
 
 async def lineage(program_id: int, *, db: str | None = None) -> nx.DiGraph:

@@ -12,8 +12,10 @@ Learning
 
 What the store knows (each takes `db`, a store URL; the default is `Settings().db`)
     `run_summary`, `list_runs`, `program`, `programs`, `lineage` (a networkx.DiGraph),
-    `export_llm` / `load_replay` (recordings), `curricula`, `curriculum_summary`,
-    `curriculum_steps`, `export_program`, `db_upgrade`, `db_current`;
+    `export_llm`, `export_llm_curriculum`, `export_llm_sweep` / `load_replay` (recordings),
+    `curricula`, `curriculum_summary`,
+    `curriculum_steps`, `export_program`, `db_upgrade`, `db_current`,
+    `render_episode` (an episode played back as a GIF, PNG sheet or transcript);
     `add_program(env, source)` stores a program written elsewhere, to learn or evaluate from
 
 The machine and the environments
@@ -30,6 +32,7 @@ import asyncio
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # what a command needs is imported when it runs: reading commands start fast
@@ -42,6 +45,7 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
     from wc.curriculum import expand as expand_curriculum
     from wc.curriculum import run as curriculum
     from wc.evaluate import EvalReport, evaluate
+    from wc.playback import Playback
     from wc.programs import jail as jails
     from wc.react import react
     from wc.runner import learn, resume
@@ -76,10 +80,12 @@ __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "S
            "api_module", "api_module_source",
            "check_program", "evaluate", "installation", "react",
            "curricula", "curriculum", "curriculum_steps", "curriculum_summary", "db_current", "db_upgrade", "doctor",
-           "env_specs", "expand_curriculum", "export_llm", "export_program", "learn", "lineage", "list_runs",
+           "env_specs", "expand_curriculum", "export_llm", "export_llm_curriculum", "export_llm_sweep",
+           "export_program", "learn", "lineage", "list_runs",
            "load_replay", "program", "LevelInfo", "sokoban_levels",
-           "programs", "resume", "resume_curriculum", "run_summary", "Shard", "create_sweep", "parse_seeds",
-           "resume_sweep", "sweep", "sweep_view", "sweep_view_of", "sweeps", "read"]
+           "programs", "render_episode", "resume", "resume_curriculum", "run_summary", "Shard", "create_sweep",
+           "parse_seeds",
+           "resume_sweep", "sweep", "sweep_view", "sweep_view_of", "sweeps", "read", "read_listing"]
 
 T = TypeVar("T")
 
@@ -106,6 +112,19 @@ def read(db: str | None, fn: Callable[[Reader], T]) -> T:
     from wc.store.reading import read as read_store
 
     return read_store(db_url(db), fn)
+
+
+def read_listing(db: str | None, fn: Callable[[Reader], list[T]]) -> list[T]:
+    """`read` for a listing: the default store (no `db`, no WC_DB) that no run has created yet
+    holds nothing, so the listing is empty; a store that was named and does not exist is still
+    a StoreError ("no store at PATH": a typo must not look like an empty store)."""
+    from wc.location import db_url, default_db_url, sqlite_file
+
+    url = db_url(db)
+    path = sqlite_file(url)
+    if url == default_db_url() and path is not None and not path.exists():
+        return []
+    return read(db, fn)
 
 
 async def run_summary(run_id: int, db: str | None = None) -> RunSummary:
@@ -155,6 +174,20 @@ async def export_llm(run_id: int, db: str | None = None) -> dict:
     return await _with_store(db, lambda s: recordings.export(s, run_id))
 
 
+async def export_llm_curriculum(curriculum_id: int, db: str | None = None) -> dict:
+    """A curriculum's recording: its environments and configuration, and each step run's answers."""
+    from wc import recordings
+
+    return await _with_store(db, lambda s: recordings.export_curriculum(s, curriculum_id))
+
+
+async def export_llm_sweep(sweep_id: int, db: str | None = None) -> dict:
+    """A sweep's recording: its environments, seeds and configuration, and each cell run's answers."""
+    from wc import recordings
+
+    return await _with_store(db, lambda s: recordings.export_sweep(s, sweep_id))
+
+
 async def load_replay(ref: str, db: str | None = None) -> dict:
     """A recording: a run id in the store, a file written by `export_llm`, or a shipped name."""
     from wc import recordings
@@ -177,6 +210,14 @@ async def curriculum_steps(curriculum_id: int, db: str | None = None) -> tuple[C
     from wc.curriculum import steps
 
     return await steps(curriculum_id, db)
+
+
+async def render_episode(run_id: int, episode: int, out: Path, db: str | None = None) -> Playback:
+    """Episode `episode` of a run played back from its seed and actions: an animated GIF, a PNG
+    sheet of frames, or a text transcript (by `out`'s suffix; text worlds write transcripts)."""
+    from wc.playback import render
+
+    return await render(run_id, episode, out, db)
 
 
 async def export_program(program_id: int, db: str | None = None) -> str:
@@ -239,12 +280,15 @@ async def doctor(settings: Settings | None = None) -> tuple[dict[str, Any], list
 @dataclass
 class Check:
     """One thing `wc doctor` checks about the installation: ok, not ok (with a fix), or only
-    informative (`ok` None: e.g. no store yet, which the first run creates)."""
+    informative (`ok` None: e.g. no store yet, which the first run creates). `needed_for` names
+    what of a run fails without it ("store", "llm", "sandbox"; None: an optional extra), which
+    the command line turns into its exit code."""
 
     name: str
     ok: bool | None
     detail: str
     fix: str = ""
+    needed_for: str | None = None
 
 
 async def installation(settings: Settings | None = None) -> list[Check]:
@@ -257,27 +301,32 @@ async def installation(settings: Settings | None = None) -> list[Check]:
     from wc.errors import WcError
     from wc.llm.openai_backend import OpenAIChat
     from wc.secrets import redact
-    from wc.store.db import sqlite_file
+    from wc.store.db import known_revision, sqlite_file
 
     settings = settings or Settings()
     checks: list[Check] = []
     path = sqlite_file(settings.db)
     if path is not None and not path.exists():
-        checks.append(Check("store", None, f"no store yet at {path}; the first run creates it"))
+        checks.append(Check("store", None, f"no store yet at {path}; the first run creates it", needed_for="store"))
     else:
         try:
             current, head = await db_current(settings.db)
         except WcError as exc:
-            checks.append(Check("store", False, str(exc), "check the store URL (WC_DB)"))
+            checks.append(Check("store", False, str(exc), "check the store URL (WC_DB)", needed_for="store"))
         else:
-            migrated = current == head
-            checks.append(Check("store", migrated, f"{redact(settings.db)} at schema {current or 'none'}"
-                                f"{'' if migrated else f', this wc needs {head}'}",
-                                "" if migrated else "upgrade its schema (db upgrade)"))
+            where = f"{redact(settings.db)} at schema {current or 'none'}"
+            if current == head:
+                checks.append(Check("store", True, where, needed_for="store"))
+            elif current is None or known_revision(current):  # a writing command upgrades it
+                checks.append(Check("store", None, f"{where}; the next run brings it to {head}",
+                                    "or upgrade it now (db upgrade)", needed_for="store"))
+            else:
+                checks.append(Check("store", False, f"{where}, newer than this wc ({head}) understands",
+                                    "upgrade wc", needed_for="store"))
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     if not key:
         checks.append(Check("LLM", False, "no LLM configured", "set OPENAI_API_KEY (and OPENAI_BASE_URL for "
-                            "vLLM, Ollama or another OpenAI-compatible server)"))
+                            "vLLM, Ollama or another OpenAI-compatible server)", needed_for="llm"))
     else:
         llm = OpenAIChat(model=settings.model, api_key=key, base_url=settings.openai_base_url,
                          timeout=min(settings.llm_timeout, 30.0), retries=0, max_tokens=1, max_failures=1)
@@ -285,9 +334,11 @@ async def installation(settings: Settings | None = None) -> list[Check]:
             started = asyncio.get_running_loop().time()
             await llm.complete([{"role": "user", "content": "Say OK."}], purpose="doctor")
             took = asyncio.get_running_loop().time() - started
-            checks.append(Check("LLM", True, f"{settings.model} at {llm.url} answered in {took:.1f} s"))
+            checks.append(Check("LLM", True, f"{settings.model} at {llm.url} answered in {took:.1f} s",
+                                needed_for="llm"))
         except WcError as exc:
-            checks.append(Check("LLM", False, str(exc), "check OPENAI_API_KEY, OPENAI_BASE_URL and the model name"))
+            checks.append(Check("LLM", False, str(exc), "check OPENAI_API_KEY, OPENAI_BASE_URL and the model name",
+                                needed_for="llm"))
         finally:
             await llm.close()
     for name, modules, fix in (("ALFWorld extra", ("alfworld", "textworld"), "pip install 'worldcoder[alfworld]'"),):
@@ -296,7 +347,8 @@ async def installation(settings: Settings | None = None) -> list[Check]:
                             fix if missing else ""))
     bwrap = shutil.which("bwrap")
     checks.append(Check("bubblewrap", bwrap is not None, bwrap or "not installed",
-                        "" if bwrap else "apt-get install bubblewrap (the OS jail for LLM-written code)"))
+                        "" if bwrap else "apt-get install bubblewrap (the OS jail for LLM-written code)",
+                        needed_for="sandbox"))
     return checks
 
 

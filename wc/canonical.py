@@ -42,7 +42,12 @@ def state_key(state: State) -> str:
 
 
 def state_hash(state: State) -> str:
-    return hashlib.sha1(state_key(state).encode()).hexdigest()
+    return key_hash(state_key(state))
+
+
+def key_hash(key: str) -> str:
+    """The hash of a state given by its key (`state_hash(s) == key_hash(state_key(s))`)."""
+    return hashlib.sha1(key.encode()).hexdigest()
 
 
 def diff_states(before: State, after: State) -> list[str]:

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from wc import envs
+from wc import envs, recordings, transfer
 from wc.agent import LearnConfig, OnEvent
 from wc.config import Settings
+from wc.errors import InvalidInput
 from wc.llm.base import ChatClient
-from wc.runner import learn, open_store, resume
+from wc.runner import learn, no_llm, open_store, resume
 from wc.store import CurriculumSummary, RunSummary
 from wc.values import RunStatus
 
@@ -58,26 +59,45 @@ async def steps(curriculum_id: int, db: str | None = None) -> tuple[CurriculumSu
 
 async def run(env_names: list[str], config: LearnConfig, settings: Settings | None = None, *,
               on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None,
-              llm_factory: Callable[[], ChatClient] | None = None) -> CurriculumSummary:
-    """Learn environments in order, each run starting from the previous run's final program."""
+              llm_factory: Callable[[], ChatClient] | None = None,
+              replay: dict[str, Any] | None = None) -> CurriculumSummary:
+    """Learn environments in order, each run starting from the previous run's final program. With
+    `replay` (a recording of a curriculum), its environments and configuration are used and each
+    step's run is served its recorded answers: no LLM or API key is needed."""
     settings = settings or Settings()
+    if replay is not None:
+        recordings.expect(replay, "curriculum")
+        env_names, config = list(replay["envs"]), LearnConfig.from_json(replay["config"])
     for name in env_names:  # unknown names fail before anything is recorded
         envs.make(name, **config.env_options).close()
     store = await open_store(settings.db)
     try:
+        await transfer.named(store, config.from_program)  # the first run's program must exist
+        if llm_factory is None and replay is None and config.max_llm_calls > 0 and settings.openai_api_key is None:
+            raise no_llm(config.from_program)  # before a curriculum is recorded that could not run
         curriculum_id = await store.curricula.create(env_names, config.to_json())
     finally:
         await store.close()
     return await resume_curriculum(curriculum_id, settings, on_event=on_event, on_start=on_start,
-                                   llm_factory=llm_factory)
+                                   llm_factory=llm_factory, replay=replay)
 
 
 async def resume_curriculum(curriculum_id: int, settings: Settings | None = None, *,
                             on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None,
-                            llm_factory: Callable[[], ChatClient] | None = None) -> CurriculumSummary:
-    """Run what is left of a curriculum: resume its unfinished run, then the remaining envs."""
+                            llm_factory: Callable[[], ChatClient] | None = None,
+                            replay: dict[str, Any] | None = None) -> CurriculumSummary:
+    """Run what is left of a curriculum: resume its unfinished run, then the remaining envs
+    (with `replay`, each new step's run is served its recorded answers)."""
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
+
+    def client(index: int) -> ChatClient | None:
+        if replay is not None:
+            recorded = recordings.part(replay, "index", index)
+            if recorded is None:
+                raise InvalidInput(f"the recording holds no run for step {index + 1} ({group.envs[index]})")
+            return recordings.client(recorded)
+        return llm_factory() if llm_factory else None
 
     async def set_status(status: str) -> CurriculumSummary:
         store = await open_store(settings.db)
@@ -100,7 +120,7 @@ async def resume_curriculum(curriculum_id: int, settings: Settings | None = None
                                    on_event=on_event, on_start=on_start)
         else:
             config = replace(base, env=env_name, from_program=previous_best if index > 0 else base.from_program)
-            summary = await learn(config, settings, llm=llm_factory() if llm_factory else None, on_event=on_event,
+            summary = await learn(config, settings, llm=client(index), on_event=on_event,
                                   on_start=on_start, curriculum_id=curriculum_id, curriculum_index=index)
         if summary.status != RunStatus.FINISHED:
             return await set_status(summary.status)

@@ -28,7 +28,7 @@ TASK_TYPES = {"pick_and_place_simple": "Pick", "pick_clean_then_place_in_recep":
 @dataclass
 class GameResult:
     index: int
-    game: str          # the game's folder (ALFWorld) or "seed N"
+    game: str          # ALFWorld: task folder/trial (a dataset game) or the game's name; else "seed N" or a level
     group: str         # its task type, or "all"
     won: bool
     steps: int
@@ -67,9 +67,12 @@ def _names(adapter: Any, n: int) -> list[tuple[str, str]]:
         out = []
         for i in range(n):
             path = order[i % len(order)]
+            # a dataset game is trial_…/game.tw-pddl in its task folder, and one task folder holds
+            # several trials (134 unseen games share 47 folders): the name is folder/trial
             folder = path.parent.parent.name if path.name == "game.tw-pddl" else path.stem
+            name = f"{folder}/{path.parent.name}" if path.name == "game.tw-pddl" else folder
             group = next((t for k, t in TASK_TYPES.items() if folder.startswith(k)), "all")
-            out.append((folder, group))
+            out.append((name, group))
         return out
     name = getattr(adapter, "game_name", None)  # e.g. a Sokoban level by number and title
     return [(name(i) if name else f"seed {i}", "all") for i in range(n)]

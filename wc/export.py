@@ -18,6 +18,7 @@ from typing import Any
 
 from wc.errors import InvalidInput
 from wc.runner import open_store
+from wc.store.records import iso_utc
 
 FORMATS = ("csv", "parquet")
 
@@ -58,8 +59,8 @@ async def run_tables(run_id: int, db: str | None = None) -> tuple[list[dict[str,
     episodes = [{"run_id": run_id, "episode": e.index, "seed": e.seed, "mission": e.mission, "steps": e.steps,
                  "total_reward": e.total_reward, "success": e.success, "finished": e.finished, "plans": e.plans,
                  "plans_undecided": e.plans_undecided, "plan_seconds": e.plan_seconds,
-                 "started_at": e.started_at and e.started_at.isoformat(),
-                 "finished_at": e.finished_at and e.finished_at.isoformat()} for e in summary.episode_list]
+                 "started_at": iso_utc(e.started_at), "finished_at": iso_utc(e.finished_at)}
+                for e in summary.episode_list]
     rows = [{"run_id": run_id, "episode": index_of[t.episode_id], "step": t.step, "action": t.action,
              "reward": t.reward, "done": t.done, "truncated": t.truncated, "mission": t.mission,
              "state": json.dumps(t.state), "next_state": json.dumps(t.next_state), "state_hash": t.state_hash,

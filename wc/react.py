@@ -7,6 +7,7 @@ observation and the admissible commands; on MiniGrid and Sokoban, the rendered s
 """
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from wc.agent import OnEvent
 from wc.config import Settings
 from wc.errors import InvalidInput, LLMError, LLMFatalError
 from wc.llm.base import ChatClient
-from wc.runner import make_llm, open_store, owner
+from wc.runner import Heartbeat, make_llm, open_store, owner
 from wc.store import RunSummary
 from wc.values import LLMCall, RunStatus
 
@@ -55,10 +56,22 @@ def prompt(mission: str, history: list[tuple[str, str]], observation: str, actio
 async def react(env: str, settings: Settings | None = None, *, episodes: int = 10, seed: int = 0,
                 env_options: dict[str, Any] | None = None, max_steps: int | None = None, history: int = 30,
                 llm: ChatClient | None = None, on_event: OnEvent | None = None,
-                on_start: Callable[[int], None] | None = None) -> RunSummary:
-    """Play `episodes` episodes (episode i: env seed 1009·seed + i, as `learn` does), one LLM call per step."""
+                on_start: Callable[[int], None] | None = None, replay: dict[str, Any] | None = None) -> RunSummary:
+    """Play `episodes` episodes (episode i: env seed 1009·seed + i, as `learn` does), one LLM call per step.
+    With `replay` (a recording of a ReAct run), its configuration is used and its answers are served:
+    the recorded run is reproduced without an LLM or API key."""
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
+    if replay is not None:
+        from wc import recordings
+
+        recordings.expect(replay, "run", "react")
+        if env != replay["env"]:
+            raise InvalidInput(f"the recording is of {replay['env']!r}, not {env!r}")
+        recorded = replay["config"]
+        episodes, seed, history = int(recorded["episodes"]), int(recorded["seed"]), int(recorded.get("history", 30))
+        env_options, max_steps = dict(recorded.get("env_options") or {}), recorded.get("max_steps")
+        llm = recordings.client(replay)
     if episodes < 1:
         raise InvalidInput(f"episodes must be at least 1, not {episodes}")
     options = dict(env_options or {})
@@ -72,7 +85,8 @@ async def react(env: str, settings: Settings | None = None, *, episodes: int = 1
                                                  adapter.reward_mode)
         config = {"agent": "react", "env": env, "env_options": options, "episodes": episodes, "seed": seed,
                   "history": history, "max_steps": limit}
-        run_id = await store.runs.create(env_id, config=config, seed=seed, model=llm.model, owner=owner())
+        holder = owner()
+        run_id = await store.runs.create(env_id, config=config, seed=seed, model=llm.model, owner=holder)
         if on_start:
             on_start(run_id)
 
@@ -83,10 +97,18 @@ async def react(env: str, settings: Settings | None = None, *, episodes: int = 1
         llm.on_call = on_call
         status, error = RunStatus.FINISHED, None
         try:
-            for index in range(episodes):
-                await _episode(adapter, store, llm, run_id, index, 1009 * seed + index, history, limit, emit)
+            with Heartbeat(store, run_id, holder, lambda: (time.monotonic() - started, llm.wait.seconds)):
+                for index in range(episodes):
+                    await _episode(adapter, store, llm, run_id, index, 1009 * seed + index, history, limit, emit)
         except LLMFatalError as exc:
             status, error = RunStatus.FAILED, str(exc)
+        except BaseException as exc:  # Ctrl-C, SIGTERM, a cancelled task: stopped, and said so in the store
+            interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
+            await asyncio.shield(store.runs.finish(
+                run_id, status=RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED, best_program_id=None,
+                wall_seconds=time.monotonic() - started, llm_wait_seconds=llm.wait.seconds,
+                error="interrupted" if interrupted else f"{type(exc).__name__}: {exc}"))
+            raise
         await store.runs.finish(run_id, status=status, best_program_id=None,
                                 wall_seconds=time.monotonic() - started, llm_wait_seconds=llm.wait.seconds,
                                 error=error)
@@ -127,7 +149,8 @@ async def _episode(adapter, store, llm: ChatClient, run_id: int, index: int, env
         result = adapter.step(action)
         await store.runs.add_transition(run_id=run_id, episode_id=episode_id, step=recorded, state=state,
                                         action=action, next_state=result.state, reward=result.reward,
-                                        done=result.terminated, truncated=result.truncated, mission=mission)
+                                        done=result.terminated, truncated=result.truncated, mission=mission,
+                                        action_source="llm")
         recorded += 1
         total += result.reward
         state, observation = result.state, adapter.observation(result.state)

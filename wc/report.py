@@ -2,14 +2,14 @@
 
     result = await report([3, 4], Path("report"), sweep_id=1)
 
-Figures (matplotlib, the `report` extra; drawn on the Agg canvas, imported only here):
+Figures (matplotlib, drawn on the Agg canvas, imported only here):
 
 * `run-N-episodes.png`  success and return per episode of run N;
 * `cost.png`            cumulative LLM calls and tokens against environment steps, one line per run
                         (WorldCoder against ReAct: the paper's cost curve);
 * `sweep-N.png`         success over the seeds of sweep N per environment: mean and spread;
-* `lineage.png`         the programs of the runs and which was refined from which, coloured by score,
-                        with edges across environments (transfers) drawn dashed.
+* `lineage.png`         the programs of the runs and where each came from, coloured by score, each
+                        edge drawn by its kind (a repair, a transfer; across environments dashed red).
 
 Every figure keeps the arrays it handed to matplotlib (`Figure.series`, `.nodes`, `.edges`), so a
 test can hold them against the store. The plotting helpers are pure (values in, a matplotlib
@@ -67,7 +67,28 @@ class NodeDrawn:
 class EdgeDrawn:
     parent: int
     child: int
-    transfer: bool  # across environments: drawn dashed
+    transfer: bool  # across environments: drawn dashed red
+    kind: str = ""  # what the child is of its parent: EDGE_KINDS' label, e.g. "repaired (transition)"
+
+
+# an edge is drawn by what the child is of its parent (the child's origin): label, colour, line style
+EdgeStyle = tuple[str, str, Any]  # label, colour, matplotlib line style
+EDGE_KINDS: dict[str, EdgeStyle] = {
+    "repair_transition": ("repaired (transition)", "tab:blue", "solid"),
+    "repair_reward": ("repaired (reward)", "tab:orange", "solid"),
+    "repair_optimism": ("repaired (optimism)", "tab:green", "solid"),
+    "transfer": ("transferred (same environment)", "tab:purple", "dotted"),
+    "transfer_across": ("transferred across environments", "tab:red", "dashed"),
+}
+OTHER_EDGE: EdgeStyle = ("derived from", "grey", "solid")  # an origin this wc does not know (a newer store)
+
+
+def edge_kind(graph: nx.DiGraph, parent: int, child: int) -> EdgeStyle:
+    """Label, colour and line style of a lineage edge, by the child's origin."""
+    origin = str(graph.nodes[child].get("origin"))
+    if origin == "transfer" and graph.nodes[parent].get("env") != graph.nodes[child].get("env"):
+        origin = "transfer_across"
+    return EDGE_KINDS.get(origin, OTHER_EDGE)
 
 
 @dataclass
@@ -82,6 +103,7 @@ class Figure:
     series: list[Series] = field(default_factory=list)
     nodes: list[NodeDrawn] = field(default_factory=list)
     edges: list[EdgeDrawn] = field(default_factory=list)
+    legend: list[str] = field(default_factory=list)  # the legend's entries, in order
     path: Path | None = None
 
     def get(self, axes: str, label: str) -> Series:
@@ -121,7 +143,8 @@ def _matplotlib() -> Any:
     try:
         import matplotlib
     except ImportError:
-        raise ConfigError("wc report needs matplotlib: pip install 'worldcoder[report]'") from None
+        raise ConfigError("wc report needs matplotlib, one of wc's own dependencies: reinstall wc "
+                          "(pip install worldcoder)") from None
     return matplotlib
 
 
@@ -306,7 +329,7 @@ def sweep_figure(sweep: SweepSummary, runs: dict[int, RunSummary]) -> tuple[MplF
 
 
 def lineage_layout(graph: nx.DiGraph) -> dict[int, tuple[float, float]]:
-    """Generations left to right (a program to the right of what it was refined from), programs
+    """Generations left to right (a program to the right of what it came from), programs
     of one generation stacked by environment, then id."""
     order = {env: i for i, env in enumerate(dict.fromkeys(graph.nodes[n].get("env") for n in sorted(graph.nodes)))}
     pos: dict[int, tuple[float, float]] = {}
@@ -319,7 +342,7 @@ def lineage_layout(graph: nx.DiGraph) -> dict[int, tuple[float, float]]:
 
 def lineage_figure(graph: nx.DiGraph) -> tuple[MplFigure, Figure]:
     """The programs as a graph (edges parent -> child), coloured by score (grey: not scored),
-    outlined when a program became its run's model; edges across environments dashed red."""
+    outlined when a program became its run's model; each edge by its kind (`edge_kind`)."""
     _matplotlib()
     from matplotlib import colormaps
     from matplotlib.colors import Normalize
@@ -336,11 +359,14 @@ def lineage_figure(graph: nx.DiGraph) -> tuple[MplFigure, Figure]:
     nx.draw_networkx_nodes(graph, pos, nodelist=nodes, node_color=colors, node_size=700, ax=ax,
                            edgecolors=["black" if n in models else "dimgrey" for n in nodes],
                            linewidths=[3.0 if n in models else 0.8 for n in nodes])
-    same = [(p, c) for p, c in graph.edges if graph.nodes[p].get("env") == graph.nodes[c].get("env")]
     across = [(p, c) for p, c in graph.edges if graph.nodes[p].get("env") != graph.nodes[c].get("env")]
-    nx.draw_networkx_edges(graph, pos, edgelist=same, ax=ax, edge_color="grey", arrows=True, node_size=700)
-    nx.draw_networkx_edges(graph, pos, edgelist=across, ax=ax, edge_color="tab:red", style="dashed", width=2.0,
-                           arrows=True, node_size=700)
+    by_kind: dict[EdgeStyle, list[tuple[int, int]]] = {}
+    for p, c in sorted(graph.edges):
+        by_kind.setdefault(edge_kind(graph, p, c), []).append((p, c))
+    kinds = [k for k in [*EDGE_KINDS.values(), OTHER_EDGE] if k in by_kind]  # the legend's fixed order
+    for label, colour, style in kinds:
+        nx.draw_networkx_edges(graph, pos, edgelist=by_kind[(label, colour, style)], ax=ax, edge_color=colour,
+                               style=style, width=2.0 if style != "solid" else 1.2, arrows=True, node_size=700)
     if len(nodes) <= MAX_LABELLED_NODES:
         for n in nodes:  # the id in the node, the environment under it
             score = graph.nodes[n].get("score")
@@ -349,14 +375,12 @@ def lineage_figure(graph: nx.DiGraph) -> tuple[MplFigure, Figure]:
             ax.annotate(str(graph.nodes[n].get("env")), pos[n], xytext=(0, -17), textcoords="offset points",
                         ha="center", va="top", fontsize=7)
     fig.colorbar(_scalar_mappable(cmap, norm), ax=ax, label="score h(p)", shrink=0.8)
-    fig.legend(handles=[Line2D([], [], color="grey", label="refined from (same environment)"),
-                        Line2D([], [], color="tab:red", linestyle="--", linewidth=2,
-                               label="transfer across environments"),
-                        Line2D([], [], marker="o", color="w", markerfacecolor="lightgrey", markeredgecolor="black",
-                               markeredgewidth=3, markersize=12, label="a run's final model"),
-                        Line2D([], [], marker="o", color="w", markerfacecolor="lightgrey", markersize=12,
-                               label="not scored")],
-               loc="outside lower center", ncols=4, fontsize="small")
+    handles = [Line2D([], [], color=colour, linestyle=style, linewidth=2, label=label)
+               for label, colour, style in kinds]
+    handles += [Line2D([], [], marker="o", color="w", markerfacecolor="lightgrey", markeredgecolor="black",
+                       markeredgewidth=3, markersize=12, label="a run's final model"),
+                Line2D([], [], marker="o", color="w", markerfacecolor="lightgrey", markersize=12, label="not scored")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), fontsize="small")
     ax.margins(0.08, 0.08)
     envs = sorted({str(graph.nodes[n].get("env")) for n in nodes})
     ax.set_title(f"program lineage: {len(nodes)} programs, {len(across)} transfers across environments "
@@ -365,11 +389,13 @@ def lineage_figure(graph: nx.DiGraph) -> tuple[MplFigure, Figure]:
     w, h = _pixels(LINEAGE_SIZE)
     drawn_nodes = [NodeDrawn(n, str(graph.nodes[n].get("env")), graph.nodes[n].get("score"), n in models, pos[n])
                    for n in nodes]
-    drawn_edges = [EdgeDrawn(p, c, (p, c) in set(across)) for p, c in sorted(graph.edges)]
+    drawn_edges = [EdgeDrawn(p, c, (p, c) in set(across), edge_kind(graph, p, c)[0]) for p, c in sorted(graph.edges)]
     return fig, Figure("lineage.png", "Program lineage",
                        "Programs left to right by generation, each labelled with its id and environment and coloured "
-                       "by score; a thick outline marks a run's final model; dashed red edges are transfers "
-                       "across environments.", w, h, nodes=drawn_nodes, edges=drawn_edges)
+                       "by score; a thick outline marks a run's final model; each edge is drawn by what the child "
+                       "is of its parent (a repair of its transition, reward or optimism, or a transfer; dashed red: "
+                       "a transfer across environments).", w, h, nodes=drawn_nodes, edges=drawn_edges,
+                       legend=[str(hd.get_label()) for hd in handles])
 
 
 def _scalar_mappable(cmap: Any, norm: Any) -> Any:

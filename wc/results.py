@@ -30,7 +30,7 @@ def _row(run: RunSummary) -> str:
     return (f"| {run.id} | {run.env} | {start} | {run.seed} | {cfg.get('concurrency', '')} | {run.llm_calls} | "
             f"{run.prompt_tokens:,} + {run.completion_tokens:,} | {run.env_steps} | {run.episodes} ({run.successes}) | "
             f"{_first_success(run)} | {run.wall_seconds:.1f} s | {run.llm_wait_seconds:.1f} s | {non_llm:.1f} s | "
-            f"{run.model} | {run.created_at:%Y-%m-%d} |")
+            f"{run.model or '-'} | {run.created_at:%Y-%m-%d} |")
 
 
 def results_markdown(runs: list[RunSummary], *, command: str, note: str | None = None) -> str:

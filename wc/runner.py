@@ -47,6 +47,13 @@ def make_llm(settings: Settings, model: str | None = None, *, shared: SharedConn
                       max_failures=settings.llm_max_failures, shared=shared)
 
 
+def no_llm(from_program: int | str | None = None) -> ConfigError:
+    """The error of a run that may send requests and has no LLM configured; `from_program` lets the
+    command line add that such a run can play without one (a call budget of 0)."""
+    return ConfigError("no LLM is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI server "
+                       "such as vLLM or Ollama)", missing="llm", from_program=from_program)
+
+
 def shared_connection(settings: Settings) -> SharedConnection:
     """One HTTP client and one limit of `WC_LLM_CONCURRENCY` requests in flight, for many runs."""
     from wc.llm.shared import SharedConnection
@@ -66,18 +73,25 @@ def machine() -> str:
     return socket.gethostname()
 
 
-class Heartbeat:
-    """Tells other processes that this one still holds the run."""
+# the run's wall time and LLM wait so far, in seconds
+Clock = Callable[[], tuple[float, float]]
 
-    def __init__(self, store: Store, run_id: int, holder: str) -> None:
-        self.store, self.run_id, self.holder = store, run_id, holder
+
+class Heartbeat:
+    """Tells other processes that this one still holds the run, and keeps its wall and LLM-wait
+    time up to date: a run killed without a chance to finish (SIGKILL, power loss) keeps the time
+    it ran, to within a beat."""
+
+    def __init__(self, store: Store, run_id: int, holder: str, clock: Clock | None = None) -> None:
+        self.store, self.run_id, self.holder, self.clock = store, run_id, holder, clock
         self.task: asyncio.Task | None = None
 
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             with contextlib.suppress(Exception):  # a missed beat is not worth stopping a run for
-                await self.store.runs.heartbeat(self.run_id, self.holder)
+                wall, wait = self.clock() if self.clock is not None else (None, None)
+                await self.store.runs.heartbeat(self.run_id, self.holder, wall_seconds=wall, llm_wait_seconds=wait)
 
     def __enter__(self) -> Heartbeat:
         self.task = asyncio.create_task(self._beat())
@@ -135,7 +149,8 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
     failure: str | None = None
     agent: Agent | None = None
     try:
-        with Heartbeat(store, run_id, holder):
+        with Heartbeat(store, run_id, holder, lambda: (previous + time.monotonic() - started,
+                                                       previous_wait + llm.wait.seconds)):
             async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,
                                limits=limits, action_source=adapter.action_source) as sandbox:
                 emit("sandbox", {"jail": sandbox.jail.describe(), "active": sandbox.jail.active})
@@ -205,6 +220,7 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
     if replay is not None:
+        recordings.expect(replay, "run")
         if config.env != replay["env"]:
             raise InvalidInput(f"the recording is of {replay['env']!r}, not {config.env!r}")
         config = LearnConfig.from_json(replay["config"])
@@ -215,18 +231,23 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     adapter = envs.make(config.env, **config.env_options)
     store = None
     try:
-        if llm is None and config.max_llm_calls == 0 and settings.openai_api_key is None:
-            llm = NoLLM(settings.model)  # nothing will be asked: no key needed
-        llm = llm or make_llm(settings)  # fails early with a clear message when no LLM is configured
+        # what the user gave comes first (the environment above, the store, the programs named),
+        # then the LLM, and a key only when a request may be sent
+        store = await open_store(settings.db)
+        sources = await transfer.sources(store, config.from_program, adapter)
+        if llm is None and config.max_llm_calls == 0:
+            llm = NoLLM()  # nothing will be asked: no key needed, and no model is recorded
+        if llm is None and settings.openai_api_key is None:
+            raise no_llm(config.from_program)
+        llm = llm or make_llm(settings)
         if config.max_cost_usd is not None and replay is None and cost_usd(llm.model, 1000, 1000) is None:
             raise ConfigError(f"a cost limit needs a price for {llm.model!r}: add it to WC_PRICES, e.g. "
                               f'{{"{llm.model}": [2.5, 10.0]}} (dollars per million prompt and completion tokens)')
-        store = await open_store(settings.db)
-        sources = await transfer.sources(store, config.from_program, adapter)
         environment_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
                                                          adapter.api, adapter.reward_mode)
         holder = owner()
-        run_id = await store.runs.create(environment_id, config=config.to_json(), seed=config.seed, model=llm.model,
+        model = None if isinstance(llm, NoLLM) else llm.model  # a run allowed no call asked no model
+        run_id = await store.runs.create(environment_id, config=config.to_json(), seed=config.seed, model=model,
                                          owner=holder, curriculum_id=curriculum_id, curriculum_index=curriculum_index,
                                          sweep_id=sweep_id, sweep_index=sweep_index, node=node or machine())
         if on_start:
@@ -257,15 +278,20 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
     jails.select(settings.sandbox)
-    store = await open_store(settings.db)
+    store = await open_store(settings.db, create=False)  # the run must be in it: never a new store
     adapter = None
     inner: ChatClient | None = None
     try:
         row = await store.runs.get(run_id)
         if (row.config or {}).get("agent") == "react":
             raise InvalidInput(f"run {run_id} is a ReAct baseline run; only WorldCoder runs can be resumed")
+        store.runs.check_claimable(row)  # finished, or held: said before asking for a key
         config = LearnConfig.from_json(row.config)
         adapter = envs.make(config.env, **config.env_options)
+        if llm is None and config.max_llm_calls - await store.calls.count(run_id) <= 0:
+            llm = NoLLM(row.model or "none")  # no request may be sent: no key needed
+        if llm is None and settings.openai_api_key is None:
+            raise no_llm()
         inner = llm or make_llm(settings, model=row.model)
         llm_client = ReplayingChat(inner, await store.calls.recorded_answers(run_id), model=row.model)
         holder = owner()

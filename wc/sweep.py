@@ -141,9 +141,10 @@ async def sweeps(db: str | None = None) -> list[SweepSummary]:
 
 
 async def create_sweep(envs: list[str], seeds: list[int], config: LearnConfig, settings: Settings | None = None,
-                       *, engine: str = "local") -> int:
+                       *, engine: str = "local", needs_llm: bool = False) -> int:
     """Record a sweep of every (environment, seed) without running it (for a job array, whose
-    shards then run `resume_sweep(id, shard=…)`); its id. Unknown environments fail here."""
+    shards then run `resume_sweep(id, shard=…)`); its id. Unknown environments fail here; with
+    `needs_llm` (it is about to be played here), so does a missing LLM key when runs may ask."""
     from wc import envs as registry
     from wc.config import Settings
 
@@ -162,6 +163,12 @@ async def create_sweep(envs: list[str], seeds: list[int], config: LearnConfig, s
         registry.make(name, **config.env_options).close()
     store = await _open(settings.db, create=True)
     try:
+        from wc.runner import no_llm
+        from wc.transfer import named
+
+        await named(store, config.from_program)  # a program every run starts from must exist
+        if needs_llm and config.max_llm_calls > 0 and settings.openai_api_key is None:
+            raise no_llm(config.from_program)
         return await store.sweeps.create(names, list(seeds), config.to_json(), engine)
     finally:
         await store.close()
@@ -170,30 +177,40 @@ async def create_sweep(envs: list[str], seeds: list[int], config: LearnConfig, s
 async def sweep(envs: list[str], seeds: list[int], settings: Settings | None = None, *,
                 config: LearnConfig | None = None, engine: str = "local", parallel: int = DEFAULT_PARALLEL,
                 shard: Shard | None = None, address: str | None = None,
-                on_event: OnSweepEvent | None = None) -> SweepSummary:
+                on_event: OnSweepEvent | None = None, replay: dict[str, Any] | None = None) -> SweepSummary:
     """Run every (environment, seed) as a run of one new sweep; the sweep's summary. `config`
-    sets every run (its env and seed are the cell's)."""
+    sets every run (its env and seed are the cell's). With `replay` (a recording of a sweep), its
+    environments, seeds and configuration are used and each cell's run is served its recorded
+    answers, in this process: no LLM or API key is needed."""
     from wc.agent import LearnConfig
     from wc.config import Settings
 
     settings = settings or Settings()
+    if replay is not None:
+        from wc import recordings
+
+        recordings.expect(replay, "sweep")
+        if engine != "local" or shard is not None:
+            raise InvalidInput("a recorded sweep is replayed by this process, whole: engine 'local', no shard")
+        envs, seeds = [str(e) for e in replay["envs"]], [int(x) for x in replay["seeds"]]
+        config = LearnConfig.from_json(replay["config"])
     config = config or LearnConfig(env=envs[0] if envs else "")
     if engine == "ray":  # an unreachable cluster records no sweep
         _check_engine(engine, settings)
         connect_ray(address)
-    sweep_id = await create_sweep(envs, seeds, config, settings, engine=engine)
+    sweep_id = await create_sweep(envs, seeds, config, settings, engine=engine, needs_llm=replay is None)
     if on_event:
         on_event("sweep_start", {"sweep_id": sweep_id})
     return await resume_sweep(sweep_id, settings, engine=engine, parallel=parallel, shard=shard, address=address,
-                              on_event=on_event)
+                              on_event=on_event, replay=replay)
 
 
 async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engine: str | None = None,
                        parallel: int = DEFAULT_PARALLEL, shard: Shard | None = None, address: str | None = None,
-                       on_event: OnSweepEvent | None = None) -> SweepSummary:
+                       on_event: OnSweepEvent | None = None, replay: dict[str, Any] | None = None) -> SweepSummary:
     """Play what is left of a sweep (of this shard's cells): finished runs are kept, interrupted
     or failed ones resumed, cells without a run started; a cell a live process holds is left to
-    it. The sweep's summary afterwards."""
+    it. The sweep's summary afterwards. `replay` (from `sweep`) serves each cell's recorded answers."""
     from wc.config import Settings
 
     settings = settings or Settings()
@@ -223,9 +240,10 @@ async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engin
                 emit("cell_busy", _cell_event(cell, run))
                 continue
         todo.append(cell)
-    if todo and config.max_llm_calls > 0 and settings.openai_api_key is None:
-        raise ConfigError("no LLM is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI "
-                          "server such as vLLM or Ollama)")
+    if todo and replay is None and config.max_llm_calls > 0 and settings.openai_api_key is None:
+        from wc.runner import no_llm
+
+        raise no_llm(config.from_program)
     if todo and engine == "ray":
         connect_ray(address)
     if todo:
@@ -236,7 +254,7 @@ async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engin
         if engine == "ray":
             await _run_ray(sweep_id, todo, settings, parallel=parallel, address=address, emit=emit)
         else:
-            await _run_local(sweep_id, todo, settings, parallel=parallel, emit=emit)
+            await _run_local(sweep_id, todo, settings, parallel=parallel, emit=emit, replay=replay)
     except BaseException:
         await asyncio.shield(_settle(sweep_id, settings.db, interrupted=True))
         raise
@@ -320,21 +338,30 @@ async def play_cell(sweep_id: int, index: int, settings: Settings, *, llm: ChatC
 
 
 async def _run_local(sweep_id: int, cells: list[SweepCell], settings: Settings, *, parallel: int,
-                     emit: OnSweepEvent) -> None:
+                     emit: OnSweepEvent, replay: dict[str, Any] | None = None) -> None:
     """The cells as concurrent runs of this process, at most `parallel` at once, sharing one LLM
-    connection and its limit of `WC_LLM_CONCURRENCY` requests in flight."""
+    connection and its limit of `WC_LLM_CONCURRENCY` requests in flight (or, replaying, each
+    served its own recorded answers)."""
+    from wc import recordings
     from wc.runner import make_llm, shared_connection
 
     key = settings.openai_api_key
-    shared = shared_connection(settings) if key is not None else None
+    shared = shared_connection(settings) if key is not None and replay is None else None
     gate = asyncio.Semaphore(parallel)
+
+    def client(cell: SweepCell) -> ChatClient | None:
+        if replay is not None:
+            recorded = recordings.part(replay, "cell", cell.index)
+            if recorded is None:
+                raise InvalidInput(f"the recording holds no run for {cell.env} seed {cell.seed}")
+            return recordings.client(recorded)
+        return make_llm(settings, shared=shared) if shared is not None else None
 
     async def one(cell: SweepCell) -> None:
         async with gate:
             emit("cell_start", _cell_event(cell))
-            llm = make_llm(settings, shared=shared) if shared is not None else None
             try:
-                run = await play_cell(sweep_id, cell.index, settings, llm=llm)
+                run = await play_cell(sweep_id, cell.index, settings, llm=client(cell))
             except RunBusy as exc:
                 emit("cell_busy", _cell_event(cell, error=str(exc)))
             except WcError as exc:  # the run is stored as failed or interrupted; the sweep goes on

@@ -24,6 +24,18 @@ def similarity(a: tuple[str, str], b: tuple[str, str]) -> float:
     return len(ta & tb) / len(ta | tb) if ta | tb else 0.0
 
 
+async def named(store: Store, from_program: int | str | None) -> ProgramRecord | None:
+    """The program `from_program` names (NotFound when there is none; InvalidInput for what is
+    neither an id nor 'auto'); None for 'auto' or nothing."""
+    if from_program is None or str(from_program).lower() == "auto":
+        return None
+    try:
+        program_id = int(from_program)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"from_program takes a program id or 'auto', not {from_program!r}") from None
+    return await store.programs.get(program_id)
+
+
 async def sources(store: Store, from_program: int | str | None, adapter: EnvAdapter) -> list[ProgramRecord]:
     """The stored programs a run starts from (none without `from_program`)."""
     if from_program is None:
@@ -33,8 +45,5 @@ async def sources(store: Store, from_program: int | str | None, adapter: EnvAdap
         found.sort(key=lambda item: (similarity((item[0], item[1]), (adapter.name, adapter.env_id)),
                                      item[2].score or 0.0), reverse=True)
         return [program for _, _, program in found[:AUTO_CANDIDATES]]
-    try:
-        program_id = int(from_program)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"from_program takes a program id or 'auto', not {from_program!r}") from None
-    return [await store.programs.get(program_id)]
+    program = await named(store, from_program)
+    return [program] if program is not None else []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 from wc.envs.render import entity_lines
 from wc.errors import InvalidAction
@@ -53,6 +54,18 @@ class EnvAdapter(ABC):
         """What an agent that reads text sees now (the ReAct baseline): the rendered state, or a
         text game's own feedback."""
         return self.render_state(state)
+
+    pictures: bool = False  # whether `frame` and `picture` draw (grid worlds) or not (text worlds)
+
+    def frame(self) -> Any | None:
+        """A picture (a PIL image) of the environment as it is now, drawn by the environment's own
+        renderer where it has one, for watching an episode; None for text domains."""
+        return None
+
+    def picture(self, state: State) -> Any | None:
+        """A picture (a PIL image) of any state of this domain, such as a program's prediction, in
+        the look of `frame`; None where the domain has no pictures or the state cannot be drawn."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional: adapters without resources need not close
         """Release the environment's resources."""

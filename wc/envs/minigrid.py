@@ -39,6 +39,7 @@ class MiniGridAdapter(EnvAdapter):
     reward_mode = "sign"
     actions = ACTIONS
     api = API
+    pictures = True
 
     def __init__(self, name: str, env_id: str, env: Any):
         self.name = name
@@ -76,8 +77,61 @@ class MiniGridAdapter(EnvAdapter):
     def render_state(self, state: State) -> str:
         return render_grid(state)
 
+    def frame(self) -> Any:
+        from PIL import Image
+
+        return Image.fromarray(self.env.unwrapped.get_frame(highlight=False, tile_size=TILE))
+
+    def picture(self, state: State) -> Any | None:
+        return picture(state)
+
     def close(self) -> None:
         self.env.close()
+
+
+TILE = 40  # pixels per cell of a picture
+
+
+def picture(state: State) -> Any | None:
+    """A state drawn by MiniGrid's own renderer (a PIL image), as `get_frame` draws the live env:
+    the grid rebuilt from the entities. None for what cannot be drawn (a program's prediction
+    may hold anything)."""
+    from minigrid.core import world_object as w
+    from minigrid.core.grid import Grid
+    from PIL import Image
+
+    try:
+        cells = [e for e in state if e.get("type") != "Agent"]
+        agent = next(e for e in state if e.get("type") == "Agent")
+        width = max(int(e["x"]) for e in state if isinstance(e.get("x"), int)) + 1
+        height = max(int(e["y"]) for e in state if isinstance(e.get("y"), int)) + 1
+        grid = Grid(width, height)
+        for e in cells:
+            grid.set(int(e["x"]), int(e["y"]), _world_object(w, e))
+        pixels = grid.render(TILE, (int(agent["x"]), int(agent["y"])), int(agent["direction"]))
+    except (KeyError, TypeError, ValueError, IndexError, StopIteration, AssertionError):
+        return None
+    return Image.fromarray(pixels)
+
+
+def _world_object(w: Any, entity: dict[str, Any]) -> Any:
+    kind = entity["type"]
+    if kind == "Wall":
+        return w.Wall()
+    if kind == "Goal":
+        return w.Goal()
+    if kind == "Lava":
+        return w.Lava()
+    if kind == "Floor":
+        return w.Floor(entity.get("color", "blue"))
+    if kind == "Door":
+        return w.Door(entity["color"], bool(entity.get("is_open")), bool(entity.get("is_locked")))
+    if kind in ("Key", "Ball"):
+        return getattr(w, kind)(entity["color"])
+    if kind == "Box":
+        inside = entity.get("contains")
+        return w.Box(entity["color"], _world_object(w, inside) if isinstance(inside, dict) else None)
+    raise ValueError(f"no MiniGrid object for {kind!r}")
 
 
 def render_grid(state: State) -> str:

@@ -11,11 +11,13 @@ from wc.store.records import (
                               CurriculumSummary,
                               EpisodeRecord,
                               EpisodeSummary,
+                              EpisodeTrace,
                               LLMCallRecord,
                               LLMCallSummary,
                               ProgramRecord,
                               RunRecord,
                               RunSummary,
+                              StepRecord,
                               SweepCell,
                               SweepSummary,
                               TransitionRecord,
@@ -33,6 +35,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'wc.store' has no attribute {name!r}")
 
 
-__all__ = ["CallAtStep", "CurriculumSummary", "EpisodeRecord", "EpisodeSummary", "LLMCallRecord", "LLMCallSummary",
-           "ProgramRecord", "RunBusy", "RunRecord", "RunSummary", "Store", "SweepCell", "SweepSummary",
-           "TransitionRecord", "holder_alive"]
+__all__ = ["CallAtStep", "CurriculumSummary", "EpisodeRecord", "EpisodeSummary", "EpisodeTrace", "LLMCallRecord",
+           "LLMCallSummary", "ProgramRecord", "RunBusy", "RunRecord", "RunSummary", "StepRecord", "Store", "SweepCell",
+           "SweepSummary", "TransitionRecord", "holder_alive"]

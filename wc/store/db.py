@@ -15,7 +15,7 @@ from wc.location import _redact, _versions_dir, head_from_files, require_existin
 from wc.secrets import redact
 
 __all__ = ["_redact", "_versions_dir", "alembic_config", "create_engine", "current_revision", "head_from_files",
-           "head_revision", "migrate", "require_existing", "schema_current", "sqlite_file"]
+           "head_revision", "known_revision", "migrate", "require_existing", "schema_current", "sqlite_file"]
 
 
 def create_engine(url: str, *, migration: bool = False, write: bool = True) -> AsyncEngine:
@@ -157,6 +157,13 @@ async def migrate(url: str) -> None:
                 await conn.run_sync(_upgrade)
     finally:
         await engine.dispose()
+
+
+def known_revision(revision: str) -> bool:
+    """Whether this wc's migrations know a schema revision (an unknown one is from a newer wc)."""
+    from alembic.script import ScriptDirectory
+
+    return _known(ScriptDirectory.from_config(alembic_config()), revision)
 
 
 def _known(script, revision: str) -> bool:

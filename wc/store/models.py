@@ -73,7 +73,7 @@ class Run(Base):
     status: Mapped[str]
     config: Mapped[dict[str, Any]]
     seed: Mapped[int]
-    model: Mapped[str]
+    model: Mapped[str | None]
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     best_program_id: Mapped[int | None]
@@ -118,6 +118,9 @@ class TransitionRow(Base):
     state_hash: Mapped[str]
     next_state_hash: Mapped[str]
     recorded_at: Mapped[datetime | None]
+    action_source: Mapped[str | None]
+    predicted_hash: Mapped[str | None]
+    predicted_state: Mapped[list[Any] | None]
 
 
 class LLMCallRow(Base):

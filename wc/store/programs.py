@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from wc.contract import CONTRACT_VERSION
 from wc.store import models as m
 from wc.store.base import Database
-from wc.store.records import ProgramRecord
+from wc.store.records import ProgramRecord, iso_utc
 
 if TYPE_CHECKING:  # networkx takes a noticeable share of start-up: imported when a lineage is built
     import networkx as nx
@@ -99,7 +99,7 @@ class Programs:
                     .where(m.ProgramRow.id.in_(ids[i:i + 500])))
                 for pid, run_id, origin, fit, score, explained, n, created, env, best in node_rows:
                     graph.add_node(pid, env=env, run=run_id, origin=origin, fit=fit, score=score, explained=explained,
-                                   n_transitions=n, created_at=created.isoformat() if created else None,
+                                   n_transitions=n, created_at=iso_utc(created),
                                    is_model=best == pid)
         graph.add_edges_from(edges)
         return graph

@@ -24,9 +24,11 @@ from wc.store import tables as t
 from wc.store.records import (
     CurriculumSummary,
     EpisodeSummary,
+    EpisodeTrace,
     LLMCallSummary,
     ProgramRecord,
     RunSummary,
+    StepRecord,
     SweepCell,
     SweepSummary,
 )
@@ -158,6 +160,21 @@ class Reader:
                                               x.completion_tokens, x.cost_usd, x.latency_s)
                                for x in call_rows.get(run.id, [])]))
         return out
+
+    def episode_trace(self, run_id: int, index: int) -> EpisodeTrace:
+        """Episode `index` of a run, step by step (NotFound for an unknown run or episode)."""
+        run = self.run(run_id)
+        episode = next((e for e in run.episode_list if e.index == index), None)
+        if episode is None:
+            have = f"episodes 0-{len(run.episode_list) - 1}" if run.episode_list else "no episodes"
+            raise NotFound(f"run {run_id} has no episode {index} (it has {have})", kind="episode", id=index)
+        e, tr = t.episodes, t.transitions
+        [episode_id] = self._ids(select(e.c.id).where(e.c.run_id == run_id, e.c.index == index))
+        rows = self._all(select(tr).where(tr.c.episode_id == episode_id).order_by(tr.c.step))
+        steps = [StepRecord(r.step, r.action, r.action_source, r.reward, r.done, r.truncated, r.state, r.next_state,
+                            r.predicted_hash, r.predicted_state, r.next_state_hash, aware(r.recorded_at))
+                 for r in rows]
+        return EpisodeTrace(run_id, run.env, run.config, episode, steps)
 
     # ------------------------------------------------------------------ programs
 

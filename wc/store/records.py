@@ -3,12 +3,20 @@ couples callers to the schema)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from wc.canonical import diff_states
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """A stored time as ISO 8601 with its UTC offset (`…+00:00`), as docs/JSON.md promises.
+    Times are stored in UTC; SQLite hands them back without a zone, PostgreSQL with one."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
 
 
 @dataclass
@@ -35,7 +43,7 @@ class ProgramRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The Program object of docs/JSON.md."""
-        return dict(asdict(self), created_at=_iso(self.created_at))
+        return dict(asdict(self), created_at=iso_utc(self.created_at))
 
 
 @dataclass
@@ -47,7 +55,7 @@ class RunRecord:
     status: str
     config: dict[str, Any]
     seed: int
-    model: str
+    model: str | None
     owner: str | None
     heartbeat_at: datetime | None
     checkpoint: dict[str, Any] | None
@@ -158,7 +166,7 @@ class RunSummary:
     id: int
     env: str
     status: str
-    model: str
+    model: str | None  # None: the run was allowed no LLM call and asked none
     seed: int
     created_at: datetime
     finished_at: datetime | None
@@ -191,13 +199,66 @@ class RunSummary:
         many runs leaves them out, as the store does)."""
         data = asdict(self)
         del data["episode_list"], data["llm_call_list"]
-        data["created_at"] = _iso(self.created_at)
-        data["finished_at"] = _iso(self.finished_at)
+        data["created_at"] = iso_utc(self.created_at)
+        data["finished_at"] = iso_utc(self.finished_at)
         if details:
-            data["episode_list"] = [dict(asdict(e), started_at=_iso(e.started_at), finished_at=_iso(e.finished_at))
-                                    for e in self.episode_list]
-            data["llm_call_list"] = [dict(asdict(c), started_at=_iso(c.started_at)) for c in self.llm_call_list]
+            data["episode_list"] = [dict(asdict(e), started_at=iso_utc(e.started_at),
+                                         finished_at=iso_utc(e.finished_at)) for e in self.episode_list]
+            data["llm_call_list"] = [dict(asdict(c), started_at=iso_utc(c.started_at)) for c in self.llm_call_list]
         return data
+
+
+@dataclass
+class StepRecord:
+    """One step of an episode as the store holds it, for watching the episode."""
+
+    step: int
+    action: str
+    action_source: str | None     # "plan", "explore" (random), "llm" (ReAct); None: recorded before schema 0008
+    reward: float
+    done: bool
+    truncated: bool
+    state: list[Any]
+    next_state: list[Any]
+    predicted_hash: str | None    # the program's predicted next state (planned steps), as a hash
+    predicted_state: list[Any] | None  # … and as a state, where it differs from next_state
+    next_state_hash: str = ""
+    recorded_at: datetime | None = None
+
+    @property
+    def prediction(self) -> str | None:
+        """"held" (the program foresaw the next state), "failed", or None (no prediction)."""
+        if self.predicted_hash is None:
+            return None
+        return "held" if self.predicted_hash == self.next_state_hash else "failed"
+
+    def to_json(self) -> dict[str, Any]:
+        """The Step object of docs/JSON.md."""
+        return {"step": self.step, "action": self.action, "action_source": self.action_source,
+                "reward": self.reward, "done": self.done, "truncated": self.truncated,
+                "changes": diff_states(self.state, self.next_state), "prediction": self.prediction,
+                "predicted_changes": (diff_states(self.next_state, self.predicted_state)
+                                      if self.predicted_state is not None else None),
+                "state": self.state, "next_state": self.next_state, "predicted_state": self.predicted_state,
+                "recorded_at": iso_utc(self.recorded_at)}
+
+
+@dataclass
+class EpisodeTrace:
+    """An episode step by step, with what its run needs to replay it (environment, options)."""
+
+    run_id: int
+    env: str
+    config: dict[str, Any]
+    episode: EpisodeSummary
+    steps: list[StepRecord]
+
+    def to_json(self) -> dict[str, Any]:
+        """The Episode trace object of docs/JSON.md."""
+        e = self.episode
+        return {"run_id": self.run_id, "env": self.env,
+                "episode": dict(asdict(e), started_at=iso_utc(e.started_at), finished_at=iso_utc(e.finished_at)),
+                "steps": [s.to_json() for s in self.steps]}
 
 
 @dataclass
@@ -211,7 +272,7 @@ class CurriculumSummary:
 
     def to_json(self) -> dict[str, Any]:
         """The Curriculum object of docs/JSON.md."""
-        return dict(asdict(self), created_at=_iso(self.created_at))
+        return dict(asdict(self), created_at=iso_utc(self.created_at))
 
 
 @dataclass
@@ -240,6 +301,6 @@ class SweepSummary:
 
     def to_json(self) -> dict[str, Any]:
         """The Sweep object of docs/JSON.md without its details (`wc sweep list`)."""
-        data = dict(asdict(self), created_at=_iso(self.created_at), run_ids=self.run_ids)
+        data = dict(asdict(self), created_at=iso_utc(self.created_at), run_ids=self.run_ids)
         del data["cells"]
         return data

@@ -2,13 +2,14 @@
 step, so a crash loses at most the step in flight), claimed by one live process at a time."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from wc.canonical import state_hash
+from wc.canonical import key_hash, state_hash, state_key
 from wc.errors import NotFound, RunBusy
 from wc.store import models as m
 from wc.store.base import Database
@@ -33,7 +34,7 @@ class Runs:
 
     # ------------------------------------------------------------------ the run
 
-    async def create(self, environment_id: int, *, config: dict[str, Any], seed: int, model: str,
+    async def create(self, environment_id: int, *, config: dict[str, Any], seed: int, model: str | None,
                      owner: str | None = None, curriculum_id: int | None = None,
                      curriculum_index: int | None = None, sweep_id: int | None = None,
                      sweep_index: int | None = None, node: str | None = None) -> int:
@@ -73,17 +74,26 @@ class Runs:
         async with self.db.write() as s:
             await s.execute(update(m.Run).where(m.Run.id == run_id).values(best_program_id=program_id))
 
+    @staticmethod
+    def _busy(run: RunRecord) -> RunBusy:
+        return RunBusy(f"run {run.id} is being run by another live process ({run.owner}); "
+                       "resume it once that process has stopped", run_id=run.id, owner=run.owner)
+
+    def check_claimable(self, run: RunRecord) -> None:
+        """RunBusy when the run cannot be resumed: it finished, or a live process holds it. Asked
+        before anything else a resume needs (an LLM key), so that the answer is the real reason."""
+        if run.status == RunStatus.FINISHED:
+            raise RunBusy(f"run {run.id} is already finished", run_id=run.id, finished=True,
+                          best_program_id=run.best_program_id)
+        if run.status == RunStatus.RUNNING and holder_alive(run.owner, run.heartbeat_at):
+            raise self._busy(run)
+
     async def claim(self, run_id: int, owner: str, node: str | None = None) -> RunRecord:
         """Take over a run for resuming (on `node`, when given): refused when it finished or a
         live process holds it."""
         run = await self.get(run_id)
-        if run.status == RunStatus.FINISHED:
-            raise RunBusy(f"run {run_id} is already finished", run_id=run_id, finished=True,
-                          best_program_id=run.best_program_id)
-        busy = RunBusy(f"run {run_id} is being run by another live process ({run.owner}); "
-                       "resume it once that process has stopped", run_id=run_id, owner=run.owner)
-        if run.status == RunStatus.RUNNING and holder_alive(run.owner, run.heartbeat_at):
-            raise busy
+        self.check_claimable(run)
+        busy = self._busy(run)
         async with self.db.write() as s:
             # compare-and-swap on the holder: of two processes resuming at once, one wins
             holder = m.Run.owner.is_(None) if run.owner is None else m.Run.owner == run.owner
@@ -95,10 +105,16 @@ class Runs:
                 raise busy
         return await self.get(run_id)
 
-    async def heartbeat(self, run_id: int, owner: str) -> None:
+    async def heartbeat(self, run_id: int, owner: str, *, wall_seconds: float | None = None,
+                        llm_wait_seconds: float | None = None) -> None:
+        """The holder is alive; with the run's times so far, kept should it die unannounced."""
+        values: dict[str, Any] = {"heartbeat_at": datetime.now(UTC)}
+        if wall_seconds is not None:
+            values["wall_seconds"] = wall_seconds
+        if llm_wait_seconds is not None:
+            values["llm_wait_seconds"] = llm_wait_seconds
         async with self.db.write() as s:
-            await s.execute(update(m.Run).where(m.Run.id == run_id, m.Run.owner == owner)
-                            .values(heartbeat_at=datetime.now(UTC)))
+            await s.execute(update(m.Run).where(m.Run.id == run_id, m.Run.owner == owner).values(**values))
 
     async def save_checkpoint(self, run_id: int, checkpoint: dict[str, Any]) -> None:
         async with self.db.write() as s:
@@ -123,12 +139,24 @@ class Runs:
                 plans_undecided=plans_undecided, plan_seconds=plan_seconds))
 
     async def add_transition(self, *, run_id: int, episode_id: int, step: int, state: list, action: str,
-                             next_state: list, reward: float, done: bool, truncated: bool, mission: str) -> int:
+                             next_state: list, reward: float, done: bool, truncated: bool, mission: str,
+                             action_source: str | None = None, predicted_key: str | None = None) -> int:
+        """One step. `action_source` says where the action came from (`plan`, `explore`, `llm`);
+        `predicted_key` is the program's prediction of the next state (its canonical key), kept
+        as a hash, and as the state itself where it differs from what happened."""
+        next_key = state_key(next_state)
+        predicted_hash = predicted_state = None
+        if predicted_key is not None:
+            predicted_hash = key_hash(predicted_key)
+            if predicted_key != next_key:
+                predicted_state = json.loads(predicted_key)
         async with self.db.write() as s:
             row = m.TransitionRow(run_id=run_id, episode_id=episode_id, step=step, state=state, action=action,
                                   next_state=next_state, reward=reward, done=done, truncated=truncated,
                                   mission=mission, state_hash=state_hash(state),
-                                  next_state_hash=state_hash(next_state))
+                                  next_state_hash=key_hash(next_key),
+                                  action_source=action_source, predicted_hash=predicted_hash,
+                                  predicted_state=predicted_state)
             s.add(row)
             await s.flush()
             return row.id

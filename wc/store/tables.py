@@ -90,7 +90,7 @@ runs = Table(
     Column("status", String(20), nullable=False, default="running"),
     Column("config", JSON, nullable=False, default=dict),
     Column("seed", Integer, nullable=False, default=0),
-    Column("model", String(200), nullable=False),
+    Column("model", String(200), nullable=True),  # None: a run allowed no LLM call asked no model
     _created(),
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Column("best_program_id", Integer, nullable=True),
@@ -136,6 +136,12 @@ transitions = Table(
     Column("next_state_hash", String(40), nullable=False),
     # None for transitions recorded before schema 0006
     Column("recorded_at", DateTime(timezone=True), nullable=True, default=utcnow),
+    # where the action came from: "plan", "explore" (random), "llm" (ReAct); None before schema 0008
+    Column("action_source", String(10), nullable=True),
+    # a planned step: the hash of the program's predicted next state (as next_state_hash), and
+    # that state itself where it differs from the recorded one (None where the program was right)
+    Column("predicted_hash", String(40), nullable=True),
+    Column("predicted_state", JSON(none_as_null=True), nullable=True),  # SQL NULL, not JSON null, when none
     UniqueConstraint("episode_id", "step"),
 )
 

@@ -8,6 +8,7 @@ from wc.envs.api import load as load_api_module
 from wc.envs.base import EnvAdapter, Step
 from wc.envs.render import entity_text
 from wc.envs.sokoban.env import SokobanEnv
+from wc.envs.sokoban.picture import draw as draw_picture
 from wc.envs.sokoban.rules import ACTIONS, MISSION, Cell, Level
 from wc.envs.sokoban.xsb import draw
 from wc.errors import UnknownEnvironment
@@ -62,6 +63,7 @@ class SokobanAdapter(EnvAdapter):
     actions = ACTIONS
     api = API
     action_source = HINT_SOURCE
+    pictures = True
 
     def __init__(self, name: str, env_id: str, env: Any) -> None:
         self.name = name
@@ -100,6 +102,12 @@ class SokobanAdapter(EnvAdapter):
 
     def render_state(self, state: State) -> str:
         return render_state(state)
+
+    def frame(self) -> Any:
+        return draw_picture(level_entities(self.env.unwrapped.current()))
+
+    def picture(self, state: State) -> Any | None:
+        return draw_picture(state)
 
     def game_name(self, seed: int) -> str:
         """What reset(seed) plays, for reports: a level of a file by number and title."""
