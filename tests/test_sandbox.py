@@ -177,3 +177,25 @@ async def test_one_program_evaluated_twice_at_once_is_judged_once(doorkey, sandb
         sandbox.add(*t)
     first, second = await asyncio.gather(sandbox.evaluate(minigrid_model), sandbox.evaluate(minigrid_model))
     assert first.fits and second.fits and first.n == second.n == len(sandbox.transitions)
+
+
+async def test_a_batch_systems_sigterm_does_not_kill_the_sandbox_first(doorkey, sandbox, minigrid_model):
+    """SLURM sends SIGTERM to every process of a job: the jail's processes ignore it (wc stops
+    them itself once the run is marked interrupted), so no program looks as if it crashed."""
+    import asyncio
+    import signal
+
+    _, data = doorkey
+    for t in data[:30]:
+        sandbox.add(*t)
+    assert (await sandbox.evaluate(minigrid_model)).fits
+    root = sandbox._template.proc.pid
+    tree = [root] + jail.descendants(root)
+    for pid in tree:
+        os.kill(pid, signal.SIGTERM)
+    await asyncio.sleep(0.3)
+    assert all(os.path.exists(f"/proc/{pid}") for pid in tree)
+    for t in data[30:90]:
+        sandbox.add(*t)
+    after = await sandbox.evaluate(minigrid_model)  # the same worker, now with the new transitions
+    assert after.fits and after.n == len(sandbox.transitions) and sandbox.restarts == 0

@@ -17,6 +17,7 @@ import mmap
 import os
 import signal
 import socket
+import sys
 import time
 from typing import Any
 
@@ -62,6 +63,15 @@ async def _send_with_fds(sock: socket.socket, data: bytes, fds: list[int]) -> No
         await loop.sock_sendall(sock, data[sent:])
 
 
+# The jail's processes ignore SIGTERM and SIGINT (an ignored disposition survives exec): a batch
+# system signals every process of a job (SLURM: SIGTERM); wc stops its sandbox itself once it has
+# marked its run interrupted, so the sandbox must not die first and make programs look as if they
+# crashed. A small exec wrapper sets it, rather than preexec_fn in a process with threads.
+_IGNORING_TERMINATION = (sys.executable, "-S", "-c", "import os, signal, sys; "
+                         "[signal.signal(s, signal.SIG_IGN) for s in (signal.SIGTERM, signal.SIGINT)]; "
+                         "os.execvp(sys.argv[1], sys.argv[1:])")
+
+
 class TemplateProcess:
     """The jailed process that holds the data and forks program workers."""
 
@@ -88,8 +98,8 @@ class TemplateProcess:
         cmd, env = self.jail.command(["-m", "wc.programs.worker", json.dumps(self.config)])
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                *cmd, stdin=theirs.fileno(), stdout=theirs.fileno(), stderr=asyncio.subprocess.DEVNULL, env=env,
-                start_new_session=True, close_fds=True)
+                *_IGNORING_TERMINATION, *cmd, stdin=theirs.fileno(), stdout=theirs.fileno(),
+                stderr=asyncio.subprocess.DEVNULL, env=env, start_new_session=True, close_fds=True)
         finally:
             theirs.close()
         ours.setblocking(False)

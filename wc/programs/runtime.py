@@ -163,8 +163,9 @@ def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
 
 def predict(program: CompiledProgram, transitions: list[Transition], call_timeout: float = 2.0,
             compare: Compare | None = None) -> list[Prediction]:
-    """The program's answers on each transition; after a call that timed out, the rest are not
-    tried (a program that loops once is not given the time to loop on every transition)."""
+    """The program's answers on each transition; after a call that timed out or ran out of
+    memory, the rest are not tried (a program that loops or swells once is not given the time to
+    do it on every transition)."""
     if program.failure is not None:
         failed = Prediction(transition_error=program.failure, reward_error=program.failure)
         return [failed] * len(transitions)
@@ -173,9 +174,9 @@ def predict(program: CompiledProgram, transitions: list[Transition], call_timeou
         for t in transitions:
             p = predict_one(program, t, call_timeout, compare)
             out.append(p)
-            timed_out = [e for e in (p.transition_error, p.reward_error) if e and e.get("kind") == "timeout"]
-            if timed_out:
-                skipped = dict(timed_out[0], message=timed_out[0]["message"] + " (later transitions not tried)")
+            stopped = [e for e in (p.transition_error, p.reward_error) if e and e.get("kind") in ("timeout", "memory")]
+            if stopped:
+                skipped = dict(stopped[0], message=stopped[0]["message"] + " (later transitions not tried)")
                 out += [Prediction(transition_error=skipped, reward_error=skipped)] * (len(transitions) - len(out))
                 break
     return out
