@@ -12,9 +12,10 @@ from typing import Any, Literal, TypedDict
 # A state: a list of entities, each a JSON object with a "type" key and its fields.
 State = list[dict[str, Any]]
 
-# How φ1 compares a program's reward with the recorded one.
-RewardMode = Literal["sign", "exact"]
-REWARD_MODES: tuple[str, ...] = ("sign", "exact")
+# How φ1 compares a program's reward with the recorded one: by sign, exactly, or as a value within
+# a tolerance (`wc.tolerance`; continuous worlds, whose next states are compared the same way).
+RewardMode = Literal["sign", "exact", "value"]
+REWARD_MODES: tuple[str, ...] = ("sign", "exact", "value")
 
 
 @dataclass(frozen=True)

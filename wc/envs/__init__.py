@@ -7,6 +7,14 @@ the options each implies), its options, and how its adapters are made, either
   env (MiniGrid, Sokoban: so any gymnasium id of theirs works), or
 * by the domain itself from the spec and options (ALFWorld builds TextWorld games).
 
+A `fallback` domain is tried after every other one, whenever it was declared: the generic
+gymnasium domain (`wc.envs.gym`) reads any environment whose spaces are numbers and vectors, and
+a domain of the user's own still comes first. When no domain fits, the error says why, from each
+domain's `refusal`.
+
+`make(name, env_kwargs={...})` passes keyword arguments to `gymnasium.make` for any domain whose
+environments gymnasium makes, beside that domain's own options (`levels=` for Sokoban).
+
 Adapters and predicates are given as "module:function" strings, imported on first use: making a
 MiniGrid env never imports textworld.
 """
@@ -22,11 +30,12 @@ from typing import Any
 
 from wc.envs.api import load as load_api_module
 from wc.envs.base import EnvAdapter, Step
-from wc.errors import UnknownEnvironment, WcError
+from wc.envs.options import parse_env_options
+from wc.errors import InvalidInput, UnknownEnvironment, WcError
 from wc.values import ApiModule
 
 __all__ = ["ApiModule", "Domain", "EnvAdapter", "EnvSpec", "Step", "api_module", "domain_of", "list_envs", "make",
-           "register_domain"]
+           "parse_env_options", "register_domain"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,8 @@ class Domain:
     accepts: str | None = None               # "module:function" on env.unwrapped; None: the domain makes its env
     envs: tuple[EnvSpec, ...] = ()
     options: tuple[str, ...] = ()            # options its adapters take
+    fallback: bool = False                   # tried after every domain that is not a fallback
+    refusal: str | None = None               # "module:function" on env.unwrapped: why it does not fit, or None
 
 
 DOMAINS: dict[str, Domain] = {}
@@ -124,11 +135,17 @@ register_domain(Domain(
     )))
 
 
+# any other gymnasium environment whose spaces are numbers, vectors and small structures of them
+register_domain(Domain(
+    "gym", ("gym", 1), adapter="wc.envs.gym.adapter:make_adapter", accepts="wc.envs.gym.adapter:accepts",
+    refusal="wc.envs.gym.adapter:refusal", options=("env_kwargs",), fallback=True))
+
+
 def list_envs() -> list[EnvSpec]:
     return list(SHORT_NAMES.values())
 
 
-def _gym_make(env_id: str):
+def _gym_make(env_id: str, env_kwargs: dict[str, Any]):
     import gymnasium as gym
     import minigrid  # noqa: F401  (registers MiniGrid ids)
 
@@ -144,36 +161,67 @@ def _gym_make(env_id: str):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return gym.make(env_id)
+            return gym.make(env_id, **env_kwargs)
     except WcError:
         raise  # the environment's own clear error (a bad level file, …)
     except Exception as exc:  # gymnasium raises several error types for unknown ids
+        if env_kwargs and env_id.rpartition(":")[2] in gym.registry:
+            raise UnknownEnvironment(
+                f"gymnasium cannot make {env_id!r} with {_kwargs_text(env_kwargs)} "
+                f"({type(exc).__name__}: {exc})", name=env_id) from None
         known = ", ".join(SHORT_NAMES)
         raise UnknownEnvironment(
             f"unknown environment {env_id!r} ({type(exc).__name__}: {exc}); "
             f"try one of {known}, a gymnasium id, or module:EnvId", name=env_id) from None
 
 
+def _kwargs_text(env_kwargs: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in env_kwargs.items())
+
+
+def _env_kwargs(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and k.isidentifier() for k in value):
+        raise InvalidInput(f"env_kwargs must map argument names to values, not {value!r}"[:300])
+    return dict(value)
+
+
 def make(name: str, **options: Any) -> EnvAdapter:
     """An adapter for a short name (`minigrid-doorkey`), a gymnasium id or `module:EnvId`.
 
-    `options` are domain-specific (e.g. `games=` for ALFWorld, `levels=` for Sokoban)."""
+    `options` are domain-specific (e.g. `games=` for ALFWorld, `levels=` for Sokoban), and
+    `env_kwargs` (a dict) holds keyword arguments for `gymnasium.make` (`{"is_slippery": False}`),
+    whatever the domain; the generic domain's adapter keeps them as `adapter.env_kwargs`."""
+    env_kwargs = _env_kwargs(options.pop("env_kwargs", None))
     spec = SHORT_NAMES.get(name.lower())
     domain = DOMAINS.get(spec.domain) if spec is not None else None
     if domain is not None and domain.accepts is None:
+        if env_kwargs:
+            raise UnknownEnvironment(f"{name} is not made by gymnasium.make, so it takes no gymnasium arguments "
+                                     f"({_kwargs_text(env_kwargs)})", name=name)
         return _resolve(domain.adapter)(spec, options)
     env_id = spec.env_id if spec else name
     if spec is None and "-" not in name and ":" not in name:
         raise UnknownEnvironment(
             f"unknown environment {name!r}; known names: {', '.join(SHORT_NAMES)} "
             "(a gymnasium id or module:EnvId also works)", name=name)
-    env = _gym_make(env_id)
-    for candidate in DOMAINS.values():
+    env = _gym_make(env_id, env_kwargs)
+    ordered = sorted(DOMAINS.values(), key=lambda d: d.fallback)  # stable: declaration order otherwise
+    for candidate in ordered:
         if candidate.accepts is not None and _resolve(candidate.accepts)(env.unwrapped):
+            if candidate.fallback:  # the generic domain records the arguments it was made with
+                options = dict(options, env_kwargs=env_kwargs)
             return _resolve(candidate.adapter)(spec.name if spec else name, env_id, env, options)
+    reasons = [r for r in (_resolve(d.refusal)(env.unwrapped) for d in ordered if d.refusal) if r]
     env.close()
+    if reasons:
+        from wc.envs.gym.adapter import refused
+
+        raise UnknownEnvironment(refused(name, "; ".join(reasons)), name=name)
     raise UnknownEnvironment(f"environment {name!r} exists but no wc adapter fits it "
-                             f"(domains: {', '.join(DOMAINS)})", name=name)
+                             f"(domains: {', '.join(DOMAINS)}); an object-level adapter is needed: write one "
+                             "and declare it with wc.envs.register_domain", name=name)
 
 
 def api_module(name: str) -> ApiModule:
