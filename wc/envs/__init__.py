@@ -165,10 +165,10 @@ def _gym_make(env_id: str, env_kwargs: dict[str, Any]):
     except WcError:
         raise  # the environment's own clear error (a bad level file, …)
     except Exception as exc:  # gymnasium raises several error types for unknown ids
-        if env_kwargs and env_id.rpartition(":")[2] in gym.registry:
-            raise UnknownEnvironment(
-                f"gymnasium cannot make {env_id!r} with {_kwargs_text(env_kwargs)} "
-                f"({type(exc).__name__}: {exc})", name=env_id) from None
+        if env_id.rpartition(":")[2] in gym.registry:  # it exists: a missing extra, a bad argument
+            given = f" with {_kwargs_text(env_kwargs)}" if env_kwargs else ""
+            raise UnknownEnvironment(f"gymnasium cannot make {env_id!r}{given} ({type(exc).__name__}: {exc})",
+                                     name=env_id) from None
         known = ", ".join(SHORT_NAMES)
         raise UnknownEnvironment(
             f"unknown environment {env_id!r} ({type(exc).__name__}: {exc}); "
