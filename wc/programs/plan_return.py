@@ -45,21 +45,18 @@ _ATOMIC = frozenset({type(None), bool, int, float, str})
 Settings = MctsSettings | CemSettings
 
 
-class _Rolled:
-    """A rollout's state: the program's entity objects and a private copy of each one's fields
-    (a dict when every field is atomic, else its `EntityTable` value)."""
+class _Rolled(tuple):
+    """A rollout's state, (objects, copies, flat): the program's entity objects and a private
+    copy of each one's fields (a dict when every field is atomic, flat when all are; else its
+    `EntityTable` value). A tuple, made in C: a rollout makes one per step."""
 
-    __slots__ = ("objs", "snaps", "flat")
-
-    def __init__(self, objs: list[Any], snaps: list[Any], flat: bool) -> None:
-        self.objs = objs
-        self.snaps = snaps
-        self.flat = flat
+    __slots__ = ()
 
     def key(self, table: EntityTable) -> Key:
         """The state's key in `table`, from the copies (the objects may have been modified since)."""
+        objs, snaps, _ = self
         return tuple(sorted(table.intern(s if type(s) is not dict else (type(o), *[s[n] for n in field_names(type(o))]))
-                            for o, s in zip(self.objs, self.snaps, strict=True)))
+                            for o, s in zip(objs, snaps, strict=True)))
 
 
 class ReturnModel:
@@ -93,11 +90,11 @@ class ReturnModel:
         """`roll(state, action)`, a closure over what it uses (it runs for most of a search)."""
         transition, reward, mission, fields = self.transition, self.reward, self.mission, self._fields
         pace, every, monotonic = self.pace, self.pace.every, time.monotonic
-        atomic = _ATOMIC.issuperset
+        atomic, copy, table = _ATOMIC.issuperset, dict.copy, self.table
 
         def roll(state: Any, action: Any) -> tuple[_Rolled, float, bool]:
             if type(state) is _Rolled:
-                objs, snaps, flat = state.objs, state.snaps, state.flat
+                objs, snaps, flat = state
             else:  # a key of the table (the start, a node of the tree)
                 objs, snaps, flat = self._keyed(state)
             vector = type(action) is not str
@@ -115,10 +112,10 @@ class ReturnModel:
                         n = self._entity_fields(obj)
                     d = getattr(obj, "__dict__", None)
                     if d is not None and len(d) == n and atomic(map(type, d.values())):
-                        out_snaps.append(d.copy())
+                        out_snaps.append(copy(d))
                     else:  # nested values, slots or attributes beyond the fields: the validated, deep form
                         out_flat = False
-                        out_snaps.append(self.table.value_of(obj))
+                        out_snaps.append(table.value_of(obj))
                 if not (flat and [o.__dict__ for o in objs] == snaps) and not self._intact(objs, snaps, flat):
                     objs = self._rebuilt(objs, snaps)
                 pair = reward(objs, list(action) if vector else action, list(out), mission)
@@ -126,16 +123,18 @@ class ReturnModel:
                         not self._intact(out, out_snaps, out_flat):
                     out = self._rebuilt(out, out_snaps)
             except BaseException:  # a rollout may try another action from this state: leave it as it was
-                if type(state) is _Rolled and not self._intact(state.objs, snaps, flat):
-                    state.objs = self._rebuilt(state.objs, snaps)
+                if type(state) is _Rolled and not self._intact(state[0], snaps, flat):
+                    state[0][:] = self._rebuilt(state[0], snaps)
                 raise
-            if type(pair) is tuple and len(pair) == 2 and type(pair[0]) is float and type(pair[1]) is bool:
+            try:
                 r, done = pair
-            else:
+            except (TypeError, ValueError):
+                r = done = None
+            if type(r) is not float or type(done) is not bool:
                 r, done = reward_pair(pair)
             if r - r != 0.0:
                 raise MalformedOutput(f"reward() must return a finite number, not {r}")
-            return _Rolled(out, out_snaps, out_flat), r, done
+            return _Rolled((out, out_snaps, out_flat)), r, done
 
         return roll
 
