@@ -2,6 +2,7 @@
 of CartPole and Pendulum against gymnasium itself, plans that work in the real environments,
 predictions that are the program's own, programs that modify their inputs, fail, loop or lie,
 and the arguments a caller can get wrong."""
+import dataclasses
 import json
 import math
 import random
@@ -14,7 +15,7 @@ import pytest
 from support.helpers import replaced
 
 from wc.planning import cem
-from wc.programs import runtime, timer
+from wc.programs import runtime, timer, verdict
 from wc.programs.plan_return import plan_return
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -391,3 +392,42 @@ def test_the_rolling_limit_interrupts_a_long_call_but_not_a_long_run_of_short_on
         assert 0.18 <= time.monotonic() - looping[0] < 1 and beats[0] > 10
     finally:
         timer.beat = old
+
+
+# --------------------------------------------------------------------------- a worker's reply, read in the parent
+
+
+def wire(plan):
+    return json.loads(json.dumps(dataclasses.asdict(plan)))
+
+
+@pytest.mark.parametrize("name, planner", [("cartpole", "mcts"), ("pendulum", SMALL_CEM)])
+def test_a_return_plan_read_from_a_workers_reply_is_the_plan(name, planner):
+    start = observation(name, [0.05, 0.0, 0.03, -0.1] if name == "cartpole" else [-1.0, 0.0, 0.5])
+    space = CARTPOLE if name == "cartpole" else PENDULUM
+    plan = plan_return(compiled(name), start, "", space, planner=planner)
+    read = verdict.return_plan_from_wire(wire(plan), space, max_len=1000)
+    assert dataclasses.asdict(read) == dataclasses.asdict(plan) | {
+        "predictions": [tuple(p) for p in plan.predictions]}
+    late = plan_return(compiled(name), start, "", space, planner=planner, time_limit=0)
+    assert verdict.return_plan_from_wire(wire(late), space, max_len=1000).status == "budget"
+
+
+def test_a_return_plan_that_lies_is_malformed():
+    plan = plan_return(compiled("pendulum"), observation("pendulum", [-1.0, 0.0, 0.5]), "", PENDULUM, planner=SMALL_CEM)
+    good = wire(plan)
+    lies = [
+        dict(action="push_left"), dict(action=[2.5]), dict(action=[float("nan")]), dict(action=[True]),
+        dict(action=None), dict(status="exhausted"), dict(actions=[[0.0]] * 16),
+        dict(actions=good["actions"][:-1]), dict(predictions=[[p[0], float("inf"), p[2]] for p in good["predictions"]]),
+        dict(predictions=[[p[0], p[1], True] for p in good["predictions"]]), dict(steps=-1), dict(gamma=2.0),
+        dict(value="high"), dict(first_error={"kind": "lie"}),
+    ]
+    for lie in lies:
+        with pytest.raises(verdict.Malformed):
+            verdict.return_plan_from_wire(good | lie, PENDULUM, max_len=15)
+    # the returns are summed from the predictions, whatever the worker says they are
+    assert verdict.return_plan_from_wire(good | {"total": 1e9, "done": True}, PENDULUM, max_len=15).total == plan.total
+    with pytest.raises(verdict.Malformed):
+        verdict.return_plan_from_wire(wire(plan_return(compiled("cartpole"), observation("cartpole", [0.0] * 4), "",
+                                                       CARTPOLE)) | {"action": "jump"}, CARTPOLE, max_len=1000)

@@ -15,12 +15,16 @@ Pure: no I/O.
 """
 from __future__ import annotations
 
+import itertools
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from wc.planning.result import Status
+
+MAX_JOINT_ACTIONS = 1024   # a multi-discrete space is searched as the product of its parts, up to this many
 
 # step(key, action) -> (next key, reward, done); it may raise
 Step = Callable[[Any, Any], tuple[Any, float, bool]]
@@ -94,6 +98,13 @@ class Counter:
 
 def finish(plan: ReturnPlan, started: float) -> ReturnPlan:
     """Fill in the returns of the plan's sequence from what the program predicted along it."""
+    add_returns(plan)
+    plan.seconds = time.monotonic() - started
+    return plan
+
+
+def add_returns(plan: ReturnPlan) -> None:
+    """The plan's discounted and undiscounted return and done, from its predictions."""
     discount = 1.0
     plan.discounted = plan.total = 0.0
     for _, reward, _ in plan.predictions:
@@ -101,5 +112,32 @@ def finish(plan: ReturnPlan, started: float) -> ReturnPlan:
         plan.total += reward
         discount *= plan.gamma
     plan.done = bool(plan.predictions) and plan.predictions[-1][2]
-    plan.seconds = time.monotonic() - started
-    return plan
+
+
+def action_choices(action_space: Any) -> tuple[str, list[Any], tuple[list[float], list[float]] | None]:
+    """(kind, discrete actions, continuous box) of an action space: any object or mapping with
+    `kind` ("discrete", "continuous" or "multidiscrete") and `names`, `low`/`high` or `nvec`."""
+    def get(name: str) -> Any:
+        return action_space.get(name) if isinstance(action_space, Mapping) else getattr(action_space, name, None)
+
+    kind = get("kind")
+    if kind == "discrete":
+        names = list(get("names") or ())
+        if not names:
+            raise ValueError("a discrete action space needs its action names")
+        return kind, names, None
+    if kind == "multidiscrete":
+        nvec = [int(n) for n in get("nvec") or ()]
+        if not nvec or min(nvec) < 1:
+            raise ValueError("a multi-discrete action space needs its sizes (nvec)")
+        if math.prod(nvec) > MAX_JOINT_ACTIONS:
+            raise ValueError(f"a multi-discrete space of {math.prod(nvec)} joint actions is more than MCTS "
+                             f"searches ({MAX_JOINT_ACTIONS})")
+        return kind, list(itertools.product(*(range(n) for n in nvec))), None
+    if kind == "continuous":
+        low, high = [float(x) for x in get("low") or ()], [float(x) for x in get("high") or ()]
+        if not low or len(low) != len(high) or not all(math.isfinite(x) for x in low + high) or \
+                any(a > b for a, b in zip(low, high, strict=True)):
+            raise ValueError("a continuous action space needs finite bounds (low <= high) of the same size")
+        return kind, [], (low, high)
+    raise ValueError(f"unknown kind of action space: {kind!r}")

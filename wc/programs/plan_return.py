@@ -21,11 +21,9 @@ state keys, as a goal plan's do. Pure: no I/O; runs inside a sandbox worker.
 """
 from __future__ import annotations
 
-import itertools
-import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from wc.canonical import state_key
@@ -34,13 +32,12 @@ from wc.planning import RETURN_PLANNERS
 from wc.planning.cem import CemSettings
 from wc.planning.mcts import MctsSettings
 from wc.planning.result import ERROR
-from wc.planning.returns import ReturnPlan
+from wc.planning.returns import ReturnPlan, action_choices
 from wc.programs import timer
 from wc.programs.entities import EntityTable, Key
 from wc.programs.failures import classify
 from wc.programs.plan import ProgramModel
 
-MAX_JOINT_ACTIONS = 1024   # a multi-discrete space is searched as the product of its parts, up to this many
 _ATOMIC = frozenset({type(None), bool, int, float, str})
 Settings = MctsSettings | CemSettings
 
@@ -193,35 +190,7 @@ def _given(action: Any) -> Any:
     return list(action) if type(action) is tuple or type(action) is list else action
 
 
-# --------------------------------------------------------------------------- the action space
-
-
-def choices(action_space: Any) -> tuple[str, list[Any], tuple[list[float], list[float]] | None]:
-    """(kind, discrete actions, continuous box) of an action space: any object or mapping with
-    `kind` ("discrete", "continuous" or "multidiscrete") and `names`, `low`/`high` or `nvec`."""
-    def get(name: str) -> Any:
-        return action_space.get(name) if isinstance(action_space, Mapping) else getattr(action_space, name, None)
-
-    kind = get("kind")
-    if kind == "discrete":
-        names = list(get("names") or ())
-        if not names:
-            raise ValueError("a discrete action space needs its action names")
-        return kind, names, None
-    if kind == "multidiscrete":
-        nvec = [int(n) for n in get("nvec") or ()]
-        if not nvec or min(nvec) < 1:
-            raise ValueError("a multi-discrete action space needs its sizes (nvec)")
-        if math.prod(nvec) > MAX_JOINT_ACTIONS:
-            raise ValueError(f"a multi-discrete space of {math.prod(nvec)} joint actions is more than MCTS "
-                             f"searches ({MAX_JOINT_ACTIONS})")
-        return kind, list(itertools.product(*(range(n) for n in nvec))), None
-    if kind == "continuous":
-        low, high = [float(x) for x in get("low") or ()], [float(x) for x in get("high") or ()]
-        if not low or len(low) != len(high) or not all(math.isfinite(x) for x in low + high):
-            raise ValueError("a continuous action space needs finite bounds (low, high) of the same size")
-        return kind, [], (low, high)
-    raise ValueError(f"unknown kind of action space: {kind!r}")
+# --------------------------------------------------------------------------- the planner
 
 
 def settings_for(planner: str | Settings, kind: str) -> Settings:
@@ -252,7 +221,7 @@ def plan_return(program: Any, state: list[dict[str, Any]], mission: str, action_
     one played. The same seed, state and program give the same plan (unless the time limit
     cuts it). Bad arguments (planner, action space) raise ValueError; anything the program
     does is in the result: status "error" with `first_error` when it cannot be planned in."""
-    kind, actions, box = choices(action_space)
+    kind, actions, box = action_choices(action_space)
     settings = settings_for(planner, kind)
     name = next((n for n, s in RETURN_PLANNERS.items() if s == settings), settings.algorithm)
     if program.failure is not None:
