@@ -2,6 +2,7 @@
 
     python benchmarks/bench_return_planning.py            # every planner below, full episodes
     python benchmarks/bench_return_planning.py --quick    # short episodes, CWMB's CEM left out
+    python benchmarks/bench_return_planning.py --warm-start   # CEM's warm start against none, 5 episodes
 
 For each planner an episode is played in the real gymnasium environment, planning in a correct
 program (tests/fixtures: cartpole_model.py, pendulum_model.py, against API modules in the shape
@@ -86,7 +87,7 @@ def compiled(world: World):
     return runtime.compile_program(runtime.api_namespace(world.api), world.program)
 
 
-def episode(world: World, planner: str, steps: int, seed: int = 0) -> dict:
+def episode(world: World, planner: str, steps: int, seed: int = 0, warm: bool = True) -> dict:
     """Play one episode, planning in the program before each action (or each plan's worth of
     actions); every decision is kept so that it can be planned again elsewhere."""
     settings = RETURN_PLANNERS[planner]
@@ -96,7 +97,7 @@ def episode(world: World, planner: str, steps: int, seed: int = 0) -> dict:
     decisions, queue, plan, total, played = [], [], None, 0.0, 0
     for t in range(steps):
         if not queue:
-            init = plan.actions[settings.replan_every:] if plan is not None and settings.algorithm == "cem" else None
+            init = plan.actions[settings.replan_every:] if warm and plan and settings.algorithm == "cem" else None
             decision = {"state": world.state(obs), "seed": t, "init": init}
             started = time.perf_counter()
             plan = plan_return(program, decision["state"], "", world.space, planner=planner, rng_seed=t, init=init,
@@ -210,7 +211,14 @@ def report(world: World, planner: str, steps: int, raw: float, repeats: int) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="short episodes; CWMB's CEM left out")
+    parser.add_argument("--warm-start", action="store_true",
+                        help="only: wc's CEM on Pendulum from seeds 0-4, with and without warm start")
     args = parser.parse_args()
+    if args.warm_start:
+        for seed in range(5):
+            warm, cold = (episode(PENDULUM, "cem", 200, seed, warm)["return"] for warm in (True, False))
+            print(f"cem on Pendulum-v1, seed {seed}: return {warm:.1f} warm-started, {cold:.1f} cold")
+        return
     print(f"jailed runs in: {jail.detect().describe()}")
     runs = [(CARTPOLE, "mcts-cwmb", 500), (CARTPOLE, "mcts", 500), (PENDULUM, "cem", 200), (PENDULUM, "cem-cwmb", 200)]
     if args.quick:
