@@ -337,6 +337,10 @@ def test_the_planner_follows_the_action_space_unless_named():
                                   ({"kind": "multidiscrete", "nvec": [40, 40]}, "auto", "1600 joint actions")):
         with pytest.raises(ValueError, match=words.replace("(", r"\(")):
             plan_return(cart, cart_start, "", space, planner=planner)
+    with pytest.raises(ValueError, match="warm start"):
+        plan_return(pend, pend_start, "", PENDULUM, init=[[0.0, 1.0]])
+    with pytest.raises(ValueError, match="keep <= elites"):
+        plan_return(pend, pend_start, "", PENDULUM, planner=cem.CemSettings(elites=3, keep=4))
 
 
 MULTI_API = '''

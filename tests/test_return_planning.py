@@ -285,7 +285,8 @@ def test_cem_is_deterministic_and_checks_its_arguments():
     assert runs[0].actions == runs[1].actions and runs[0].actions != runs[2].actions
     for bad in (dict(low=[1.0], high=[0.0]), dict(low=[], high=[]), dict(low=[0.0], high=[1.0, 2.0]),
                 dict(low=[0.0], high=[1.0], elites=0), dict(low=[0.0], high=[1.0], samples=5, elites=6),
-                dict(low=[0.0], high=[1.0], keep=11), dict(low=[0.0], high=[1.0], horizon=0)):
+                dict(low=[0.0], high=[1.0], keep=11), dict(low=[0.0], high=[1.0], horizon=0),
+                dict(low=[0.0], high=[1.0], init=[[0.5, 0.5]])):
         with pytest.raises(ValueError):
             cem.search(0, double_integrator(), **bad)
 

@@ -74,8 +74,7 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
     dims = len(low)
     if dims == 0 or len(high) != dims or any(a > b for a, b in zip(low, high, strict=True)):
         raise ValueError("the action box needs as many lows as highs, each low <= its high")
-    if horizon < 1 or samples < 1 or not 1 <= elites <= samples or not 0 <= keep <= elites:
-        raise ValueError("CEM needs horizon, samples >= 1 and 0 <= keep <= elites <= samples")
+    check(dims, horizon=horizon, samples=samples, elites=elites, keep=keep, init=init)
     rng = rng or _random.Random(0)
     gauss = rng.gauss
     lows = [float(x) for x in low] * horizon      # per step and dimension, flat
@@ -86,7 +85,7 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
     calls = Counter(step, max_steps, deadline, on_error)
     first: list[tuple[float, ...]] | None = None
     if init is not None:
-        flat = [float(x) for action in list(init)[:horizon] for x in action][:len(mean)]
+        flat = [float(x) for action in list(init)[:horizon] for x in action]
         flat = [lo if x < lo else hi if x > hi else x for x, lo, hi in zip(flat, lows, highs, strict=False)]
         mean[:len(flat)] = flat
         first = _grouped(mean, dims)
@@ -161,6 +160,15 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
     else:
         plan.reason = calls.spent or "no sequence was played"
     return finish(plan, started)
+
+
+def check(dims: int, *, horizon: int, samples: int, elites: int, keep: int,
+          init: Sequence[Sequence[float]] | None = None) -> None:
+    """ValueError unless the settings (and a warm start for a box of `dims` dimensions) make sense."""
+    if horizon < 1 or samples < 1 or not 1 <= elites <= samples or not 0 <= keep <= elites:
+        raise ValueError("CEM needs horizon, samples >= 1 and 0 <= keep <= elites <= samples")
+    if init is not None and any(len(action) != dims for action in init):
+        raise ValueError(f"a warm start's actions have {dims} numbers each, as the box has")
 
 
 def _score(item: tuple[float, Any]) -> float:

@@ -28,7 +28,7 @@ from typing import Any
 
 from wc.canonical import state_key
 from wc.contract import MalformedOutput, field_names, is_entity, reward_pair
-from wc.planning import RETURN_PLANNERS
+from wc.planning import RETURN_PLANNERS, cem
 from wc.planning.cem import CemSettings
 from wc.planning.mcts import MctsSettings
 from wc.planning.result import ERROR
@@ -219,10 +219,15 @@ def plan_return(program: Any, state: list[dict[str, Any]], mission: str, action_
     small multi-discrete) action space, CEM over a continuous one, or the named planner (see
     `settings_for`). `init`, CEM only, warm-starts it with the previous plan's actions after the
     one played. The same seed, state and program give the same plan (unless the time limit
-    cuts it). Bad arguments (planner, action space) raise ValueError; anything the program
-    does is in the result: status "error" with `first_error` when it cannot be planned in."""
+    cuts it). Bad arguments (planner, settings, action space, warm start) raise ValueError;
+    anything the program does is in the result: status "error" with `first_error` when it
+    cannot be planned in."""
     kind, actions, box = action_choices(action_space)
     settings = settings_for(planner, kind)
+    if isinstance(settings, CemSettings):
+        assert box is not None
+        cem.check(len(box[0]), horizon=settings.horizon, samples=settings.samples, elites=settings.elites,
+                  keep=settings.keep, init=init)
     name = next((n for n, s in RETURN_PLANNERS.items() if s == settings), settings.algorithm)
     if program.failure is not None:
         return ReturnPlan(status=ERROR, reason="the program does not load", first_error=program.failure,
