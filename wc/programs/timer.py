@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,3 +77,46 @@ def installed() -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+class rolling:
+    """The same wall-clock limit per call for a tight loop of many short calls (a planner's
+    rollouts), at the cost of one clock read per call instead of two timer system calls.
+
+    Armed once on entry; `tick()` before each call re-arms it, and moves the beat, once `every`
+    seconds have passed since it was last armed. A call is therefore interrupted after at least
+    `seconds - every` and at most `seconds` of its own time. `rearm()` re-arms at once: after a
+    `limit` inside (whose exit disarms the timer)."""
+
+    __slots__ = ("seconds", "every", "armed", "previous")
+
+    def __init__(self, seconds: float, every: float = 0.01) -> None:
+        self.seconds = seconds
+        self.every = every
+        self.armed = 0.0
+        self.previous: Any = None
+
+    def __enter__(self) -> rolling:
+        if limit.enabled and self.seconds > 0 and signal.getsignal(signal.SIGALRM) is not _raise_timeout:
+            self.previous = signal.signal(signal.SIGALRM, _raise_timeout)
+        self.rearm()
+        return self
+
+    def rearm(self) -> None:
+        self.armed = time.monotonic()
+        if limit.enabled and self.seconds > 0:
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        if beat is not None:
+            beat[0] += 1
+
+    def tick(self) -> None:
+        if time.monotonic() - self.armed > self.every:
+            self.rearm()
+
+    def __exit__(self, *exc: object) -> None:
+        if limit.enabled and self.seconds > 0:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            if self.previous is not None:
+                signal.signal(signal.SIGALRM, self.previous)
+        if beat is not None:
+            beat[0] += 1

@@ -20,6 +20,7 @@ from typing import Any
 
 from wc.contract import FAILURE_KINDS, rewards_match
 from wc.planning.result import PlanResult
+from wc.planning.returns import ReturnPlan, action_choices, add_returns
 
 MAX_FAILURE_DETAILS = 40          # failures kept with their details, newest first
 MAX_TEXT = 2000                   # characters of a message or a line of code from a worker
@@ -209,6 +210,71 @@ def plan_from_wire(data: Any, *, actions: tuple[str, ...] | None, max_depth: int
                       first_error=None if first_error is None else failure_from_wire(first_error), status=status,
                       seconds=float(seconds), planner=_text(data.get("planner", "")),
                       explore=bool(data.get("explore", False)) and found, **numbers)
+
+
+RETURN_STATUSES = ("found", "budget", "error")
+
+
+def return_plan_from_wire(data: Any, action_space: Any, *, max_len: int) -> ReturnPlan:
+    """A return plan as a worker reported it (`dataclasses.asdict` of a `ReturnPlan`), trusted as
+    nothing more than actions of `action_space` with what the program predicted after each: its
+    returns are summed here from those predictions, the planner's own estimate (`value`) is only
+    checked to be a number, and a plan stops at its first predicted done."""
+    kind, choices, box = action_choices(action_space)
+    if not isinstance(data, dict):
+        raise Malformed("a return plan is an object")
+    status = data.get("status")
+    if status not in RETURN_STATUSES:
+        raise Malformed("a return plan's status is found, budget or error")
+    found = status == "found"
+    known = {tuple(c) if isinstance(c, tuple) else c for c in choices}
+
+    def valid(action: Any) -> bool:
+        if kind == "discrete":
+            return isinstance(action, str) and action in known
+        if not isinstance(action, list):
+            return False
+        if kind == "multidiscrete":
+            return all(type(x) is int for x in action) and tuple(action) in known
+        assert box is not None
+        return len(action) == len(box[0]) and all(
+            not isinstance(x, bool) and isinstance(x, (int, float)) and lo <= x <= hi
+            for x, lo, hi in zip(action, box[0], box[1], strict=True))
+
+    action, actions = data.get("action"), data.get("actions", [])
+    if (action is not None) != found or (found and not valid(action)):
+        raise Malformed("a return plan has an action of the environment exactly when it found one")
+    if not isinstance(actions, list) or len(actions) > max_len or not all(valid(a) for a in actions):
+        raise Malformed(f"a return plan's sequence is at most {max_len} actions of the environment")
+    predictions = data.get("predictions", [])
+    if not isinstance(predictions, list) or len(predictions) != (len(actions) if found else 0):
+        raise Malformed("a return plan predicts one state per action")
+    checked = []
+    for p in predictions:
+        if not isinstance(p, list) or len(p) != 3 or not isinstance(p[0], str):
+            raise Malformed("a planned step's prediction is [state key, reward, done]")
+        checked.append((p[0], *_reward(p[1:])))
+    if any(done for _, _, done in checked[:-1]):
+        raise Malformed("a return plan goes on after the episode ends")
+    numbers: dict[str, Any] = {}
+    for name in ("steps", "rollouts"):
+        value = data.get(name, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise Malformed(f"a return plan's {name} is a count")
+        numbers[name] = value
+    for name in ("value", "gamma", "seconds"):
+        value = data.get(name, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise Malformed(f"a return plan's {name} is a number")
+        numbers[name] = float(value)
+    if not 0.0 <= numbers["gamma"] <= 1.0:
+        raise Malformed("a return plan's gamma is between 0 and 1")
+    first_error = data.get("first_error")
+    plan = ReturnPlan(action=action, actions=list(actions), predictions=checked, status=status,
+                      reason=_text(data.get("reason", "")), planner=_text(data.get("planner", "")),
+                      first_error=None if first_error is None else failure_from_wire(first_error), **numbers)
+    add_returns(plan)
+    return plan
 
 
 def problems_from_wire(data: Any, limit: int = 10) -> list[str]:
