@@ -166,7 +166,8 @@ def test_the_same_seed_gives_the_same_plan_and_another_seed_another():
 # --------------------------------------------------------------------------- programs that misbehave
 
 
-MUTATING_PENDULUM = replaced(source("pendulum"), "    return [Observation(cos_theta=math.cos(theta), sin_theta=math.sin(theta), "
+MUTATING_PENDULUM = replaced(source("pendulum"),
+                             "    return [Observation(cos_theta=math.cos(theta), sin_theta=math.sin(theta), "
                              "angular_velocity=speed)]\n",
                              "    obs.cos_theta, obs.sin_theta, obs.angular_velocity = "
                              "math.cos(theta), math.sin(theta), speed\n    return state\n")
