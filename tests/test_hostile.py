@@ -46,7 +46,7 @@ def top(code: str) -> str:
 class Hostile:
     name: str
     source: str
-    outcome: str               # a failure kind, or "contained": it ran and its verdict is its own business
+    outcome: str               # a failure kind (or kinds: "memory|timeout"), or "contained": its verdict is its own
     message: str = ""          # a part of the failure's message, where it says something specific
     seconds: float = 10.0      # the most its evaluation may take
 
@@ -188,7 +188,8 @@ TIMER_DEFEAT = [
 RESOURCES = [
     Hostile("multi-GB allocation", program("x = [0] * (2 * 1024 ** 3)"), "memory"),
     Hostile("a huge string", program("x = 'x' * 10 ** 10"), "memory"),
-    Hostile("growing list", program("x = []\nwhile True:\n    x.append('y' * 10 ** 8)"), "memory"),
+    # memory, or the call's time when a loaded machine is slower to hand out 100 MB than the limit
+    Hostile("growing list", program("x = []\nwhile True:\n    x.append('y' * 10 ** 8)"), "memory|timeout"),
     Hostile("deep recursion", program("return f(0)", prelude="def f(n):\n    return f(n + 1)\n"), "recursion"),
     Hostile("a predicted state too large to show", program("return state + [Wall(x='w' * 10 ** 6, y=0)]"),
             "contained"),
@@ -314,7 +315,7 @@ async def run_class(world, references, hostiles: list[Hostile], *, python_layer:
             elapsed = time.monotonic() - started
             plan = await sb.plan(hostile.source, state, mission)
             kind, message = kind_of(evaluation), message_of(evaluation)
-            if kind != hostile.outcome or hostile.message not in message or elapsed > hostile.seconds:
+            if kind not in hostile.outcome.split("|") or hostile.message not in message or elapsed > hostile.seconds:
                 wrong_outcomes.append((hostile.name, kind, message[:200], round(elapsed, 2)))
             if hostile.outcome != "contained":
                 assert not plan.found, hostile.name  # a program that fails is not planned in

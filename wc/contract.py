@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Protocol, runtime_checkable
 
+from wc.tolerance import CWMB, Tolerance, close
 from wc.values import REWARD_MODES, State
 
 # 2: the sandbox refuses what version 1 let through by accident: defining hooks such as __del__,
@@ -91,12 +92,16 @@ def reward_pair(value: Any) -> tuple[float, bool]:
     return float(r), bool(done)
 
 
-def rewards_match(mode: str, predicted: tuple[float, bool], reward: float, done: bool) -> bool:
-    """φ1 for rewards: `done` must agree; the reward by sign or to 1e-6."""
+def rewards_match(mode: str, predicted: tuple[float, bool], reward: float, done: bool,
+                  tolerance: Tolerance = CWMB) -> bool:
+    """φ1 for rewards: `done` must agree; the reward by sign, to 1e-6 ("exact"), or within the
+    run's tolerance ("value")."""
     if predicted[1] != done:
         return False
     if mode == "sign":
         return (predicted[0] > 0) == (reward > 0)
+    if mode == "value":
+        return close(predicted[0], reward, tolerance)
     return abs(predicted[0] - reward) <= 1e-6
 
 

@@ -137,6 +137,12 @@ class Difference:
     max_path: str | None
     errors: tuple[FieldError, ...]
 
+    def to_json(self, limit: int = 12) -> dict[str, Any]:
+        """As it is kept with a failure and shown to the LLM: the first `limit` places outside the
+        tolerance and the largest error."""
+        return {"max_error": self.max_error if math.isfinite(self.max_error) else None, "max_path": self.max_path,
+                "errors": [e.to_json() for e in self.errors[:limit]], "more": max(0, len(self.errors) - limit)}
+
 
 class _Walk:
     def __init__(self, tol: Tolerance) -> None:

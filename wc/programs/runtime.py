@@ -31,6 +31,7 @@ from wc.programs.modules import SANDBOX_MODULE, restricted_builtins
 from wc.programs.plan import plan
 from wc.programs.timer import CallTimeout
 from wc.programs.verdict import MAX_FAILURE_DETAILS, Outcome, Prediction, digest, judge
+from wc.tolerance import CWMB, Tolerance
 
 Compare = Callable[[list[dict[str, Any]], list[dict[str, Any]]], list[dict[str, Any]]]
 
@@ -132,10 +133,11 @@ def compare_key(state: list[dict[str, Any]], next_state: list[dict[str, Any]], c
 
 
 def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
-                compare: Compare | None = None) -> Prediction:
+                compare: Compare | None = None, full: bool = False) -> Prediction:
     """The program's answers on one transition. `compare(state, next_state)`, a domain's trusted
     hint, is the part of a next state a program is held to (t.next_key is then that part's key).
-    The predicted state itself is kept only where it differs from the recorded one."""
+    The predicted state is given by its digest (and itself where it differs from the recorded
+    one), or, `full`, itself: where states are judged within a tolerance."""
     ns = program.namespace
     out = Prediction()
     try:
@@ -143,10 +145,13 @@ def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
             predicted = encode_state(program.transition(decode_state(ns, t.state), t.action))
         if compare is not None:
             predicted = compare(t.state, predicted)
-        key = state_key(predicted)
-        out.state = digest(key)
-        if key != t.next_key:
-            out.predicted_state = predicted
+        if full:
+            out.state = predicted
+        else:
+            key = state_key(predicted)
+            out.state = digest(key)
+            if key != t.next_key:
+                out.predicted_state = predicted
     except (Exception, CallTimeout) as exc:  # noqa: BLE001
         out.transition_error = classify(exc, program.source)
     try:
@@ -162,7 +167,7 @@ def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
 
 
 def predict(program: CompiledProgram, transitions: list[Transition], call_timeout: float = 2.0,
-            compare: Compare | None = None) -> list[Prediction]:
+            compare: Compare | None = None, full: bool = False) -> list[Prediction]:
     """The program's answers on each transition; after a call that timed out or ran out of
     memory, the rest are not tried (a program that loops or swells once is not given the time to
     do it on every transition)."""
@@ -172,7 +177,7 @@ def predict(program: CompiledProgram, transitions: list[Transition], call_timeou
     out: list[Prediction] = []
     with timer.installed():
         for t in transitions:
-            p = predict_one(program, t, call_timeout, compare)
+            p = predict_one(program, t, call_timeout, compare, full)
             out.append(p)
             stopped = [e for e in (p.transition_error, p.reward_error) if e and e.get("kind") in ("timeout", "memory")]
             if stopped:
@@ -204,11 +209,15 @@ def wire_predictions(predictions: list[Prediction]) -> dict[str, Any]:
 
 
 def evaluate(program: CompiledProgram, transitions: list[Transition], reward_mode: str,
-             call_timeout: float = 2.0, compare: Compare | None = None) -> list[Outcome]:
-    """φ1 in-process: the program's predictions, judged against the transitions."""
+             call_timeout: float = 2.0, compare: Compare | None = None,
+             tolerance: Tolerance | None = None) -> list[Outcome]:
+    """φ1 in-process: the program's predictions, judged against the transitions (states within
+    `tolerance` when one is given, else exactly)."""
     outcomes = []
-    for p, t in zip(predict(program, transitions, call_timeout, compare), transitions, strict=True):
-        outcome = judge(p, digest(t.next_key), t.reward, t.done, reward_mode)
+    full = tolerance is not None
+    for p, t in zip(predict(program, transitions, call_timeout, compare, full), transitions, strict=True):
+        outcome = judge(p, digest(t.next_key), t.reward, t.done, reward_mode, next_state=t.next_state,
+                        tolerance=tolerance or CWMB)
         if outcome.transition == "w" and compare is not None:  # the part of the next state it was held to
             outcome.detail["expected_state"] = compare(t.state, t.next_state)
         outcomes.append(outcome)

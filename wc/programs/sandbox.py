@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,10 +30,12 @@ from typing import Any
 from wc.canonical import state_key
 from wc.planning import PlanBudget
 from wc.planning.result import ERROR, PlanResult
+from wc.planning.returns import ReturnPlan, action_choices
 from wc.programs import jail as jails
 from wc.programs import runtime, verdict
 from wc.programs.evaluation import Evaluation, Optimism
 from wc.programs.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
+from wc.tolerance import CWMB, Tolerance
 from wc.values import ApiModule, State
 
 PREDICT_CHUNK = 20_000   # transitions per prediction request (a reply stays far below frames.MAX_REPLY)
@@ -83,11 +86,15 @@ class Sandbox:
     """Run programs against the recorded data and plan in them, in worker processes."""
 
     def __init__(self, api: ApiModule, actions: tuple[str, ...] | list[str], reward_mode: str,
-                 workers: int = 2, limits: SandboxLimits | None = None, action_source: str | None = None) -> None:
+                 workers: int = 2, limits: SandboxLimits | None = None, action_source: str | None = None,
+                 tolerance: Tolerance | None = None) -> None:
         self.api = api
         self.actions = tuple(actions)
         self.action_source = action_source
         self.reward_mode = reward_mode
+        # states judged within a tolerance (continuous worlds: workers send predicted states), else
+        # by digest; rewards in "value" mode within the same tolerance
+        self.tolerance = tolerance if tolerance is not None or reward_mode != "value" else CWMB
         self.limits = limits or SandboxLimits()
         self.jail = jails.select(self.limits.jail)  # SandboxError at once without a jail under the default policy
         self.size = max(1, workers)
@@ -122,7 +129,7 @@ class Sandbox:
         template = TemplateProcess(self.jail, {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds})
         await template.start({"api_source": self.api.source, "actions": list(self.actions),
                               "action_source": self.action_source, "call_timeout": limits.call_timeout,
-                              "guarded": limits.python_layer})
+                              "guarded": limits.python_layer, "full_states": self.tolerance is not None})
         self._template = template
 
     async def close(self) -> None:
@@ -139,7 +146,9 @@ class Sandbox:
     def add(self, state: State, action: str, next_state: State, reward: float, done: bool,
             mission: str) -> int:
         """Add a transition unless an identical one is there; returns its distinct index."""
-        key = (state_key(state), action, state_key(next_state), float(reward), bool(done), mission)
+        # an action is a name, or a list of numbers (continuous and multi-discrete actions)
+        key = (state_key(state), action if isinstance(action, str) else json.dumps(action),
+               state_key(next_state), float(reward), bool(done), mission)
         index = self._index.get(key)
         if index is None:
             index = len(self.transitions)
@@ -215,14 +224,15 @@ class Sandbox:
             try:
                 while len(verdicts.transition) < n or not verdicts.loaded:
                     start = len(verdicts.transition)
-                    stop = min(n, start + PREDICT_CHUNK)
+                    stop = min(n, start + self._chunk())
                     reply, worker = await self._request(key, source, {"op": "predict", "start": start, "stop": stop},
                                                         self.limits.evaluate_timeout + 0.01 * (stop - start))
                     verdicts.load_failure, verdicts.loaded = worker.load_failure, True
                     predictions = verdict.predictions_from_wire(reply, stop - start)
                     for i, p in enumerate(predictions, start):
                         t = self.transitions[i]
-                        outcome = verdict.judge(p, self._expected[i], t["reward"], t["done"], self.reward_mode)
+                        outcome = verdict.judge(p, self._expected[i], t["reward"], t["done"], self.reward_mode,
+                                                next_state=t["next_state"], tolerance=self.tolerance or CWMB)
                         if outcome.transition == "w" and self._compare is not None:  # the part it was held to
                             outcome.detail["expected_state"] = self._compare(t["state"], t["next_state"])
                         verdicts.add(i, outcome)
@@ -232,6 +242,39 @@ class Sandbox:
                 await self._drop(key)
                 return Evaluation.failed(n, failure)
             return verdicts.evaluation()
+
+    def _chunk(self) -> int:
+        """Transitions per prediction request: fewer where predicted states travel in full, so
+        that a reply stays well below frames.MAX_REPLY."""
+        if self.tolerance is None or not self.transitions:
+            return PREDICT_CHUNK
+        size = len(json.dumps(self.transitions[-1]["next_state"])) + 64
+        return max(50, min(PREDICT_CHUNK, (4 << 20) // size))
+
+    async def plan_return(self, source: str, state: State, mission: str, action_space: Any, *, planner: str,
+                          time_limit: float, max_steps: int = 10_000_000, seed: int = 0,
+                          init: list[Any] | None = None) -> ReturnPlan:
+        """A plan for the most return the program predicts from `state` (MCTS or CEM in its
+        worker), read back as no more than actions of `action_space` and their predictions."""
+        from wc.programs.plan_return import settings_for
+
+        settings = settings_for(planner, action_choices(action_space)[0])  # ValueError: caught by the caller
+        key = program_key(source)
+        failure = self._fatal.get(key)
+        if failure is None:
+            msg = {"op": "plan_return", "starts": [{"state": state, "mission": mission, "init": init}],
+                   "action_space": _space_json(action_space), "planner": planner, "max_steps": max_steps,
+                   "time_limit": time_limit, "seed": seed}
+            try:
+                results, _ = await self._request(key, source, msg, time_limit + self.limits.call_timeout + 30)
+                if not isinstance(results, list) or len(results) != 1:
+                    raise verdict.Malformed("a return plan per start")
+                max_len = getattr(settings, "horizon", None) or getattr(settings, "max_depth", None) or 10_000
+                return verdict.return_plan_from_wire(results[0], action_space, max_len=max_len)
+            except (WorkerFailed, verdict.Malformed) as exc:
+                failure = self._fatal[key] = _failure(exc)
+                await self._drop(key)
+        return ReturnPlan(status="error", reason=failure["message"], first_error=failure, planner=planner)
 
     async def plan_many(self, source: str, starts: list[tuple[State, str]],
                         budget: PlanBudget | None = None) -> list[PlanResult]:
@@ -301,6 +344,17 @@ class Sandbox:
         facts["own_user_per_program"] = self.jail.worker_drops_privileges
         await self._drop("probe")
         return facts
+
+
+def _space_json(action_space: Any) -> dict[str, Any]:
+    """An action space as the worker reads it (any object or mapping with kind, names, low, high, nvec)."""
+    get = action_space.get if isinstance(action_space, dict) else (lambda name: getattr(action_space, name, None))
+    out = {"kind": get("kind")}
+    for name in ("names", "low", "high", "nvec"):
+        value = get(name)
+        if value is not None:
+            out[name] = list(value)
+    return out
 
 
 def _failure(exc: Exception) -> dict[str, Any]:

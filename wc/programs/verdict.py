@@ -21,6 +21,7 @@ from typing import Any
 from wc.contract import FAILURE_KINDS, rewards_match
 from wc.planning.result import PlanResult
 from wc.planning.returns import ReturnPlan, action_choices, add_returns
+from wc.tolerance import CWMB, Tolerance, state_difference
 
 MAX_FAILURE_DETAILS = 40          # failures kept with their details, newest first
 MAX_TEXT = 2000                   # characters of a message or a line of code from a worker
@@ -38,10 +39,11 @@ def digest(key: str) -> str:
 
 @dataclass
 class Prediction:
-    """What a program answered on one transition: a digest of the next state it predicts and the
-    (reward, done) it predicts, or the classified error of either call."""
+    """What a program answered on one transition: the next state it predicts (a digest, or the
+    state itself where states are compared within a tolerance) and the (reward, done) it
+    predicts, or the classified error of either call."""
 
-    state: str | None = None
+    state: str | list[Any] | None = None
     reward: tuple[float, bool] | None = None
     transition_error: dict[str, Any] | None = None
     reward_error: dict[str, Any] | None = None
@@ -60,14 +62,22 @@ class Outcome:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def judge(prediction: Prediction, expected: str, reward: float, done: bool, reward_mode: str) -> Outcome:
-    """φ1 on one transition: the predicted state's digest against the recorded one's, the
-    predicted reward against the recorded reward and done."""
+def judge(prediction: Prediction, expected: str, reward: float, done: bool, reward_mode: str, *,
+          next_state: list[Any] | None = None, tolerance: Tolerance = CWMB) -> Outcome:
+    """φ1 on one transition: the predicted state's digest against the recorded one's (or, for a
+    state predicted in full, every number within `tolerance` of `next_state`), the predicted
+    reward against the recorded reward and done."""
     detail: dict[str, Any] = {}
     if prediction.transition_error is not None or prediction.state is None:
         t_status = "e"
         detail["transition_error"] = prediction.transition_error or {"kind": "malformed",
                                                                       "message": "no prediction"}
+    elif isinstance(prediction.state, list):
+        difference = state_difference(prediction.state, next_state, tolerance)
+        t_status = "o" if difference.equal else "w"
+        if not difference.equal:
+            detail["predicted_state"] = prediction.state
+            detail["difference"] = difference.to_json()
     elif prediction.state == expected:
         t_status = "o"
     else:
@@ -77,7 +87,7 @@ def judge(prediction: Prediction, expected: str, reward: float, done: bool, rewa
     if prediction.reward_error is not None or prediction.reward is None:
         r_status = "e"
         detail["reward_error"] = prediction.reward_error or {"kind": "malformed", "message": "no prediction"}
-    elif rewards_match(reward_mode, prediction.reward, reward, done):
+    elif rewards_match(reward_mode, prediction.reward, reward, done, tolerance):
         r_status = "o"
     else:
         r_status = "w"
@@ -146,8 +156,8 @@ def predictions_from_wire(reply: Any, count: int) -> list[Prediction]:
         if not isinstance(item, list) or len(item) != 2:
             raise Malformed("a prediction is [state digest, reward]")
         state, reward = item
-        if state is not None and (not isinstance(state, str) or len(state) != 24):
-            raise Malformed("a state digest is 24 hexadecimal characters")
+        if state is not None and not (isinstance(state, str) and len(state) == 24) and not _entity_list(state):
+            raise Malformed("a predicted state is a digest of 24 hexadecimal characters, or a list of entities")
         out.append(Prediction(state, None if reward is None else _reward(reward)))
     for index_text, detail in details.items():
         try:

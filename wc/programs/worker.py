@@ -50,6 +50,7 @@ class Data:
         self.frontier = runtime.search_frontier(source)
         self.estimator = runtime.search_estimator(source)
         self.call_timeout = float(config["call_timeout"])
+        self.full_states = bool(config.get("full_states", False))  # predictions carry states: tolerance
         self.transitions: list[Any] = []
 
     def sync(self, items: list[dict[str, Any]]) -> None:
@@ -85,7 +86,7 @@ class ProgramWorker:
         if op == "predict":
             start, stop = int(msg["start"]), min(int(msg["stop"]), len(data.transitions))
             predictions = runtime.predict(self.program, data.transitions[start:stop], data.call_timeout,
-                                          data.compare)
+                                          data.compare, data.full_states)
             return runtime.wire_predictions(predictions)
         if op == "plan":
             return [asdict(runtime.plan(self.program, start["state"], start["mission"], data.actions,
@@ -93,6 +94,14 @@ class ProgramWorker:
                                         max_depth=msg["max_depth"], time_limit=msg["time_limit"],
                                         call_timeout=data.call_timeout, focus=data.focus, frontier=data.frontier,
                                         estimator=data.estimator))
+                    for start in msg["starts"]]
+        if op == "plan_return":
+            from wc.programs.plan_return import plan_return
+
+            return [asdict(plan_return(self.program, start["state"], start["mission"], msg["action_space"],
+                                       planner=msg["planner"], max_steps=msg["max_steps"],
+                                       time_limit=msg["time_limit"], call_timeout=data.call_timeout,
+                                       rng_seed=msg["seed"], init=start.get("init")))
                     for start in msg["starts"]]
         if op == "check":
             return runtime.check(self.program, data.transitions, data.call_timeout)
