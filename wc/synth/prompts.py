@@ -13,6 +13,7 @@ from typing import Any
 from wc.canonical import diff_states
 from wc.contract import prompt_rules
 from wc.planning.result import PlanResult
+from wc.tolerance import CWMB, Tolerance
 from wc.values import State
 
 Transition = dict[str, Any]  # state, action, next_state, reward, done, mission
@@ -43,11 +44,26 @@ REWARD_NOTE = {
 
 @dataclass(frozen=True)
 class PromptContext:
-    """What prompts need to know about the environment."""
+    """What prompts need to know about the environment. `tolerance`: how near a predicted number
+    must be to the recorded one, in worlds whose states and rewards are numbers ("value" mode)."""
 
     api_source: str
     reward_mode: str
     render: Callable[[State], str]
+    tolerance: Tolerance | None = None
+
+    @property
+    def numeric(self) -> bool:
+        """States and rewards judged as numbers within a tolerance (continuous worlds)."""
+        return self.reward_mode == "value"
+
+
+def reward_note(ctx: PromptContext) -> str:
+    if ctx.numeric:
+        rule = (ctx.tolerance or CWMB).describe()
+        return (f"Next states and rewards are compared with the recorded ones as numbers: {rule}; integers and "
+                "`done` exactly.")
+    return REWARD_NOTE[ctx.reward_mode]
 
 
 def system_message(ctx: PromptContext) -> dict[str, str]:
@@ -55,6 +71,8 @@ def system_message(ctx: PromptContext) -> dict[str, str]:
 
 
 def describe_transition(ctx: PromptContext, t: Transition, number: int, *, show_state: bool = True) -> str:
+    if ctx.numeric:
+        return _describe_numeric(t, number)
     changes = diff_states(t["state"], t["next_state"])
     lines = [f"Transition {number}: mission {json.dumps(t['mission'])}"]
     if show_state:
@@ -63,6 +81,21 @@ def describe_transition(ctx: PromptContext, t: Transition, number: int, *, show_
               "what changed: " + ("; ".join(changes) if changes else "nothing (the next state equals the state)"),
               f"reward: {t['reward']:g}, done: {t['done']}"]
     return "\n".join(lines)
+
+
+def _describe_numeric(t: Transition, number: int) -> str:
+    """A transition of a continuous world: both states in full, every number as recorded (a
+    program has to reproduce them to within the tolerance)."""
+    return "\n".join([f"Transition {number}:",
+                      f"state: {_numbers(t['state'])}",
+                      f"action: {json.dumps(t['action'])}",
+                      f"next state: {_numbers(t['next_state'])}",
+                      f"reward: {t['reward']!r}, done: {t['done']}"])
+
+
+def _numbers(state: State) -> str:
+    return "; ".join(f"{e.get('type')}(" + ", ".join(f"{k}={v!r}" for k, v in e.items() if k != "type") + ")"
+                     for e in state)
 
 
 def _indent(text: str) -> str:
@@ -118,6 +151,56 @@ def choose_informative(transitions: list[Transition], limit: int = 12) -> list[i
     return chosen
 
 
+def _vector(t: Transition) -> list[float]:
+    return [float(v) for e in t["state"] for k, v in e.items()
+            if k != "type" and isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+
+def choose_spread(transitions: list[Transition], candidates: list[int], limit: int, first: list[int]) -> list[int]:
+    """Indices of up to `limit` transitions of a continuous world, spread over the state space:
+    starting from `first`, each next one the farthest (in fields scaled by their spread) from
+    those chosen. Hundreds of near-identical steps of one episode show one thing; these show
+    the range the world covers."""
+    vectors = {i: _vector(transitions[i]) for i in candidates}
+    width = max((len(v) for v in vectors.values()), default=0)
+    scale = []
+    for k in range(width):
+        column = [v[k] for v in vectors.values() if len(v) > k and v[k] == v[k] and abs(v[k]) != float("inf")]
+        spread = (max(column) - min(column)) if column else 0.0
+        scale.append(spread or 1.0)
+
+    def distance(a: list[float], b: list[float]) -> float:
+        if len(a) != len(b):
+            return float("inf")
+        return sum(((x - y) / s) ** 2 for x, y, s in zip(a, b, scale, strict=False) if x == x and y == y)
+
+    chosen = list(dict.fromkeys(first))[:limit]
+    nearest = {i: min((distance(vectors[i], vectors[c]) for c in chosen), default=float("inf"))
+               for i in candidates if i not in chosen}
+    while len(chosen) < limit and nearest:
+        far = max(nearest, key=lambda i: (nearest[i], -i))
+        chosen.append(far)
+        del nearest[far]
+        for i in nearest:
+            nearest[i] = min(nearest[i], distance(vectors[i], vectors[far]))
+    return sorted(chosen)
+
+
+def choose_informative_numeric(transitions: list[Transition], limit: int = 12) -> list[int]:
+    """For a continuous world: each discrete action, each ending (done or not) and each reward
+    value (where rewards take a few values) once, then transitions spread over the state space."""
+    discrete = all(isinstance(t["action"], str) for t in transitions)
+    few_rewards = len({t["reward"] for t in transitions}) <= 6
+    first: dict[tuple, int] = {}
+    for i, t in enumerate(transitions):
+        if discrete:
+            first.setdefault(("action", t["action"]), i)
+        first.setdefault(("done", bool(t["done"])), i)
+        if few_rewards:
+            first.setdefault(("reward", t["reward"]), i)
+    return choose_spread(transitions, list(range(len(transitions))), limit, sorted(set(first.values()))[:limit])
+
+
 def choose_passing(transitions: list[Transition], passing: list[int], failing: int, limit: int = 3) -> list[int]:
     """Explained transitions most like the failing one: same action first, distinct effects."""
     action = transitions[failing]["action"]
@@ -140,12 +223,14 @@ def choose_passing(transitions: list[Transition], passing: list[int], failing: i
 
 
 def scratch(ctx: PromptContext, transitions: list[Transition], shown: list[int]) -> list[dict[str, str]]:
+    chosen = ("chosen to show each action and each kind of ending, and spread over the states seen so far"
+              if ctx.numeric else "chosen to show each kind of effect seen so far")
     body = [
-        "Here are transitions observed in the environment, chosen to show each kind of effect seen so far.",
+        f"Here are transitions observed in the environment, {chosen}.",
         "",
         *[describe_transition(ctx, transitions[i], n + 1) + "\n" for n, i in enumerate(shown)],
         f"Write `transition` and `reward` so that they explain all of these transitions and generalise to "
-        f"the rest of the environment. {REWARD_NOTE[ctx.reward_mode]}",
+        f"the rest of the environment. {reward_note(ctx)}",
     ]
     return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
 
@@ -160,6 +245,9 @@ def repair(ctx: PromptContext, program: str, transitions: list[Transition], pass
     if part == "transition":
         if "transition_error" in detail:
             verdict = "but calling transition() on it failed: " + _failure_text(detail["transition_error"])
+        elif ctx.numeric and "difference" in detail:
+            verdict = "but transition() predicted a next state outside the tolerance: " + _difference_text(
+                detail["difference"], ctx)
         else:
             predicted = detail.get("predicted_state") or []
             off = diff_states(predicted, detail.get("expected_state") or t["next_state"])
@@ -179,7 +267,7 @@ def repair(ctx: PromptContext, program: str, transitions: list[Transition], pass
         body += ["It explains these transitions correctly:", "", *explained]
     body += ["It does not explain this one:", "", wrong, verdict, "",
              f"Fix `{part}` (and helpers as needed) so the program explains this transition and still explains the "
-             f"others. {REWARD_NOTE[ctx.reward_mode]}"]
+             f"others. {reward_note(ctx)}"]
     return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
 
 
@@ -214,8 +302,21 @@ def repair_load(ctx: PromptContext, program: str, failure: dict[str, Any]) -> li
     body = ["The current world model:", _code(program), "",
             "It cannot be used: " + _failure_text(failure), "",
             "Fix the program so that it loads and defines `transition` and `reward` as the API module describes. "
-            f"{REWARD_NOTE[ctx.reward_mode]}"]
+            f"{reward_note(ctx)}"]
     return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
+
+
+def _difference_text(difference: dict[str, Any], ctx: PromptContext) -> str:
+    tol = ctx.tolerance or CWMB
+    parts = []
+    for e in difference.get("errors", []):
+        recorded = e.get("recorded")
+        allowed = (f"; allowed {tol.atol + tol.rtol * abs(recorded):.3g}"
+                   if isinstance(recorded, (int, float)) and not isinstance(recorded, bool) else "")
+        off = f", off by {e['error']:.3g}" if e.get("error") is not None else ""
+        parts.append(f"{e['path']}: predicted {e.get('predicted')!r}, recorded {recorded!r}{off}{allowed}")
+    more = f"; and {difference['more']} more" if difference.get("more") else ""
+    return "; ".join(parts) + more
 
 
 def _failure_text(failure: dict[str, Any]) -> str:

@@ -199,7 +199,8 @@ class Refiner:
     def _messages(self, arm: Arm, parent: Candidate | None, starts, sample: int) -> list[dict[str, str]]:
         data = self.sandbox.transitions
         if arm.kind == "scratch" or parent is None:
-            return prompts.scratch(self.ctx, data, prompts.choose_informative(data, self.max_shown))
+            choose = prompts.choose_informative_numeric if self.ctx.numeric else prompts.choose_informative
+            return prompts.scratch(self.ctx, data, choose(data, self.max_shown))
         if arm.kind == "optimism":
             plans = parent.optimism.plans if parent.optimism is not None else []
             failed = [(s, p) for s, p in zip(starts, plans, strict=False) if not p.found and not p.undecided]
@@ -212,11 +213,16 @@ class Refiner:
             return prompts.repair_load(self.ctx, parent.source, ev.load_failure or {
                 "kind": "unknown", "message": "the program could not be checked"})
         with_detail = [i for i in failing if i in ev.failures] or failing
-        # the newest failure first; concurrent samples of one arm see different counterexamples
-        index = sorted(with_detail, reverse=True)[sample % len(with_detail)]
+        # the newest failure first (a continuous world: the largest error first); concurrent samples of
+        # one arm see different counterexamples
+        order = sorted(with_detail, reverse=True)
+        if self.ctx.numeric:
+            order.sort(key=lambda i: -((ev.failures.get(i, {}).get("difference") or {}).get("max_error") or 0.0))
+        index = order[sample % len(order)]
         detail = ev.failures.get(index) or ev.load_failure and {
             "transition_error": ev.load_failure, "reward_error": ev.load_failure} or {}
-        passing = prompts.choose_passing(data, ev.passing(), index)
+        passing = (prompts.choose_spread(data, ev.passing(), 3, []) if self.ctx.numeric
+                   else prompts.choose_passing(data, ev.passing(), index))
         return prompts.repair(self.ctx, parent.source, data, passing, index, detail, arm.kind)
 
     async def _pull(self, arm: Arm, candidates: dict[int, Candidate], starts, sample: int) -> Pulled | None:
