@@ -35,10 +35,16 @@ def test_the_transitions_shown_cover_each_action_an_ending_and_the_range_of_stat
     picked = [data[i]["state"][0]["pole_angle"] for i in shown]
     # spread: the chosen states reach into both tails of what was seen, unlike the first 12 steps
     assert min(picked) <= angles[len(angles) // 10] and max(picked) >= angles[-len(angles) // 10]
-    # and over fields that move slowly: twelve consecutive steps cover a sliver of the cart's positions
-    positions = [data[i]["state"][0]["cart_position"] for i in shown]
-    run = [d["state"][0]["cart_position"] for d in data[200:212]]
-    assert max(positions) - min(positions) > 3 * (max(run) - min(run))
+    # the chosen states lie farther apart (fields scaled by their range) than the first twelve recorded
+    assert spread([data[i] for i in shown], data) > 1.5 * spread(data[:12], data)
+
+
+def spread(some, every):
+    fields = list(every[0]["state"][0])[1:]
+    width = {f: max(d["state"][0][f] for d in every) - min(d["state"][0][f] for d in every) for f in fields}
+    vectors = [[d["state"][0][f] / width[f] for f in fields] for d in some]
+    pairs = [(a, b) for i, a in enumerate(vectors) for b in vectors[i + 1:]]
+    return sum(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) ** 0.5 for a, b in pairs) / len(pairs)
 
 
 def test_numbers_are_shown_as_recorded_and_the_rule_is_stated():
