@@ -19,6 +19,7 @@ from wc.store.records import (
                               SweepCell,
                               SweepSummary,
                               TransitionRecord,
+                              UnsolvableStartRecord,
 )
 
 if TYPE_CHECKING:
@@ -35,4 +36,4 @@ def __getattr__(name: str) -> Any:
 
 __all__ = ["CallAtStep", "CurriculumSummary", "EpisodeRecord", "EpisodeSummary", "LLMCallRecord", "LLMCallSummary",
            "ProgramRecord", "RunBusy", "RunRecord", "RunSummary", "Store", "SweepCell", "SweepSummary",
-           "TransitionRecord", "holder_alive"]
+           "TransitionRecord", "UnsolvableStartRecord", "holder_alive"]

@@ -12,7 +12,7 @@ from wc.store import tables
 from wc.store.tables import utcnow
 
 __all__ = ["ApiModuleRow", "Base", "Curriculum", "Environment", "Episode", "LLMCallRow", "ProgramParent", "ProgramRow",
-           "Run", "Sweep", "TransitionRow", "utcnow"]
+           "Run", "Sweep", "TransitionRow", "UnsolvableStart", "utcnow"]
 
 
 class Base(DeclarativeBase):
@@ -118,6 +118,18 @@ class TransitionRow(Base):
     state_hash: Mapped[str]
     next_state_hash: Mapped[str]
     recorded_at: Mapped[datetime | None]
+
+
+class UnsolvableStart(Base):
+    __table__ = tables.unsolvable_starts
+    id: Mapped[int]
+    run_id: Mapped[int]
+    episode_id: Mapped[int | None]
+    state_hash: Mapped[str]
+    mission: Mapped[str]
+    program_id: Mapped[int]
+    believed_at: Mapped[datetime]
+    reopened_at: Mapped[datetime | None]
 
 
 class LLMCallRow(Base):
