@@ -14,7 +14,7 @@ import random
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from wc.canonical import start_key, state_hash, state_key
@@ -360,12 +360,15 @@ class Agent:
 
     # ------------------------------------------------------------------ acting
 
-    async def _plan(self, state: State, mission: str, factor: float, stats: PlanStats) -> PlanResult:
+    async def _plan(self, state: State, mission: str, factor: float, stats: PlanStats, horizon: int) -> PlanResult:
+        """A plan from `state`, within `horizon` steps left in the episode (one found near it is
+        shortened)."""
         assert self.current is not None
-        result = await self.sandbox.plan(self.current.source, state, mission, self.config.plan_budget.scaled(factor))
+        budget = replace(self.config.plan_budget.scaled(factor), horizon=horizon)
+        result = await self.sandbox.plan(self.current.source, state, mission, budget)
         stats.add(result)
         self.emit("plan", {"found": result.found, "explore": result.explore, "status": result.status,
-                           "length": len(result.actions),
+                           "length": len(result.actions), "shortened": result.shortened,
                            "nodes": result.nodes, "seconds": result.seconds, "factor": factor,
                            "program_id": self.current.program_id})
         return result
@@ -460,7 +463,7 @@ class Agent:
                     backoff.reset()  # a new program gets a fresh start
                     planned_with = self.current.program_id
                 if self.current is not None and not plan and backoff.due(t):
-                    result = await self._plan(state, mission, backoff.factor, stats)
+                    result = await self._plan(state, mission, backoff.factor, stats, max_steps - t)
                     if not result.found and not result.undecided and not optimism_checked \
                             and self.current.evaluation.fits and self.optimism.counts(start) \
                             and (self._may_refine() or self.transferred):
@@ -472,7 +475,7 @@ class Agent:
                         if self.current is not None:
                             planned_with = self.current.program_id
                             backoff.reset()
-                            result = await self._plan(state, mission, backoff.factor, stats)
+                            result = await self._plan(state, mission, backoff.factor, stats, max_steps - t)
                     if result.found:
                         plan = list(result.actions)
                         expected = [key for key, _, _ in result.predictions]

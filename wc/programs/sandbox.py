@@ -208,8 +208,10 @@ class Sandbox:
     async def _plan_chunk(self, source: str, starts: list[tuple[State, str]], budget: PlanBudget) -> list[PlanResult]:
         msg = {"op": "plan", "key": program_key(source), "source": source,
                "starts": [{"state": s, "mission": m} for s, m in starts], "planner": budget.planner,
-               "max_nodes": budget.max_nodes, "max_depth": budget.max_depth, "time_limit": budget.seconds}
-        timeout = len(starts) * (budget.seconds + self.limits.call_timeout) + 30
+               "max_nodes": budget.max_nodes, "max_depth": budget.max_depth, "time_limit": budget.seconds,
+               "horizon": budget.horizon}
+        # a plan found near its horizon may take up to 1.5 times the search's own time to shorten
+        timeout = len(starts) * (budget.seconds * (2.5 if budget.horizon else 1) + self.limits.call_timeout) + 30
         try:
             results = await self._request(msg, timeout)
         except (TimeoutError, WorkerDied, SandboxError) as exc:

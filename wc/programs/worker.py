@@ -73,7 +73,7 @@ class WorkerState:
                                       planner=msg.get("planner", "bfws"), max_nodes=msg["max_nodes"],
                                       max_depth=msg["max_depth"], time_limit=msg["time_limit"],
                                       call_timeout=self.call_timeout, focus=self.focus,
-                                      frontier=self.frontier, estimator=self.estimator)
+                                      frontier=self.frontier, estimator=self.estimator, horizon=msg.get("horizon"))
                 results.append(asdict(result))
             return results
         if op == "check":
