@@ -16,7 +16,7 @@ from wc.llm.base import NoLLM
 from wc.programs import runtime
 from wc.runner import learn
 
-BABYAI = (FIXTURES / "minigrid_model.py").read_text() + "\n" + (FIXTURES / "babyai_model.py").read_text()
+BABYAI = (FIXTURES / "babyai_model.py").read_text()
 
 
 def test_babyai_states_carry_the_missions_progress():

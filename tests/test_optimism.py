@@ -7,77 +7,36 @@ the agent, so from some starts no resting place faces the key. The test checks t
 a breadth-first search of the real environment, not only in the program."""
 from __future__ import annotations
 
-import copy
 import json
-from collections import deque
 
+from conftest import FIXTURES
 from support.helpers import keys_of, replaced, run_wc
 from support.helpers import llm_settings as settings
 
 from wc.agent import LearnConfig
 from wc.api import resume
+from wc.envs.variants import plan_exists
 from wc.runner import learn
 from wc.synth.optimism import OptimismBudget
 from wc.testing import Reply, answer
 
 ICE = "wc.envs.variants:WC-DoorKeyIce-5x5-v0"
 SEED = 11  # run seed 11: episodes 0 and 2 start where no plan exists, episodes 1 and 3 can be won
-SLIDE = """        # on ice: the agent slides until something stops it (the goal ends the slide)
-        while not _blocking(ahead):
-            agent.x, agent.y = fx, fy
-            if any(isinstance(e, Goal) for e in ahead):
-                break
-            fx, fy = _front(agent)
-            ahead = [e for e in entities_at(state, fx, fy) if not isinstance(e, Agent)]
-"""
 
 
-def ice_program(minigrid_model: str, doorways_stop: bool = False) -> str:
-    """The reference program with ice; `doorways_stop`: wrong in one way that only a solvable
+def ice_program(doorways_stop: bool = False) -> str:
+    """The reference program on ice; `doorways_stop`: wrong in one way that only a solvable
     episode shows (an open doorway stops the slide), right about everything else."""
-    slide = SLIDE.replace("isinstance(e, Goal)", "isinstance(e, (Goal, Door))") if doorways_stop else SLIDE
-    source = replaced(minigrid_model, """        # goal, lava, floor and open doors can be walked onto
-        if not _blocking(ahead):
-            agent.x, agent.y = fx, fy
-""", slide)
-    one_cell = """    if action == "forward" and (after.x, after.y) == (fx, fy):
-        here = entities_at(next_state, fx, fy)"""
-    moved = """    if action == "forward" and (after.x, after.y) != (before.x, before.y):
-        here = entities_at(next_state, after.x, after.y)"""
-    return replaced(source, one_cell, moved)
-
-
-def real_plan_exists(env_seed: int) -> bool:
-    """Breadth-first search of the real environment (copies of it) from the episode's start."""
-    import gymnasium as gym
-
-    import wc.envs.variants  # noqa: F401  (registers the ice worlds)
-
-    env = gym.make("WC-DoorKeyIce-5x5-v0").unwrapped
-    env.reset(seed=env_seed)
-
-    def key(e):
-        cells = tuple((i, j, o.type, getattr(o, "is_open", None), getattr(o, "is_locked", None))
-                      for j in range(e.height) for i in range(e.width)
-                      if (o := e.grid.get(i, j)) is not None and o.type in ("door", "key"))
-        return tuple(e.agent_pos), e.agent_dir, e.carrying is not None, cells
-    seen, frontier = {key(env)}, deque([env])
-    while frontier:
-        current = frontier.popleft()
-        for action in range(6):
-            nxt = copy.deepcopy(current)
-            nxt.step_count = 0
-            _, reward, terminated, _, _ = nxt.step(action)
-            if terminated and reward > 0:
-                return True
-            if not terminated and key(nxt) not in seen:
-                seen.add(key(nxt))
-                frontier.append(nxt)
-    return False
+    source = (FIXTURES / "ice_model.py").read_text()
+    if doorways_stop:
+        source = replaced(source, "            if any(isinstance(e, Goal) for e in ahead):",
+                          "            if any(isinstance(e, (Goal, Door)) for e in ahead):")
+    return source
 
 
 def test_the_ice_world_has_starts_without_a_plan():
-    assert [real_plan_exists(1009 * SEED + i) for i in range(4)] == [False, True, False, True]
+    assert [plan_exists("WC-DoorKeyIce-5x5-v0", 1009 * SEED + i) for i in range(4)] == [False, True, False, True]
+    assert [seed for seed in range(20) if not plan_exists("WC-DoorKeyIce-5x5-v0", seed)] == [14, 15, 18]
 
 
 def test_a_budget_counts_spends_believes_and_reopens():
@@ -94,9 +53,9 @@ def test_a_budget_counts_spends_believes_and_reopens():
     assert unbounded.counts("s") and unbounded.left("s") is None and unbounded.set_aside() == []
 
 
-def ice_script(minigrid_model: str):
+def ice_script():
     """The program that stops in doorways until a repair is asked for, then the right one."""
-    wrong, right = ice_program(minigrid_model, doorways_stop=True), ice_program(minigrid_model)
+    wrong, right = ice_program(doorways_stop=True), ice_program()
     repaired = {"yes": False}
 
     def script(request, n):
@@ -113,8 +72,8 @@ def optimism_asks(server) -> int:
 CONFIG = dict(env=ICE, episodes=4, solved=None, max_llm_calls=12, max_steps=40, seed=SEED)
 
 
-async def test_optimism_is_bounded_per_start_and_contradicting_data_reopens(fake_llm, db_url, minigrid_model):
-    server = fake_llm(ice_script(minigrid_model))
+async def test_optimism_is_bounded_per_start_and_contradicting_data_reopens(fake_llm, db_url):
+    server = fake_llm(ice_script())
     events: list[tuple[str, dict]] = []
     summary = await learn(LearnConfig(**CONFIG), settings(server, db_url), on_event=lambda k, d: events.append((k, d)))
     assert summary.status == "finished", summary.error
@@ -134,7 +93,7 @@ async def test_optimism_is_bounded_per_start_and_contradicting_data_reopens(fake
     assert optimism_asks(server) == 3
 
     # unbounded (the paper's φ2), the same world spends the whole budget on the same starts
-    server = fake_llm(ice_script(minigrid_model))
+    server = fake_llm(ice_script())
     unbounded = await learn(LearnConfig(**CONFIG, optimism_requests=None),
                             settings(server, db_url.replace("wc.db", "unbounded.db")))
     assert unbounded.llm_calls == 12 and optimism_asks(server) == 11 and unbounded.unsolvable == 0
@@ -145,11 +104,11 @@ async def test_optimism_is_bounded_per_start_and_contradicting_data_reopens(fake
     assert data["unsolvable"] == 2 and all(set(u) == keys_of("Unsolvable start") for u in data["unsolvable_list"])
 
 
-async def test_beliefs_survive_a_resume(fake_llm, db_url, minigrid_model):
+async def test_beliefs_survive_a_resume(fake_llm, db_url):
     """Stopped when episode 2 begins, after episode 0's start was believed unsolvable again under
     the repaired program; resumed: that belief is read back from the store (the start is neither
     asked about nor judged again), and the run ends as the uninterrupted one does."""
-    server = fake_llm(ice_script(minigrid_model))
+    server = fake_llm(ice_script())
 
     def stop(kind, data):
         if kind == "episode_start" and data["episode"] == 2:

@@ -15,6 +15,10 @@ works like any `module:EnvId`. The API module is MiniGrid's own: same data, diff
 """
 from __future__ import annotations
 
+import copy
+from collections import deque
+from typing import Any
+
 import gymnasium as gym
 from minigrid.core.world_object import Door
 from minigrid.envs.doorkey import DoorKeyEnv
@@ -62,6 +66,36 @@ class IceDoorKeyEnv(DoorKeyEnv):
                     terminated, reward = True, self._reward()
             obs = self.gen_obs()
         return obs, reward, terminated, truncated, info
+
+
+def plan_exists(env_id: str, seed: int, max_states: int = 100_000) -> bool | None:
+    """Whether any sequence of actions wins the episode `seed` of a MiniGrid env, by a
+    breadth-first search of the real environment (copies of it): the ground truth a learned
+    program's "no plan" is checked against. None when `max_states` were not enough to decide."""
+    env: Any = gym.make(env_id).unwrapped
+    env.reset(seed=seed)
+
+    def key(e: Any) -> tuple:
+        cells = tuple((i, j, o.type, o.color, getattr(o, "is_open", None), getattr(o, "is_locked", None))
+                      for j in range(e.height) for i in range(e.width)
+                      if (o := e.grid.get(i, j)) is not None and o.type != "wall")
+        carrying = (e.carrying.type, e.carrying.color) if e.carrying is not None else None
+        return tuple(int(v) for v in e.agent_pos), int(e.agent_dir), carrying, cells
+    seen, frontier = {key(env)}, deque([env])
+    while frontier:
+        current: Any = frontier.popleft()
+        for action in range(len(current.actions)):
+            nxt = copy.deepcopy(current)
+            nxt.step_count = 0  # no step limit here: only the rules
+            _, reward, terminated, _, _ = nxt.step(action)
+            if terminated and float(reward) > 0:
+                return True
+            if not terminated and key(nxt) not in seen:
+                if len(seen) >= max_states:
+                    return None
+                seen.add(key(nxt))
+                frontier.append(nxt)
+    return False
 
 
 def _register(env_id: str, entry_point, size: int = 5) -> None:
