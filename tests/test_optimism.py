@@ -51,6 +51,7 @@ def test_a_budget_counts_spends_believes_and_reopens():
     unbounded = OptimismBudget(limit=None)
     unbounded.spend("s", 99)
     assert unbounded.counts("s") and unbounded.left("s") is None and unbounded.set_aside() == []
+    assert not unbounded.reopen()
 
 
 def ice_script():

@@ -38,7 +38,8 @@ class OptimismBudget:
         return None if self.limit is None else max(0, self.limit - self.spent.get(key, 0))
 
     def spend(self, key: str, requests: int) -> None:
-        self.spent[key] = self.spent.get(key, 0) + requests
+        if self.limit is not None:  # unbounded, nothing is ever set aside: nothing to count
+            self.spent[key] = self.spent.get(key, 0) + requests
 
     def set_aside(self) -> list[str]:
         """Starts whose allowance is used up and that are not believed unsolvable (yet)."""
