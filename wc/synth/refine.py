@@ -4,6 +4,8 @@ Each round pulls up to K arms of the bandit at once: their LLM requests run conc
 returned candidate is evaluated in a sandbox worker as soon as it arrives. The first round sends
 one request (most refinements need only one); later rounds fan out to K. Refinement stops at the
 first candidate that fits all data (φ1) and is optimistic (φ2), or when the call budget is spent.
+A start from which a fitting candidate has no plan costs at most its optimism allowance
+(`synth/optimism.py`); then it is set aside and φ2 is judged without it.
 
 Whatever order the answers arrive in, what follows is the same: a round's candidates are
 recorded (so numbered) and folded into the bandit in arm order, and "the first solved" is the
