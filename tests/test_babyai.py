@@ -91,3 +91,16 @@ async def test_a_program_kept_unrefined_is_reported_once(db_url, minigrid_model)
     assert kinds.count("refine_skipped") == 1 and "refine_start" not in kinds
     [skipped] = [d for k, d in events if k == "refine_skipped"]
     assert skipped["why"] == "budget" and skipped["fit"] < 1.0
+
+
+def test_a_mission_may_name_any_kind_of_object_by_its_colour():
+    """'pick up the yellow object' (PickupDist): the reference program plans it, and it wins."""
+    adapter = envs.make("BabyAI-PickupDist-v0")
+    program = runtime.compile_program(runtime.api_namespace(adapter.api.source), BABYAI)
+    state, mission = adapter.reset(2018)
+    assert mission == "pick up the yellow object"
+    plan = runtime.plan(program, state, mission, list(adapter.actions))
+    assert plan.found
+    for action in plan.actions:
+        step = adapter.step(action)
+    assert step.terminated and step.reward > 0
