@@ -182,8 +182,40 @@ class _LearnView:
             if data.get("fit") is not None:
                 self.fit = f"{data['fit']:.2f}"
             state = ("solved", "green") if data["solved"] else ("not solved", "yellow")
+            aside = data.get("set_aside")
+            note = (f" ({aside} start{'s' if aside > 1 else ''} with no plan set aside after their optimism "
+                    "requests)") if aside else ""
             p.console.print(Text.assemble("  refinement ", state, f": current program {data['program_id']}, "
-                                                                  f"{data['calls']} calls"))
+                                                                  f"{data['calls']} calls{note}"))
+        elif kind == "refine_skipped":
+            self.fit = f"{data['fit']:.2f}"
+            why = "no LLM calls are left" if data["why"] == "budget" else \
+                "the last refinement failed and too little new data has come in since"
+            p.console.print(f"  program {data['program_id']} does not fit the data (fit {data['fit']:.2f}) and {why}:"
+                            " acting with it unrefined", style="yellow")
+        elif kind == "step_limit":
+            if data["lifted"]:
+                p.console.print(f"  --max-steps {data['requested']} is above the environment's own step limit "
+                                f"({data['own']}): lifted, episodes may run to {data['requested']} steps",
+                                style="yellow")
+            else:
+                p.console.print(f"  --max-steps {data['requested']} is above the environment's own step limit "
+                                f"({data['own']}), which this environment cannot lift: episodes stop at its limit",
+                                style="yellow")
+        elif kind == "exploring":
+            if data.get("believed"):
+                p.console.print(f"  this start is believed unsolvable (program {data['believed']} finds no plan): "
+                                "playing it exploring", style="yellow")
+            else:
+                p.console.print("  no plan from this start after its optimism requests: playing it exploring",
+                                style="yellow")
+        elif kind == "unsolvable":
+            p.console.print(f"  the program still fits what was seen and finds no plan from this start: believed "
+                            f"unsolvable under program {data['program_id']} ({data['believed']} such starts)",
+                            style="yellow")
+        elif kind == "reopened":
+            p.console.print(f"  new data contradicts the program: {data['believed']} start(s) believed unsolvable "
+                            f"and {data['set_aside']} set aside count against φ2 again", style="yellow")
         elif kind == "transfer":
             if data["program_id"] is None:
                 p.console.print("  no stored program fits for transfer; starting from scratch", style="yellow")
@@ -242,6 +274,10 @@ def learn(
                                                "'auto' for the best programs of the most similar environments."),
     min_episodes: int = typer.Option(1, min=1, help="Play at least this many episodes before --solved may stop "
                                      "the run (the paper's rule: 11 episodes, the last 10 won)."),
+    optimism_requests: int = typer.Option(1, "--optimism-requests", min=0, help="LLM requests a start may cost "
+                                          "while a program that fits every transition finds no plan from it (a "
+                                          "complete search); then it is played exploring and may be believed "
+                                          "unsolvable."),
     replay: str | None = typer.Option(None, "--replay", help="Reproduce a recorded session without an LLM: a run "
                                          "id, a file from `wc runs export-llm`, or a shipped recording name. Its "
                                          "configuration replaces the other options."),
@@ -254,12 +290,12 @@ def learn(
     settings = _settings(db, model, llm_timeout=llm_timeout)
     recording = _replaying(ctx, replay, settings.db, [
         "model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed", "solved", "workers",
-        "planner", "games", "observe", "levels", "from_program", "min_episodes"])
+        "planner", "games", "observe", "levels", "from_program", "min_episodes", "optimism_requests"])
     config = LearnConfig(env=env, env_options=_env_options(games, observe=observe, levels=levels),
                          from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner,
-                         max_cost_usd=max_cost)
+                         max_cost_usd=max_cost, optimism_requests=optimism_requests)
     model_name = recording["model"] + " (replayed)" if recording else \
         settings.model if max_llm_calls > 0 else "no LLM (--max-llm-calls 0)"
     summary = _with_progress(episodes, lambda view, on_start: api_learn(config, settings, on_event=view,
@@ -434,6 +470,8 @@ def _print_summary(s) -> None:
         ("wall time", f"{s.wall_seconds:.1f} s (waiting for the LLM {s.llm_wait_seconds:.1f} s)"),
         ("model", s.model or "none (the run was allowed no LLM call)"),
     ]
+    if s.unsolvable:
+        rows.append(("believed unsolvable", f"{s.unsolvable} start{'s' if s.unsolvable > 1 else ''}"))
     if s.error:
         rows.append(("error", s.error))
     for k, v in rows:
@@ -612,6 +650,14 @@ def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = D
                           f"{c.prompt_tokens + c.completion_tokens:,}", f"{total:,}",
                           "-" if c.cost_usd is None else f"${spent:.4f}", f"{c.latency_s:.1f} s")
         out.print(calls)
+    if summary.unsolvable_list:
+        starts = Table("first episode", "mission", "state", "program", "believed", "reopened",
+                       title="starts believed unsolvable (no plan in the program, which fitted all data)")
+        for u in summary.unsolvable_list:
+            starts.add_row("-" if u.episode is None else str(u.episode), u.mission, u.state_hash[:10],
+                           str(u.program_id), u.believed_at.strftime("%H:%M:%S") if u.believed_at else "-",
+                           u.reopened_at.strftime("%H:%M:%S") if u.reopened_at else "no")
+        out.print(starts)
 
 
 def _show_episode(run: int, episode: int, db: str | None, json_out: bool) -> None:

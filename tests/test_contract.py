@@ -16,6 +16,7 @@ PINNED = {
     "alfworld_v1": "172bed72b5e33e037be1691dcf111803ec06e7b019bc5cb55fe82da904a08ed8",
     "alfworld_v2": "c12c1a9b8aa4aa2dba86b4049d862ac9344e9778a2189012c48b4f4e06b6cbe5",
     "minigrid_v1": "1c23df270301951b7f897b109b075f7780a3c611d26bb4b54313ea4ba52c10c7",
+    "minigrid_v2": "b3229fe2b958d1307c6730f014573e11046c2792f8a6a5607140987c1360c760",
     "sokoban_v1": "3dda51f9c3015d9ae717a9afe013f27a23f8f01d9689f2cc24fceb958f6fe28d",
 }
 
@@ -49,11 +50,13 @@ def test_reward_checks():
 def reference():
     from conftest import FIXTURES
 
-    return {name: (FIXTURES / f"{name}_model.py").read_text() for name in ("minigrid", "sokoban")}
+    return {name: (FIXTURES / f"{name}_model.py").read_text() for name in ("minigrid", "sokoban", "babyai", "ice")}
 
 
 @pytest.mark.parametrize("env, model", [("minigrid-doorkey", "minigrid"), ("MiniGrid-UnlockPickup-v0", "minigrid"),
-                                        ("sokoban", "sokoban"), ("sokoban-teleport", "sokoban")])
+                                        ("sokoban", "sokoban"), ("sokoban-teleport", "sokoban"),
+                                        ("BabyAI-PutNextLocal-v0", "babyai"), ("BabyAI-SynthSeq-v0", "babyai"),
+                                        ("wc.envs.variants:WC-DoorKeyIce-5x5-v0", "ice")])
 def test_reference_models_satisfy_the_contract(reference, env, model):
     result = wc.check_program(env, reference[model])
     assert result.ok and result.fits, str(result)

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from support.helpers import child_env, run_wc
+from support.helpers import child_env, keys_of, run_wc, schemas
 
 from wc.agent import LearnConfig
 from wc.config import Settings
@@ -26,28 +26,6 @@ pytestmark = pytest.mark.slow  # subprocesses and two replayed runs
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("gymnasium", "minigrid", "numpy", "textworld", "alfworld", "openai", "httpx", "alembic")
-
-
-def schemas() -> dict[str, tuple[set[str], set[str]]]:
-    """docs/JSON.md's objects: name -> (keys always present, keys of the detailed form only)."""
-    out: dict[str, tuple[set[str], set[str]]] = {}
-    name = None
-    for line in (ROOT / "docs" / "JSON.md").read_text().splitlines():
-        if line.startswith("## "):
-            name = line[3:].strip()
-            out[name] = (set(), set())
-        elif name and (row := re.match(r"\| `(\w+)` \| [^|]+ \|(.*)\|$", line)):
-            detail = "only" in row.group(2) and ("details only" in row.group(2) or "show` only" in row.group(2))
-            out[name][1 if detail else 0].add(row.group(1))
-    return out
-
-
-SCHEMAS = schemas()
-
-
-def keys_of(name: str, *, details: bool = False) -> set[str]:
-    always, detailed = SCHEMAS[name]
-    return always | detailed if details else always
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +67,9 @@ def test_the_schema_document_names_every_object():
     for name in ("Run", "Episode", "LLM call", "Program", "Environment", "Curriculum", "Curriculum step",
                  "Evaluation", "Export", "API module", "Schema", "Sweep", "Sweep cell", "Sweep environment", "Spread"):
         assert keys_of(name), name
-    assert SCHEMAS["Run"][1] == {"episode_list", "llm_call_list"} and SCHEMAS["Curriculum"][1] == {"steps"}
-    assert SCHEMAS["Sweep"][1] == {"cells", "by_env"}
+    documented = schemas()
+    assert documented["Run"][1] == {"episode_list", "llm_call_list", "unsolvable_list"}
+    assert documented["Curriculum"][1] == {"steps"} and documented["Sweep"][1] == {"cells", "by_env"}
 
 
 def test_every_listing_command_prints_its_documented_objects(store):

@@ -433,3 +433,77 @@ def test_expansions_carry_the_programs_own_reward_and_done(doorkey, minigrid_mod
     turned = model.expand(key, "left")[0]
     assert runtime.state_key(model.table.json_state(turned)) != runtime.state_key(model.table.json_state(key))
     assert runtime.state_key(model.table.json_state(key)) == runtime.state_key(state)  # the start is intact
+
+
+# --------------------------------------------------------------------------- shortcuts
+
+
+def grid_expand(key, action):
+    """An open 6x6 grid; the goal at (5, 5)."""
+    x, y = key
+    dx, dy = {"east": (1, 0), "west": (-1, 0), "south": (0, 1), "north": (0, -1)}[action]
+    nxt = (min(5, max(0, x + dx)), min(5, max(0, y + dy)))
+    return nxt, (1.0 if nxt == (5, 5) else 0.0), nxt == (5, 5)
+
+
+def walk(start, actions):
+    predictions, key = [], start
+    for action in actions:
+        key, reward, done = grid_expand(key, action)
+        predictions.append((key, reward, done))
+    return predictions
+
+
+def test_a_shortcut_pass_removes_detours_and_loops_and_keeps_a_valid_plan():
+    from wc.planning.shortcut import shortcut
+
+    moves = ["east", "west"] * 3 + ["south"] * 5 + ["east", "north", "south"] * 2 + ["east"] * 3
+    assert walk((0, 0), moves)[-1] == ((5, 5), 1.0, True)  # 22 steps where 10 do
+    cut = shortcut((0, 0), ["east", "west", "south", "north"], grid_expand, moves, walk((0, 0), moves))
+    assert len(cut.actions) == 10 and cut.predictions == walk((0, 0), cut.actions)
+    assert cut.predictions[-1] == ((5, 5), 1.0, True) and cut.nodes > 0
+    assert cut.cuts[0] == (0, 6, 0)  # east and back three times: a loop, dropped without a search
+    shortest = ["south"] * 5 + ["east"] * 5
+    again = shortcut((0, 0), ["east", "west", "south", "north"], grid_expand, shortest, walk((0, 0), shortest))
+    assert again.actions == shortest and again.cuts == []
+
+
+def test_a_shortcut_pass_without_budget_only_drops_loops():
+    from wc.planning.shortcut import shortcut
+
+    moves = ["south"] * 5 + ["east", "north", "south"] * 2 + ["east"] * 3
+    cut = shortcut((0, 0), ["east", "west", "south", "north"], grid_expand, moves, walk((0, 0), moves), max_nodes=0)
+    assert cut.nodes == 0 and cut.actions == ["south"] * 5 + ["east"] * 5
+    assert [steps for _, _, steps in cut.cuts] == [0, 0]  # north and back, twice
+
+
+def test_weighted_best_first_within_a_bound_finds_a_short_plan():
+    from wc.planning.best import best_first
+
+    def distance(key):
+        return (5 - key[0]) + (5 - key[1])
+    weighted = best_first((0, 0), ["north", "west", "east", "south"], grid_expand, estimate=distance, weight=5.0,
+                          bound=10)
+    assert weighted.found and len(weighted.actions) == 10
+    tight = best_first((0, 0), ["north", "west", "east", "south"], grid_expand, estimate=distance, bound=9)
+    assert not tight.found and tight.status == "exhausted"  # no plan within 9: everything pruned
+
+
+@pytest.mark.parametrize("level, saved", [(0, 18), (4, 26)])
+def test_a_plan_near_the_steps_left_is_shortened_in_the_program(level, saved):
+    """A Boxoban level in the reference program: given the episode's steps left, a plan longer
+    than most of them comes back shorter, and still wins in the real environment."""
+    from conftest import FIXTURES
+
+    adapter = envs.make("sokoban", levels=str(FIXTURES / "boxoban" / "medium-train-000-first10.txt"))
+    program = runtime.compile_program(runtime.api_namespace(adapter.api.source), (FIXTURES / "sokoban_model.py")
+                                      .read_text())
+    estimator = runtime.search_estimator(adapter.action_source)
+    state, mission = adapter.reset(level)
+    free = runtime.plan(program, state, mission, list(adapter.actions), estimator=estimator)
+    near = runtime.plan(program, state, mission, list(adapter.actions), estimator=estimator, horizon=len(free.actions))
+    assert free.shortened == 0 and near.found and near.shortened == saved
+    assert len(near.actions) == len(free.actions) - saved and len(near.predictions) == len(near.actions)
+    for action in near.actions:
+        step = adapter.step(action)
+    assert step.terminated and step.reward > 0

@@ -14,15 +14,16 @@ import random
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from wc.canonical import state_key
+from wc.canonical import start_key, state_hash, state_key
 from wc.envs.base import EnvAdapter
-from wc.errors import InvalidInput
+from wc.errors import EnvError, InvalidInput
 from wc.planning import PlanBudget, PlanResult
 from wc.programs.sandbox import Sandbox
 from wc.store import Store
+from wc.synth.optimism import OptimismBudget
 from wc.synth.refine import CallBudget, Candidate, Recorder, Refiner
 from wc.values import RunStatus, State
 
@@ -49,6 +50,10 @@ class LearnConfig:
     refine_cooldown: int = 10          # new transitions before retrying after a failed refinement
     max_shown: int = 12                # transitions shown when writing from scratch
     max_starts: int = 8                # recent episode starts checked for optimism (φ2)
+    # LLM requests a start may cost while a program that fits every transition has no plan from it
+    # (a complete search); then its episode is played exploring, and it no longer counts against
+    # φ2 until new data contradicts the program. None: unbounded (the paper's φ2)
+    optimism_requests: int | None = 1
     workers: int = 2                   # sandbox worker processes
     planner: str = PlanBudget.planner  # "bfws" (width-based, default) or "bfs" (shortest plans)
     plan_max_nodes: int = PlanBudget.max_nodes
@@ -81,6 +86,8 @@ class LearnConfig:
             raise InvalidInput("the configuration names no environment ('env')")
         if "planner" not in data:  # stored before the planner was a setting: it planned breadth-first
             values.update(planner="bfs", plan_seconds=10.0, plan_max_depth=100)
+        if "optimism_requests" not in data:  # stored before optimism had a bound: it had none
+            values["optimism_requests"] = None
         return cls(**values)
 
 
@@ -210,24 +217,34 @@ class Agent:
         self.emit = on_event or (lambda kind, data: None)
         self.current: Candidate | None = None
         self.transferred: list[Candidate] = []  # programs from other runs, re-checked before asking the LLM
-        self.starts: dict[tuple[str, str], tuple[State, str]] = {}
+        self.starts: dict[str, tuple[State, str]] = {}  # by start_key, oldest first
+        self.start_episodes: dict[str, int] = {}  # the first episode (id) that began at each start
+        self.optimism = OptimismBudget(config.optimism_requests)
         self.refinements = 0
         self._failed_refine_at: int | None = None  # distinct transitions when a refinement last failed
+        self._limit_noted = False
+        self._unfit_noted: tuple[int, str] | None = None  # (program, why) last reported as kept unrefined
 
     # ------------------------------------------------------------------ checkpoints
 
     def checkpoint(self, refining: bool = False) -> dict[str, Any]:
-        return {"refinements": self.refinements, "failed_refine_at": self._failed_refine_at, "refining": refining}
+        return {"refinements": self.refinements, "failed_refine_at": self._failed_refine_at, "refining": refining,
+                "optimism": self.optimism.to_json()}
 
-    def restore_checkpoint(self, data: dict[str, Any]) -> None:
+    def restore_checkpoint(self, data: dict[str, Any], believed: dict[str, int] | None = None) -> None:
+        """Put back what a checkpoint holds; `believed`: the starts the store holds as believed
+        unsolvable (not reopened), with the program that found no plan from each."""
         # a refinement that was under way is redone with the same number, so it asks the same questions
         self.refinements = int(data.get("refinements", 0)) - (1 if data.get("refining") else 0)
         self._failed_refine_at = data.get("failed_refine_at")
+        self.optimism.restore(data.get("optimism"), believed or {})
 
     # ------------------------------------------------------------------ refinement
 
     def recent_starts(self) -> list[tuple[State, str]]:
-        return list(self.starts.values())[-self.config.max_starts:]
+        """The recent starts that count against φ2 (not set aside, not believed unsolvable)."""
+        counted = [start for key, start in self.starts.items() if self.optimism.counts(key)]
+        return counted[-self.config.max_starts:]
 
     def _may_refine(self) -> bool:
         if self.budget.remaining <= 0:
@@ -242,8 +259,6 @@ class Agent:
             await self.store.runs.set_best_program(self.run_id, candidate.program_id)
 
     async def _refine(self, reason: str) -> None:
-        self.emit("refine_start", {"reason": reason, "transitions": len(self.sandbox.transitions),
-                                   "calls_left": self.budget.remaining})
         starts = self.recent_starts()
         pool = [c for c in ([self.current] if self.current else []) + self.transferred]
         seen: dict[int, Candidate] = {}
@@ -252,17 +267,32 @@ class Agent:
                 seen[cand.program_id] = await self.refiner.assess(cand.program_id, cand.source, starts)
         ranked = sorted(seen.values(), key=lambda c: (c.solved, c.score), reverse=True)
         if ranked and (ranked[0].solved or not self._may_refine()):
+            changed = self.current is None or ranked[0].program_id != self.current.program_id
             await self.adopt(ranked[0])
             if ranked[0].solved:
                 self._failed_refine_at = None
-            self.emit("refine_end", {"solved": ranked[0].solved, "program_id": ranked[0].program_id, "calls": 0,
-                                     "fit": ranked[0].evaluation.fit})
+                self._unfit_noted = None
+                self.emit("refine_start", {"reason": reason, "transitions": len(self.sandbox.transitions),
+                                           "calls_left": self.budget.remaining})
+                self.emit("refine_end", {"solved": True, "program_id": ranked[0].program_id, "calls": 0,
+                                         "fit": ranked[0].evaluation.fit})
+                return
+            # nothing may be asked: said once per program and reason, not after every step
+            why = "budget" if self.budget.remaining <= 0 else "cooldown"
+            if changed or self._unfit_noted != (ranked[0].program_id, why):
+                self._unfit_noted = (ranked[0].program_id, why)
+                self.emit("refine_skipped", {"reason": reason, "why": why, "program_id": ranked[0].program_id,
+                                             "fit": ranked[0].evaluation.fit, "calls_left": self.budget.remaining,
+                                             "transitions": len(self.sandbox.transitions)})
             return
+        self._unfit_noted = None
+        self.emit("refine_start", {"reason": reason, "transitions": len(self.sandbox.transitions),
+                                   "calls_left": self.budget.remaining})
         self.refinements += 1
         await self.store.runs.save_checkpoint(self.run_id, self.checkpoint(refining=True))
         self.refiner.rng = random.Random(f"{self.config.seed}:refine:{self.refinements}")
         best_known = ranked[0] if ranked else None
-        result = await self.refiner.refine(best_known, starts, others=ranked[1:])
+        result = await self.refiner.refine(best_known, starts, others=ranked[1:], optimism=self.optimism)
         chosen = result.best
         if chosen is not None and (best_known is None or chosen.score >= best_known.score):
             await self.adopt(chosen)
@@ -270,9 +300,48 @@ class Agent:
             await self.adopt(best_known)
         self._failed_refine_at = None if result.solved else len(self.sandbox.transitions)
         await self.store.runs.save_checkpoint(self.run_id, self.checkpoint())
-        self.emit("refine_end", {"solved": result.solved, "calls": result.calls,
+        self.emit("refine_end", {"solved": result.solved, "calls": result.calls, "set_aside": result.set_aside,
                                  "program_id": self.current.program_id if self.current else None,
                                  "fit": self.current.evaluation.fit if self.current else None})
+
+    async def _reopen(self) -> None:
+        """The program no longer fits the data: every start set aside or believed unsolvable under
+        it counts against φ2 again, with its allowance back."""
+        believed = len(self.optimism.believed)
+        set_aside = len(self.optimism.set_aside())
+        if self.optimism.reopen():
+            if believed:
+                await self.store.runs.reopen_unsolvable(self.run_id)
+            await self.store.runs.save_checkpoint(self.run_id, self.checkpoint())
+            if believed or set_aside:
+                self.emit("reopened", {"believed": believed, "set_aside": set_aside})
+
+    async def _judge_set_aside(self) -> None:
+        """After an episode: a start set aside from which the program, still fitting all data,
+        finds no plan in a complete search is believed unsolvable (and stored as such)."""
+        current = self.current
+        if current is None or not current.evaluation.fits:
+            return
+        changed = False
+        for key in self.optimism.set_aside():
+            if key not in self.starts or self.optimism.judged.get(key) == current.program_id:
+                continue
+            state, mission = self.starts[key]
+            plan = (await self.sandbox.optimism(current.source, [(state, mission)])).plans[0]
+            changed = True
+            if plan.found:
+                self.optimism.plan_found(key)
+            elif plan.status == "exhausted":
+                self.optimism.believe(key, current.program_id)
+                await self.store.runs.add_unsolvable(self.run_id, episode_id=self.start_episodes.get(key),
+                                                     state_hash=state_hash(state), mission=mission,
+                                                     program_id=current.program_id)
+                self.emit("unsolvable", {"program_id": current.program_id, "mission": mission,
+                                         "believed": len(self.optimism.believed)})
+            else:  # undecided: not judged again under this program
+                self.optimism.judged[key] = current.program_id
+        if changed:
+            await self.store.runs.save_checkpoint(self.run_id, self.checkpoint())
 
     async def _after_step(self) -> bool:
         """Check the program on all data; refine when it broke. True when the plan is void."""
@@ -280,6 +349,7 @@ class Agent:
         if self.current is not None:
             self.current.evaluation = await self.sandbox.evaluate(self.current.source)
             if not self.current.evaluation.fits:
+                await self._reopen()
                 if self._may_refine() or self.transferred:
                     await self._refine("data")
                 return True
@@ -290,19 +360,41 @@ class Agent:
 
     # ------------------------------------------------------------------ acting
 
-    async def _plan(self, state: State, mission: str, factor: float, stats: PlanStats) -> PlanResult:
+    async def _plan(self, state: State, mission: str, factor: float, stats: PlanStats, horizon: int) -> PlanResult:
+        """A plan from `state`, within `horizon` steps left in the episode (one found near it is
+        shortened)."""
         assert self.current is not None
-        result = await self.sandbox.plan(self.current.source, state, mission, self.config.plan_budget.scaled(factor))
+        budget = replace(self.config.plan_budget.scaled(factor), horizon=horizon)
+        result = await self.sandbox.plan(self.current.source, state, mission, budget)
         stats.add(result)
         self.emit("plan", {"found": result.found, "explore": result.explore, "status": result.status,
-                           "length": len(result.actions),
+                           "length": len(result.actions), "shortened": result.shortened,
                            "nodes": result.nodes, "seconds": result.seconds, "factor": factor,
                            "program_id": self.current.program_id})
         return result
 
-    def remember_start(self, state: State, mission: str) -> None:
-        self.starts[(state_key(state), mission)] = (state, mission)
+    def remember_start(self, state: State, mission: str, episode_id: int | None = None) -> str:
+        key = start_key(state, mission)
+        self.starts[key] = (state, mission)
         self.starts = dict(list(self.starts.items())[-self.config.max_starts * 4:])
+        if episode_id is not None:
+            self.start_episodes.setdefault(key, episode_id)
+        return key
+
+    def _step_limit(self, episode: int) -> int:
+        """This episode's step limit, read after its reset (BabyAI levels set theirs at reset):
+        --max-steps when given. Above the environment's own limit, it holds where the adapter
+        could lift that limit, and is capped by it where not; either is said once per run."""
+        limit = int(self.adapter.max_steps)
+        requested = self.config.max_steps
+        if not requested:
+            return limit
+        own = int(self.adapter.own_step_limit())
+        if requested > own and not self._limit_noted:
+            self._limit_noted = True
+            self.emit("step_limit", {"episode": episode, "requested": requested, "own": own,
+                                     "lifted": limit >= requested})
+        return min(requested, limit)
 
     async def _restore(self, open_ep: OpenEpisode) -> tuple[State, str, float, int] | None:
         """Reset to the episode's seed and replay its recorded actions; None if the environment
@@ -324,7 +416,8 @@ class Agent:
 
     async def run(self, resume: ResumePoint | None = None) -> str:
         cfg = self.config
-        max_steps = min(cfg.max_steps or self.adapter.max_steps, self.adapter.max_steps)
+        if cfg.max_steps:
+            self.adapter.lift_step_limit(cfg.max_steps)
         streak = resume.streak if resume else 0
         first = resume.next_episode if resume else 0
         if resume is not None and resume.open_episode is None:
@@ -348,16 +441,19 @@ class Agent:
                 state, mission, total, steps = restored
                 episode_id = open_ep.id
                 first_state = open_ep.transitions[0].state if open_ep.transitions else state
-                self.remember_start(first_state, mission)
+                start = self.remember_start(first_state, mission, episode_id)
                 self.emit("episode_start", {"episode": episode, "mission": mission, "seed": seed, "resumed": steps})
                 if await self._after_step():
                     plan = []
             else:
                 state, mission = self.adapter.reset(seed)
-                self.remember_start(state, mission)
                 episode_id = await self.store.runs.start_episode(self.run_id, episode, seed, mission)
+                start = self.remember_start(state, mission, episode_id)
                 self.emit("episode_start", {"episode": episode, "mission": mission, "seed": seed})
                 total, steps = 0.0, 0
+            max_steps = self._step_limit(episode)
+            if not self.optimism.counts(start):
+                self.emit("exploring", {"episode": episode, "believed": self.optimism.believed.get(start)})
             success = terminated = truncated = False
             backoff, stats = PlanBackoff(), PlanStats()
             planned_with = None
@@ -367,16 +463,19 @@ class Agent:
                     backoff.reset()  # a new program gets a fresh start
                     planned_with = self.current.program_id
                 if self.current is not None and not plan and backoff.due(t):
-                    result = await self._plan(state, mission, backoff.factor, stats)
+                    result = await self._plan(state, mission, backoff.factor, stats, max_steps - t)
                     if not result.found and not result.undecided and not optimism_checked \
-                            and self.current.evaluation.fits and (self._may_refine() or self.transferred):
+                            and self.current.evaluation.fits and self.optimism.counts(start) \
+                            and (self._may_refine() or self.transferred):
                         # the program provably offers no way to the goal from here: ask for optimism
                         optimism_checked = True
                         await self._refine("optimism")
+                        if not self.optimism.counts(start):  # its allowance is used up
+                            self.emit("exploring", {"episode": episode, "believed": None})
                         if self.current is not None:
                             planned_with = self.current.program_id
                             backoff.reset()
-                            result = await self._plan(state, mission, backoff.factor, stats)
+                            result = await self._plan(state, mission, backoff.factor, stats, max_steps - t)
                     if result.found:
                         plan = list(result.actions)
                         expected = [key for key, _, _ in result.predictions]
@@ -412,9 +511,14 @@ class Agent:
                     break
             else:
                 truncated = True
+            if steps == 0 and not terminated:
+                raise EnvError(f"episode {episode} of {self.adapter.name} ended after 0 steps without ending by its "
+                               f"own rules (its step limit read {max_steps}): nothing was played",
+                               name=self.adapter.name)
             await self.store.runs.finish_episode(episode_id, steps=steps, total_reward=total, success=success,
                                             terminated=terminated, truncated=truncated, plans=stats.plans,
                                             plans_undecided=stats.undecided, plan_seconds=stats.seconds)
+            await self._judge_set_aside()
             if self.current is not None:  # its scores on all data so far, for lineage and transfer
                 await self.recorder.scores(self.current)
             streak = streak + 1 if success else 0

@@ -50,6 +50,16 @@ def key_hash(key: str) -> str:
     return hashlib.sha1(key.encode()).hexdigest()
 
 
+def start_key(state: State, mission: str) -> str:
+    """An episode start's identity: its state and its mission."""
+    return start_key_of_hash(state_hash(state), mission)
+
+
+def start_key_of_hash(hashed_state: str, mission: str) -> str:
+    """`start_key` from a stored state hash (transitions and beliefs keep the state's hash)."""
+    return hashlib.sha1(f"{hashed_state}\n{mission}".encode()).hexdigest()
+
+
 def diff_states(before: State, after: State) -> list[str]:
     """A short account of what changed, for prompts: field changes of entities of the same
     type, plus entities that appeared or disappeared."""

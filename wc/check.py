@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from wc import envs
 from wc.contract import CONTRACT_VERSION
 from wc.envs.base import EnvAdapter
-from wc.errors import InvalidInput
+from wc.errors import EnvError, InvalidInput
 from wc.programs.sandbox import Sandbox
 
 
@@ -45,6 +45,8 @@ def _record(adapter: EnvAdapter, steps: int, seed: int) -> list[tuple]:
     while len(out) < steps:
         state, mission = adapter.reset(seed + episode)
         episode += 1
+        if adapter.max_steps < 1:  # read after reset: BabyAI levels set their limit there
+            raise EnvError(f"{adapter.name} gives its episodes a step limit of {adapter.max_steps}: nothing to play")
         for _ in range(adapter.max_steps):
             action = rng.choice(adapter.available_actions())
             step = adapter.step(action)

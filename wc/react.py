@@ -16,7 +16,7 @@ from typing import Any
 from wc import envs
 from wc.agent import OnEvent
 from wc.config import Settings
-from wc.errors import InvalidInput, LLMError, LLMFatalError
+from wc.errors import EnvError, InvalidInput, LLMError, LLMFatalError
 from wc.llm.base import ChatClient
 from wc.runner import Heartbeat, make_llm, open_store, owner
 from wc.store import RunSummary
@@ -76,7 +76,6 @@ async def react(env: str, settings: Settings | None = None, *, episodes: int = 1
         raise InvalidInput(f"episodes must be at least 1, not {episodes}")
     options = dict(env_options or {})
     adapter = envs.make(env, **options)
-    limit = min(max_steps, adapter.max_steps) if max_steps else adapter.max_steps
     llm = llm or make_llm(settings)
     store = await open_store(settings.db)
     started = time.monotonic()
@@ -84,7 +83,7 @@ async def react(env: str, settings: Settings | None = None, *, episodes: int = 1
         env_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter), adapter.api,
                                                  adapter.reward_mode)
         config = {"agent": "react", "env": env, "env_options": options, "episodes": episodes, "seed": seed,
-                  "history": history, "max_steps": limit}
+                  "history": history, "max_steps": max_steps}
         holder = owner()
         run_id = await store.runs.create(env_id, config=config, seed=seed, model=llm.model, owner=holder)
         if on_start:
@@ -99,9 +98,14 @@ async def react(env: str, settings: Settings | None = None, *, episodes: int = 1
         try:
             with Heartbeat(store, run_id, holder, lambda: (time.monotonic() - started, llm.wait.seconds)):
                 for index in range(episodes):
-                    await _episode(adapter, store, llm, run_id, index, 1009 * seed + index, history, limit, emit)
+                    await _episode(adapter, store, llm, run_id, index, 1009 * seed + index, history, max_steps, emit)
         except LLMFatalError as exc:
             status, error = RunStatus.FAILED, str(exc)
+        except EnvError as exc:  # an environment that cannot be played: the run says so, then the caller
+            await store.runs.finish(run_id, status=RunStatus.FAILED, best_program_id=None,
+                                    wall_seconds=time.monotonic() - started, llm_wait_seconds=llm.wait.seconds,
+                                    error=str(exc))
+            raise
         except BaseException as exc:  # Ctrl-C, SIGTERM, a cancelled task: stopped, and said so in the store
             interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
             await asyncio.shield(store.runs.finish(
@@ -125,8 +129,13 @@ async def react(env: str, settings: Settings | None = None, *, episodes: int = 1
 
 
 async def _episode(adapter, store, llm: ChatClient, run_id: int, index: int, env_seed: int, keep: int,
-                   limit: int, emit: OnEvent) -> None:
+                   max_steps: int | None, emit: OnEvent) -> None:
     state, mission = adapter.reset(env_seed)
+    # the limit is read after reset (BabyAI levels set theirs there); --max-steps may only lower it
+    limit = min(max_steps, adapter.max_steps) if max_steps else adapter.max_steps
+    if limit < 1:
+        raise EnvError(f"episode {index} of {adapter.name} has a step limit of {limit}: nothing can be played",
+                       name=adapter.name)
     episode_id = await store.runs.start_episode(run_id, index, env_seed, mission)
     seen: list[tuple[str, str]] = []
     observation = adapter.observation(state)

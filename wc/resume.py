@@ -3,6 +3,7 @@ back (transitions into the sandbox, its program and the transferred ones, its ch
 from __future__ import annotations
 
 from wc.agent import Agent, OpenEpisode, ResumePoint
+from wc.canonical import start_key_of_hash
 from wc.programs.sandbox import Sandbox
 from wc.store import Store
 from wc.synth.refine import Refiner
@@ -35,8 +36,10 @@ async def restore_agent(store: Store, run_id: int, agent: Agent, sandbox: Sandbo
     for row in await store.runs.transitions(run_id):
         sandbox.add(row.state, row.action, row.next_state, row.reward, row.done, row.mission)
         if row.step == 0:
-            agent.remember_start(row.state, row.mission)
-    agent.restore_checkpoint(point.checkpoint)
+            agent.remember_start(row.state, row.mission, row.episode_id)
+    believed = {start_key_of_hash(u.state_hash, u.mission): u.program_id
+                for u in await store.runs.believed_unsolvable(run_id)}
+    agent.restore_checkpoint(point.checkpoint, believed)
     run = await store.runs.get(run_id)
     if run.best_program_id is not None:
         record = await store.programs.get(run.best_program_id)

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 from wc.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def llm_settings(server, db_url: str) -> Settings:
@@ -60,3 +64,23 @@ def record_transitions(adapter, n: int, seed: int = 0) -> list[tuple]:
             if step.terminated or step.truncated or len(out) >= n:
                 break
     return out
+
+
+def schemas() -> dict[str, tuple[set[str], set[str]]]:
+    """docs/JSON.md's objects: name -> (keys always present, keys of the detailed form only)."""
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    name = None
+    for line in (ROOT / "docs" / "JSON.md").read_text().splitlines():
+        if line.startswith("## "):
+            name = line[3:].strip()
+            out[name] = (set(), set())
+        elif name and (row := re.match(r"\| `(\w+)` \| [^|]+ \|(.*)\|$", line)):
+            detail = "only" in row.group(2) and ("details only" in row.group(2) or "show` only" in row.group(2))
+            out[name][1 if detail else 0].add(row.group(1))
+    return out
+
+
+def keys_of(name: str, *, details: bool = False) -> set[str]:
+    """The keys docs/JSON.md documents for an object (with its detailed form's, `details`)."""
+    always, detailed = schemas()[name]
+    return always | detailed if details else always

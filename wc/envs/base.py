@@ -27,6 +27,7 @@ class EnvAdapter(ABC):
     api: ApiModule
     actions: tuple[str, ...]
     reward_mode: RewardMode = "exact"
+    # the step limit of the current episode: read it after reset (BabyAI levels set theirs there)
     max_steps: int
     # Trusted source defining `candidate_actions(state) -> list[str]` for domains whose actions
     # depend on the state (ALFWorld's text commands); the planner calls it inside the sandbox.
@@ -41,6 +42,15 @@ class EnvAdapter(ABC):
     @abstractmethod
     def step(self, action: str) -> Step:
         """Take a named action."""
+
+    def lift_step_limit(self, steps: int) -> bool:
+        """Let episodes run to at least `steps` steps from the next reset on, where the
+        environment's own limit is lower; False when this environment cannot (its limit stands)."""
+        return False
+
+    def own_step_limit(self) -> int:
+        """The environment's own step limit for the current episode, before any lifting."""
+        return self.max_steps
 
     def available_actions(self) -> tuple[str, ...]:
         """Actions the environment accepts now; exploration draws from these."""

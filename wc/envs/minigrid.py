@@ -1,6 +1,10 @@
-"""MiniGrid adapter: the grid, the agent and what it carries as a list of entities."""
+"""MiniGrid adapter: the grid, the agent and what it carries as a list of entities; in BabyAI
+levels, also the mission's progress (API module minigrid_v2)."""
 from __future__ import annotations
 
+import contextlib
+import io
+import re
 from typing import Any
 
 from wc.envs.api import load as load_api_module
@@ -11,6 +15,9 @@ from wc.values import State
 
 ACTIONS = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
 API = load_api_module("minigrid", 1)
+API_BABYAI = load_api_module("minigrid", 2)  # version 1 and the Progress of a BabyAI mission
+# how BabyAI joins a mission's clauses (minigrid.envs.babyai.core.verifier: Before, After, And)
+_CONNECTIVES = re.compile(r", then | after you | and ")
 
 _CLASS = {"wall": "Wall", "goal": "Goal", "lava": "Lava", "floor": "Floor", "door": "Door",
           "key": "Key", "ball": "Ball", "box": "Box"}
@@ -34,18 +41,59 @@ def world_object_to_entity(obj: Any, x: int | None, y: int | None) -> dict[str, 
     return entity
 
 
+def is_babyai(unwrapped: Any) -> bool:
+    from minigrid.envs.babyai.core.roomgrid_level import RoomGridLevel
+
+    return isinstance(unwrapped, RoomGridLevel)
+
+
+def mission_parts(mission: str) -> list[str]:
+    """A BabyAI mission's clauses in the order its text names them."""
+    return _CONNECTIVES.split(mission)
+
+
+def clauses_done(instr: Any, done: bool = False) -> list[bool]:
+    """Whether each action clause of a BabyAI instruction (in text order) is done, read from the
+    verifier's own flags: a sequence records "success" per part once that part is done."""
+    from minigrid.envs.babyai.core.verifier import SeqInstr
+
+    if isinstance(instr, SeqInstr):
+        return (clauses_done(instr.instr_a, done or getattr(instr, "a_done", None) == "success")
+                + clauses_done(instr.instr_b, done or getattr(instr, "b_done", None) == "success"))
+    return [done]
+
+
 class MiniGridAdapter(EnvAdapter):
     domain = "minigrid"
     reward_mode = "sign"
     actions = ACTIONS
-    api = API
     pictures = True
 
     def __init__(self, name: str, env_id: str, env: Any):
         self.name = name
         self.env_id = env_id
         self.env = env
-        self.max_steps = int(env.unwrapped.max_steps)
+        self.babyai = is_babyai(env.unwrapped)
+        self.api = API_BABYAI if self.babyai else API
+        self._own = int(env.unwrapped.max_steps)
+        self._floor: int | None = None  # a step limit lifted above the environment's own
+        self._won = False
+        self._start: tuple[int, int, int] = (0, 0, 0)
+
+    @property
+    def max_steps(self) -> int:  # type: ignore[override]
+        """The current episode's limit (BabyAI levels set theirs at reset, from the mission)."""
+        return int(self.env.unwrapped.max_steps)
+
+    def own_step_limit(self) -> int:
+        return self._own
+
+    def lift_step_limit(self, steps: int) -> bool:
+        self._floor = steps
+        u = self.env.unwrapped
+        if u.max_steps < steps:
+            u.max_steps = steps
+        return True
 
     def symbolic_state(self) -> State:
         u = self.env.unwrapped
@@ -63,15 +111,32 @@ class MiniGridAdapter(EnvAdapter):
             "direction": int(u.agent_dir),
             "carrying": world_object_to_entity(carrying, None, None) if carrying is not None else None,
         })
+        if self.babyai:
+            mission = str(u.mission)
+            parts = mission_parts(mission)
+            done = clauses_done(u.instrs, self._won)
+            if len(done) != len(parts):
+                raise ValueError(f"the BabyAI mission {mission!r} has {len(done)} clauses, its text {len(parts)}")
+            x, y, direction = self._start
+            state.append({"type": "Progress", "x": None, "y": None, "mission": mission, "parts": parts,
+                          "done": done, "start_x": x, "start_y": y, "start_direction": direction})
         return state
 
     def reset(self, seed: int | None = None) -> tuple[State, str]:
-        self.env.reset(seed=seed)
-        return self.symbolic_state(), str(self.env.unwrapped.mission)
+        with contextlib.redirect_stdout(io.StringIO()):  # BabyAI prints each mission it rejects
+            self.env.reset(seed=seed)
+        u = self.env.unwrapped
+        self._own = int(u.max_steps)
+        if self._floor is not None and u.max_steps < self._floor:
+            u.max_steps = self._floor
+        self._won = False
+        self._start = (int(u.agent_pos[0]), int(u.agent_pos[1]), int(u.agent_dir))
+        return self.symbolic_state(), str(u.mission)
 
     def step(self, action: str) -> Step:
         index = self.check_action(action)
         _, reward, terminated, truncated, _ = self.env.step(index)
+        self._won = self._won or (bool(terminated) and reward > 0)
         return Step(self.symbolic_state(), float(reward), bool(terminated), bool(truncated))
 
     def render_state(self, state: State) -> str:

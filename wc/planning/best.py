@@ -13,6 +13,11 @@ alone (a goal count from the program's own reward).
 Pruning makes the search incomplete by design: its "exhausted" only says that nothing was found
 among the states the hint let through, so the caller decides what that means (wc's planner falls
 back to a search without the hint).
+
+With a `weight` w, states are ordered by depth + w · estimate instead (weighted A*): plans come
+out shorter, at more expansions, which is what a plan too long for the steps left needs. With a
+`bound`, a state whose depth plus estimate exceeds it is pruned too: the estimate counts what
+must still happen (Sokoban: pushes, a step each), so no plan within the bound is lost by it.
 """
 from __future__ import annotations
 
@@ -40,9 +45,11 @@ Estimate = Callable[[Any], "float | None"]
 
 def best_first(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: int = 100_000,
                max_depth: int = 100, deadline: float | None = None, on_error: OnError | None = None,
-               estimate: Estimate | None = None) -> PlanResult:
+               estimate: Estimate | None = None, weight: float | None = None,
+               bound: int | None = None) -> PlanResult:
     """Search for an action sequence whose last step has reward > 0 and done; see the module
-    docstring for the order. `estimate` may raise: the state is then kept with no estimate."""
+    docstring for the order (and `weight`, `bound`). `estimate` may raise: the state is then
+    kept with no estimate."""
     started = time.monotonic()
     # key -> (parent key, action, reward, done, depth, level)
     parents: dict[Hashable, tuple[Any, ...] | None] = {start: None}
@@ -95,13 +102,16 @@ def best_first(start: Hashable, actions: Actions, expand: Expand, *, max_nodes: 
                     continue
             child_level = level + (1 if reward > base + 1e-9 else -1 if reward < base - 1e-9 else 0)
             h = _value(estimate, child)
+            if h is not _PRUNED and bound is not None and child_depth + h > bound:
+                h = _PRUNED  # cannot reach the goal within the bound
             if h is _PRUNED:
                 parents[child] = (key, action, reward, False, child_depth, _PRUNED)
                 pruned += 1
                 continue
             parents[child] = (key, action, reward, False, child_depth, child_level)
             seq += 1
-            heapq.heappush(heap, (h, -child_level, child_depth, seq, child))
+            priority = h if weight is None else child_depth + weight * (h or 0.0)  # h is not None here
+            heapq.heappush(heap, (priority, -child_level, child_depth, seq, child))
     what = f"{len(parents)} states, {pruned} of them pruned as dead" if pruned else f"{len(parents)} states"
     if cut:
         return result(EXHAUSTED, f"no plan within {max_depth} steps among the states searched ({what})")

@@ -36,6 +36,7 @@ class PlanResult:
     planner: str = ""
     # the plan leads to seeing something not seen yet (the goal being out of sight), not to the goal
     explore: bool = False
+    shortened: int = 0      # steps a shortcut pass took out of the plan found (planning.shortcut)
 
     @property
     def exhaustive(self) -> bool:

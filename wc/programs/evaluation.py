@@ -89,6 +89,14 @@ class Optimism:
         """No start shown to have no plan: good enough to act with the program."""
         return self.refuted == 0
 
+    def exhausted(self) -> list[int]:
+        """Starts from which a complete search found no plan (not a program that failed to run)."""
+        return [i for i, p in enumerate(self.plans) if not p.found and p.status == "exhausted"]
+
+    def without(self, indices: set[int]) -> Optimism:
+        """The same verdicts, with the starts at `indices` left out."""
+        return Optimism([p for i, p in enumerate(self.plans) if i not in indices])
+
     def describe(self) -> str:
         text = f"{self.ok}/{len(self.plans)}"
         return text + (f" ({self.undecided} undecided)" if self.undecided else "")

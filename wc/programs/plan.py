@@ -19,12 +19,16 @@ from wc.contract import decode_state, reward_pair
 from wc.planning import PLANNERS, PlanResult
 from wc.planning.best import best_first
 from wc.planning.result import ERROR, EXHAUSTED
+from wc.planning.shortcut import shortcut
 from wc.programs import fastcopy, timer
 from wc.programs.entities import EntityTable, Key
 from wc.programs.failures import classify
 
 ActionSource = list[str] | Callable[[list[dict[str, Any]]], list[str]]
 _fields = operator.attrgetter("__dict__")
+# a plan longer than this share of the steps left in the episode is shortened
+NEAR_HORIZON = 0.8
+SHORTER_WEIGHT = 5.0  # the weighted A* that looks for a shorter plan: depth + 5 · estimate
 
 
 class ProgramModel:
@@ -119,7 +123,7 @@ def _explore(model: ProgramModel, start: Key, actions: Any, frontier: Callable, 
 def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: ActionSource, *, planner: str = "bfws",
          max_nodes: int = 100_000, max_depth: int = 250, time_limit: float = 10.0,
          call_timeout: float = 2.0, focus: Callable | None = None, frontier: Callable | None = None,
-         estimator: Callable | None = None) -> PlanResult:
+         estimator: Callable | None = None, horizon: int | None = None) -> PlanResult:
     """Search the program for a plan from `state` to reward > 0 and done. `actions` is a list,
     or a trusted function from a JSON state to the actions worth trying there; `focus(state,
     mission, actions)`, a domain's trusted hint, narrows them for a first search. When that
@@ -131,7 +135,13 @@ def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: Actio
     comes first: the optimistic reading, that the goal is out of sight rather than out of reach.
     With nothing to explore, the goal searches decide as without a frontier.
 
-    `estimator(state, mission)`, another trusted hint, guides a first search (see `guided`)."""
+    `estimator(state, mission)`, another trusted hint, guides a first search (see `guided`).
+
+    `horizon`: the steps left in the episode. A plan found longer than NEAR_HORIZON of them is
+    shortened, since a step limit would otherwise cut it: with an estimator, by a weighted A* on
+    the estimate that prunes what cannot finish within the horizon (up to the search's node
+    budget and time again); then, if it is still that long, by a shortcut pass over its own
+    states (`planning.shortcut`; up to half of them more)."""
     if program.failure is not None:
         return PlanResult(False, reason="the program does not load", first_error=program.failure, status=ERROR)
     started = time.monotonic()
@@ -148,8 +158,9 @@ def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: Actio
             table = model.table
             choose = (lambda key: actions(table.json_state(key))) if callable(actions) else list(actions)
             search = PLANNERS[planner]
-            if estimator is not None:
-                search = guided(search, estimator, state, mission, table)
+            estimate = estimate_of(estimator, state, mission, table)
+            if estimate is not None:
+                search = guided(search, estimate)
             deadline = started + time_limit
             goal = choose
             if focus is not None:
@@ -181,6 +192,10 @@ def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: Actio
                     break
             assert result is not None
             result.nodes = spent
+            if result.found and not result.explore and horizon is not None \
+                    and len(result.actions) > NEAR_HORIZON * horizon:
+                _shorten(result, model, start, choose, estimate, horizon, max_nodes=max_nodes, seconds=time_limit,
+                         on_error=on_error)
     except timer.CallTimeout as exc:
         result = PlanResult(False, reason="a call of the program timed out during planning", status=ERROR)
         errors.append(classify(exc, program.source))
@@ -197,24 +212,50 @@ def plan(program: Any, state: list[dict[str, Any]], mission: str, actions: Actio
     return result
 
 
-def guided(search: Callable[..., PlanResult], estimator: Callable, state: list[dict[str, Any]], mission: str,
-           table: EntityTable) -> Callable[..., PlanResult]:
-    """`search`, preceded by a best-first search on a domain's trusted estimate of each state
-    (`estimator(start state, mission)` returns `estimate(state) -> float | None`, None for a dead
-    state, or itself None: no hint here). A hint prunes, so when the guided search runs out of
-    states without a plan, `search` decides with what budget is left: a hint never turns into a
-    verdict against the program. The program stays a black box: the hint only reads the JSON
-    states the program's own transitions produced."""
+def _shorten(result: PlanResult, model: ProgramModel, start: Key, actions: Any, estimate: Callable | None,
+             horizon: int, *, max_nodes: int, seconds: float, on_error: Any) -> None:
+    """A found plan too long for the steps left, made shorter in place (see `plan`)."""
+    before, nodes = len(result.actions), 0
+    if estimate is not None:
+        shorter = best_first(start, actions, model.expand, max_nodes=max_nodes, max_depth=horizon,
+                             deadline=time.monotonic() + seconds, on_error=on_error, estimate=estimate,
+                             weight=SHORTER_WEIGHT, bound=horizon)
+        nodes += shorter.nodes
+        if shorter.found and len(shorter.actions) < len(result.actions):
+            result.actions, result.predictions = shorter.actions, shorter.predictions
+    if len(result.actions) > NEAR_HORIZON * horizon:
+        cut = shortcut(start, actions, model.expand, result.actions, result.predictions, max_nodes=max_nodes // 2,
+                       deadline=time.monotonic() + seconds / 2, on_error=on_error)
+        nodes += cut.nodes
+        result.actions, result.predictions = cut.actions, cut.predictions
+    result.shortened = before - len(result.actions)
+    result.nodes += nodes
+
+
+def estimate_of(estimator: Callable | None, state: list[dict[str, Any]], mission: str,
+                table: EntityTable) -> Callable[[Key], Any] | None:
+    """A domain's trusted estimate for the states of one search, by key (`estimator(start
+    state, mission)` returns `estimate(state) -> float | None`, None for a dead state, or itself
+    None: no hint here). The program stays a black box: the hint only reads the JSON states the
+    program's own transitions produced."""
+    if estimator is None:
+        return None
     try:
         estimate = estimator(state, mission)
     except Exception:  # noqa: BLE001 - a hint that cannot read this start gives no guidance
         estimate = None
     if estimate is None:
-        return search
+        return None
+    return lambda key: estimate(table.json_state(key))
+
+
+def guided(search: Callable[..., PlanResult], estimate: Callable[[Key], Any]) -> Callable[..., PlanResult]:
+    """`search`, preceded by a best-first search on a domain's trusted estimate (`estimate_of`).
+    A hint prunes, so when the guided search runs out of states without a plan, `search` decides
+    with what budget is left: a hint never turns into a verdict against the program."""
 
     def run(start: Key, actions: Any, expand: Any, *, max_nodes: int, **kw: Any) -> PlanResult:
-        first = best_first(start, actions, expand, max_nodes=max_nodes,
-                           estimate=lambda key: estimate(table.json_state(key)), **kw)
+        first = best_first(start, actions, expand, max_nodes=max_nodes, estimate=estimate, **kw)
         if first.status != EXHAUSTED:
             return first
         second = search(start, actions, expand, max_nodes=max(1, max_nodes - first.nodes), **kw)

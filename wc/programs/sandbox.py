@@ -293,8 +293,10 @@ class Sandbox:
         failure = self._fatal.get(key)
         if failure is None:
             msg = {"op": "plan", "starts": [{"state": s, "mission": m} for s, m in starts], "planner": budget.planner,
-                   "max_nodes": budget.max_nodes, "max_depth": budget.max_depth, "time_limit": budget.seconds}
-            timeout = len(starts) * (budget.seconds + self.limits.call_timeout) + 30
+                   "max_nodes": budget.max_nodes, "max_depth": budget.max_depth, "time_limit": budget.seconds,
+                   "horizon": budget.horizon}
+            # a plan found near its horizon may take up to 1.5 times the search's own time to shorten
+            timeout = len(starts) * (budget.seconds * (2.5 if budget.horizon else 1) + self.limits.call_timeout) + 30
             try:
                 results, _ = await self._request(key, source, msg, timeout)
                 if not isinstance(results, list) or len(results) != len(starts):

@@ -93,7 +93,7 @@ class ProgramWorker:
                                         planner=msg.get("planner", "bfws"), max_nodes=msg["max_nodes"],
                                         max_depth=msg["max_depth"], time_limit=msg["time_limit"],
                                         call_timeout=data.call_timeout, focus=data.focus, frontier=data.frontier,
-                                        estimator=data.estimator))
+                                        estimator=data.estimator, horizon=msg.get("horizon")))
                     for start in msg["starts"]]
         if op == "plan_return":
             from wc.programs.plan_return import plan_return

@@ -21,6 +21,7 @@ from wc.store.records import (
                               SweepCell,
                               SweepSummary,
                               TransitionRecord,
+                              UnsolvableStartRecord,
 )
 
 if TYPE_CHECKING:
@@ -37,4 +38,4 @@ def __getattr__(name: str) -> Any:
 
 __all__ = ["CallAtStep", "CurriculumSummary", "EpisodeRecord", "EpisodeSummary", "EpisodeTrace", "LLMCallRecord",
            "LLMCallSummary", "ProgramRecord", "RunBusy", "RunRecord", "RunSummary", "StepRecord", "Store", "SweepCell",
-           "SweepSummary", "TransitionRecord", "holder_alive"]
+           "SweepSummary", "TransitionRecord", "UnsolvableStartRecord", "holder_alive"]

@@ -12,7 +12,7 @@ from wc.store import tables
 from wc.store.tables import utcnow
 
 __all__ = ["ApiModuleRow", "Base", "Curriculum", "Environment", "Episode", "LLMCallRow", "ProgramParent", "ProgramRow",
-           "Run", "Sweep", "TransitionRow", "utcnow"]
+           "Run", "Sweep", "TransitionRow", "UnsolvableStart", "utcnow"]
 
 
 class Base(DeclarativeBase):
@@ -121,6 +121,18 @@ class TransitionRow(Base):
     action_source: Mapped[str | None]
     predicted_hash: Mapped[str | None]
     predicted_state: Mapped[list[Any] | None]
+
+
+class UnsolvableStart(Base):
+    __table__ = tables.unsolvable_starts
+    id: Mapped[int]
+    run_id: Mapped[int]
+    episode_id: Mapped[int | None]
+    state_hash: Mapped[str]
+    mission: Mapped[str]
+    program_id: Mapped[int]
+    believed_at: Mapped[datetime]
+    reopened_at: Mapped[datetime | None]
 
 
 class LLMCallRow(Base):

@@ -31,6 +31,7 @@ from wc.store.records import (
     StepRecord,
     SweepCell,
     SweepSummary,
+    UnsolvableStartRecord,
 )
 from wc.values import NOT_FAILED, RunStatus
 
@@ -124,6 +125,10 @@ class Reader:
         ).where(c.c.run_id.in_(run_ids)).group_by(c.c.run_id))}
         programs = dict(self._all(select(p.c.run_id, func.count()).where(p.c.run_id.in_(run_ids))
                                   .group_by(p.c.run_id)))
+        u = t.unsolvable_starts
+        believed = dict(self._all(select(u.c.run_id, func.count()).where(u.c.run_id.in_(run_ids),
+                                                                         u.c.reopened_at.is_(None))
+                                  .group_by(u.c.run_id)))
         call_rows: dict[int, list[Any]] = defaultdict(list)
         if details:
             for row in self._all(select(c.c.id, c.c.run_id, c.c.started_at, c.c.purpose, c.c.status,
@@ -156,6 +161,8 @@ class Reader:
                 cost_usd=float(cost) if priced else None, steps_to_first_success=first_success,
                 curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index,
                 sweep_id=run.sweep_id, sweep_index=run.sweep_index, node=run.node,
+                unsolvable=int(believed.get(run.id, 0)),
+                unsolvable_list=self.unsolvable_starts(run.id) if details else [],
                 llm_call_list=[LLMCallSummary(x.id, x.started_at, x.purpose, x.status, x.prompt_tokens,
                                               x.completion_tokens, x.cost_usd, x.latency_s)
                                for x in call_rows.get(run.id, [])]))
@@ -175,6 +182,14 @@ class Reader:
                             r.predicted_hash, r.predicted_state, r.next_state_hash, aware(r.recorded_at))
                  for r in rows]
         return EpisodeTrace(run_id, run.env, run.config, episode, steps)
+
+    def unsolvable_starts(self, run_id: int) -> list[UnsolvableStartRecord]:
+        """A run's starts believed unsolvable, reopened ones included, oldest first."""
+        u, e = t.unsolvable_starts, t.episodes
+        rows = self._all(select(u, e.c.index.label("episode_index")).outerjoin(e, e.c.id == u.c.episode_id)
+                         .where(u.c.run_id == run_id).order_by(u.c.id))
+        return [UnsolvableStartRecord(row.episode_index, row.state_hash, row.mission, row.program_id,
+                                      aware(row.believed_at), aware(row.reopened_at)) for row in rows]
 
     # ------------------------------------------------------------------ programs
 

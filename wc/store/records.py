@@ -136,6 +136,22 @@ class EpisodeSummary:
 
 
 @dataclass
+class UnsolvableStartRecord:
+    """A start believed unsolvable: the program that fitted every transition and found no plan
+    from it (a complete search), after its optimism requests and an episode played exploring;
+    `reopened_at` once new data contradicted that program."""
+    episode: int | None      # the index of the first episode that began there
+    state_hash: str
+    mission: str
+    program_id: int
+    believed_at: datetime | None
+    reopened_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(asdict(self), believed_at=iso_utc(self.believed_at), reopened_at=iso_utc(self.reopened_at))
+
+
+@dataclass
 class LLMCallSummary:
     id: int
     started_at: datetime
@@ -193,18 +209,21 @@ class RunSummary:
     llm_call_list: list[LLMCallSummary] = field(default_factory=list)
     failure: str | None = None  # why this process's run failed: "llm" (unavailable, refused) or "internal"
     node: str | None = None     # the machine that ran it last: a Ray node id, else the host name
+    unsolvable: int = 0         # starts believed unsolvable now (not reopened)
+    unsolvable_list: list[UnsolvableStartRecord] = field(default_factory=list)  # with reopened ones
 
     def to_json(self, *, details: bool = True) -> dict[str, Any]:
         """The Run object of docs/JSON.md; `details` adds its episodes and LLM calls (a listing of
         many runs leaves them out, as the store does)."""
         data = asdict(self)
-        del data["episode_list"], data["llm_call_list"]
+        del data["episode_list"], data["llm_call_list"], data["unsolvable_list"]
         data["created_at"] = iso_utc(self.created_at)
         data["finished_at"] = iso_utc(self.finished_at)
         if details:
             data["episode_list"] = [dict(asdict(e), started_at=iso_utc(e.started_at),
                                          finished_at=iso_utc(e.finished_at)) for e in self.episode_list]
             data["llm_call_list"] = [dict(asdict(c), started_at=iso_utc(c.started_at)) for c in self.llm_call_list]
+            data["unsolvable_list"] = [u.to_json() for u in self.unsolvable_list]
         return data
 
 

@@ -14,7 +14,7 @@ from wc.errors import NotFound, RunBusy
 from wc.store import models as m
 from wc.store.base import Database
 from wc.store.reading import aware, holder_alive
-from wc.store.records import EpisodeRecord, RunRecord, RunSummary, TransitionRecord
+from wc.store.records import EpisodeRecord, RunRecord, RunSummary, TransitionRecord, UnsolvableStartRecord
 from wc.values import RunStatus
 
 
@@ -173,6 +173,29 @@ class Runs:
             rows = await s.execute(select(m.Episode).where(m.Episode.run_id == run_id).order_by(m.Episode.index))
             return [EpisodeRecord(e.id, e.index, e.seed, e.mission, e.steps, e.total_reward, e.success, e.finished)
                     for e in rows.scalars()]
+
+    # ------------------------------------------------------------------ starts believed unsolvable
+
+    async def add_unsolvable(self, run_id: int, *, episode_id: int | None, state_hash: str, mission: str,
+                             program_id: int) -> int:
+        """A start believed unsolvable under `program_id` (φ2 no longer asks for a plan from it)."""
+        async with self.db.write() as s:
+            row = m.UnsolvableStart(run_id=run_id, episode_id=episode_id, state_hash=state_hash, mission=mission,
+                                    program_id=program_id)
+            s.add(row)
+            await s.flush()
+            return row.id
+
+    async def reopen_unsolvable(self, run_id: int) -> None:
+        """New data contradicts the program: the run's beliefs are reopened (their rows kept)."""
+        async with self.db.write() as s:
+            await s.execute(update(m.UnsolvableStart).where(m.UnsolvableStart.run_id == run_id,
+                                                            m.UnsolvableStart.reopened_at.is_(None))
+                            .values(reopened_at=datetime.now(UTC)))
+
+    async def believed_unsolvable(self, run_id: int) -> list[UnsolvableStartRecord]:
+        """The starts the run believes unsolvable now (not reopened), oldest first."""
+        return [u for u in await self.db.reading(lambda r: r.unsolvable_starts(run_id)) if u.reopened_at is None]
 
     # ------------------------------------------------------------------ summaries
 

@@ -145,6 +145,20 @@ transitions = Table(
     UniqueConstraint("episode_id", "step"),
 )
 
+# starts believed unsolvable: a program that fitted every transition found no plan from them in a
+# complete search, after their optimism requests and an episode played exploring; reopened (the row
+# kept, with when) once new data contradicted the program
+unsolvable_starts = Table(
+    "unsolvable_starts", metadata, _id(),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False, index=True),
+    Column("episode_id", Integer, ForeignKey("episodes.id"), nullable=True),  # the first episode from it
+    Column("state_hash", String(40), nullable=False),
+    Column("mission", Text, nullable=False),
+    Column("program_id", Integer, ForeignKey("programs.id"), nullable=False),
+    Column("believed_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("reopened_at", DateTime(timezone=True), nullable=True),
+)
+
 llm_calls = Table(
     "llm_calls", metadata, _id(),
     Column("run_id", Integer, ForeignKey("runs.id"), nullable=True, index=True),

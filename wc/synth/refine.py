@@ -4,6 +4,8 @@ Each round pulls up to K arms of the bandit at once: their LLM requests run conc
 returned candidate is evaluated in a sandbox worker as soon as it arrives. The first round sends
 one request (most refinements need only one); later rounds fan out to K. Refinement stops at the
 first candidate that fits all data (φ1) and is optimistic (φ2), or when the call budget is spent.
+A start from which a fitting candidate has no plan costs at most its optimism allowance
+(`synth/optimism.py`); then it is set aside and φ2 is judged without it.
 
 Whatever order the answers arrive in, what follows is the same: a round's candidates are
 recorded (so numbered) and folded into the bandit in arm order, and "the first solved" is the
@@ -17,12 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wc.canonical import start_key
 from wc.errors import LLMError, LLMFatalError
 from wc.llm.base import ChatClient
 from wc.programs.evaluation import Evaluation, Optimism, score
 from wc.programs.sandbox import Sandbox
 from wc.synth import prompts
 from wc.synth.code import NoCode, program_from_answer
+from wc.synth.optimism import OptimismBudget
 from wc.synth.rex import Arm, Rex
 from wc.values import State
 
@@ -108,6 +112,7 @@ class RefineResult:
     solved: bool
     calls: int
     candidates: list[Candidate] = field(default_factory=list)
+    set_aside: int = 0  # starts that used up their optimism allowance in this refinement
 
 
 class Refiner:
@@ -137,9 +142,15 @@ class Refiner:
         return evaluation, optimism
 
     async def refine(self, current: Candidate | None, starts: list[tuple[State, str]],
-                     others: Sequence[Candidate] = ()) -> RefineResult:
+                     others: Sequence[Candidate] = (), optimism: OptimismBudget | None = None) -> RefineResult:
         """REx from `current` (and `others`, e.g. programs transferred from other runs, whose
-        repairs compete too), always beside writing from scratch."""
+        repairs compete too), always beside writing from scratch.
+
+        With `optimism`, a start from which a candidate that fits every transition has no plan
+        (a complete search) may hold the refinement open only for its allowance of requests: a
+        round sends no more than the smallest allowance left among such starts, and a start
+        whose allowance is used up is set aside (it stops counting against φ2, here and until
+        new data reopens it)."""
         rex = Rex(c=self.c)
         candidates: dict[int, Candidate] = {}
         for cand in ([current] if current is not None else []) + list(others):
@@ -148,11 +159,35 @@ class Refiner:
         calls_at_start = self.budget.used
         solved: Candidate | None = None
         round_no = 0
+        set_aside = 0
         while solved is None:
             room = self.budget.remaining
             if room <= 0:
                 break
             k = min(room, 1 if round_no == 0 else self.concurrency)
+            if optimism is not None:
+                keys = [start_key(state, mission) for state, mission in starts]
+                blocking = sorted({i for c in candidates.values() if c.evaluation.fits and c.optimism is not None
+                                   for i in c.optimism.exhausted()})
+                used_up = {i for i in blocking if not optimism.counts(keys[i])}
+                if used_up:  # these starts no longer count: a candidate may now be good enough
+                    set_aside += len(used_up)
+                    starts = [s for i, s in enumerate(starts) if i not in used_up]
+                    for cand in candidates.values():
+                        if cand.optimism is not None:
+                            cand.optimism = cand.optimism.without(used_up)
+                    self.recorder.event("set_aside", starts=len(used_up))
+                    now_solved = [c for c in candidates.values() if c.solved]
+                    if now_solved:
+                        solved = max(now_solved, key=lambda c: (c.score, -c.program_id))
+                        break
+                    keys = [k_ for i, k_ in enumerate(keys) if i not in used_up]
+                    blocking = [i - sum(1 for u in used_up if u < i) for i in blocking if i not in used_up]
+                if blocking:  # what this round asks for is, in effect, a plan from these starts
+                    allowances = [optimism.left(keys[i]) for i in blocking]
+                    k = min([k] + [a for a in allowances if a is not None])
+                    for i in blocking:
+                        optimism.spend(keys[i], k)
             arms = rex.choose(k, self.rng)
             self.recorder.event("round", round=round_no, arms=[(a.program_id, a.kind) for a in arms])
             tasks = [asyncio.create_task(self._pull(arm, candidates, starts, sample=arms[:i].count(arm)))
@@ -174,7 +209,8 @@ class Refiner:
                 await asyncio.gather(*tasks, return_exceptions=True)
             round_no += 1
         best = solved or self._best(candidates.values())
-        return RefineResult(best, solved is not None, self.budget.used - calls_at_start, list(candidates.values()))
+        return RefineResult(best, solved is not None, self.budget.used - calls_at_start, list(candidates.values()),
+                            set_aside)
 
     @staticmethod
     def _best(candidates) -> Candidate | None:

@@ -44,6 +44,7 @@ class AlfworldAdapter(EnvAdapter):
         self.name = name
         self.env_id = env_id
         self.max_steps = int(max_steps)
+        self._own = self.max_steps
         self.games = sorted(games)
         self.order = list(self.games)
         random.Random(0).shuffle(self.order)
@@ -77,6 +78,13 @@ class AlfworldAdapter(EnvAdapter):
         self._game = game
         self._put_in_on = "put {o} in/on {r}" in read_game(game)["grammar"]
         return self._env
+
+    def own_step_limit(self) -> int:
+        return self._own
+
+    def lift_step_limit(self, steps: int) -> bool:
+        self.max_steps = max(self.max_steps, int(steps))
+        return True
 
     def reset(self, seed: int | None = None) -> tuple[State, str]:
         game = self.game_for(seed)

@@ -70,6 +70,15 @@ class SokobanAdapter(EnvAdapter):
         self.env_id = env_id
         self.env = env
         self.max_steps = int(env.unwrapped.max_steps)
+        self._own = self.max_steps
+
+    def own_step_limit(self) -> int:
+        return self._own
+
+    def lift_step_limit(self, steps: int) -> bool:
+        if steps > self.max_steps:  # the env truncates at its max_steps (Boxoban's own: 120)
+            self.env.unwrapped.max_steps = self.max_steps = int(steps)
+        return True
 
     @classmethod
     def from_env(cls, name: str, env_id: str, env: Any, options: dict[str, Any]) -> SokobanAdapter:
