@@ -20,6 +20,7 @@ Replies are JSON, never pickle: what a worker sends is data that the parent chec
 from __future__ import annotations
 
 import contextlib
+import gc
 import mmap
 import os
 import resource
@@ -78,6 +79,15 @@ class ProgramWorker:
         if op == "load":
             self.program = runtime.compile_program(data.api_ns, msg["source"], data.call_timeout,
                                                    guarded=data.guarded)
+            # what the program left for the collector (finalizers on cycles) runs now, in a timed call,
+            # not at some later point inside wc's own work (the template's objects are frozen: cheap)
+            from wc.programs import timer
+
+            with timer.installed(), timer.limit(data.call_timeout):
+                try:
+                    gc.collect()
+                except timer.CallTimeout:
+                    pass
             return {"failure": self.program.failure}
         if op == "probe":
             return dict(probe(), python_layer=data.guarded)
@@ -221,6 +231,7 @@ class Template:
     def fork(self, msg: dict[str, Any]) -> None:
         assert self.data is not None
         channel_fd, beat_fd = self.fds.pop(0), self.fds.pop(0)
+        gc.freeze()  # the template's objects stay out of the workers' collections (and their pages shared)
         pid = os.fork()
         if pid == 0:  # the program's worker
             code = 0
