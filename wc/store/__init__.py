@@ -9,6 +9,7 @@ from wc.store.reading import holder_alive
 from wc.store.records import (
                               CallAtStep,
                               CurriculumSummary,
+                              DatasetRecord,
                               EpisodeRecord,
                               EpisodeSummary,
                               EpisodeTrace,
@@ -35,6 +36,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'wc.store' has no attribute {name!r}")
 
 
-__all__ = ["CallAtStep", "CurriculumSummary", "EpisodeRecord", "EpisodeSummary", "EpisodeTrace", "LLMCallRecord",
+__all__ = ["CallAtStep", "CurriculumSummary", "DatasetRecord", "EpisodeRecord", "EpisodeSummary", "EpisodeTrace", "LLMCallRecord",
            "LLMCallSummary", "ProgramRecord", "RunBusy", "RunRecord", "RunSummary", "StepRecord", "Store", "SweepCell",
            "SweepSummary", "TransitionRecord", "holder_alive"]
