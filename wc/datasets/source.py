@@ -77,6 +77,7 @@ class Encoder:
         self.layout = adapter.layout
         self.kind = adapter.action_space
         self.space = adapter.env.action_space
+        self.size = math.prod(radix for _, radix in self.layout.digits)
         self.checks = [(f.name, f.kind == "int", f.low, f.high) for f in self.layout.fields]
 
     def state(self, obs: Any, where: Callable[[], Where]) -> State:
@@ -91,6 +92,9 @@ class Encoder:
             if raw is None or len(raw) != 1 or not _whole(raw[0]):
                 raise self.error(where, f"the observation {str(obs)[:80]} is not a whole number, as "
                                         f"{self.adapter.env_id}'s Discrete observation space needs")
+            if not 0 <= int(raw[0]) - self.layout.start < self.size:
+                raise self.error(where, f"the observation {raw[0]} is outside {self.adapter.env_id}'s observation "
+                                        f"space ({self.layout.start} to {self.layout.start + self.size - 1})")
         entity = state[0]
         for i, (name, whole, low, high) in enumerate(self.checks):
             v = entity[name]
