@@ -37,7 +37,7 @@ async def test_an_import_is_marked_and_reads_back_as_it_was(store, env_id, name)
         len(data), 1, sum(t.done for t in data), sum(t.truncated for t in data))
     assert record.env_id == env_id and record.api_module == adapter.api.ref and record.mission == adapter.mission
     assert await store.datasets.transitions(record.id) == data
-    assert [d.id for d in await store.datasets.list()] == [record.id]
+    assert [d.id for d in await store.datasets.all()] == [record.id]
     again = await import_dataset(store, adapter, source)
     assert again.id == record.id and await counts(store) == (1, len(data))
     assert json.dumps(record.to_json())
@@ -75,7 +75,7 @@ async def test_an_unfinished_import_is_replaced(store):
         s.add(m.DatasetRow(environment_id=env_id, api_module_id=api_id, name="x", format="jsonl", location="x",
                            content_hash=source.content_hash, mission="", status="importing", n_transitions=0,
                            n_episodes=0, n_done=0, n_truncated=0, meta={}))
-    assert await store.datasets.list() == [] and await store.datasets.find(env_id, api_id, source.content_hash) is None
+    assert await store.datasets.all() == [] and await store.datasets.find(env_id, api_id, source.content_hash) is None
     record = await import_dataset(store, adapter, source)
     assert await counts(store) == (1, 42) and record.n_transitions == 42
 

@@ -188,7 +188,8 @@ def test_data_of_another_environment_does_not_fit(tmp_path):
     """Pendulum's data read for CartPole, Taxi's for CliffWalking, CartPole's for Pendulum."""
     with pytest.raises(DatasetError, match="line 1: the observation does not fit CartPole-v1's observation space"):
         read_jsonl(FIXTURES / "Pendulum-v1.jsonl", make("CartPole-v1")).read()
-    with pytest.raises(DatasetError, match=r"line 1: the observation 364 is outside CliffWalking-v1's observation space \(0 to 47\)"):
+    with pytest.raises(DatasetError, match=r"line 1: the observation 364 is outside CliffWalking-v1's observation "
+                                           r"space \(0 to 47\)"):
         read_jsonl(FIXTURES / "Taxi-v3.jsonl", make("CliffWalking-v1")).read()
     with pytest.raises(DatasetError, match="line 1: the observation does not fit Pendulum-v1's"):
         read_jsonl(FIXTURES / "CartPole-v1.jsonl", make("Pendulum-v1")).read()

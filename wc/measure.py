@@ -39,9 +39,9 @@ from wc.programs.plan_return import plan_return, settings_for
 from wc.tolerance import CWMB, EXACT, Tolerance
 from wc.values import DataTransition
 
-__all__ = ["DEFAULT_EPISODE_STEPS", "NormalizedReturn", "Policy", "Returns", "cwmb_settings", "episode_limit", "measure_return",
-           "normalized_return", "policy_return", "predicted", "program_accuracy", "program_policy", "random_return",
-           "true_policy"]
+__all__ = ["DEFAULT_EPISODE_STEPS", "NormalizedReturn", "Policy", "Returns", "cwmb_settings", "episode_limit",
+           "measure_return", "normalized_return", "policy_return", "predicted", "program_accuracy", "program_policy",
+           "random_return", "true_policy"]
 
 DEFAULT_EPISODE_STEPS = 100  # CWMB's episode length where an environment has no step limit
 Policy = Callable[[list[dict[str, Any]], int], Sequence[Any]]
@@ -123,7 +123,8 @@ def policy_return(adapter: Any, policy: Policy, *, episodes: int = 10, seed: int
     started = time.monotonic()
     for i in range(episodes):
         state, _ = adapter.reset(seed + i)
-        total, queue, steps = 0.0, [], 0
+        total, steps = 0.0, 0
+        queue: list[Any] = []
         for steps in range(1, limit + 1):  # noqa: B007 - the episode's length after the loop
             if not queue:
                 t = time.monotonic()

@@ -50,8 +50,6 @@ def upgrade() -> None:
         sa.Column("reward", sa.Float(), nullable=False),
         sa.Column("done", sa.Boolean(), nullable=False),
         sa.Column("truncated", sa.Boolean(), nullable=False),
-        sa.Column("state_hash", sa.String(40), nullable=False),
-        sa.Column("next_state_hash", sa.String(40), nullable=False),
         sa.UniqueConstraint("dataset_id", "episode", "step"),
     )
     with op.batch_alter_table("runs") as batch:

@@ -33,10 +33,10 @@ async def import_dataset(store: Any, adapter: Any, source: DatasetSource, *, nam
     api_module_id = await store.environments.ensure_api_module(adapter.api)
     found = await store.datasets.find(environment_id, api_module_id, source.content_hash)
     if found is not None:
-        return found  # type: ignore[no-any-return]
+        return found
     label = name or (Path(source.location).name if source.format == "jsonl" else source.location)
     options = {"batch": batch} if batch else {}
-    return await store.datasets.add(  # type: ignore[no-any-return]
+    return await store.datasets.add(
         environment_id=environment_id, api_module_id=api_module_id, name=label, format=source.format,
         location=source.location, content_hash=source.content_hash, mission=adapter.mission,
         transitions=source.transitions(), data_env_id=source.data_env_id, meta=dict(source.meta),

@@ -79,6 +79,10 @@ class Encoder:
         self.space = adapter.env.action_space
         self.size = math.prod(radix for _, radix in self.layout.digits)
         self.checks = [(f.name, f.kind == "int", f.low, f.high) for f in self.layout.fields]
+        self.names = [f.name for f in self.layout.fields]
+        self.plain = not self.layout.digits and all(not whole and low is None and high is None
+                                                    for _, whole, low, high in self.checks)
+        self.box = [(lo, hi) for lo, hi in zip(self.kind.low, self.kind.high, strict=True)]
 
     def state(self, obs: Any, where: Callable[[], Where]) -> State:
         """The wc state of an observation; DatasetError (saying `where()`) when it does not fit."""
@@ -87,7 +91,7 @@ class Encoder:
         except EnvError as exc:
             raise self.error(where, f"the observation does not fit {self.adapter.env_id}'s observation space: "
                                     f"{_detail(exc)}") from None
-        raw = _numbers(obs)
+        raw = None if self.plain else _numbers(obs)
         if self.layout.digits:  # a Discrete observation decoded into fields: the number itself must be whole
             if raw is None or len(raw) != 1 or not _whole(raw[0]):
                 raise self.error(where, f"the observation {str(obs)[:80]} is not a whole number, as "
@@ -96,6 +100,10 @@ class Encoder:
                 raise self.error(where, f"the observation {raw[0]} is outside {self.adapter.env_id}'s observation "
                                         f"space ({self.layout.start} to {self.layout.start + self.size - 1})")
         entity = state[0]
+        if self.plain:  # floats without bounds: one sum tells whether all are finite
+            total = sum(entity[name] for name in self.names)
+            if total - total == 0.0:
+                return state
         for i, (name, whole, low, high) in enumerate(self.checks):
             v = entity[name]
             if raw is not None and not self.layout.digits and whole and not _whole(raw[i]):
@@ -129,7 +137,10 @@ class Encoder:
                 values = [int(v) for v in values]
             else:
                 values = [float(v) for v in values]
-            self.adapter.decode_action(values)  # the length, finite numbers within the bounds
+                if len(values) == len(self.box) and all(lo <= v <= hi for v, (lo, hi) in zip(values, self.box,
+                                                                                              strict=True)):
+                    return values  # within the bounds as written (NaN is not): what decode_action would accept
+            self.adapter.decode_action(values)  # the length, finite numbers within the bounds (as float32)
             return values
         except InvalidAction as exc:
             raise self.error(where, f"the action does not fit {self.adapter.env_id}'s action space: "

@@ -36,6 +36,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'wc.store' has no attribute {name!r}")
 
 
-__all__ = ["CallAtStep", "CurriculumSummary", "DatasetRecord", "EpisodeRecord", "EpisodeSummary", "EpisodeTrace", "LLMCallRecord",
-           "LLMCallSummary", "ProgramRecord", "RunBusy", "RunRecord", "RunSummary", "StepRecord", "Store", "SweepCell",
-           "SweepSummary", "TransitionRecord", "holder_alive"]
+__all__ = ["CallAtStep", "CurriculumSummary", "DatasetRecord", "EpisodeRecord", "EpisodeSummary", "EpisodeTrace",
+           "LLMCallRecord", "LLMCallSummary", "ProgramRecord", "RunBusy", "RunRecord", "RunSummary", "StepRecord",
+           "Store", "SweepCell", "SweepSummary", "TransitionRecord", "holder_alive"]

@@ -7,7 +7,8 @@ for long: runs writing to the same store wait seconds, not minutes), then marks 
 next import of the same data deletes before starting again; readers see complete datasets only.
 
 Speed (benchmarks/bench_import.py): rows go to the driver as tuples of JSON text (each state
-encoded and hashed once, also where it is the next state of the transition before), through the
+encoded once, also where it is the next state of the transition before; no per-row hashes: the
+sandbox keys states itself when it takes them), through the
 driver's own `executemany` on SQLite and `COPY` on PostgreSQL, not through SQLAlchemy's
 per-statement machinery. That skips the engine's redaction hook, which on the ~500 characters
 of a MuJoCo state costs more than the insert: the strings of these rows are JSON built by wc from
@@ -25,7 +26,6 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from wc.canonical import state_hash
 from wc.errors import NotFound
 from wc.secrets import redact
 from wc.store import models as m
@@ -35,12 +35,11 @@ from wc.store.records import DatasetRecord
 from wc.values import DataTransition
 
 BATCH = 50_000
-COLUMNS = ("dataset_id", "episode", "step", "state", "action", "next_state", "reward", "done", "truncated",
-           "state_hash", "next_state_hash")
+COLUMNS = ("dataset_id", "episode", "step", "state", "action", "next_state", "reward", "done", "truncated")
 _SQLITE_INSERT = (f"INSERT INTO dataset_transitions ({', '.join(COLUMNS)}) "
                   f"VALUES ({', '.join('?' for _ in COLUMNS)})")
 
-Row = tuple[int, int, int, str, str, str, float, bool, bool, str, str]
+Row = tuple[int, int, int, str, str, str, float, bool, bool]
 
 
 def _dumps(value: Any) -> str:
@@ -48,21 +47,17 @@ def _dumps(value: Any) -> str:
 
 
 def encode_rows(dataset_id: int, transitions: Iterable[DataTransition]) -> Iterator[Row]:
-    """The rows of `dataset_transitions` for the transitions: each state encoded and hashed once,
-    reused where a transition starts from the state the one before ended in."""
+    """The rows of `dataset_transitions` for the transitions: each state encoded once, reused
+    where a transition starts from the state the one before ended in."""
     last: Any = None
-    last_text = last_hash = ""
-    dumps, hash_of = _dumps, state_hash
+    last_text = ""
+    dumps = _dumps
     for tr in transitions:
         state = tr.state
-        if state is last:
-            text, digest = last_text, last_hash
-        else:
-            text, digest = dumps(state), hash_of(state)
-        nxt = tr.next_state
-        last, last_text, last_hash = nxt, dumps(nxt), hash_of(nxt)
-        yield (dataset_id, tr.episode, tr.step, text, dumps(tr.action), last_text, tr.reward,
-               tr.done, tr.truncated, digest, last_hash)
+        text = last_text if state is last else dumps(state)
+        last = tr.next_state
+        last_text = dumps(last)
+        yield (dataset_id, tr.episode, tr.step, text, dumps(tr.action), last_text, tr.reward, tr.done, tr.truncated)
 
 
 def _record(row: Any, environment: str, env_id: str, api_module: str) -> DatasetRecord:
@@ -165,7 +160,7 @@ class Datasets:
             raise NotFound(f"no dataset with id {dataset_id}", kind="dataset", id=dataset_id)
         return records[0]
 
-    async def list(self) -> list[DatasetRecord]:
+    async def all(self) -> list[DatasetRecord]:
         """Every complete dataset, oldest first."""
         return await self._records(select(m.DatasetRow).where(m.DatasetRow.status == "complete")
                                    .order_by(m.DatasetRow.id))

@@ -11,8 +11,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped
 from wc.store import tables
 from wc.store.tables import utcnow
 
-__all__ = ["ApiModuleRow", "Base", "Curriculum", "DatasetRow", "Environment", "Episode", "LLMCallRow", "ProgramParent", "ProgramRow",
-           "Run", "Sweep", "TransitionRow", "utcnow"]
+__all__ = ["ApiModuleRow", "Base", "Curriculum", "DatasetRow", "Environment", "Episode", "LLMCallRow", "ProgramParent",
+           "ProgramRow", "Run", "Sweep", "TransitionRow", "utcnow"]
 
 
 class Base(DeclarativeBase):

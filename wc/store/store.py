@@ -5,8 +5,8 @@
     await store.programs.add(...)
 
 Aggregates: `environments` (and API modules), `runs` (episodes, transitions, claims), `programs`
-(scores, lineage, transfer), `calls` (LLM calls), `curricula`, `sweeps`, `datasets` (offline data). Each returns values, and every
-driver error leaves it as `StoreError`.
+(scores, lineage, transfer), `calls` (LLM calls), `curricula`, `sweeps`, `datasets` (offline data). Each
+returns values, and every driver error leaves it as `StoreError`.
 """
 from __future__ import annotations
 

@@ -111,8 +111,6 @@ dataset_transitions = Table(
     Column("reward", Float, nullable=False),
     Column("done", Boolean, nullable=False),            # terminated by the environment's own rules
     Column("truncated", Boolean, nullable=False),
-    Column("state_hash", String(40), nullable=False),
-    Column("next_state_hash", String(40), nullable=False),
     UniqueConstraint("dataset_id", "episode", "step"),  # also the index by dataset
 )
 

@@ -66,7 +66,7 @@ class Replica:
         import gymnasium as gym
 
         self.adapter = adapter
-        self.env = gym.make(adapter.env_id, **dict(adapter.env_kwargs)).unwrapped
+        self.env: Any = gym.make(adapter.env_id, **dict(adapter.env_kwargs)).unwrapped
         self.env.reset(seed=seed)
         self.mujoco: Any = None
         if hasattr(self.env, "model") and hasattr(self.env, "data") and type(self.env.data).__name__ == "MjData":
