@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # suppor
 from wc import envs  # noqa: E402
 from wc.datasets import import_dataset, read_jsonl  # noqa: E402
 from wc.store import Store  # noqa: E402
-from wc.values import DataTransition  # noqa: E402
+from wc.store.records import DataTransition  # noqa: E402
 
 OBS, ACT, EPISODE = 17, 6, 1000
 

@@ -117,8 +117,9 @@ def main() -> None:
     import mujoco
 
     print(f"MuJoCo {mujoco.__version__}")
-    print("| CWMB env | live env | transitions | obs reproduced after setting | next obs within 1e-5 | reward within "
-          "1e-5 | termination | median largest error | next obs, after each episode's first step, no clipped velocity |")
+    print("| CWMB env | live env | transitions | obs reproduced after setting | next obs within 1e-5 | reward "
+          "within 1e-5 | termination | median largest error | next obs, after each episode's first step, no clipped "
+          "velocity |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name in args.envs.split(","):
         try:
@@ -127,7 +128,8 @@ def main() -> None:
             print(f"| {name} | cannot run: {type(exc).__name__}: {str(exc)[:120]} |")
             continue
         print(f"| {m['env']} | {m['live']} | {m['transitions']} | {m['state_set']:.3f} | {m['next_obs']:.3f} | "
-              f"{m['reward']:.3f} | {m['done']:.3f} | {m['median_max_error']:.1e} | {m['later']:.3f} of {m['later_n']} |")
+              f"{m['reward']:.3f} | {m['done']:.3f} | {m['median_max_error']:.1e} | "
+              f"{m['later']:.3f} of {m['later_n']} |")
         sys.stdout.flush()
 
 

@@ -36,8 +36,8 @@ from wc.planning.mcts import MctsSettings
 from wc.planning.returns import ReturnPlan, action_choices
 from wc.programs import runtime
 from wc.programs.plan_return import plan_return, settings_for
+from wc.store.records import DataTransition
 from wc.tolerance import CWMB, EXACT, Tolerance
-from wc.values import DataTransition
 
 __all__ = ["DEFAULT_EPISODE_STEPS", "NormalizedReturn", "Policy", "Returns", "cwmb_settings", "episode_limit",
            "measure_return", "normalized_return", "policy_return", "predicted", "program_accuracy", "program_policy",

@@ -94,23 +94,6 @@ class LLMCall:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class DataTransition:
-    """One transition of an offline dataset as wc holds it: states as the environment's adapter
-    encodes observations, the action as a wc action value (a name, or a list of numbers), and
-    `done` the environment's own termination; `truncated` says the episode stopped here without
-    one (a step limit, or the end of the recorded data), which no program predicts."""
-
-    episode: int                  # the episode's index in the dataset, from 0
-    step: int                     # the step's index in its episode, from 0
-    state: list[dict[str, Any]]
-    action: Any
-    next_state: list[dict[str, Any]]
-    reward: float
-    done: bool
-    truncated: bool = False
-
-
 @dataclass(frozen=True)
 class RecordedAnswer:
     """An answer the store or a recording holds for a request and sample index."""

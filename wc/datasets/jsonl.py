@@ -32,7 +32,7 @@ from typing import IO, Any
 
 from wc.datasets.source import DatasetSource, Encoder, Where, file_hash
 from wc.errors import DatasetError
-from wc.values import DataTransition
+from wc.store.records import DataTransition
 
 __all__ = ["read_jsonl", "step_limit"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from wc.datasets.source import DatasetSource, Encoder, Where, file_hash
 from wc.errors import DatasetError
-from wc.values import DataTransition
+from wc.store.records import DataTransition
 
 __all__ = ["minari_root", "read_minari", "space_mismatch"]
 

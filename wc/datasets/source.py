@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from wc.errors import DatasetError, EnvError, InvalidAction
-from wc.values import DataTransition, State
+from wc.store.records import DataTransition
+from wc.values import State
 
 __all__ = ["DatasetSource", "Encoder", "Where", "file_hash"]
 

@@ -31,8 +31,7 @@ from wc.secrets import redact
 from wc.store import models as m
 from wc.store import tables as t
 from wc.store.base import Database
-from wc.store.records import DatasetRecord
-from wc.values import DataTransition
+from wc.store.records import DatasetRecord, DataTransition
 
 BATCH = 50_000
 COLUMNS = ("dataset_id", "episode", "step", "state", "action", "next_state", "reward", "done", "truncated")
