@@ -2,6 +2,7 @@
 
     WcError
     ├── InvalidInput          an argument that cannot be used (a program id that is not a number, …)
+    │   └── DatasetError         an offline dataset that cannot be read or does not fit  .path, .line
     ├── ConfigError           settings missing or contradictory (no LLM configured, a bad WC_SANDBOX)
     ├── EnvError              an environment that cannot be made or played
     │   ├── UnknownEnvironment   no adapter fits the name, or an extra is missing     .name
@@ -41,6 +42,14 @@ class WcError(Exception):
 
 class InvalidInput(WcError, ValueError):
     """An argument that cannot be used as given."""
+
+
+class DatasetError(InvalidInput):
+    """An offline dataset that cannot be used: missing, malformed (`line` says where, 1-based),
+    empty, or recorded in spaces other than the environment's."""
+
+    path: str | None = None
+    line: int | None = None
 
 
 class ConfigError(WcError):

@@ -7,21 +7,23 @@ from typing import TYPE_CHECKING, Any
 from wc.errors import RunBusy
 from wc.store.reading import holder_alive
 from wc.store.records import (
-                              CallAtStep,
-                              CurriculumSummary,
-                              EpisodeRecord,
-                              EpisodeSummary,
-                              EpisodeTrace,
-                              LLMCallRecord,
-                              LLMCallSummary,
-                              ProgramRecord,
-                              RunRecord,
-                              RunSummary,
-                              StepRecord,
-                              SweepCell,
-                              SweepSummary,
-                              TransitionRecord,
-                              UnsolvableStartRecord,
+    CallAtStep,
+    CurriculumSummary,
+    DatasetRecord,
+    DataTransition,
+    EpisodeRecord,
+    EpisodeSummary,
+    EpisodeTrace,
+    LLMCallRecord,
+    LLMCallSummary,
+    ProgramRecord,
+    RunRecord,
+    RunSummary,
+    StepRecord,
+    SweepCell,
+    SweepSummary,
+    TransitionRecord,
+    UnsolvableStartRecord,
 )
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'wc.store' has no attribute {name!r}")
 
 
-__all__ = ["CallAtStep", "CurriculumSummary", "EpisodeRecord", "EpisodeSummary", "EpisodeTrace", "LLMCallRecord",
-           "LLMCallSummary", "ProgramRecord", "RunBusy", "RunRecord", "RunSummary", "StepRecord", "Store", "SweepCell",
-           "SweepSummary", "TransitionRecord", "UnsolvableStartRecord", "holder_alive"]
+__all__ = ["CallAtStep", "CurriculumSummary", "DataTransition", "DatasetRecord", "EpisodeRecord", "EpisodeSummary",
+           "EpisodeTrace", "LLMCallRecord", "LLMCallSummary", "ProgramRecord", "RunBusy", "RunRecord", "RunSummary",
+           "StepRecord", "Store", "SweepCell", "SweepSummary", "TransitionRecord", "UnsolvableStartRecord",
+           "holder_alive"]

@@ -11,8 +11,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped
 from wc.store import tables
 from wc.store.tables import utcnow
 
-__all__ = ["ApiModuleRow", "Base", "Curriculum", "Environment", "Episode", "LLMCallRow", "ProgramParent", "ProgramRow",
-           "Run", "Sweep", "TransitionRow", "UnsolvableStart", "utcnow"]
+__all__ = ["ApiModuleRow", "Base", "Curriculum", "DatasetRow", "Environment", "Episode", "LLMCallRow", "ProgramParent",
+           "ProgramRow", "Run", "Sweep", "TransitionRow", "UnsolvableStart", "utcnow"]
 
 
 class Base(DeclarativeBase):
@@ -80,6 +80,28 @@ class Run(Base):
     wall_seconds: Mapped[float]
     llm_wait_seconds: Mapped[float]
     error: Mapped[str | None]
+    dataset_id: Mapped[int | None]
+
+
+class DatasetRow(Base):
+    __table__ = tables.datasets
+    id: Mapped[int]
+    environment_id: Mapped[int]
+    api_module_id: Mapped[int]
+    name: Mapped[str]
+    format: Mapped[str]
+    location: Mapped[str]
+    content_hash: Mapped[str]
+    data_env_id: Mapped[str | None]
+    mission: Mapped[str]
+    status: Mapped[str]
+    n_transitions: Mapped[int]
+    n_episodes: Mapped[int]
+    n_done: Mapped[int]
+    n_truncated: Mapped[int]
+    meta: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
 
 
 class Episode(Base):

@@ -70,6 +70,53 @@ class RunRecord:
     sweep_id: int | None = None
     sweep_index: int | None = None
     node: str | None = None
+    dataset_id: int | None = None   # the offline dataset the run learned from (`wc fit`)
+
+
+@dataclass(frozen=True, slots=True)
+class DataTransition:
+    """One transition of an offline dataset as wc holds it: states as the environment's adapter
+    encodes observations, the action as a wc action value (a name, or a list of numbers), and
+    `done` the environment's own termination; `truncated` says the episode stopped here without
+    one (a step limit, or the end of the recorded data), which no program predicts."""
+
+    episode: int                  # the episode's index in the dataset, from 0
+    step: int                     # the step's index in its episode, from 0
+    state: list[dict[str, Any]]
+    action: Any
+    next_state: list[dict[str, Any]]
+    reward: float
+    done: bool
+    truncated: bool = False
+
+
+@dataclass
+class DatasetRecord:
+    """An offline dataset in the store: where it came from and what it holds."""
+
+    id: int
+    environment: str          # the store's name of the environment
+    env_id: str               # the gymnasium id it was encoded for
+    api_module: str           # the API module its states are encoded in (name_vN)
+    name: str
+    format: str               # "jsonl" or "minari"
+    location: str             # the file's path, or the Minari dataset id
+    content_hash: str
+    data_env_id: str | None   # the environment the data says it was recorded on
+    mission: str
+    status: str               # "complete", or "importing" while (or where) an import did not finish
+    n_transitions: int
+    n_episodes: int
+    n_done: int
+    n_truncated: int
+    meta: dict[str, Any]
+    created_at: datetime
+    finished_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["created_at"], out["finished_at"] = iso_utc(self.created_at), iso_utc(self.finished_at)
+        return out
 
 
 @dataclass

@@ -25,7 +25,7 @@ def _record(run: m.Run) -> RunRecord:
         checkpoint=run.checkpoint, best_program_id=run.best_program_id, wall_seconds=run.wall_seconds,
         llm_wait_seconds=run.llm_wait_seconds, error=run.error, created_at=run.created_at,
         finished_at=run.finished_at, curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index,
-        sweep_id=run.sweep_id, sweep_index=run.sweep_index, node=run.node)
+        sweep_id=run.sweep_id, sweep_index=run.sweep_index, node=run.node, dataset_id=run.dataset_id)
 
 
 class Runs:
@@ -37,9 +37,10 @@ class Runs:
     async def create(self, environment_id: int, *, config: dict[str, Any], seed: int, model: str | None,
                      owner: str | None = None, curriculum_id: int | None = None,
                      curriculum_index: int | None = None, sweep_id: int | None = None,
-                     sweep_index: int | None = None, node: str | None = None) -> int:
+                     sweep_index: int | None = None, node: str | None = None, dataset_id: int | None = None) -> int:
+        """A new run; `dataset_id`, the offline dataset it learns from (`wc fit`)."""
         async with self.db.write() as s:
-            run = m.Run(environment_id=environment_id, config=config, seed=seed, model=model,
+            run = m.Run(environment_id=environment_id, config=config, seed=seed, model=model, dataset_id=dataset_id,
                         status=RunStatus.RUNNING, owner=owner, node=node, heartbeat_at=datetime.now(UTC),
                         curriculum_id=curriculum_id, curriculum_index=curriculum_index, sweep_id=sweep_id,
                         sweep_index=sweep_index)

@@ -5,8 +5,8 @@
     await store.programs.add(...)
 
 Aggregates: `environments` (and API modules), `runs` (episodes, transitions, claims), `programs`
-(scores, lineage, transfer), `calls` (LLM calls), `curricula`, `sweeps`. Each returns values, and every
-driver error leaves it as `StoreError`.
+(scores, lineage, transfer), `calls` (LLM calls), `curricula`, `sweeps`, `datasets` (offline data). Each
+returns values, and every driver error leaves it as `StoreError`.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from wc.errors import StoreError
 from wc.store.base import Database
 from wc.store.curricula import Curricula
+from wc.store.datasets import Datasets
 from wc.store.db import _redact, create_engine, migrate, require_existing, schema_current
 from wc.store.environments import Environments
 from wc.store.llm_calls import LLMCalls
@@ -32,6 +33,7 @@ class Store:
         self.calls = LLMCalls(db)
         self.curricula = Curricula(db)
         self.sweeps = Sweeps(db)
+        self.datasets = Datasets(db)
 
     @property
     def url(self) -> str:

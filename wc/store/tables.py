@@ -76,6 +76,44 @@ sweeps = Table(
     _created(),
 )
 
+# an offline dataset imported into the store (JSONL, Minari): where it came from, a hash of its
+# content, and its transitions in `dataset_transitions` (recorded data, not the steps of a run).
+# `status` is "importing" until every transition is in, then "complete"; an import that died
+# half-way is replaced by the next import of the same data.
+datasets = Table(
+    "datasets", metadata, _id(),
+    Column("environment_id", Integer, ForeignKey("environments.id"), nullable=False, index=True),
+    Column("api_module_id", Integer, ForeignKey("api_modules.id"), nullable=False),  # how states are encoded
+    Column("name", String(300), nullable=False),
+    Column("format", String(20), nullable=False),      # "jsonl" or "minari"
+    Column("location", Text, nullable=False),          # the file's path, or the Minari dataset id
+    Column("content_hash", String(64), nullable=False, index=True),  # sha256 of the data read
+    Column("data_env_id", String(300), nullable=True),  # the environment the data says it was recorded on
+    Column("mission", Text, nullable=False),
+    Column("status", String(20), nullable=False, default="importing"),
+    Column("n_transitions", Integer, nullable=False, default=0),
+    Column("n_episodes", Integer, nullable=False, default=0),
+    Column("n_done", Integer, nullable=False, default=0),
+    Column("n_truncated", Integer, nullable=False, default=0),
+    Column("meta", JSON, nullable=False, default=dict),
+    _created(),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+
+dataset_transitions = Table(
+    "dataset_transitions", metadata, _id(),
+    Column("dataset_id", Integer, ForeignKey("datasets.id"), nullable=False),
+    Column("episode", Integer, nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("action", JSON, nullable=False),             # a name, or a list of numbers
+    Column("next_state", JSON, nullable=False),
+    Column("reward", Float, nullable=False),
+    Column("done", Boolean, nullable=False),            # terminated by the environment's own rules
+    Column("truncated", Boolean, nullable=False),
+    UniqueConstraint("dataset_id", "episode", "step"),  # also the index by dataset
+)
+
 runs = Table(
     "runs", metadata, _id(),
     Column("environment_id", Integer, ForeignKey("environments.id"), nullable=False, index=True),
@@ -97,6 +135,9 @@ runs = Table(
     Column("wall_seconds", Float, nullable=False, default=0.0),
     Column("llm_wait_seconds", Float, nullable=False, default=0.0),
     Column("error", Text, nullable=True),
+    # the offline dataset a run learned from (`wc fit`), where its programs' data came from; None
+    # for runs that act in their environment (and runs before schema 0010)
+    Column("dataset_id", Integer, ForeignKey("datasets.id"), nullable=True, index=True),
     Index("uq_runs_sweep_cell", "sweep_id", "sweep_index", unique=True),  # one run per cell
 )
 

@@ -141,6 +141,10 @@ def _flatten(space: Any, obs: Any, out: list[Any]) -> None:
     holds them: `tolist` widens float32 without rounding)."""
     if isinstance(space, spaces.Discrete):
         out.append(int(obs))
+    elif type(obs) is list and isinstance(space, spaces.Box) and len(space.shape) == 1 \
+            and len(obs) == space.shape[0] and all(type(v) is float or type(v) is int for v in obs):
+        # a plain list of numbers (offline data read from JSON): what the numpy path below gives, without numpy
+        out.extend(int(v) for v in obs) if _is_int(space) else out.extend(float(v) for v in obs)
     elif isinstance(space, (spaces.Box, spaces.MultiDiscrete, spaces.MultiBinary)):
         arr = np.asarray(obs)
         if arr.size != max(1, int(np.prod(space.shape))):

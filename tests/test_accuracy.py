@@ -1,0 +1,135 @@
+"""CWMB's accuracy in both forms (`wc.accuracy`), on examples computed by hand, against a numpy
+transcription of the released code's computation, and on a real program over CWMB's data."""
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wc import envs
+from wc.accuracy import Predicted, Recorded, accuracy, code_accuracy, paper_accuracy, state_fraction
+from wc.datasets import cwmb
+from wc.measure import program_accuracy
+from wc.programs import runtime
+from wc.tolerance import CWMB, Tolerance
+
+
+def obs(a, b):
+    return [{"type": "Observation", "a": a, "b": b}]
+
+
+# four transitions; what each scores is written beside it
+RECORDED = [
+    Recorded(obs(1.0, 2.0), 1.0, False),   # T1
+    Recorded(obs(0.0, 0.0), 1.0, True),    # T2: terminal
+    Recorded(obs(1.0, 1.0), 0.0, False),   # T3
+    Recorded(obs(3.0, 4.0), 1.0, False),   # T4
+]
+PREDICTED = [
+    Predicted(obs(1.0, 2.5), 1.0, False),      # state wrong in b: paper 2/3; code (1/2 + 1 + 1)/3 = 5/6
+    Predicted(obs(5.0, 5.0), 1.0, True),       # state wrong: paper 2/3; code, terminal: 1/2 + 1/2 = 1
+    Predicted(obs(1.0, 1.0), 0.5, False),      # reward wrong: paper 2/3; code (1 + 0 + 1)/3 = 2/3
+    Predicted(obs(3.00003, 4.0), 1.0, False),  # a within 1e-5 + 1e-5·3: paper 1; code 1
+]
+
+
+def test_the_papers_form_by_hand():
+    assert paper_accuracy(PREDICTED, RECORDED) == pytest.approx((2 / 3 + 2 / 3 + 2 / 3 + 1) / 4)  # 0.75
+
+
+def test_the_released_codes_form_by_hand():
+    """Reward 1.0 appears three times (weight 1/3 each), 0.0 once (weight 1): each reward value
+    counts as much as the other. (5/6 + 1 + 1)/3 · … = (17/18 + 2/3) / 2 = 29/36."""
+    assert code_accuracy(PREDICTED, RECORDED) == pytest.approx(29 / 36)
+    both = accuracy(PREDICTED, RECORDED)
+    assert (both.paper, both.code) == (pytest.approx(0.75), pytest.approx(29 / 36))
+    assert (both.states, both.rewards, both.dones) == (0.5, 0.75, 1.0)
+    assert both.to_json()["accuracy_code"] == both.code
+
+
+def test_a_truncated_transition_is_terminal_in_the_codes_form_and_done_is_the_termination():
+    """CWMB recorded done at a step limit; wc records a truncation, so the program is right to say
+    not done, and the released form still skips that transition's next state."""
+    recorded = [Recorded(obs(0.0, 0.0), -1.0, False, truncated=True)]
+    predicted = [Predicted(obs(9.0, 9.0), -1.0, False)]
+    assert code_accuracy(predicted, recorded) == 1.0
+    assert paper_accuracy(predicted, recorded) == pytest.approx(2 / 3)
+    assert paper_accuracy([Predicted(obs(9.0, 9.0), -1.0, True)], recorded) == pytest.approx(1 / 3)
+
+
+def test_failed_calls_lose_their_parts():
+    recorded = [Recorded(obs(1.0, 2.0), 1.0, False)]
+    assert paper_accuracy([Predicted(None, 1.0, False)], recorded) == pytest.approx(2 / 3)
+    assert paper_accuracy([Predicted(obs(1.0, 2.0), None, None)], recorded) == pytest.approx(1 / 3)
+    assert code_accuracy([Predicted(None, None, None)], recorded) == 0.0
+    assert code_accuracy([Predicted([{"type": "Observation", "a": 1.0}], 1.0, False)], recorded) == \
+        pytest.approx((0.5 + 2) / 3)  # a missing field is a wrong one
+
+
+def test_rewards_are_exact_unless_told_and_a_decoded_index_is_one_value():
+    recorded = [Recorded(obs(1.0, 2.0), np.float32(-0.1).item(), False)]
+    close = [Predicted(obs(1.0, 2.0), -0.1, False)]   # float64 -0.1: not the recorded float32 value
+    assert paper_accuracy(close, recorded) == pytest.approx(2 / 3)
+    assert paper_accuracy(close, recorded, reward_tol=CWMB) == 1.0
+    taxi = [Recorded([{"type": "Observation", "row": 1, "col": 2, "p": 3, "d": 0}], -1.0, False)]
+    off = [Predicted([{"type": "Observation", "row": 1, "col": 2, "p": 3, "d": 1}], -1.0, False)]
+    assert code_accuracy(off, taxi) == pytest.approx((0.75 + 2) / 3)
+    assert code_accuracy(off, taxi, whole_state=True) == pytest.approx(2 / 3)
+    assert state_fraction(obs(1.0, 2.1), obs(1.0, 2.0), Tolerance(0.0, 0.2)) == 1.0
+
+
+def test_mismatched_or_empty_inputs_are_refused():
+    with pytest.raises(ValueError, match="2 predictions for 1"):
+        paper_accuracy(PREDICTED[:2], RECORDED[:1])
+    with pytest.raises(ValueError, match="at least one"):
+        code_accuracy([], [])
+
+
+def cwmb_code_reference(pred, rec):
+    """The released code's `check_code_world_model(weight_reward=True, check_valid_actions=False,
+    continuous_state=True)` computation over (state vector, reward, done) arrays, transcribed."""
+    rewards = np.array([r[1] for r in rec], dtype=np.float64)
+    values = np.unique(rewards)
+    w = np.array([len(rec) / len(np.where(rewards == v)[0]) for v in values])
+    w = dict(zip(values, w / w.sum(), strict=True))
+    rates = []
+    for (ps, pr, pd), (s, r, d) in zip(pred, rec, strict=True):
+        if d:
+            rates.append(0.5 * float(pr == r) + 0.5 * float(pd == d))
+        else:
+            per = sum((1 / 3) / len(s) * float(np.allclose(ps[i], s[i], rtol=1e-5, atol=1e-5)) for i in range(len(s)))
+            rates.append(per + (1 / 3) * float(pr == r) + (1 / 3) * float(pd == d))
+    return float(np.average(rates, weights=[w[r[1]] for r in rec]))
+
+
+def test_the_codes_form_agrees_with_a_transcription_of_the_released_code():
+    rng = random.Random(0)
+    rec, pred = [], []
+    for _ in range(300):
+        s = [rng.choice([0.0, 1.0, rng.uniform(-3, 3)]) for _ in range(3)]
+        r, d = rng.choice([-1.0, 0.0, 2.5, rng.random()]), rng.random() < 0.2
+        ps = [x + rng.choice([0.0, 2e-6, 1e-3]) for x in s]
+        rec.append((s, r, d))
+        pred.append((ps, r if rng.random() < 0.8 else r + 1, d if rng.random() < 0.9 else not d))
+    as_state = lambda v: [{"type": "Observation", **{f"x{i}": x for i, x in enumerate(v)}}]  # noqa: E731
+    ours = code_accuracy([Predicted(as_state(ps), pr, pd) for ps, pr, pd in pred],
+                         [Recorded(as_state(s), r, d) for s, r, d in rec])
+    assert ours == pytest.approx(cwmb_code_reference(pred, rec), abs=1e-12)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_the_cartpole_reference_program_on_cwmbs_cartpole_data():
+    """The reference model (float64 physics) predicts every next state within the tolerance,
+    every reward (1.0) and every termination: 1.0 in both forms; a model that pushes the wrong
+    way loses the states it gets wrong, not the rewards."""
+    adapter = envs.make("CartPole-v1")
+    data = cwmb.dataset("CartPole-v1", adapter).read()
+    ns = runtime.api_namespace(adapter.api.source)
+    source = (FIXTURES / "cartpole_model.py").read_text()
+    good = program_accuracy(runtime.compile_program(ns, source), data, adapter)
+    assert (good.paper, good.code, good.transitions) == (1.0, 1.0, 402)
+    wrong = source.replace('FORCE if action == "push_right" else -FORCE', '-FORCE if action == "push_right" else FORCE')
+    bad = program_accuracy(runtime.compile_program(ns, wrong), data, adapter)
+    assert bad.rewards == 1.0 and bad.states < 0.1 and 0.66 < bad.paper < 0.7 and bad.code < 1.0
