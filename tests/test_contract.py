@@ -16,6 +16,7 @@ PINNED = {
     "alfworld_v1": "172bed72b5e33e037be1691dcf111803ec06e7b019bc5cb55fe82da904a08ed8",
     "alfworld_v2": "c12c1a9b8aa4aa2dba86b4049d862ac9344e9778a2189012c48b4f4e06b6cbe5",
     "minigrid_v1": "1c23df270301951b7f897b109b075f7780a3c611d26bb4b54313ea4ba52c10c7",
+    "minigrid_v3": "cdda57b03b2d24ee8d89775125d6e2006f4e11c6e9c04793923b171e49a6c1b9",
     "sokoban_v1": "3dda51f9c3015d9ae717a9afe013f27a23f8f01d9689f2cc24fceb958f6fe28d",
 }
 
