@@ -238,7 +238,7 @@ def test_a_world_too_large_to_list_is_planned_by_mcts():
     state = walls + [{"type": "Goal", "x": 4, "y": 4}, {"type": "Ball", "x": 2, "y": 3, "color": "blue"},
                      {"type": "Ball", "x": 3, "y": 1, "color": "blue"},
                      {"type": "Agent", "x": 1, "y": 1, "direction": 3, "carrying": None}]   # facing the wall above
-    settings = CHANCE_MCTS.__class__(**{**CHANCE_MCTS.__dict__, "simulations": 60, "rollout_depth": 20})
+    settings = CHANCE_MCTS.__class__(**{**CHANCE_MCTS.__dict__, "simulations": 60, "rollout_depth": 60})
     plan, policy = plan_chance(program, state, "get to the green goal square", ["left", "right", "forward"],
                                horizon=100, max_nodes=300, settings=settings)
     assert policy is None and plan.planner == "mcts" and not plan.exact and "budget of 300 expansions" in plan.reason

@@ -80,3 +80,41 @@ def blackjack_optimum() -> tuple[float, dict]:
                 table[(hand, shown)] = value(hand, shown)
                 total += pa * pb * pd * table[(hand, shown)]
     return total, table
+
+
+def blackjack_policy_value(hit_probability) -> float:
+    """The exact expected return of a policy in Blackjack-v1 over its deal:
+    `hit_probability(player_sum, dealer_card, usable_ace)` is the probability that it hits (0 or 1
+    for a deterministic policy, 0.5 for random play), evaluated over the hands themselves."""
+    from gymnasium.envs.toy_text import blackjack as bj
+
+    cards = {card: n / len(bj.deck) for card, n in Counter(bj.deck).items()}
+
+    @functools.cache
+    def dealer(hand: tuple[int, ...]) -> dict[int, float]:
+        if bj.sum_hand(list(hand)) >= 17:
+            return {bj.score(list(hand)): 1.0}
+        out: Counter = Counter()
+        for card, p in cards.items():
+            for final, q in dealer(tuple(sorted(hand + (card,)))).items():
+                out[final] += p * q
+        return dict(out)
+
+    @functools.cache
+    def value(hand: tuple[int, ...], shown: int) -> float:
+        hit = hit_probability(bj.sum_hand(list(hand)), shown, bj.usable_ace(list(hand)))
+        stick = 0.0
+        if hit < 1:
+            mine = bj.score(list(hand))
+            for hidden, p in cards.items():
+                for final, q in dealer(tuple(sorted((shown, hidden)))).items():
+                    stick += p * q * bj.cmp(mine, final)
+        more = 0.0
+        if hit > 0:
+            for card, p in cards.items():
+                bigger = tuple(sorted(hand + (card,)))
+                more += p * (-1.0 if bj.is_bust(list(bigger)) else value(bigger, shown))
+        return hit * more + (1 - hit) * stick
+
+    return sum(pa * pb * pd * value(tuple(sorted((a, b))), shown)
+               for a, pa in cards.items() for b, pb in cards.items() for shown, pd in cards.items())

@@ -49,8 +49,8 @@ from wc.contract import (
     reward_pair,
 )
 
-__all__ = ["Distribution", "Factor", "OutcomeError", "Rewards", "TooManyOutcomes", "chance_class", "from_json",
-           "read_reward", "read_state", "rewards_from_json", "rewards_to_json"]
+__all__ = ["Distribution", "Factor", "OutcomeError", "Rewards", "TooManyOutcomes", "chance_class", "draw_reward",
+           "draw_state", "from_json", "read_reward", "read_state", "rewards_from_json", "rewards_to_json"]
 
 _ATOMIC = frozenset(JSON_ATOMS)
 _ENTITY_TYPES: set[type] = set()   # classes seen to be entities (dataclasses.is_dataclass is slow)
@@ -371,6 +371,64 @@ def read_reward(value: Any, chance: type | None, *, where: str = "reward()", lim
         yield 1.0, pair
 
     return tuple(pairs(value, "reward"))
+
+
+def draw_state(value: Any, chance: type | None, rng: random.Random, *, where: str = "transition()",
+               limit: int = MAX_OUTCOMES) -> list[Any]:
+    """One next state drawn from what `transition` returned, as entity objects, without reading
+    the rest: what a planner's rollout needs. Every choice met is checked as `read_state` checks
+    it; entities without choices are the program's own objects, entities with random fields
+    new ones of the same class."""
+    reader = _Reader(chance, where, limit, _identity, _identity)
+
+    def pick(choice: Any, path: str) -> Any:
+        options = reader.options(choice, path)
+        reader.count(len(options))
+        return _pick(tuple(options), rng.random())
+
+    def resolved(v: Any, path: str) -> Any:
+        if type(v) is chance:
+            return resolved(pick(v, path), path)
+        if not reader.random(v):
+            return v
+        if is_entity(v):
+            cls = type(v)
+            return cls(**{n: resolved(getattr(v, n), f"{path}.{n}") for n in field_names(cls)})
+        return [resolved(x, f"{path}[{i}]") for i, x in enumerate(v)]
+
+    def group(v: Any, path: str, out: list[Any]) -> None:
+        if type(v) is chance:
+            group(pick(v, path), path, out)
+        elif is_entity(v):
+            out.append(resolved(v, path))
+        elif isinstance(v, (list, tuple)):
+            for i, x in enumerate(v):
+                group(x, f"{path}[{i}]", out)
+        else:
+            raise reader.fail(f"returned {type(v).__name__} {_short(v)} where a state holds entities, at {path}")
+
+    while type(value) is chance:
+        value = pick(value, "state")
+    if not isinstance(value, (list, tuple)):
+        raise reader.fail(f"must return a list of entities, or a choice of such lists, not {type(value).__name__}")
+    out: list[Any] = []
+    for i, item in enumerate(value):
+        if type(item) is not chance and not is_entity(item):
+            raise reader.fail(f"must return a list of entities (or choices of them), not one holding "
+                              f"{type(item).__name__} {_short(item)} at state[{i}]")
+        group(item, f"state[{i}]", out)
+    return out
+
+
+def draw_reward(value: Any, chance: type | None, rng: random.Random) -> tuple[float, bool]:
+    """One (reward, done) drawn from what `reward` returned (checked as `read_reward` checks)."""
+    if type(value) is not chance:
+        pair = reward_pair(value)
+        if not math.isfinite(pair[0]):
+            raise OutcomeError(f"reward() must return a finite number as reward, not {pair[0]}")
+        return pair
+    rewards = read_reward(value, chance)
+    return rewards[0][1] if len(rewards) == 1 else _pick(rewards, rng.random())
 
 
 # --------------------------------------------------------------------------- reading a worker's reply

@@ -34,22 +34,31 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wc.canonical import state_key
-from wc.contract import decode_entity, decode_state
+from wc.contract import decode_entity, decode_state, encode_state
 from wc.planning.chance import ChancePolicy, Objective, Outcome, solve, success
 from wc.planning.mcts import MctsSettings
 from wc.planning.result import BUDGET, ERROR, EXHAUSTED, FOUND, Status
 from wc.programs import timer
 from wc.programs.entities import EntityTable, Key
 from wc.programs.failures import classify
-from wc.programs.outcomes import Distribution, Rewards, TooManyOutcomes, read_reward, read_state
+from wc.programs.outcomes import (
+    Distribution,
+    Rewards,
+    TooManyOutcomes,
+    draw_reward,
+    draw_state,
+    read_reward,
+    read_state,
+)
 
-KEEP = 200_000           # (state, action) distributions kept by a model (then it starts afresh)
+KEEP = 20_000            # (state, action) distributions kept by a model (then it starts afresh)
 ENUMERATE_LIMIT = 1024   # outcomes of one edge the exact planner lists, at most
 OUTCOME_SEED = 0x5DEECE66D   # mixed into the seed of the generator that draws outcomes
-# MCTS for a random world: more simulations than wc's deterministic preset (every pass through an
-# edge draws again), rollouts as long as an episode may need, the return discounted so that a goal
-# reached sooner counts for more
-CHANCE_MCTS = MctsSettings(simulations=300, rollout_depth=100, max_depth=500, c=1.0, gamma=0.98)
+# MCTS for a random world: rollouts as long as a room's random walk needs to find the goal (they
+# avoid steps that end the episode without it), the return discounted so that a goal reached
+# sooner counts for more; a transposition tree learns from few simulations (Dynamic-Obstacles
+# 8x8: every episode won, about 0.7 s a decision; bench_stochastic.py)
+CHANCE_MCTS = MctsSettings(simulations=50, rollout_depth=100, max_depth=500, c=1.0, gamma=0.98)
 
 __all__ = ["CHANCE_MCTS", "ENUMERATE_LIMIT", "ChanceModel", "ChancePlan", "plan_chance"]
 
@@ -115,6 +124,26 @@ class ChanceModel:
             self._rewards[(key, action, child)] = kept
         return kept
 
+    def roll(self, state: Any, action: Any) -> tuple[Drawn, float, bool]:
+        """One outcome drawn for a rollout, whose states are played once: the program's own
+        objects (`Drawn`), nothing interned or kept. The inputs are compared with copies of their
+        fields after the call and rebuilt if the program modified them, as φ1 would give them."""
+        objs = state if type(state) is Drawn else self.table.objects(state)
+        try:
+            fields = [dict(o.__dict__) for o in objs]
+        except AttributeError:  # an entity without a __dict__: through the table, as the tree does
+            objs = self.table.objects(self.table.key_of(objs))
+            fields = [dict(o.__dict__) for o in objs]
+        given = _given(action)
+        self.calls += 2
+        with timer.limit(self.call_timeout):
+            nxt = Drawn(draw_state(self.program.transition(list(objs), given), self.chance, self.rng))
+            if [o.__dict__ for o in objs] != fields:
+                objs = [_rebuilt(o, f) for o, f in zip(objs, fields, strict=True)]
+            r, done = draw_reward(self.program.reward(list(objs), given, list(nxt), self.mission), self.chance,
+                                  self.rng)
+        return nxt, r, done
+
     def outcomes(self, key: Key, action: Any) -> list[Outcome]:
         """Every outcome of (key, action): (probability, next key, reward, done), merged."""
         merged: dict[Key, float] = {}
@@ -142,6 +171,18 @@ class ChanceModel:
                     r, done = pair
                     break
         return child, r, done
+
+
+class Drawn(list):
+    """A rollout's state: the entity objects of one drawn outcome."""
+
+    __slots__ = ()
+
+
+def _rebuilt(obj: Any, fields: dict[str, Any]) -> Any:
+    fresh = object.__new__(type(obj))
+    fresh.__dict__.update(fields)
+    return fresh
 
 
 def _given(action: Any) -> Any:
@@ -259,10 +300,14 @@ def _by_mcts(plan: ChancePlan, model: ChanceModel, start: Key, actions: list[Any
         child, r, done = model.sample(key, action)
         return child, (1.0 if success(r, done) else 0.0) if goal else r, done
 
+    def roll(state: Any, action: Any) -> tuple[Drawn, float, bool]:
+        after, r, done = model.roll(state, action)
+        return after, (1.0 if success(r, done) else 0.0) if goal else r, done
+
     if horizon > 0:
         settings = replace(settings, max_depth=min(settings.max_depth, horizon))
     result = settings.search(start, actions, step, rng=random.Random(rng_seed), deadline=deadline,
-                             on_error=on_error, chance=True,
+                             on_error=on_error, chance=True, rollout_step=roll,
                              rollout_avoid=(lambda r, done: done and r <= 0) if goal else None)
     plan.planner, plan.exact = "mcts", False
     plan.steps, plan.simulations = result.steps, result.rollouts
@@ -276,4 +321,5 @@ def _by_mcts(plan: ChancePlan, model: ChanceModel, start: Key, actions: list[Any
     if goal and not reached:
         plan.reason = (plan.reason + "; " if plan.reason else "") + "no simulation reached the goal"
     plan.actions = list(result.actions)
-    plan.predictions = [(state_key(model.json_state(k)), r, d) for k, r, d in result.predictions]
+    plan.predictions = [(state_key(encode_state(k) if type(k) is Drawn else model.json_state(k)), r, d)
+                        for k, r, d in result.predictions]
