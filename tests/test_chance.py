@@ -427,3 +427,29 @@ def test_sampling_follows_the_probabilities():
         assert counts[outcome] / 20_000 == pytest.approx(p, abs=0.01)
     assert sorted(p for p, _ in dist.enumerate()) == pytest.approx([0.1, 0.1, 0.8])
     assert list(itertools.chain(*[s for _, s in dist.enumerate()])) == ["a", "b", "c"]
+
+
+def test_a_rollout_draws_one_outcome_with_the_same_checks_and_probabilities():
+    """`draw_state` (rollouts) draws from what `read_state` (the judge, the tree) reads: the same
+    frequencies of next states, the same refusals."""
+    ns = runtime.api_namespace(MINIGRID.source)
+    Ball, Wall, choice, vary = ns["Ball"], ns["Wall"], ns["choice"], ns["vary"]
+    chance = outcomes.chance_class(ns)
+    value = choice([(0.3, [Wall(0, 0)]),
+                    (0.7, [Wall(0, 0), choice([(0.5, Ball(1, 1, "blue")), (0.5, [])]),
+                           vary(Ball(2, 2, "red"), x={2: 0.25, 3: 0.75})])])
+    exact = Counter()
+    for p, s in read_state(value, chance).enumerate():
+        exact[state_key(s)] += p
+    rng = random.Random(1)
+    drawn = Counter(state_key(runtime.encode_state(outcomes.draw_state(value, chance, rng))) for _ in range(8000))
+    assert drawn.keys() == exact.keys()
+    assert all(drawn[k] / 8000 == pytest.approx(p, abs=0.02) for k, p in exact.items())
+    wall = Wall(0, 0)
+    assert outcomes.draw_state([wall], chance, rng)[0] is wall   # entities without choices are the program's own
+    with pytest.raises(OutcomeError, match="negative probability"):
+        outcomes.draw_state([choice([(-0.5, wall), (1.5, wall)])], chance, rng)
+    with pytest.raises(OutcomeError, match="must return a list of entities"):
+        outcomes.draw_state(choice([(1.0, wall)]), chance, rng)
+    assert outcomes.draw_reward(choice({(1.0, True): 1.0}), chance, rng) == (1.0, True)
+    assert outcomes.draw_reward((0, False), chance, rng) == (0.0, False)
