@@ -34,6 +34,11 @@ def canonical_state(state: State) -> State:
     return sorted(items, key=lambda e: json.dumps(e, sort_keys=True, separators=(",", ":")))
 
 
+def entity_key(entity: dict[str, Any]) -> str:
+    """The canonical text of one entity: a state's key is its entities' keys, sorted."""
+    return json.dumps(_norm(entity), separators=(",", ":"))
+
+
 def state_key(state: State) -> str:
     """A string equal for equal states (order of entities ignored): the JSON text of the
     canonical state."""

@@ -59,9 +59,55 @@ FAILURE_KINDS = ("timeout", "memory", "recursion", "forbidden", "malformed", "sy
 
 JSON_ATOMS = (type(None), bool, int, float, str)
 
-__all__ = ["ALLOWED_MODULES", "CONTRACT_VERSION", "FAILURE_KINDS", "FUNCTIONS", "HOOKS", "REWARD_MODES",
-           "SAFE_BUILTINS", "MalformedOutput", "WorldModel", "decode_entity", "decode_state", "encode_state",
-           "encode_value", "prompt_rules", "reward_pair", "rewards_match"]
+# --------------------------------------------------------------------------- chance (stochastic worlds)
+#
+# A transition may be random: `transition` returns the possible next states with their
+# probabilities, built with the helpers below, which API modules that allow it carry verbatim
+# (minigrid_v3, the generic gymnasium generator's version 2). wc reads them in trusted code
+# (`wc.programs.outcomes`). A program that returns one state is deterministic, as before.
+
+MAX_OUTCOMES = 4096        # options one transition (or one reward) may list in all its choices
+PROBABILITY_SUM = 1e-6     # how far the probabilities of one choice may sum from 1
+
+CHANCE_DOC = """\
+Chance. When what an action does is random, transition() returns the possible next states
+with their probabilities instead of one next state, built with choice() and vary() below, and
+reward() is called with each possible next state in turn (it may also return a choice of
+(reward, done) pairs). Every Choice in a state is drawn independently of the others: give
+independent parts (entities that move at random, fields that vary on their own) as separate
+choices and wc combines them, rather than listing every combination. In each choice the
+probabilities are numbers in [0, 1] that sum to 1 (within 1e-6), and one transition may list
+at most 4096 options in all its choices together. A transition that is not random returns one
+next state, as usual. Programs are judged by the probability they give to what was recorded:
+every recorded transition must be possible, and more probability for what happened is a
+better fit."""
+
+CHANCE_HELPERS = '''\
+@dataclass
+class Choice:
+    options: list  # [(probability, value), ...]
+
+
+def choice(options):
+    """One of several values, at random: a dict {value: probability}, or a list of
+    (probability, value) pairs. A value may be anything a state holds (a number, a string,
+    an entity, a list of entities) or a whole next state. In a state, a Choice of entities
+    stands for one entity, and a Choice of lists of entities for that many (none included)."""
+    if isinstance(options, dict):
+        return Choice([(p, value) for value, p in options.items()])
+    return Choice(list(options))
+
+
+def vary(entity, **fields):
+    """A copy of `entity` whose named fields are random, each independently of the others:
+    vary(ball, x={2: 0.5, 3: 0.5}) is the ball at x = 2 or x = 3, with probability 0.5 each."""
+    return replace(entity, **{name: choice(options) for name, options in fields.items()})
+'''
+
+__all__ = ["ALLOWED_MODULES", "CHANCE_DOC", "CHANCE_HELPERS", "CONTRACT_VERSION", "FAILURE_KINDS", "FUNCTIONS",
+           "HOOKS", "MAX_OUTCOMES", "PROBABILITY_SUM", "REWARD_MODES", "SAFE_BUILTINS", "MalformedOutput",
+           "WorldModel", "decode_entity", "decode_state", "encode_state", "encode_value", "prompt_rules",
+           "reward_pair", "rewards_match"]
 
 
 @runtime_checkable

@@ -22,21 +22,30 @@ one random draw and one clock read per step. An action whose step raises is not 
 that state (the error goes to `on_error`): its edge is closed for good, and a rollout draws
 another action there (it ends where none works).
 
-Stochastic worlds (a later issue) need chance nodes: an edge's step then returns several
-(probability, key, reward, done) outcomes and the edge keeps one child per outcome. The seam is
-`expand` below, the one place where an edge becomes a child; selection and backup would stay.
+Random worlds (`chance=True`): `step` draws one outcome of the action each time it is called, so
+an edge is a chance node, stepped again on every pass. A tree of histories would then hardly
+ever meet the same node twice (a world where actions may leave things as they were has as many
+histories as sequences of outcomes), and its deep values would stay at their first rollouts; so
+in a random world nodes are shared by state: one node per (state key, depth), and a simulation
+backs up along the path it took. An edge's mean value then estimates the expected return of the
+action over its outcomes. `rollout_avoid(reward, done)`, when given, makes a rollout step that it
+holds for (a goal world's failure, say) be replaced by another action's whose outcome it does
+not hold for, as a failing step is: random rollouts that walk into every wall and obstacle
+would otherwise tell the tree nothing about where the goal is.
 """
 from __future__ import annotations
 
 import math
 import random as _random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from wc.planning.result import ERROR, FOUND
 from wc.planning.returns import Counter, OnError, ReturnPlan, Step, finish
+
+Avoid = Callable[[float, bool], bool]   # (reward, done) -> whether a rollout should rather not take that step
 
 EPS = 1e-3        # CWMB's: an untried edge's exploration term is c·sqrt(ln N / 0.001)
 OPEN = -1         # an edge not stepped yet
@@ -74,11 +83,13 @@ def search(start: Any, actions: Sequence[Any], step: Step, *, simulations: int =
            rollout_depth: int = WC.rollout_depth, max_depth: int = WC.max_depth, c: float = WC.c,
            gamma: float = WC.gamma, default_q: float = WC.default_q, temperature: float = WC.temperature,
            rng: _random.Random | None = None, deadline: float | None = None, max_steps: int | None = None,
-           on_error: OnError | None = None, rollout_step: Step | None = None) -> ReturnPlan:
+           on_error: OnError | None = None, rollout_step: Step | None = None, chance: bool = False,
+           rollout_avoid: Avoid | None = None) -> ReturnPlan:
     """UCT from `start` over `actions`. `step` makes the tree's edges; `rollout_step` (default
     `step`) plays the rollouts and may hand back states of its own kind (a caller's cheaper
     form), which only it is given again. Stops after `simulations`, or within one step of
-    `max_steps` program steps or the `deadline`."""
+    `max_steps` program steps or the `deadline`. `chance`: `step` draws an outcome at random
+    (see the module docstring)."""
     started = time.monotonic()
     rng = rng or _random.Random(0)
     random = rng.random
@@ -86,7 +97,11 @@ def search(start: Any, actions: Sequence[Any], step: Step, *, simulations: int =
     width = len(acts)
     calls = Counter(step, max_steps, deadline, on_error)
     roll = rollout_step or step
-    log, sqrt, monotonic, inf = math.log, math.sqrt, time.monotonic, math.inf
+    if chance:
+        return _search_chance(start, acts, step, roll, calls, simulations=simulations, rollout_depth=rollout_depth,
+                              max_depth=max_depth, c=c, gamma=gamma, default_q=default_q, temperature=temperature,
+                              random=random, avoid=rollout_avoid, started=started)
+    log, sqrt, inf = math.log, math.sqrt, math.inf
     # the tree, one list per field, indexed by node (0 is the root): the state key; the node's
     # parent, the edge from it, and that edge's reward and done; its depth, the discounted
     # return from the root to it and gamma ** depth; its visits; and per edge the child (OPEN,
@@ -167,32 +182,12 @@ def search(start: Any, actions: Sequence[Any], step: Step, *, simulations: int =
                 break
         if stopped or node == 0:
             break  # out of budget, or every action fails from the start
-        value, rolled, trail = 0.0, [], []
+        value = 0.0
+        rolled: list[Any] = []
+        trail: list[tuple[Any, float, bool]] = []
         if new and not dones[node]:  # a random rollout from the new node
-            state, discount = keys[node], 1.0
-            steps, most, deadline_at = calls.steps, calls.max_steps, calls.deadline
-            for _ in range(min(rollout_depth, max_depth - depths[node])):
-                if steps >= most or monotonic() > deadline_at:
-                    break
-                action = acts[int(random() * width)]
-                steps += 1
-                try:
-                    state, reward, done = roll(state, action)
-                except Exception as exc:  # noqa: BLE001 - not available here: another action, if any works
-                    calls.failed(exc, action)
-                    calls.steps = steps
-                    found = _instead(roll, state, acts, action, random, calls)
-                    steps = calls.steps
-                    if found is None:
-                        break
-                    action, state, reward, done = found
-                rolled.append(action)
-                trail.append((state, reward, done))
-                value += discount * reward
-                discount *= gamma
-                if done:
-                    break
-            calls.steps = steps
+            value, rolled, trail = _rollout(roll, keys[node], acts, min(rollout_depth, max_depth - depths[node]),
+                                            gamma, random, calls, rollout_avoid)
         ret = gains[node] + discounts[node] * value
         if ret > best_return:
             best_return, best_leaf, best_rollout = ret, node, (rolled, trail)
@@ -229,21 +224,181 @@ def search(start: Any, actions: Sequence[Any], step: Step, *, simulations: int =
     return finish(plan, started)
 
 
-def _instead(roll: Step, state: Any, acts: list[Any], failed: Any, random: Any, calls: Counter) -> tuple[
-        Any, Any, float, bool] | None:
-    """A rollout's step when `failed` raised at `state`: the other actions in random order
-    until one works (what it does), or None when none does or the budget ends."""
+def _rollout(roll: Step, state: Any, acts: list[Any], depth: int, gamma: float, random: Any, calls: Counter,
+             avoid: Avoid | None) -> tuple[float, list[Any], list[tuple[Any, float, bool]]]:
+    """A random rollout of at most `depth` steps from `state`: its discounted return, and the
+    actions and what they led to. One step, one random draw and one clock read per step."""
+    value, discount = 0.0, 1.0
+    rolled: list[Any] = []
+    trail: list[tuple[Any, float, bool]] = []
+    width = len(acts)
+    monotonic = time.monotonic
+    steps, most, deadline_at = calls.steps, calls.max_steps, calls.deadline
+    for _ in range(depth):
+        if steps >= most or monotonic() > deadline_at:
+            break
+        action = acts[int(random() * width)]
+        steps += 1
+        try:
+            after, reward, done = roll(state, action)
+        except Exception as exc:  # noqa: BLE001 - not available here: another action, if any works
+            calls.failed(exc, action)
+            calls.steps = steps
+            found = _instead(roll, state, acts, action, random, calls, avoid)
+            steps = calls.steps
+            if found is None:
+                break
+            action, after, reward, done = found
+        else:
+            if avoid is not None and avoid(reward, done):
+                calls.steps = steps
+                found = _instead(roll, state, acts, action, random, calls, avoid)
+                steps = calls.steps
+                if found is not None:
+                    action, after, reward, done = found
+        state = after
+        rolled.append(action)
+        trail.append((state, reward, done))
+        value += discount * reward
+        discount *= gamma
+        if done:
+            break
+    calls.steps = steps
+    return value, rolled, trail
+
+
+def _instead(roll: Step, state: Any, acts: list[Any], failed: Any, random: Any, calls: Counter,
+             avoid: Avoid | None = None) -> tuple[Any, Any, float, bool] | None:
+    """A rollout's step when `failed` raised at `state` (or gave an outcome to `avoid`): the
+    other actions in random order until one works and gives no outcome to avoid (what it does;
+    failing that, the first that works), or None when none works or the budget ends."""
     others = [a for a in acts if a is not failed]
+    fallback = None   # the first that works but gives an outcome to avoid
     while others and calls.left():
         action = others.pop(int(random() * len(others)))
         calls.steps += 1
         try:
-            state, reward, done = roll(state, action)
+            after, reward, done = roll(state, action)
         except Exception as exc:  # noqa: BLE001
             calls.failed(exc, action)
             continue
-        return action, state, reward, done
-    return None
+        if avoid is not None and avoid(reward, done):
+            fallback = fallback or (action, after, reward, done)
+            continue
+        return action, after, reward, done
+    return fallback
+
+
+def _search_chance(start: Any, acts: list[Any], step: Step, roll: Step, calls: Counter, *, simulations: int,
+                   rollout_depth: int, max_depth: int, c: float, gamma: float, default_q: float, temperature: float,
+                   random: Any, avoid: Avoid | None, started: float) -> ReturnPlan:
+    """UCT over a random world: every pass through an edge steps it (drawing an outcome); nodes
+    are shared by (state key, depth); each simulation backs up along its own path."""
+    width = len(acts)
+    log, sqrt, inf = math.log, math.sqrt, math.inf
+    index: dict[tuple[Any, int], int] = {(start, 0): 0}
+    keys, depths = [start], [0]
+    visits = [1]
+    edge_n = [[0] * width]
+    edge_w = [[0.0] * width]
+    closed = [[False] * width]
+    best_return = -inf
+    best: tuple[list[Any], list[tuple[Any, float, bool]]] = ([], [])
+    sims = 0
+
+    def select(node: int) -> int:
+        log_n = log(visits[node])
+        en, ew, shut = edge_n[node], edge_w[node], closed[node]
+        top, ties = -inf, []
+        for i in range(width):
+            if shut[i]:
+                continue
+            n = en[i]
+            u = (ew[i] / n if n else default_q) + c * sqrt(log_n / (n + EPS))
+            if u > top:
+                top, ties = u, [i]
+            elif u == top:
+                ties.append(i)
+        if not ties:
+            return -1
+        return ties[0] if len(ties) == 1 else ties[int(random() * len(ties))]
+
+    while sims < simulations and calls.left():
+        node, path = 0, []                     # (node, edge, reward) of each step taken
+        taken: list[Any] = []
+        seen: list[tuple[Any, float, bool]] = []
+        gain, discount = 0.0, 1.0
+        stopped = new = ended = False
+        while depths[node] < max_depth:        # down the tree
+            edge = select(node)
+            if edge < 0:
+                break  # every action fails here
+            if not calls.left():
+                stopped = True  # a simulation cut short is not backed up
+                break
+            calls.steps += 1
+            try:
+                key, reward, done = step(keys[node], acts[edge])
+            except Exception as exc:  # noqa: BLE001 - the program is untrusted; timeouts propagate
+                calls.failed(exc, acts[edge])
+                closed[node][edge] = True
+                continue
+            path.append((node, edge, reward))
+            taken.append(acts[edge])
+            seen.append((key, reward, bool(done)))
+            gain += discount * reward
+            discount *= gamma
+            if done:
+                ended = True
+                break
+            tag = (key, depths[node] + 1)
+            child = index.get(tag)
+            if child is None:
+                child = index[tag] = len(keys)
+                keys.append(key)
+                depths.append(depths[node] + 1)
+                visits.append(0)
+                edge_n.append([0] * width)
+                edge_w.append([0.0] * width)
+                closed.append([False] * width)
+                new = True
+            node = child
+            if new:
+                break
+        if stopped or not path:
+            break  # out of budget, or every action fails from the start
+        value = 0.0
+        rolled: list[Any] = []
+        trail: list[tuple[Any, float, bool]] = []
+        if new and not ended:  # a random rollout from the new node
+            value, rolled, trail = _rollout(roll, keys[node], acts, min(rollout_depth, max_depth - depths[node]),
+                                            gamma, random, calls, avoid)
+        if gain + discount * value > best_return:
+            best_return, best = gain + discount * value, (taken + rolled, seen + trail)
+        if not ended:
+            visits[node] += 1
+        for at, edge, reward in reversed(path):  # back up along the path: Q(s, a) averages r + gamma * V(s')
+            value = reward + gamma * value
+            edge_n[at][edge] += 1
+            edge_w[at][edge] += value
+            visits[at] += 1
+        sims += 1
+
+    plan = ReturnPlan(gamma=gamma, steps=calls.steps, rollouts=sims, planner="mcts")
+    tried = [i for i in range(width) if edge_n[0][i]]
+    if tried:
+        edge = _decide(tried, edge_n[0], edge_w[0], temperature, random)
+        plan.action, plan.value = acts[edge], edge_w[0][edge] / edge_n[0][edge]
+        plan.actions, plan.predictions = best
+        plan.status = FOUND
+        plan.reason = calls.spent if sims < simulations else ""
+    elif width and all(closed[0]):
+        plan.status, plan.reason = ERROR, "every action fails from the start"
+    elif not width:
+        plan.status, plan.reason = ERROR, "no actions to choose from"
+    else:
+        plan.reason = calls.spent or "no simulation was run"
+    return finish(plan, started)
 
 
 def _decide(tried: list[int], edge_n: list[int], edge_w: list[float], temperature: float, random: Any) -> int:

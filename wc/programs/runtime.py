@@ -28,6 +28,7 @@ from wc.programs import timer
 from wc.programs.failures import classify
 from wc.programs.guard import API_FILE, PROGRAM_FILE, screen
 from wc.programs.modules import SANDBOX_MODULE, restricted_builtins
+from wc.programs.outcomes import chance_class
 from wc.programs.plan import plan
 from wc.programs.timer import CallTimeout
 from wc.programs.verdict import MAX_FAILURE_DETAILS, Outcome, Prediction, digest, judge
@@ -63,6 +64,9 @@ class CompiledProgram:
     source: str
     ns: dict[str, Any] | None = None
     failure: dict[str, Any] | None = None
+    # the API module's Choice class (its chance helpers), taken before the program ran: what
+    # `wc.programs.outcomes` reads a random transition by; None for a module without them
+    chance: type | None = None
 
     @property
     def transition(self) -> Callable:
@@ -97,7 +101,7 @@ def compile_program(api_ns: dict[str, Any], source: str, call_timeout: float = 2
     if missing:
         return CompiledProgram(source, failure={
             "kind": "missing", "message": f"the program does not define {' and '.join(missing)}()"})
-    return CompiledProgram(source, ns=ns)
+    return CompiledProgram(source, ns=ns, chance=chance_class(api_ns))
 
 
 def _from_program(exc: BaseException) -> bool:

@@ -5,17 +5,24 @@ the observation vector, their bounds as the space states them and units where gy
 documentation gives them, the actions. Never a rule of the environment. The same spaces (and
 the same names) give byte-identical source; a change to this generator that changes any source
 is a new GENERATOR_VERSION, so stored programs keep the module they were written against.
+
+Version 2 adds the contract's chance helpers (`wc.contract.CHANCE_HELPERS`, stated in the
+docstring by `CHANCE_DOC`), so that a program may describe a random transition (FrozenLake's
+slippery ice, Taxi's rain, Blackjack's cards). `generate(..., version=1)` still gives version 1's
+source byte for byte.
 """
 from __future__ import annotations
 
 import hashlib
 import math
 
+from wc.contract import CHANCE_DOC, CHANCE_HELPERS
 from wc.envs.gym.spaces import ActionSpace, Field
 from wc.tolerance import Tolerance
 from wc.values import ApiModule
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
+VERSIONS = (1, 2)
 
 
 def _number(value: float) -> str:
@@ -64,9 +71,11 @@ def _actions(space: ActionSpace) -> tuple[list[str], list[str]]:
 
 
 def generate(env_id: str, title: str, fields: tuple[Field, ...], actions: ActionSpace,
-             tolerance: Tolerance, decoded: bool = False) -> str:
+             tolerance: Tolerance, decoded: bool = False, version: int = GENERATOR_VERSION) -> str:
     """The source of the API module (see the module docstring); `decoded`: the fields are the
-    parts of a Discrete observation that encodes a tuple."""
+    parts of a Discrete observation that encodes a tuple; `version`: of the generator."""
+    if version not in VERSIONS:
+        raise ValueError(f"no API module generator version {version} (there are {VERSIONS})")
     action_doc, action_code = _actions(actions)
     order = (["A state is a list of entities. Its first (here its only) entity is an Observation:",
               "gymnasium's observation, one integer, decoded into its parts. Comments give each field's",
@@ -92,20 +101,25 @@ def generate(env_id: str, title: str, fields: tuple[Field, ...], actions: Action
            "",
            "Predicted numbers are compared with the recorded ones within a tolerance:",
            f"{tolerance.describe()}; integers exactly."]
+    if version >= 2:
+        doc += ["", CHANCE_DOC]
     width = max(len(f"    {f.name}: {f.kind}") for f in fields)
     body = [f"    {f.name}: {f.kind}".ljust(width) + f"  # {_comment(f)}" for f in fields]
-    lines = ['"""' + "\n".join(doc) + '\n"""', "from dataclasses import dataclass", "", *action_code, "", "",
+    imports = "from dataclasses import dataclass" + (", replace" if version >= 2 else "")
+    lines = ['"""' + "\n".join(doc) + '\n"""', imports, "", *action_code, "", "",
              "@dataclass", "class Observation:", *body]
+    if version >= 2:
+        lines += ["", "", CHANCE_HELPERS.rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
-def api_module(env_id: str, source: str) -> ApiModule:
+def api_module(env_id: str, source: str, version: int = GENERATOR_VERSION) -> ApiModule:
     """The versioned API module for a generated source. Its name carries a digest of the source, so
     that an environment whose spaces change (options such as a map size, another gymnasium
     version, a user's own environment under development) gets a module of its own beside the
     old one, never an edit of it."""
     digest = hashlib.sha256(source.encode()).hexdigest()[:10]
-    return ApiModule(name=f"gym:{env_id[:80]}:{digest}", version=GENERATOR_VERSION, source=source)
+    return ApiModule(name=f"gym:{env_id[:80]}:{digest}", version=version, source=source)
 
 
 def mission(env_id: str, reward_threshold: float | None) -> str:
