@@ -611,5 +611,5 @@ async def test_learns_sokoban_from_a_scripted_llm(fake_llm, db_url, sokoban_mode
 
     # once learned, episodes are won by planning
     ends = [d for k, d in events if k == "episode_end"]
-    assert all(d["success"] for d in ends[-3:])
+    assert len(ends) >= 3 and all(d["success"] for d in ends[-3:])
     assert any(k == "plan" and d["found"] for k, d in events)
