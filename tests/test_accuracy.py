@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from wc import envs
+from wc._sandbox import runtime
 from wc.accuracy import Predicted, Recorded, accuracy, code_accuracy, paper_accuracy, state_fraction
 from wc.datasets import cwmb
 from wc.measure import program_accuracy
-from wc.programs import runtime
 from wc.tolerance import CWMB, Tolerance
 
 

@@ -1,8 +1,8 @@
 """Evaluation values: fit, optimism and REx's score, on hand-made results."""
 from __future__ import annotations
 
+from wc._sandbox.evaluation import Evaluation, Optimism, score
 from wc.planning.result import PlanResult
-from wc.programs.evaluation import Evaluation, Optimism, score
 
 
 def found() -> PlanResult:

@@ -180,7 +180,7 @@ async def test_a_refuted_transfer_whose_repair_does_not_load_is_repaired_not_cra
 
 
 def test_a_repair_of_a_program_that_fails_before_any_data_shows_its_error():
-    from wc.programs.evaluation import Evaluation
+    from wc._sandbox.evaluation import Evaluation
     from wc.synth.prompts import PromptContext
     from wc.synth.refine import Candidate, Refiner
     from wc.synth.rex import Arm

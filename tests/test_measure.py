@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from wc import envs
+from wc._sandbox import runtime
 from wc.envs.gym.replica import Replica
 from wc.measure import (
     cwmb_settings,
@@ -18,7 +19,6 @@ from wc.measure import (
     random_return,
     true_policy,
 )
-from wc.programs import runtime
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -17,6 +17,7 @@ from support.helpers import llm_settings, replaced
 from support.helpers import sqlite_rows as rows
 
 from wc import envs
+from wc._sandbox import runtime
 from wc.api import LearnConfig, learn
 from wc.envs import sokoban
 from wc.envs.sokoban import (
@@ -34,7 +35,6 @@ from wc.envs.sokoban import (
     write_xsb,
 )
 from wc.errors import WcError
-from wc.programs import runtime
 from wc.testing import Reply, answer
 
 FIXTURES = Path(__file__).parent / "fixtures"

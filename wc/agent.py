@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from wc._sandbox.sandbox import Sandbox
 from wc.canonical import start_key, state_hash, state_key
 from wc.envs.base import EnvAdapter
 from wc.errors import EnvError, InvalidInput
 from wc.planning import PlanBudget, PlanResult
-from wc.programs.sandbox import Sandbox
 from wc.store import Store
 from wc.synth.optimism import OptimismBudget
 from wc.synth.refine import CallBudget, Candidate, Recorder, Refiner

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:  # what a command needs is imported when it runs: reading commands start fast
     import networkx as nx
 
+    from wc._sandbox import jail as jails
     from wc.agent import LearnConfig
     from wc.check import ProgramCheck, check_program
     from wc.config import Settings
@@ -46,7 +47,6 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
     from wc.curriculum import run as curriculum
     from wc.evaluate import EvalReport, evaluate
     from wc.playback import Playback
-    from wc.programs import jail as jails
     from wc.react import react
     from wc.runner import learn, resume
     from wc.store import CurriculumSummary, ProgramRecord, RunSummary, Store
@@ -257,10 +257,10 @@ async def db_current(db: str | None = None) -> tuple[str | None, str]:
 async def doctor(settings: Settings | None = None) -> tuple[dict[str, Any], list[jails.Layer]]:
     """Start a sandbox worker as `learn` would and report which of its walls stand: what the
     worker itself finds (user, files, network, processes, limits) and what is seen from outside."""
+    from wc._sandbox import jail as jails
+    from wc._sandbox.sandbox import Sandbox, SandboxLimits
     from wc.config import Settings
     from wc.errors import SandboxError
-    from wc.programs import jail as jails
-    from wc.programs.sandbox import Sandbox, SandboxLimits
     from wc.values import ApiModule
 
     settings = settings or Settings()

@@ -10,10 +10,10 @@ import random
 from dataclasses import dataclass, field
 
 from wc import envs
+from wc._sandbox.sandbox import Sandbox
 from wc.contract import CONTRACT_VERSION
 from wc.envs.base import EnvAdapter
 from wc.errors import EnvError, InvalidInput
-from wc.programs.sandbox import Sandbox
 
 
 @dataclass

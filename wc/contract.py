@@ -32,7 +32,7 @@ from wc.values import REWARD_MODES, State
 
 # 2: the sandbox refuses what version 1 let through by accident: defining hooks such as __del__,
 # __getattribute__ or __reduce_ex__, class patterns in `match`, attribute targets of loops, writing
-# to library classes, and private attributes of library objects (wc.programs.guard)
+# to library classes, and private attributes of library objects (wc._sandbox.guard)
 CONTRACT_VERSION = 2
 
 FUNCTIONS = {"transition": ("state", "action"), "reward": ("state", "action", "next_state", "mission")}

@@ -2,9 +2,9 @@
 back (transitions into the sandbox, its program and the transferred ones, its checkpoint)."""
 from __future__ import annotations
 
+from wc._sandbox.sandbox import Sandbox
 from wc.agent import Agent, OpenEpisode, ResumePoint
 from wc.canonical import start_key_of_hash
-from wc.programs.sandbox import Sandbox
 from wc.store import Store
 from wc.synth.refine import Refiner
 

@@ -14,13 +14,13 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from wc import envs
+from wc._sandbox.sandbox import Sandbox, SandboxLimits
 from wc.agent import Agent, LearnConfig, OnEvent, ResumePoint, StoreRecorder
 from wc.config import Settings
 from wc.envs.base import EnvAdapter
 from wc.errors import ConfigError, InvalidInput, LLMFatalError, ReplayMiss, WcError
 from wc.llm.base import ChatClient, NoLLM
 from wc.llm.costs import cost_usd
-from wc.programs.sandbox import Sandbox, SandboxLimits
 from wc.store import ProgramRecord, RunSummary, Store
 from wc.synth.prompts import PromptContext
 from wc.synth.refine import CallBudget, Refiner
@@ -214,8 +214,8 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     instead of asking an LLM: the run reproduces the recorded one exactly, without an API key.
     `node` names the machine it runs on (a Ray node id; default: the host name)."""
     from wc import recordings, transfer
+    from wc._sandbox import jail as jails
     from wc.planning import PLANNERS
-    from wc.programs import jail as jails
 
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
@@ -271,8 +271,8 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
     """Continue an interrupted run from what the store holds (on `node`, default this host).
     Answers already recorded for the same request and sample are served from the store, never
     paid for twice."""
+    from wc._sandbox import jail as jails
     from wc.llm.replay import ReplayingChat
-    from wc.programs import jail as jails
     from wc.resume import restore_agent, resume_point
 
     settings = settings or Settings()

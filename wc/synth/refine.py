@@ -19,11 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wc._sandbox.evaluation import Evaluation, Optimism, score
+from wc._sandbox.sandbox import Sandbox
 from wc.canonical import start_key
 from wc.errors import LLMError, LLMFatalError
 from wc.llm.base import ChatClient
-from wc.programs.evaluation import Evaluation, Optimism, score
-from wc.programs.sandbox import Sandbox
 from wc.synth import prompts
 from wc.synth.code import NoCode, program_from_answer
 from wc.synth.optimism import OptimismBudget

@@ -1,12 +1,12 @@
 """Sandbox processes: a template that holds the data, and one worker per program forked from it.
 
-The *template* starts inside the OS jail (`wc.programs.jail`) with an empty environment and
+The *template* starts inside the OS jail (`wc._sandbox.jail`) with an empty environment and
 nothing but its socket to the parent. It imports everything programs may use, takes the
-snapshot of trusted classes (`wc.programs.ownership`), executes the API module and keeps the
+snapshot of trusted classes (`wc._sandbox.ownership`), executes the API module and keeps the
 recorded transitions (sent once, then only new ones). It never runs a program.
 
 For each program the parent asks it to `fork`, passing a new socket and a page of shared memory
-(the call heartbeat, `wc.programs.timer.beat`). The child becomes that program's *worker*: it
+(the call heartbeat, `wc._sandbox.timer.beat`). The child becomes that program's *worker*: it
 gives up what the template had (the template's socket, root where the template has it: each
 worker gets a user id of its own, so workers cannot signal each other or the template), becomes
 undumpable (no ptrace, no /proc/<pid>/mem), sets its resource limits (memory, CPU, no files, no
@@ -15,7 +15,7 @@ the data, plans, contract checks. Nothing one program does can reach another pro
 and the template is the same clean copy for every fork.
 
 Replies are JSON, never pickle: what a worker sends is data that the parent checks
-(`wc.programs.verdict`), not code or verdicts.
+(`wc._sandbox.verdict`), not code or verdicts.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from wc.programs import frames
+from wc._sandbox import frames
 
 
 class Data:
@@ -39,7 +39,7 @@ class Data:
     trusted hooks and the recorded transitions."""
 
     def __init__(self, config: dict[str, Any]) -> None:
-        from wc.programs import runtime
+        from wc._sandbox import runtime
 
         self.runtime = runtime
         self.guarded = bool(config.get("guarded", True))
@@ -55,7 +55,7 @@ class Data:
         self.transitions: list[Any] = []
 
     def sync(self, items: list[dict[str, Any]]) -> None:
-        from wc.programs.timer import tick
+        from wc._sandbox.timer import tick
 
         for t in items:
             self.transitions.append(self.runtime.Transition.from_json(t, self.compare))
@@ -81,7 +81,7 @@ class ProgramWorker:
                                                    guarded=data.guarded)
             # what the program left for the collector (finalizers on cycles) runs now, in a timed call,
             # not at some later point inside wc's own work (the template's objects are frozen: cheap)
-            from wc.programs import timer
+            from wc._sandbox import timer
 
             with timer.installed(), timer.limit(data.call_timeout):
                 try:
@@ -106,7 +106,7 @@ class ProgramWorker:
                                         estimator=data.estimator, horizon=msg.get("horizon")))
                     for start in msg["starts"]]
         if op == "plan_return":
-            from wc.programs.plan_return import plan_return
+            from wc._sandbox.plan_return import plan_return
 
             return [asdict(plan_return(self.program, start["state"], start["mission"], msg["action_space"],
                                        planner=msg["planner"], max_steps=msg["max_steps"],
@@ -154,7 +154,7 @@ def become_worker(channel: socket.socket, beat_fd: int, uid: int | None, config:
     close_other_descriptors(keep={channel.fileno()})
     sys.setrecursionlimit(config.get("recursion_limit", 3000))
     apply_limits(config["memory_mb"] * 1024 * 1024 + _address_space(), config["cpu_seconds"], nproc=0, nofile=16)
-    from wc.programs import timer
+    from wc._sandbox import timer
 
     timer.beat = memoryview(beat).cast("Q")
     serve(channel, data)
@@ -396,7 +396,7 @@ def main() -> None:
     close_other_descriptors(keep={control.fileno()})
     _undumpable()
     apply_limits(0, 0, nproc=None, nofile=256)
-    from wc.programs import ownership
+    from wc._sandbox import ownership
 
     ownership.freeze()  # before the API module or any program runs
     Template(control, config).run()

@@ -1,6 +1,6 @@
 """The parent's side of the sandbox's processes: the template, and a worker per program.
 
-`TemplateProcess` starts `wc.programs.worker` in the jail and talks to it over a Unix socket:
+`TemplateProcess` starts `wc._sandbox.worker` in the jail and talks to it over a Unix socket:
 it sends the data, and for each program a `fork` with the new worker's socket and heartbeat
 memory attached (SCM_RIGHTS). `ProgramProcess` is one such worker: requests go out and replies
 come back as length-prefixed frames; a reply larger than `frames.MAX_REPLY` is refused unread,
@@ -21,9 +21,9 @@ import sys
 import time
 from typing import Any
 
+from wc._sandbox import frames
+from wc._sandbox import jail as jails
 from wc.errors import SandboxError
-from wc.programs import frames
-from wc.programs import jail as jails
 
 SYNC_CHUNK = 1000     # transitions per data message (a worker decodes one well within a call's limit)
 UID_BASE, UID_SPAN = 61000, 3000  # a user id per program worker, where the template may give them
@@ -95,7 +95,7 @@ class TemplateProcess:
 
     async def start(self, init: dict[str, Any]) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        cmd, env = self.jail.command(["-m", "wc.programs.worker", json.dumps(self.config)])
+        cmd, env = self.jail.command(["-m", "wc._sandbox.worker", json.dumps(self.config)])
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 *_IGNORING_TERMINATION, *cmd, stdin=theirs.fileno(), stdout=theirs.fileno(),

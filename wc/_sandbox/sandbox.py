@@ -3,18 +3,18 @@ parent judges what they answer.
 
 Walls, outermost first:
 
-* the OS jail (`wc.programs.jail`: bubblewrap with its own filesystem view, namespaces and an
+* the OS jail (`wc._sandbox.jail`: bubblewrap with its own filesystem view, namespaces and an
   unprivileged user; refused to run without it unless WC_SANDBOX=python says otherwise);
-* one process per program, forked from a clean template (`wc.programs.worker`): nothing a
+* one process per program, forked from a clean template (`wc._sandbox.worker`): nothing a
   program does (patched classes, finalizers, a lie planted in wc's own code) survives into
   another program's worker; where wc runs as root, each worker has a user id of its own;
 * OS resource limits (address space, CPU time, no file writes, no new processes, few
   descriptors) and a wall-clock limit per call, enforced from outside: a worker whose call runs
   past its limit is killed, whatever the program catches;
-* verdicts in the parent (`wc.programs.verdict`): a worker returns predictions, plans and
+* verdicts in the parent (`wc._sandbox.verdict`): a worker returns predictions, plans and
   problems as JSON of bounded size, and the parent compares the predictions with the recorded
   data; a reply that is too large, malformed or out of turn fails that program cleanly;
-* the Python layer (`wc.programs.guard`, `wc.programs.modules`), the inner wall.
+* the Python layer (`wc._sandbox.guard`, `wc._sandbox.modules`), the inner wall.
 
 Workers start with an empty environment: no API key, no database URL, no handle to the store.
 """
@@ -27,14 +27,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from wc._sandbox import jail as jails
+from wc._sandbox import runtime, verdict
+from wc._sandbox.evaluation import Evaluation, Optimism
+from wc._sandbox.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
 from wc.canonical import state_key
 from wc.planning import PlanBudget
 from wc.planning.result import ERROR, PlanResult
 from wc.planning.returns import ReturnPlan, action_choices
-from wc.programs import jail as jails
-from wc.programs import runtime, verdict
-from wc.programs.evaluation import Evaluation, Optimism
-from wc.programs.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
 from wc.tolerance import CWMB, Tolerance
 from wc.values import ApiModule, State
 
@@ -256,7 +256,7 @@ class Sandbox:
                           init: list[Any] | None = None) -> ReturnPlan:
         """A plan for the most return the program predicts from `state` (MCTS or CEM in its
         worker), read back as no more than actions of `action_space` and their predictions."""
-        from wc.programs.plan_return import settings_for
+        from wc._sandbox.plan_return import settings_for
 
         settings = settings_for(planner, action_choices(action_space)[0])  # ValueError: caught by the caller
         key = program_key(source)

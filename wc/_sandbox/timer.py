@@ -7,7 +7,7 @@ This timer is a courtesy: it turns a slow call into a classified `timeout` with 
 program can catch it, or loop in C where it never fires, so the limit is also enforced from
 outside: inside a worker, `beat` is a counter in memory the parent shares, which moves at every
 call's start and end and at every step of the worker's own work (`tick`); the parent kills a
-worker whose counter stands still for longer than a call may take (`wc.programs.processes`).
+worker whose counter stands still for longer than a call may take (`wc._sandbox.processes`).
 That also catches program code that runs where no call is timed (a finalizer, say).
 """
 from __future__ import annotations

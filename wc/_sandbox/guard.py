@@ -1,6 +1,6 @@
 """The Python layer of the sandbox: the inner wall. What a program can name, read and write.
 
-The outer wall is the operating system (`wc.programs.jail`): a program that gets past this layer
+The outer wall is the operating system (`wc._sandbox.jail`): a program that gets past this layer
 is still a process with no user, no files, no network, no other program in it, and a parent that
 judges what it says. This layer keeps untrusted code away from the interpreter's machinery, and
 it does so by construction rather than by listing known routes:
@@ -15,16 +15,16 @@ it does so by construction rather than by listing known routes:
 * **Dunder names** are refused except `ALLOWED_DUNDERS` (data and operator protocols), in source
   and at run time; a program cannot define `__del__`, `__getattribute__`, `__reduce_ex__`, ….
 * **Private attributes belong to their owner.** `_x` and an instance's `__dict__` can be read
-  only where the sandbox defined them (`wc.programs.ownership`): a program's own classes, never
+  only where the sandbox defined them (`wc._sandbox.ownership`): a program's own classes, never
   a library's (`ForwardRef._evaluate`, `Random._randbelow`).
 * **Some values are inert.** Module, frame, code and traceback objects are never returned by an
   attribute read, and nothing can be read from or written to a module.
 * **Libraries are read-only.** Classes of the standard library cannot be assigned to, and
   dunder attributes can be assigned only on classes the program defined.
 
-Modules come through `wc.programs.modules` (read-only views, an allowlist, no module that
+Modules come through `wc._sandbox.modules` (read-only views, an allowlist, no module that
 evaluates program text). Like any hand-written guard this one may have gaps; the jail is why a
-gap is not an escape from the machine, and the parent (`wc.programs.sandbox`) is why it is not a
+gap is not an escape from the machine, and the parent (`wc._sandbox.sandbox`) is why it is not a
 forged score.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ import operator
 import types
 from typing import Any
 
-from wc.programs import ownership
+from wc._sandbox import ownership
 
 PROGRAM_FILE = "<program>"
 API_FILE = "<api>"
@@ -81,7 +81,7 @@ class Forbidden(ImportError):
 
 
 class ModuleProxy:
-    """Base of the read-only module views programs import (`wc.programs.modules`); a view holds
+    """Base of the read-only module views programs import (`wc._sandbox.modules`); a view holds
     nothing reachable but the names it exposes."""
 
     __slots__ = ()
@@ -159,7 +159,7 @@ def guarded_getattr(obj: Any, name: Any, *default: Any) -> Any:
                             "the sandbox")
     value = _checked(getattr(obj, name, *default), name)
     if name == "format" or name == "format_map":
-        from wc.programs.modules import guard_format
+        from wc._sandbox.modules import guard_format
 
         return guard_format(value)
     return value

@@ -3,7 +3,7 @@ the caller decides whether that is right.
 
 A sandbox worker runs the program on the recorded transitions and returns *predictions*: a
 digest of each predicted next state, each (reward, done) pair, and classified errors. The parent
-(`wc.programs.sandbox`) holds the recorded data and judges them here, so a program that got past
+(`wc._sandbox.sandbox`) holds the recorded data and judges them here, so a program that got past
 the Python layer can lie about its own answers but not about whether they are right, and cannot
 touch another program's verdict. Plans are checked the same way: a plan is a list of action
 names and nothing more until the real environment has played it.

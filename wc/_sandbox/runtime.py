@@ -1,5 +1,5 @@
 """What runs inside a sandbox worker: restricted execution of a program, its predictions on the
-recorded transitions (judged by `wc.programs.verdict`), and the entry point of planning.
+recorded transitions (judged by `wc._sandbox.verdict`), and the entry point of planning.
 
 Pure: no I/O. The worker process adds the OS limits and the socket; benchmarks and tests call
 this module in-process to measure the sandbox's overhead against the same work.
@@ -14,6 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from wc._sandbox import timer
+from wc._sandbox.failures import classify
+from wc._sandbox.guard import API_FILE, PROGRAM_FILE, screen
+from wc._sandbox.modules import SANDBOX_MODULE, restricted_builtins
+from wc._sandbox.plan import plan
+from wc._sandbox.timer import CallTimeout
+from wc._sandbox.verdict import MAX_FAILURE_DETAILS, Outcome, Prediction, digest, judge
 from wc.canonical import state_key
 from wc.contract import (
     MalformedOutput,
@@ -24,13 +31,6 @@ from wc.contract import (
     reward_pair,
     rewards_match,
 )
-from wc.programs import timer
-from wc.programs.failures import classify
-from wc.programs.guard import API_FILE, PROGRAM_FILE, screen
-from wc.programs.modules import SANDBOX_MODULE, restricted_builtins
-from wc.programs.plan import plan
-from wc.programs.timer import CallTimeout
-from wc.programs.verdict import MAX_FAILURE_DETAILS, Outcome, Prediction, digest, judge
 from wc.tolerance import CWMB, Tolerance
 
 Compare = Callable[[list[dict[str, Any]], list[dict[str, Any]]], list[dict[str, Any]]]
@@ -263,7 +263,7 @@ def search_frontier(source: str | None) -> Callable[[list[dict[str, Any]], str],
 def search_estimator(source: str | None) -> Callable[[list[dict[str, Any]], str], Any] | None:
     """The environment's own (trusted, optional) `estimator(state, mission)`: from a search's
     start, a function `estimate(state) -> float | None` (lower is closer to the goal, None a dead
-    state) that guides a best-first search (`wc.programs.plan.guided`)."""
+    state) that guides a best-first search (`wc._sandbox.plan.guided`)."""
     return _action_namespace(source).get("estimator") if source else None
 
 

@@ -8,7 +8,7 @@ string, or write state unchecked replaced or hidden.
   check that every name is an identifier and that no code of the program can run while the
   class is processed (no program metaclass, descriptor or `__class__` hook among what
   dataclasses reads), so what is checked is what is compiled.
-* `copy` is `wc.programs.fastcopy` (no unchecked state writes); `operator.attrgetter`/
+* `copy` is `wc._sandbox.fastcopy` (no unchecked state writes); `operator.attrgetter`/
   `methodcaller` and `functools.update_wrapper`/`wraps` go through the guard; `str.format`
   cannot traverse `_` attributes.
 * Hidden, with the reason: `typing.get_type_hints`/`ForwardRef` and `functools.singledispatch`
@@ -30,9 +30,8 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from wc.contract import ALLOWED_MODULES, SAFE_BUILTINS
-from wc.programs import fastcopy, ownership
-from wc.programs.guard import (
+from wc._sandbox import fastcopy, ownership
+from wc._sandbox.guard import (
     GUARD_BUILTINS,
     Forbidden,
     ModuleProxy,
@@ -41,6 +40,7 @@ from wc.programs.guard import (
     guarded_hasattr,
     guarded_setattr,
 )
+from wc.contract import ALLOWED_MODULES, SAFE_BUILTINS
 
 SANDBOX_MODULE = "wc_world"  # the module name of everything the API module and programs define
 

@@ -14,15 +14,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from wc._sandbox import fastcopy, timer
+from wc._sandbox.entities import EntityTable, Key
+from wc._sandbox.failures import classify
 from wc.canonical import state_key
 from wc.contract import decode_state, reward_pair
 from wc.planning import PLANNERS, PlanResult
 from wc.planning.best import best_first
 from wc.planning.result import ERROR, EXHAUSTED
 from wc.planning.shortcut import shortcut
-from wc.programs import fastcopy, timer
-from wc.programs.entities import EntityTable, Key
-from wc.programs.failures import classify
 
 ActionSource = list[str] | Callable[[list[dict[str, Any]]], list[str]]
 _fields = operator.attrgetter("__dict__")

@@ -11,7 +11,7 @@ protocol), with one difference that matters: the standard `_reconstruct` writes 
 `__reduce_ex__` returns into whatever object its callable returns, with the real `setattr` and
 `__dict__.update`. A program controls both, so that would be a dunder write (`__class__`) or a
 write into any object it can name. Here, state goes only into instances of classes the sandbox
-defined (`wc.programs.ownership`) or through the new object's own `__setstate__`, and slot
+defined (`wc._sandbox.ownership`) or through the new object's own `__setstate__`, and slot
 names go through the sandbox's `setattr`.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import types
 import weakref
 from typing import Any
 
-from wc.programs import ownership
+from wc._sandbox import ownership
 
 _ATOMIC = frozenset({type(None), bool, int, float, str, bytes, complex, range, type})
 _ATOMIC_DEEP = _ATOMIC | frozenset({
@@ -192,7 +192,7 @@ def _set_state(y: Any, state: Any, trusted: bool) -> None:
     """Put a reduce state into the new object as copy.py does: through its `__setstate__`, else
     into its `__dict__` and slots. For a reduce the sandbox wrote, only into an instance of a
     sandbox class (never a module, a class or a library object), slots by the sandbox's setattr."""
-    from wc.programs.guard import Forbidden, guarded_setattr
+    from wc._sandbox.guard import Forbidden, guarded_setattr
 
     if not trusted and (issubclass(type(y), type) or ownership.trusted(type(y))):
         raise Forbidden(f"copying would write state into a {type(y).__name__} object, which the sandbox does not "
