@@ -28,10 +28,10 @@ warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 
 from wc import envs  # noqa: E402
+from wc._planning import PlanBudget  # noqa: E402
 from wc._sandbox import runtime  # noqa: E402
 from wc._sandbox.sandbox import Sandbox, SandboxLimits, program_key  # noqa: E402
 from wc.canonical import state_key  # noqa: E402
-from wc.planning import PlanBudget  # noqa: E402
 
 MODEL = (ROOT / "tests" / "fixtures" / "minigrid_model.py").read_text()
 
@@ -151,7 +151,7 @@ async def bench_planning(adapter, seeds=range(8), max_nodes=20000):
 
 
 async def bench_fanout(k=8, latency=1.0):
-    from wc.llm.openai_backend import OpenAIChat
+    from wc._llm.openai_backend import OpenAIChat
     from wc.testing import FakeLLMServer, Reply
 
     with FakeLLMServer(lambda request, n: Reply("```python\nX = 1\n```", delay=latency)) as server:

@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 
+from wc._planning import RETURN_PLANNERS  # noqa: E402
 from wc._sandbox import jail, runtime, timer  # noqa: E402
 from wc._sandbox.plan_return import plan_return  # noqa: E402
-from wc.planning import RETURN_PLANNERS  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 

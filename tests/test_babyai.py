@@ -9,11 +9,11 @@ from conftest import FIXTURES
 from minigrid.envs.doorkey import DoorKeyEnv
 
 from wc import envs
+from wc._llm.base import NoLLM
 from wc._sandbox import runtime
 from wc.agent import LearnConfig
 from wc.api import Settings, add_program, run_summary
 from wc.errors import EnvError
-from wc.llm.base import NoLLM
 from wc.runner import learn
 
 BABYAI = (FIXTURES / "babyai_model.py").read_text()

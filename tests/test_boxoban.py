@@ -136,7 +136,7 @@ async def test_a_boxoban_level_is_planned_through_the_sandbox(sokoban_model):
     assert step.terminated and step.reward == pytest.approx(10.9)
     # the same program and node budget without the hint: width-based search does not get there
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as blind:
-        from wc.planning import PlanBudget
+        from wc._planning import PlanBudget
         unguided = await blind.plan(sokoban_model, state, mission, PlanBudget(max_nodes=20_000))
     assert not unguided.found and unguided.undecided and unguided.planner == "bfws"
     adapter.close()

@@ -72,8 +72,8 @@ def test_diff_of_twin_programs_says_they_are_identical(tmp_path, minigrid_model)
 
 async def _a_run(db: str, status: str, config: dict) -> int:
     """A run row as a run that ended with `status` leaves it (no play needed to test what comes first)."""
+    from wc._store import Store
     from wc.envs.api import load as load_api_module
-    from wc.store import Store
 
     store = await Store.open(db)
     try:

@@ -15,12 +15,12 @@ from types import SimpleNamespace
 import pytest
 from support.helpers import child_env, keys_of, run_wc, schemas
 
+from wc._store import Store
 from wc.agent import LearnConfig
 from wc.config import Settings
 from wc.export import EPISODE_COLUMNS, TRANSITION_COLUMNS
 from wc.recordings import load as load_recording
 from wc.runner import learn
-from wc.store import Store
 
 pytestmark = pytest.mark.slow  # subprocesses and two replayed runs
 
@@ -261,6 +261,6 @@ print(json.dumps(found))
 
 def test_the_head_read_from_the_migration_files_is_alembics():
     """A store at this head opens without alembic; the files' head must be the one alembic finds."""
-    from wc.store.db import head_from_files, head_revision
+    from wc._store.db import head_from_files, head_revision
 
     assert head_from_files() == head_revision()

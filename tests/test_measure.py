@@ -111,7 +111,7 @@ def test_cwmbs_episode_length_and_planner_settings():
 def test_random_and_true_returns_on_pendulum_with_a_small_cem():
     """CEM with the real Pendulum as its model (a small budget: the test's, not CWMB's) does much
     better than random torques from the same starts."""
-    from wc.planning.cem import CemSettings
+    from wc._planning.cem import CemSettings
 
     adapter = envs.make("Pendulum-v1")
     small = CemSettings(horizon=12, iterations=3, samples=30, elites=5, keep=2, replan_every=1)

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from support.helpers import replaced
 
+from wc._planning import cem
 from wc._sandbox import runtime, timer, verdict
 from wc._sandbox.plan_return import plan_return
-from wc.planning import cem
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CARTPOLE = {"kind": "discrete", "names": ["push_left", "push_right"]}

@@ -7,8 +7,8 @@ import pytest
 from support.helpers import replaced
 
 from wc import envs
+from wc._planning import PLANNERS, bfs, bfws
 from wc._sandbox import runtime
-from wc.planning import PLANNERS, bfs, bfws
 
 warnings.simplefilter("ignore")
 
@@ -455,7 +455,7 @@ def walk(start, actions):
 
 
 def test_a_shortcut_pass_removes_detours_and_loops_and_keeps_a_valid_plan():
-    from wc.planning.shortcut import shortcut
+    from wc._planning.shortcut import shortcut
 
     moves = ["east", "west"] * 3 + ["south"] * 5 + ["east", "north", "south"] * 2 + ["east"] * 3
     assert walk((0, 0), moves)[-1] == ((5, 5), 1.0, True)  # 22 steps where 10 do
@@ -469,7 +469,7 @@ def test_a_shortcut_pass_removes_detours_and_loops_and_keeps_a_valid_plan():
 
 
 def test_a_shortcut_pass_without_budget_only_drops_loops():
-    from wc.planning.shortcut import shortcut
+    from wc._planning.shortcut import shortcut
 
     moves = ["south"] * 5 + ["east", "north", "south"] * 2 + ["east"] * 3
     cut = shortcut((0, 0), ["east", "west", "south", "north"], grid_expand, moves, walk((0, 0), moves), max_nodes=0)
@@ -478,7 +478,7 @@ def test_a_shortcut_pass_without_budget_only_drops_loops():
 
 
 def test_weighted_best_first_within_a_bound_finds_a_short_plan():
-    from wc.planning.best import best_first
+    from wc._planning.best import best_first
 
     def distance(key):
         return (5 - key[0]) + (5 - key[1])

@@ -115,8 +115,8 @@ async def test_a_report_of_worldcoder_against_react_with_a_transfer(fake_llm, db
 
 @pytest.mark.slow
 async def test_a_sweep_report_shows_mean_and_spread_over_seeds(db_url, tmp_path, minigrid_model):
+    from wc._store import Store
     from wc.runner import learn as run_cell
-    from wc.store import Store
 
     envs, seeds = ["minigrid-empty", "minigrid-doorkey"], [0, 1]
     store = await Store.open(db_url)
@@ -197,7 +197,7 @@ async def test_calls_are_placed_at_the_step_they_followed(store):
 
 
 async def test_without_transition_times_calls_are_placed_by_episode_times(db_url):
-    from wc.store import Store
+    from wc._store import Store
 
     store = await Store.open(db_url)
     try:
@@ -265,9 +265,9 @@ async def test_the_command_and_its_errors(fake_llm, tmp_path):
 
 
 async def test_bad_input_is_a_clear_error_and_an_empty_run_is_drawn(db_url, tmp_path):
+    from wc._store import Store
     from wc.envs.api import load as load_api_module
     from wc.errors import InvalidInput, NotFound
-    from wc.store import Store
 
     store = await Store.open(db_url)
     try:

@@ -2,10 +2,10 @@ import sqlite3
 
 import pytest
 
+from wc._store import Store
+from wc._store.db import head_revision
 from wc.envs.api import load as load_api_module
 from wc.errors import NotFound, StoreError
-from wc.store import Store
-from wc.store.db import head_revision
 from wc.values import LLMCall
 
 API = load_api_module("minigrid", 1)
@@ -113,7 +113,7 @@ async def test_upgrading_a_store_with_data_keeps_it(tmp_path):
     from alembic import command
     from sqlalchemy import create_engine as sync_engine
 
-    from wc.store.db import alembic_config
+    from wc._store.db import alembic_config
 
     path = tmp_path / "old.db"
     engine = sync_engine(f"sqlite:///{path}")
@@ -147,7 +147,7 @@ async def test_a_failed_upgrade_leaves_the_store_as_it_was(tmp_path):
     from alembic import command
     from sqlalchemy import create_engine as sync_engine
 
-    from wc.store.db import alembic_config
+    from wc._store.db import alembic_config
 
     path = tmp_path / "old.db"
     engine = sync_engine(f"sqlite:///{path}")
@@ -192,12 +192,12 @@ async def test_a_program_stored_outside_runs_is_kept_per_environment(tmp_path):
 
 
 async def test_the_migrations_build_the_schema_the_models_describe(store_url):
-    """Every table, column and index of wc/store/models.py, as the migrations leave them (SQLite
+    """Every table, column and index of wc/_store/models.py, as the migrations leave them (SQLite
     and PostgreSQL): a model changed without its migration fails here."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from wc.store.models import Base
+    from wc._store.models import Base
 
     store = await Store.open(store_url)
     try:

@@ -19,9 +19,9 @@ from support.helpers import llm_settings as settings
 from test_json import keys_of
 
 import wc.aio
+from wc._store import Store
 from wc.agent import LearnConfig
 from wc.errors import ConfigError, InvalidInput, NotFound
-from wc.store import Store
 from wc.sweep import Shard, create_sweep, parse_seeds, resume_sweep, view
 from wc.testing import Reply, answer
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from wc import envs
-from wc.synth import prompts
+from wc._synth import prompts
 from wc.tolerance import CWMB, Tolerance, state_difference
 
 

@@ -57,7 +57,7 @@ class Recorded:
 
     @classmethod
     def of(cls, transition: Any) -> Recorded:
-        """From anything with next_state, reward, done and truncated (a wc.store.DataTransition)."""
+        """From anything with next_state, reward, done and truncated (a wc._store.DataTransition)."""
         return cls(transition.next_state, transition.reward, bool(transition.done),
                    bool(getattr(transition, "truncated", False)))
 

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the heavy modules load on first use: `import wc` stays light
     import networkx as nx
 
+    from wc._store import CurriculumSummary, ProgramRecord, RunSummary, SweepSummary
+    from wc._store import Store as _Store
     from wc.agent import LearnConfig, OnEvent
     from wc.config import Settings
     from wc.evaluate import EvalReport
-    from wc.store import CurriculumSummary, ProgramRecord, RunSummary, SweepSummary
-    from wc.store import Store as _Store
 
 __all__ = ["Store", "curriculum", "evaluate", "learn", "lineage", "load_recording", "resume", "sweep"]
 

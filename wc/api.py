@@ -39,6 +39,8 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
     import networkx as nx
 
     from wc._sandbox import jail as jails
+    from wc._store import CurriculumSummary, ProgramRecord, RunSummary, Store
+    from wc._store.reading import Reader
     from wc.agent import LearnConfig
     from wc.check import ProgramCheck, check_program
     from wc.config import Settings
@@ -49,8 +51,6 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
     from wc.playback import Playback
     from wc.react import react
     from wc.runner import learn, resume
-    from wc.store import CurriculumSummary, ProgramRecord, RunSummary, Store
-    from wc.store.reading import Reader
     from wc.sweep import Shard, create_sweep, parse_seeds, resume_sweep, sweep, sweeps
     from wc.sweep import view as sweep_view
     from wc.sweep import view_of as sweep_view_of
@@ -93,8 +93,8 @@ T = TypeVar("T")
 
 async def _with_store(db: str | None, fn: Callable[[Store], Awaitable[T]], *, create: bool = False) -> T:
     """`fn` on the store, opened for it and closed after; only writing commands create a store."""
+    from wc._store import Store
     from wc.config import Settings
-    from wc.store import Store
 
     store = await Store.open(db or Settings().db, create=create)
     try:
@@ -104,12 +104,12 @@ async def _with_store(db: str | None, fn: Callable[[Store], Awaitable[T]], *, cr
 
 
 def read(db: str | None, fn: Callable[[Reader], T]) -> T:
-    """`fn` on a Reader of the store (`wc.store.reading`: runs, run, programs, program, curricula,
+    """`fn` on a Reader of the store (`wc._store.reading`: runs, run, programs, program, curricula,
     curriculum, sweeps, sweep): a SQLite store at this wc's schema is read synchronously, without
     asyncio or the ORM, which is most of a read-only command's start-up; others through the
     async store. Never creates a store."""
+    from wc._store.reading import read as read_store
     from wc.location import db_url
-    from wc.store.reading import read as read_store
 
     return read_store(db_url(db), fn)
 
@@ -234,7 +234,7 @@ async def export_program(program_id: int, db: str | None = None) -> str:
 
 async def db_upgrade(db: str | None = None) -> str:
     """Create or upgrade the store's schema; the revision it is at."""
-    from wc.store.db import head_revision
+    from wc._store.db import head_revision
 
     await _with_store(db, lambda s: asyncio.sleep(0), create=True)
     return head_revision()
@@ -242,8 +242,8 @@ async def db_upgrade(db: str | None = None) -> str:
 
 async def db_current(db: str | None = None) -> tuple[str | None, str]:
     """The store's schema revision (without changing it) and this wc's newest."""
+    from wc._store.db import create_engine, current_revision, head_revision, require_existing
     from wc.config import Settings
-    from wc.store.db import create_engine, current_revision, head_revision, require_existing
 
     url = db or Settings().db
     require_existing(url)
@@ -297,11 +297,11 @@ async def installation(settings: Settings | None = None) -> list[Check]:
     import importlib.util
     import shutil
 
+    from wc._llm.openai_backend import OpenAIChat
+    from wc._store.db import known_revision, sqlite_file
     from wc.config import Settings
     from wc.errors import WcError
-    from wc.llm.openai_backend import OpenAIChat
     from wc.secrets import redact
-    from wc.store.db import known_revision, sqlite_file
 
     settings = settings or Settings()
     checks: list[Check] = []

@@ -15,7 +15,7 @@ import wc.aio as aio
 if TYPE_CHECKING:
     import networkx as nx
 
-    from wc.store import CurriculumSummary, ProgramRecord, RunSummary, SweepSummary
+    from wc._store import CurriculumSummary, ProgramRecord, RunSummary, SweepSummary
 
 T = TypeVar("T")
 

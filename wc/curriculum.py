@@ -7,12 +7,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from wc import envs, recordings, transfer
+from wc._llm.base import ChatClient
+from wc._store import CurriculumSummary, RunSummary
 from wc.agent import LearnConfig, OnEvent
 from wc.config import Settings
 from wc.errors import InvalidInput
-from wc.llm.base import ChatClient
 from wc.runner import learn, no_llm, open_store, resume
-from wc.store import CurriculumSummary, RunSummary
 from wc.values import RunStatus
 
 CURRICULA: dict[str, list[str]] = {

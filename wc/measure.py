@@ -28,15 +28,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wc._planning import RETURN_PLANNERS
+from wc._planning.cem import CemSettings
+from wc._planning.mcts import MctsSettings
+from wc._planning.returns import ReturnPlan, action_choices
 from wc._sandbox import runtime
 from wc._sandbox.plan_return import plan_return, settings_for
+from wc._store.records import DataTransition
 from wc.accuracy import Accuracy, Predicted, Recorded, accuracy
 from wc.envs.gym.replica import Replica
-from wc.planning import RETURN_PLANNERS
-from wc.planning.cem import CemSettings
-from wc.planning.mcts import MctsSettings
-from wc.planning.returns import ReturnPlan, action_choices
-from wc.store.records import DataTransition
 from wc.tolerance import CWMB, EXACT, Tolerance
 
 __all__ = ["DEFAULT_EPISODE_STEPS", "NormalizedReturn", "Policy", "Returns", "cwmb_settings", "episode_limit",

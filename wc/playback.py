@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from wc import envs
+from wc._store import EpisodeTrace, StepRecord
 from wc.canonical import diff_states, state_key
 from wc.envs.base import EnvAdapter
 from wc.errors import EnvError, InvalidInput
 from wc.runner import open_store
-from wc.store import EpisodeTrace, StepRecord
 from wc.values import State
 
 FORMATS = {".gif": "gif", ".png": "png", ".txt": "text", ".md": "text"}

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from wc._store import CallAtStep, RunSummary, SweepSummary
 from wc.errors import ConfigError, InvalidInput
 from wc.runner import open_store
-from wc.store import CallAtStep, RunSummary, SweepSummary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from statistics import mean
 
-from wc.store import RunSummary
+from wc._store import RunSummary
 from wc.values import RunStatus
 
 BAR = """| run | LLM calls | env steps | episodes | wall time (of it, waiting for the LLM) |

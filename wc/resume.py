@@ -3,10 +3,10 @@ back (transitions into the sandbox, its program and the transferred ones, its ch
 from __future__ import annotations
 
 from wc._sandbox.sandbox import Sandbox
+from wc._store import Store
+from wc._synth.refine import Refiner
 from wc.agent import Agent, OpenEpisode, ResumePoint
 from wc.canonical import start_key_of_hash
-from wc.store import Store
-from wc.synth.refine import Refiner
 
 
 async def resume_point(store: Store, run_id: int) -> ResumePoint:

@@ -14,20 +14,20 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from wc import envs
+from wc._llm.base import ChatClient, NoLLM
+from wc._llm.costs import cost_usd
 from wc._sandbox.sandbox import Sandbox, SandboxLimits
+from wc._store import ProgramRecord, RunSummary, Store
+from wc._synth.prompts import PromptContext
+from wc._synth.refine import CallBudget, Refiner
 from wc.agent import Agent, LearnConfig, OnEvent, ResumePoint, StoreRecorder
 from wc.config import Settings
 from wc.envs.base import EnvAdapter
 from wc.errors import ConfigError, InvalidInput, LLMFatalError, ReplayMiss, WcError
-from wc.llm.base import ChatClient, NoLLM
-from wc.llm.costs import cost_usd
-from wc.store import ProgramRecord, RunSummary, Store
-from wc.synth.prompts import PromptContext
-from wc.synth.refine import CallBudget, Refiner
 from wc.values import LLMCall, RunStatus
 
 if TYPE_CHECKING:
-    from wc.llm.shared import SharedConnection
+    from wc._llm.shared import SharedConnection
 
 HEARTBEAT_SECONDS = 5.0
 
@@ -38,7 +38,7 @@ Restore = Callable[[Agent, Sandbox, Refiner], Awaitable[None]]
 def make_llm(settings: Settings, model: str | None = None, *, shared: SharedConnection | None = None) -> ChatClient:
     """The OpenAI-compatible client the settings describe (a ConfigError without a key); with
     `shared`, it sends through that connection and its limit on requests in flight."""
-    from wc.llm.openai_backend import OpenAIChat
+    from wc._llm.openai_backend import OpenAIChat
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return OpenAIChat(model=model or settings.model, api_key=key, base_url=settings.openai_base_url,
@@ -56,7 +56,7 @@ def no_llm(from_program: int | str | None = None) -> ConfigError:
 
 def shared_connection(settings: Settings) -> SharedConnection:
     """One HTTP client and one limit of `WC_LLM_CONCURRENCY` requests in flight, for many runs."""
-    from wc.llm.shared import SharedConnection
+    from wc._llm.shared import SharedConnection
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return SharedConnection(api_key=key, base_url=settings.openai_base_url, timeout=settings.llm_timeout,
@@ -214,8 +214,8 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     instead of asking an LLM: the run reproduces the recorded one exactly, without an API key.
     `node` names the machine it runs on (a Ray node id; default: the host name)."""
     from wc import recordings, transfer
+    from wc._planning import PLANNERS
     from wc._sandbox import jail as jails
-    from wc.planning import PLANNERS
 
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
@@ -271,8 +271,8 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
     """Continue an interrupted run from what the store holds (on `node`, default this host).
     Answers already recorded for the same request and sample are served from the store, never
     paid for twice."""
+    from wc._llm.replay import ReplayingChat
     from wc._sandbox import jail as jails
-    from wc.llm.replay import ReplayingChat
     from wc.resume import restore_agent, resume_point
 
     settings = settings or Settings()

@@ -6,7 +6,7 @@ import statistics
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from wc.store.records import RunSummary, SweepSummary
+from wc._store.records import RunSummary, SweepSummary
 from wc.values import RunStatus
 
 

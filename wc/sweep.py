@@ -25,11 +25,11 @@ from wc.spread import EnvSpread, by_env
 from wc.values import RunStatus
 
 if TYPE_CHECKING:
+    from wc._llm.base import ChatClient
+    from wc._store import RunSummary, Store, SweepCell, SweepSummary
+    from wc._store.reading import Reader
     from wc.agent import LearnConfig
     from wc.config import Settings
-    from wc.llm.base import ChatClient
-    from wc.store import RunSummary, Store, SweepCell, SweepSummary
-    from wc.store.reading import Reader
 
 ENGINES = ("local", "ray")
 DEFAULT_PARALLEL = 4
@@ -122,7 +122,7 @@ async def view(sweep_id: int, db: str | None = None) -> SweepView:
 
 
 def view_of(reader: Reader, sweep_id: int, *, details: bool = True) -> SweepView:
-    """A sweep and its runs from a store reader (wc.store.reading); `details` adds the runs'
+    """A sweep and its runs from a store reader (wc._store.reading); `details` adds the runs'
     episodes and LLM calls, which the spread over seeds and `sweep show` draw on."""
     summary = reader.sweep(sweep_id)
     runs = reader.run_summaries(summary.run_ids, details=details)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 
+from wc._store import ProgramRecord, Store
 from wc.envs.base import EnvAdapter
 from wc.errors import InvalidInput
-from wc.store import ProgramRecord, Store
 
 AUTO_CANDIDATES = 3
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wc.planning.result import PlanResult
+from wc._planning.result import PlanResult
 
 
 @dataclass

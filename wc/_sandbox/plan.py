@@ -1,4 +1,4 @@
-"""Planning inside a program: the planners of `wc.planning` search over interned states while
+"""Planning inside a program: the planners of `wc._planning` search over interned states while
 the program, a black box, says what each action does.
 
 Per expanded state the entity objects are built once and handed to every action's
@@ -14,15 +14,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from wc._planning import PLANNERS, PlanResult
+from wc._planning.best import best_first
+from wc._planning.result import ERROR, EXHAUSTED
+from wc._planning.shortcut import shortcut
 from wc._sandbox import fastcopy, timer
 from wc._sandbox.entities import EntityTable, Key
 from wc._sandbox.failures import classify
 from wc.canonical import state_key
 from wc.contract import decode_state, reward_pair
-from wc.planning import PLANNERS, PlanResult
-from wc.planning.best import best_first
-from wc.planning.result import ERROR, EXHAUSTED
-from wc.planning.shortcut import shortcut
 
 ActionSource = list[str] | Callable[[list[dict[str, Any]]], list[str]]
 _fields = operator.attrgetter("__dict__")

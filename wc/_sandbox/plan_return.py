@@ -1,5 +1,5 @@
-"""Planning for return inside a program: the planners of `wc.planning.mcts` and
-`wc.planning.cem` over a compiled program, as `wc._sandbox.plan` does for the goal planners.
+"""Planning for return inside a program: the planners of `wc._planning.mcts` and
+`wc._planning.cem` over a compiled program, as `wc._sandbox.plan` does for the goal planners.
 
 A return planner makes thousands of program steps per decision, most of them in rollouts whose
 states are played once and never compared, so there are two ways to step here:
@@ -26,17 +26,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from wc._planning import RETURN_PLANNERS, cem
+from wc._planning.cem import CemSettings
+from wc._planning.mcts import MctsSettings
+from wc._planning.result import ERROR
+from wc._planning.returns import ReturnPlan, action_choices
 from wc._sandbox import timer
 from wc._sandbox.entities import EntityTable, Key
 from wc._sandbox.failures import classify
 from wc._sandbox.plan import ProgramModel
 from wc.canonical import state_key
 from wc.contract import MalformedOutput, field_names, is_entity, reward_pair
-from wc.planning import RETURN_PLANNERS, cem
-from wc.planning.cem import CemSettings
-from wc.planning.mcts import MctsSettings
-from wc.planning.result import ERROR
-from wc.planning.returns import ReturnPlan, action_choices
 
 _ATOMIC = frozenset({type(None), bool, int, float, str})
 Settings = MctsSettings | CemSettings

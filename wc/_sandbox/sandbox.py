@@ -27,14 +27,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from wc._planning import PlanBudget
+from wc._planning.result import ERROR, PlanResult
+from wc._planning.returns import ReturnPlan, action_choices
 from wc._sandbox import jail as jails
 from wc._sandbox import runtime, verdict
 from wc._sandbox.evaluation import Evaluation, Optimism
 from wc._sandbox.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
 from wc.canonical import state_key
-from wc.planning import PlanBudget
-from wc.planning.result import ERROR, PlanResult
-from wc.planning.returns import ReturnPlan, action_choices
 from wc.tolerance import CWMB, Tolerance
 from wc.values import ApiModule, State
 

@@ -18,9 +18,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from wc._planning.result import PlanResult
+from wc._planning.returns import ReturnPlan, action_choices, add_returns
 from wc.contract import FAILURE_KINDS, rewards_match
-from wc.planning.result import PlanResult
-from wc.planning.returns import ReturnPlan, action_choices, add_returns
 from wc.tolerance import CWMB, Tolerance, state_difference
 
 MAX_FAILURE_DETAILS = 40          # failures kept with their details, newest first

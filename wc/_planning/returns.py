@@ -2,7 +2,7 @@
 
 The goal planners (`bfs`, `bfws`) look for reward > 0 and done; worlds scored by their return
 (CartPole, Pendulum, the Code World Models Benchmark) need a planner that prefers more reward:
-`wc.planning.mcts` over discrete actions and `wc.planning.cem` over a box of continuous ones.
+`wc._planning.mcts` over discrete actions and `wc._planning.cem` over a box of continuous ones.
 Both call the same black-box `step(key, action) -> (next key, reward, done)` as the goal
 planners (it may raise: the program is fallible) and return a `ReturnPlan`.
 
@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wc.planning.result import Status
+from wc._planning.result import Status
 
 MAX_JOINT_ACTIONS = 1024   # a multi-discrete space is searched as the product of its parts, up to this many
 

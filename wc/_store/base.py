@@ -9,9 +9,9 @@ from typing import TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from wc._store.db import _redact
+from wc._store.reading import Reader
 from wc.errors import StoreError, WcError
-from wc.store.db import _redact
-from wc.store.reading import Reader
 
 T = TypeVar("T")
 
@@ -45,7 +45,7 @@ class Database:
                 yield session
 
     async def reading(self, fn: Callable[[Reader], T]) -> T:
-        """`fn` on a Reader of the read session: the store's queries (wc/store/reading.py) are
+        """`fn` on a Reader of the read session: the store's queries (wc/_store/reading.py) are
         synchronous Core, shared with the fast path of read-only commands."""
         with self._translated():
             async with self._reader() as session:

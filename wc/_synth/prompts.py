@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from wc._planning.result import PlanResult
 from wc.canonical import diff_states
 from wc.contract import prompt_rules
-from wc.planning.result import PlanResult
 from wc.tolerance import CWMB, Tolerance
 from wc.values import State
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import DeclarativeBase, Mapped
 
-from wc.store import tables
-from wc.store.tables import utcnow
+from wc._store import tables
+from wc._store.tables import utcnow
 
 __all__ = ["ApiModuleRow", "Base", "Curriculum", "DatasetRow", "Environment", "Episode", "LLMCallRow", "ProgramParent",
            "ProgramRow", "Run", "Sweep", "TransitionRow", "UnsolvableStart", "utcnow"]

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import update
 
-from wc.store import models as m
-from wc.store.base import Database
-from wc.store.records import SweepSummary
+from wc._store import models as m
+from wc._store.base import Database
+from wc._store.records import SweepSummary
 
 
 class Sweeps:

@@ -29,8 +29,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from wc.planning.result import ERROR, FOUND
-from wc.planning.returns import Counter, OnError, ReturnPlan, Step, finish
+from wc._planning.result import ERROR, FOUND
+from wc._planning.returns import Counter, OnError, ReturnPlan, Step, finish
 
 
 @dataclass(frozen=True)

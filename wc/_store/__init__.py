@@ -1,12 +1,11 @@
 """The knowledge store. Only this package talks SQL.
 
 `Store` (async, the ORM, migrations) loads on first use: reading a SQLite store needs only
-`wc.store.reading` and the records, which is what keeps read-only commands fast to start."""
+`wc._store.reading` and the records, which is what keeps read-only commands fast to start."""
 from typing import TYPE_CHECKING, Any
 
-from wc.errors import RunBusy
-from wc.store.reading import holder_alive
-from wc.store.records import (
+from wc._store.reading import holder_alive
+from wc._store.records import (
     CallAtStep,
     CurriculumSummary,
     DatasetRecord,
@@ -25,17 +24,18 @@ from wc.store.records import (
     TransitionRecord,
     UnsolvableStartRecord,
 )
+from wc.errors import RunBusy
 
 if TYPE_CHECKING:
-    from wc.store.store import Store
+    from wc._store.store import Store
 
 
 def __getattr__(name: str) -> Any:
     if name == "Store":
-        from wc.store.store import Store
+        from wc._store.store import Store
 
         return Store
-    raise AttributeError(f"module 'wc.store' has no attribute {name!r}")
+    raise AttributeError(f"module 'wc._store' has no attribute {name!r}")
 
 
 __all__ = ["CallAtStep", "CurriculumSummary", "DataTransition", "DatasetRecord", "EpisodeRecord", "EpisodeSummary",

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from wc._store.base import Database
+from wc._store.curricula import Curricula
+from wc._store.datasets import Datasets
+from wc._store.db import _redact, create_engine, migrate, require_existing, schema_current
+from wc._store.environments import Environments
+from wc._store.llm_calls import LLMCalls
+from wc._store.programs import Programs
+from wc._store.runs import Runs
+from wc._store.sweeps import Sweeps
 from wc.errors import StoreError
-from wc.store.base import Database
-from wc.store.curricula import Curricula
-from wc.store.datasets import Datasets
-from wc.store.db import _redact, create_engine, migrate, require_existing, schema_current
-from wc.store.environments import Environments
-from wc.store.llm_calls import LLMCalls
-from wc.store.programs import Programs
-from wc.store.runs import Runs
-from wc.store.sweeps import Sweeps
 
 
 class Store:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable
 
+from wc._llm.base import ChatClient, Completion, WaitClock
 from wc.errors import ReplayMiss
-from wc.llm.base import ChatClient, Completion, WaitClock
 from wc.values import CallStatus, LLMCall, RecordedAnswer, request_hash
 
 

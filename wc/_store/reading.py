@@ -18,10 +18,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import case, func, select
 
-from wc.errors import NotFound, StoreError
-from wc.location import _redact, head_from_files, require_existing, sqlite_file
-from wc.store import tables as t
-from wc.store.records import (
+from wc._store import tables as t
+from wc._store.records import (
     CurriculumSummary,
     EpisodeSummary,
     EpisodeTrace,
@@ -33,6 +31,8 @@ from wc.store.records import (
     SweepSummary,
     UnsolvableStartRecord,
 )
+from wc.errors import NotFound, StoreError
+from wc.location import _redact, head_from_files, require_existing, sqlite_file
 from wc.values import NOT_FAILED, RunStatus
 
 T = TypeVar("T")
@@ -347,7 +347,7 @@ def read(url: str, fn: Callable[[Reader], T]) -> T:
 
 
 async def _read_async(url: str, fn: Callable[[Reader], T]) -> T:
-    from wc.store.store import Store
+    from wc._store.store import Store
 
     store = await Store.open(url, create=False)
     try:

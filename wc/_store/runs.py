@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from wc._store import models as m
+from wc._store.base import Database
+from wc._store.reading import aware, holder_alive
+from wc._store.records import EpisodeRecord, RunRecord, RunSummary, TransitionRecord, UnsolvableStartRecord
 from wc.canonical import key_hash, state_hash, state_key
 from wc.errors import NotFound, RunBusy
-from wc.store import models as m
-from wc.store.base import Database
-from wc.store.reading import aware, holder_alive
-from wc.store.records import EpisodeRecord, RunRecord, RunSummary, TransitionRecord, UnsolvableStartRecord
 from wc.values import RunStatus
 
 

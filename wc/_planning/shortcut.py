@@ -16,7 +16,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wc.planning.result import Actions, BudgetSpent, Expand, Expansions, OnError, unwind
+from wc._planning.result import Actions, BudgetSpent, Expand, Expansions, OnError, unwind
 
 Prediction = tuple[Any, float, bool]
 

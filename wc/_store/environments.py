@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from wc._store import models as m
+from wc._store.base import Database
 from wc.errors import NotFound, StoreError
-from wc.store import models as m
-from wc.store.base import Database
 from wc.values import ApiModule
 
 

@@ -2,7 +2,7 @@
 
 Retries (tenacity) on rate limits, server errors, timeouts and dropped connections, honouring
 Retry-After; a semaphore limits requests in flight (one of its own, or one shared by the runs of a
-sweep with their HTTP client: `wc.llm.shared`); every request is reported to `on_call`,
+sweep with their HTTP client: `wc._llm.shared`); every request is reported to `on_call`,
 successful or not, so the store can account for it. Each attempt asks `may_send` first (the run's
 call budget: retries count against it), and `max_failures` failed requests in a row mean the
 server is unavailable: the run stops instead of playing on without a model.
@@ -20,10 +20,10 @@ from openai.types.chat import ChatCompletion
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from wc import secrets
+from wc._llm.base import Completion, OnCall, WaitClock
+from wc._llm.costs import cost_usd
+from wc._llm.shared import SharedConnection
 from wc.errors import CallBudgetSpent, ConfigError, LLMError, LLMFatalError, LLMUnavailable
-from wc.llm.base import Completion, OnCall, WaitClock
-from wc.llm.costs import cost_usd
-from wc.llm.shared import SharedConnection
 from wc.values import CallStatus, LLMCall
 
 

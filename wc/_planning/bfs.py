@@ -6,7 +6,7 @@ import time
 from collections import deque
 from collections.abc import Hashable
 
-from wc.planning.result import (
+from wc._planning.result import (
     BUDGET,
     EXHAUSTED,
     FOUND,

@@ -35,8 +35,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from wc.planning.result import ERROR, FOUND
-from wc.planning.returns import Counter, OnError, ReturnPlan, Step, finish
+from wc._planning.result import ERROR, FOUND
+from wc._planning.returns import Counter, OnError, ReturnPlan, Step, finish
 
 EPS = 1e-3        # CWMB's: an untried edge's exploration term is c·sqrt(ln N / 0.001)
 OPEN = -1         # an edge not stepped yet

@@ -7,12 +7,12 @@ only a budget's limit (undecided).
 Worlds scored by their return have planners of their own (`mcts`, `cem`), which return a
 `ReturnPlan`; `RETURN_PLANNERS` names their settings, CWMB's presets among them.
 """
-from wc.planning import cem, mcts
-from wc.planning.bfs import bfs
-from wc.planning.budget import PlanBudget
-from wc.planning.result import PlanResult
-from wc.planning.returns import ReturnBudget, ReturnPlan
-from wc.planning.width import bfws
+from wc._planning import cem, mcts
+from wc._planning.bfs import bfs
+from wc._planning.budget import PlanBudget
+from wc._planning.result import PlanResult
+from wc._planning.returns import ReturnBudget, ReturnPlan
+from wc._planning.width import bfws
 
 PLANNERS = {"bfws": bfws, "bfs": bfs}
 RETURN_PLANNERS: dict[str, mcts.MctsSettings | cem.CemSettings] = {

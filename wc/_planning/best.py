@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from wc.planning.result import (
+from wc._planning.result import (
     BUDGET,
     EXHAUSTED,
     FOUND,

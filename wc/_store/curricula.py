@@ -5,9 +5,9 @@ from typing import Any
 
 from sqlalchemy import update
 
-from wc.store import models as m
-from wc.store.base import Database
-from wc.store.records import CurriculumSummary
+from wc._store import models as m
+from wc._store.base import Database
+from wc._store.records import CurriculumSummary
 from wc.values import RunStatus
 
 
