@@ -28,10 +28,10 @@ warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 
 from wc import envs  # noqa: E402
+from wc._core.canonical import state_key  # noqa: E402
 from wc._planning import PlanBudget  # noqa: E402
 from wc._sandbox import runtime  # noqa: E402
 from wc._sandbox.sandbox import Sandbox, SandboxLimits, program_key  # noqa: E402
-from wc.canonical import state_key  # noqa: E402
 
 MODEL = (ROOT / "tests" / "fixtures" / "minigrid_model.py").read_text()
 

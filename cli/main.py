@@ -14,8 +14,8 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from wc.secrets import redact
-from wc.values import NOT_FAILED, RunStatus
+from wc._core.secrets import redact
+from wc._core.values import NOT_FAILED, RunStatus
 
 from . import errors
 
@@ -107,7 +107,7 @@ def _print_json(data: Any) -> None:
 
 
 def _settings(db: str | None = None, model: str | None = None, **extra: Any):
-    from wc.config import Settings
+    from wc._core.config import Settings
 
     values = {k: v for k, v in {"db": db, "model": model, **extra}.items() if v is not None}
     return Settings(**values)
@@ -665,7 +665,7 @@ def _show_episode(run: int, episode: int, db: str | None, json_out: bool) -> Non
     if json_out:
         _print_json(trace.to_json())
         return
-    from wc.canonical import diff_states
+    from wc._core.canonical import diff_states
 
     e = trace.episode
     outcome = ("won" if e.success else "lost") if e.finished else "unfinished"

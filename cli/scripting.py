@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from wc.secrets import redact
-from wc.values import RunStatus
+from wc._core.secrets import redact
+from wc._core.values import RunStatus
 
 from .main import DbOption, JsonOption, _print_json, _run, _settings, err, out
 

@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from wc.secrets import redact
+from wc._core.secrets import redact
 
 from . import errors
 from .main import (

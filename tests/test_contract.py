@@ -6,7 +6,7 @@ import pytest
 from support.helpers import replaced
 
 import wc
-from wc import contract
+from wc._core import contract
 from wc._synth import prompts
 from wc.envs.api import published
 

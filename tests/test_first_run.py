@@ -20,7 +20,7 @@ def fresh_home(tmp_path, monkeypatch):
     """A user data directory where no store has been created yet (the default store's folder)."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("WC_DB", raising=False)
-    from wc.location import default_db_url, sqlite_file
+    from wc._core.location import default_db_url, sqlite_file
 
     path = sqlite_file(default_db_url())
     assert path is not None and str(path).startswith(str(tmp_path)) and not path.exists()
@@ -120,7 +120,7 @@ def test_input_errors_come_before_asking_for_a_key(tmp_path, minigrid_model):
 
 
 async def test_a_run_that_may_send_no_request_resumes_without_a_key(tmp_path):
-    from wc.config import Settings
+    from wc._core.config import Settings
     from wc.runner import resume
 
     db = f"sqlite:///{tmp_path / 'wc.db'}"

@@ -15,9 +15,9 @@ from types import SimpleNamespace
 import pytest
 from support.helpers import child_env, keys_of, run_wc, schemas
 
+from wc._core.config import Settings
 from wc._store import Store
 from wc.agent import LearnConfig
-from wc.config import Settings
 from wc.export import EPISODE_COLUMNS, TRANSITION_COLUMNS
 from wc.recordings import load as load_recording
 from wc.runner import learn

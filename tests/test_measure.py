@@ -1,4 +1,4 @@
-"""CWMB's normalized return (`wc.measure`) and the real environment as a planner's model
+"""CWMB's normalized return (`wc._measure.program`) and the real environment as a planner's model
 (`wc.envs.gym.replica`): a correct program scores about 1, a wrong one less than 0; the replica
 steps as the real environment does and restores any state it handed out."""
 import random
@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 
 from wc import envs
-from wc._sandbox import runtime
-from wc.envs.gym.replica import Replica
-from wc.measure import (
+from wc._measure.program import (
     cwmb_settings,
     episode_limit,
     measure_return,
@@ -19,6 +17,8 @@ from wc.measure import (
     random_return,
     true_policy,
 )
+from wc._sandbox import runtime
+from wc.envs.gym.replica import Replica
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 FIXTURES = Path(__file__).parent / "fixtures"

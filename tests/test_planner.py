@@ -280,8 +280,8 @@ def test_every_expansion_is_what_the_program_and_the_real_environment_say(doorke
     action from each state is expanded (so the per-node cache is reused across actions) and must
     equal a fresh model's answer; the action taken must equal the real environment's step. A
     program that modifies its input is caught on its first call and handled defensively after."""
+    from wc._core.contract import rewards_match
     from wc._sandbox.plan import ProgramModel
-    from wc.contract import rewards_match
 
     source = replaced(minigrid_model, "    state = copy.deepcopy(state)\n", "") if modifies_input else minigrid_model
     program = compiled(doorkey, source)

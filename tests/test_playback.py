@@ -12,8 +12,8 @@ from PIL import Image, ImageChops
 from support.helpers import replaced, sqlite_rows
 from typer.testing import CliRunner
 
+from wc._core.canonical import state_key
 from wc.api import LearnConfig, Settings, add_program, learn
-from wc.canonical import state_key
 from wc.cli.main import app
 
 pytestmark = pytest.mark.slow  # whole (short) runs, then their episodes played back

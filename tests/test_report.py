@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from support.helpers import llm_settings, run_wc, sqlite_rows
 
+from wc._core.values import LLMCall
 from wc.api import LearnConfig, Settings, add_program, learn, load_replay, react
 from wc.report import COST_SIZE, DPI, EPISODES_SIZE, LINEAGE_SIZE, SWEEP_SIZE, report
 from wc.testing import Reply
-from wc.values import LLMCall
 
 
 def _pixels(size):

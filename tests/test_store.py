@@ -2,11 +2,11 @@ import sqlite3
 
 import pytest
 
+from wc._core.values import LLMCall
 from wc._store import Store
 from wc._store.db import head_revision
 from wc.envs.api import load as load_api_module
 from wc.errors import NotFound, StoreError
-from wc.values import LLMCall
 
 API = load_api_module("minigrid", 1)
 

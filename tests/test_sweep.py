@@ -143,7 +143,7 @@ async def test_a_cell_has_one_run_whoever_starts_it(store):
 
 
 def settings_for(db_url: str):
-    from wc.config import Settings
+    from wc._core.config import Settings
 
     return Settings(db=db_url, _env_file=None, openai_api_key=None)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 
 from wc import envs
+from wc._core.tolerance import CWMB, Tolerance, state_difference
 from wc._synth import prompts
-from wc.tolerance import CWMB, Tolerance, state_difference
 
 
 def cartpole_data(n=400, seed=0):

@@ -10,8 +10,8 @@ from conftest import FIXTURES
 from support.helpers import replaced
 
 from wc import envs
+from wc._core.tolerance import Tolerance
 from wc._sandbox.sandbox import Sandbox
-from wc.tolerance import Tolerance
 
 
 def record(adapter, n: int, seed: int = 0) -> list[tuple]:

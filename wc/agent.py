@@ -17,15 +17,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from wc._core.canonical import start_key, state_hash, state_key
+from wc._core.values import RunStatus, State
 from wc._planning import PlanBudget, PlanResult
 from wc._sandbox.sandbox import Sandbox
 from wc._store import Store
 from wc._synth.optimism import OptimismBudget
 from wc._synth.refine import CallBudget, Candidate, Recorder, Refiner
-from wc.canonical import start_key, state_hash, state_key
 from wc.envs.base import EnvAdapter
 from wc.errors import EnvError, InvalidInput
-from wc.values import RunStatus, State
 
 OnEvent = Callable[[str, dict[str, Any]], None]
 

@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the heavy modules load on first use: `import wc` stays light
     import networkx as nx
 
+    from wc._core.config import Settings
     from wc._store import CurriculumSummary, ProgramRecord, RunSummary, SweepSummary
     from wc._store import Store as _Store
     from wc.agent import LearnConfig, OnEvent
-    from wc.config import Settings
     from wc.evaluate import EvalReport
 
 __all__ = ["Store", "curriculum", "evaluate", "learn", "lineage", "load_recording", "resume", "sweep"]
 
 
 def _settings(db: str | None, model: str | None, settings: Settings | None) -> Settings:
-    from wc.config import Settings
+    from wc._core.config import Settings
 
     values: dict[str, Any] = {k: v for k, v in {"db": db, "model": model}.items() if v is not None}
     if settings is None:
@@ -147,7 +147,7 @@ class Store:
     @property
     def url(self) -> str:
         """The store's URL, its password masked."""
-        from wc.secrets import redact
+        from wc._core.secrets import redact
 
         return redact(self._store.url)
 

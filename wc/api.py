@@ -38,12 +38,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:  # what a command needs is imported when it runs: reading commands start fast
     import networkx as nx
 
+    from wc._core.config import Settings
     from wc._sandbox import jail as jails
     from wc._store import CurriculumSummary, ProgramRecord, RunSummary, Store
     from wc._store.reading import Reader
     from wc.agent import LearnConfig
     from wc.check import ProgramCheck, check_program
-    from wc.config import Settings
     from wc.curriculum import CURRICULA, Step, resume_curriculum
     from wc.curriculum import expand as expand_curriculum
     from wc.curriculum import run as curriculum
@@ -57,7 +57,7 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
 
 # re-exported names, imported on first use: name -> (module, attribute)
 _LAZY = {"LearnConfig": ("wc.agent", "LearnConfig"), "ProgramCheck": ("wc.check", "ProgramCheck"),
-         "check_program": ("wc.check", "check_program"), "Settings": ("wc.config", "Settings"),
+         "check_program": ("wc.check", "check_program"), "Settings": ("wc._core.config", "Settings"),
          "CURRICULA": ("wc.curriculum", "CURRICULA"), "Step": ("wc.curriculum", "Step"),
          "resume_curriculum": ("wc.curriculum", "resume_curriculum"), "expand_curriculum": ("wc.curriculum", "expand"),
          "curriculum": ("wc.curriculum", "run"), "EvalReport": ("wc.evaluate", "EvalReport"),
@@ -93,8 +93,8 @@ T = TypeVar("T")
 
 async def _with_store(db: str | None, fn: Callable[[Store], Awaitable[T]], *, create: bool = False) -> T:
     """`fn` on the store, opened for it and closed after; only writing commands create a store."""
+    from wc._core.config import Settings
     from wc._store import Store
-    from wc.config import Settings
 
     store = await Store.open(db or Settings().db, create=create)
     try:
@@ -108,8 +108,8 @@ def read(db: str | None, fn: Callable[[Reader], T]) -> T:
     curriculum, sweeps, sweep): a SQLite store at this wc's schema is read synchronously, without
     asyncio or the ORM, which is most of a read-only command's start-up; others through the
     async store. Never creates a store."""
+    from wc._core.location import db_url
     from wc._store.reading import read as read_store
-    from wc.location import db_url
 
     return read_store(db_url(db), fn)
 
@@ -118,7 +118,7 @@ def read_listing(db: str | None, fn: Callable[[Reader], list[T]]) -> list[T]:
     """`read` for a listing: the default store (no `db`, no WC_DB) that no run has created yet
     holds nothing, so the listing is empty; a store that was named and does not exist is still
     a StoreError ("no store at PATH": a typo must not look like an empty store)."""
-    from wc.location import db_url, default_db_url, sqlite_file
+    from wc._core.location import db_url, default_db_url, sqlite_file
 
     url = db_url(db)
     path = sqlite_file(url)
@@ -242,8 +242,8 @@ async def db_upgrade(db: str | None = None) -> str:
 
 async def db_current(db: str | None = None) -> tuple[str | None, str]:
     """The store's schema revision (without changing it) and this wc's newest."""
+    from wc._core.config import Settings
     from wc._store.db import create_engine, current_revision, head_revision, require_existing
-    from wc.config import Settings
 
     url = db or Settings().db
     require_existing(url)
@@ -257,11 +257,11 @@ async def db_current(db: str | None = None) -> tuple[str | None, str]:
 async def doctor(settings: Settings | None = None) -> tuple[dict[str, Any], list[jails.Layer]]:
     """Start a sandbox worker as `learn` would and report which of its walls stand: what the
     worker itself finds (user, files, network, processes, limits) and what is seen from outside."""
+    from wc._core.config import Settings
+    from wc._core.values import ApiModule
     from wc._sandbox import jail as jails
     from wc._sandbox.sandbox import Sandbox, SandboxLimits
-    from wc.config import Settings
     from wc.errors import SandboxError
-    from wc.values import ApiModule
 
     settings = settings or Settings()
     refused = None
@@ -297,11 +297,11 @@ async def installation(settings: Settings | None = None) -> list[Check]:
     import importlib.util
     import shutil
 
+    from wc._core.config import Settings
+    from wc._core.secrets import redact
     from wc._llm.openai_backend import OpenAIChat
     from wc._store.db import known_revision, sqlite_file
-    from wc.config import Settings
     from wc.errors import WcError
-    from wc.secrets import redact
 
     settings = settings or Settings()
     checks: list[Check] = []

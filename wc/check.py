@@ -10,8 +10,8 @@ import random
 from dataclasses import dataclass, field
 
 from wc import envs
+from wc._core.contract import CONTRACT_VERSION
 from wc._sandbox.sandbox import Sandbox
-from wc.contract import CONTRACT_VERSION
 from wc.envs.base import EnvAdapter
 from wc.errors import EnvError, InvalidInput
 

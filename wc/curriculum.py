@@ -7,13 +7,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from wc import envs, recordings, transfer
+from wc._core.config import Settings
+from wc._core.values import RunStatus
 from wc._llm.base import ChatClient
 from wc._store import CurriculumSummary, RunSummary
 from wc.agent import LearnConfig, OnEvent
-from wc.config import Settings
 from wc.errors import InvalidInput
 from wc.runner import learn, no_llm, open_store, resume
-from wc.values import RunStatus
 
 CURRICULA: dict[str, list[str]] = {
     # the paper's MiniGrid curriculum

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wc import envs
+from wc._core.config import Settings
 from wc._store import RunSummary
 from wc.agent import LearnConfig, OnEvent
-from wc.config import Settings
 from wc.errors import InvalidInput
 from wc.runner import learn
 

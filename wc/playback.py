@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from wc import envs
+from wc._core.canonical import diff_states, state_key
+from wc._core.values import State
 from wc._store import EpisodeTrace, StepRecord
-from wc.canonical import diff_states, state_key
 from wc.envs.base import EnvAdapter
 from wc.errors import EnvError, InvalidInput
 from wc.runner import open_store
-from wc.values import State
 
 FORMATS = {".gif": "gif", ".png": "png", ".txt": "text", ".md": "text"}
 GIF_MS_PER_FRAME = 700

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from wc import envs
+from wc._core.config import Settings
+from wc._core.values import LLMCall, RunStatus
 from wc._llm.base import ChatClient
 from wc._store import RunSummary
 from wc.agent import OnEvent
-from wc.config import Settings
 from wc.errors import EnvError, InvalidInput, LLMError, LLMFatalError
 from wc.runner import Heartbeat, make_llm, open_store, owner
-from wc.values import LLMCall, RunStatus
 
 SYSTEM = """You are an agent acting in an environment to complete a task.
 At each turn you are shown the task, your recent actions and what you observed, the current

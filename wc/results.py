@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections import defaultdict
 from statistics import mean
 
+from wc._core.values import RunStatus
 from wc._store import RunSummary
-from wc.values import RunStatus
 
 BAR = """| run | LLM calls | env steps | episodes | wall time (of it, waiting for the LLM) |
 |---|---|---|---|---|

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from wc import envs
+from wc._core.config import Settings
+from wc._core.values import LLMCall, RunStatus
 from wc._llm.base import ChatClient, NoLLM
 from wc._llm.costs import cost_usd
 from wc._sandbox.sandbox import Sandbox, SandboxLimits
@@ -21,10 +23,8 @@ from wc._store import ProgramRecord, RunSummary, Store
 from wc._synth.prompts import PromptContext
 from wc._synth.refine import CallBudget, Refiner
 from wc.agent import Agent, LearnConfig, OnEvent, ResumePoint, StoreRecorder
-from wc.config import Settings
 from wc.envs.base import EnvAdapter
 from wc.errors import ConfigError, InvalidInput, LLMFatalError, ReplayMiss, WcError
-from wc.values import LLMCall, RunStatus
 
 if TYPE_CHECKING:
     from wc._llm.shared import SharedConnection

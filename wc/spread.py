@@ -6,8 +6,8 @@ import statistics
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from wc._core.values import RunStatus
 from wc._store.records import RunSummary, SweepSummary
-from wc.values import RunStatus
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from wc._core.secrets import redact
+from wc._core.values import RunStatus
 from wc.errors import ConfigError, InvalidInput, RunBusy, WcError
-from wc.secrets import redact
 from wc.spread import EnvSpread, by_env
-from wc.values import RunStatus
 
 if TYPE_CHECKING:
+    from wc._core.config import Settings
     from wc._llm.base import ChatClient
     from wc._store import RunSummary, Store, SweepCell, SweepSummary
     from wc._store.reading import Reader
     from wc.agent import LearnConfig
-    from wc.config import Settings
 
 ENGINES = ("local", "ray")
 DEFAULT_PARALLEL = 4
@@ -146,7 +146,7 @@ async def create_sweep(envs: list[str], seeds: list[int], config: LearnConfig, s
     shards then run `resume_sweep(id, shard=…)`); its id. Unknown environments fail here; with
     `needs_llm` (it is about to be played here), so does a missing LLM key when runs may ask."""
     from wc import envs as registry
-    from wc.config import Settings
+    from wc._core.config import Settings
 
     settings = settings or Settings()
     names = [e.strip() for e in envs if e and e.strip()]
@@ -182,8 +182,8 @@ async def sweep(envs: list[str], seeds: list[int], settings: Settings | None = N
     sets every run (its env and seed are the cell's). With `replay` (a recording of a sweep), its
     environments, seeds and configuration are used and each cell's run is served its recorded
     answers, in this process: no LLM or API key is needed."""
+    from wc._core.config import Settings
     from wc.agent import LearnConfig
-    from wc.config import Settings
 
     settings = settings or Settings()
     if replay is not None:
@@ -211,7 +211,7 @@ async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engin
     """Play what is left of a sweep (of this shard's cells): finished runs are kept, interrupted
     or failed ones resumed, cells without a run started; a cell a live process holds is left to
     it. The sweep's summary afterwards. `replay` (from `sweep`) serves each cell's recorded answers."""
-    from wc.config import Settings
+    from wc._core.config import Settings
 
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)

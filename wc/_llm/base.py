@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from wc.values import LLMCall
+from wc._core.values import LLMCall
 
 
 @dataclass

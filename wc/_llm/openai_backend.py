@@ -19,12 +19,12 @@ import openai
 from openai.types.chat import ChatCompletion
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
-from wc import secrets
+from wc._core import secrets
+from wc._core.values import CallStatus, LLMCall
 from wc._llm.base import Completion, OnCall, WaitClock
 from wc._llm.costs import cost_usd
 from wc._llm.shared import SharedConnection
 from wc.errors import CallBudgetSpent, ConfigError, LLMError, LLMFatalError, LLMUnavailable
-from wc.values import CallStatus, LLMCall
 
 
 class MalformedResponse(Exception):

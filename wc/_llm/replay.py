@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable
 
+from wc._core.values import CallStatus, LLMCall, RecordedAnswer, request_hash
 from wc._llm.base import ChatClient, Completion, WaitClock
 from wc.errors import ReplayMiss
-from wc.values import CallStatus, LLMCall, RecordedAnswer, request_hash
 
 
 class ReplayingChat:

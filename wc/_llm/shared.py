@@ -7,7 +7,7 @@ import asyncio
 
 import openai
 
-from wc import secrets
+from wc._core import secrets
 from wc.errors import ConfigError
 
 

@@ -1,5 +1,5 @@
 """States as interned tuples, for planning. (The JSON form, which the store, the prompts and φ1
-evaluation use, is the contract's codec, `wc.contract`.)
+evaluation use, is the contract's codec, `wc._core.contract`.)
 
 `EntityTable` gives each distinct entity value a small
 int id once; a state is then the sorted tuple of its entities' ids, hashed once, compared in C,
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wc.contract import FIELD_NAMES, JSON_ATOMS, MalformedOutput, field_names, is_entity
+from wc._core.contract import FIELD_NAMES, JSON_ATOMS, MalformedOutput, field_names, is_entity
 
 _ATOMIC = frozenset(JSON_ATOMS)
 

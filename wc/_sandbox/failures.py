@@ -4,9 +4,9 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
+from wc._core.contract import MalformedOutput
 from wc._sandbox.guard import PROGRAM_FILE, Forbidden
 from wc._sandbox.timer import CallTimeout
-from wc.contract import MalformedOutput
 
 
 def classify(exc: BaseException, source: str | None = None) -> dict[str, Any]:

@@ -30,6 +30,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from wc._core.contract import ALLOWED_MODULES, SAFE_BUILTINS
 from wc._sandbox import fastcopy, ownership
 from wc._sandbox.guard import (
     GUARD_BUILTINS,
@@ -40,7 +41,6 @@ from wc._sandbox.guard import (
     guarded_hasattr,
     guarded_setattr,
 )
-from wc.contract import ALLOWED_MODULES, SAFE_BUILTINS
 
 SANDBOX_MODULE = "wc_world"  # the module name of everything the API module and programs define
 

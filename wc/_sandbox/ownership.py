@@ -28,8 +28,8 @@ def freeze() -> None:
     global _TRUSTED
     if _TRUSTED is not None:
         return
+    from wc._core.contract import ALLOWED_MODULES
     from wc._sandbox.modules import module_proxy
-    from wc.contract import ALLOWED_MODULES
 
     for name in sorted(ALLOWED_MODULES):  # what programs may import, and its views, are the libraries' own
         module_proxy(name)

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from wc._core.canonical import state_key
+from wc._core.contract import decode_state, reward_pair
 from wc._planning import PLANNERS, PlanResult
 from wc._planning.best import best_first
 from wc._planning.result import ERROR, EXHAUSTED
@@ -21,8 +23,6 @@ from wc._planning.shortcut import shortcut
 from wc._sandbox import fastcopy, timer
 from wc._sandbox.entities import EntityTable, Key
 from wc._sandbox.failures import classify
-from wc.canonical import state_key
-from wc.contract import decode_state, reward_pair
 
 ActionSource = list[str] | Callable[[list[dict[str, Any]]], list[str]]
 _fields = operator.attrgetter("__dict__")

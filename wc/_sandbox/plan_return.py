@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from wc._core.canonical import state_key
+from wc._core.contract import MalformedOutput, field_names, is_entity, reward_pair
 from wc._planning import RETURN_PLANNERS, cem
 from wc._planning.cem import CemSettings
 from wc._planning.mcts import MctsSettings
@@ -35,8 +37,6 @@ from wc._sandbox import timer
 from wc._sandbox.entities import EntityTable, Key
 from wc._sandbox.failures import classify
 from wc._sandbox.plan import ProgramModel
-from wc.canonical import state_key
-from wc.contract import MalformedOutput, field_names, is_entity, reward_pair
 
 _ATOMIC = frozenset({type(None), bool, int, float, str})
 Settings = MctsSettings | CemSettings

@@ -14,15 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wc._sandbox import timer
-from wc._sandbox.failures import classify
-from wc._sandbox.guard import API_FILE, PROGRAM_FILE, screen
-from wc._sandbox.modules import SANDBOX_MODULE, restricted_builtins
-from wc._sandbox.plan import plan
-from wc._sandbox.timer import CallTimeout
-from wc._sandbox.verdict import MAX_FAILURE_DETAILS, Outcome, Prediction, digest, judge
-from wc.canonical import state_key
-from wc.contract import (
+from wc._core.canonical import state_key
+from wc._core.contract import (
     MalformedOutput,
     decode_entity,
     decode_state,
@@ -31,7 +24,14 @@ from wc.contract import (
     reward_pair,
     rewards_match,
 )
-from wc.tolerance import CWMB, Tolerance
+from wc._core.tolerance import CWMB, Tolerance
+from wc._sandbox import timer
+from wc._sandbox.failures import classify
+from wc._sandbox.guard import API_FILE, PROGRAM_FILE, screen
+from wc._sandbox.modules import SANDBOX_MODULE, restricted_builtins
+from wc._sandbox.plan import plan
+from wc._sandbox.timer import CallTimeout
+from wc._sandbox.verdict import MAX_FAILURE_DETAILS, Outcome, Prediction, digest, judge
 
 Compare = Callable[[list[dict[str, Any]], list[dict[str, Any]]], list[dict[str, Any]]]
 
@@ -276,7 +276,7 @@ def check(program: CompiledProgram, transitions: list[Transition], call_timeout:
     values, inputs left unmodified, the same answer twice. Distinct problems, at most `limit`."""
     import inspect
 
-    from wc.contract import FUNCTIONS
+    from wc._core.contract import FUNCTIONS
 
     if program.failure is not None:
         return [f"the program does not load: [{program.failure['kind']}] {program.failure['message']}"]

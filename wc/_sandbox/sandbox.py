@@ -27,6 +27,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from wc._core.canonical import state_key
+from wc._core.tolerance import CWMB, Tolerance
+from wc._core.values import ApiModule, State
 from wc._planning import PlanBudget
 from wc._planning.result import ERROR, PlanResult
 from wc._planning.returns import ReturnPlan, action_choices
@@ -34,9 +37,6 @@ from wc._sandbox import jail as jails
 from wc._sandbox import runtime, verdict
 from wc._sandbox.evaluation import Evaluation, Optimism
 from wc._sandbox.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
-from wc.canonical import state_key
-from wc.tolerance import CWMB, Tolerance
-from wc.values import ApiModule, State
 
 PREDICT_CHUNK = 20_000   # transitions per prediction request (a reply stays far below frames.MAX_REPLY)
 VERDICTS_KEPT = 64       # programs whose verdicts so far are kept

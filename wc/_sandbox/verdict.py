@@ -18,10 +18,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from wc._core.contract import FAILURE_KINDS, rewards_match
+from wc._core.tolerance import CWMB, Tolerance, state_difference
 from wc._planning.result import PlanResult
 from wc._planning.returns import ReturnPlan, action_choices, add_returns
-from wc.contract import FAILURE_KINDS, rewards_match
-from wc.tolerance import CWMB, Tolerance, state_difference
 
 MAX_FAILURE_DETAILS = 40          # failures kept with their details, newest first
 MAX_TEXT = 2000                   # characters of a message or a line of code from a worker
@@ -33,7 +33,7 @@ class Malformed(Exception):
 
 
 def digest(key: str) -> str:
-    """The digest of a canonical state key (`wc.canonical.state_key`) that predictions carry."""
+    """The digest of a canonical state key (`wc._core.canonical.state_key`) that predictions carry."""
     return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
 
 

@@ -5,10 +5,10 @@ from typing import Any
 
 from sqlalchemy import update
 
+from wc._core.values import RunStatus
 from wc._store import models as m
 from wc._store.base import Database
 from wc._store.records import CurriculumSummary
-from wc.values import RunStatus
 
 
 class Curricula:

@@ -26,12 +26,12 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from wc._core.secrets import redact
 from wc._store import models as m
 from wc._store import tables as t
 from wc._store.base import Database
 from wc._store.records import DatasetRecord, DataTransition
 from wc.errors import NotFound
-from wc.secrets import redact
 
 BATCH = 50_000
 COLUMNS = ("dataset_id", "episode", "step", "state", "action", "next_state", "reward", "done", "truncated")

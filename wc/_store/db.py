@@ -10,9 +10,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from wc._core.location import _redact, _versions_dir, head_from_files, require_existing, sqlite_file
+from wc._core.secrets import redact
 from wc.errors import StoreError
-from wc.location import _redact, _versions_dir, head_from_files, require_existing, sqlite_file
-from wc.secrets import redact
 
 __all__ = ["_redact", "_versions_dir", "alembic_config", "create_engine", "current_revision", "head_from_files",
            "head_revision", "known_revision", "migrate", "require_existing", "schema_current", "sqlite_file"]

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from wc._core.values import ApiModule
 from wc._store import models as m
 from wc._store.base import Database
 from wc.errors import NotFound, StoreError
-from wc.values import ApiModule
 
 
 class Environments:

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from wc._core.values import ANSWERED, LLMCall, RecordedAnswer, request_hash
 from wc._store import models as m
 from wc._store.base import Database
 from wc._store.reading import aware
 from wc._store.records import CallAtStep, LLMCallRecord
-from wc.values import ANSWERED, LLMCall, RecordedAnswer, request_hash
 
 
 class LLMCalls:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from wc._core.contract import CONTRACT_VERSION
 from wc._store import models as m
 from wc._store.base import Database
 from wc._store.records import ProgramRecord, iso_utc
-from wc.contract import CONTRACT_VERSION
 
 if TYPE_CHECKING:  # networkx takes a noticeable share of start-up: imported when a lineage is built
     import networkx as nx

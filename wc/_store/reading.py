@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import case, func, select
 
+from wc._core.location import _redact, head_from_files, require_existing, sqlite_file
+from wc._core.values import NOT_FAILED, RunStatus
 from wc._store import tables as t
 from wc._store.records import (
     CurriculumSummary,
@@ -32,8 +34,6 @@ from wc._store.records import (
     UnsolvableStartRecord,
 )
 from wc.errors import NotFound, StoreError
-from wc.location import _redact, head_from_files, require_existing, sqlite_file
-from wc.values import NOT_FAILED, RunStatus
 
 T = TypeVar("T")
 STALE_AFTER = timedelta(seconds=30)  # a running run whose heartbeat is older has no live process

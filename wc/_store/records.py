@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from wc.canonical import diff_states
+from wc._core.canonical import diff_states
 
 
 def iso_utc(moment: datetime | None) -> str | None:

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from wc._core.canonical import key_hash, state_hash, state_key
+from wc._core.values import RunStatus
 from wc._store import models as m
 from wc._store.base import Database
 from wc._store.reading import aware, holder_alive
 from wc._store.records import EpisodeRecord, RunRecord, RunSummary, TransitionRecord, UnsolvableStartRecord
-from wc.canonical import key_hash, state_hash, state_key
 from wc.errors import NotFound, RunBusy
-from wc.values import RunStatus
 
 
 def _record(run: m.Run) -> RunRecord:

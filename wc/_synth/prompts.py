@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from wc._core.canonical import diff_states
+from wc._core.contract import prompt_rules
+from wc._core.tolerance import CWMB, Tolerance
+from wc._core.values import State
 from wc._planning.result import PlanResult
-from wc.canonical import diff_states
-from wc.contract import prompt_rules
-from wc.tolerance import CWMB, Tolerance
-from wc.values import State
 
 Transition = dict[str, Any]  # state, action, next_state, reward, done, mission
 

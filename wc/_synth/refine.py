@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wc._core.canonical import start_key
+from wc._core.values import State
 from wc._llm.base import ChatClient
 from wc._sandbox.evaluation import Evaluation, Optimism, score
 from wc._sandbox.sandbox import Sandbox
@@ -26,9 +28,7 @@ from wc._synth import prompts
 from wc._synth.code import NoCode, program_from_answer
 from wc._synth.optimism import OptimismBudget
 from wc._synth.rex import Arm, Rex
-from wc.canonical import start_key
 from wc.errors import LLMError, LLMFatalError
-from wc.values import State
 
 ORIGIN = {"scratch": "scratch", "transition": "repair_transition", "reward": "repair_reward",
           "optimism": "repair_optimism"}

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import math
 
+from wc._core.tolerance import Tolerance
+from wc._core.values import ApiModule
 from wc.envs.gym.spaces import ActionSpace, Field
-from wc.tolerance import Tolerance
-from wc.values import ApiModule
 
 GENERATOR_VERSION = 1
 

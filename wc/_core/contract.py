@@ -11,7 +11,7 @@ A program is Python source that defines
 over the entity classes of its environment's API module (a versioned source file of its own,
 `wc.envs.api`). States are lists of entity objects; as data they are JSON entity lists (`{"type":
 class name, field: value, …}`, nested entities as objects, lists as arrays) and two states are
-equal when they hold the same multiset of entities (`wc.canonical`). The reward is judged by
+equal when they hold the same multiset of entities (`wc._core.canonical`). The reward is judged by
 sign or exactly (`REWARD_MODES`), `done` is the environment's own termination. A program may
 import only `ALLOWED_MODULES`, sees only `SAFE_BUILTINS`, and must not modify its inputs.
 
@@ -27,8 +27,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Protocol, runtime_checkable
 
-from wc.tolerance import CWMB, Tolerance, close
-from wc.values import REWARD_MODES, State
+from wc._core.tolerance import CWMB, Tolerance, close
+from wc._core.values import REWARD_MODES, State
 
 # 2: the sandbox refuses what version 1 let through by accident: defining hooks such as __del__,
 # __getattribute__ or __reduce_ex__, class patterns in `match`, attribute targets of loops, writing

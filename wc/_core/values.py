@@ -13,7 +13,7 @@ from typing import Any, Literal, TypedDict
 State = list[dict[str, Any]]
 
 # How φ1 compares a program's reward with the recorded one: by sign, exactly, or as a value within
-# a tolerance (`wc.tolerance`; continuous worlds, whose next states are compared the same way).
+# a tolerance (`wc._core.tolerance`; continuous worlds, whose next states are compared the same way).
 RewardMode = Literal["sign", "exact", "value"]
 REWARD_MODES: tuple[str, ...] = ("sign", "exact", "value")
 

@@ -1,5 +1,5 @@
 """The Code World Models Benchmark's measures of a world-model program: its accuracy on recorded
-data (both forms, `wc.accuracy`) and its normalized return in the live environment,
+data (both forms, `wc._measure.accuracy`) and its normalized return in the live environment,
 
     (R_program - R_random) / (R_true - R_random),
 
@@ -28,6 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wc._core.tolerance import CWMB, EXACT, Tolerance
+from wc._measure.accuracy import Accuracy, Predicted, Recorded, accuracy
 from wc._planning import RETURN_PLANNERS
 from wc._planning.cem import CemSettings
 from wc._planning.mcts import MctsSettings
@@ -35,9 +37,7 @@ from wc._planning.returns import ReturnPlan, action_choices
 from wc._sandbox import runtime
 from wc._sandbox.plan_return import plan_return, settings_for
 from wc._store.records import DataTransition
-from wc.accuracy import Accuracy, Predicted, Recorded, accuracy
 from wc.envs.gym.replica import Replica
-from wc.tolerance import CWMB, EXACT, Tolerance
 
 __all__ = ["DEFAULT_EPISODE_STEPS", "NormalizedReturn", "Policy", "Returns", "cwmb_settings", "episode_limit",
            "measure_return", "normalized_return", "policy_return", "predicted", "program_accuracy", "program_policy",

@@ -5,7 +5,7 @@ sandbox, or in-process for trusted programs).
 * **The paper's** (Dainese et al. 2024, eq. 2): the mean over transitions of
   ⅓·[next state matches] + ⅓·[reward matches] + ⅓·[done matches]. A next state matches when every
   number is within `allclose(rtol=1e-5, atol=1e-5)` of the recorded one (discrete values exactly:
-  `wc.tolerance`); rewards and done must be equal.
+  `wc._core.tolerance`); rewards and done must be equal.
 
 * **The released code's** (nicoladainese96/code-world-models, `src/mcts/gif_mcts/simulators/
   simulator_cwm.py`: `check_transition_via_enum` scores one transition, `check_code_world_model`
@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wc.tolerance import CWMB, EXACT, Tolerance, close, state_difference
+from wc._core.tolerance import CWMB, EXACT, Tolerance, close, state_difference
 
 __all__ = ["Accuracy", "Predicted", "Recorded", "accuracy", "code_accuracy", "paper_accuracy"]
 

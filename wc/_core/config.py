@@ -1,15 +1,15 @@
 """Settings from environment variables (and CLI flags, which override them).
 
 API keys are held as `SecretStr` so they never print in reprs, and are registered with the
-redactor (`wc.secrets`) so that no string wc stores, prints or raises carries them.
+redactor (`wc._core.secrets`) so that no string wc stores, prints or raises carries them.
 """
 from __future__ import annotations
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from wc import secrets
-from wc.location import default_db_url
+from wc._core import secrets
+from wc._core.location import default_db_url
 
 
 class Settings(BaseSettings):

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any
 
-from wc.values import State
+from wc._core.values import State
 
 
 def _norm(value: Any) -> Any:
