@@ -15,9 +15,9 @@ import pytest
 from support.helpers import llm_settings, replaced
 
 from wc import envs
+from wc._api import LearnConfig, learn
 from wc._core.canonical import state_key
 from wc._sandbox import runtime
-from wc.api import LearnConfig, learn
 from wc.envs import alfworld
 from wc.errors import GameError, UnknownEnvironment, WcError
 from wc.testing import Reply, answer

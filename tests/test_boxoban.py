@@ -13,9 +13,9 @@ import pytest
 from support.helpers import run_wc
 
 from wc import envs
+from wc._api import add_program, sokoban_levels
 from wc._sandbox import runtime
 from wc._sandbox.sandbox import Sandbox
-from wc.api import add_program, sokoban_levels
 from wc.envs.sokoban import LevelError, SokobanEnv, level_entities, load_levels, read_xsb
 from wc.envs.sokoban.adapter import HINT_SOURCE
 from wc.envs.sokoban.hints import estimator

@@ -8,7 +8,7 @@ from support.helpers import llm_settings as settings
 from support.helpers import replaced
 from support.helpers import sqlite_rows as rows
 
-from wc.api import LearnConfig, learn
+from wc._api import LearnConfig, learn
 from wc.testing import Reply, answer
 
 BROKEN_SYNTAX = "def transition(state, action:\n    return state\n"

@@ -15,12 +15,12 @@ from types import SimpleNamespace
 import pytest
 from support.helpers import child_env, keys_of, run_wc, schemas
 
+from wc._agent.agent import LearnConfig
 from wc._core.config import Settings
+from wc._report.export import EPISODE_COLUMNS, TRANSITION_COLUMNS
+from wc._run.recordings import load as load_recording
+from wc._run.runner import learn
 from wc._store import Store
-from wc.agent import LearnConfig
-from wc.export import EPISODE_COLUMNS, TRANSITION_COLUMNS
-from wc.recordings import load as load_recording
-from wc.runner import learn
 
 pytestmark = pytest.mark.slow  # subprocesses and two replayed runs
 

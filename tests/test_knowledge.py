@@ -15,8 +15,8 @@ import pytest
 from support.helpers import child_env, replaced, run_wc
 from support.helpers import llm_settings as settings
 
+from wc._api import LearnConfig, curriculum, learn, lineage
 from wc._store import RunBusy, Store
-from wc.api import LearnConfig, curriculum, learn, lineage
 from wc.testing import Reply, answer
 
 pytestmark = pytest.mark.slow  # whole runs in subprocesses; the fast subset skips them

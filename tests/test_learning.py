@@ -11,9 +11,9 @@ import pytest
 from support.helpers import llm_settings as settings
 from support.helpers import replaced
 
+from wc._api import LearnConfig, Settings, add_program, learn, load_replay
 from wc._store import Store
 from wc._synth.prompts import choose_informative, effect_signature
-from wc.api import LearnConfig, Settings, add_program, learn, load_replay
 from wc.errors import LLMFatalError, WcError
 from wc.testing import Reply, answer
 
@@ -198,8 +198,8 @@ def test_a_repair_of_a_program_that_fails_before_any_data_shows_its_error():
 
 async def test_an_unforeseen_failure_marks_the_run_failed_in_one_line_and_it_resumes(fake_llm, db_url, minigrid_model,
                                                                                      monkeypatch):
+    from wc._api import resume, run_summary
     from wc._synth import refine
-    from wc.api import resume, run_summary
 
     calls = {"n": 0}
     real = refine.Refiner._messages

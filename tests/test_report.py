@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 from support.helpers import llm_settings, run_wc, sqlite_rows
 
+from wc._api import LearnConfig, Settings, add_program, learn, load_replay, react
 from wc._core.values import LLMCall
-from wc.api import LearnConfig, Settings, add_program, learn, load_replay, react
-from wc.report import COST_SIZE, DPI, EPISODES_SIZE, LINEAGE_SIZE, SWEEP_SIZE, report
+from wc._report.report import COST_SIZE, DPI, EPISODES_SIZE, LINEAGE_SIZE, SWEEP_SIZE, report
 from wc.testing import Reply
 
 
@@ -115,8 +115,8 @@ async def test_a_report_of_worldcoder_against_react_with_a_transfer(fake_llm, db
 
 @pytest.mark.slow
 async def test_a_sweep_report_shows_mean_and_spread_over_seeds(db_url, tmp_path, minigrid_model):
+    from wc._run.runner import learn as run_cell
     from wc._store import Store
-    from wc.runner import learn as run_cell
 
     envs, seeds = ["minigrid-empty", "minigrid-doorkey"], [0, 1]
     store = await Store.open(db_url)
@@ -298,7 +298,7 @@ def test_lineage_edges_are_labelled_by_kind():
     (issue 25: the picture called every edge 'refined from')."""
     import networkx as nx
 
-    from wc.report import lineage_figure
+    from wc._report.report import lineage_figure
 
     graph = nx.DiGraph()
     for pid, env, origin in [(1, "doorkey", "scratch"), (2, "doorkey", "repair_transition"),

@@ -17,8 +17,8 @@ from support.helpers import llm_settings, replaced
 from support.helpers import sqlite_rows as rows
 
 from wc import envs
+from wc._api import LearnConfig, learn
 from wc._sandbox import runtime
-from wc.api import LearnConfig, learn
 from wc.envs import sokoban
 from wc.envs.sokoban import (
     ACTIONS,

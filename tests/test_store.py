@@ -180,7 +180,7 @@ async def test_a_failed_upgrade_leaves_the_store_as_it_was(tmp_path):
 
 
 async def test_a_program_stored_outside_runs_is_kept_per_environment(tmp_path):
-    from wc.api import add_program, program
+    from wc._api import add_program, program
 
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     source = "def transition(state, action):\n    return state\n\n\ndef reward(state, action, next_state, mission):\n" \
@@ -213,7 +213,7 @@ async def test_the_heartbeat_keeps_a_runs_time_should_it_die_unannounced(seeded,
     wall and LLM-wait time it ran, to within a beat, instead of 0."""
     import asyncio
 
-    from wc import runner
+    from wc._run import runner
 
     store, _, _, run_id = seeded
     await store.runs.claim(run_id, "here:1")

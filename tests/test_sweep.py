@@ -19,10 +19,10 @@ from support.helpers import llm_settings as settings
 from test_json import keys_of
 
 import wc.aio
+from wc._agent.agent import LearnConfig
+from wc._run.sweep import Shard, create_sweep, parse_seeds, resume_sweep, view
 from wc._store import Store
-from wc.agent import LearnConfig
 from wc.errors import ConfigError, InvalidInput, NotFound
-from wc.sweep import Shard, create_sweep, parse_seeds, resume_sweep, view
 from wc.testing import Reply, answer
 
 pytestmark = pytest.mark.slow  # whole runs; the fast subset skips them

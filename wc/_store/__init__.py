@@ -27,18 +27,18 @@ from wc._store.records import (
 from wc.errors import RunBusy
 
 if TYPE_CHECKING:
-    from wc._store.store import Store
+    from wc._store.store import Store, open_store
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Store":
-        from wc._store.store import Store
+    if name in ("Store", "open_store"):
+        from wc._store import store
 
-        return Store
+        return getattr(store, name)
     raise AttributeError(f"module 'wc._store' has no attribute {name!r}")
 
 
 __all__ = ["CallAtStep", "CurriculumSummary", "DataTransition", "DatasetRecord", "EpisodeRecord", "EpisodeSummary",
            "EpisodeTrace", "LLMCallRecord", "LLMCallSummary", "ProgramRecord", "RunBusy", "RunRecord", "RunSummary",
            "StepRecord", "Store", "SweepCell", "SweepSummary", "TransitionRecord", "UnsolvableStartRecord",
-           "holder_alive"]
+           "holder_alive", "open_store"]

@@ -24,6 +24,13 @@ from wc._store.sweeps import Sweeps
 from wc.errors import StoreError
 
 
+async def open_store(db: str | None, *, create: bool = True) -> Store:
+    """The store at `db` (default: the settings'); `create=False` for reading, which never makes one."""
+    from wc._core.config import Settings
+
+    return await Store.open(db or Settings().db, create=create)
+
+
 class Store:
     def __init__(self, db: Database) -> None:
         self.db = db

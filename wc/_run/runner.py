@@ -14,15 +14,15 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from wc import envs
+from wc._agent.agent import Agent, LearnConfig, OnEvent, ResumePoint, StoreRecorder
 from wc._core.config import Settings
 from wc._core.values import LLMCall, RunStatus
 from wc._llm.base import ChatClient, NoLLM
 from wc._llm.costs import cost_usd
 from wc._sandbox.sandbox import Sandbox, SandboxLimits
-from wc._store import ProgramRecord, RunSummary, Store
+from wc._store import ProgramRecord, RunSummary, Store, open_store
 from wc._synth.prompts import PromptContext
 from wc._synth.refine import CallBudget, Refiner
-from wc.agent import Agent, LearnConfig, OnEvent, ResumePoint, StoreRecorder
 from wc.envs.base import EnvAdapter
 from wc.errors import ConfigError, InvalidInput, LLMFatalError, ReplayMiss, WcError
 
@@ -198,11 +198,6 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
 # --------------------------------------------------------------------------- learn and resume
 
 
-async def open_store(db: str | None, *, create: bool = True) -> Store:
-    """The store at `db` (default: the settings'); `create=False` for reading, which never makes one."""
-    return await Store.open(db or Settings().db, create=create)
-
-
 async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: ChatClient | None = None,
                 on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None,
                 curriculum_id: int | None = None, curriculum_index: int | None = None,
@@ -213,8 +208,8 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     With `replay` (a recording), the recording's configuration is used and its answers are served
     instead of asking an LLM: the run reproduces the recorded one exactly, without an API key.
     `node` names the machine it runs on (a Ray node id; default: the host name)."""
-    from wc import recordings, transfer
     from wc._planning import PLANNERS
+    from wc._run import recordings, transfer
     from wc._sandbox import jail as jails
 
     settings = settings or Settings()
@@ -272,8 +267,8 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
     Answers already recorded for the same request and sample are served from the store, never
     paid for twice."""
     from wc._llm.replay import ReplayingChat
+    from wc._run.resume import restore_agent, resume_point
     from wc._sandbox import jail as jails
-    from wc.resume import restore_agent, resume_point
 
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)

@@ -6,14 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from wc import envs, recordings, transfer
+from wc import envs
+from wc._agent.agent import LearnConfig, OnEvent
 from wc._core.config import Settings
 from wc._core.values import RunStatus
 from wc._llm.base import ChatClient
-from wc._store import CurriculumSummary, RunSummary
-from wc.agent import LearnConfig, OnEvent
+from wc._run import recordings, transfer
+from wc._run.runner import learn, no_llm, resume
+from wc._store import CurriculumSummary, RunSummary, open_store
 from wc.errors import InvalidInput
-from wc.runner import learn, no_llm, open_store, resume
 
 CURRICULA: dict[str, list[str]] = {
     # the paper's MiniGrid curriculum

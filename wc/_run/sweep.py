@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from wc._core.secrets import redact
 from wc._core.values import RunStatus
+from wc._report.spread import EnvSpread, by_env
 from wc.errors import ConfigError, InvalidInput, RunBusy, WcError
-from wc.spread import EnvSpread, by_env
 
 if TYPE_CHECKING:
+    from wc._agent.agent import LearnConfig
     from wc._core.config import Settings
     from wc._llm.base import ChatClient
     from wc._store import RunSummary, Store, SweepCell, SweepSummary
     from wc._store.reading import Reader
-    from wc.agent import LearnConfig
 
 ENGINES = ("local", "ray")
 DEFAULT_PARALLEL = 4
@@ -107,7 +107,7 @@ class SweepView:
 
 
 async def _open(db: str | None, create: bool = False) -> Store:
-    from wc.runner import open_store
+    from wc._store import open_store
 
     return await open_store(db, create=create)
 
@@ -163,8 +163,8 @@ async def create_sweep(envs: list[str], seeds: list[int], config: LearnConfig, s
         registry.make(name, **config.env_options).close()
     store = await _open(settings.db, create=True)
     try:
-        from wc.runner import no_llm
-        from wc.transfer import named
+        from wc._run.runner import no_llm
+        from wc._run.transfer import named
 
         await named(store, config.from_program)  # a program every run starts from must exist
         if needs_llm and config.max_llm_calls > 0 and settings.openai_api_key is None:
@@ -182,12 +182,12 @@ async def sweep(envs: list[str], seeds: list[int], settings: Settings | None = N
     sets every run (its env and seed are the cell's). With `replay` (a recording of a sweep), its
     environments, seeds and configuration are used and each cell's run is served its recorded
     answers, in this process: no LLM or API key is needed."""
+    from wc._agent.agent import LearnConfig
     from wc._core.config import Settings
-    from wc.agent import LearnConfig
 
     settings = settings or Settings()
     if replay is not None:
-        from wc import recordings
+        from wc._run import recordings
 
         recordings.expect(replay, "sweep")
         if engine != "local" or shard is not None:
@@ -241,7 +241,7 @@ async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engin
                 continue
         todo.append(cell)
     if todo and replay is None and config.max_llm_calls > 0 and settings.openai_api_key is None:
-        from wc.runner import no_llm
+        from wc._run.runner import no_llm
 
         raise no_llm(config.from_program)
     if todo and engine == "ray":
@@ -270,7 +270,7 @@ def _check_engine(engine: str, settings: Settings) -> None:
 
 
 def _base_config(summary: SweepSummary) -> LearnConfig:
-    from wc.agent import LearnConfig
+    from wc._agent.agent import LearnConfig
 
     return LearnConfig.from_json(summary.config)
 
@@ -318,7 +318,7 @@ async def play_cell(sweep_id: int, index: int, settings: Settings, *, llm: ChatC
                     node: str | None = None) -> RunSummary:
     """Play one cell of a sweep to the end: start its run, or resume the one it has; a finished
     run is returned as it is. Any engine runs a cell through this."""
-    from wc.runner import learn, resume
+    from wc._run.runner import learn, resume
 
     store = await _open(settings.db)
     try:
@@ -342,8 +342,8 @@ async def _run_local(sweep_id: int, cells: list[SweepCell], settings: Settings, 
     """The cells as concurrent runs of this process, at most `parallel` at once, sharing one LLM
     connection and its limit of `WC_LLM_CONCURRENCY` requests in flight (or, replaying, each
     served its own recorded answers)."""
-    from wc import recordings
-    from wc.runner import make_llm, shared_connection
+    from wc._run import recordings
+    from wc._run.runner import make_llm, shared_connection
 
     key = settings.openai_api_key
     shared = shared_connection(settings) if key is not None and replay is None else None

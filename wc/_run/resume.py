@@ -2,11 +2,11 @@
 back (transitions into the sandbox, its program and the transferred ones, its checkpoint)."""
 from __future__ import annotations
 
+from wc._agent.agent import Agent, OpenEpisode, ResumePoint
 from wc._core.canonical import start_key_of_hash
 from wc._sandbox.sandbox import Sandbox
 from wc._store import Store
 from wc._synth.refine import Refiner
-from wc.agent import Agent, OpenEpisode, ResumePoint
 
 
 async def resume_point(store: Store, run_id: int) -> ResumePoint:

@@ -19,12 +19,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from wc._agent.agent import LearnConfig
 from wc._core.values import ANSWERED, CallStatus
 from wc._llm.base import ChatClient
 from wc._llm.replay import RECORDING_FORMAT, ReplayingChat, load_recording
 from wc._store import Store
 from wc._store.records import iso_utc
-from wc.agent import LearnConfig
 from wc.errors import InvalidInput, NotFound
 
 

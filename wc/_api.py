@@ -23,8 +23,8 @@ The machine and the environments
     `env_specs()`, `api_module_source(env)`,
     `check_program(env, source)` (a program against the contract)
 
-Orchestration lives in modules named for what they do: `wc.runner` (a run), `wc.resume`,
-`wc.transfer`, `wc.curriculum`, `wc.recordings`.
+Orchestration lives in modules named for what they do: `wc._run.runner` (a run), `wc._run.resume`,
+`wc._run.transfer`, `wc._run.curriculum`, `wc._run.recordings`.
 """
 from __future__ import annotations
 
@@ -38,42 +38,55 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:  # what a command needs is imported when it runs: reading commands start fast
     import networkx as nx
 
+    from wc._agent.agent import LearnConfig
     from wc._core.config import Settings
+    from wc._report.playback import Playback
+    from wc._run.check import ProgramCheck, check_program
+    from wc._run.curriculum import CURRICULA, Step, resume_curriculum
+    from wc._run.curriculum import expand as expand_curriculum
+    from wc._run.curriculum import run as curriculum
+    from wc._run.evaluate import EvalReport, evaluate
+    from wc._run.react import react
+    from wc._run.runner import learn, resume
+    from wc._run.sweep import Shard, create_sweep, parse_seeds, resume_sweep, sweep, sweeps
+    from wc._run.sweep import view as sweep_view
+    from wc._run.sweep import view_of as sweep_view_of
     from wc._sandbox import jail as jails
     from wc._store import CurriculumSummary, ProgramRecord, RunSummary, Store
     from wc._store.reading import Reader
-    from wc.agent import LearnConfig
-    from wc.check import ProgramCheck, check_program
-    from wc.curriculum import CURRICULA, Step, resume_curriculum
-    from wc.curriculum import expand as expand_curriculum
-    from wc.curriculum import run as curriculum
-    from wc.evaluate import EvalReport, evaluate
-    from wc.playback import Playback
-    from wc.react import react
-    from wc.runner import learn, resume
-    from wc.sweep import Shard, create_sweep, parse_seeds, resume_sweep, sweep, sweeps
-    from wc.sweep import view as sweep_view
-    from wc.sweep import view_of as sweep_view_of
 
 # re-exported names, imported on first use: name -> (module, attribute)
-_LAZY = {"LearnConfig": ("wc.agent", "LearnConfig"), "ProgramCheck": ("wc.check", "ProgramCheck"),
-         "check_program": ("wc.check", "check_program"), "Settings": ("wc._core.config", "Settings"),
-         "CURRICULA": ("wc.curriculum", "CURRICULA"), "Step": ("wc.curriculum", "Step"),
-         "resume_curriculum": ("wc.curriculum", "resume_curriculum"), "expand_curriculum": ("wc.curriculum", "expand"),
-         "curriculum": ("wc.curriculum", "run"), "EvalReport": ("wc.evaluate", "EvalReport"),
-         "evaluate": ("wc.evaluate", "evaluate"), "react": ("wc.react", "react"), "learn": ("wc.runner", "learn"),
-         "resume": ("wc.runner", "resume"), "sweep": ("wc.sweep", "sweep"),
-         "resume_sweep": ("wc.sweep", "resume_sweep"),
-         "create_sweep": ("wc.sweep", "create_sweep"), "sweep_view": ("wc.sweep", "view"),
-         "sweeps": ("wc.sweep", "sweeps"), "sweep_view_of": ("wc.sweep", "view_of"),
-         "Shard": ("wc.sweep", "Shard"), "parse_seeds": ("wc.sweep", "parse_seeds")}
+_LAZY = {
+    "LearnConfig": ("wc._agent.agent", "LearnConfig"),
+    "ProgramCheck": ("wc._run.check", "ProgramCheck"),
+    "check_program": ("wc._run.check", "check_program"),
+    "Settings": ("wc._core.config", "Settings"),
+    "CURRICULA": ("wc._run.curriculum", "CURRICULA"),
+    "Step": ("wc._run.curriculum", "Step"),
+    "resume_curriculum": ("wc._run.curriculum", "resume_curriculum"),
+    "expand_curriculum": ("wc._run.curriculum", "expand"),
+    "curriculum": ("wc._run.curriculum", "run"),
+    "EvalReport": ("wc._run.evaluate", "EvalReport"),
+    "evaluate": ("wc._run.evaluate", "evaluate"),
+    "react": ("wc._run.react", "react"),
+    "learn": ("wc._run.runner", "learn"),
+    "resume": ("wc._run.runner", "resume"),
+    "sweep": ("wc._run.sweep", "sweep"),
+    "resume_sweep": ("wc._run.sweep", "resume_sweep"),
+    "create_sweep": ("wc._run.sweep", "create_sweep"),
+    "sweep_view": ("wc._run.sweep", "view"),
+    "sweeps": ("wc._run.sweep", "sweeps"),
+    "sweep_view_of": ("wc._run.sweep", "view_of"),
+    "Shard": ("wc._run.sweep", "Shard"),
+    "parse_seeds": ("wc._run.sweep", "parse_seeds"),
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module, attribute = _LAZY[name]
         return getattr(importlib.import_module(module), attribute)
-    raise AttributeError(f"module 'wc.api' has no attribute {name!r}")
+    raise AttributeError(f"module 'wc._api' has no attribute {name!r}")
 
 
 __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "Settings", "Step", "add_program",
@@ -169,28 +182,28 @@ async def lineage(program_id: int, db: str | None = None) -> nx.DiGraph:
 
 async def export_llm(run_id: int, db: str | None = None) -> dict:
     """A run's LLM answers and configuration, as a recording for `learn(replay=...)`."""
-    from wc import recordings
+    from wc._run import recordings
 
     return await _with_store(db, lambda s: recordings.export(s, run_id))
 
 
 async def export_llm_curriculum(curriculum_id: int, db: str | None = None) -> dict:
     """A curriculum's recording: its environments and configuration, and each step run's answers."""
-    from wc import recordings
+    from wc._run import recordings
 
     return await _with_store(db, lambda s: recordings.export_curriculum(s, curriculum_id))
 
 
 async def export_llm_sweep(sweep_id: int, db: str | None = None) -> dict:
     """A sweep's recording: its environments, seeds and configuration, and each cell run's answers."""
-    from wc import recordings
+    from wc._run import recordings
 
     return await _with_store(db, lambda s: recordings.export_sweep(s, sweep_id))
 
 
 async def load_replay(ref: str, db: str | None = None) -> dict:
     """A recording: a run id in the store, a file written by `export_llm`, or a shipped name."""
-    from wc import recordings
+    from wc._run import recordings
 
     if ref.isdigit():
         return await _with_store(db, lambda s: recordings.load(ref, s))
@@ -207,7 +220,7 @@ async def curriculum_summary(curriculum_id: int, db: str | None = None) -> Curri
 
 async def curriculum_steps(curriculum_id: int, db: str | None = None) -> tuple[CurriculumSummary, list[Step]]:
     """A curriculum and, for each of its environments, the run that learned it (or None)."""
-    from wc.curriculum import steps
+    from wc._run.curriculum import steps
 
     return await steps(curriculum_id, db)
 
@@ -215,7 +228,7 @@ async def curriculum_steps(curriculum_id: int, db: str | None = None) -> tuple[C
 async def render_episode(run_id: int, episode: int, out: Path, db: str | None = None) -> Playback:
     """Episode `episode` of a run played back from its seed and actions: an animated GIF, a PNG
     sheet of frames, or a text transcript (by `out`'s suffix; text worlds write transcripts)."""
-    from wc.playback import render
+    from wc._report.playback import render
 
     return await render(run_id, episode, out, db)
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wc._store import open_store
 from wc._store.records import iso_utc
 from wc.errors import InvalidInput
-from wc.runner import open_store
 
 FORMATS = ("csv", "parquet")
 

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from wc import envs
+from wc._agent.agent import OnEvent
 from wc._core.config import Settings
 from wc._core.values import LLMCall, RunStatus
 from wc._llm.base import ChatClient
-from wc._store import RunSummary
-from wc.agent import OnEvent
+from wc._run.runner import Heartbeat, make_llm, owner
+from wc._store import RunSummary, open_store
 from wc.errors import EnvError, InvalidInput, LLMError, LLMFatalError
-from wc.runner import Heartbeat, make_llm, open_store, owner
 
 SYSTEM = """You are an agent acting in an environment to complete a task.
 At each turn you are shown the task, your recent actions and what you observed, the current
@@ -63,7 +63,7 @@ async def react(env: str, settings: Settings | None = None, *, episodes: int = 1
     settings = settings or Settings()
     emit = on_event or (lambda kind, data: None)
     if replay is not None:
-        from wc import recordings
+        from wc._run import recordings
 
         recordings.expect(replay, "run", "react")
         if env != replay["env"]:

@@ -22,10 +22,9 @@ from typing import Any
 from wc import envs
 from wc._core.canonical import diff_states, state_key
 from wc._core.values import State
-from wc._store import EpisodeTrace, StepRecord
+from wc._store import EpisodeTrace, StepRecord, open_store
 from wc.envs.base import EnvAdapter
 from wc.errors import EnvError, InvalidInput
-from wc.runner import open_store
 
 FORMATS = {".gif": "gif", ".png": "png", ".txt": "text", ".md": "text"}
 GIF_MS_PER_FRAME = 700

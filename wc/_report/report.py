@@ -26,9 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from wc._store import CallAtStep, RunSummary, SweepSummary
+from wc._store import CallAtStep, RunSummary, SweepSummary, open_store
 from wc.errors import ConfigError, InvalidInput
-from wc.runner import open_store
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -423,7 +422,7 @@ def run_table(runs: list[RunSummary]) -> str:
 
 
 def sweep_table(sweep: SweepSummary, runs: dict[int, RunSummary]) -> str:
-    from wc.spread import by_env
+    from wc._report.spread import by_env
 
     lines = ["| env | seeds run | successes | env steps | LLM calls |", "|---|---:|---:|---:|---:|"]
     for e in by_env(sweep, runs):
