@@ -26,7 +26,7 @@ warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("ALFWORLD_DATA", str(ROOT.parent / "shared" / "alfworld"))
 
-from wc.api import Settings, add_program, evaluate  # noqa: E402
+from wc._api import Settings, add_program, evaluate  # noqa: E402
 
 MODEL = (ROOT / "tests" / "fixtures" / "alfworld_model.py").read_text()
 

@@ -38,8 +38,8 @@ import gymnasium as gym  # noqa: E402
 import minigrid  # noqa: E402, F401  (registers the BabyAI ids)
 
 from wc import envs  # noqa: E402
-from wc.api import LearnConfig, Settings, add_program, learn  # noqa: E402
-from wc.llm.base import NoLLM  # noqa: E402
+from wc._api import LearnConfig, Settings, add_program, learn  # noqa: E402
+from wc._llm.base import NoLLM  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 PROGRAM = (FIXTURES / "babyai_model.py").read_text()

@@ -28,10 +28,10 @@ warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 
 from wc import envs  # noqa: E402
-from wc.canonical import state_key  # noqa: E402
-from wc.planning import PlanBudget  # noqa: E402
-from wc.programs import runtime  # noqa: E402
-from wc.programs.sandbox import Sandbox, SandboxLimits, program_key  # noqa: E402
+from wc._core.canonical import state_key  # noqa: E402
+from wc._planning import PlanBudget  # noqa: E402
+from wc._sandbox import runtime  # noqa: E402
+from wc._sandbox.sandbox import Sandbox, SandboxLimits, program_key  # noqa: E402
 
 MODEL = (ROOT / "tests" / "fixtures" / "minigrid_model.py").read_text()
 
@@ -151,7 +151,7 @@ async def bench_planning(adapter, seeds=range(8), max_nodes=20000):
 
 
 async def bench_fanout(k=8, latency=1.0):
-    from wc.llm.openai_backend import OpenAIChat
+    from wc._llm.openai_backend import OpenAIChat
     from wc.testing import FakeLLMServer, Reply
 
     with FakeLLMServer(lambda request, n: Reply("```python\nX = 1\n```", delay=latency)) as server:
@@ -170,7 +170,7 @@ async def bench_fanout(k=8, latency=1.0):
 
 async def bench_worker(adapter, n=1000, programs=20):
     """What one program's own worker costs: fork + load, against a new jailed process + data."""
-    from wc.programs.processes import TemplateProcess
+    from wc._sandbox.processes import TemplateProcess
 
     trivial = "def transition(s, a):\n    return s\ndef reward(s, a, n, m):\n    return 0.0, False\n"
     data = distinct_transitions(adapter, n)
@@ -199,7 +199,7 @@ async def bench_worker(adapter, n=1000, programs=20):
 
 
 async def main():
-    from wc.programs import jail
+    from wc._sandbox import jail
 
     print(f"sandbox workers run in: {jail.detect().describe()}")
     big = envs.make("MiniGrid-DoorKey-16x16-v0")  # enough distinct transitions for 10,000

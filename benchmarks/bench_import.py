@@ -39,9 +39,9 @@ warnings.filterwarnings("ignore")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # support/pg.py
 
 from wc import envs  # noqa: E402
+from wc._store import Store  # noqa: E402
+from wc._store.records import DataTransition  # noqa: E402
 from wc.datasets import import_dataset, read_jsonl  # noqa: E402
-from wc.store import Store  # noqa: E402
-from wc.store.records import DataTransition  # noqa: E402
 
 OBS, ACT, EPISODE = 17, 6, 1000
 

@@ -31,9 +31,9 @@ from pathlib import Path
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 
-from wc.api import LearnConfig, Settings, learn  # noqa: E402
+from wc._api import LearnConfig, Settings, learn  # noqa: E402
+from wc._store import RunSummary  # noqa: E402
 from wc.envs.variants import plan_exists  # noqa: E402
-from wc.store import RunSummary  # noqa: E402
 from wc.testing import FakeLLMServer, Reply, answer  # noqa: E402
 
 ENV = "wc.envs.variants:WC-DoorKeyIce-5x5-v0"

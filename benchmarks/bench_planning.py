@@ -32,9 +32,9 @@ warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 
 from wc import envs  # noqa: E402
-from wc.api import LearnConfig, Settings, add_program, learn  # noqa: E402
-from wc.llm.base import NoLLM  # noqa: E402
-from wc.programs import runtime, timer  # noqa: E402
+from wc._api import LearnConfig, Settings, add_program, learn  # noqa: E402
+from wc._llm.base import NoLLM  # noqa: E402
+from wc._sandbox import runtime, timer  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 MINIGRID = (FIXTURES / "minigrid_model.py").read_text()

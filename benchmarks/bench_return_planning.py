@@ -18,7 +18,7 @@ Baselines, measured in the same run:
   the same Python guard, no planner and none of the planner's checks):
   RESULT <planner>_vs_raw ratio = planning's program steps/s / raw steps/s;
 * jailed: the episode's decisions (states, seeds, warm starts) planned again, here and in a
-  process started in the OS jail as sandbox workers are (`wc.programs.jail`'s command line, the
+  process started in the OS jail as sandbox workers are (`wc._sandbox.jail`'s command line, the
   worker's resource limits, a heartbeat in memory, the trusted classes frozen before the API
   module runs); both must find the episode's plans step for step. The worker protocol has no
   operation for return planning yet, so a short script there calls `plan_return` directly
@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 
-from wc.planning import RETURN_PLANNERS  # noqa: E402
-from wc.programs import jail, runtime, timer  # noqa: E402
-from wc.programs.plan_return import plan_return  # noqa: E402
+from wc._planning import RETURN_PLANNERS  # noqa: E402
+from wc._sandbox import jail, runtime, timer  # noqa: E402
+from wc._sandbox.plan_return import plan_return  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -138,8 +138,8 @@ def raw_rate(world: World, steps: int = 100_000) -> float:
 
 JAILED = r"""
 import json, mmap, sys, time
-from wc.programs import ownership, timer, worker, runtime
-from wc.programs.plan_return import plan_return
+from wc._sandbox import ownership, timer, worker, runtime
+from wc._sandbox.plan_return import plan_return
 
 job = json.loads(sys.stdin.read())
 ownership.freeze()

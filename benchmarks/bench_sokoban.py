@@ -28,7 +28,7 @@ from pathlib import Path
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 
-from wc.api import Settings, add_program, evaluate  # noqa: E402
+from wc._api import Settings, add_program, evaluate  # noqa: E402
 from wc.envs.sokoban.xsb import load_levels, write_xsb  # noqa: E402
 
 MODEL = (ROOT / "tests" / "fixtures" / "sokoban_model.py").read_text()

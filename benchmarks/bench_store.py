@@ -22,8 +22,8 @@ from pathlib import Path
 warnings.filterwarnings("ignore")
 
 from wc import envs  # noqa: E402
-from wc.canonical import state_hash  # noqa: E402
-from wc.store import Store  # noqa: E402
+from wc._core.canonical import state_hash  # noqa: E402
+from wc._store import Store  # noqa: E402
 
 
 def rows(n: int):

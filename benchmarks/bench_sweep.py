@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from wc.agent import LearnConfig  # noqa: E402
-from wc.config import Settings  # noqa: E402
-from wc.sweep import sweep  # noqa: E402
+from wc._agent.agent import LearnConfig  # noqa: E402
+from wc._core.config import Settings  # noqa: E402
+from wc._run.sweep import sweep  # noqa: E402
 from wc.testing import FakeLLMServer, Reply, answer  # noqa: E402
 
 ENVS = ["minigrid-empty", "minigrid-doorkey"]
@@ -52,7 +52,7 @@ async def timed(server: FakeLLMServer, parallel: int) -> tuple[float, int, int]:
         started = time.perf_counter()
         summary = await sweep(ENVS, SEEDS, settings, config=config, parallel=parallel)
         wall = time.perf_counter() - started
-        from wc.sweep import view
+        from wc._run.sweep import view
 
         shown = await view(summary.id, settings.db)
         assert summary.status == "finished", summary.status

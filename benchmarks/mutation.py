@@ -22,7 +22,7 @@ KILLED = {"killed", "timeout"}
 
 
 def module_of(mutant: str) -> str:
-    # wc.planning.width.x_search__mutmut_3, wc.synth.rex.xǁRExǁchoose__mutmut_1 -> the module
+    # wc._planning.width.x_search__mutmut_3, wc._synth.rex.xǁRExǁchoose__mutmut_1 -> the module
     return re.split(r"\.x[_ǁ]", mutant, maxsplit=1)[0]
 
 

@@ -1,4 +1,4 @@
-"""The `wc` command: parse arguments, call wc.api, render with rich. No logic lives here."""
+"""The `wc` command: parse arguments, call wc._api, render with rich. No logic lives here."""
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +14,8 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from wc.secrets import redact
-from wc.values import NOT_FAILED, RunStatus
+from wc._core.secrets import redact
+from wc._core.values import NOT_FAILED, RunStatus
 
 from . import errors
 
@@ -79,17 +79,17 @@ def _run(coro) -> Any:
 
 
 def _read(db: str | None, fn) -> Any:
-    """`fn(reader)` on the store (`wc.api.read`: a SQLite store is read without asyncio or the
+    """`fn(reader)` on the store (`wc._api.read`: a SQLite store is read without asyncio or the
     ORM); wc's errors become one line and a non-zero exit."""
-    from wc.api import read
+    from wc._api import read
 
     return _call(read, db, fn)
 
 
 def _list(db: str | None, fn) -> list[Any]:
-    """A listing read from the store (`wc.api.read_listing`): empty, not an error, while the
+    """A listing read from the store (`wc._api.read_listing`): empty, not an error, while the
     default store has not been created; a store named with --db or WC_DB must exist."""
-    from wc.api import read_listing
+    from wc._api import read_listing
 
     return _call(read_listing, db, fn)
 
@@ -107,7 +107,7 @@ def _print_json(data: Any) -> None:
 
 
 def _settings(db: str | None = None, model: str | None = None, **extra: Any):
-    from wc.config import Settings
+    from wc._core.config import Settings
 
     values = {k: v for k, v in {"db": db, "model": model, **extra}.items() if v is not None}
     return Settings(**values)
@@ -284,8 +284,8 @@ def learn(
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Learn a world model of ENV by acting, recording and asking an LLM to write code."""
-    from wc.api import LearnConfig
-    from wc.api import learn as api_learn
+    from wc._api import LearnConfig
+    from wc._api import learn as api_learn
 
     settings = _settings(db, model, llm_timeout=llm_timeout)
     recording = _replaying(ctx, replay, settings.db, [
@@ -328,7 +328,7 @@ def baseline_react(
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """ReAct: ask the LLM for every action (a thought, then an action), recording every call and step."""
-    from wc.api import react
+    from wc._api import react
 
     settings = _settings(db, model)
     recording = _replaying(ctx, replay, settings.db, ["games", "levels", "episodes", "max_steps", "seed", "model"])
@@ -359,7 +359,7 @@ def eval_(
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
     """Play every game of a split once from a learned program: success per task type, LLM calls, steps."""
-    from wc.api import evaluate
+    from wc._api import evaluate
 
     settings = _settings(db, model)
     report = _with_progress(episodes or 0, lambda view, on_start: evaluate(
@@ -394,7 +394,7 @@ def _replaying(ctx: typer.Context, replay: str | None, db: str, overridden: list
     override; says on stderr what is replayed."""
     if not replay:
         return None
-    from wc.api import load_replay
+    from wc._api import load_replay
 
     _refuse_overridden(ctx, overridden)
     recording = _run(load_replay(replay, db))
@@ -488,8 +488,8 @@ def doctor(db: str | None = DbOption,
     """Check the installation (store, LLM, extras) and show which walls of the sandbox stand (OS
     jail, namespaces, user, filesystem, network, processes, limits, Python layer). Exits 0 when
     everything a run needs works, else 4 (the store), 5 (the LLM) or 6 (the sandbox)."""
-    from wc.api import doctor as api_doctor
-    from wc.api import installation
+    from wc._api import doctor as api_doctor
+    from wc._api import installation
     from wc.errors import WcError
 
     settings = _settings(db)
@@ -542,7 +542,7 @@ def doctor(db: str | None = DbOption,
 @envs_app.command("list")
 def envs_list(json_out: bool = JsonOption) -> None:
     """Short names of environments (any MiniGrid-…-v0 id or module:EnvId also works)."""
-    from wc.api import env_specs
+    from wc._api import env_specs
 
     if json_out:
         _print_json([spec.to_json() for spec in env_specs()])
@@ -556,7 +556,7 @@ def envs_list(json_out: bool = JsonOption) -> None:
 @envs_app.command("show")
 def envs_show(env: str = typer.Argument(..., help="Environment name or id."), json_out: bool = JsonOption) -> None:
     """Print the API module source the LLM sees for ENV, verbatim."""
-    from wc.api import api_module
+    from wc._api import api_module
 
     api = _call(api_module, env)
     if json_out:
@@ -577,7 +577,7 @@ def envs_levels(
     or unknown (the solver's budget ran out: says nothing about the level)."""
     from dataclasses import asdict
 
-    from wc.api import sokoban_levels
+    from wc._api import sokoban_levels
 
     levels = _call(lambda: sokoban_levels(path, check=check, budget=budget))
     if json_out:
@@ -665,7 +665,7 @@ def _show_episode(run: int, episode: int, db: str | None, json_out: bool) -> Non
     if json_out:
         _print_json(trace.to_json())
         return
-    from wc.canonical import diff_states
+    from wc._core.canonical import diff_states
 
     e = trace.episode
     outcome = ("won" if e.success else "lost") if e.finished else "unfinished"
@@ -697,7 +697,7 @@ def runs_render(run: int = typer.Argument(..., help="Run id."),
     with the action, where it came from, and the program's prediction where it was wrong."""
     from pathlib import Path
 
-    from wc.api import render_episode
+    from wc._api import render_episode
 
     done = _run(render_episode(run, episode, Path(out_file), _settings(db).db))
     if json_out:
@@ -760,8 +760,8 @@ def resume(run: int = typer.Argument(..., help="Run id."), db: str | None = DbOp
                                                        help="Seconds per LLM request."),
            json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout.")) -> None:
     """Continue an interrupted run from its last checkpoint (recorded LLM answers are not paid again)."""
-    from wc.api import resume as api_resume
-    from wc.api import run_summary
+    from wc._api import resume as api_resume
+    from wc._api import run_summary
 
     settings = _settings(db, llm_timeout=llm_timeout)
     before = _run(run_summary(run, settings.db))
@@ -797,9 +797,9 @@ def curriculum(
     """Learn environments in order, each starting from the previous one's final program."""
     if ctx.invoked_subcommand is not None:
         return
-    from wc.api import LearnConfig
-    from wc.api import curriculum as api_curriculum
-    from wc.api import expand_curriculum as expand
+    from wc._api import LearnConfig
+    from wc._api import curriculum as api_curriculum
+    from wc._api import expand_curriculum as expand
 
     settings = _settings(db, model, llm_timeout=llm_timeout)
     recording = _replaying(ctx, replay, settings.db, [
@@ -824,7 +824,7 @@ def curriculum(
 
 
 def _print_curriculum(curriculum_id: int, db, json_out: bool = False) -> None:
-    from wc.api import curriculum_steps
+    from wc._api import curriculum_steps
 
     group, steps = _run(curriculum_steps(curriculum_id, db))
     if json_out:
@@ -870,7 +870,7 @@ def curriculum_show(curriculum_id: int = typer.Argument(..., metavar="ID"), db: 
 def curriculum_resume(curriculum_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
                       llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT")) -> None:
     """Continue a curriculum: resume its interrupted run, then run the environments left."""
-    from wc.api import curriculum_summary, resume_curriculum
+    from wc._api import curriculum_summary, resume_curriculum
 
     settings = _settings(db, llm_timeout=llm_timeout)
     group = _run(curriculum_summary(curriculum_id, settings.db))
@@ -887,7 +887,7 @@ def curriculum_resume(curriculum_id: int = typer.Argument(..., metavar="ID"), db
 @db_app.command("upgrade")
 def db_upgrade(db: str | None = DbOption) -> None:
     """Create the schema or upgrade it to this wc's version."""
-    from wc.api import db_upgrade as upgrade
+    from wc._api import db_upgrade as upgrade
 
     out.print(f"schema at revision {_run(upgrade(_settings(db).db))}")
 
@@ -895,7 +895,7 @@ def db_upgrade(db: str | None = DbOption) -> None:
 @db_app.command("current")
 def db_current(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """The schema revision of the store, and this wc's."""
-    from wc.api import db_current as current
+    from wc._api import db_current as current
 
     revision, head = _run(current(_settings(db).db))
     state = "up to date" if revision == head else ("empty" if revision is None else "needs `wc db upgrade`")
@@ -914,8 +914,8 @@ def runs_results(runs: list[int] | None = typer.Argument(None, help="Run ids (de
                  note: str | None = typer.Option(None, help="A paragraph on how the runs were made (the model, …)."),
                  ) -> None:
     """Markdown for docs/RESULTS.md: the runs beside the paper's bar, with how to reproduce them."""
-    from wc.api import run_summary
-    from wc.results import results_markdown
+    from wc._api import run_summary
+    from wc._report.results import results_markdown
 
     settings = _settings(db)
     chosen = [_run(run_summary(r, settings.db)) for r in runs] if runs else \
@@ -935,7 +935,7 @@ def runs_export_llm(run: int | None = typer.Argument(None, help="Run id (a World
                                                           "of a curriculum, for `wc curriculum --replay`.")) -> None:
     """Write LLM calls as a recording that replays without an LLM: a run's (`wc learn --replay FILE`,
     or `wc baseline react --replay FILE` for a ReAct run), a sweep's or a curriculum's."""
-    from wc.api import export_llm, export_llm_curriculum, export_llm_sweep
+    from wc._api import export_llm, export_llm_curriculum, export_llm_sweep
 
     if sum(x is not None for x in (run, sweep, curriculum)) != 1:
         raise _fail("name one run, or one sweep with --sweep ID, or one curriculum with --curriculum ID")
@@ -961,7 +961,7 @@ def runs_compare(runs: list[int] | None = typer.Argument(None, help="Run ids."),
     if not runs and sweep is None:
         raise _fail("name the runs to compare (`wc runs list` shows them), or a sweep with --sweep ID")
     if sweep is not None:
-        from wc.api import sweep_view_of
+        from wc._api import sweep_view_of
 
         from .sweep import spread_table
 
@@ -1001,8 +1001,8 @@ def runs_compare(runs: list[int] | None = typer.Argument(None, help="Run ids."),
 def programs_lineage(program_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
                      fmt: str = typer.Option("tree", "--format", help="tree, json, dot or graphml.")) -> None:
     """A program's ancestors and descendants, across runs and environments."""
-    from wc.api import lineage
-    from wc.lineage import to_dot, to_graphml, to_json
+    from wc._api import lineage
+    from wc._report.lineage import to_dot, to_graphml, to_json
 
     if fmt not in ("tree", "json", "dot", "graphml"):
         raise _fail(f"unknown format {fmt!r}; use tree, json, dot or graphml")
@@ -1023,7 +1023,7 @@ def programs_lineage(program_id: int = typer.Argument(..., metavar="ID"), db: st
 
 
 def _add_subtrees(tree, graph, roots, focus) -> None:
-    from wc.lineage import label
+    from wc._report.lineage import label
 
     shown: set[int] = set()
 
@@ -1058,7 +1058,7 @@ def programs_diff(a: int = typer.Argument(...), b: int = typer.Argument(...), db
 @programs_app.command("export")
 def programs_export(program_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption) -> None:
     """A standalone Python file: the API module, then the program (for reading and testing)."""
-    from wc.api import export_program
+    from wc._api import export_program
 
     sys.stdout.write(_run(export_program(program_id, _settings(db).db)))
 

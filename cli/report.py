@@ -17,7 +17,7 @@ def report(
 ) -> None:
     """Figures: success and return per episode, LLM calls and tokens against env steps, spread over
     seeds, and the program lineage; with index.md and the run table."""
-    from wc.report import report as make_report
+    from wc._report.report import report as make_report
 
     from .main import _fail, _run, _settings
     from .main import out as console

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from wc.secrets import redact
-from wc.values import RunStatus
+from wc._core.secrets import redact
+from wc._core.values import RunStatus
 
 from .main import DbOption, JsonOption, _print_json, _run, _settings, err, out
 
@@ -16,7 +16,7 @@ def runs_export(run: int = typer.Argument(..., help="Run id."),
                 db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Write a run's episodes and transitions as two tables (run-ID-episodes, run-ID-transitions) for
     pandas; states are JSON text columns."""
-    from wc.export import export_run
+    from wc._report.export import export_run
 
     done = _run(export_run(run, out_dir, fmt, _settings(db).db))
     if json_out:

@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from wc.secrets import redact
+from wc._core.secrets import redact
 
 from . import errors
 from .main import (
@@ -146,8 +146,8 @@ def sweep(
     """Run every (environment, seed) as a run of one sweep; mean ± spread over seeds at the end."""
     if ctx.invoked_subcommand is not None:
         return
-    from wc.api import LearnConfig, create_sweep, parse_seeds
-    from wc.api import sweep as api_sweep
+    from wc._api import LearnConfig, create_sweep, parse_seeds
+    from wc._api import sweep as api_sweep
 
     settings = _settings(db, model, llm_timeout=llm_timeout)
     recording = _replaying(ctx, replay, settings.db, [
@@ -204,7 +204,7 @@ def sweep_resume(
     json_out: bool = JsonOption,
 ) -> None:
     """Play what is left of a sweep: finished runs are kept, interrupted ones resumed, the rest started."""
-    from wc.api import Shard, resume_sweep
+    from wc._api import Shard, resume_sweep
 
     part = _call(Shard.parse, shard) if shard else None
     settings = _settings(db, llm_timeout=llm_timeout)
@@ -242,7 +242,7 @@ def sweep_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
 
 
 def _show(sweep_id: int, db: str | None, json_out: bool) -> None:
-    from wc.api import sweep_view_of
+    from wc._api import sweep_view_of
 
     v = _read(db, lambda r: sweep_view_of(r, sweep_id))
     if json_out:

@@ -8,7 +8,7 @@ import os
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from wc.store.models import Base
+from wc._store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

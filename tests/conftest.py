@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from wc.store import Store
+from wc._store import Store
 from wc.testing import FakeLLMServer
 
 warnings.filterwarnings("ignore", category=UserWarning)

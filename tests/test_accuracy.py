@@ -1,4 +1,4 @@
-"""CWMB's accuracy in both forms (`wc.accuracy`), on examples computed by hand, against a numpy
+"""CWMB's accuracy in both forms (`wc._measure.accuracy`), on examples computed by hand, against a numpy
 transcription of the released code's computation, and on a real program over CWMB's data."""
 import random
 from pathlib import Path
@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from wc import envs
-from wc.accuracy import Predicted, Recorded, accuracy, code_accuracy, paper_accuracy, state_fraction
+from wc._core.tolerance import CWMB, Tolerance
+from wc._measure.accuracy import Predicted, Recorded, accuracy, code_accuracy, paper_accuracy, state_fraction
+from wc._measure.program import program_accuracy
+from wc._sandbox import runtime
 from wc.datasets import cwmb
-from wc.measure import program_accuracy
-from wc.programs import runtime
-from wc.tolerance import CWMB, Tolerance
 
 
 def obs(a, b):

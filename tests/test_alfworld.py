@@ -15,11 +15,11 @@ import pytest
 from support.helpers import llm_settings, replaced
 
 from wc import envs
-from wc.api import LearnConfig, learn
-from wc.canonical import state_key
+from wc._api import LearnConfig, learn
+from wc._core.canonical import state_key
+from wc._sandbox import runtime
 from wc.envs import alfworld
 from wc.errors import GameError, UnknownEnvironment, WcError
-from wc.programs import runtime
 from wc.testing import Reply, answer
 
 pytestmark = pytest.mark.alfworld

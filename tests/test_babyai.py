@@ -9,12 +9,12 @@ from conftest import FIXTURES
 from minigrid.envs.doorkey import DoorKeyEnv
 
 from wc import envs
-from wc.agent import LearnConfig
-from wc.api import Settings, add_program, run_summary
+from wc._agent.agent import LearnConfig
+from wc._api import Settings, add_program, run_summary
+from wc._llm.base import NoLLM
+from wc._run.runner import learn
+from wc._sandbox import runtime
 from wc.errors import EnvError
-from wc.llm.base import NoLLM
-from wc.programs import runtime
-from wc.runner import learn
 
 BABYAI = (FIXTURES / "babyai_model.py").read_text()
 

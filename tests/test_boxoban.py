@@ -13,12 +13,12 @@ import pytest
 from support.helpers import run_wc
 
 from wc import envs
-from wc.api import add_program, sokoban_levels
+from wc._api import add_program, sokoban_levels
+from wc._sandbox import runtime
+from wc._sandbox.sandbox import Sandbox
 from wc.envs.sokoban import LevelError, SokobanEnv, level_entities, load_levels, read_xsb
 from wc.envs.sokoban.adapter import HINT_SOURCE
 from wc.envs.sokoban.hints import estimator
-from wc.programs import runtime
-from wc.programs.sandbox import Sandbox
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BOXOBAN = FIXTURES / "boxoban" / "medium-train-000-first10.txt"  # Apache-2.0, LICENSE beside it
@@ -136,7 +136,7 @@ async def test_a_boxoban_level_is_planned_through_the_sandbox(sokoban_model):
     assert step.terminated and step.reward == pytest.approx(10.9)
     # the same program and node budget without the hint: width-based search does not get there
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as blind:
-        from wc.planning import PlanBudget
+        from wc._planning import PlanBudget
         unguided = await blind.plan(sokoban_model, state, mission, PlanBudget(max_nodes=20_000))
     assert not unguided.found and unguided.undecided and unguided.planner == "bfws"
     adapter.close()

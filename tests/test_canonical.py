@@ -1,4 +1,4 @@
-from wc.canonical import canonical_state, diff_states, state_hash, state_key
+from wc._core.canonical import canonical_state, diff_states, state_hash, state_key
 
 A = {"type": "Agent", "x": 1, "y": 2, "direction": 0, "carrying": None}
 K = {"type": "Key", "x": 3, "y": 1, "color": "yellow"}

@@ -1,4 +1,4 @@
-"""Planning over chance (issue 28): the exact finite-horizon planner (`wc.planning.chance`) and MCTS
+"""Planning over chance (issue 28): the exact finite-horizon planner (`wc._planning.chance`) and MCTS
 with chance nodes, pinned on small random worlds whose optimum is computed exactly here, and
 `plan_chance` over compiled programs (exact where the world is small, MCTS where it is not)."""
 import math
@@ -8,10 +8,10 @@ from functools import cache
 import pytest
 
 from wc.envs.api import load
-from wc.planning import mcts
-from wc.planning.chance import TIE_GAMMA, solve
-from wc.programs import runtime
-from wc.programs.plan_chance import CHANCE_MCTS, ChanceModel, plan_chance
+from wc._planning import mcts
+from wc._planning.chance import TIE_GAMMA, solve
+from wc._sandbox import runtime
+from wc._sandbox.plan_chance import CHANCE_MCTS, ChanceModel, plan_chance
 
 # --------------------------------------------------------------------------- a small random world
 

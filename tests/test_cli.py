@@ -312,7 +312,7 @@ def test_sigterm_stops_a_run_as_ctrl_c_does(fake_llm, tmp_path, minigrid_model):
 def test_an_evaluation_stopped_by_sigterm_keeps_its_wall_time(tmp_path, minigrid_model):
     import asyncio
 
-    from wc.api import add_program
+    from wc._api import add_program
 
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     program = asyncio.run(add_program("minigrid-doorkey", minigrid_model, db))

@@ -1,6 +1,6 @@
 import pytest
 
-from wc.synth.code import NoCode, extract_code, merge, program_from_answer
+from wc._synth.code import NoCode, extract_code, merge, program_from_answer
 
 PARENT = '''import math
 
@@ -102,7 +102,7 @@ def test_a_whole_program_replaces_a_parent_that_does_not_load():
 
 
 def test_defines_needs_every_name_at_top_level():
-    from wc.synth.code import defines
+    from wc._synth.code import defines
 
     assert defines(PARENT, "transition", "reward") and defines(PARENT, "SPEED")
     assert not defines(PARENT, "transition", "missing") and not defines("def f():\n    def transition(): pass\n",

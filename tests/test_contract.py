@@ -6,9 +6,9 @@ import pytest
 from support.helpers import replaced
 
 import wc
-from wc import contract
+from wc._core import contract
+from wc._synth import prompts
 from wc.envs.api import published
-from wc.synth import prompts
 
 # A published API module is never edited: a change is a new version beside it. Adding one here is
 # how a new version is published; changing a hash here is a mistake.

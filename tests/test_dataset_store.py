@@ -17,7 +17,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "cwmb"
 async def counts(store):
     from sqlalchemy import func, select
 
-    from wc.store import tables as t
+    from wc._store import tables as t
 
     async with store.db.read() as s:
         datasets = (await s.execute(select(func.count()).select_from(t.datasets))).scalar_one()
@@ -70,7 +70,7 @@ async def test_an_unfinished_import_is_replaced(store):
                                  location="x", content_hash=source.content_hash, mission="", transitions=dies(),
                                  batch=5)
     assert await counts(store) == (0, 0)  # the failure removed what it wrote
-    from wc.store import models as m
+    from wc._store import models as m
     async with store.db.write() as s:  # as a killed process leaves it
         s.add(m.DatasetRow(environment_id=env_id, api_module_id=api_id, name="x", format="jsonl", location="x",
                            content_hash=source.content_hash, mission="", status="importing", n_transitions=0,

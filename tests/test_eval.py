@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from support.helpers import replaced, run_wc
 
-from wc.api import add_program
+from wc._api import add_program
 from wc.testing import Reply, answer
 
 FIXTURES = Path(__file__).parent / "fixtures"

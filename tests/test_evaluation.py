@@ -1,8 +1,8 @@
 """Evaluation values: fit, optimism and REx's score, on hand-made results."""
 from __future__ import annotations
 
-from wc.planning.result import PlanResult
-from wc.programs.evaluation import Evaluation, Optimism, score
+from wc._planning.result import PlanResult
+from wc._sandbox.evaluation import Evaluation, Optimism, score
 
 
 def found() -> PlanResult:
@@ -96,7 +96,7 @@ def test_failed_with_one_transition_keeps_its_detail():
 
 
 def test_a_budget_scales_nodes_and_seconds_together():
-    from wc.planning.budget import PlanBudget
+    from wc._planning.budget import PlanBudget
 
     b = PlanBudget(planner="bfs", max_nodes=1000, max_depth=50, seconds=4.0)
     assert b.scaled(2.5) == PlanBudget(planner="bfs", max_nodes=2500, max_depth=50, seconds=10.0)

@@ -69,7 +69,7 @@ async def test_every_kind_of_fault_during_a_run_is_retried_or_recorded(fake_llm,
     every request the server saw is a recorded LLM call."""
     from support.helpers import llm_settings
 
-    from wc.api import LearnConfig, learn
+    from wc._api import LearnConfig, learn
     from wc.testing import answer
 
     faults = [
@@ -109,7 +109,7 @@ async def test_max_cost_stops_requests_before_they_could_exceed_it(fake_llm, db_
     with what it has."""
     from support.helpers import llm_settings, replaced
 
-    from wc.api import LearnConfig, learn
+    from wc._api import LearnConfig, learn
     from wc.errors import ConfigError
     from wc.testing import answer
 

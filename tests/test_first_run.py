@@ -20,7 +20,7 @@ def fresh_home(tmp_path, monkeypatch):
     """A user data directory where no store has been created yet (the default store's folder)."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("WC_DB", raising=False)
-    from wc.location import default_db_url, sqlite_file
+    from wc._core.location import default_db_url, sqlite_file
 
     path = sqlite_file(default_db_url())
     assert path is not None and str(path).startswith(str(tmp_path)) and not path.exists()
@@ -58,7 +58,7 @@ def test_version():
 def test_diff_of_twin_programs_says_they_are_identical(tmp_path, minigrid_model):
     import asyncio
 
-    from wc.api import add_program
+    from wc._api import add_program
 
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     a = asyncio.run(add_program("minigrid-doorkey", minigrid_model, db))
@@ -72,8 +72,8 @@ def test_diff_of_twin_programs_says_they_are_identical(tmp_path, minigrid_model)
 
 async def _a_run(db: str, status: str, config: dict) -> int:
     """A run row as a run that ended with `status` leaves it (no play needed to test what comes first)."""
+    from wc._store import Store
     from wc.envs.api import load as load_api_module
-    from wc.store import Store
 
     store = await Store.open(db)
     try:
@@ -91,7 +91,7 @@ def test_input_errors_come_before_asking_for_a_key(tmp_path, minigrid_model):
     when a request may be sent, and `--max-llm-calls 0` is named where it would help."""
     import asyncio
 
-    from wc.api import add_program
+    from wc._api import add_program
 
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     finished = asyncio.run(_a_run(db, "finished", {"env": "minigrid-empty"}))
@@ -120,8 +120,8 @@ def test_input_errors_come_before_asking_for_a_key(tmp_path, minigrid_model):
 
 
 async def test_a_run_that_may_send_no_request_resumes_without_a_key(tmp_path):
-    from wc.config import Settings
-    from wc.runner import resume
+    from wc._core.config import Settings
+    from wc._run.runner import resume
 
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     config = {"env": "minigrid-empty", "episodes": 1, "max_steps": 3, "max_llm_calls": 0, "workers": 1}
@@ -136,7 +136,7 @@ def test_an_evaluation_names_each_dataset_game_by_its_trial(tmp_path):
     from pathlib import Path
     from types import SimpleNamespace
 
-    from wc.evaluate import _names
+    from wc._run.evaluate import _names
 
     root = Path("json_2.1.1/valid_unseen/pick_and_place_simple-Pencil-None-Shelf-308")
     order = [root / "trial_T20190908_121952_610012" / "game.tw-pddl",

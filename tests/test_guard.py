@@ -10,9 +10,9 @@ import pytest
 from support.helpers import llm_settings
 
 from wc import envs
-from wc.api import LearnConfig, learn
-from wc.programs import guard, modules, runtime
-from wc.programs.sandbox import Sandbox
+from wc._api import LearnConfig, learn
+from wc._sandbox import guard, modules, runtime
+from wc._sandbox.sandbox import Sandbox
 from wc.testing import Reply, answer
 
 TAIL = "\ndef transition(state, action):\n    return state\n\ndef reward(state, action, next_state, mission):\n" \

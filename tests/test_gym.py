@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from wc import envs
-from wc.contract import decode_state, encode_state, reward_pair
+from wc._core.contract import decode_state, encode_state, reward_pair
+from wc._core.tolerance import CWMB, close, state_difference
+from wc._sandbox import runtime
 from wc.envs import Domain, parse_env_options, register_domain
 from wc.envs.gym import DEFAULT_MAX_STEPS, GENERATOR_VERSION, KNOWN, GymAdapter
 from wc.errors import EnvError, InvalidAction, InvalidInput, UnknownEnvironment
-from wc.programs import runtime
-from wc.tolerance import CWMB, close, state_difference
 
 FIXTURES = Path(__file__).parent / "fixtures"
 USER = "support.gym_user_env:WcTest"

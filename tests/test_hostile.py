@@ -21,8 +21,8 @@ import pytest
 from support.helpers import record_transitions, replaced
 
 from wc import envs
-from wc.programs import runtime
-from wc.programs.sandbox import Sandbox, SandboxLimits, program_key
+from wc._sandbox import runtime
+from wc._sandbox.sandbox import Sandbox, SandboxLimits, program_key
 
 warnings.simplefilter("ignore")
 pytestmark = pytest.mark.slow
@@ -209,7 +209,7 @@ FD = socket_fd()
 FORGED_REPLIES = [
     # the third escape: patch the worker's own functions so that every answer is "right"
     Hostile("patched predictions for itself and later programs",
-            top(ESCAPED + "rt = sys.modules['wc.programs.runtime']\n"
+            top(ESCAPED + "rt = sys.modules['wc._sandbox.runtime']\n"
                 "rt.predict = lambda program, transitions, *a, **k: [rt.Prediction('0' * 24, (0.0, False)) "
                 "for t in transitions]"), "contained"),
     Hostile("a forged reply line, then exit",

@@ -13,9 +13,9 @@ import time
 import pytest
 
 from wc import envs
-from wc.programs import jail
-from wc.programs.processes import UID_BASE, UID_SPAN
-from wc.programs.sandbox import Sandbox, SandboxLimits
+from wc._sandbox import jail
+from wc._sandbox.processes import UID_BASE, UID_SPAN
+from wc._sandbox.sandbox import Sandbox, SandboxLimits
 
 REWARD = "def reward(state, action, next_state, mission):\n    return 0.0, False\n"
 

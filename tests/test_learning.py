@@ -11,10 +11,10 @@ import pytest
 from support.helpers import llm_settings as settings
 from support.helpers import replaced
 
-from wc.api import LearnConfig, Settings, add_program, learn, load_replay
+from wc._api import LearnConfig, Settings, add_program, learn, load_replay
+from wc._store import Store
+from wc._synth.prompts import choose_informative, effect_signature
 from wc.errors import LLMFatalError, WcError
-from wc.store import Store
-from wc.synth.prompts import choose_informative, effect_signature
 from wc.testing import Reply, answer
 
 A = {"type": "Agent", "x": 1, "y": 1, "direction": 0, "carrying": None}
@@ -180,10 +180,10 @@ async def test_a_refuted_transfer_whose_repair_does_not_load_is_repaired_not_cra
 
 
 def test_a_repair_of_a_program_that_fails_before_any_data_shows_its_error():
-    from wc.programs.evaluation import Evaluation
-    from wc.synth.prompts import PromptContext
-    from wc.synth.refine import Candidate, Refiner
-    from wc.synth.rex import Arm
+    from wc._sandbox.evaluation import Evaluation
+    from wc._synth.prompts import PromptContext
+    from wc._synth.refine import Candidate, Refiner
+    from wc._synth.rex import Arm
 
     class NoData:
         transitions: list = []
@@ -198,8 +198,8 @@ def test_a_repair_of_a_program_that_fails_before_any_data_shows_its_error():
 
 async def test_an_unforeseen_failure_marks_the_run_failed_in_one_line_and_it_resumes(fake_llm, db_url, minigrid_model,
                                                                                      monkeypatch):
-    from wc.api import resume, run_summary
-    from wc.synth import refine
+    from wc._api import resume, run_summary
+    from wc._synth import refine
 
     calls = {"n": 0}
     real = refine.Refiner._messages

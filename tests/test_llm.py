@@ -4,8 +4,8 @@ import time
 
 import pytest
 
+from wc._llm.openai_backend import OpenAIChat
 from wc.errors import ConfigError, LLMError, LLMFatalError
-from wc.llm.openai_backend import OpenAIChat
 from wc.testing import Reply, sequence
 
 MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}]

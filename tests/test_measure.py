@@ -1,4 +1,4 @@
-"""CWMB's normalized return (`wc.measure`) and the real environment as a planner's model
+"""CWMB's normalized return (`wc._measure.program`) and the real environment as a planner's model
 (`wc.envs.gym.replica`): a correct program scores about 1, a wrong one less than 0; the replica
 steps as the real environment does and restores any state it handed out."""
 import random
@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from wc import envs
-from wc.envs.gym.replica import Replica
-from wc.measure import (
+from wc._measure.program import (
     cwmb_settings,
     episode_limit,
     measure_return,
@@ -18,7 +17,8 @@ from wc.measure import (
     random_return,
     true_policy,
 )
-from wc.programs import runtime
+from wc._sandbox import runtime
+from wc.envs.gym.replica import Replica
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -111,7 +111,7 @@ def test_cwmbs_episode_length_and_planner_settings():
 def test_random_and_true_returns_on_pendulum_with_a_small_cem():
     """CEM with the real Pendulum as its model (a small budget: the test's, not CWMB's) does much
     better than random torques from the same starts."""
-    from wc.planning.cem import CemSettings
+    from wc._planning.cem import CemSettings
 
     adapter = envs.make("Pendulum-v1")
     small = CemSettings(horizon=12, iterations=3, samples=30, elites=5, keep=2, replan_every=1)

@@ -4,8 +4,8 @@ import random
 import pytest
 
 from wc import envs
+from wc._sandbox import runtime
 from wc.errors import UnknownEnvironment, WcError
-from wc.programs import runtime
 
 
 def test_short_names_map_to_the_papers_envs():

@@ -13,11 +13,11 @@ from conftest import FIXTURES
 from support.helpers import keys_of, replaced, run_wc
 from support.helpers import llm_settings as settings
 
-from wc.agent import LearnConfig
-from wc.api import resume
+from wc._agent.agent import LearnConfig
+from wc._api import resume
+from wc._run.runner import learn
+from wc._synth.optimism import OptimismBudget
 from wc.envs.variants import plan_exists
-from wc.runner import learn
-from wc.synth.optimism import OptimismBudget
 from wc.testing import Reply, answer
 
 ICE = "wc.envs.variants:WC-DoorKeyIce-5x5-v0"

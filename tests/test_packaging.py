@@ -57,7 +57,7 @@ def test_what_the_first_command_suggests_needs_no_extra():
     script = re.search(r"<!-- python-api-example -->\n```python\n(.*?)```", readme, re.S).group(1)
     imported = {m.split(".")[0] for m in re.findall(r"^\s*import (\S+)", script, re.M)}
     assert imported - {"wc"} <= base, imported
-    report = (ROOT / "wc" / "report.py").read_text()
+    report = (ROOT / "wc" / "_report" / "report.py").read_text()
     assert "worldcoder[report]" not in report  # no error message sends users after an extra they already have
 
 

@@ -1,4 +1,4 @@
-"""Planning for return inside a compiled program (`wc.programs.plan_return`): the fixture models
+"""Planning for return inside a compiled program (`wc._sandbox.plan_return`): the fixture models
 of CartPole and Pendulum against gymnasium itself, plans that work in the real environments,
 predictions that are the program's own, programs that modify their inputs, fail, loop or lie,
 and the arguments a caller can get wrong."""
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from support.helpers import replaced
 
-from wc.planning import cem
-from wc.programs import runtime, timer, verdict
-from wc.programs.plan_return import plan_return
+from wc._planning import cem
+from wc._sandbox import runtime, timer, verdict
+from wc._sandbox.plan_return import plan_return
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CARTPOLE = {"kind": "discrete", "names": ["push_left", "push_right"]}

@@ -7,8 +7,8 @@ import pytest
 from support.helpers import replaced
 
 from wc import envs
-from wc.planning import PLANNERS, bfs, bfws
-from wc.programs import runtime
+from wc._planning import PLANNERS, bfs, bfws
+from wc._sandbox import runtime
 
 warnings.simplefilter("ignore")
 
@@ -280,8 +280,8 @@ def test_every_expansion_is_what_the_program_and_the_real_environment_say(doorke
     action from each state is expanded (so the per-node cache is reused across actions) and must
     equal a fresh model's answer; the action taken must equal the real environment's step. A
     program that modifies its input is caught on its first call and handled defensively after."""
-    from wc.contract import rewards_match
-    from wc.programs.plan import ProgramModel
+    from wc._core.contract import rewards_match
+    from wc._sandbox.plan import ProgramModel
 
     source = replaced(minigrid_model, "    state = copy.deepcopy(state)\n", "") if modifies_input else minigrid_model
     program = compiled(doorkey, source)
@@ -414,7 +414,7 @@ def test_actions_from_a_function_of_the_json_state_and_a_focus_that_sees_it(door
 def test_expansions_carry_the_programs_own_reward_and_done(doorkey, minigrid_model, modifies_input):
     """A reward that depends on the action and is not 0 or 1 comes through unchanged, with its
     own done flag, on the first and the cached expansions of a state, mutating input or not."""
-    from wc.programs.plan import ProgramModel
+    from wc._sandbox.plan import ProgramModel
 
     source = minigrid_model + ("\n\ndef reward(state, action, next_state, mission):\n"
                                "    return {'left': -0.25, 'right': 0.5}.get(action, 0.0), action == 'done'\n")
@@ -455,7 +455,7 @@ def walk(start, actions):
 
 
 def test_a_shortcut_pass_removes_detours_and_loops_and_keeps_a_valid_plan():
-    from wc.planning.shortcut import shortcut
+    from wc._planning.shortcut import shortcut
 
     moves = ["east", "west"] * 3 + ["south"] * 5 + ["east", "north", "south"] * 2 + ["east"] * 3
     assert walk((0, 0), moves)[-1] == ((5, 5), 1.0, True)  # 22 steps where 10 do
@@ -469,7 +469,7 @@ def test_a_shortcut_pass_removes_detours_and_loops_and_keeps_a_valid_plan():
 
 
 def test_a_shortcut_pass_without_budget_only_drops_loops():
-    from wc.planning.shortcut import shortcut
+    from wc._planning.shortcut import shortcut
 
     moves = ["south"] * 5 + ["east", "north", "south"] * 2 + ["east"] * 3
     cut = shortcut((0, 0), ["east", "west", "south", "north"], grid_expand, moves, walk((0, 0), moves), max_nodes=0)
@@ -478,7 +478,7 @@ def test_a_shortcut_pass_without_budget_only_drops_loops():
 
 
 def test_weighted_best_first_within_a_bound_finds_a_short_plan():
-    from wc.planning.best import best_first
+    from wc._planning.best import best_first
 
     def distance(key):
         return (5 - key[0]) + (5 - key[1])

@@ -12,8 +12,8 @@ from PIL import Image, ImageChops
 from support.helpers import replaced, sqlite_rows
 from typer.testing import CliRunner
 
-from wc.api import LearnConfig, Settings, add_program, learn
-from wc.canonical import state_key
+from wc._api import LearnConfig, Settings, add_program, learn
+from wc._core.canonical import state_key
 from wc.cli.main import app
 
 pytestmark = pytest.mark.slow  # whole (short) runs, then their episodes played back
@@ -114,7 +114,7 @@ def test_an_episode_as_a_gif_and_a_png_sheet(wrong_way, tmp_path):
     assert report["frames"] == len(steps) + 1 and report["steps"] == len(steps)
     assert report["mispredicted"] == [s["step"] for s in steps if s["prediction"] == "failed"]
 
-    from wc.playback import render
+    from wc._report.playback import render
 
     result = asyncio.run(render(run_id, 0, tmp_path / "again.gif", db))
     frames = _frames(tmp_path / "again.gif")
@@ -151,7 +151,7 @@ def test_a_sokoban_episode_renders(tmp_path):
 
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     run_id = asyncio.run(_run_from("sokoban", (FIXTURES / "sokoban_model.py").read_text(), db, episodes=1))
-    done = asyncio.run(__import__("wc.playback", fromlist=["render"]).render(run_id, 0, tmp_path / "s.png", db))
+    done = asyncio.run(__import__("wc._report.playback", fromlist=["render"]).render(run_id, 0, tmp_path / "s.png", db))
     steps = json.loads(invoke("runs", "show", str(run_id), "--episode", "0", "--json", db=db).stdout)["steps"]
     assert done.frames == len(steps) + 1 >= 2
     with Image.open(tmp_path / "s.png") as sheet:

@@ -30,7 +30,7 @@ def test_every_entry_point_is_exported_documented_and_has_both_forms():
         assert inspect.iscoroutinefunction(coro) and not inspect.iscoroutinefunction(plain)
         assert inspect.signature(plain) == inspect.signature(coro)
     # submodules named like entry points do not hide them once imported
-    for module in ("wc.curriculum", "wc.evaluate", "wc.resume", "wc.lineage", "wc.sweep"):
+    for module in ("wc._run.curriculum", "wc._run.evaluate", "wc._run.resume", "wc._report.lineage", "wc._run.sweep"):
         importlib.import_module(module)
     assert callable(wc.evaluate) and inspect.isfunction(wc.curriculum) and inspect.isfunction(wc.sweep)
 

@@ -6,9 +6,9 @@ import json
 import pytest
 from support.helpers import llm_settings, sqlite_rows
 
+from wc._run.react import NOTHING, parse_action, prompt
 from wc.envs import alfworld
 from wc.errors import InvalidInput
-from wc.react import NOTHING, parse_action, prompt
 from wc.testing import Reply
 
 
@@ -25,7 +25,7 @@ def test_the_action_is_the_last_action_line():
 
 @pytest.mark.alfworld
 async def test_react_plays_an_alfworld_game_with_a_call_per_action(fake_llm, db_url):
-    from wc.api import react, resume
+    from wc._api import react, resume
 
     game = next(p for p in alfworld.shipped_games() if p.name.startswith("pick_and_place_simple"))
     walkthrough = json.loads(game.read_text())["walkthrough"]

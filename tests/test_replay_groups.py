@@ -10,7 +10,7 @@ import pytest
 from support.helpers import llm_settings, replaced, sqlite_rows
 from typer.testing import CliRunner
 
-from wc.agent import LearnConfig
+from wc._agent.agent import LearnConfig
 from wc.cli.main import app
 from wc.testing import Reply, answer
 
@@ -50,7 +50,7 @@ def two_tries(minigrid_model):
 
 
 def test_a_curriculum_replays_from_its_recording(fake_llm, tmp_path, minigrid_model):
-    from wc.curriculum import run as curriculum
+    from wc._run.curriculum import run as curriculum
 
     recorded_db = f"sqlite:///{tmp_path / 'recorded.db'}"
     server = fake_llm(two_tries(minigrid_model))
@@ -82,7 +82,7 @@ def test_a_curriculum_replays_from_its_recording(fake_llm, tmp_path, minigrid_mo
 
 
 def test_a_sweep_replays_from_its_recording(fake_llm, tmp_path, minigrid_model):
-    from wc.sweep import sweep
+    from wc._run.sweep import sweep
 
     recorded_db = f"sqlite:///{tmp_path / 'recorded.db'}"
     server = fake_llm(two_tries(minigrid_model))
@@ -116,7 +116,7 @@ def test_a_sweep_replays_from_its_recording(fake_llm, tmp_path, minigrid_model):
 
 
 def test_the_react_baseline_replays_from_its_recording(fake_llm, tmp_path):
-    from wc.react import react
+    from wc._run.react import react
 
     recorded_db = f"sqlite:///{tmp_path / 'recorded.db'}"
     moves = ["left", "forward", "forward", "right", "pickup", "toggle", "jump"]  # "jump": not an action

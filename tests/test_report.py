@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from support.helpers import llm_settings, run_wc, sqlite_rows
 
-from wc.api import LearnConfig, Settings, add_program, learn, load_replay, react
-from wc.report import COST_SIZE, DPI, EPISODES_SIZE, LINEAGE_SIZE, SWEEP_SIZE, report
+from wc._api import LearnConfig, Settings, add_program, learn, load_replay, react
+from wc._core.values import LLMCall
+from wc._report.report import COST_SIZE, DPI, EPISODES_SIZE, LINEAGE_SIZE, SWEEP_SIZE, report
 from wc.testing import Reply
-from wc.values import LLMCall
 
 
 def _pixels(size):
@@ -115,8 +115,8 @@ async def test_a_report_of_worldcoder_against_react_with_a_transfer(fake_llm, db
 
 @pytest.mark.slow
 async def test_a_sweep_report_shows_mean_and_spread_over_seeds(db_url, tmp_path, minigrid_model):
-    from wc.runner import learn as run_cell
-    from wc.store import Store
+    from wc._run.runner import learn as run_cell
+    from wc._store import Store
 
     envs, seeds = ["minigrid-empty", "minigrid-doorkey"], [0, 1]
     store = await Store.open(db_url)
@@ -197,7 +197,7 @@ async def test_calls_are_placed_at_the_step_they_followed(store):
 
 
 async def test_without_transition_times_calls_are_placed_by_episode_times(db_url):
-    from wc.store import Store
+    from wc._store import Store
 
     store = await Store.open(db_url)
     try:
@@ -265,9 +265,9 @@ async def test_the_command_and_its_errors(fake_llm, tmp_path):
 
 
 async def test_bad_input_is_a_clear_error_and_an_empty_run_is_drawn(db_url, tmp_path):
+    from wc._store import Store
     from wc.envs.api import load as load_api_module
     from wc.errors import InvalidInput, NotFound
-    from wc.store import Store
 
     store = await Store.open(db_url)
     try:
@@ -298,7 +298,7 @@ def test_lineage_edges_are_labelled_by_kind():
     (issue 25: the picture called every edge 'refined from')."""
     import networkx as nx
 
-    from wc.report import lineage_figure
+    from wc._report.report import lineage_figure
 
     graph = nx.DiGraph()
     for pid, env, origin in [(1, "doorkey", "scratch"), (2, "doorkey", "repair_transition"),

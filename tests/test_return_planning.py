@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from wc.planning import RETURN_PLANNERS, cem, mcts
+from wc._planning import RETURN_PLANNERS, cem, mcts
 
 GAMMA = 0.99
 

@@ -1,7 +1,7 @@
 import random
 from collections import Counter
 
-from wc.synth.rex import Rex
+from wc._synth.rex import Rex
 
 
 def test_scratch_arm_always_exists():

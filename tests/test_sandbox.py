@@ -9,8 +9,8 @@ from support.helpers import record_transitions as record
 from support.helpers import replaced
 
 from wc import envs
-from wc.programs import jail
-from wc.programs.sandbox import Sandbox, SandboxLimits
+from wc._sandbox import jail
+from wc._sandbox.sandbox import Sandbox, SandboxLimits
 
 warnings.simplefilter("ignore")
 

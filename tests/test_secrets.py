@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from support.helpers import run_wc
 
-from wc.secrets import MASK, redact, redact_value, register
+from wc._core.secrets import MASK, redact, redact_value, register
 from wc.testing import Reply, answer
 
 KEY = "sk-live-7Hq2ZpL0xWvB9mK4nR8tY1cE"  # what a user's real key looks like

@@ -17,7 +17,8 @@ from support.helpers import llm_settings, replaced
 from support.helpers import sqlite_rows as rows
 
 from wc import envs
-from wc.api import LearnConfig, learn
+from wc._api import LearnConfig, learn
+from wc._sandbox import runtime
 from wc.envs import sokoban
 from wc.envs.sokoban import (
     ACTIONS,
@@ -34,7 +35,6 @@ from wc.envs.sokoban import (
     write_xsb,
 )
 from wc.errors import WcError
-from wc.programs import runtime
 from wc.testing import Reply, answer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -611,5 +611,5 @@ async def test_learns_sokoban_from_a_scripted_llm(fake_llm, db_url, sokoban_mode
 
     # once learned, episodes are won by planning
     ends = [d for k, d in events if k == "episode_end"]
-    assert all(d["success"] for d in ends[-3:])
+    assert len(ends) >= 3 and all(d["success"] for d in ends[-3:])
     assert any(k == "plan" and d["found"] for k, d in events)

@@ -2,11 +2,11 @@ import sqlite3
 
 import pytest
 
+from wc._core.values import LLMCall
+from wc._store import Store
+from wc._store.db import head_revision
 from wc.envs.api import load as load_api_module
 from wc.errors import NotFound, StoreError
-from wc.store import Store
-from wc.store.db import head_revision
-from wc.values import LLMCall
 
 API = load_api_module("minigrid", 1)
 
@@ -113,7 +113,7 @@ async def test_upgrading_a_store_with_data_keeps_it(tmp_path):
     from alembic import command
     from sqlalchemy import create_engine as sync_engine
 
-    from wc.store.db import alembic_config
+    from wc._store.db import alembic_config
 
     path = tmp_path / "old.db"
     engine = sync_engine(f"sqlite:///{path}")
@@ -147,7 +147,7 @@ async def test_a_failed_upgrade_leaves_the_store_as_it_was(tmp_path):
     from alembic import command
     from sqlalchemy import create_engine as sync_engine
 
-    from wc.store.db import alembic_config
+    from wc._store.db import alembic_config
 
     path = tmp_path / "old.db"
     engine = sync_engine(f"sqlite:///{path}")
@@ -180,7 +180,7 @@ async def test_a_failed_upgrade_leaves_the_store_as_it_was(tmp_path):
 
 
 async def test_a_program_stored_outside_runs_is_kept_per_environment(tmp_path):
-    from wc.api import add_program, program
+    from wc._api import add_program, program
 
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     source = "def transition(state, action):\n    return state\n\n\ndef reward(state, action, next_state, mission):\n" \
@@ -192,12 +192,12 @@ async def test_a_program_stored_outside_runs_is_kept_per_environment(tmp_path):
 
 
 async def test_the_migrations_build_the_schema_the_models_describe(store_url):
-    """Every table, column and index of wc/store/models.py, as the migrations leave them (SQLite
+    """Every table, column and index of wc/_store/models.py, as the migrations leave them (SQLite
     and PostgreSQL): a model changed without its migration fails here."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from wc.store.models import Base
+    from wc._store.models import Base
 
     store = await Store.open(store_url)
     try:
@@ -213,7 +213,7 @@ async def test_the_heartbeat_keeps_a_runs_time_should_it_die_unannounced(seeded,
     wall and LLM-wait time it ran, to within a beat, instead of 0."""
     import asyncio
 
-    from wc import runner
+    from wc._run import runner
 
     store, _, _, run_id = seeded
     await store.runs.claim(run_id, "here:1")

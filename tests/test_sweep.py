@@ -19,10 +19,10 @@ from support.helpers import llm_settings as settings
 from test_json import keys_of
 
 import wc.aio
-from wc.agent import LearnConfig
+from wc._agent.agent import LearnConfig
+from wc._run.sweep import Shard, create_sweep, parse_seeds, resume_sweep, view
+from wc._store import Store
 from wc.errors import ConfigError, InvalidInput, NotFound
-from wc.store import Store
-from wc.sweep import Shard, create_sweep, parse_seeds, resume_sweep, view
 from wc.testing import Reply, answer
 
 pytestmark = pytest.mark.slow  # whole runs; the fast subset skips them
@@ -143,7 +143,7 @@ async def test_a_cell_has_one_run_whoever_starts_it(store):
 
 
 def settings_for(db_url: str):
-    from wc.config import Settings
+    from wc._core.config import Settings
 
     return Settings(db=db_url, _env_file=None, openai_api_key=None)
 

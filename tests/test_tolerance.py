@@ -1,11 +1,11 @@
-"""wc.tolerance: CWMB's allclose for numbers, exactness for everything discrete, and the places a
+"""wc._core.tolerance: CWMB's allclose for numbers, exactness for everything discrete, and the places a
 prediction is wrong."""
 import math
 
 import pytest
 
+from wc._core.tolerance import CWMB, EXACT, Tolerance, close, difference, error, state_difference
 from wc.errors import InvalidInput
-from wc.tolerance import CWMB, EXACT, Tolerance, close, difference, error, state_difference
 
 
 def test_atol_governs_small_values_and_rtol_large_ones():

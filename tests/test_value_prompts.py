@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 
 from wc import envs
-from wc.synth import prompts
-from wc.tolerance import CWMB, Tolerance, state_difference
+from wc._core.tolerance import CWMB, Tolerance, state_difference
+from wc._synth import prompts
 
 
 def cartpole_data(n=400, seed=0):

@@ -10,8 +10,8 @@ from conftest import FIXTURES
 from support.helpers import replaced
 
 from wc import envs
-from wc.programs.sandbox import Sandbox
-from wc.tolerance import Tolerance
+from wc._core.tolerance import Tolerance
+from wc._sandbox.sandbox import Sandbox
 
 
 def record(adapter, n: int, seed: int = 0) -> list[tuple]:
@@ -94,7 +94,7 @@ async def test_a_forged_return_plan_is_refused(cartpole):
     forging = "import sys\nw = sys.modules['__main__']\n" \
               "w.ProgramWorker.handle = lambda self, msg: ([{'status': 'found', 'action': 'fly', 'actions': ['fly'], " \
               "'predictions': [['x', 1e9, False]]}] if msg['op'] == 'plan_return' else {'failure': None})\n" + model
-    from wc.programs.sandbox import SandboxLimits
+    from wc._sandbox.sandbox import SandboxLimits
 
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode,
                        limits=SandboxLimits(python_layer=False)) as sb:

@@ -10,13 +10,11 @@
 Entry points, each a plain function here and a coroutine of the same name in `wc.aio`:
 `learn`, `resume`, `curriculum`, `evaluate`, `sweep`, `lineage`, `load_recording`; `Store` for
 queries (`wc.aio.Store` async); `check_program` checks a program against the contract.
-`wc.api` holds the rest of what the command line does.
+Everything else is private (`wc._…` packages; docs/ARCHITECTURE.md draws them).
 """
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -30,29 +28,15 @@ _BLOCKING = {"Store", "curriculum", "evaluate", "learn", "lineage", "load_record
 def __getattr__(name: str) -> Any:
     # imported on first use: `import wc` stays light (no store, gymnasium or openai)
     if name == "check_program":
-        from wc.check import check_program
+        from wc._run.check import check_program
 
         return check_program
     if name == "aio":
         return importlib.import_module("wc.aio")
     if name in _BLOCKING:
-        return getattr(importlib.import_module("wc.blocking"), name)
+        return getattr(importlib.import_module("wc._sync"), name)
     raise AttributeError(f"module 'wc' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-class _Package(types.ModuleType):
-    """Importing a submodule that shares an entry point's name (wc/evaluate.py, wc/resume.py,
-    wc/curriculum.py, wc/lineage.py, wc/sweep.py) must not replace `wc.evaluate` the function
-    by the module; the module stays importable (`from wc.evaluate import EvalReport`)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _BLOCKING and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the heavy modules load on first use: `import wc` stays light
     import networkx as nx
 
-    from wc.agent import LearnConfig, OnEvent
-    from wc.config import Settings
-    from wc.evaluate import EvalReport
-    from wc.store import CurriculumSummary, ProgramRecord, RunSummary, SweepSummary
-    from wc.store import Store as _Store
+    from wc._agent.agent import LearnConfig, OnEvent
+    from wc._core.config import Settings
+    from wc._run.evaluate import EvalReport
+    from wc._store import CurriculumSummary, ProgramRecord, RunSummary, SweepSummary
+    from wc._store import Store as _Store
 
 __all__ = ["Store", "curriculum", "evaluate", "learn", "lineage", "load_recording", "resume", "sweep"]
 
 
 def _settings(db: str | None, model: str | None, settings: Settings | None) -> Settings:
-    from wc.config import Settings
+    from wc._core.config import Settings
 
     values: dict[str, Any] = {k: v for k, v in {"db": db, "model": model}.items() if v is not None}
     if settings is None:
@@ -33,7 +33,7 @@ def _settings(db: str | None, model: str | None, settings: Settings | None) -> S
 
 def _config(env: str, env_options: dict[str, Any] | None, config: dict[str, Any]) -> LearnConfig:
     """A LearnConfig from keyword arguments; an unknown keyword is an InvalidInput naming it."""
-    from wc.agent import LearnConfig
+    from wc._agent.agent import LearnConfig
     from wc.errors import InvalidInput
 
     known = {f.name for f in dataclasses.fields(LearnConfig)} - {"env", "env_options"}
@@ -48,10 +48,10 @@ async def learn(env: str, *, replay: dict[str, Any] | None = None, db: str | Non
                 on_event: OnEvent | None = None, **config: Any) -> RunSummary:
     """Learn a world model of `env` by acting and asking the LLM for code; the run's summary
     (with its episodes and LLM calls). `config` sets the run (`episodes=`, `max_llm_calls=`,
-    `seed=`, `from_program=`, … as `wc.agent.LearnConfig`), `env_options` the environment
+    `seed=`, `from_program=`, … as `wc._agent.agent.LearnConfig`), `env_options` the environment
     (`{"games": "valid_seen"}`, `{"levels": "file.txt"}`). With `replay` (from `load_recording`),
     the recorded session is reproduced without an LLM, under its own configuration."""
-    from wc.runner import learn as run
+    from wc._run.runner import learn as run
 
     return await run(_config(env, env_options, config), _settings(db, model, settings), on_event=on_event,
                      replay=replay)
@@ -60,7 +60,7 @@ async def learn(env: str, *, replay: dict[str, Any] | None = None, db: str | Non
 async def resume(run_id: int, *, db: str | None = None, model: str | None = None, settings: Settings | None = None,
                  on_event: OnEvent | None = None) -> RunSummary:
     """Continue an interrupted run from its last checkpoint; its summary."""
-    from wc.runner import resume as run
+    from wc._run.runner import resume as run
 
     return await run(run_id, _settings(db, model, settings), on_event=on_event)
 
@@ -73,7 +73,7 @@ async def curriculum(envs: list[str] | str, *, db: str | None = None, model: str
     previous one's program; the curriculum's summary (its run ids). With `replay` (a curriculum's
     recording, from `load_recording`), its environments and configuration are used and every
     step is served its recorded answers (`envs` may then be empty)."""
-    from wc.curriculum import expand, run
+    from wc._run.curriculum import expand, run
 
     names = expand(envs) or [""]
     return await run(names, _config(names[0], env_options, config), _settings(db, model, settings),
@@ -85,7 +85,7 @@ async def evaluate(env: str, *, from_program: int | str, db: str | None = None, 
                    settings: Settings | None = None, on_event: OnEvent | None = None) -> EvalReport:
     """Play every game of the environment's split once (or `episodes` seeds or levels) from a
     learned program; the report by task type (`report.table()`), in the store as a run."""
-    from wc.evaluate import evaluate as run
+    from wc._run.evaluate import evaluate as run
 
     return await run(env, _settings(db, model, settings), from_program=from_program, env_options=env_options,
                      episodes=episodes, max_llm_calls=max_llm_calls, on_event=on_event)
@@ -102,8 +102,8 @@ async def sweep(envs: list[str] | str, seeds: list[int] | str, *, engine: str = 
     cell k with k mod n == i. `config` sets every run as for `learn`. With `replay` (a sweep's
     recording), its environments, seeds and configuration are used (`envs` and `seeds` may be
     empty) and every cell is served its recorded answers. The sweep's summary."""
-    from wc.sweep import Shard, parse_seeds
-    from wc.sweep import sweep as run
+    from wc._run.sweep import Shard, parse_seeds
+    from wc._run.sweep import sweep as run
 
     names = [e.strip() for e in envs.split(",")] if isinstance(envs, str) else list(envs)
     chosen = [] if replay else parse_seeds(seeds) if isinstance(seeds, str) else [int(s) for s in seeds]
@@ -122,7 +122,7 @@ async def lineage(program_id: int, *, db: str | None = None) -> nx.DiGraph:
 async def load_recording(ref: str, *, db: str | None = None) -> dict[str, Any]:
     """A recorded LLM session for `learn(replay=...)`: a shipped name (`minigrid-doorkey`), a file
     from `wc runs export-llm`, or a run id in the store."""
-    from wc import recordings
+    from wc._run import recordings
 
     if str(ref).isdigit():
         async with Store(db) as store:
@@ -147,12 +147,12 @@ class Store:
     @property
     def url(self) -> str:
         """The store's URL, its password masked."""
-        from wc.secrets import redact
+        from wc._core.secrets import redact
 
         return redact(self._store.url)
 
     async def open(self) -> Store:
-        from wc.runner import open_store
+        from wc._store import open_store
 
         if self._opened is None:
             self._opened = await open_store(self.db, create=False)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wc.secrets import redact, redact_value
+from wc._core.secrets import redact, redact_value
 
 
 class WcError(Exception):

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wc.config import Settings
+from wc._core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

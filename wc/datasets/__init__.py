@@ -8,7 +8,7 @@ into the store.
 * `import_dataset(store, adapter, source)`: the transitions into the store in bulk, marked as
   imported (`importing.py`).
 
-Each returns or takes a `DatasetSource`, whose `transitions()` streams `wc.store.DataTransition`
+Each returns or takes a `DatasetSource`, whose `transitions()` streams `wc._store.DataTransition`
 values. Bad data is a `wc.errors.DatasetError` that says where.
 """
 from wc.datasets import cwmb

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from wc._store.records import DatasetRecord
 from wc.datasets.source import DatasetSource
-from wc.store.records import DatasetRecord
 
 __all__ = ["import_dataset", "vocabulary"]
 

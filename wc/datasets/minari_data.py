@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from wc._store.records import DataTransition
 from wc.datasets.source import DatasetSource, Encoder, Where, file_hash
 from wc.errors import DatasetError
-from wc.store.records import DataTransition
 
 __all__ = ["minari_root", "read_minari", "space_mismatch"]
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wc._core.values import State
+from wc._store.records import DataTransition
 from wc.errors import DatasetError, EnvError, InvalidAction
-from wc.store.records import DataTransition
-from wc.values import State
 
 __all__ = ["DatasetSource", "Encoder", "Where", "file_hash"]
 

@@ -28,11 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wc._core.values import ApiModule
 from wc.envs.api import load as load_api_module
 from wc.envs.base import EnvAdapter, Step
 from wc.envs.options import parse_env_options
 from wc.errors import InvalidInput, UnknownEnvironment, WcError
-from wc.values import ApiModule
 
 __all__ = ["ApiModule", "Domain", "EnvAdapter", "EnvSpec", "Step", "api_module", "domain_of", "list_envs", "make",
            "parse_env_options", "register_domain"]

@@ -5,9 +5,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from wc._core.values import ApiModule, RewardMode, State
 from wc.envs.render import entity_lines
 from wc.errors import InvalidAction
-from wc.values import ApiModule, RewardMode, State
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class EnvAdapter(ABC):
     # Trusted source defining `candidate_actions(state) -> list[str]` for domains whose actions
     # depend on the state (ALFWorld's text commands); the planner calls it inside the sandbox.
     # None: every state has the fixed `actions`. The same source may define the other trusted
-    # search hints of wc.contract.HOOKS (`focus`, `estimator`).
+    # search hints of wc._core.contract.HOOKS (`focus`, `estimator`).
     action_source: str | None = None
 
     @abstractmethod

@@ -7,11 +7,11 @@ import io
 import re
 from typing import Any
 
+from wc._core.values import State
 from wc.envs.api import load as load_api_module
 from wc.envs.base import EnvAdapter, Step
 from wc.envs.render import entity_lines, entity_text
 from wc.errors import UnknownEnvironment
-from wc.values import State
 
 ACTIONS = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
 API = load_api_module("minigrid", 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wc.values import State
+from wc._core.values import State
 
 
 def entity_text(entity: dict[str, Any]) -> str:

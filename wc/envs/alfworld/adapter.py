@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from wc._core.values import State
 from wc.envs.alfworld.catalog import _load_error, read_game, resolve_games
 from wc.envs.alfworld.imports import alfworld_modules, engine_call
 from wc.envs.alfworld.state import OBSERVATION_MODES, facts_to_state, mission_of, observed_view, render_state, seen_now
 from wc.envs.api import load as load_api_module
 from wc.envs.base import EnvAdapter, Step
 from wc.errors import GameError, InvalidAction, InvalidInput, UnknownEnvironment
-from wc.values import State
 
 API = load_api_module("alfworld", 2)
 DEFAULT_MAX_STEPS = 50

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from wc._core.values import State
 from wc.envs.render import entity_text
-from wc.values import State
 
 
 def _kind(type_name: str) -> str:

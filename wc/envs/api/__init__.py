@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import importlib.resources
 
+from wc._core.values import ApiModule
 from wc.errors import UnknownEnvironment
-from wc.values import ApiModule
 
 
 def load(name: str, version: int) -> ApiModule:

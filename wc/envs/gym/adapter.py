@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from wc._core.tolerance import CWMB, Tolerance
+from wc._core.values import State
 from wc.envs.base import EnvAdapter, Step
 from wc.envs.gym import source
 from wc.envs.gym.names import known
@@ -22,8 +24,6 @@ from wc.envs.gym.spaces import (
     unsupported_observation,
 )
 from wc.errors import UnknownEnvironment
-from wc.tolerance import CWMB, Tolerance
-from wc.values import State
 
 # the step limit of an environment that has none of its own (no TimeLimit): wc still ends its episodes
 DEFAULT_MAX_STEPS = 1000

@@ -6,7 +6,7 @@ documentation gives them, the actions. Never a rule of the environment. The same
 the same names) give byte-identical source; a change to this generator that changes any source
 is a new GENERATOR_VERSION, so stored programs keep the module they were written against.
 
-Version 2 adds the contract's chance helpers (`wc.contract.CHANCE_HELPERS`, stated in the
+Version 2 adds the contract's chance helpers (`wc._core.contract.CHANCE_HELPERS`, stated in the
 docstring by `CHANCE_DOC`), so that a program may describe a random transition (FrozenLake's
 slippery ice, Taxi's rain, Blackjack's cards). `generate(..., version=1)` still gives version 1's
 source byte for byte.
@@ -16,10 +16,10 @@ from __future__ import annotations
 import hashlib
 import math
 
-from wc.contract import CHANCE_DOC, CHANCE_HELPERS
+from wc._core.contract import CHANCE_DOC, CHANCE_HELPERS
+from wc._core.tolerance import Tolerance
+from wc._core.values import ApiModule
 from wc.envs.gym.spaces import ActionSpace, Field
-from wc.tolerance import Tolerance
-from wc.values import ApiModule
 
 GENERATOR_VERSION = 2
 VERSIONS = (1, 2)

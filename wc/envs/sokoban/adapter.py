@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.resources
 from typing import Any
 
+from wc._core.values import State
 from wc.envs.api import load as load_api_module
 from wc.envs.base import EnvAdapter, Step
 from wc.envs.render import entity_text
@@ -12,7 +13,6 @@ from wc.envs.sokoban.picture import draw as draw_picture
 from wc.envs.sokoban.rules import ACTIONS, MISSION, Cell, Level
 from wc.envs.sokoban.xsb import draw
 from wc.errors import UnknownEnvironment
-from wc.values import State
 
 API = load_api_module("sokoban", 1)
 # the trusted search hint (dead positions, a push-distance estimate), as the source the worker runs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wc.values import State
+from wc._core.values import State
 
 TILE = 32
 FLOOR, WALL, TARGET = (236, 229, 206), (88, 78, 68), (200, 60, 60)

@@ -1,0 +1,1 @@
+"""The WorldCoder agent: its configuration and its loop (act, record, check, refine, plan)."""

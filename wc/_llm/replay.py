@@ -1,0 +1,91 @@
+"""Serving recorded answers: an answer already paid for is never paid for again.
+
+`ReplayingChat` wraps a client. The n-th time a request (model and messages) with a given sample
+index is asked, it gets the n-th answer recorded for it, if there is one; otherwise the wrapped
+client asks the server. Resuming a run uses this with the run's own recorded calls.
+"""
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable
+
+from wc._core.values import CallStatus, LLMCall, RecordedAnswer, request_hash
+from wc._llm.base import ChatClient, Completion, WaitClock
+from wc.errors import ReplayMiss
+
+
+class ReplayingChat:
+    def __init__(self, inner: ChatClient | None, recorded: Iterable[RecordedAnswer], *, model: str | None = None,
+                 record_hits: bool = False) -> None:
+        """`record_hits`: report served answers to `on_call` as calls of status 'replayed' (a new
+        run reproducing a recording); False when they are the run's own, already stored."""
+        self.inner = inner
+        self.record_hits = record_hits
+        self.model = model or (inner.model if inner is not None else "replay")
+        self.wait = inner.wait if inner is not None else WaitClock()  # nothing is waited for
+        self._queues: dict[tuple[str, int], deque[RecordedAnswer]] = defaultdict(deque)
+        for rec in recorded:
+            self._queues[(rec.request_hash, rec.sample)].append(rec)
+        self.hits = 0
+        self.misses = 0
+        self._on_call = None
+        self._may_send = None
+
+    @property
+    def may_send(self):
+        return self._may_send
+
+    @may_send.setter
+    def may_send(self, check) -> None:
+        self._may_send = check
+        if self.inner is not None:
+            self.inner.may_send = check
+
+    @property
+    def on_call(self):
+        return self._on_call
+
+    @on_call.setter
+    def on_call(self, hook) -> None:
+        self._on_call = hook
+        if self.inner is not None:
+            self.inner.on_call = hook
+
+    @property
+    def pending(self) -> int:
+        return sum(len(q) for q in self._queues.values())
+
+    async def complete(self, messages: list[dict[str, str]], *, purpose: str, sample: int = 0) -> Completion:
+        queue = self._queues.get((request_hash(self.model, messages), sample))
+        if queue:
+            rec = queue.popleft()
+            self.hits += 1
+            call = LLMCall(purpose=purpose, model=self.model, messages=messages, sample=sample, answer=rec.answer,
+                           prompt_tokens=rec.prompt_tokens, completion_tokens=rec.completion_tokens,
+                           status=CallStatus.REPLAYED)
+            call.meta["id"] = rec.call_id
+            if self.record_hits and self._on_call is not None:
+                await self._on_call(call)
+            return Completion(rec.answer, call)
+        self.misses += 1
+        if self.inner is None:
+            raise ReplayMiss(f"the recording has no answer for this {purpose} request (sample {sample}); "
+                             "the run diverged from the recorded one")
+        return await self.inner.complete(messages, purpose=purpose, sample=sample)
+
+    async def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            await close()
+
+
+RECORDING_FORMAT = "wc-llm-recording"
+
+
+def load_recording(data: dict) -> tuple[dict, list[RecordedAnswer]]:
+    """A recording written by `wc runs export-llm`: its header and its answers, in order."""
+    if data.get("format") != RECORDING_FORMAT:
+        raise ValueError(f"not a wc LLM recording (format is {data.get('format')!r})")
+    answers = [RecordedAnswer(c["request_hash"], int(c["sample"]), c["answer"], None, int(c.get("prompt_tokens", 0)),
+                              int(c.get("completion_tokens", 0))) for c in data["calls"] if c.get("answer") is not None]
+    return data, answers

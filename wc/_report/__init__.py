@@ -1,0 +1,2 @@
+"""What reports on runs: figures, the results page, spread over seeds, lineage graphs, exported
+tables, episodes played back."""

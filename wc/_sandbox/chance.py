@@ -1,0 +1,187 @@
+"""A random program's answers, as a sandbox worker gives them: on a recorded transition (what the
+parent's likelihood judge needs) and for a state and action (every outcome, with its reward).
+
+On a recorded transition the worker calls `transition` on the recorded state and reads the
+value into a `Distribution` (`wc._sandbox.outcomes`: every rule checked, at most MAX_OUTCOMES
+listed), and calls `reward` with the recorded next state, as φ1 always has: `reward` is a
+function of (state, action, next state), so its answer on the recorded next state is its answer
+for the outcome that matches it. The distribution is pruned to the options that can be part of
+the recorded next state (`likelihood.prune`), so a reply stays small however large the product;
+the parent computes the likelihood itself from what is sent (`ChancePrediction.from_wire`, then
+`likelihood.transition_likelihood`). Where the recorded next state is impossible under the
+program, the program's most probable outcomes travel with it for the repair prompt.
+
+Pure: no I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from wc._core.canonical import state_key
+from wc._core.contract import MAX_OUTCOMES, decode_state
+from wc._sandbox import likelihood, timer
+from wc._sandbox.failures import classify
+from wc._sandbox.outcomes import (
+    Distribution,
+    Factor,
+    OutcomeError,
+    Rewards,
+    TooManyOutcomes,
+    from_json,
+    read_reward,
+    read_state,
+    rewards_from_json,
+    rewards_to_json,
+)
+from wc._sandbox.timer import CallTimeout
+from wc._core.tolerance import CWMB, Tolerance
+
+__all__ = ["ChanceOutcome", "ChancePrediction", "most_probable", "outcomes_with_rewards", "predict_chance"]
+
+SHOWN = 3   # the program's most probable outcomes kept with an impossible transition, for prompts
+
+
+@dataclass
+class ChancePrediction:
+    """What a program answered on one recorded transition of a random world: its distribution
+    of next states (pruned to what can match the record), its reward outcomes for the recorded
+    next state, or the classified error of either call; `likely`: its most probable outcomes,
+    kept where the recorded next state is impossible under it."""
+
+    distribution: Distribution | None = None
+    rewards: Rewards | None = None
+    transition_error: dict[str, Any] | None = None
+    reward_error: dict[str, Any] | None = None
+    likely: list[tuple[float, list[dict[str, Any]]]] | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "d": None if self.distribution is None else self.distribution.to_json(),
+            "r": None if self.rewards is None else rewards_to_json(self.rewards)}
+        for name in ("transition_error", "reward_error", "likely"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = [[p, s] for p, s in value] if name == "likely" else value
+        return out
+
+    @classmethod
+    def from_wire(cls, data: Any) -> ChancePrediction:
+        """A worker's report read in the parent: the distribution and rewards checked again as
+        partial (pruned) ones; OutcomeError when they break a rule. Failures are passed on as
+        sent: the caller reads them with `verdict.failure_from_wire`."""
+        if not isinstance(data, dict):
+            raise OutcomeError("a prediction is an object")
+        out = cls(distribution=None if data.get("d") is None else from_json(data["d"], partial=True),
+                  rewards=None if data.get("r") is None else rewards_from_json(data["r"], partial=True),
+                  transition_error=data.get("transition_error"), reward_error=data.get("reward_error"))
+        likely = data.get("likely")
+        if likely is not None:
+            if not isinstance(likely, list) or len(likely) > SHOWN or not all(
+                    isinstance(x, list) and len(x) == 2 and isinstance(x[1], list) for x in likely):
+                raise OutcomeError("a prediction's likely outcomes are at most a few [probability, state]")
+            out.likely = [(float(p), s) for p, s in likely]
+        return out
+
+    def likelihood(self, next_state: list[dict[str, Any]], reward: float, done: bool, mode: str, *,
+                   ordered: bool = False, tolerance: Tolerance = CWMB) -> float:
+        """The recorded transition's likelihood under this prediction (0 where a call failed)."""
+        if self.distribution is None or self.rewards is None:
+            return 0.0
+        return likelihood.transition_likelihood(self.distribution, self.rewards, next_state, reward, done, mode,
+                                                ordered=ordered, tolerance=tolerance)
+
+
+def predict_chance(program: Any, t: Any, call_timeout: float = 2.0, *, ordered: bool = False,
+                   tolerance: Tolerance = CWMB, prune: bool = True) -> ChancePrediction:
+    """The program's answers on one recorded transition (`t` has state, action, next_state,
+    mission: `runtime.Transition`). `ordered`/`tolerance`: how next states are compared (as
+    multisets exactly, or in order within the tolerance), which pruning must agree with."""
+    out = ChancePrediction()
+    if program.failure is not None:
+        out.transition_error = out.reward_error = program.failure
+        return out
+    ns = program.namespace
+    try:
+        with timer.limit(call_timeout):
+            dist = read_state(program.transition(decode_state(ns, t.state), t.action), program.chance)
+            if likelihood.state_probability(dist, t.next_state, ordered=ordered, tolerance=tolerance) <= 0:
+                out.likely = most_probable(dist)
+            out.distribution = likelihood.prune(dist, t.next_state, ordered=ordered, tolerance=tolerance) \
+                if prune else dist
+    except (Exception, CallTimeout) as exc:  # noqa: BLE001
+        out.transition_error = classify(exc, program.source)
+    try:
+        with timer.limit(call_timeout):
+            out.rewards = read_reward(program.reward(decode_state(ns, t.state), t.action,
+                                                     decode_state(ns, t.next_state), t.mission), program.chance)
+    except (Exception, CallTimeout) as exc:  # noqa: BLE001
+        out.reward_error = classify(exc, program.source)
+    return out
+
+
+def most_probable(dist: Distribution, k: int = SHOWN, limit: int = 256) -> list[tuple[float, list[dict[str, Any]]]]:
+    """The `k` most probable next states of a distribution (JSON entities), outcomes that
+    coincide merged: exactly when the product has at most `limit` outcomes, else the most
+    probable option of every factor in each of the most probable branches."""
+    if dist.size <= limit:
+        merged: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        for p, state in dist.enumerate(limit):
+            key = state_key(state)
+            q, _ = merged.get(key, (0.0, state))
+            merged[key] = (q + p, state)
+        found = sorted(merged.values(), key=lambda x: -x[0])
+    else:
+        found = []
+        for p, items in sorted(dist.branches, key=lambda b: -b[0]):
+            mode: list[dict[str, Any]] = []
+            for item in items:
+                if type(item) is Factor:
+                    q, group = max(item.options, key=lambda o: o[0])
+                    p *= q
+                    mode.extend(group)
+                else:
+                    mode.append(item)
+            found.append((p, mode))
+        found.sort(key=lambda x: -x[0])
+    return found[:k]
+
+
+@dataclass(frozen=True)
+class ChanceOutcome:
+    """One outcome of an action: its probability, the next state (JSON), the reward and done."""
+
+    probability: float
+    next_state: list[dict[str, Any]]
+    reward: float
+    done: bool
+
+
+def outcomes_with_rewards(program: Any, state: list[dict[str, Any]], action: Any, mission: str, *,
+                          call_timeout: float = 2.0, limit: int = MAX_OUTCOMES) -> list[ChanceOutcome]:
+    """Every outcome of `action` in `state` under the program, with its reward: `reward` is
+    called once per distinct next state (and may itself give several (reward, done) outcomes);
+    outcomes that coincide are merged; most probable first. TooManyOutcomes when the product has
+    more than `limit` outcomes (sample with `Distribution.sample` instead); OutcomeError (a
+    MalformedOutput) when the program breaks a rule; the program's own exceptions and
+    `CallTimeout` pass through to the caller, which classifies them."""
+    ns = program.namespace
+    with timer.limit(call_timeout):
+        dist = read_state(program.transition(decode_state(ns, state), action), program.chance)
+    merged: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+    for p, nxt in dist.enumerate(limit):
+        key = state_key(nxt)
+        q, _ = merged.get(key, (0.0, nxt))
+        merged[key] = (q + p, nxt)
+    out: dict[tuple[str, float, bool], ChanceOutcome] = {}
+    for key, (p, nxt) in merged.items():
+        with timer.limit(call_timeout):
+            rewards = read_reward(program.reward(decode_state(ns, state), action, decode_state(ns, nxt), mission),
+                                  program.chance)
+        for q, (r, done) in rewards:
+            tag = (key, r, done)
+            seen = out.get(tag)
+            out[tag] = ChanceOutcome((seen.probability if seen else 0.0) + p * q, nxt, r, done)
+    if len(out) > limit:
+        raise TooManyOutcomes(f"the transition has {len(out)} outcomes with their rewards, more than {limit}")
+    return sorted(out.values(), key=lambda o: -o.probability)

@@ -1,0 +1,454 @@
+"""φ1 for random worlds: how probable a program finds what was recorded, and where its
+probabilities disagree with the frequencies seen. Pure: the parent's judge, prompts and
+benchmarks call it on JSON data.
+
+* **Likelihood of a transition**: the probability the program's distribution gives to the
+  recorded next state, times the probability its `reward` (called with the recorded next state)
+  gives to the recorded (reward, done). A next state matches exactly as a multiset of entities
+  (what a digest compares), or, in worlds judged within a tolerance, entity by entity in order
+  within it; in the second case every outcome within the tolerance counts. Computed from the
+  factored form without listing the product (a small dynamic programme over the factors).
+* **φ1** holds when every recorded transition is possible: likelihood at least `EPSILON`. A
+  deterministic program's likelihoods are 1 or 0, so φ1 is what it always was.
+* **Score** for REx: each transition earns `credit(L) = 1 - max(log L, log FLOOR) / log FLOOR`, in
+  [0, 1] (1 for certainty, 0 at or below the floor), and the score is their mean, an affine map
+  of the floored mean log-likelihood. For a deterministic program it is the fraction of
+  transitions explained, the score REx has always used, so the bandit's maths is unchanged. A
+  correct random program scores below 1 by the world's own entropy (FrozenLake's slippery moves,
+  1/3 each: about 0.92), and more probability on what happened always scores higher.
+* **Frequencies**: per (state, action, mission) visited at least `MIN_VISITS` times, the counts
+  of each distinct recorded outcome against the program's probabilities (the rest pooled), by a
+  chi-square test, or an exact binomial test when two categories are left; Holm's correction
+  over the pairs tested keeps a correct program from being called wrong by chance when many
+  are tested (each test at `ALPHA` alone would flag one in a hundred).
+* **Nondeterminism in the data**: the same state and action seen with different outcomes, found
+  from the records alone (`varied`), so a deterministic program can be told so plainly.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wc._core.canonical import entity_key, state_key
+from wc._core.contract import rewards_match
+from wc._sandbox.outcomes import Distribution, Factor, Rewards
+from wc._core.tolerance import CWMB, Tolerance, difference
+
+EPSILON = 1e-12      # φ1: a transition is possible when the program gives it at least this probability
+FLOOR = 1e-9         # the score's floor per transition: one impossible transition costs a bounded amount
+UNLIKELY = 1e-3      # shown to the LLM as very unlikely (below this, above EPSILON)
+MIN_VISITS = 20      # visits of one (state, action) before its frequencies are tested
+ALPHA = 0.01         # family-wise significance of the frequency tests (Holm)
+MIN_EXPECTED = 5.0   # categories expected fewer times than this are pooled (the chi-square rule of thumb)
+
+__all__ = ["ALPHA", "EPSILON", "FLOOR", "MIN_VISITS", "UNLIKELY", "Disagreement", "Fit", "FrequencyTest", "Visits",
+           "binomial_p_value", "chi_square_sf", "credit", "disagreements", "frequency_test", "group_visits",
+           "mean_log_likelihood", "possible", "prune", "reward_probability", "score", "state_probability",
+           "transition_likelihood", "varied"]
+
+
+# --------------------------------------------------------------------------- likelihood
+
+
+def _matches(predicted: Any, recorded: Any, tolerance: Tolerance) -> bool:
+    return difference(predicted, recorded, tolerance).equal
+
+
+def state_probability(dist: Distribution, recorded: Sequence[dict[str, Any]], *, ordered: bool = False,
+                      tolerance: Tolerance = CWMB) -> float:
+    """The probability `dist` (JSON entities) gives to the recorded next state: as a multiset of
+    entities exactly, or (`ordered`) entity by entity in order within `tolerance`."""
+    if ordered:
+        return math.fsum(p * _ordered(items, recorded, tolerance) for p, items in dist.branches)
+    keys = Counter(entity_key(e) for e in recorded)
+    return math.fsum(p * _unordered(items, keys) for p, items in dist.branches)
+
+
+def _unordered(items: tuple[Any, ...], recorded: Counter[str]) -> float:
+    """P(the items make exactly the recorded multiset): the fixed entities must all be there, and
+    the factors must cover the rest, one option each (summed over the ways they can)."""
+    fixed = Counter(entity_key(e) for e in items if type(e) is not Factor)
+    rest = recorded.copy()
+    rest.subtract(fixed)
+    if any(n < 0 for n in rest.values()):
+        return 0.0
+    rest = +rest
+    factors: list[list[tuple[float, Counter[str]]]] = []
+    for item in items:
+        if type(item) is Factor:
+            fitting = []
+            for q, group in item.options:
+                need = Counter(entity_key(e) for e in group)
+                if all(rest[k] >= n for k, n in need.items()):
+                    fitting.append((q, need))
+            if not fitting:
+                return 0.0
+            factors.append(fitting)
+    if sum(rest.values()) and not factors:
+        return 0.0
+    memo: dict[tuple[int, frozenset[tuple[str, int]]], float] = {}
+
+    def cover(i: int, left: Counter[str]) -> float:
+        if i == len(factors):
+            return 1.0 if not left else 0.0
+        key = (i, frozenset(left.items()))
+        if key not in memo:
+            total = 0.0
+            for q, need in factors[i]:
+                if all(left[k] >= n for k, n in need.items()):
+                    after = left.copy()
+                    after.subtract(need)
+                    total += q * cover(i + 1, +after)
+            memo[key] = total
+        return memo[key]
+
+    return cover(0, rest)
+
+
+def _ordered(items: tuple[Any, ...], recorded: Sequence[dict[str, Any]], tolerance: Tolerance) -> float:
+    """P(the items, in order, give the recorded entities in order, each within the tolerance):
+    forward over positions, a factor's option taking as many positions as its group has."""
+    n = len(recorded)
+    reach = {0: 1.0}
+    for item in items:
+        after: dict[int, float] = {}
+        for pos, w in reach.items():
+            options = item.options if type(item) is Factor else ((1.0, (item,)),)
+            for q, group in options:
+                end = pos + len(group)
+                if end <= n and all(_matches(e, recorded[pos + k], tolerance) for k, e in enumerate(group)):
+                    after[end] = after.get(end, 0.0) + w * q
+        if not after:
+            return 0.0
+        reach = after
+    return reach.get(n, 0.0)
+
+
+def reward_probability(rewards: Rewards, reward: float, done: bool, mode: str, tolerance: Tolerance = CWMB) -> float:
+    """The probability the program's reward outcomes give to the recorded (reward, done), each
+    pair judged as φ1 judges a reward (`mode`: sign, exact or value within `tolerance`)."""
+    return math.fsum(p for p, pair in rewards if rewards_match(mode, pair, reward, done, tolerance))
+
+
+def transition_likelihood(dist: Distribution, rewards: Rewards, next_state: Sequence[dict[str, Any]], reward: float,
+                          done: bool, mode: str, *, ordered: bool = False, tolerance: Tolerance = CWMB) -> float:
+    """A recorded transition's likelihood under a program: its next state's probability times
+    its (reward, done)'s (`rewards`: what `reward` gave with the recorded next state)."""
+    p = state_probability(dist, next_state, ordered=ordered, tolerance=tolerance)
+    return p * reward_probability(rewards, reward, done, mode, tolerance) if p > 0 else 0.0
+
+
+def prune(dist: Distribution, recorded: Sequence[dict[str, Any]], *, ordered: bool = False,
+          tolerance: Tolerance = CWMB) -> Distribution:
+    """`dist` without the branches and options that cannot be part of the recorded next state:
+    what a worker need send for the parent to compute the same `state_probability` (read it
+    with `outcomes.from_json(..., partial=True)`). When nothing fits, one of the program's
+    outcomes is kept, so the reply still says "impossible" by itself."""
+    kept: list[tuple[float, tuple[Any, ...]]] = []
+    keys = Counter(entity_key(e) for e in recorded)
+    for p, items in dist.branches:
+        if ordered:
+            fitting = _prune_ordered(items, recorded, tolerance)
+        else:
+            fitting = _prune_unordered(items, keys)
+        if fitting is not None:
+            kept.append((p, fitting))
+    if not kept:  # nothing can match: one of the program's outcomes (not the recorded one) says so
+        p, items = dist.branches[0]
+        kept = [(p, tuple(Factor((i.options[0],)) if type(i) is Factor else i for i in items))]
+    listed = sum(len(i.options) for _, items in kept for i in items if type(i) is Factor) + \
+        (len(kept) if len(kept) > 1 else 0)
+    return Distribution(tuple(kept), max(1, listed))
+
+
+def _prune_unordered(items: tuple[Any, ...], recorded: Counter[str]) -> tuple[Any, ...] | None:
+    fixed = Counter(entity_key(e) for e in items if type(e) is not Factor)
+    rest = recorded.copy()
+    rest.subtract(fixed)
+    if any(n < 0 for n in rest.values()):
+        return None
+    out: list[Any] = []
+    for item in items:
+        if type(item) is Factor:
+            options = tuple((q, g) for q, g in item.options
+                            if all(rest[k] >= n for k, n in Counter(entity_key(e) for e in g).items()))
+            if not options:
+                return None
+            out.append(Factor(options))
+        else:
+            out.append(item)
+    return tuple(out)
+
+
+def _prune_ordered(items: tuple[Any, ...], recorded: Sequence[dict[str, Any]],
+                   tolerance: Tolerance) -> tuple[Any, ...] | None:
+    n = len(recorded)
+    reach = {0}
+    out: list[Any] = []
+    for item in items:
+        options = item.options if type(item) is Factor else ((1.0, (item,)),)
+        kept, after = [], set()
+        for q, group in options:
+            ends = {pos + len(group) for pos in reach if pos + len(group) <= n and
+                    all(_matches(e, recorded[pos + k], tolerance) for k, e in enumerate(group))}
+            if ends:
+                kept.append((q, group))
+                after |= ends
+        if not kept:
+            return None
+        out.append(Factor(tuple(kept)) if type(item) is Factor else item)
+        reach = after
+    return tuple(out) if n in reach else None
+
+
+# --------------------------------------------------------------------------- φ1 and the score
+
+
+def possible(likelihood: float) -> bool:
+    """φ1 on one transition: the program says what happened can happen."""
+    return likelihood >= EPSILON
+
+
+def credit(likelihood: float, floor: float = FLOOR) -> float:
+    """One transition's share of the score: 1 - max(log L, log floor) / log floor, in [0, 1]."""
+    if likelihood >= 1.0:
+        return 1.0
+    if likelihood <= floor:
+        return 0.0
+    return 1.0 - math.log(likelihood) / math.log(floor)
+
+
+def mean_log_likelihood(likelihoods: Iterable[float], floor: float = FLOOR) -> float:
+    """The mean of max(log L, log floor): 0 for certainty, log floor at worst (0 for no data)."""
+    values = [math.log(max(min(L, 1.0), floor)) for L in likelihoods]
+    return math.fsum(values) / len(values) if values else 0.0
+
+
+def score(likelihoods: Iterable[float], floor: float = FLOOR) -> float:
+    """REx's h(p) from likelihoods: the mean credit, `1 - mean_log_likelihood / log floor` (1.0
+    with no data). A deterministic program's is the fraction of transitions it explains."""
+    values = list(likelihoods)
+    return math.fsum(credit(L, floor) for L in values) / len(values) if values else 1.0
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A program's likelihoods on the recorded transitions, and what φ1 and the prompts read off."""
+
+    likelihoods: tuple[float, ...]
+
+    @property
+    def fits(self) -> bool:
+        return all(possible(L) for L in self.likelihoods)
+
+    @property
+    def impossible(self) -> list[int]:
+        """Transitions the program says cannot happen (φ1 fails on each)."""
+        return [i for i, L in enumerate(self.likelihoods) if not possible(L)]
+
+    def unlikely(self, below: float = UNLIKELY) -> list[int]:
+        """Transitions possible but very unlikely under the program, least likely first."""
+        found = [i for i, L in enumerate(self.likelihoods) if possible(L) and L < below]
+        return sorted(found, key=lambda i: self.likelihoods[i])
+
+    @property
+    def mean_log_likelihood(self) -> float:
+        return mean_log_likelihood(self.likelihoods)
+
+    @property
+    def score(self) -> float:
+        return score(self.likelihoods)
+
+
+# --------------------------------------------------------------------------- what the data says
+
+
+@dataclass(frozen=True)
+class Visits:
+    """One (state, action, mission) of the records and what followed it: `outcomes` are the
+    indices of the transitions, grouped by distinct outcome (next state, reward, done), most
+    frequent first."""
+
+    action: Any
+    outcomes: tuple[tuple[int, ...], ...]
+
+    @property
+    def count(self) -> int:
+        return sum(len(o) for o in self.outcomes)
+
+    @property
+    def first(self) -> int:
+        """A transition that shows the state and action."""
+        return self.outcomes[0][0]
+
+
+def group_visits(transitions: Sequence[Mapping[str, Any]]) -> list[Visits]:
+    """The records grouped by (state, action, mission), each group's outcomes by (next state,
+    reward, done), compared exactly (canonical state keys), in order of first appearance."""
+    groups: dict[tuple[str, str, str], dict[tuple[str, float, bool], list[int]]] = {}
+    for i, t in enumerate(transitions):
+        where = (state_key(t["state"]), json.dumps(t["action"]), str(t.get("mission", "")))
+        what = (state_key(t["next_state"]), float(t["reward"]), bool(t["done"]))
+        groups.setdefault(where, {}).setdefault(what, []).append(i)
+    out = []
+    for (_, action, _), outcomes in groups.items():
+        ordered = sorted(outcomes.values(), key=lambda ix: (-len(ix), ix[0]))
+        out.append(Visits(json.loads(action), tuple(tuple(ix) for ix in ordered)))
+    return out
+
+
+def varied(transitions: Sequence[Mapping[str, Any]]) -> list[Visits]:
+    """The (state, action, mission)s the records show with different outcomes: no deterministic
+    program explains them all. Most visited first."""
+    found = [v for v in group_visits(transitions) if len(v.outcomes) > 1]
+    return sorted(found, key=lambda v: (-v.count, v.first))
+
+
+# --------------------------------------------------------------------------- frequencies
+
+
+def _gamma_q(a: float, x: float) -> float:
+    """The regularized upper incomplete gamma function Q(a, x) (Numerical Recipes' series and
+    continued fraction), for the chi-square distribution's tail."""
+    if x <= 0:
+        return 1.0
+    log_front = -x + a * math.log(x) - math.lgamma(a)
+    if x < a + 1:  # the series for P(a, x)
+        term = total = 1.0 / a
+        ap = a
+        for _ in range(10_000):
+            ap += 1
+            term *= x / ap
+            total += term
+            if abs(term) < abs(total) * 1e-15:
+                break
+        return max(0.0, 1.0 - total * math.exp(log_front))
+    tiny = 1e-300  # Lentz's continued fraction for Q(a, x)
+    b = x + 1 - a
+    c = 1 / tiny
+    d = 1 / b
+    h = d
+    for i in range(1, 10_000):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-15:
+            break
+    return min(1.0, math.exp(log_front) * h)
+
+
+def chi_square_sf(statistic: float, df: int) -> float:
+    """P(X >= statistic) for X chi-square distributed with `df` degrees of freedom."""
+    if df < 1:
+        raise ValueError("a chi-square test needs at least one degree of freedom")
+    return _gamma_q(df / 2.0, statistic / 2.0)
+
+
+def binomial_p_value(k: int, n: int, p: float) -> float:
+    """The exact two-sided binomial test: the probability, with success probability `p`, of
+    `n` trials giving a count at most as probable as `k`."""
+    if not 0 <= k <= n:
+        raise ValueError("0 <= k <= n")
+    if p <= 0 or p >= 1:
+        return 1.0 if (p <= 0 and k == 0) or (p >= 1 and k == n) else 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+
+    def log_pmf(j: int) -> float:
+        return math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1) + j * log_p + (n - j) * log_q
+
+    observed = log_pmf(k)
+    total = math.fsum(math.exp(log_pmf(j)) for j in range(n + 1) if log_pmf(j) <= observed + 1e-7)
+    return min(1.0, total)
+
+
+@dataclass(frozen=True)
+class FrequencyTest:
+    """Observed counts of the outcome categories against the program's probabilities.
+
+    `categories` are (label, observed, expected) after pooling: a label is the index of a
+    transition showing the outcome, "rest" (outcomes never seen, by the program's probability)
+    or "pooled" (categories expected fewer than MIN_EXPECTED times, merged)."""
+
+    visits: int
+    categories: tuple[tuple[int | str, int, float], ...]
+    method: str            # "chi-square" or "binomial"
+    statistic: float       # the chi-square statistic, or the count of the first category
+    df: int
+    p_value: float
+
+
+def frequency_test(counts: Sequence[int], probabilities: Sequence[float],
+                   labels: Sequence[int] | None = None) -> FrequencyTest | None:
+    """Whether observed outcome counts agree with a program's probabilities for them (the rest
+    of the program's probability is a category of its own, observed 0 times). None when nothing
+    can be tested: an outcome the program calls impossible (φ1 says so already), or a single
+    category left after pooling."""
+    if len(counts) != len(probabilities) or not counts:
+        raise ValueError("one probability per observed outcome")
+    if any(p < EPSILON for p in probabilities):
+        return None
+    n = sum(counts)
+    names: list[int | str] = list(labels) if labels is not None else list(range(len(counts)))
+    cells: list[tuple[int | str, int, float]] = [(names[i], counts[i], n * min(1.0, p))
+                                                 for i, p in enumerate(probabilities)]
+    rest = max(0.0, 1.0 - math.fsum(probabilities))
+    if rest * n > 1e-9:
+        cells.append(("rest", 0, n * rest))
+    cells.sort(key=lambda c: c[2])
+    while len(cells) > 1 and cells[0][2] < MIN_EXPECTED:
+        (_, o1, e1), (_, o2, e2) = cells[0], cells[1]
+        cells = sorted([("pooled", o1 + o2, e1 + e2), *cells[2:]], key=lambda c: c[2])
+    if len(cells) < 2:
+        return None
+    if len(cells) == 2:
+        label, observed, expected = cells[0]
+        p_value = binomial_p_value(observed, n, min(1.0, expected / n))
+        return FrequencyTest(n, tuple(cells), "binomial", float(observed), 1, p_value)
+    statistic = math.fsum((o - e) ** 2 / e for _, o, e in cells)
+    df = len(cells) - 1
+    return FrequencyTest(n, tuple(cells), "chi-square", statistic, df, chi_square_sf(statistic, df))
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A (state, action) whose recorded frequencies the program's probabilities do not explain."""
+
+    visits: Visits
+    test: FrequencyTest
+    probabilities: tuple[float, ...]   # the program's, per outcome of `visits.outcomes`
+    tested: int                        # how many (state, action)s were tested (Holm's family)
+
+
+def disagreements(transitions: Sequence[Mapping[str, Any]], likelihoods: Sequence[float], *,
+                  min_visits: int = MIN_VISITS, alpha: float = ALPHA) -> list[Disagreement]:
+    """The (state, action)s visited at least `min_visits` times whose outcome frequencies are
+    significantly unlike the program's probabilities, by `frequency_test`, with Holm's
+    correction over the pairs tested at family-wise level `alpha`. `likelihoods[i]` is the
+    program's likelihood of transition i (the probability of its outcome: every transition of
+    one outcome has the same). Most significant first."""
+    tests: list[tuple[Visits, FrequencyTest, tuple[float, ...]]] = []
+    for v in group_visits(transitions):
+        if v.count < min_visits:
+            continue
+        probabilities = tuple(float(likelihoods[o[0]]) for o in v.outcomes)
+        test = frequency_test([len(o) for o in v.outcomes], probabilities, [o[0] for o in v.outcomes])
+        if test is not None:
+            tests.append((v, test, probabilities))
+    tests.sort(key=lambda t: t[1].p_value)
+    m = len(tests)
+    found = []
+    for rank, (v, test, probabilities) in enumerate(tests):
+        if test.p_value > alpha / (m - rank):
+            break
+        found.append(Disagreement(v, test, probabilities, m))
+    return found

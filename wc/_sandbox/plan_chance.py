@@ -1,0 +1,325 @@
+"""Planning over chance inside a compiled program: the exact finite-horizon planner of
+`wc._planning.chance` where the states a program reaches are few, MCTS with chance nodes
+(`wc._planning.mcts`, `chance=True`) where they are not.
+
+`ChanceModel` sees a program that may return a distribution (`wc._sandbox.outcomes`) over
+interned keys, as `ProgramModel` sees a deterministic one: `outcomes(key, action)` lists every
+outcome (probability, next key, reward, done), coinciding outcomes merged; `sample(key,
+action)` draws one from the model's own random generator. A program's distribution of one
+(state, action), and its rewards for each next state, are asked once and kept (up to `KEEP`
+entries), so a tree that passes through an edge many times draws from what it already has.
+The program is given fresh objects for every call, so one that modifies its input changes
+nothing here.
+
+`plan_chance` decides one action:
+
+* objective "goal" (a goal world): the action that maximises the probability of reaching the
+  goal (reward > 0 and done) within `horizon` steps, the steps left in the episode;
+* objective "return": the action that maximises the expected return over the horizon.
+
+It first tries the exact planner on at most `max_nodes` (state, action) expansions and edges of
+at most `enumerate_limit` outcomes; a world larger than that is planned by MCTS with chance
+nodes for the rest of the time (a goal world's rollouts avoid steps the program says end the
+episode without the goal). `ChancePlan.status` is φ2's verdict for a random world: "found"
+(some policy reaches the goal with positive probability: the exact value is positive, or a
+simulation reached it), "exhausted" (the exact planner expanded everything reachable within the
+horizon and no policy reaches the goal, with any probability), "budget" (undecided), "error".
+Pure: no I/O; runs inside a sandbox worker.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from wc._core.canonical import state_key
+from wc._core.contract import decode_entity, decode_state, encode_state
+from wc._planning.chance import ChancePolicy, Objective, Outcome, solve, success
+from wc._planning.mcts import MctsSettings
+from wc._planning.result import BUDGET, ERROR, EXHAUSTED, FOUND, Status
+from wc._sandbox import timer
+from wc._sandbox.entities import EntityTable, Key
+from wc._sandbox.failures import classify
+from wc._sandbox.outcomes import (
+    Distribution,
+    Rewards,
+    TooManyOutcomes,
+    draw_reward,
+    draw_state,
+    read_reward,
+    read_state,
+)
+
+KEEP = 20_000            # (state, action) distributions kept by a model (then it starts afresh)
+ENUMERATE_LIMIT = 1024   # outcomes of one edge the exact planner lists, at most
+OUTCOME_SEED = 0x5DEECE66D   # mixed into the seed of the generator that draws outcomes
+# MCTS for a random world: rollouts as long as a room's random walk needs to find the goal (they
+# avoid steps that end the episode without it), the return discounted so that a goal reached
+# sooner counts for more; a transposition tree learns from few simulations (Dynamic-Obstacles
+# 8x8: every episode won, about 0.7 s a decision; bench_stochastic.py)
+CHANCE_MCTS = MctsSettings(simulations=50, rollout_depth=100, max_depth=500, c=1.0, gamma=0.98)
+
+__all__ = ["CHANCE_MCTS", "ENUMERATE_LIMIT", "ChanceModel", "ChancePlan", "plan_chance"]
+
+
+class ChanceModel:
+    """A compiled program as a random world over interned keys (see the module docstring)."""
+
+    def __init__(self, program: Any, mission: str, call_timeout: float = 2.0, rng: random.Random | None = None,
+                 limit: int = ENUMERATE_LIMIT) -> None:
+        self.program = program
+        self.ns = program.namespace
+        self.chance = program.chance
+        self.mission = mission
+        self.call_timeout = call_timeout
+        self.rng = rng or random.Random(0)
+        self.limit = limit
+        self.table = EntityTable()
+        self._dists: dict[tuple[Key, Any], Distribution] = {}
+        self._rewards: dict[tuple[Key, Any, Key], Rewards] = {}
+        self.calls = 0   # calls of the program's functions
+
+    def start(self, state: list[dict[str, Any]]) -> Key:
+        return self.table.key_of(decode_state(self.ns, state))
+
+    def json_state(self, key: Key) -> list[dict[str, Any]]:
+        return self.table.json_state(key)
+
+    def _plain(self, obj: Any) -> int:
+        return self.table.intern(self.table.value_of(obj))
+
+    def _from_json(self, entity: dict[str, Any]) -> int:
+        return self.table.intern(self.table.value_of(decode_entity(self.ns, entity)))
+
+    def distribution(self, key: Key, action: Any) -> Distribution:
+        """The program's next states for (key, action), as entity ids (asked once, then kept)."""
+        kept = self._dists.get((key, action))
+        if kept is None:
+            if len(self._dists) >= KEEP:
+                self._dists.clear()
+                self._rewards.clear()
+            self.calls += 1
+            table = self.table
+            objs = table.objects(key)
+            with timer.limit(self.call_timeout):
+                value = self.program.transition(list(objs), _given(action))
+                try:  # inputs returned unchanged keep their ids, unless the program modified them
+                    intact = [o.__dict__ for o in objs] == table.templates(key)
+                except AttributeError:
+                    intact = False
+                ids = {id(o): eid for o, eid in zip(objs, key, strict=True)} if intact else {}
+                kept = read_state(value, self.chance, plain=self._plain, from_json=self._from_json,
+                                  known=lambda item: ids.get(id(item)))
+            self._dists[(key, action)] = kept
+        return kept
+
+    def rewards(self, key: Key, action: Any, child: Key) -> Rewards:
+        kept = self._rewards.get((key, action, child))
+        if kept is None:
+            self.calls += 1
+            with timer.limit(self.call_timeout):
+                kept = read_reward(self.program.reward(self.table.objects(key), _given(action),
+                                                       self.table.objects(child), self.mission), self.chance)
+            self._rewards[(key, action, child)] = kept
+        return kept
+
+    def roll(self, state: Any, action: Any) -> tuple[Drawn, float, bool]:
+        """One outcome drawn for a rollout, whose states are played once: the program's own
+        objects (`Drawn`), nothing interned or kept. The inputs are compared with copies of their
+        fields after the call and rebuilt if the program modified them, as φ1 would give them."""
+        objs = state if type(state) is Drawn else self.table.objects(state)
+        try:
+            fields = [dict(o.__dict__) for o in objs]
+        except AttributeError:  # an entity without a __dict__: through the table, as the tree does
+            objs = self.table.objects(self.table.key_of(objs))
+            fields = [dict(o.__dict__) for o in objs]
+        given = _given(action)
+        self.calls += 2
+        with timer.limit(self.call_timeout):
+            nxt = Drawn(draw_state(self.program.transition(list(objs), given), self.chance, self.rng))
+            if [o.__dict__ for o in objs] != fields:
+                objs = [_rebuilt(o, f) for o, f in zip(objs, fields, strict=True)]
+            r, done = draw_reward(self.program.reward(list(objs), given, list(nxt), self.mission), self.chance,
+                                  self.rng)
+        return nxt, r, done
+
+    def outcomes(self, key: Key, action: Any) -> list[Outcome]:
+        """Every outcome of (key, action): (probability, next key, reward, done), merged."""
+        merged: dict[Key, float] = {}
+        for p, ids in self.distribution(key, action).enumerate(self.limit):
+            child = tuple(sorted(ids))
+            merged[child] = merged.get(child, 0.0) + p
+        out: dict[tuple[Key, float, bool], float] = {}
+        for child, p in merged.items():
+            for q, (r, done) in self.rewards(key, action, child):
+                out[(child, r, done)] = out.get((child, r, done), 0.0) + p * q
+        return [(p, child, r, done) for (child, r, done), p in out.items()]
+
+    def sample(self, key: Key, action: Any) -> tuple[Key, float, bool]:
+        """One outcome of (key, action), drawn with the program's probabilities."""
+        child = tuple(sorted(self.distribution(key, action).sample(self.rng)))
+        rewards = self.rewards(key, action, child)
+        if len(rewards) == 1:
+            r, done = rewards[0][1]
+        else:
+            u = self.rng.random()
+            r, done = rewards[-1][1]
+            for q, pair in rewards:
+                u -= q
+                if u < 0:
+                    r, done = pair
+                    break
+        return child, r, done
+
+
+class Drawn(list):
+    """A rollout's state: the entity objects of one drawn outcome."""
+
+    __slots__ = ()
+
+
+def _rebuilt(obj: Any, fields: dict[str, Any]) -> Any:
+    fresh = object.__new__(type(obj))
+    fresh.__dict__.update(fields)
+    return fresh
+
+
+def _given(action: Any) -> Any:
+    return list(action) if isinstance(action, (list, tuple)) else action
+
+
+@dataclass
+class ChancePlan:
+    """One decision in a random world, and φ2's verdict from the search that made it."""
+
+    action: Any = None
+    value: float = 0.0        # goal: the probability of reaching it within the horizon; return: the expected return
+    exact: bool = False       # `value` is exact (the exact planner), not an estimate (MCTS)
+    objective: str = "goal"
+    horizon: int = 0
+    status: Status = BUDGET
+    planner: str = ""         # "exact" or "mcts"
+    reason: str = ""
+    first_error: dict[str, Any] | None = None
+    # what the plan expects: the policy's most probable outcome at each step (exact), or the
+    # best trajectory a simulation played (MCTS); (state key, reward, done) after each action
+    actions: list[Any] = field(default_factory=list)
+    predictions: list[tuple[Any, float, bool]] = field(default_factory=list)
+    optimistic: float = 0.0   # the most the program allows with positive probability (exact only)
+    nodes: int = 0            # (state, action) expansions of the exact planner
+    states: int = 0
+    steps: int = 0            # MCTS's program steps
+    simulations: int = 0
+    calls: int = 0            # calls of the program's functions
+    seconds: float = 0.0
+
+    @property
+    def found(self) -> bool:
+        return self.status == FOUND
+
+
+def plan_chance(program: Any, state: list[dict[str, Any]], mission: str, actions: list[Any], *,
+                objective: Objective = "goal", horizon: int = 100, gamma: float = 1.0, max_nodes: int = 20_000,
+                max_outcomes: int = 100_000, enumerate_limit: int = ENUMERATE_LIMIT, time_limit: float = 10.0,
+                call_timeout: float = 2.0, rng_seed: int = 0, settings: MctsSettings = CHANCE_MCTS,
+                model: ChanceModel | None = None) -> tuple[ChancePlan, ChancePolicy | None]:
+    """Decide one action in a random world (see the module docstring). Returns the plan and,
+    when the exact planner solved the world, its policy: valid for every state reached from
+    `state` with the steps then left, so a caller may keep it for the rest of the episode
+    (`policy.action(model.start(s), steps_left)`) instead of planning again. `model`: a model of
+    the same program and mission to reuse (its kept distributions)."""
+    started = time.monotonic()
+    plan = ChancePlan(objective=objective, horizon=horizon)
+    if program.failure is not None:
+        plan.status, plan.reason, plan.first_error = ERROR, "the program does not load", program.failure
+        return plan, None
+    # the outcomes are drawn from a generator of their own: one that shared the search's seed would
+    # draw in step with it (a rollout's choice of action and the outcome it meets, correlated)
+    model = model or ChanceModel(program, mission, call_timeout, random.Random(rng_seed ^ OUTCOME_SEED),
+                                 enumerate_limit)
+    calls_before = model.calls
+    errors: list[dict[str, Any]] = []
+
+    def on_error(exc: BaseException, action: Any) -> None:
+        if isinstance(exc, TooManyOutcomes):
+            raise exc
+        if not errors:
+            errors.append(classify(exc, program.source))
+
+    deadline = started + time_limit
+    policy: ChancePolicy | None = None
+    try:
+        with timer.installed():
+            start = model.start(state)
+            try:
+                policy = solve(start, actions, model.outcomes, horizon=horizon, objective=objective, gamma=gamma,
+                               max_nodes=max_nodes, max_outcomes=max_outcomes, deadline=deadline,
+                               on_error=on_error)
+            except TooManyOutcomes as exc:
+                plan.reason = f"too many outcomes to list ({exc}); "
+            if policy is not None and policy.solved:
+                _from_policy(plan, policy, model, start)
+            else:
+                if policy is not None:
+                    plan.nodes, plan.reason = policy.nodes, plan.reason + policy.reason + "; "
+                    policy = None
+                _by_mcts(plan, model, start, actions, objective, horizon, settings, deadline, rng_seed, on_error)
+    except timer.CallTimeout as exc:
+        plan.status, plan.reason = ERROR, "a call of the program timed out during planning"
+        errors.append(classify(exc, program.source))
+    except Exception as exc:  # noqa: BLE001 - e.g. the start state does not decode
+        plan.status, plan.reason = ERROR, "the program cannot be planned in"
+        errors.append(classify(exc, program.source))
+    if errors:
+        plan.first_error = errors[0]
+    plan.calls = model.calls - calls_before
+    plan.seconds = time.monotonic() - started
+    return plan, policy
+
+
+def _from_policy(plan: ChancePlan, policy: ChancePolicy, model: ChanceModel, start: Key) -> None:
+    plan.planner, plan.exact = "exact", True
+    plan.status, plan.reason = policy.status, policy.reason
+    plan.nodes, plan.states = policy.nodes, policy.states
+    plan.value = policy.value(start)
+    plan.optimistic = policy.optimistic[0] if policy.optimistic else 0.0
+    plan.action = policy.action(start)
+    if plan.action is None and plan.status == FOUND:
+        plan.status, plan.reason = EXHAUSTED, "no action can be taken"
+    path = policy.likely_path(start)
+    plan.actions = [a for a, _ in path]
+    plan.predictions = [(state_key(model.json_state(k)), r, d) for a, (_, k, r, d) in path]
+
+
+def _by_mcts(plan: ChancePlan, model: ChanceModel, start: Key, actions: list[Any], objective: Objective,
+             horizon: int, settings: MctsSettings, deadline: float, rng_seed: int, on_error: Any) -> None:
+    goal = objective == "goal"
+
+    def step(key: Any, action: Any) -> tuple[Key, float, bool]:
+        child, r, done = model.sample(key, action)
+        return child, (1.0 if success(r, done) else 0.0) if goal else r, done
+
+    def roll(state: Any, action: Any) -> tuple[Drawn, float, bool]:
+        after, r, done = model.roll(state, action)
+        return after, (1.0 if success(r, done) else 0.0) if goal else r, done
+
+    if horizon > 0:
+        settings = replace(settings, max_depth=min(settings.max_depth, horizon))
+    result = settings.search(start, actions, step, rng=random.Random(rng_seed), deadline=deadline,
+                             on_error=on_error, chance=True, rollout_step=roll,
+                             rollout_avoid=(lambda r, done: done and r <= 0) if goal else None)
+    plan.planner, plan.exact = "mcts", False
+    plan.steps, plan.simulations = result.steps, result.rollouts
+    plan.reason += result.reason
+    if result.status != FOUND:
+        plan.status = ERROR if result.status == ERROR else BUDGET
+        return
+    plan.action, plan.value = result.action, result.value
+    reached = bool(result.predictions) and result.predictions[-1][2] and result.predictions[-1][1] > 0
+    plan.status = FOUND if (reached or not goal) else BUDGET
+    if goal and not reached:
+        plan.reason = (plan.reason + "; " if plan.reason else "") + "no simulation reached the goal"
+    plan.actions = list(result.actions)
+    plan.predictions = [(state_key(encode_state(k) if type(k) is Drawn else model.json_state(k)), r, d)
+                        for k, r, d in result.predictions]

@@ -1,0 +1,368 @@
+"""The sandbox: untrusted programs run in worker processes, one program per worker, and the
+parent judges what they answer.
+
+Walls, outermost first:
+
+* the OS jail (`wc._sandbox.jail`: bubblewrap with its own filesystem view, namespaces and an
+  unprivileged user; refused to run without it unless WC_SANDBOX=python says otherwise);
+* one process per program, forked from a clean template (`wc._sandbox.worker`): nothing a
+  program does (patched classes, finalizers, a lie planted in wc's own code) survives into
+  another program's worker; where wc runs as root, each worker has a user id of its own;
+* OS resource limits (address space, CPU time, no file writes, no new processes, few
+  descriptors) and a wall-clock limit per call, enforced from outside: a worker whose call runs
+  past its limit is killed, whatever the program catches;
+* verdicts in the parent (`wc._sandbox.verdict`): a worker returns predictions, plans and
+  problems as JSON of bounded size, and the parent compares the predictions with the recorded
+  data; a reply that is too large, malformed or out of turn fails that program cleanly;
+* the Python layer (`wc._sandbox.guard`, `wc._sandbox.modules`), the inner wall.
+
+Workers start with an empty environment: no API key, no database URL, no handle to the store.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from wc._core.canonical import state_key
+from wc._core.tolerance import CWMB, Tolerance
+from wc._core.values import ApiModule, State
+from wc._planning import PlanBudget
+from wc._planning.result import ERROR, PlanResult
+from wc._planning.returns import ReturnPlan, action_choices
+from wc._sandbox import jail as jails
+from wc._sandbox import runtime, verdict
+from wc._sandbox.evaluation import Evaluation, Optimism
+from wc._sandbox.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
+
+PREDICT_CHUNK = 20_000   # transitions per prediction request (a reply stays far below frames.MAX_REPLY)
+VERDICTS_KEPT = 64       # programs whose verdicts so far are kept
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    memory_mb: int = 1024
+    cpu_seconds: int = 3600
+    call_timeout: float = 2.0
+    evaluate_timeout: float = 120.0
+    plan: PlanBudget = PlanBudget()
+    jail: str = "jail"            # "jail": refuse to run without the OS jail; "python": run without it (unsafe)
+    python_layer: bool = True     # False only to test the OS jail on its own
+    grace: float = 1.0            # seconds a call may run past call_timeout before its worker is killed
+    live_workers: int = 0         # program workers kept alive (0: twice the pool's size, at least 4)
+
+
+def program_key(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+@dataclass
+class _Verdicts:
+    """φ1 so far for one program: a status per transition and the newest failures' details."""
+
+    transition: list[str] = field(default_factory=list)
+    reward: list[str] = field(default_factory=list)
+    failures: dict[int, dict[str, Any]] = field(default_factory=dict)
+    load_failure: dict[str, Any] | None = None
+    loaded: bool = False  # the program has been loaded once (so load_failure is known)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one evaluation of a program at a time
+
+    def add(self, index: int, outcome: verdict.Outcome) -> None:
+        self.transition.append(outcome.transition)
+        self.reward.append(outcome.reward)
+        if outcome.detail:
+            self.failures[index] = outcome.detail
+            while len(self.failures) > verdict.MAX_FAILURE_DETAILS:
+                del self.failures[min(self.failures)]
+
+    def evaluation(self) -> Evaluation:
+        return Evaluation("".join(self.transition), "".join(self.reward), dict(self.failures), self.load_failure)
+
+
+class Sandbox:
+    """Run programs against the recorded data and plan in them, in worker processes."""
+
+    def __init__(self, api: ApiModule, actions: tuple[str, ...] | list[str], reward_mode: str,
+                 workers: int = 2, limits: SandboxLimits | None = None, action_source: str | None = None,
+                 tolerance: Tolerance | None = None) -> None:
+        self.api = api
+        self.actions = tuple(actions)
+        self.action_source = action_source
+        self.reward_mode = reward_mode
+        # states judged within a tolerance (continuous worlds: workers send predicted states), else
+        # by digest; rewards in "value" mode within the same tolerance
+        self.tolerance = tolerance if tolerance is not None or reward_mode != "value" else CWMB
+        self.limits = limits or SandboxLimits()
+        self.jail = jails.select(self.limits.jail)  # SandboxError at once without a jail under the default policy
+        self.size = max(1, workers)
+        self.transitions: list[dict[str, Any]] = []
+        self._expected: list[str] = []  # digest of each transition's next state (the part a program is held to)
+        self._index: dict[tuple, int] = {}
+        # the domain's trusted hooks, run here too: what part of a next state counts, which actions exist
+        self._compare = runtime.comparison(action_source)
+        self._fixed_actions = None if runtime.action_generator(action_source) else self.actions
+        self._template: TemplateProcess | None = None
+        self._workers: OrderedDict[str, list[ProgramProcess]] = OrderedDict()
+        self._slots: asyncio.Semaphore | None = None
+        self._verdicts: OrderedDict[str, _Verdicts] = OrderedDict()
+        self._fatal: dict[str, dict[str, Any]] = {}  # programs whose worker had to be killed, and why
+        self._uid = 0
+        self.restarts = 0   # times the template had to be started again
+        self.forks = 0      # program workers started
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        self._slots = asyncio.Semaphore(self.size)
+        await self._start_template()
+
+    async def _start_template(self) -> None:
+        limits = self.limits
+        template = TemplateProcess(self.jail, {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds})
+        await template.start({"api_source": self.api.source, "actions": list(self.actions),
+                              "action_source": self.action_source, "call_timeout": limits.call_timeout,
+                              "guarded": limits.python_layer, "full_states": self.tolerance is not None})
+        self._template = template
+
+    async def close(self) -> None:
+        for workers in self._workers.values():
+            for w in workers:
+                w.close()
+        self._workers.clear()
+        if self._template is not None:
+            await self._template.kill()
+            self._template = None
+
+    # ---------------------------------------------------------------- data
+
+    def add(self, state: State, action: str, next_state: State, reward: float, done: bool,
+            mission: str) -> int:
+        """Add a transition unless an identical one is there; returns its distinct index."""
+        # an action is a name, or a list of numbers (continuous and multi-discrete actions)
+        key = (state_key(state), action if isinstance(action, str) else json.dumps(action),
+               state_key(next_state), float(reward), bool(done), mission)
+        index = self._index.get(key)
+        if index is None:
+            index = len(self.transitions)
+            self._index[key] = index
+            self.transitions.append({"state": state, "action": action, "next_state": next_state,
+                                     "reward": float(reward), "done": bool(done), "mission": mission})
+            expected = key[2] if self._compare is None else runtime.compare_key(state, next_state, self._compare)
+            self._expected.append(verdict.digest(expected))
+        return index
+
+    # ---------------------------------------------------------------- workers
+
+    async def _worker(self, key: str, source: str | None) -> ProgramProcess:
+        """An idle worker of this program, or a new one forked for it."""
+        for w in self._workers.get(key, []):
+            if w.alive and not w.lock.locked():
+                self._workers.move_to_end(key)
+                return w
+        if self._template is None or not self._template.alive:
+            if self._template is not None:
+                await self._template.kill()
+            self.restarts += 1
+            self._workers.clear()
+            await self._start_template()
+        assert self._template is not None
+        await self._template.sync(self.transitions)
+        self._uid += 1
+        uid = UID_BASE + self._uid % UID_SPAN if self.jail.worker_drops_privileges else None
+        worker = ProgramProcess(self._template, key, call_timeout=self.limits.call_timeout, grace=self.limits.grace)
+        await worker.start(uid)
+        self.forks += 1
+        if source is not None:
+            loaded = await worker.call({"op": "load", "source": source}, self.transitions,
+                                       self.limits.call_timeout + self.limits.grace + 30)
+            worker.load_failure = verdict.failure_from_wire(loaded["failure"]) if loaded.get("failure") else None
+        self._workers.setdefault(key, []).append(worker)
+        self._workers.move_to_end(key)
+        await self._evict()
+        return worker
+
+    async def _evict(self) -> None:
+        """Keep at most `live_workers` workers: the idle ones of the programs used longest ago go."""
+        keep = self.limits.live_workers or max(4, 2 * self.size)
+        live = [w for ws in self._workers.values() for w in ws]
+        for w in sorted(live, key=lambda w: w.last_used)[:max(0, len(live) - keep)]:
+            if not w.lock.locked():
+                await w.kill()
+        for key in [k for k, ws in self._workers.items() if not any(w.alive for w in ws)]:
+            del self._workers[key]
+
+    async def _request(self, key: str, source: str | None, message: dict[str, Any], timeout: float) -> tuple[
+            Any, ProgramProcess]:
+        assert self._slots is not None, "Sandbox.start() was not called"
+        async with self._slots:
+            worker = await self._worker(key, source)
+            async with worker.lock:
+                return await worker.call(message, self.transitions, timeout), worker
+
+    # ---------------------------------------------------------------- requests
+
+    async def evaluate(self, source: str) -> Evaluation:
+        """φ1 on every distinct transition recorded so far, judged here from the program's
+        predictions."""
+        key = program_key(source)
+        verdicts = self._verdicts.pop(key, None) or _Verdicts()
+        self._verdicts[key] = verdicts
+        while len(self._verdicts) > VERDICTS_KEPT:
+            self._verdicts.popitem(last=False)
+        async with verdicts.lock:  # a second evaluation of the same program waits, then reads the verdicts
+            n = len(self.transitions)
+            if key in self._fatal:
+                return Evaluation.failed(n, self._fatal[key])
+            try:
+                while len(verdicts.transition) < n or not verdicts.loaded:
+                    start = len(verdicts.transition)
+                    stop = min(n, start + self._chunk())
+                    reply, worker = await self._request(key, source, {"op": "predict", "start": start, "stop": stop},
+                                                        self.limits.evaluate_timeout + 0.01 * (stop - start))
+                    verdicts.load_failure, verdicts.loaded = worker.load_failure, True
+                    predictions = verdict.predictions_from_wire(reply, stop - start)
+                    for i, p in enumerate(predictions, start):
+                        t = self.transitions[i]
+                        outcome = verdict.judge(p, self._expected[i], t["reward"], t["done"], self.reward_mode,
+                                                next_state=t["next_state"], tolerance=self.tolerance or CWMB)
+                        if outcome.transition == "w" and self._compare is not None:  # the part it was held to
+                            outcome.detail["expected_state"] = self._compare(t["state"], t["next_state"])
+                        verdicts.add(i, outcome)
+            except (WorkerFailed, verdict.Malformed) as exc:
+                failure = self._fatal[key] = _failure(exc)
+                self._verdicts.pop(key, None)
+                await self._drop(key)
+                return Evaluation.failed(n, failure)
+            return verdicts.evaluation()
+
+    def _chunk(self) -> int:
+        """Transitions per prediction request: fewer where predicted states travel in full, so
+        that a reply stays well below frames.MAX_REPLY."""
+        if self.tolerance is None or not self.transitions:
+            return PREDICT_CHUNK
+        size = len(json.dumps(self.transitions[-1]["next_state"])) + 64
+        return max(50, min(PREDICT_CHUNK, (4 << 20) // size))
+
+    async def plan_return(self, source: str, state: State, mission: str, action_space: Any, *, planner: str,
+                          time_limit: float, max_steps: int = 10_000_000, seed: int = 0,
+                          init: list[Any] | None = None) -> ReturnPlan:
+        """A plan for the most return the program predicts from `state` (MCTS or CEM in its
+        worker), read back as no more than actions of `action_space` and their predictions."""
+        from wc._sandbox.plan_return import settings_for
+
+        settings = settings_for(planner, action_choices(action_space)[0])  # ValueError: caught by the caller
+        key = program_key(source)
+        failure = self._fatal.get(key)
+        if failure is None:
+            msg = {"op": "plan_return", "starts": [{"state": state, "mission": mission, "init": init}],
+                   "action_space": _space_json(action_space), "planner": planner, "max_steps": max_steps,
+                   "time_limit": time_limit, "seed": seed}
+            try:
+                results, _ = await self._request(key, source, msg, time_limit + self.limits.call_timeout + 30)
+                if not isinstance(results, list) or len(results) != 1:
+                    raise verdict.Malformed("a return plan per start")
+                max_len = getattr(settings, "horizon", None) or getattr(settings, "max_depth", None) or 10_000
+                return verdict.return_plan_from_wire(results[0], action_space, max_len=max_len)
+            except (WorkerFailed, verdict.Malformed) as exc:
+                failure = self._fatal[key] = _failure(exc)
+                await self._drop(key)
+        return ReturnPlan(status="error", reason=failure["message"], first_error=failure, planner=planner)
+
+    async def plan_many(self, source: str, starts: list[tuple[State, str]],
+                        budget: PlanBudget | None = None) -> list[PlanResult]:
+        """Plan from each start; the starts are shared out among workers of the program, which
+        plan at once."""
+        budget = budget or self.limits.plan
+        chunks = [starts[i::self.size] for i in range(min(self.size, len(starts)))]
+        done = await asyncio.gather(*(self._plan_chunk(source, chunk, budget) for chunk in chunks))
+        results: list[PlanResult | None] = [None] * len(starts)
+        for i, chunk_results in enumerate(done):
+            results[i::len(chunks)] = chunk_results
+        return results  # type: ignore[return-value]
+
+    async def _plan_chunk(self, source: str, starts: list[tuple[State, str]], budget: PlanBudget) -> list[PlanResult]:
+        key = program_key(source)
+        failure = self._fatal.get(key)
+        if failure is None:
+            msg = {"op": "plan", "starts": [{"state": s, "mission": m} for s, m in starts], "planner": budget.planner,
+                   "max_nodes": budget.max_nodes, "max_depth": budget.max_depth, "time_limit": budget.seconds,
+                   "horizon": budget.horizon}
+            # a plan found near its horizon may take up to 1.5 times the search's own time to shorten
+            timeout = len(starts) * (budget.seconds * (2.5 if budget.horizon else 1) + self.limits.call_timeout) + 30
+            try:
+                results, _ = await self._request(key, source, msg, timeout)
+                if not isinstance(results, list) or len(results) != len(starts):
+                    raise verdict.Malformed("a plan per start")
+                return [verdict.plan_from_wire(r, actions=self._fixed_actions, max_depth=budget.max_depth)
+                        for r in results]
+            except (WorkerFailed, verdict.Malformed) as exc:
+                failure = self._fatal[key] = _failure(exc)
+                await self._drop(key)
+        return [PlanResult(False, reason=failure["message"], first_error=failure, status=ERROR) for _ in starts]
+
+    async def plan(self, source: str, state: State, mission: str, budget: PlanBudget | None = None) -> PlanResult:
+        return (await self.plan_many(source, [(state, mission)], budget))[0]
+
+    async def optimism(self, source: str, starts: list[tuple[State, str]]) -> Optimism:
+        return Optimism(await self.plan_many(source, starts))
+
+    async def check(self, source: str) -> list[str]:
+        """What the program does against the contract on the recorded transitions (problems)."""
+        key = program_key(source)
+        try:
+            found, _ = await self._request(key, source, {"op": "check"},
+                                           self.limits.evaluate_timeout + 0.05 * len(self.transitions))
+            return verdict.problems_from_wire(found)
+        except (WorkerFailed, verdict.Malformed) as exc:
+            await self._drop(key)
+            return [f"the check could not finish: {exc}"]
+
+    async def _drop(self, key: str) -> None:
+        for w in self._workers.pop(key, []):
+            if not w.lock.locked():
+                await w.kill()
+
+    async def probe(self) -> dict[str, Any]:
+        """What a program inside a worker would find (uid, namespaces, files, limits, layers),
+        asked of a live worker and checked from outside: the report `wc doctor` prints."""
+        facts, worker = await self._request("probe", None, {"op": "probe"}, timeout=30)
+        facts = dict(facts)
+        assert self._template is not None and self._template.proc is not None
+        outer = self._template.proc.pid
+        inner = jails.descendants(outer)
+        facts["namespaces"] = jails.namespaces_of(inner[-1] if inner else outer)
+        facts["jail"] = self.jail.describe()
+        facts["jail_active"] = self.jail.active
+        facts["policy"] = self.limits.jail
+        facts["visible_paths"] = list(self.jail.visible)
+        facts["own_user_per_program"] = self.jail.worker_drops_privileges
+        await self._drop("probe")
+        return facts
+
+
+def _space_json(action_space: Any) -> dict[str, Any]:
+    """An action space as the worker reads it (any object or mapping with kind, names, low, high, nvec)."""
+    get = action_space.get if isinstance(action_space, dict) else (lambda name: getattr(action_space, name, None))
+    out = {"kind": get("kind")}
+    for name in ("names", "low", "high", "nvec"):
+        value = get(name)
+        if value is not None:
+            out[name] = list(value)
+    return out
+
+
+def _failure(exc: Exception) -> dict[str, Any]:
+    if isinstance(exc, WorkerFailed):
+        return dict(exc.failure)
+    return {"kind": "malformed", "message": f"the worker's reply was malformed ({exc})"}
+
+
+__all__ = ["Sandbox", "SandboxLimits", "program_key"]

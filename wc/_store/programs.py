@@ -1,0 +1,126 @@
+"""Program versions, their scores, and lineage across runs and environments."""
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from wc._core.contract import CONTRACT_VERSION
+from wc._store import models as m
+from wc._store.base import Database
+from wc._store.records import ProgramRecord, iso_utc
+
+if TYPE_CHECKING:  # networkx takes a noticeable share of start-up: imported when a lineage is built
+    import networkx as nx
+
+
+class Programs:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, *, run_id: int | None, environment_id: int, api_module_id: int, source: str,
+                  origin: str, parents: list[int], llm_call_id: int | None = None) -> int:
+        """Store a program version (once per run, environment and source; programs stored outside
+        any run, once per environment and source) and its lineage edges."""
+        digest = hashlib.sha256(source.encode()).hexdigest()
+        async with self.db.write() as s:
+            find = select(m.ProgramRow.id).where(m.ProgramRow.run_id == run_id, m.ProgramRow.source_hash == digest,
+                                                 m.ProgramRow.environment_id == environment_id)
+            program_id = (await s.execute(find)).scalars().first()
+            if program_id is None:
+                try:
+                    async with s.begin_nested():
+                        row = m.ProgramRow(run_id=run_id, environment_id=environment_id, api_module_id=api_module_id,
+                                           source=source, source_hash=digest, origin=origin, llm_call_id=llm_call_id,
+                                           contract_version=CONTRACT_VERSION)
+                        s.add(row)
+                        await s.flush()
+                    program_id = row.id
+                except IntegrityError:  # a concurrent candidate stored the same source first
+                    program_id = (await s.execute(find)).scalars().one()
+            edges = [{"child_id": program_id, "parent_id": p} for p in dict.fromkeys(parents) if p != program_id]
+            if edges:  # concurrent candidates may add the same edge: the second is a no-op
+                await s.execute(self.db.insert(m.ProgramParent).values(edges).on_conflict_do_nothing())
+            return program_id
+
+    async def score(self, program_id: int, *, n_transitions: int, explained: int, fit: float,
+                    optimism_ok: int | None, optimism_total: int | None, score: float,
+                    errors: dict[str, Any] | None, optimism_undecided: int | None = None) -> None:
+        async with self.db.write() as s:
+            await s.execute(update(m.ProgramRow).where(m.ProgramRow.id == program_id).values(
+                n_transitions=n_transitions, explained=explained, fit=fit, optimism_ok=optimism_ok,
+                optimism_total=optimism_total, optimism_undecided=optimism_undecided, score=score, errors=errors))
+
+    async def get(self, program_id: int) -> ProgramRecord:
+        return await self.db.reading(lambda r: r.program(program_id))
+
+    async def find(self, *, env: str | None = None, run_id: int | None = None) -> list[ProgramRecord]:
+        """Stored programs, optionally of one environment or run, oldest first (an unknown run
+        is NotFound)."""
+        return await self.db.reading(lambda r: r.programs(env=env, run_id=run_id))
+
+    async def lineage(self, program_id: int) -> nx.DiGraph:
+        """Ancestors and descendants of a program as a DiGraph (edges parent -> child), each node
+        carrying its environment, run, origin, scores and whether it became its run's model."""
+        import networkx as nx
+
+        await self.get(program_id)  # NotFound for an unknown id
+        nodes = {program_id}
+        edges: set[tuple[int, int]] = set()
+        async with self.db.read() as s:
+            for column, other in ((m.ProgramParent.child_id, m.ProgramParent.parent_id),
+                                  (m.ProgramParent.parent_id, m.ProgramParent.child_id)):
+                frontier = {program_id}
+                seen = {program_id}
+                while frontier:
+                    batch = list(frontier)
+                    frontier = set()
+                    for i in range(0, len(batch), 500):
+                        rows = await s.execute(select(m.ProgramParent.parent_id, m.ProgramParent.child_id)
+                                               .where(column.in_(batch[i:i + 500])))
+                        for parent, child in rows:
+                            edges.add((parent, child))
+                            nxt = parent if other is m.ProgramParent.parent_id else child
+                            if nxt not in seen:
+                                seen.add(nxt)
+                                frontier.add(nxt)
+                nodes |= seen
+            graph = nx.DiGraph()
+            ids = sorted(nodes)
+            for i in range(0, len(ids), 500):
+                node_rows = await s.execute(
+                    select(m.ProgramRow.id, m.ProgramRow.run_id, m.ProgramRow.origin, m.ProgramRow.fit,
+                           m.ProgramRow.score, m.ProgramRow.explained, m.ProgramRow.n_transitions,
+                           m.ProgramRow.created_at, m.Environment.name, m.Run.best_program_id)
+                    .join(m.Environment, m.Environment.id == m.ProgramRow.environment_id)
+                    .outerjoin(m.Run, m.Run.id == m.ProgramRow.run_id)
+                    .where(m.ProgramRow.id.in_(ids[i:i + 500])))
+                for pid, run_id, origin, fit, score, explained, n, created, env, best in node_rows:
+                    graph.add_node(pid, env=env, run=run_id, origin=origin, fit=fit, score=score, explained=explained,
+                                   n_transitions=n, created_at=iso_utc(created),
+                                   is_model=best == pid)
+        graph.add_edges_from(edges)
+        return graph
+
+    async def transfer_candidates(self, api_module_name: str, exclude_env: str) -> list[tuple[str, str, ProgramRecord]]:
+        """For each other environment whose programs use the same API module: its best program
+        (the runs' final models first, then by score), as (environment name, env id, program)."""
+        async with self.db.read() as s:
+            rows = await s.execute(
+                select(m.Environment.name, m.Environment.env_id, m.ProgramRow.id, m.ProgramRow.score,
+                       m.ProgramRow.fit, m.ProgramRow.n_transitions, m.Run.best_program_id)
+                .join(m.ProgramRow, m.ProgramRow.environment_id == m.Environment.id)
+                .join(m.ApiModuleRow, m.ApiModuleRow.id == m.ProgramRow.api_module_id)
+                .outerjoin(m.Run, m.Run.id == m.ProgramRow.run_id)
+                .where(m.ApiModuleRow.name == api_module_name, m.Environment.name != exclude_env,
+                       m.ProgramRow.fit.is_not(None)))
+            best: dict[str, tuple] = {}
+            for name, env_id, pid, score, fit, n, run_best in rows:
+                key = (run_best == pid, score or 0.0, fit or 0.0, n or 0, pid)
+                if name not in best or key > best[name][0]:
+                    best[name] = (key, env_id, pid)
+        wanted = [pid for _, _, pid in best.values()]
+        records = {r.id: r for r in await self.db.reading(lambda reader: reader.program_records(wanted))}
+        return [(name, env_id, records[pid]) for name, (_, env_id, pid) in best.items()]

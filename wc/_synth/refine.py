@@ -1,0 +1,303 @@
+"""REx refinement with concurrent candidates.
+
+Each round pulls up to K arms of the bandit at once: their LLM requests run concurrently and each
+returned candidate is evaluated in a sandbox worker as soon as it arrives. The first round sends
+one request (most refinements need only one); later rounds fan out to K. Refinement stops at the
+first candidate that fits all data (φ1) and is optimistic (φ2), or when the call budget is spent.
+A start from which a fitting candidate has no plan costs at most its optimism allowance
+(`synth/optimism.py`); then it is set aside and φ2 is judged without it.
+
+Whatever order the answers arrive in, what follows is the same: a round's candidates are
+recorded (so numbered) and folded into the bandit in arm order, and "the first solved" is the
+lowest-numbered solved arm. Replays and resumes therefore ask the same requests in the same order.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wc._core.canonical import start_key
+from wc._core.values import State
+from wc._llm.base import ChatClient
+from wc._sandbox.evaluation import Evaluation, Optimism, score
+from wc._sandbox.sandbox import Sandbox
+from wc._synth import prompts
+from wc._synth.code import NoCode, program_from_answer
+from wc._synth.optimism import OptimismBudget
+from wc._synth.rex import Arm, Rex
+from wc.errors import LLMError, LLMFatalError
+
+ORIGIN = {"scratch": "scratch", "transition": "repair_transition", "reward": "repair_reward",
+          "optimism": "repair_optimism"}
+
+
+@dataclass
+class Candidate:
+    program_id: int
+    source: str
+    evaluation: Evaluation
+    optimism: Optimism | None = None
+    repairable: bool = True  # False for answers with no usable code: nothing to repair
+
+    @property
+    def score(self) -> float:
+        return score(self.evaluation, self.optimism)
+
+    @property
+    def solved(self) -> bool:
+        """φ1 holds, and φ2 is not refuted: no start was shown to have no plan (a search that
+        only ran out of budget is no evidence against the program)."""
+        return self.evaluation.fits and self.optimism is not None and self.optimism.not_refuted
+
+
+@dataclass
+class Pulled:
+    """An answer turned into a program and checked, not yet recorded (so not yet numbered)."""
+
+    source: str
+    origin: str
+    parents: list[int]
+    call_id: int | None
+    evaluation: Evaluation
+    optimism: Optimism | None
+    repairable: bool = True
+
+
+@dataclass
+class CallBudget:
+    """LLM requests allowed for the run; every request sent counts (retries, cancelled ones). With
+    `max_usd`, no request may take the run's cost past it; `stopped` says why the budget ended
+    early, whatever is left."""
+
+    limit: int
+    used: int = 0
+    max_usd: float | None = None
+    spent_usd: float = 0.0
+    stopped: str | None = None
+
+    @property
+    def remaining(self) -> int:
+        return 0 if self.stopped else max(0, self.limit - self.used)
+
+    def allows(self, estimate_usd: float | None) -> bool:
+        """Whether a request of this estimated cost may be sent now."""
+        if self.remaining <= 0:
+            return False
+        if self.max_usd is not None and estimate_usd is not None and self.spent_usd + estimate_usd > self.max_usd:
+            self.stopped = (f"the next request could take the LLM cost past ${self.max_usd:.2f} "
+                            f"(${self.spent_usd:.4f} spent)")
+            return False
+        return True
+
+
+class Recorder:
+    """What refinement needs from the store, as callbacks (keeps synth free of SQL)."""
+
+    async def program(self, source: str, origin: str, parents: list[int], llm_call_id: int | None) -> int:
+        raise NotImplementedError
+
+    async def scores(self, candidate: Candidate) -> None:
+        raise NotImplementedError
+
+    def event(self, kind: str, **data: Any) -> None:
+        pass
+
+
+@dataclass
+class RefineResult:
+    best: Candidate | None
+    solved: bool
+    calls: int
+    candidates: list[Candidate] = field(default_factory=list)
+    set_aside: int = 0  # starts that used up their optimism allowance in this refinement
+
+
+class Refiner:
+    def __init__(self, *, llm: ChatClient, sandbox: Sandbox, ctx: prompts.PromptContext, recorder: Recorder,
+                 budget: CallBudget, concurrency: int = 4, c: float = 5.0, rng: random.Random | None = None,
+                 max_shown: int = 12) -> None:
+        self.llm = llm
+        self.sandbox = sandbox
+        self.ctx = ctx
+        self.recorder = recorder
+        self.budget = budget
+        self.concurrency = max(1, concurrency)
+        self.c = c
+        self.rng = rng or random.Random(0)
+        self.max_shown = max_shown
+
+    async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]]) -> Candidate:
+        """φ1 on all data; φ2 from every start once φ1 holds. Scores are written to the store."""
+        evaluation, optimism = await self._check(source, starts)
+        cand = Candidate(program_id, source, evaluation, optimism)
+        await self.recorder.scores(cand)
+        return cand
+
+    async def _check(self, source: str, starts: list[tuple[State, str]]) -> tuple[Evaluation, Optimism | None]:
+        evaluation = await self.sandbox.evaluate(source)
+        optimism = await self.sandbox.optimism(source, starts) if evaluation.fits and starts else None
+        return evaluation, optimism
+
+    async def refine(self, current: Candidate | None, starts: list[tuple[State, str]],
+                     others: Sequence[Candidate] = (), optimism: OptimismBudget | None = None) -> RefineResult:
+        """REx from `current` (and `others`, e.g. programs transferred from other runs, whose
+        repairs compete too), always beside writing from scratch.
+
+        With `optimism`, a start from which a candidate that fits every transition has no plan
+        (a complete search) may hold the refinement open only for its allowance of requests: a
+        round sends no more than the smallest allowance left among such starts, and a start
+        whose allowance is used up is set aside (it stops counting against φ2, here and until
+        new data reopens it)."""
+        rex = Rex(c=self.c)
+        candidates: dict[int, Candidate] = {}
+        for cand in ([current] if current is not None else []) + list(others):
+            self._add_arms(rex, cand)
+            candidates[cand.program_id] = cand
+        calls_at_start = self.budget.used
+        solved: Candidate | None = None
+        round_no = 0
+        set_aside = 0
+        while solved is None:
+            room = self.budget.remaining
+            if room <= 0:
+                break
+            k = min(room, 1 if round_no == 0 else self.concurrency)
+            if optimism is not None:
+                keys = [start_key(state, mission) for state, mission in starts]
+                blocking = sorted({i for c in candidates.values() if c.evaluation.fits and c.optimism is not None
+                                   for i in c.optimism.exhausted()})
+                used_up = {i for i in blocking if not optimism.counts(keys[i])}
+                if used_up:  # these starts no longer count: a candidate may now be good enough
+                    set_aside += len(used_up)
+                    starts = [s for i, s in enumerate(starts) if i not in used_up]
+                    for cand in candidates.values():
+                        if cand.optimism is not None:
+                            cand.optimism = cand.optimism.without(used_up)
+                    self.recorder.event("set_aside", starts=len(used_up))
+                    now_solved = [c for c in candidates.values() if c.solved]
+                    if now_solved:
+                        solved = max(now_solved, key=lambda c: (c.score, -c.program_id))
+                        break
+                    keys = [k_ for i, k_ in enumerate(keys) if i not in used_up]
+                    blocking = [i - sum(1 for u in used_up if u < i) for i in blocking if i not in used_up]
+                if blocking:  # what this round asks for is, in effect, a plan from these starts
+                    allowances = [optimism.left(keys[i]) for i in blocking]
+                    k = min([k] + [a for a in allowances if a is not None])
+                    for i in blocking:
+                        optimism.spend(keys[i], k)
+            arms = rex.choose(k, self.rng)
+            self.recorder.event("round", round=round_no, arms=[(a.program_id, a.kind) for a in arms])
+            tasks = [asyncio.create_task(self._pull(arm, candidates, starts, sample=arms[:i].count(arm)))
+                     for i, arm in enumerate(arms)]
+            try:
+                for task in tasks:  # in arm order, whatever order the answers arrive in
+                    pulled = await task
+                    if pulled is None:
+                        continue
+                    found = await self._record(pulled)
+                    candidates[found.program_id] = found
+                    if found.solved:
+                        solved = found
+                        break
+                    self._add_arms(rex, found)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            round_no += 1
+        best = solved or self._best(candidates.values())
+        return RefineResult(best, solved is not None, self.budget.used - calls_at_start, list(candidates.values()),
+                            set_aside)
+
+    @staticmethod
+    def _best(candidates) -> Candidate | None:
+        ranked = sorted(candidates, key=lambda c: (c.score, c.program_id), reverse=True)
+        return ranked[0] if ranked else None
+
+    def _add_arms(self, rex: Rex, cand: Candidate) -> None:
+        ev = cand.evaluation
+        h = cand.score
+        if not cand.repairable:
+            return
+        if ev.load_failure is not None:
+            rex.add(cand.program_id, "transition", h)
+            return
+        if ev.failing("transition"):
+            rex.add(cand.program_id, "transition", h)
+        if ev.failing("reward"):
+            rex.add(cand.program_id, "reward", h)
+        if ev.fits and cand.optimism is not None and cand.optimism.refuted:
+            rex.add(cand.program_id, "optimism", h)
+
+    def _messages(self, arm: Arm, parent: Candidate | None, starts, sample: int) -> list[dict[str, str]]:
+        data = self.sandbox.transitions
+        if arm.kind == "scratch" or parent is None:
+            choose = prompts.choose_informative_numeric if self.ctx.numeric else prompts.choose_informative
+            return prompts.scratch(self.ctx, data, choose(data, self.max_shown))
+        if arm.kind == "optimism":
+            plans = parent.optimism.plans if parent.optimism is not None else []
+            failed = [(s, p) for s, p in zip(starts, plans, strict=False) if not p.found and not p.undecided]
+            if failed:
+                (state, mission), plan = failed[sample % len(failed)]
+                return prompts.optimism(self.ctx, parent.source, state, mission, plan, len(data))
+        ev = parent.evaluation
+        failing = ev.failing(arm.kind if arm.kind != "optimism" else "transition")
+        if not failing:  # nothing to show but the error that stops it loading (e.g. before any data)
+            return prompts.repair_load(self.ctx, parent.source, ev.load_failure or {
+                "kind": "unknown", "message": "the program could not be checked"})
+        with_detail = [i for i in failing if i in ev.failures] or failing
+        # the newest failure first (a continuous world: the largest error first); concurrent samples of
+        # one arm see different counterexamples
+        order = sorted(with_detail, reverse=True)
+        if self.ctx.numeric:
+            order.sort(key=lambda i: -((ev.failures.get(i, {}).get("difference") or {}).get("max_error") or 0.0))
+        index = order[sample % len(order)]
+        detail = ev.failures.get(index) or ev.load_failure and {
+            "transition_error": ev.load_failure, "reward_error": ev.load_failure} or {}
+        passing = (prompts.choose_spread(data, ev.passing(), 3, []) if self.ctx.numeric
+                   else prompts.choose_passing(data, ev.passing(), index))
+        return prompts.repair(self.ctx, parent.source, data, passing, index, detail, arm.kind)
+
+    async def _pull(self, arm: Arm, candidates: dict[int, Candidate], starts, sample: int) -> Pulled | None:
+        """Ask for one candidate and check it; recording it is left to the round, in arm order."""
+        parent = candidates.get(arm.program_id) if arm.program_id is not None else None
+        messages = self._messages(arm, parent, starts, sample)
+        try:
+            completion = await self.llm.complete(messages, purpose=ORIGIN[arm.kind], sample=sample)
+        except LLMFatalError:
+            raise
+        except LLMError as exc:
+            self.recorder.event("llm_failed", error=str(exc))
+            return None
+        call_id = completion.call.meta.get("id")
+        parents = [parent.program_id] if parent is not None else []
+        try:
+            source = program_from_answer(completion.text, parent.source if parent else None,
+                                         parent_loads=parent is None or parent.evaluation.load_failure is None)
+        except (NoCode, SyntaxError) as exc:
+            # recorded as a failing program so the answer stays inspectable in the lineage
+            failure = {"kind": "syntax" if isinstance(exc, SyntaxError) else "no_code", "message": str(exc)}
+            return Pulled(_unparsable(completion.text, exc), ORIGIN[arm.kind], parents, call_id,
+                          Evaluation.failed(len(self.sandbox.transitions), failure), None, repairable=False)
+        evaluation, optimism = await self._check(source, starts)
+        return Pulled(source, ORIGIN[arm.kind], parents, call_id, evaluation, optimism)
+
+    async def _record(self, pulled: Pulled) -> Candidate:
+        pid = await self.recorder.program(pulled.source, pulled.origin, pulled.parents, pulled.call_id)
+        cand = Candidate(pid, pulled.source, pulled.evaluation, pulled.optimism, repairable=pulled.repairable)
+        await self.recorder.scores(cand)
+        load = cand.evaluation.load_failure  # an answer without usable code has fit 0 and this failure
+        self.recorder.event("candidate", program_id=pid, fit=cand.evaluation.fit, solved=cand.solved,
+                            optimism=None if cand.optimism is None else cand.optimism.describe(),
+                            failure=load["kind"] if load else None)
+        return cand
+
+
+def _unparsable(answer: str, exc: Exception) -> str:
+    """A program text for an answer with no usable code: comments only, so it loads as missing."""
+    quoted = "\n".join("# " + line for line in (answer or "").splitlines()[:200])
+    return f"# wc: the answer had no usable code ({type(exc).__name__}: {exc})\n{quoted}\n"
+
