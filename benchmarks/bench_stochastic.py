@@ -45,9 +45,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from support.true_mdp import blackjack_optimum, blackjack_policy_value, finite_horizon_values  # noqa: E402
 
 from wc import envs  # noqa: E402
-from wc.envs.api import load  # noqa: E402
 from wc._sandbox import runtime  # noqa: E402
 from wc._sandbox.plan_chance import CHANCE_MCTS, ChanceModel, plan_chance  # noqa: E402
+from wc.envs.api import load  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 # a map of its own (gymnasium's generate_random_map(size=6, p=0.8, seed=5), written out)

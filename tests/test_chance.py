@@ -13,15 +13,15 @@ import pytest
 from wc import envs
 from wc._core.canonical import state_key
 from wc._core.contract import CHANCE_DOC, CHANCE_HELPERS, MAX_OUTCOMES
-from wc.envs.api import load
-from wc.envs.gym import source
+from wc._core.tolerance import Tolerance
 from wc._sandbox import likelihood, outcomes, runtime
 from wc._sandbox.chance import ChancePrediction, most_probable, outcomes_with_rewards, predict_chance
 from wc._sandbox.likelihood import Fit, binomial_p_value, chi_square_sf, credit, disagreements, group_visits, varied
 from wc._sandbox.outcomes import Distribution, Factor, OutcomeError, TooManyOutcomes, read_reward, read_state
 from wc._synth import chance as texts
 from wc._synth.prompts import PromptContext
-from wc._core.tolerance import Tolerance
+from wc.envs.api import load
+from wc.envs.gym import source
 
 MINIGRID = load("minigrid", 3)
 

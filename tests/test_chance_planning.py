@@ -7,11 +7,11 @@ from functools import cache
 
 import pytest
 
-from wc.envs.api import load
 from wc._planning import mcts
 from wc._planning.chance import TIE_GAMMA, solve
 from wc._sandbox import runtime
 from wc._sandbox.plan_chance import CHANCE_MCTS, ChanceModel, plan_chance
+from wc.envs.api import load
 
 # --------------------------------------------------------------------------- a small random world
 

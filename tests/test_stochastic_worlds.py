@@ -12,11 +12,11 @@ import pytest
 from support.true_mdp import blackjack_optimum, finite_horizon_values, optimum
 
 from wc import envs
-from wc.envs.api import load
 from wc._sandbox import runtime
 from wc._sandbox.chance import ChancePrediction, outcomes_with_rewards, predict_chance
 from wc._sandbox.likelihood import Fit, disagreements, varied
 from wc._sandbox.plan_chance import ChanceModel, plan_chance
+from wc.envs.api import load
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EIGHT = ('LAKE = MAPS["4x4"]', 'LAKE = MAPS["8x8"]')

@@ -20,6 +20,7 @@ from typing import Any
 
 from wc._core.canonical import state_key
 from wc._core.contract import MAX_OUTCOMES, decode_state
+from wc._core.tolerance import CWMB, Tolerance
 from wc._sandbox import likelihood, timer
 from wc._sandbox.failures import classify
 from wc._sandbox.outcomes import (
@@ -35,7 +36,6 @@ from wc._sandbox.outcomes import (
     rewards_to_json,
 )
 from wc._sandbox.timer import CallTimeout
-from wc._core.tolerance import CWMB, Tolerance
 
 __all__ = ["ChanceOutcome", "ChancePrediction", "most_probable", "outcomes_with_rewards", "predict_chance"]
 

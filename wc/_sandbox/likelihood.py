@@ -35,8 +35,8 @@ from typing import Any
 
 from wc._core.canonical import entity_key, state_key
 from wc._core.contract import rewards_match
-from wc._sandbox.outcomes import Distribution, Factor, Rewards
 from wc._core.tolerance import CWMB, Tolerance, difference
+from wc._sandbox.outcomes import Distribution, Factor, Rewards
 
 EPSILON = 1e-12      # φ1: a transition is possible when the program gives it at least this probability
 FLOOR = 1e-9         # the score's floor per transition: one impossible transition costs a bounded amount
