@@ -29,13 +29,14 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from wc._core.canonical import entity_key, state_key
 from wc._core.contract import rewards_match
 from wc._core.tolerance import CWMB, Tolerance, difference
+from wc._core.values import Transition
 from wc._sandbox.outcomes import Distribution, Factor, Rewards
 
 EPSILON = 1e-12      # φ1: a transition is possible when the program gives it at least this probability
@@ -286,13 +287,13 @@ class Visits:
         return self.outcomes[0][0]
 
 
-def group_visits(transitions: Sequence[Mapping[str, Any]]) -> list[Visits]:
+def group_visits(transitions: Sequence[Transition]) -> list[Visits]:
     """The records grouped by (state, action, mission), each group's outcomes by (next state,
     reward, done), compared exactly (canonical state keys), in order of first appearance."""
     groups: dict[tuple[str, str, str], dict[tuple[str, float, bool], list[int]]] = {}
     for i, t in enumerate(transitions):
-        where = (state_key(t["state"]), json.dumps(t["action"]), str(t.get("mission", "")))
-        what = (state_key(t["next_state"]), float(t["reward"]), bool(t["done"]))
+        where = (state_key(t.state), json.dumps(t.action), t.mission)
+        what = (state_key(t.next_state), float(t.reward), bool(t.done))
         groups.setdefault(where, {}).setdefault(what, []).append(i)
     out = []
     for (_, action, _), outcomes in groups.items():
@@ -301,7 +302,7 @@ def group_visits(transitions: Sequence[Mapping[str, Any]]) -> list[Visits]:
     return out
 
 
-def varied(transitions: Sequence[Mapping[str, Any]]) -> list[Visits]:
+def varied(transitions: Sequence[Transition]) -> list[Visits]:
     """The (state, action, mission)s the records show with different outcomes: no deterministic
     program explains them all. Most visited first."""
     found = [v for v in group_visits(transitions) if len(v.outcomes) > 1]
@@ -429,7 +430,7 @@ class Disagreement:
     tested: int                        # how many (state, action)s were tested (Holm's family)
 
 
-def disagreements(transitions: Sequence[Mapping[str, Any]], likelihoods: Sequence[float], *,
+def disagreements(transitions: Sequence[Transition], likelihoods: Sequence[float], *,
                   min_visits: int = MIN_VISITS, alpha: float = ALPHA) -> list[Disagreement]:
     """The (state, action)s visited at least `min_visits` times whose outcome frequencies are
     significantly unlike the program's probabilities, by `frequency_test`, with Holm's

@@ -182,8 +182,8 @@ class Datasets:
         async with self.db.read() as s:
             result = await s.execute(select(c.episode, c.step, c.state, c.action, c.next_state, c.reward, c.done,
                                             c.truncated).where(c.dataset_id == dataset_id).order_by(c.id))
-            return [DataTransition(r.episode, r.step, r.state, r.action, r.next_state, r.reward, bool(r.done),
-                                   bool(r.truncated)) for r in result]
+            return [DataTransition(r.state, r.action, r.next_state, r.reward, bool(r.done), episode=r.episode,
+                                   step=r.step, truncated=bool(r.truncated)) for r in result]
 
     async def of_program(self, program_id: int) -> DatasetRecord | None:
         """The dataset a program's data came from: its run's (None for a program of a run that

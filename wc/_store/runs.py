@@ -166,8 +166,10 @@ class Runs:
         async with self.db.read() as s:
             rows = await s.execute(select(m.TransitionRow).where(m.TransitionRow.run_id == run_id)
                                    .order_by(m.TransitionRow.id))
-            return [TransitionRecord(r.id, r.episode_id, r.step, r.state, r.action, r.next_state, r.reward, r.done,
-                                     r.truncated, r.mission, r.state_hash, r.next_state_hash) for r in rows.scalars()]
+            return [TransitionRecord(r.state, r.action, r.next_state, r.reward, r.done, r.mission, id=r.id,
+                                     episode_id=r.episode_id, step=r.step, truncated=r.truncated,
+                                     state_hash=r.state_hash, next_state_hash=r.next_state_hash)
+                    for r in rows.scalars()]
 
     async def episodes(self, run_id: int) -> list[EpisodeRecord]:
         async with self.db.read() as s:
