@@ -16,9 +16,10 @@ from wc._core.canonical import state_key
 from wc._core.contract import CHANCE_DOC, CHANCE_HELPERS, MAX_OUTCOMES
 from wc._core.tolerance import Tolerance
 from wc._core.values import Transition
-from wc._sandbox import likelihood, outcomes, runtime
+from wc._sandbox import distribution, frequencies, likelihood, outcomes, runtime
 from wc._sandbox.chance import ChancePrediction, most_probable, outcomes_with_rewards, predict_chance
-from wc._sandbox.likelihood import Fit, binomial_p_value, chi_square_sf, credit, disagreements, group_visits, varied
+from wc._sandbox.frequencies import binomial_p_value, chi_square_sf, disagreements, group_visits, varied
+from wc._sandbox.likelihood import Fit, credit
 from wc._sandbox.outcomes import Distribution, Factor, OutcomeError, TooManyOutcomes, read_reward, read_state
 from wc._synth import chance as texts
 from wc._synth.prompts import PromptContext
@@ -178,7 +179,7 @@ def test_likelihood_without_the_product_equals_the_listed_sum(ordered):
             pruned = likelihood.prune(dist, recorded, ordered=ordered, tolerance=tol)
             assert likelihood.state_probability(pruned, recorded, ordered=ordered, tolerance=tol) == \
                 pytest.approx(want, abs=1e-12)
-            again = outcomes.from_json(pruned.to_json(), partial=True)
+            again = distribution.from_json(pruned.to_json(), partial=True)
             assert likelihood.state_probability(again, recorded, ordered=ordered, tolerance=tol) == \
                 pytest.approx(want, abs=1e-12)
         assert likelihood.state_probability(dist, sample, ordered=ordered, tolerance=tol) > 0
@@ -267,7 +268,7 @@ def test_a_program_of_its_own_choice_class_is_not_read_as_one(ns):
 ])
 def test_the_parent_checks_a_workers_distribution_again(data, message):
     with pytest.raises(OutcomeError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        outcomes.from_json(data)
+        distribution.from_json(data)
 
 
 # --------------------------------------------------------------------------- fitting by likelihood
@@ -326,7 +327,7 @@ def test_the_frequency_test_needs_enough_visits_and_corrects_for_many_tests():
             heads = rng.random() < 0.5
             data.append(Transition([obs(s, 0)], "flip", [obs(s, int(heads))], 0.0, False))
             probabilities.append(0.5)
-    tests = [likelihood.frequency_test([len(o) for o in v.outcomes], [0.5] * len(v.outcomes))
+    tests = [frequencies.frequency_test([len(o) for o in v.outcomes], [0.5] * len(v.outcomes))
              for v in group_visits(data)]
     assert min(t.p_value for t in tests) < 0.05   # some look unlikely one by one...
     assert disagreements(data, probabilities) == []   # ...but not as a family
@@ -343,10 +344,10 @@ def test_statistics_against_known_values():
     assert binomial_p_value(9, 10, 0.5) == pytest.approx(22 / 1024)
     assert binomial_p_value(5, 10, 0.5) == pytest.approx(1.0)
     assert binomial_p_value(3, 20, 0.15) == pytest.approx(1.0)   # the most probable count
-    test = likelihood.frequency_test([9, 1], [0.5, 0.5])
+    test = frequencies.frequency_test([9, 1], [0.5, 0.5])
     assert test.method == "binomial" and test.p_value == pytest.approx(22 / 1024)
-    assert likelihood.frequency_test([5], [0.0]) is None           # impossible: φ1's business
-    assert likelihood.frequency_test([3], [1.0]) is None           # one category: nothing to test
+    assert frequencies.frequency_test([5], [0.0]) is None           # impossible: φ1's business
+    assert frequencies.frequency_test([3], [1.0]) is None           # one category: nothing to test
 
 
 def test_credit_and_score():

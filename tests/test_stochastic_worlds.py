@@ -15,7 +15,8 @@ from wc import envs
 from wc._core.values import Transition
 from wc._sandbox import runtime
 from wc._sandbox.chance import ChancePrediction, outcomes_with_rewards, predict_chance
-from wc._sandbox.likelihood import Fit, disagreements, varied
+from wc._sandbox.frequencies import disagreements, varied
+from wc._sandbox.likelihood import Fit
 from wc._sandbox.plan_chance import ChanceModel, plan_chance
 from wc.envs.api import load
 

@@ -23,19 +23,18 @@ from wc._core.contract import MAX_OUTCOMES, decode_state
 from wc._core.tolerance import CWMB, Tolerance
 from wc._core.values import Transition
 from wc._sandbox import likelihood, timer
-from wc._sandbox.failures import classify
-from wc._sandbox.outcomes import (
+from wc._sandbox.distribution import (
     Distribution,
     Factor,
     OutcomeError,
     Rewards,
     TooManyOutcomes,
     from_json,
-    read_reward,
-    read_state,
     rewards_from_json,
     rewards_to_json,
 )
+from wc._sandbox.failures import classify
+from wc._sandbox.outcomes import read_reward, read_state
 from wc._sandbox.timer import CallTimeout
 
 __all__ = ["ChanceOutcome", "ChancePrediction", "most_probable", "outcomes_with_rewards", "predict_chance"]

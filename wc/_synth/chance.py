@@ -2,13 +2,13 @@
 `wc._synth.prompts` to put in a repair request:
 
 * `nondeterminism`: the same state and action led to different outcomes (found from the
-  records alone, `likelihood.varied`), said plainly to a program that returns one next state:
+  records alone, `frequencies.varied`), said plainly to a program that returns one next state:
   it cannot explain them, and the API module's choice() and vary() can;
 * `improbable`: the recorded transitions a program calls impossible (φ1 fails on them) or very
   unlikely, each with the program's own most probable outcomes for that state and action where
   the worker sent them;
 * `frequencies`: the (state, action)s whose outcome frequencies disagree with the program's
-  probabilities (`likelihood.disagreements`), each outcome's count and share beside the
+  probabilities (`frequencies.disagreements`), each outcome's count and share beside the
   program's probability, and the test that says so.
 
 Each outcome is told as what changed (`wc._core.canonical.diff_states`), then the reward and done,
@@ -22,7 +22,8 @@ from typing import Any
 
 from wc._core.canonical import diff_states
 from wc._core.values import Transition
-from wc._sandbox.likelihood import ALPHA, EPSILON, MIN_VISITS, UNLIKELY, Disagreement, Visits
+from wc._sandbox.frequencies import ALPHA, MIN_VISITS, Disagreement, Visits
+from wc._sandbox.likelihood import EPSILON, UNLIKELY
 from wc._synth.prompts import PromptContext
 
 __all__ = ["frequencies", "improbable", "nondeterminism", "outcome_text"]
