@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from wc import envs  # noqa: E402
 from wc._core.canonical import state_key  # noqa: E402
+from wc._core.values import Transition  # noqa: E402
 from wc._planning import PlanBudget  # noqa: E402
 from wc._sandbox import runtime  # noqa: E402
 from wc._sandbox.sandbox import Sandbox, SandboxLimits, program_key  # noqa: E402
@@ -57,8 +58,7 @@ def distinct_transitions(adapter, n: int) -> list[tuple]:
 
 def in_process_eval(adapter, data, source):
     ns = runtime.api_namespace(adapter.api.source)
-    transitions = [runtime.Transition.from_json(dict(state=s, action=a, next_state=n, reward=r, done=d, mission=m))
-                   for s, a, n, r, d, m in data]
+    transitions = [Transition(*t) for t in data]
     started = time.perf_counter()
     program = runtime.compile_program(ns, source)
     out = runtime.evaluate(program, transitions, adapter.reward_mode, call_timeout=2.0)
@@ -83,7 +83,7 @@ async def bench_evaluation(adapter, repeats=5):
         data = distinct_transitions(adapter, n)
         async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as sb:
             for t in data:
-                sb.add(*t)
+                sb.add(Transition(*t))
             await sb.evaluate("def transition(s, a):\n    return s\ndef reward(s, a, n, m):\n    return 0.0, False\n")
             # a fresh program each time (a comment differs), so nothing is served from the worker's cache
             boxed = best_of([await sandbox_eval(sb, MODEL + f"\n# {i}\n") for i in range(repeats)])
@@ -176,7 +176,7 @@ async def bench_worker(adapter, n=1000, programs=20):
     data = distinct_transitions(adapter, n)
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as sb:
         for t in data:
-            sb.add(*t)
+            sb.add(Transition(*t))
         await sb.check(trivial)  # the template has the data; the first fork is not counted
         started = time.perf_counter()
         for i in range(programs):  # a new program: its own worker, forked, which loads it

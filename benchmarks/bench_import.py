@@ -76,7 +76,8 @@ def stream(n: int, fields: list[str], seed: int = 0) -> Iterator[DataTransition]
                                                     strict=True))}]
         action = rng.uniform(-1, 1, ACT).astype(np.float32).tolist()
         last = step == EPISODE - 1 or i == n - 1
-        yield DataTransition(episode, step, state, action, nxt, float(np.float32(rng.standard_normal())), False, last)
+        yield DataTransition(state, action, nxt, float(np.float32(rng.standard_normal())), False, episode=episode,
+                             step=step, truncated=last)
         state = nxt
 
 

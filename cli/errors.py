@@ -8,6 +8,7 @@ from wc.errors import (
     InvalidInput,
     LLMError,
     NotFound,
+    RecordingMismatch,
     RunBusy,
     SandboxError,
     StoreError,
@@ -84,20 +85,19 @@ def hint(exc: BaseException) -> str:
         return _LISTS[exc.kind]
     if isinstance(exc, NotFound) and exc.kind == "recording":
         return "`wc runs export-llm RUN > session.json` writes one"
-    if isinstance(exc, UnknownEnvironment) and str(exc).startswith("unknown environment"):
+    if isinstance(exc, UnknownEnvironment) and exc.unknown_name:
         return "`wc envs list` shows the short names"
-    kind = getattr(exc, "recording_kind", None)
-    if isinstance(exc, InvalidInput) and kind is not None:
+    if isinstance(exc, RecordingMismatch) and exc.recording_kind is not None:
         command = {"curriculum": "wc curriculum", "sweep": "wc sweep"}.get(
-            kind, "wc baseline react" if getattr(exc, "agent", None) == "react" else "wc learn --env ENV")
+            exc.recording_kind, "wc baseline react" if exc.agent == "react" else "wc learn --env ENV")
         return f"replay it with `{command} --replay RECORDING`"
-    program = getattr(exc, "from_program", None)
-    if isinstance(exc, ConfigError) and getattr(exc, "missing", None) == "llm" and program is not None:
+    if isinstance(exc, ConfigError) and exc.missing == "llm" and exc.from_program is not None:
+        program = exc.from_program
         which = "the best stored programs" if str(program).lower() == "auto" else f"program {program}"
         return (f"or, to play from {which} without asking an LLM, add --max-llm-calls 0 (the program is still "
                 "checked against every step)")
-    if isinstance(exc, RunBusy) and getattr(exc, "finished", False):
-        if getattr(exc, "best_program_id", None):
+    if isinstance(exc, RunBusy) and exc.finished:
+        if exc.best_program_id:
             return f"start a new one with `wc learn`, or `wc learn --from-program {exc.best_program_id}` to build on it"
         return "start a new one with `wc learn`"
     return ""

@@ -316,7 +316,7 @@ def test_in_the_observed_mode_programs_are_not_held_to_what_they_could_not_see(o
         state = step.state
         if step.terminated or step.truncated:
             break
-    transitions = [runtime.Transition.from_json(t, compare) for t in data]
+    transitions = [runtime.Transition.from_json(t) for t in data]
     def objects(entities):
         return {e["name"] for e in entities if e["type"] == "Object"}
 

@@ -7,6 +7,7 @@ import itertools
 import math
 import random
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -14,9 +15,11 @@ from wc import envs
 from wc._core.canonical import state_key
 from wc._core.contract import CHANCE_DOC, CHANCE_HELPERS, MAX_OUTCOMES
 from wc._core.tolerance import Tolerance
-from wc._sandbox import likelihood, outcomes, runtime
+from wc._core.values import Transition
+from wc._sandbox import distribution, frequencies, likelihood, outcomes, runtime
 from wc._sandbox.chance import ChancePrediction, most_probable, outcomes_with_rewards, predict_chance
-from wc._sandbox.likelihood import Fit, binomial_p_value, chi_square_sf, credit, disagreements, group_visits, varied
+from wc._sandbox.frequencies import binomial_p_value, chi_square_sf, disagreements, group_visits, varied
+from wc._sandbox.likelihood import Fit, credit
 from wc._sandbox.outcomes import Distribution, Factor, OutcomeError, TooManyOutcomes, read_reward, read_state
 from wc._synth import chance as texts
 from wc._synth.prompts import PromptContext
@@ -176,7 +179,7 @@ def test_likelihood_without_the_product_equals_the_listed_sum(ordered):
             pruned = likelihood.prune(dist, recorded, ordered=ordered, tolerance=tol)
             assert likelihood.state_probability(pruned, recorded, ordered=ordered, tolerance=tol) == \
                 pytest.approx(want, abs=1e-12)
-            again = outcomes.from_json(pruned.to_json(), partial=True)
+            again = distribution.from_json(pruned.to_json(), partial=True)
             assert likelihood.state_probability(again, recorded, ordered=ordered, tolerance=tol) == \
                 pytest.approx(want, abs=1e-12)
         assert likelihood.state_probability(dist, sample, ordered=ordered, tolerance=tol) > 0
@@ -265,7 +268,7 @@ def test_a_program_of_its_own_choice_class_is_not_read_as_one(ns):
 ])
 def test_the_parent_checks_a_workers_distribution_again(data, message):
     with pytest.raises(OutcomeError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        outcomes.from_json(data)
+        distribution.from_json(data)
 
 
 # --------------------------------------------------------------------------- fitting by likelihood
@@ -282,8 +285,7 @@ def die_data(probabilities, n, seed):
     out = []
     for _ in range(n):
         col = rng.choices(range(3), probabilities)[0]
-        out.append({"state": [obs(0, 0)], "action": "down", "next_state": [obs(0, col)], "reward": 0.0,
-                    "done": False, "mission": ""})
+        out.append(Transition([obs(0, 0)], "down", [obs(0, col)], 0.0, False, ""))
     return out
 
 
@@ -293,8 +295,7 @@ def fit_of(ns, probabilities, data):
     compiled = program(ns, body)
     likelihoods = []
     for d in data:
-        t = runtime.Transition(d["state"], d["action"], d["next_state"], d["reward"], d["done"], "")
-        likelihoods.append(predict_chance(compiled, t).likelihood(d["next_state"], 0.0, False, "value", ordered=True))
+        likelihoods.append(predict_chance(compiled, d).likelihood(d.next_state, 0.0, False, "value", ordered=True))
     return Fit(tuple(likelihoods))
 
 
@@ -303,7 +304,7 @@ def test_likelihood_fit_on_data_from_a_known_distribution(ns):
     data = die_data(truth, 300, seed=1)
     right, wrong = fit_of(ns, truth, data), fit_of(ns, (1 / 3, 1 / 3, 1 / 3), data)
     certain = fit_of(ns, (1, 0, 0), data)
-    counts = Counter(d["next_state"][0]["col"] for d in data)
+    counts = Counter(d.next_state[0]["col"] for d in data)
     assert right.fits and wrong.fits and not certain.fits
     assert right.mean_log_likelihood == pytest.approx(sum(n * math.log(truth[c]) for c, n in counts.items()) / 300)
     assert right.score > wrong.score > certain.score
@@ -324,14 +325,13 @@ def test_the_frequency_test_needs_enough_visits_and_corrects_for_many_tests():
     for s in range(40):
         for _ in range(30):
             heads = rng.random() < 0.5
-            data.append({"state": [obs(s, 0)], "action": "flip", "next_state": [obs(s, int(heads))],
-                         "reward": 0.0, "done": False})
+            data.append(Transition([obs(s, 0)], "flip", [obs(s, int(heads))], 0.0, False))
             probabilities.append(0.5)
-    tests = [likelihood.frequency_test([len(o) for o in v.outcomes], [0.5] * len(v.outcomes))
+    tests = [frequencies.frequency_test([len(o) for o in v.outcomes], [0.5] * len(v.outcomes))
              for v in group_visits(data)]
     assert min(t.p_value for t in tests) < 0.05   # some look unlikely one by one...
     assert disagreements(data, probabilities) == []   # ...but not as a family
-    assert disagreements(data[:19 * 30], [0.9 if d["next_state"][0]["col"] else 0.1 for d in data[:19 * 30]],
+    assert disagreements(data[:19 * 30], [0.9 if d.next_state[0]["col"] else 0.1 for d in data[:19 * 30]],
                          min_visits=31) == []  # too few visits to test
 
 
@@ -344,10 +344,10 @@ def test_statistics_against_known_values():
     assert binomial_p_value(9, 10, 0.5) == pytest.approx(22 / 1024)
     assert binomial_p_value(5, 10, 0.5) == pytest.approx(1.0)
     assert binomial_p_value(3, 20, 0.15) == pytest.approx(1.0)   # the most probable count
-    test = likelihood.frequency_test([9, 1], [0.5, 0.5])
+    test = frequencies.frequency_test([9, 1], [0.5, 0.5])
     assert test.method == "binomial" and test.p_value == pytest.approx(22 / 1024)
-    assert likelihood.frequency_test([5], [0.0]) is None           # impossible: φ1's business
-    assert likelihood.frequency_test([3], [1.0]) is None           # one category: nothing to test
+    assert frequencies.frequency_test([5], [0.0]) is None           # impossible: φ1's business
+    assert frequencies.frequency_test([3], [1.0]) is None           # one category: nothing to test
 
 
 def test_credit_and_score():
@@ -362,10 +362,11 @@ def test_credit_and_score():
 
 
 def test_different_outcomes_of_one_state_and_action_are_found_from_the_records():
-    step = {"state": [obs(0, 0)], "action": "down", "reward": 0.0, "done": False, "mission": "m"}
-    data = [dict(step, next_state=[obs(1, 0)]), dict(step, next_state=[obs(0, 1)]), dict(step, next_state=[obs(1, 0)]),
-            dict(step, action="left", next_state=[obs(0, 0)]), dict(step, action="left", next_state=[obs(0, 0)]),
-            dict(step, next_state=[obs(1, 0)], mission="other")]
+    step = Transition([obs(0, 0)], "down", [], 0.0, False, "m")
+    data = [replace(step, next_state=[obs(1, 0)]), replace(step, next_state=[obs(0, 1)]),
+            replace(step, next_state=[obs(1, 0)]), replace(step, action="left", next_state=[obs(0, 0)]),
+            replace(step, action="left", next_state=[obs(0, 0)]),
+            replace(step, next_state=[obs(1, 0)], mission="other")]
     (v,) = varied(data)
     assert v.action == "down" and v.count == 3 and v.outcomes == ((0, 2), (1,))
     ctx = PromptContext(MINIGRID.source, "value", lambda s: str(s))
@@ -382,9 +383,9 @@ def test_prompt_texts_for_improbable_transitions_and_frequencies(ns):
     data = die_data((0.5, 0.3, 0.2), 60, seed=2)
     wrong = fit_of(ns, (0.9, 0.1, 0.0), data)
     impossible = wrong.impossible
-    assert impossible and all(data[i]["next_state"][0]["col"] == 2 for i in impossible)
+    assert impossible and all(data[i].next_state[0]["col"] == 2 for i in impossible)
     compiled = program(ns, DIE.replace("P0", "0.9").replace("P1", "0.1").replace("P2", "0.0"))
-    t = runtime.Transition(data[impossible[0]]["state"], "down", data[impossible[0]]["next_state"], 0.0, False, "")
+    t = data[impossible[0]]
     predicted = predict_chance(compiled, t)
     assert predicted.likely == [(0.9, [obs(0, 0)]), (0.1, [obs(0, 1)])]
     back = ChancePrediction.from_wire(predicted.to_wire())
@@ -398,7 +399,7 @@ def test_prompt_texts_for_improbable_transitions_and_frequencies(ns):
     found = disagreements(data, fit_of(ns, (0.2, 0.3, 0.5), data).likelihoods)
     text = texts.frequencies(ctx, data, found)
     assert "Each state and action seen at least 20 times" in text and "after correcting for the 1 tested" in text
-    counts = Counter(d["next_state"][0]["col"] for d in data)
+    counts = Counter(d.next_state[0]["col"] for d in data)
     assert f"seen {counts[0]} times ({counts[0] / 60:.0%}), your program says 20.0%: Observation changed col" not in \
         text  # col 0 is "nothing changed"
     assert f"seen {counts[0]} times ({counts[0] / 60:.0%}), your program says 20.0%: nothing changed" in text

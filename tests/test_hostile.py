@@ -21,6 +21,7 @@ import pytest
 from support.helpers import record_transitions, replaced
 
 from wc import envs
+from wc._core.values import Transition
 from wc._sandbox import runtime
 from wc._sandbox.sandbox import Sandbox, SandboxLimits, program_key
 
@@ -303,7 +304,7 @@ async def run_class(world, references, hostiles: list[Hostile], *, python_layer:
     rss = []
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=2, limits=limits) as sb:
         for t in data:
-            sb.add(*t)
+            sb.add(Transition(*t))
         state, mission = adapter.reset(0)
         # a worker that lives through every attack: another program's, alive while they run
         sentinel = references["correct"][0] + "\n# sentinel\n"

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from wc import envs
+from wc._core.values import Transition
 from wc._sandbox import jail
 from wc._sandbox.processes import UID_BASE, UID_SPAN
 from wc._sandbox.sandbox import Sandbox, SandboxLimits
@@ -85,7 +86,7 @@ async def jailed_eval(adapter, data, source, correct, **limits):
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1,
                        limits=SandboxLimits(python_layer=False, call_timeout=5, **limits)) as sb:
         for t in data:
-            sb.add(*t)
+            sb.add(Transition(*t))
         ev = await sb.evaluate(source)
         after = await sb.evaluate(correct)  # the run goes on: the sandbox still answers
     return ev, after
@@ -155,7 +156,7 @@ async def test_nothing_outlives_the_sandbox(empty, correct):
 
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1) as sb:
         for t in data:
-            sb.add(*t)
+            sb.add(Transition(*t))
         assert (await sb.evaluate(correct)).fits  # a program's worker runs beside the template
         root = sb._template.proc.pid
         tree = [root] + jail.descendants(root)

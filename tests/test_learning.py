@@ -12,6 +12,7 @@ from support.helpers import llm_settings as settings
 from support.helpers import replaced
 
 from wc._api import LearnConfig, Settings, add_program, learn, load_replay
+from wc._core.values import Transition
 from wc._store import Store
 from wc._synth.prompts import choose_informative, effect_signature
 from wc.errors import LLMFatalError, WcError
@@ -22,7 +23,7 @@ KEY = {"type": "Key", "x": 2, "y": 1, "color": "yellow"}
 
 
 def t(action, before, after, reward=0.0, done=False):
-    return {"state": before, "action": action, "next_state": after, "reward": reward, "done": done, "mission": "m"}
+    return Transition(before, action, after, reward, done, "m")
 
 
 def test_scratch_prompt_shows_each_kind_of_effect_once_and_every_action():
@@ -37,7 +38,7 @@ def test_scratch_prompt_shows_each_kind_of_effect_once_and_every_action():
     shown = choose_informative(data, limit=12)
     kinds = [effect_signature(data[i]) for i in shown]
     assert len(kinds) == len(set(kinds))  # no kind twice
-    assert {data[i]["action"] for i in shown} == {"left", "forward", "pickup", "drop"}
+    assert {data[i].action for i in shown} == {"left", "forward", "pickup", "drop"}
     assert 9 in shown and 6 in shown  # the reward and the pickup are shown
     assert shown == sorted(shown)
 

@@ -12,7 +12,8 @@ from support.helpers import llm_settings, run_wc, sqlite_rows
 
 from wc._api import LearnConfig, Settings, add_program, learn, load_replay, react
 from wc._core.values import LLMCall
-from wc._report.report import COST_SIZE, DPI, EPISODES_SIZE, LINEAGE_SIZE, SWEEP_SIZE, report
+from wc._report.figures import COST_SIZE, DPI, EPISODES_SIZE, LINEAGE_SIZE, SWEEP_SIZE
+from wc._report.report import report
 from wc.testing import Reply
 
 
@@ -298,7 +299,7 @@ def test_lineage_edges_are_labelled_by_kind():
     (issue 25: the picture called every edge 'refined from')."""
     import networkx as nx
 
-    from wc._report.report import lineage_figure
+    from wc._report.figures import lineage_figure
 
     graph = nx.DiGraph()
     for pid, env, origin in [(1, "doorkey", "scratch"), (2, "doorkey", "repair_transition"),

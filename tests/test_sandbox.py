@@ -9,6 +9,7 @@ from support.helpers import record_transitions as record
 from support.helpers import replaced
 
 from wc import envs
+from wc._core.values import Transition
 from wc._sandbox import jail
 from wc._sandbox.sandbox import Sandbox, SandboxLimits
 
@@ -40,10 +41,10 @@ async def sandbox(doorkey):
 async def test_a_correct_model_explains_every_recorded_transition(doorkey, sandbox, minigrid_model):
     _, data = doorkey
     for t in data[:600]:
-        sandbox.add(*t)
+        sandbox.add(Transition(*t))
     first = await sandbox.evaluate(minigrid_model)
     for t in data[600:]:
-        sandbox.add(*t)  # only these are sent to the workers next time
+        sandbox.add(Transition(*t))  # only these are sent to the workers next time
     second = await sandbox.evaluate(minigrid_model)
     distinct = len(sandbox.transitions)
     assert first.fits and first.n < distinct
@@ -56,9 +57,9 @@ async def test_a_wrong_model_fails_exactly_where_it_is_wrong(doorkey, sandbox, m
     assert wrong != minigrid_model  # the fault was planted
 
     for t in data:
-        sandbox.add(*t)
+        sandbox.add(Transition(*t))
     ev, transitions = await sandbox.evaluate(wrong), sandbox.transitions
-    lefts = {i for i, t in enumerate(transitions) if t["action"] == "left"}
+    lefts = {i for i, t in enumerate(transitions) if t.action == "left"}
     assert set(ev.failing("transition")) == lefts
     assert ev.failing("reward") == []
     some = ev.failures[max(lefts)]
@@ -68,7 +69,7 @@ async def test_a_wrong_model_fails_exactly_where_it_is_wrong(doorkey, sandbox, m
 def test_identical_transitions_are_stored_once(doorkey):
     adapter, data = doorkey
     sb = make_sandbox(adapter)
-    assert sb.add(*data[0]) == sb.add(*data[0]) == 0
+    assert sb.add(Transition(*data[0])) == sb.add(Transition(*data[0])) == 0
     assert len(sb.transitions) == 1
 
 
@@ -96,7 +97,7 @@ async def test_abusive_programs_end_as_classified_failures(doorkey, name):
 
     async with make_sandbox(adapter, call_timeout=0.5, memory_mb=512) as sb:
         for t in data[:30]:
-            sb.add(*t)
+            sb.add(Transition(*t))
         started = time.monotonic()
         ev = await sb.evaluate(source)
         elapsed = time.monotonic() - started
@@ -117,10 +118,10 @@ async def test_a_hang_in_c_code_is_killed_from_outside_and_the_worker_replaced(d
 
     async with make_sandbox(adapter, workers=1, call_timeout=0.5, evaluate_timeout=3.0) as sb:
         for t in data[:20]:
-            sb.add(*t)
+            sb.add(Transition(*t))
         ev = await sb.evaluate(hang)
         for t in data[20:60]:
-            sb.add(*t)
+            sb.add(Transition(*t))
         after = await sb.evaluate(minigrid_model)
         forks, n = sb.forks, len(sb.transitions)
     assert ev.load_failure["kind"] == "timeout" and "killed" in ev.load_failure["message"]
@@ -134,7 +135,7 @@ async def test_mutating_the_input_does_not_leak_between_transitions(doorkey, san
     assert mutating != minigrid_model  # the program really empties the state it is given
 
     for t in data[:50]:
-        sandbox.add(*t)
+        sandbox.add(Transition(*t))
     spoiled = await sandbox.evaluate(mutating)
     returned = await sandbox.evaluate(minigrid_model)
     assert spoiled.explained == 0 and not spoiled.fits and spoiled.n == returned.n
@@ -174,7 +175,7 @@ async def test_one_program_evaluated_twice_at_once_is_judged_once(doorkey, sandb
 
     _, data = doorkey
     for t in data[:200]:
-        sandbox.add(*t)
+        sandbox.add(Transition(*t))
     first, second = await asyncio.gather(sandbox.evaluate(minigrid_model), sandbox.evaluate(minigrid_model))
     assert first.fits and second.fits and first.n == second.n == len(sandbox.transitions)
 
@@ -187,7 +188,7 @@ async def test_a_batch_systems_sigterm_does_not_kill_the_sandbox_first(doorkey, 
 
     _, data = doorkey
     for t in data[:30]:
-        sandbox.add(*t)
+        sandbox.add(Transition(*t))
     assert (await sandbox.evaluate(minigrid_model)).fits
     root = sandbox._template.proc.pid
     tree = [root] + jail.descendants(root)
@@ -196,6 +197,6 @@ async def test_a_batch_systems_sigterm_does_not_kill_the_sandbox_first(doorkey, 
     await asyncio.sleep(0.3)
     assert all(os.path.exists(f"/proc/{pid}") for pid in tree)
     for t in data[30:90]:
-        sandbox.add(*t)
+        sandbox.add(Transition(*t))
     after = await sandbox.evaluate(minigrid_model)  # the same worker, now with the new transitions
     assert after.fits and after.n == len(sandbox.transitions) and sandbox.restarts == 0

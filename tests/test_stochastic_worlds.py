@@ -12,9 +12,11 @@ import pytest
 from support.true_mdp import blackjack_optimum, finite_horizon_values, optimum
 
 from wc import envs
+from wc._core.values import Transition
 from wc._sandbox import runtime
 from wc._sandbox.chance import ChancePrediction, outcomes_with_rewards, predict_chance
-from wc._sandbox.likelihood import Fit, disagreements, varied
+from wc._sandbox.frequencies import disagreements, varied
+from wc._sandbox.likelihood import Fit
 from wc._sandbox.plan_chance import ChanceModel, plan_chance
 from wc.envs.api import load
 
@@ -56,8 +58,7 @@ def collect(adapter, n, seed, actions=None):
     while len(out) < n:
         action = rng.choice(actions or adapter.actions)
         step = adapter.step(action)
-        out.append({"state": state, "action": action, "next_state": step.state, "reward": step.reward,
-                    "done": step.terminated, "mission": mission})
+        out.append(Transition(state, action, step.state, step.reward, step.terminated, mission))
         state = step.state
         if step.terminated or step.truncated:
             episode += 1
@@ -69,10 +70,9 @@ def fit(program, data, mode, ordered):
     """The program's likelihood of every record, through a worker's report read in the parent."""
     likelihoods = []
     for d in data:
-        t = runtime.Transition(d["state"], d["action"], d["next_state"], d["reward"], d["done"], d["mission"])
-        predicted = ChancePrediction.from_wire(predict_chance(program, t, ordered=ordered).to_wire())
+        predicted = ChancePrediction.from_wire(predict_chance(program, d, ordered=ordered).to_wire())
         assert predicted.transition_error is None and predicted.reward_error is None
-        likelihoods.append(predicted.likelihood(d["next_state"], d["reward"], d["done"], mode, ordered=ordered))
+        likelihoods.append(predicted.likelihood(d.next_state, d.reward, d.done, mode, ordered=ordered))
     return Fit(tuple(likelihoods))
 
 
@@ -160,7 +160,7 @@ def test_toy_text_data_fits_by_likelihood(make, env_id, kwargs, name, determinis
     if deterministic:
         assert not fit(model(adapter, deterministic), data, "value", ordered=True).fits
     if env_id == "Blackjack-v1":   # the same "stick" gave different rewards
-        assert any(len({t for t in (data[o[0]]["reward"] for o in v.outcomes)}) > 1 for v in varied(data))
+        assert any(len({t for t in (data[o[0]].reward for o in v.outcomes)}) > 1 for v in varied(data))
 
 
 @pytest.mark.parametrize("env_id", ["MiniGrid-Dynamic-Obstacles-6x6-v0", "MiniGrid-Dynamic-Obstacles-8x8-v0"])
@@ -178,14 +178,13 @@ def test_dynamic_obstacles_data_fits_by_likelihood(make, env_id):
             # forward often (collisions), now and then an action that MiniGrid plays as "left"
             action = rng.choice(["left", "right", "forward", "forward", "toggle" if t % 5 == 0 else "forward"])
             step = adapter.step(action)
-            data.append({"state": state, "action": action, "next_state": step.state, "reward": step.reward,
-                         "done": step.terminated, "mission": mission})
+            data.append(Transition(state, action, step.state, step.reward, step.terminated, mission))
             state = step.state
             if step.terminated or step.truncated:
                 break
     result = fit(program, data, "sign", ordered=False)
-    assert result.fits, [data[i]["action"] for i in result.impossible]
-    assert sum(d["done"] and d["reward"] < 0 for d in data) >= 10
+    assert result.fits, [data[i].action for i in result.impossible]
+    assert sum(d.done and d.reward < 0 for d in data) >= 10
     assert 0.3 < result.score < 0.9
 
 

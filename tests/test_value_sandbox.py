@@ -11,6 +11,7 @@ from support.helpers import replaced
 
 from wc import envs
 from wc._core.tolerance import Tolerance
+from wc._core.values import Transition
 from wc._sandbox.sandbox import Sandbox
 
 
@@ -46,7 +47,7 @@ async def test_a_correct_model_fits_within_the_tolerance_and_a_near_miss_does_no
     near = replaced(model, "TAU = 0.02", "TAU = 0.0201")
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode) as sb:
         for t in data:
-            sb.add(*t)
+            sb.add(Transition(*t))
         right, wrong = await sb.evaluate(model), await sb.evaluate(near)
     assert right.fits and right.n == len(data)
     assert wrong.fit < 0.1
@@ -62,7 +63,7 @@ async def test_the_tolerance_is_the_runs_own(cartpole):
     loose = Tolerance(rtol=0.1, atol=0.1)
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, tolerance=loose) as sb:
         for t in data:
-            sb.add(*t)
+            sb.add(Transition(*t))
         assert (await sb.evaluate(near)).fits  # 0.5 % off in time passes a 10 % tolerance
 
 
@@ -71,7 +72,7 @@ async def test_continuous_actions_are_lists_and_plans_come_back_as_actions_of_th
     assert all(isinstance(a, list) for _, a, *_ in data)
     async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode) as sb:
         for t in data:
-            sb.add(*t)
+            sb.add(Transition(*t))
         assert (await sb.evaluate(model)).fits
         state, mission = adapter.reset(3)
         plan = await sb.plan_return(model, state, mission, adapter.action_space, planner="cem", time_limit=5.0, seed=1)

@@ -37,6 +37,58 @@ class Reply:
 Script = Callable[[dict[str, Any], int], Reply]
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """One request to a FakeLLMServer (`self.server.fake`): refused when it is for an earlier
+    script, else answered by the current script."""
+
+    server: _HTTPServer
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_POST(self):  # noqa: N802
+        fake = self.server.fake
+        length = int(self.headers.get("content-length", 0))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        # /g<N>/v1/...: a request for an earlier `serve` (a straggler of an earlier test) is
+        # turned away and not counted
+        asked = int(self.path.split("/")[1][1:]) if self.path.startswith("/g") else fake._generation
+        if asked != fake._generation:
+            self._send(410, {}, b'{"error": {"message": "this script has ended", "type": "test"}}')
+            return
+        reply = fake._scripted(body)
+        if reply.drop:
+            self.close_connection = True
+            return
+        if reply.body is not None:  # raw, for malformed answers and error bodies that say things
+            payload = reply.body
+        elif reply.status != 200:
+            payload = json.dumps({"error": {"message": f"scripted {reply.status}", "type": "test"}})
+        else:
+            payload = json.dumps(completion(body, reply))
+        try:
+            self._send(reply.status, reply.headers, payload.encode())
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _send(self, status: int, extra: dict[str, str], data: bytes) -> None:
+        self.send_response(status)
+        headers = {"content-type": "application/json", **{k.lower(): v for k, v in extra.items()}}
+        headers["content-length"] = str(len(data))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, fake: FakeLLMServer) -> None:
+        self.fake = fake
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
 class FakeLLMServer:
     def __init__(self, script: Script | None = None) -> None:
         self.script: Script = script or (lambda request, n: Reply(status=503))
@@ -45,64 +97,26 @@ class FakeLLMServer:
         self.max_in_flight = 0
         self._generation = 0  # requests still running from before a `serve` are not counted
         self._lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("content-length", 0))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                # /g<N>/v1/...: a request for an earlier `serve` (a straggler of an earlier test) is
-                # turned away and not counted
-                asked = int(self.path.split("/")[1][1:]) if self.path.startswith("/g") else server._generation
-                if asked != server._generation:
-                    data = b'{"error": {"message": "this script has ended", "type": "test"}}'
-                    self.send_response(410)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                    return
-                with server._lock:
-                    n = len(server.requests)
-                    server.requests.append(body)
-                    server.in_flight += 1
-                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
-                    generation, script = server._generation, server.script
-                try:
-                    reply = script(body, n)
-                    if reply.delay:
-                        time.sleep(reply.delay)
-                finally:
-                    with server._lock:
-                        if generation == server._generation:
-                            server.in_flight -= 1
-                if reply.drop:
-                    self.close_connection = True
-                    return
-                if reply.body is not None:  # raw, for malformed answers and error bodies that say things
-                    payload = reply.body
-                elif reply.status != 200:
-                    payload = json.dumps({"error": {"message": f"scripted {reply.status}", "type": "test"}})
-                else:
-                    payload = json.dumps(completion(body, reply))
-                data = payload.encode()
-                try:
-                    self.send_response(reply.status)
-                    headers = {"content-type": "application/json", **{k.lower(): v for k, v in reply.headers.items()}}
-                    headers["content-length"] = str(len(data))
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _HTTPServer(self)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def _scripted(self, body: dict[str, Any]) -> Reply:
+        """The current script's reply to a request, which is counted (and in flight meanwhile)."""
+        with self._lock:
+            n = len(self.requests)
+            self.requests.append(body)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            generation, script = self._generation, self.script
+        try:
+            reply = script(body, n)
+            if reply.delay:
+                time.sleep(reply.delay)
+        finally:
+            with self._lock:
+                if generation == self._generation:
+                    self.in_flight -= 1
+        return reply
 
     @property
     def base_url(self) -> str:

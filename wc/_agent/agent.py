@@ -18,10 +18,10 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from wc._core.canonical import start_key, state_hash, state_key
-from wc._core.values import RunStatus, State
+from wc._core.values import RunStatus, State, Transition
 from wc._planning import PlanBudget, PlanResult
 from wc._sandbox.sandbox import Sandbox
-from wc._store import Store
+from wc._store import Store, TransitionRecord
 from wc._synth.optimism import OptimismBudget
 from wc._synth.refine import CallBudget, Candidate, Recorder, Refiner
 from wc.envs.base import EnvAdapter
@@ -121,7 +121,7 @@ class OpenEpisode:
     index: int
     seed: int | None
     mission: str
-    transitions: list[Any]  # stored rows, in step order
+    transitions: list[TransitionRecord]  # in step order
 
 
 @dataclass
@@ -498,7 +498,7 @@ class Agent:
                     run_id=self.run_id, episode_id=episode_id, step=t, state=state, action=action,
                     next_state=step.state, reward=step.reward, done=step.terminated, truncated=step.truncated,
                     mission=mission, action_source=source, predicted_key=predicted)
-                self.sandbox.add(state, action, step.state, step.reward, step.terminated, mission)
+                self.sandbox.add(Transition(state, action, step.state, step.reward, step.terminated, mission))
                 self.emit("step", {"episode": episode, "t": t, "action": action, "reward": step.reward})
                 state = step.state
                 if predicted is not None and state_key(state) != predicted:

@@ -1,5 +1,5 @@
 """The values every layer of wc passes around. This module imports nothing else of wc, so any
-layer may use it: states, API modules, reward modes, statuses and failure records."""
+layer may use it: states, transitions, API modules, reward modes, statuses and failure records."""
 from __future__ import annotations
 
 import enum
@@ -16,6 +16,31 @@ State = list[dict[str, Any]]
 # a tolerance (`wc._core.tolerance`; continuous worlds, whose next states are compared the same way).
 RewardMode = Literal["sign", "exact", "value"]
 REWARD_MODES: tuple[str, ...] = ("sign", "exact", "value")
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One step of an environment, the one shape every layer holds it in: the agent records it,
+    the sandbox keeps the distinct ones (and sends them to its workers as `to_json()`), prompts
+    show them, and the store's records extend it with where they were recorded. `action` is a
+    name, or a list of numbers (continuous and multi-discrete actions)."""
+
+    state: State
+    action: Any
+    next_state: State
+    reward: float
+    done: bool
+    mission: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The worker's wire form (and a prompt test's fixture form)."""
+        return {"state": self.state, "action": self.action, "next_state": self.next_state,
+                "reward": self.reward, "done": self.done, "mission": self.mission}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Transition:
+        return cls(data["state"], data["action"], data["next_state"], float(data["reward"]), bool(data["done"]),
+                   data.get("mission", ""))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wc._core.tolerance import CWMB, EXACT, Tolerance
+from wc._core.values import Transition
 from wc._measure.accuracy import Accuracy, Predicted, Recorded, accuracy
 from wc._planning import RETURN_PLANNERS
 from wc._planning.cem import CemSettings
@@ -64,7 +65,7 @@ def program_accuracy(program: runtime.CompiledProgram, transitions: Sequence[Dat
     """Both accuracy forms of a compiled program on recorded transitions, predicted in this
     process (trusted programs only; see the module docstring)."""
     mission = adapter.mission
-    cases = [runtime.Transition(t.state, t.action, t.next_state, t.reward, t.done, mission) for t in transitions]
+    cases = [Transition(t.state, t.action, t.next_state, t.reward, t.done, mission) for t in transitions]
     out = runtime.predict(program, cases, call_timeout, full=True)
     return accuracy([predicted(p) for p in out], [Recorded.of(t) for t in transitions], state_tol=state_tol,
                     reward_tol=reward_tol, whole_state=bool(adapter.layout.digits))

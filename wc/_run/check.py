@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from wc import envs
 from wc._core.contract import CONTRACT_VERSION
+from wc._core.values import Transition
 from wc._sandbox.sandbox import Sandbox
 from wc.envs.base import EnvAdapter
 from wc.errors import EnvError, InvalidInput
@@ -38,9 +39,9 @@ class ProgramCheck:
         return head + "".join(f"\n  - {p}" for p in self.problems) if self.problems else head + "; contract ok"
 
 
-def _record(adapter: EnvAdapter, steps: int, seed: int) -> list[tuple]:
+def _record(adapter: EnvAdapter, steps: int, seed: int) -> list[Transition]:
     rng = random.Random(seed)
-    out: list[tuple] = []
+    out: list[Transition] = []
     episode = 0
     while len(out) < steps:
         state, mission = adapter.reset(seed + episode)
@@ -50,7 +51,7 @@ def _record(adapter: EnvAdapter, steps: int, seed: int) -> list[tuple]:
         for _ in range(adapter.max_steps):
             action = rng.choice(adapter.available_actions())
             step = adapter.step(action)
-            out.append((state, action, step.state, step.reward, step.terminated, mission))
+            out.append(Transition(state, action, step.state, step.reward, step.terminated, mission))
             state = step.state
             if step.terminated or step.truncated or len(out) >= steps:
                 break
@@ -66,7 +67,7 @@ async def acheck_program(env: str | EnvAdapter, source: str, *, steps: int = 60,
         async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1,
                            action_source=adapter.action_source) as sandbox:
             for t in data:
-                sandbox.add(*t)
+                sandbox.add(t)
             problems = await sandbox.check(source)
             evaluation = await sandbox.evaluate(source)
         return ProgramCheck(adapter.name, evaluation.n, evaluation.explained, problems)

@@ -34,7 +34,7 @@ async def restore_agent(store: Store, run_id: int, agent: Agent, sandbox: Sandbo
                         point: ResumePoint) -> None:
     """Put the run's recorded state back into a freshly built agent."""
     for row in await store.runs.transitions(run_id):
-        sandbox.add(row.state, row.action, row.next_state, row.reward, row.done, row.mission)
+        sandbox.add(row)
         if row.step == 0:
             agent.remember_start(row.state, row.mission, row.episode_id)
     believed = {start_key_of_hash(u.state_hash, u.mission): u.program_id

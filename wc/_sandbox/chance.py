@@ -21,20 +21,20 @@ from typing import Any
 from wc._core.canonical import state_key
 from wc._core.contract import MAX_OUTCOMES, decode_state
 from wc._core.tolerance import CWMB, Tolerance
+from wc._core.values import Transition
 from wc._sandbox import likelihood, timer
-from wc._sandbox.failures import classify
-from wc._sandbox.outcomes import (
+from wc._sandbox.distribution import (
     Distribution,
     Factor,
     OutcomeError,
     Rewards,
     TooManyOutcomes,
     from_json,
-    read_reward,
-    read_state,
     rewards_from_json,
     rewards_to_json,
 )
+from wc._sandbox.failures import classify
+from wc._sandbox.outcomes import read_reward, read_state
 from wc._sandbox.timer import CallTimeout
 
 __all__ = ["ChanceOutcome", "ChancePrediction", "most_probable", "outcomes_with_rewards", "predict_chance"]
@@ -92,10 +92,9 @@ class ChancePrediction:
                                                 ordered=ordered, tolerance=tolerance)
 
 
-def predict_chance(program: Any, t: Any, call_timeout: float = 2.0, *, ordered: bool = False,
+def predict_chance(program: Any, t: Transition, call_timeout: float = 2.0, *, ordered: bool = False,
                    tolerance: Tolerance = CWMB, prune: bool = True) -> ChancePrediction:
-    """The program's answers on one recorded transition (`t` has state, action, next_state,
-    mission: `runtime.Transition`). `ordered`/`tolerance`: how next states are compared (as
+    """The program's answers on one recorded transition. `ordered`/`tolerance`: how next states are compared (as
     multisets exactly, or in order within the tolerance), which pruning must agree with."""
     out = ChancePrediction()
     if program.failure is not None:

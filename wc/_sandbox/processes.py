@@ -21,11 +21,18 @@ import sys
 import time
 from typing import Any
 
+from wc._core.values import Transition
 from wc._sandbox import frames
 from wc._sandbox import jail as jails
 from wc.errors import SandboxError
 
 SYNC_CHUNK = 1000     # transitions per data message (a worker decodes one well within a call's limit)
+
+
+def wire(transitions: list[Transition]) -> list[dict[str, Any]]:
+    """Transitions as they cross to a worker: JSON, converted here only (`Transition.from_json`
+    reads them back in the worker)."""
+    return [t.to_json() for t in transitions]
 UID_BASE, UID_SPAN = 61000, 3000  # a user id per program worker, where the template may give them
 
 
@@ -170,10 +177,10 @@ class TemplateProcess:
         if future is not None and not future.done():
             future.set_result(message)
 
-    async def sync(self, transitions: list[dict[str, Any]]) -> None:
+    async def sync(self, transitions: list[Transition]) -> None:
         while self.synced < len(transitions):
             chunk = transitions[self.synced:self.synced + SYNC_CHUNK]
-            await self.send({"op": "sync", "transitions": chunk})
+            await self.send({"op": "sync", "transitions": wire(chunk)})
             self.synced += len(chunk)
 
     async def fork(self, uid: int | None) -> tuple[int, int, socket.socket, mmap.mmap]:
@@ -264,7 +271,7 @@ class ProgramProcess:
         self._beat = memoryview(self._mmap).cast("Q")
         self._reader, self._writer = await asyncio.open_unix_connection(sock=sock)
 
-    async def call(self, message: dict[str, Any], transitions: list[dict[str, Any]], timeout: float) -> Any:
+    async def call(self, message: dict[str, Any], transitions: list[Transition], timeout: float) -> Any:
         """Send a request (with the transitions this worker has not seen) and read its reply;
         WorkerFailed, with the worker killed, if it cannot be had."""
         assert self._writer is not None and self._reader is not None
@@ -275,10 +282,10 @@ class ProgramProcess:
             pending = len(transitions) - self.synced
         return await self._exchange(message, transitions[self.synced:], timeout)
 
-    async def _exchange(self, message: dict[str, Any], sync: list[dict[str, Any]], timeout: float) -> Any:
+    async def _exchange(self, message: dict[str, Any], sync: list[Transition], timeout: float) -> Any:
         assert self._writer is not None
         self._next_id += 1
-        self._writer.write(frames.encode(dict(message, id=self._next_id, sync=sync)))
+        self._writer.write(frames.encode(dict(message, id=self._next_id, sync=wire(sync))))
         reply_task = asyncio.ensure_future(self._read_reply())
         watch_task = asyncio.ensure_future(self.watch())
         try:

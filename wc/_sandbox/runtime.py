@@ -25,6 +25,7 @@ from wc._core.contract import (
     rewards_match,
 )
 from wc._core.tolerance import CWMB, Tolerance
+from wc._core.values import Transition
 from wc._sandbox import timer
 from wc._sandbox.failures import classify
 from wc._sandbox.guard import API_FILE, PROGRAM_FILE, screen
@@ -111,37 +112,18 @@ def _from_program(exc: BaseException) -> bool:
 # --------------------------------------------------------------------------- predictions (φ1)
 
 
-@dataclass
-class Transition:
-    """One distinct recorded transition, as the worker keeps it."""
-
-    state: list[dict[str, Any]]
-    action: str
-    next_state: list[dict[str, Any]]
-    reward: float
-    done: bool
-    mission: str
-    next_key: str = ""
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], compare: Compare | None = None) -> Transition:
-        t = cls(data["state"], data["action"], data["next_state"], float(data["reward"]), bool(data["done"]),
-                data.get("mission", ""))
-        t.next_key = compare_key(t.state, t.next_state, compare)
-        return t
-
-
 def compare_key(state: list[dict[str, Any]], next_state: list[dict[str, Any]], compare: Compare | None) -> str:
     """The key a prediction of `next_state` must have: of the part `compare` keeps, if any."""
     return state_key(next_state if compare is None else compare(state, next_state))
 
 
 def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
-                compare: Compare | None = None, full: bool = False) -> Prediction:
+                compare: Compare | None = None, full: bool = False, next_key: str | None = None) -> Prediction:
     """The program's answers on one transition. `compare(state, next_state)`, a domain's trusted
-    hint, is the part of a next state a program is held to (t.next_key is then that part's key).
-    The predicted state is given by its digest (and itself where it differs from the recorded
-    one), or, `full`, itself: where states are judged within a tolerance."""
+    hint, is the part of a next state a program is held to; `next_key` is that part's key
+    (`compare_key`; computed here when not given). The predicted state is given by its digest
+    (and itself where it differs from the recorded one), or, `full`, itself: where states are
+    judged within a tolerance."""
     ns = program.namespace
     out = Prediction()
     try:
@@ -154,7 +136,7 @@ def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
         else:
             key = state_key(predicted)
             out.state = digest(key)
-            if key != t.next_key:
+            if key != (next_key if next_key is not None else compare_key(t.state, t.next_state, compare)):
                 out.predicted_state = predicted
     except (Exception, CallTimeout) as exc:  # noqa: BLE001
         out.transition_error = classify(exc, program.source)
@@ -171,17 +153,19 @@ def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
 
 
 def predict(program: CompiledProgram, transitions: list[Transition], call_timeout: float = 2.0,
-            compare: Compare | None = None, full: bool = False) -> list[Prediction]:
-    """The program's answers on each transition; after a call that timed out or ran out of
-    memory, the rest are not tried (a program that loops or swells once is not given the time to
-    do it on every transition)."""
+            compare: Compare | None = None, full: bool = False,
+            next_keys: list[str] | None = None) -> list[Prediction]:
+    """The program's answers on each transition (`next_keys`: their `compare_key`s, kept by a
+    worker; computed here when not given); after a call that timed out or ran out of memory, the
+    rest are not tried (a program that loops or swells once is not given the time to do it on
+    every transition)."""
     if program.failure is not None:
         failed = Prediction(transition_error=program.failure, reward_error=program.failure)
         return [failed] * len(transitions)
     out: list[Prediction] = []
     with timer.installed():
-        for t in transitions:
-            p = predict_one(program, t, call_timeout, compare, full)
+        for i, t in enumerate(transitions):
+            p = predict_one(program, t, call_timeout, compare, full, None if next_keys is None else next_keys[i])
             out.append(p)
             stopped = [e for e in (p.transition_error, p.reward_error) if e and e.get("kind") in ("timeout", "memory")]
             if stopped:
@@ -219,8 +203,10 @@ def evaluate(program: CompiledProgram, transitions: list[Transition], reward_mod
     `tolerance` when one is given, else exactly)."""
     outcomes = []
     full = tolerance is not None
-    for p, t in zip(predict(program, transitions, call_timeout, compare, full), transitions, strict=True):
-        outcome = judge(p, digest(t.next_key), t.reward, t.done, reward_mode, next_state=t.next_state,
+    keys = [compare_key(t.state, t.next_state, compare) for t in transitions]
+    for p, t, key in zip(predict(program, transitions, call_timeout, compare, full, keys), transitions, keys,
+                         strict=True):
+        outcome = judge(p, digest(key), t.reward, t.done, reward_mode, next_state=t.next_state,
                         tolerance=tolerance or CWMB)
         if outcome.transition == "w" and compare is not None:  # the part of the next state it was held to
             outcome.detail["expected_state"] = compare(t.state, t.next_state)

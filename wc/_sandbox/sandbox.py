@@ -29,7 +29,7 @@ from typing import Any
 
 from wc._core.canonical import state_key
 from wc._core.tolerance import CWMB, Tolerance
-from wc._core.values import ApiModule, State
+from wc._core.values import ApiModule, State, Transition
 from wc._planning import PlanBudget
 from wc._planning.result import ERROR, PlanResult
 from wc._planning.returns import ReturnPlan, action_choices
@@ -98,7 +98,7 @@ class Sandbox:
         self.limits = limits or SandboxLimits()
         self.jail = jails.select(self.limits.jail)  # SandboxError at once without a jail under the default policy
         self.size = max(1, workers)
-        self.transitions: list[dict[str, Any]] = []
+        self.transitions: list[Transition] = []
         self._expected: list[str] = []  # digest of each transition's next state (the part a program is held to)
         self._index: dict[tuple, int] = {}
         # the domain's trusted hooks, run here too: what part of a next state counts, which actions exist
@@ -143,19 +143,19 @@ class Sandbox:
 
     # ---------------------------------------------------------------- data
 
-    def add(self, state: State, action: str, next_state: State, reward: float, done: bool,
-            mission: str) -> int:
+    def add(self, t: Transition) -> int:
         """Add a transition unless an identical one is there; returns its distinct index."""
         # an action is a name, or a list of numbers (continuous and multi-discrete actions)
-        key = (state_key(state), action if isinstance(action, str) else json.dumps(action),
-               state_key(next_state), float(reward), bool(done), mission)
+        key = (state_key(t.state), t.action if isinstance(t.action, str) else json.dumps(t.action),
+               state_key(t.next_state), float(t.reward), bool(t.done), t.mission)
         index = self._index.get(key)
         if index is None:
             index = len(self.transitions)
             self._index[key] = index
-            self.transitions.append({"state": state, "action": action, "next_state": next_state,
-                                     "reward": float(reward), "done": bool(done), "mission": mission})
-            expected = key[2] if self._compare is None else runtime.compare_key(state, next_state, self._compare)
+            self.transitions.append(Transition(t.state, t.action, t.next_state, float(t.reward), bool(t.done),
+                                               t.mission))
+            expected = key[2] if self._compare is None else runtime.compare_key(t.state, t.next_state,
+                                                                                 self._compare)
             self._expected.append(verdict.digest(expected))
         return index
 
@@ -231,10 +231,10 @@ class Sandbox:
                     predictions = verdict.predictions_from_wire(reply, stop - start)
                     for i, p in enumerate(predictions, start):
                         t = self.transitions[i]
-                        outcome = verdict.judge(p, self._expected[i], t["reward"], t["done"], self.reward_mode,
-                                                next_state=t["next_state"], tolerance=self.tolerance or CWMB)
+                        outcome = verdict.judge(p, self._expected[i], t.reward, t.done, self.reward_mode,
+                                                next_state=t.next_state, tolerance=self.tolerance or CWMB)
                         if outcome.transition == "w" and self._compare is not None:  # the part it was held to
-                            outcome.detail["expected_state"] = self._compare(t["state"], t["next_state"])
+                            outcome.detail["expected_state"] = self._compare(t.state, t.next_state)
                         verdicts.add(i, outcome)
             except (WorkerFailed, verdict.Malformed) as exc:
                 failure = self._fatal[key] = _failure(exc)
@@ -248,7 +248,7 @@ class Sandbox:
         that a reply stays well below frames.MAX_REPLY."""
         if self.tolerance is None or not self.transitions:
             return PREDICT_CHUNK
-        size = len(json.dumps(self.transitions[-1]["next_state"])) + 64
+        size = len(json.dumps(self.transitions[-1].next_state)) + 64
         return max(50, min(PREDICT_CHUNK, (4 << 20) // size))
 
     async def plan_return(self, source: str, state: State, mission: str, action_space: Any, *, planner: str,

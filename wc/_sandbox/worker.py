@@ -52,13 +52,17 @@ class Data:
         self.estimator = runtime.search_estimator(source)
         self.call_timeout = float(config["call_timeout"])
         self.full_states = bool(config.get("full_states", False))  # predictions carry states: tolerance
-        self.transitions: list[Any] = []
+        self.transitions: list[Any] = []   # wc._core.values.Transition, from the wire's JSON
+        self.next_keys: list[str] = []      # the key a prediction of each next state must have
 
     def sync(self, items: list[dict[str, Any]]) -> None:
+        from wc._core.values import Transition
         from wc._sandbox.timer import tick
 
-        for t in items:
-            self.transitions.append(self.runtime.Transition.from_json(t, self.compare))
+        for item in items:
+            t = Transition.from_json(item)
+            self.transitions.append(t)
+            self.next_keys.append(self.runtime.compare_key(t.state, t.next_state, self.compare))
             tick()
 
 
@@ -96,7 +100,7 @@ class ProgramWorker:
         if op == "predict":
             start, stop = int(msg["start"]), min(int(msg["stop"]), len(data.transitions))
             predictions = runtime.predict(self.program, data.transitions[start:stop], data.call_timeout,
-                                          data.compare, data.full_states)
+                                          data.compare, data.full_states, data.next_keys[start:stop])
             return runtime.wire_predictions(predictions)
         if op == "plan":
             return [asdict(runtime.plan(self.program, start["state"], start["mission"], data.actions,

@@ -24,14 +24,13 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from wc._core.secrets import redact
 from wc._store import models as m
 from wc._store import tables as t
 from wc._store.base import Database
 from wc._store.records import DatasetRecord, DataTransition
-from wc.errors import NotFound
 
 BATCH = 50_000
 COLUMNS = ("dataset_id", "episode", "step", "state", "action", "next_state", "reward", "done", "truncated")
@@ -59,15 +58,6 @@ def encode_rows(dataset_id: int, transitions: Iterable[DataTransition]) -> Itera
         yield (dataset_id, tr.episode, tr.step, text, dumps(tr.action), last_text, tr.reward, tr.done, tr.truncated)
 
 
-def _record(row: Any, environment: str, env_id: str, api_module: str) -> DatasetRecord:
-    return DatasetRecord(
-        id=row.id, environment=environment, env_id=env_id, api_module=api_module, name=row.name, format=row.format,
-        location=row.location, content_hash=row.content_hash, data_env_id=row.data_env_id, mission=row.mission,
-        status=row.status, n_transitions=row.n_transitions, n_episodes=row.n_episodes, n_done=row.n_done,
-        n_truncated=row.n_truncated, meta=dict(row.meta or {}), created_at=row.created_at,
-        finished_at=row.finished_at)
-
-
 class Datasets:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -76,12 +66,9 @@ class Datasets:
 
     async def find(self, environment_id: int, api_module_id: int, content_hash: str) -> DatasetRecord | None:
         """The complete dataset with this content for this environment and API module, if any."""
-        async with self.db.read() as s:
-            row = (await s.execute(select(m.DatasetRow).where(
-                m.DatasetRow.environment_id == environment_id, m.DatasetRow.api_module_id == api_module_id,
-                m.DatasetRow.content_hash == content_hash, m.DatasetRow.status == "complete")
-                .order_by(m.DatasetRow.id).limit(1))).scalar_one_or_none()
-        return None if row is None else await self.get(row.id)
+        ids = await self.db.reading(lambda r: r.dataset_with(environment_id, api_module_id, content_hash,
+                                                             complete=True))
+        return await self.get(ids[0]) if ids else None
 
     async def add(self, *, environment_id: int, api_module_id: int, name: str, format: str, location: str,
                   content_hash: str, mission: str, transitions: Iterable[DataTransition],
@@ -144,56 +131,27 @@ class Datasets:
 
     async def _drop_unfinished(self, environment_id: int, api_module_id: int, content_hash: str) -> None:
         """An earlier import of the same data that did not finish (its process died)."""
-        async with self.db.read() as s:
-            ids = (await s.execute(select(m.DatasetRow.id).where(
-                m.DatasetRow.environment_id == environment_id, m.DatasetRow.api_module_id == api_module_id,
-                m.DatasetRow.content_hash == content_hash, m.DatasetRow.status != "complete"))).scalars().all()
-        for dataset_id in ids:
+        for dataset_id in await self.db.reading(lambda r: r.dataset_with(environment_id, api_module_id, content_hash,
+                                                                         complete=False)):
             await self._drop(dataset_id)
 
     # ------------------------------------------------------------------ reading
 
     async def get(self, dataset_id: int) -> DatasetRecord:
-        records = await self._records(select(m.DatasetRow).where(m.DatasetRow.id == dataset_id))
-        if not records:
-            raise NotFound(f"no dataset with id {dataset_id}", kind="dataset", id=dataset_id)
-        return records[0]
+        return await self.db.reading(lambda r: r.dataset(dataset_id))
 
     async def all(self) -> list[DatasetRecord]:
         """Every complete dataset, oldest first."""
-        return await self._records(select(m.DatasetRow).where(m.DatasetRow.status == "complete")
-                                   .order_by(m.DatasetRow.id))
-
-    async def _records(self, query: Any) -> list[DatasetRecord]:
-        async with self.db.read() as s:
-            rows = (await s.execute(query)).scalars().all()
-            out = []
-            for row in rows:
-                env = await s.get(m.Environment, row.environment_id)
-                api = await s.get(m.ApiModuleRow, row.api_module_id)
-                assert env is not None and api is not None
-                out.append(_record(row, env.name, env.env_id, f"{api.name}_v{api.version}"))
-            return out
+        return await self.db.reading(lambda r: r.datasets())
 
     async def transitions(self, dataset_id: int) -> list[DataTransition]:
         """A dataset's transitions in order (what `wc fit` gives the sandbox)."""
-        await self.get(dataset_id)
-        c = t.dataset_transitions.c
-        async with self.db.read() as s:
-            result = await s.execute(select(c.episode, c.step, c.state, c.action, c.next_state, c.reward, c.done,
-                                            c.truncated).where(c.dataset_id == dataset_id).order_by(c.id))
-            return [DataTransition(r.episode, r.step, r.state, r.action, r.next_state, r.reward, bool(r.done),
-                                   bool(r.truncated)) for r in result]
+        return await self.db.reading(lambda r: r.dataset_transitions(dataset_id))
 
     async def of_program(self, program_id: int) -> DatasetRecord | None:
         """The dataset a program's data came from: its run's (None for a program of a run that
         acted in its environment, or of none)."""
-        async with self.db.read() as s:
-            dataset_id = (await s.execute(select(m.Run.dataset_id).join(m.ProgramRow, m.ProgramRow.run_id == m.Run.id)
-                                          .where(m.ProgramRow.id == program_id))).scalar_one_or_none()
-            if dataset_id is None and await s.get(m.ProgramRow, program_id) is None:
-                raise NotFound(f"no program with id {program_id}", kind="program", id=program_id)
-        return None if dataset_id is None else await self.get(dataset_id)
+        return await self.db.reading(lambda r: r.dataset_of_program(program_id))
 
 
 class _Counts:

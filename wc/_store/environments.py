@@ -6,7 +6,7 @@ from sqlalchemy import select
 from wc._core.values import ApiModule
 from wc._store import models as m
 from wc._store.base import Database
-from wc.errors import NotFound, StoreError
+from wc.errors import StoreError
 
 
 class Environments:
@@ -40,10 +40,4 @@ class Environments:
             return row.id
 
     async def api_module_source(self, ref: str) -> str:
-        name, _, version = ref.rpartition("_v")
-        async with self.db.read() as s:
-            row = (await s.execute(select(m.ApiModuleRow).where(
-                m.ApiModuleRow.name == name, m.ApiModuleRow.version == int(version)))).scalar_one_or_none()
-            if row is None:
-                raise NotFound(f"no API module {ref} in the store", kind="api module", id=ref)
-            return row.source
+        return await self.db.reading(lambda r: r.api_module_source(ref))

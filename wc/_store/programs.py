@@ -66,61 +66,15 @@ class Programs:
         carrying its environment, run, origin, scores and whether it became its run's model."""
         import networkx as nx
 
-        await self.get(program_id)  # NotFound for an unknown id
-        nodes = {program_id}
-        edges: set[tuple[int, int]] = set()
-        async with self.db.read() as s:
-            for column, other in ((m.ProgramParent.child_id, m.ProgramParent.parent_id),
-                                  (m.ProgramParent.parent_id, m.ProgramParent.child_id)):
-                frontier = {program_id}
-                seen = {program_id}
-                while frontier:
-                    batch = list(frontier)
-                    frontier = set()
-                    for i in range(0, len(batch), 500):
-                        rows = await s.execute(select(m.ProgramParent.parent_id, m.ProgramParent.child_id)
-                                               .where(column.in_(batch[i:i + 500])))
-                        for parent, child in rows:
-                            edges.add((parent, child))
-                            nxt = parent if other is m.ProgramParent.parent_id else child
-                            if nxt not in seen:
-                                seen.add(nxt)
-                                frontier.add(nxt)
-                nodes |= seen
-            graph = nx.DiGraph()
-            ids = sorted(nodes)
-            for i in range(0, len(ids), 500):
-                node_rows = await s.execute(
-                    select(m.ProgramRow.id, m.ProgramRow.run_id, m.ProgramRow.origin, m.ProgramRow.fit,
-                           m.ProgramRow.score, m.ProgramRow.explained, m.ProgramRow.n_transitions,
-                           m.ProgramRow.created_at, m.Environment.name, m.Run.best_program_id)
-                    .join(m.Environment, m.Environment.id == m.ProgramRow.environment_id)
-                    .outerjoin(m.Run, m.Run.id == m.ProgramRow.run_id)
-                    .where(m.ProgramRow.id.in_(ids[i:i + 500])))
-                for pid, run_id, origin, fit, score, explained, n, created, env, best in node_rows:
-                    graph.add_node(pid, env=env, run=run_id, origin=origin, fit=fit, score=score, explained=explained,
-                                   n_transitions=n, created_at=iso_utc(created),
-                                   is_model=best == pid)
+        rows, edges = await self.db.reading(lambda r: r.lineage_rows(program_id))
+        graph = nx.DiGraph()
+        for pid, run_id, origin, fit, score, explained, n, created, env, best in rows:
+            graph.add_node(pid, env=env, run=run_id, origin=origin, fit=fit, score=score, explained=explained,
+                           n_transitions=n, created_at=iso_utc(created), is_model=best == pid)
         graph.add_edges_from(edges)
         return graph
 
     async def transfer_candidates(self, api_module_name: str, exclude_env: str) -> list[tuple[str, str, ProgramRecord]]:
         """For each other environment whose programs use the same API module: its best program
         (the runs' final models first, then by score), as (environment name, env id, program)."""
-        async with self.db.read() as s:
-            rows = await s.execute(
-                select(m.Environment.name, m.Environment.env_id, m.ProgramRow.id, m.ProgramRow.score,
-                       m.ProgramRow.fit, m.ProgramRow.n_transitions, m.Run.best_program_id)
-                .join(m.ProgramRow, m.ProgramRow.environment_id == m.Environment.id)
-                .join(m.ApiModuleRow, m.ApiModuleRow.id == m.ProgramRow.api_module_id)
-                .outerjoin(m.Run, m.Run.id == m.ProgramRow.run_id)
-                .where(m.ApiModuleRow.name == api_module_name, m.Environment.name != exclude_env,
-                       m.ProgramRow.fit.is_not(None)))
-            best: dict[str, tuple] = {}
-            for name, env_id, pid, score, fit, n, run_best in rows:
-                key = (run_best == pid, score or 0.0, fit or 0.0, n or 0, pid)
-                if name not in best or key > best[name][0]:
-                    best[name] = (key, env_id, pid)
-        wanted = [pid for _, _, pid in best.values()]
-        records = {r.id: r for r in await self.db.reading(lambda reader: reader.program_records(wanted))}
-        return [(name, env_id, records[pid]) for name, (_, env_id, pid) in best.items()]
+        return await self.db.reading(lambda r: r.transfer_candidates(api_module_name, exclude_env))

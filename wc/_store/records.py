@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wc._core.canonical import diff_states
+from wc._core.values import Transition
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -73,20 +74,16 @@ class RunRecord:
     dataset_id: int | None = None   # the offline dataset the run learned from (`wc fit`)
 
 
-@dataclass(frozen=True, slots=True)
-class DataTransition:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataTransition(Transition):
     """One transition of an offline dataset as wc holds it: states as the environment's adapter
     encodes observations, the action as a wc action value (a name, or a list of numbers), and
     `done` the environment's own termination; `truncated` says the episode stopped here without
-    one (a step limit, or the end of the recorded data), which no program predicts."""
+    one (a step limit, or the end of the recorded data), which no program predicts. The
+    dataset's mission is the dataset's (`DatasetRecord.mission`), not each transition's."""
 
     episode: int                  # the episode's index in the dataset, from 0
     step: int                     # the step's index in its episode, from 0
-    state: list[dict[str, Any]]
-    action: Any
-    next_state: list[dict[str, Any]]
-    reward: float
-    done: bool
     truncated: bool = False
 
 
@@ -131,18 +128,14 @@ class EpisodeRecord:
     finished: bool
 
 
-@dataclass
-class TransitionRecord:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransitionRecord(Transition):
+    """A transition as a run recorded it: the transition, and where and when in the run."""
+
     id: int
     episode_id: int
     step: int
-    state: list[Any]
-    action: str
-    next_state: list[Any]
-    reward: float
-    done: bool
     truncated: bool
-    mission: str
     state_hash: str
     next_state_hash: str
 

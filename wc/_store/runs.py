@@ -6,26 +6,16 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from wc._core.canonical import key_hash, state_hash, state_key
 from wc._core.values import RunStatus
 from wc._store import models as m
 from wc._store.base import Database
-from wc._store.reading import aware, holder_alive
+from wc._store.reading import holder_alive
 from wc._store.records import EpisodeRecord, RunRecord, RunSummary, TransitionRecord, UnsolvableStartRecord
-from wc.errors import NotFound, RunBusy
-
-
-def _record(run: m.Run) -> RunRecord:
-    return RunRecord(
-        id=run.id, environment_id=run.environment_id, status=run.status, config=dict(run.config or {}),
-        seed=run.seed, model=run.model, owner=run.owner, heartbeat_at=aware(run.heartbeat_at),
-        checkpoint=run.checkpoint, best_program_id=run.best_program_id, wall_seconds=run.wall_seconds,
-        llm_wait_seconds=run.llm_wait_seconds, error=run.error, created_at=run.created_at,
-        finished_at=run.finished_at, curriculum_id=run.curriculum_id, curriculum_index=run.curriculum_index,
-        sweep_id=run.sweep_id, sweep_index=run.sweep_index, node=run.node, dataset_id=run.dataset_id)
+from wc.errors import RunBusy
 
 
 class Runs:
@@ -56,11 +46,7 @@ class Runs:
             return run.id
 
     async def get(self, run_id: int) -> RunRecord:
-        async with self.db.read() as s:
-            run = await s.get(m.Run, run_id)
-            if run is None:
-                raise NotFound(f"no run with id {run_id}", kind="run", id=run_id)
-            return _record(run)
+        return await self.db.reading(lambda r: r.run_record(run_id))
 
     async def finish(self, run_id: int, *, status: str, best_program_id: int | None, wall_seconds: float,
                      llm_wait_seconds: float, error: str | None = None) -> None:
@@ -163,17 +149,10 @@ class Runs:
             return row.id
 
     async def transitions(self, run_id: int) -> list[TransitionRecord]:
-        async with self.db.read() as s:
-            rows = await s.execute(select(m.TransitionRow).where(m.TransitionRow.run_id == run_id)
-                                   .order_by(m.TransitionRow.id))
-            return [TransitionRecord(r.id, r.episode_id, r.step, r.state, r.action, r.next_state, r.reward, r.done,
-                                     r.truncated, r.mission, r.state_hash, r.next_state_hash) for r in rows.scalars()]
+        return await self.db.reading(lambda r: r.transitions(run_id))
 
     async def episodes(self, run_id: int) -> list[EpisodeRecord]:
-        async with self.db.read() as s:
-            rows = await s.execute(select(m.Episode).where(m.Episode.run_id == run_id).order_by(m.Episode.index))
-            return [EpisodeRecord(e.id, e.index, e.seed, e.mission, e.steps, e.total_reward, e.success, e.finished)
-                    for e in rows.scalars()]
+        return await self.db.reading(lambda r: r.episodes(run_id))
 
     # ------------------------------------------------------------------ starts believed unsolvable
 

@@ -2,13 +2,13 @@
 `wc._synth.prompts` to put in a repair request:
 
 * `nondeterminism`: the same state and action led to different outcomes (found from the
-  records alone, `likelihood.varied`), said plainly to a program that returns one next state:
+  records alone, `frequencies.varied`), said plainly to a program that returns one next state:
   it cannot explain them, and the API module's choice() and vary() can;
 * `improbable`: the recorded transitions a program calls impossible (φ1 fails on them) or very
   unlikely, each with the program's own most probable outcomes for that state and action where
   the worker sent them;
 * `frequencies`: the (state, action)s whose outcome frequencies disagree with the program's
-  probabilities (`likelihood.disagreements`), each outcome's count and share beside the
+  probabilities (`frequencies.disagreements`), each outcome's count and share beside the
   program's probability, and the test that says so.
 
 Each outcome is told as what changed (`wc._core.canonical.diff_states`), then the reward and done,
@@ -21,10 +21,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from wc._core.canonical import diff_states
-from wc._sandbox.likelihood import ALPHA, EPSILON, MIN_VISITS, UNLIKELY, Disagreement, Visits
+from wc._core.values import Transition
+from wc._sandbox.frequencies import ALPHA, MIN_VISITS, Disagreement, Visits
+from wc._sandbox.likelihood import EPSILON, UNLIKELY
 from wc._synth.prompts import PromptContext
-
-Transition = Mapping[str, Any]   # state, action, next_state, reward, done, mission
 
 __all__ = ["frequencies", "improbable", "nondeterminism", "outcome_text"]
 
@@ -44,7 +44,7 @@ def _indent(text: str, by: str = "    ") -> str:
 
 
 def _where(ctx: PromptContext, t: Transition) -> list[str]:
-    return [f"In this state (mission {json.dumps(t.get('mission', ''))}):", _indent(ctx.render(t["state"]))]
+    return [f"In this state (mission {json.dumps(t.mission)}):", _indent(ctx.render(t.state))]
 
 
 def nondeterminism(ctx: PromptContext, transitions: Sequence[Transition], visits: Sequence[Visits], *,
@@ -64,7 +64,7 @@ def nondeterminism(ctx: PromptContext, transitions: Sequence[Transition], visits
         for outcome in v.outcomes[:shown]:
             t = transitions[outcome[0]]
             times = "once" if len(outcome) == 1 else f"{len(outcome)} times"
-            lines.append(f"  - {times}: " + outcome_text(t["state"], t["next_state"], t["reward"], t["done"]))
+            lines.append(f"  - {times}: " + outcome_text(t.state, t.next_state, t.reward, t.done))
         if len(v.outcomes) > shown:
             lines.append(f"  - and {len(v.outcomes) - shown} other outcomes")
         lines.append("")
@@ -88,10 +88,10 @@ def improbable(ctx: PromptContext, transitions: Sequence[Transition], likelihood
         verdict = ("your program gives it no probability: it says this cannot happen" if L < EPSILON else
                    f"your program gives it probability {L:.3g}, very unlikely for something that was seen")
         lines += [f"Recorded transition {n + 1}: {verdict}.", *_where(ctx, t),
-                  f"action: {json.dumps(t['action'])}",
-                  "what happened: " + outcome_text(t["state"], t["next_state"], t["reward"], t["done"])]
+                  f"action: {json.dumps(t.action)}",
+                  "what happened: " + outcome_text(t.state, t.next_state, t.reward, t.done)]
         for p, state in (likely or {}).get(i, ()):
-            lines.append(f"  your program's outcome with probability {p:.3g}: " + outcome_text(t["state"], state))
+            lines.append(f"  your program's outcome with probability {p:.3g}: " + outcome_text(t.state, state))
         lines.append("")
     rest = len(indices) - len(picked)
     if rest:
@@ -118,7 +118,7 @@ def frequencies(ctx: PromptContext, transitions: Sequence[Transition], found: Se
         for outcome, p in list(zip(v.outcomes, d.probabilities, strict=True))[:shown]:
             t = transitions[outcome[0]]
             lines.append(f"  - seen {len(outcome)} times ({len(outcome) / v.count:.0%}), your program says "
-                         f"{p:.1%}: " + outcome_text(t["state"], t["next_state"], t["reward"], t["done"]))
+                         f"{p:.1%}: " + outcome_text(t.state, t.next_state, t.reward, t.done))
         rest = max(0.0, 1.0 - sum(d.probabilities))
         if rest > 0.005:
             lines.append(f"  - never seen: your program gives all its other outcomes {rest:.1%}")

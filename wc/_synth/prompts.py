@@ -13,10 +13,8 @@ from typing import Any
 from wc._core.canonical import diff_states
 from wc._core.contract import prompt_rules
 from wc._core.tolerance import CWMB, Tolerance
-from wc._core.values import State
+from wc._core.values import State, Transition
 from wc._planning.result import PlanResult
-
-Transition = dict[str, Any]  # state, action, next_state, reward, done, mission
 
 SYSTEM = """You write world models: Python programs that predict how an environment behaves.
 
@@ -73,13 +71,13 @@ def system_message(ctx: PromptContext) -> dict[str, str]:
 def describe_transition(ctx: PromptContext, t: Transition, number: int, *, show_state: bool = True) -> str:
     if ctx.numeric:
         return _describe_numeric(t, number)
-    changes = diff_states(t["state"], t["next_state"])
-    lines = [f"Transition {number}: mission {json.dumps(t['mission'])}"]
+    changes = diff_states(t.state, t.next_state)
+    lines = [f"Transition {number}: mission {json.dumps(t.mission)}"]
     if show_state:
-        lines += ["state before:", _indent(ctx.render(t["state"]))]
-    lines += [f"action: {t['action']}",
+        lines += ["state before:", _indent(ctx.render(t.state))]
+    lines += [f"action: {t.action}",
               "what changed: " + ("; ".join(changes) if changes else "nothing (the next state equals the state)"),
-              f"reward: {t['reward']:g}, done: {t['done']}"]
+              f"reward: {t.reward:g}, done: {t.done}"]
     return "\n".join(lines)
 
 
@@ -87,10 +85,10 @@ def _describe_numeric(t: Transition, number: int) -> str:
     """A transition of a continuous world: both states in full, every number as recorded (a
     program has to reproduce them to within the tolerance)."""
     return "\n".join([f"Transition {number}:",
-                      f"state: {_numbers(t['state'])}",
-                      f"action: {json.dumps(t['action'])}",
-                      f"next state: {_numbers(t['next_state'])}",
-                      f"reward: {t['reward']!r}, done: {t['done']}"])
+                      f"state: {_numbers(t.state)}",
+                      f"action: {json.dumps(t.action)}",
+                      f"next state: {_numbers(t.next_state)}",
+                      f"reward: {t.reward!r}, done: {t.done}"])
 
 
 def _numbers(state: State) -> str:
@@ -113,7 +111,7 @@ def effect_signature(t: Transition) -> tuple:
     """What kind of thing happened: the action, which fields of which entity types changed,
     what appeared or vanished, the reward's sign and done."""
     kinds: list[tuple[Any, ...]] = []
-    for line in diff_states(t["state"], t["next_state"]):
+    for line in diff_states(t.state, t.next_state):
         head, _, rest = line.partition("(")
         if " changed " in line:
             fields = [part.split(":")[0].strip() for part in line.split(" changed ", 1)[1].split(", ")
@@ -121,7 +119,7 @@ def effect_signature(t: Transition) -> tuple:
             kinds.append((head, "changed", tuple(fields)))
         else:
             kinds.append((head, line.rsplit(" ", 1)[-1]))
-    return (t["action"], tuple(sorted(kinds)), t["reward"] > 0, t["reward"] < 0, bool(t["done"]))
+    return (t.action, tuple(sorted(kinds)), t.reward > 0, t.reward < 0, bool(t.done))
 
 
 def choose_informative(transitions: list[Transition], limit: int = 12) -> list[int]:
@@ -140,19 +138,19 @@ def choose_informative(transitions: list[Transition], limit: int = 12) -> list[i
             return (not (sig[2] or sig[3] or sig[4]), len(sig[1]) == 0, i)
         chosen = sorted(sorted(chosen, key=rank)[:limit])
     if len(chosen) < limit:
-        actions_shown = {transitions[i]["action"] for i in chosen}
+        actions_shown = {transitions[i].action for i in chosen}
         for i, t in enumerate(transitions):
             if len(chosen) >= limit:
                 break
-            if i not in chosen and t["action"] not in actions_shown:
+            if i not in chosen and t.action not in actions_shown:
                 chosen.append(i)
-                actions_shown.add(t["action"])
+                actions_shown.add(t.action)
         chosen.sort()
     return chosen
 
 
 def _vector(t: Transition) -> list[float]:
-    return [float(v) for e in t["state"] for k, v in e.items()
+    return [float(v) for e in t.state for k, v in e.items()
             if k != "type" and isinstance(v, (int, float)) and not isinstance(v, bool)]
 
 
@@ -189,23 +187,23 @@ def choose_spread(transitions: list[Transition], candidates: list[int], limit: i
 def choose_informative_numeric(transitions: list[Transition], limit: int = 12) -> list[int]:
     """For a continuous world: each discrete action, each ending (done or not) and each reward
     value (where rewards take a few values) once, then transitions spread over the state space."""
-    discrete = all(isinstance(t["action"], str) for t in transitions)
-    few_rewards = len({t["reward"] for t in transitions}) <= 6
+    discrete = all(isinstance(t.action, str) for t in transitions)
+    few_rewards = len({t.reward for t in transitions}) <= 6
     first: dict[tuple, int] = {}
     for i, t in enumerate(transitions):
         if discrete:
-            first.setdefault(("action", t["action"]), i)
-        first.setdefault(("done", bool(t["done"])), i)
+            first.setdefault(("action", t.action), i)
+        first.setdefault(("done", bool(t.done)), i)
         if few_rewards:
-            first.setdefault(("reward", t["reward"]), i)
+            first.setdefault(("reward", t.reward), i)
     return choose_spread(transitions, list(range(len(transitions))), limit, sorted(set(first.values()))[:limit])
 
 
 def choose_passing(transitions: list[Transition], passing: list[int], failing: int, limit: int = 3) -> list[int]:
     """Explained transitions most like the failing one: same action first, distinct effects."""
-    action = transitions[failing]["action"]
-    same = [i for i in passing if transitions[i]["action"] == action]
-    other = [i for i in passing if transitions[i]["action"] != action]
+    action = transitions[failing].action
+    same = [i for i in passing if transitions[i].action == action]
+    other = [i for i in passing if transitions[i].action != action]
     out: list[int] = []
     seen: set[tuple] = set()
     for i in reversed(same + other[::-1]):
@@ -250,8 +248,8 @@ def repair(ctx: PromptContext, program: str, transitions: list[Transition], pass
                 detail["difference"], ctx)
         else:
             predicted = detail.get("predicted_state") or []
-            off = diff_states(predicted, detail.get("expected_state") or t["next_state"])
-            mine = diff_states(t["state"], predicted)
+            off = diff_states(predicted, detail.get("expected_state") or t.next_state)
+            mine = diff_states(t.state, predicted)
             verdict = ("but transition() predicted a different next state. Your program's changes: "
                        + ("; ".join(mine) if mine else "nothing")
                        + ".\nWhat your prediction gets wrong (predicted -> actual): "

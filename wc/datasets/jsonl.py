@@ -27,6 +27,7 @@ import gzip
 import json
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -109,7 +110,8 @@ def _transitions(file: Path, location: str, encoder: Encoder, limit: int | None)
                 if isinstance(reward, bool) or not isinstance(reward, (int, float)) or not math.isfinite(reward):
                     raise encoder.error(where, f"reward must be a finite number, not {reward!r}")
                 done, truncated = _ending(row, step, limit, encoder, where)
-                pending = DataTransition(episode, step, state, action, new_state, float(reward), done, truncated)
+                pending = DataTransition(state, action, new_state, float(reward), done, episode=episode, step=step,
+                                         truncated=truncated)
                 next_raw, next_state, ended = row["next_obs"], new_state, done or truncated
                 step += 1
     except (OSError, EOFError, UnicodeDecodeError) as exc:
@@ -120,7 +122,7 @@ def _transitions(file: Path, location: str, encoder: Encoder, limit: int | None)
 
 def _cut(t: DataTransition) -> DataTransition:
     """The last transition of an episode the data stops without `done`: truncated."""
-    return DataTransition(t.episode, t.step, t.state, t.action, t.next_state, t.reward, False, True)
+    return replace(t, done=False, truncated=True)
 
 
 def _row(text: str, where: Any) -> dict[str, Any]:

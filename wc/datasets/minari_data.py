@@ -133,5 +133,5 @@ def _transitions(dataset: Any, dataset_id: str, encoder: Encoder) -> Iterator[Da
                 raise encoder.error(where, f"reward {reward!r} is not a finite number")
             done, truncated = bool(episode.terminations[step]), bool(episode.truncations[step])
             assert state is not None
-            yield DataTransition(index, step, state, action, next_state, reward, done, truncated)
+            yield DataTransition(state, action, next_state, reward, done, episode=index, step=step, truncated=truncated)
             state = next_state

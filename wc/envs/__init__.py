@@ -172,7 +172,7 @@ def _gym_make(env_id: str, env_kwargs: dict[str, Any]):
         known = ", ".join(SHORT_NAMES)
         raise UnknownEnvironment(
             f"unknown environment {env_id!r} ({type(exc).__name__}: {exc}); "
-            f"try one of {known}, a gymnasium id, or module:EnvId", name=env_id) from None
+            f"try one of {known}, a gymnasium id, or module:EnvId", name=env_id, unknown_name=True) from None
 
 
 def _kwargs_text(env_kwargs: dict[str, Any]) -> str:
@@ -205,7 +205,7 @@ def make(name: str, **options: Any) -> EnvAdapter:
     if spec is None and "-" not in name and ":" not in name:
         raise UnknownEnvironment(
             f"unknown environment {name!r}; known names: {', '.join(SHORT_NAMES)} "
-            "(a gymnasium id or module:EnvId also works)", name=name)
+            "(a gymnasium id or module:EnvId also works)", name=name, unknown_name=True)
     env = _gym_make(env_id, env_kwargs)
     ordered = sorted(DOMAINS.values(), key=lambda d: d.fallback)  # stable: declaration order otherwise
     for candidate in ordered:

@@ -25,7 +25,7 @@ from wc._llm.base import ChatClient
 from wc._llm.replay import RECORDING_FORMAT, ReplayingChat, load_recording
 from wc._store import Store
 from wc._store.records import iso_utc
-from wc.errors import InvalidInput, NotFound
+from wc.errors import InvalidInput, NotFound, RecordingMismatch
 
 
 def shipped() -> list[str]:
@@ -131,7 +131,7 @@ def expect(recording: dict[str, Any], kind: str, agent: str = "worldcoder") -> N
     if (found, by) != (kind, agent):
         what = "a ReAct baseline run" if (found, by) == ("run", "react") else f"a {found}"
         wanted = "a ReAct baseline run" if (kind, agent) == ("run", "react") else f"a {kind}"
-        raise InvalidInput(f"the recording is of {what}, not of {wanted}", recording_kind=found, agent=by)
+        raise RecordingMismatch(f"the recording is of {what}, not of {wanted}", recording_kind=found, agent=by)
 
 
 def part(recording: dict[str, Any], slot: str, number: int) -> dict[str, Any] | None:

@@ -1,26 +1,15 @@
-"""What the store holds, read with SQLAlchemy Core over its tables: runs with their counters,
-programs, curricula and sweeps, as the values of `records.py`.
-
-One implementation serves two callers. The async store runs these functions on its own read
-session (`Database.reading`), and a read-only command on a SQLite store runs them on a plain
-synchronous connection (`open_sqlite`), which spares it the ORM, the async drivers and asyncio:
-most of what such a command would otherwise spend starting up.
-"""
+"""Summaries: runs with their counters, episodes step by step, programs with their parents,
+curricula and sweeps with their runs (what `wc runs`, `wc programs`, `wc report` show)."""
 from __future__ import annotations
 
-import os
-import socket
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import case, func, select
 
-from wc._core.location import _redact, head_from_files, require_existing, sqlite_file
 from wc._core.values import NOT_FAILED, RunStatus
 from wc._store import tables as t
+from wc._store.reading.queries import Queries, aware, batches, live_status
 from wc._store.records import (
     CurriculumSummary,
     EpisodeSummary,
@@ -33,60 +22,10 @@ from wc._store.records import (
     SweepSummary,
     UnsolvableStartRecord,
 )
-from wc.errors import NotFound, StoreError
-
-T = TypeVar("T")
-STALE_AFTER = timedelta(seconds=30)  # a running run whose heartbeat is older has no live process
-BATCH = 500  # ids per IN (...) list
+from wc.errors import NotFound
 
 
-def holder_alive(owner: str | None, heartbeat_at: datetime | None) -> bool:
-    """Whether the process named `host:pid` still runs: asked directly on this host, judged by
-    its heartbeat elsewhere."""
-    beat = aware(heartbeat_at)
-    if owner is None or beat is None or datetime.now(UTC) - beat > STALE_AFTER:
-        return False
-    host, _, pid = owner.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-    return True
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite hands back naive datetimes
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
-def live_status(status: str, owner: str | None, heartbeat_at: datetime | None) -> str:
-    """'running' only while a live process holds the run; a killed one reads 'interrupted'."""
-    if status == RunStatus.RUNNING and not holder_alive(owner, heartbeat_at):
-        return RunStatus.INTERRUPTED
-    return status
-
-
-def _batches(ids: list[int]) -> Iterator[list[int]]:
-    for i in range(0, len(ids), BATCH):
-        yield ids[i:i + BATCH]
-
-
-class Reader:
-    """Queries on one synchronous connection (or the sync face of an async session)."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-
-    def _all(self, query) -> list[Any]:
-        return list(self.conn.execute(query).all())
-
-    def _ids(self, query) -> list[int]:
-        return [row[0] for row in self.conn.execute(query).all()]
-
+class Summaries(Queries):
     # ------------------------------------------------------------------ runs
 
     def runs(self) -> list[RunSummary]:
@@ -103,7 +42,7 @@ class Reader:
 
     def run_summaries(self, run_ids: list[int], *, details: bool) -> list[RunSummary]:
         out: list[RunSummary] = []
-        for batch in _batches(run_ids):
+        for batch in batches(run_ids):
             out += self._run_batch(batch, details)
         return out
 
@@ -216,7 +155,7 @@ class Reader:
         """Programs by id with their environment, API module and parents: two queries per batch."""
         p, pp, a = t.programs, t.program_parents, t.api_modules
         out: list[ProgramRecord] = []
-        for batch in _batches(ids):
+        for batch in batches(ids):
             parents: dict[int, list[int]] = defaultdict(list)
             for child, parent in self._all(select(pp.c.child_id, pp.c.parent_id).where(pp.c.child_id.in_(batch))
                                            .order_by(pp.c.parent_id)):
@@ -297,60 +236,3 @@ class Reader:
             out.append(SweepSummary(row.id, list(row.envs), seeds, row.engine, status, row.created_at,
                                     dict(row.config or {}), cells))
         return out
-
-
-# --------------------------------------------------------------------------- SQLite, synchronously
-
-
-@contextmanager
-def open_sqlite(url: str) -> Iterator[Reader | None]:
-    """A Reader on a SQLite store at this wc's schema, on a plain synchronous connection; None
-    for any other store (or a schema to upgrade: the async store does that). A missing file is
-    a StoreError ("no store at PATH"), as for every read."""
-    path = sqlite_file(url)
-    if path is None:
-        yield None
-        return
-    require_existing(url)
-    from sqlalchemy import create_engine
-    from sqlalchemy.exc import SQLAlchemyError
-
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
-    try:
-        with engine.connect() as conn:
-            head = head_from_files()
-            try:
-                found = [r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()]
-            except SQLAlchemyError:
-                found = []
-            if head is None or found != [head]:
-                conn.rollback()
-                yield None
-                return
-            yield Reader(conn)
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
-        raise StoreError(f"the store at {_redact(url)} failed: {reason}", url=_redact(url)) from None
-    finally:
-        engine.dispose()
-
-
-def read(url: str, fn: Callable[[Reader], T]) -> T:
-    """`fn` on a Reader of the store at `url`: synchronously for a SQLite file at this wc's schema,
-    else through the async store (which may upgrade an old schema, as every command does)."""
-    with open_sqlite(url) as reader:
-        if reader is not None:
-            return fn(reader)
-    import asyncio
-
-    return asyncio.run(_read_async(url, fn))
-
-
-async def _read_async(url: str, fn: Callable[[Reader], T]) -> T:
-    from wc._store.store import Store
-
-    store = await Store.open(url, create=False)
-    try:
-        return await store.db.reading(fn)
-    finally:
-        await store.close()
