@@ -10,7 +10,7 @@ import pytest
 from support.helpers import llm_settings, replaced, sqlite_rows
 from typer.testing import CliRunner
 
-from wc._agent.agent import LearnConfig
+from wc._agent.config import LearnConfig
 from wc.cli.main import app
 from wc.testing import Reply, answer
 

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the heavy modules load on first use: `import wc` stays light
     import networkx as nx
 
-    from wc._agent.agent import LearnConfig, OnEvent
+    from wc._agent.config import LearnConfig
     from wc._core.config import Settings
     from wc._run.evaluate import EvalReport
     from wc._store import CurriculumSummary, ProgramRecord, RunSummary, SweepSummary
     from wc._store import Store as _Store
+    from wc.events import OnEvent
 
 __all__ = ["Store", "curriculum", "evaluate", "learn", "lineage", "load_recording", "resume", "sweep"]
 
@@ -33,7 +34,7 @@ def _settings(db: str | None, model: str | None, settings: Settings | None) -> S
 
 def _config(env: str, env_options: dict[str, Any] | None, config: dict[str, Any]) -> LearnConfig:
     """A LearnConfig from keyword arguments; an unknown keyword is an InvalidInput naming it."""
-    from wc._agent.agent import LearnConfig
+    from wc._agent.config import LearnConfig
     from wc.errors import InvalidInput
 
     known = {f.name for f in dataclasses.fields(LearnConfig)} - {"env", "env_options"}
@@ -48,7 +49,7 @@ async def learn(env: str, *, replay: dict[str, Any] | None = None, db: str | Non
                 on_event: OnEvent | None = None, **config: Any) -> RunSummary:
     """Learn a world model of `env` by acting and asking the LLM for code; the run's summary
     (with its episodes and LLM calls). `config` sets the run (`episodes=`, `max_llm_calls=`,
-    `seed=`, `from_program=`, … as `wc._agent.agent.LearnConfig`), `env_options` the environment
+    `seed=`, `from_program=`, … as `wc._agent.config.LearnConfig`), `env_options` the environment
     (`{"games": "valid_seen"}`, `{"levels": "file.txt"}`). With `replay` (from `load_recording`),
     the recorded session is reproduced without an LLM, under its own configuration."""
     from wc._run.runner import learn as run
