@@ -96,13 +96,14 @@ async def sweep(envs: list[str] | str, seeds: list[int] | str, *, engine: str = 
                 shard: str | None = None, address: str | None = None, db: str | None = None,
                 model: str | None = None, env_options: dict[str, Any] | None = None,
                 settings: Settings | None = None, replay: dict[str, Any] | None = None,
-                **config: Any) -> SweepSummary:
+                on_event: OnEvent | None = None, **config: Any) -> SweepSummary:
     """Every (environment, seed) as a run of one sweep (seeds as a list or `"0-4"`): `engine`
     `"local"` (concurrent runs of this process, at most `parallel`) or `"ray"` (Ray tasks on the
     cluster at `address` or RAY_ADDRESS; the store must be PostgreSQL); `shard="i/n"` plays only
     cell k with k mod n == i. `config` sets every run as for `learn`. With `replay` (a sweep's
     recording), its environments, seeds and configuration are used (`envs` and `seeds` may be
-    empty) and every cell is served its recorded answers. The sweep's summary."""
+    empty) and every cell is served its recorded answers. `on_event` is told as cells start and end
+    (wc.events.CellStarted, CellEnded, …). The sweep's summary."""
     from wc._run.sweep import Shard, parse_seeds
     from wc._run.sweep import sweep as run
 
@@ -110,7 +111,8 @@ async def sweep(envs: list[str] | str, seeds: list[int] | str, *, engine: str = 
     chosen = [] if replay else parse_seeds(seeds) if isinstance(seeds, str) else [int(s) for s in seeds]
     return await run(names, chosen, _settings(db, model, settings),
                      config=_config(names[0] if names else "", env_options, config), engine=engine,
-                     parallel=parallel, shard=Shard.parse(shard) if shard else None, address=address, replay=replay)
+                     parallel=parallel, shard=Shard.parse(shard) if shard else None, address=address, replay=replay,
+                     on_event=on_event)
 
 
 async def lineage(program_id: int, *, db: str | None = None) -> nx.DiGraph:
