@@ -28,6 +28,7 @@ class Agent(Learner):
     """Plays the run's episodes with the world model `Learner` keeps; `run` returns how it ended."""
 
     async def run(self, resume: ResumePoint | None = None) -> Outcome:
+        """Play the episodes left (from `resume`, when a run continues) until the stop rule holds."""
         cfg = self.config
         if cfg.max_steps:
             self.adapter.lift_step_limit(cfg.max_steps)
