@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from wc._agent.agent import LearnConfig  # noqa: E402
+from wc._agent.config import LearnConfig  # noqa: E402
 from wc._core.config import Settings  # noqa: E402
 from wc._run.sweep import sweep  # noqa: E402
 from wc.testing import FakeLLMServer, Reply, answer  # noqa: E402

@@ -16,6 +16,27 @@ from rich.text import Text
 
 from wc._core.secrets import redact
 from wc._core.values import NOT_FAILED, RunStatus
+from wc.events import (
+    BudgetStopped,
+    CandidateChecked,
+    CurriculumStep,
+    EpisodeEnded,
+    EpisodeStarted,
+    Event,
+    Exploring,
+    LLMCalled,
+    PlanSearched,
+    ProgramTransferred,
+    RefineEnded,
+    RefineSkipped,
+    RefineStarted,
+    ReplayServed,
+    SandboxReady,
+    StartsReopened,
+    StartUnsolvable,
+    StepLimit,
+    StepTaken,
+)
 
 from . import errors
 
@@ -139,101 +160,120 @@ class _LearnView:
         if task.completed and task.completed != task.total:
             self.progress.update(self.task, total=task.completed)
 
-    def __call__(self, kind: str, data: dict[str, Any]) -> None:
-        p = self.progress
-        if kind == "sandbox":
-            if not data["active"] and not self.warned_jail:
-                self.warned_jail = True
-                p.console.print(Text.assemble(
-                    ("warning: LLM-written code runs without the OS jail", "bold red"),
-                    f" (WC_SANDBOX=python): {data['jail']}. It is held only by wc's Python layer and resource "
-                    "limits. Install bubblewrap (apt-get install bubblewrap) and unset WC_SANDBOX; `wc doctor` shows "
-                    "every layer."), highlight=False)
-            return
-        if kind == "episode_start":
-            self.episode = data["episode"]
-        if kind == "plan" and not data["found"] and self.plan_note != self.episode:
-            self.plan_note = self.episode
-            if data["status"] == "budget":
-                p.console.print(f"  no plan within the search budget ({data['nodes']:,} nodes, "
-                                f"{data['seconds']:.1f} s): "
-                                "undecided, not evidence against the program; exploring, then searching again with "
-                                "a larger budget", style="yellow")
-            else:
-                p.console.print(f"  the program offers no plan from here (search complete, {data['nodes']:,} nodes)",
-                                style="yellow")
-        if kind == "step":
-            self.steps += 1
-        elif kind == "llm_call":
-            self.calls += 1
-            if data["status"] not in NOT_FAILED:
-                p.console.print(f"  LLM request failed ({data['status']}); retrying or moving on", style="yellow")
-        elif kind == "budget":
-            p.console.print(f"  no more LLM requests: {data['reason']}", style="yellow")
-        elif kind == "refine_start":
-            p.console.print(f"  refining ({data['reason']}) on {data['transitions']} distinct transitions, "
-                            f"{data['calls_left']} LLM calls left")
-        elif kind == "candidate":
-            extra = f", failure: {data['failure']}" if data.get("failure") else ""
-            opt = f", optimism {data['optimism']}" if data.get("optimism") else ""
-            line = f"    candidate program {data['program_id']}: fit {data['fit']:.2f}{opt}{extra}"
-            p.console.print(Text.assemble(line, ("  solves φ1+φ2", "green") if data.get("solved") else ""))
-        elif kind == "refine_end":
-            if data.get("fit") is not None:
-                self.fit = f"{data['fit']:.2f}"
-            state = ("solved", "green") if data["solved"] else ("not solved", "yellow")
-            aside = data.get("set_aside")
-            note = (f" ({aside} start{'s' if aside > 1 else ''} with no plan set aside after their optimism "
-                    "requests)") if aside else ""
-            p.console.print(Text.assemble("  refinement ", state, f": current program {data['program_id']}, "
-                                                                  f"{data['calls']} calls{note}"))
-        elif kind == "refine_skipped":
-            self.fit = f"{data['fit']:.2f}"
-            why = "no LLM calls are left" if data["why"] == "budget" else \
-                "the last refinement failed and too little new data has come in since"
-            p.console.print(f"  program {data['program_id']} does not fit the data (fit {data['fit']:.2f}) and {why}:"
-                            " acting with it unrefined", style="yellow")
-        elif kind == "step_limit":
-            if data["lifted"]:
-                p.console.print(f"  --max-steps {data['requested']} is above the environment's own step limit "
-                                f"({data['own']}): lifted, episodes may run to {data['requested']} steps",
-                                style="yellow")
-            else:
-                p.console.print(f"  --max-steps {data['requested']} is above the environment's own step limit "
-                                f"({data['own']}), which this environment cannot lift: episodes stop at its limit",
-                                style="yellow")
-        elif kind == "exploring":
-            if data.get("believed"):
-                p.console.print(f"  this start is believed unsolvable (program {data['believed']} finds no plan): "
-                                "playing it exploring", style="yellow")
-            else:
-                p.console.print("  no plan from this start after its optimism requests: playing it exploring",
-                                style="yellow")
-        elif kind == "unsolvable":
-            p.console.print(f"  the program still fits what was seen and finds no plan from this start: believed "
-                            f"unsolvable under program {data['program_id']} ({data['believed']} such starts)",
-                            style="yellow")
-        elif kind == "reopened":
-            p.console.print(f"  new data contradicts the program: {data['believed']} start(s) believed unsolvable "
-                            f"and {data['set_aside']} set aside count against φ2 again", style="yellow")
-        elif kind == "transfer":
-            if data["program_id"] is None:
-                p.console.print("  no stored program fits for transfer; starting from scratch", style="yellow")
-            else:
-                p.console.print(f"  starting from program {data['from_program']} ({data['env']}), "
-                                f"stored here as program {data['program_id']}")
-        elif kind == "episode_start" and data.get("resumed"):
-            p.console.print(f"episode {data['episode']}: resumed after {data['resumed']} recorded steps")
-        elif kind == "replay":
-            p.console.print(f"  {data['hits']} LLM answers served from the store, {data['misses']} asked anew")
-        elif kind == "curriculum_step":
-            p.console.print(f"curriculum {data['index'] + 1}/{data['of']}: {data['env']}", style="bold")
-        elif kind == "episode_end":
-            self.successes += int(data["success"])
-            p.advance(self.task)
-            mark = ("won", "green") if data["success"] else ("lost", "red")
-            p.console.print(Text.assemble(f"episode {data['episode']}: ", mark, f" in {data['steps']} steps"))
-        p.update(self.task, info=f"steps {self.steps}  wins {self.successes}  LLM calls {self.calls}  fit {self.fit}")
+    def __call__(self, event: Event) -> None:
+        match event:
+            case SandboxReady():
+                self._sandbox(event)
+                return
+            case EpisodeStarted() | StepTaken() | EpisodeEnded() | PlanSearched() | StepLimit() | Exploring():
+                self._episode(event)
+            case RefineStarted() | CandidateChecked() | RefineEnded() | RefineSkipped() | StartUnsolvable() \
+                    | StartsReopened():
+                self._refinement(event)
+            case _:
+                self._run(event)
+        self.progress.update(self.task, info=f"steps {self.steps}  wins {self.successes}  LLM calls {self.calls}  "
+                                             f"fit {self.fit}")
+
+    def _say(self, *parts: str | tuple[str, str], style: str | None = None) -> None:
+        """A line above the bar: one plain text (highlighted as the console does), or styled parts."""
+        console = self.progress.console
+        if len(parts) == 1 and isinstance(parts[0], str):
+            console.print(parts[0], style=style)
+        else:
+            console.print(Text.assemble(*parts, style=style or ""), highlight=False)
+
+    def _sandbox(self, event: SandboxReady) -> None:
+        if not event.active and not self.warned_jail:
+            self.warned_jail = True
+            self._say(("warning: LLM-written code runs without the OS jail", "bold red"),
+                      f" (WC_SANDBOX=python): {event.jail}. It is held only by wc's Python layer and resource "
+                      "limits. Install bubblewrap (apt-get install bubblewrap) and unset WC_SANDBOX; `wc doctor` "
+                      "shows every layer.")
+
+    def _episode(self, event: Event) -> None:
+        """An episode's course: its start, steps, plans, limits and end."""
+        match event:
+            case EpisodeStarted(episode=episode, resumed=resumed):
+                self.episode = episode
+                if resumed:
+                    self._say(f"episode {episode}: resumed after {resumed} recorded steps")
+            case StepTaken():
+                self.steps += 1
+            case PlanSearched(found=False) if self.plan_note != self.episode:
+                self.plan_note = self.episode
+                if event.status == "budget":
+                    self._say(f"  no plan within the search budget ({event.nodes:,} nodes, {event.seconds:.1f} s): "
+                              "undecided, not evidence against the program; exploring, then searching again with "
+                              "a larger budget", style="yellow")
+                else:
+                    self._say(f"  the program offers no plan from here (search complete, {event.nodes:,} nodes)",
+                              style="yellow")
+            case StepLimit(requested=requested, own=own, lifted=True):
+                self._say(f"  --max-steps {requested} is above the environment's own step limit ({own}): lifted, "
+                          f"episodes may run to {requested} steps", style="yellow")
+            case StepLimit(requested=requested, own=own, lifted=False):
+                self._say(f"  --max-steps {requested} is above the environment's own step limit ({own}), which this "
+                          "environment cannot lift: episodes stop at its limit", style="yellow")
+            case Exploring(believed=believed) if believed:
+                self._say(f"  this start is believed unsolvable (program {believed} finds no plan): playing it "
+                          "exploring", style="yellow")
+            case Exploring():
+                self._say("  no plan from this start after its optimism requests: playing it exploring",
+                          style="yellow")
+            case EpisodeEnded(episode=episode, success=success, steps=steps):
+                self.successes += int(success)
+                self.progress.advance(self.task)
+                self._say(f"episode {episode}: ", ("won", "green") if success else ("lost", "red"),
+                          f" in {steps} steps")
+
+    def _refinement(self, event: Event) -> None:
+        """A refinement: its start, candidates and end; a program kept unrefined; φ2's starts."""
+        match event:
+            case RefineStarted(reason=reason, transitions=transitions, calls_left=calls_left):
+                self._say(f"  refining ({reason}) on {transitions} distinct transitions, {calls_left} LLM calls left")
+            case CandidateChecked(program_id=pid, fit=fit, solved=solved, optimism=optimism, failure=failure):
+                extra = f", failure: {failure}" if failure else ""
+                opt = f", optimism {optimism}" if optimism else ""
+                self._say(f"    candidate program {pid}: fit {fit:.2f}{opt}{extra}",
+                          ("  solves φ1+φ2", "green") if solved else "")
+            case RefineEnded(solved=solved, calls=calls, program_id=pid, fit=fit, set_aside=aside):
+                if fit is not None:
+                    self.fit = f"{fit:.2f}"
+                note = (f" ({aside} start{'s' if aside > 1 else ''} with no plan set aside after their optimism "
+                        "requests)") if aside else ""
+                self._say("  refinement ", ("solved", "green") if solved else ("not solved", "yellow"),
+                          f": current program {pid}, {calls} calls{note}")
+            case RefineSkipped(program_id=pid, fit=fit, why=why):
+                self.fit = f"{fit:.2f}"
+                because = "no LLM calls are left" if why == "budget" else \
+                    "the last refinement failed and too little new data has come in since"
+                self._say(f"  program {pid} does not fit the data (fit {fit:.2f}) and {because}: acting with it "
+                          "unrefined", style="yellow")
+            case StartUnsolvable(program_id=pid, believed=believed):
+                self._say(f"  the program still fits what was seen and finds no plan from this start: believed "
+                          f"unsolvable under program {pid} ({believed} such starts)", style="yellow")
+            case StartsReopened(believed=believed, set_aside=set_aside):
+                self._say(f"  new data contradicts the program: {believed} start(s) believed unsolvable and "
+                          f"{set_aside} set aside count against φ2 again", style="yellow")
+
+    def _run(self, event: Event) -> None:
+        """Around the agent: LLM requests and the budget, transfer, replayed answers, curricula."""
+        match event:
+            case LLMCalled(status=status):
+                self.calls += 1
+                if status not in NOT_FAILED:
+                    self._say(f"  LLM request failed ({status}); retrying or moving on", style="yellow")
+            case BudgetStopped(reason=reason):
+                self._say(f"  no more LLM requests: {reason}", style="yellow")
+            case ProgramTransferred(program_id=None):
+                self._say("  no stored program fits for transfer; starting from scratch", style="yellow")
+            case ProgramTransferred(from_program=source, program_id=pid, env=env):
+                self._say(f"  starting from program {source} ({env}), stored here as program {pid}")
+            case ReplayServed(hits=hits, misses=misses):
+                self._say(f"  {hits} LLM answers served from the store, {misses} asked anew")
+            case CurriculumStep(index=index, env=env, of=of):
+                self._say(f"curriculum {index + 1}/{of}: {env}", style="bold")
 
 
 ObserveOption: Any = typer.Option(None, "--observe", help="ALFWorld: full (every object known, the paper's facts; "

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from wc._core.secrets import redact
+from wc.events import CellBusy, CellEnded, CellEvent, Event, SweepCells, SweepStarted
 
 from . import errors
 from .main import (
@@ -54,35 +55,40 @@ class _SweepView:
         self.sweep_id: int | None = None
         self.unfinished: list[dict[str, Any]] = []  # cells this process played that did not finish
 
-    def __call__(self, kind: str, data: dict[str, Any]) -> None:
+    def __call__(self, event: Event) -> None:
         p = self.progress
-        if kind == "sweep_start":
-            self.sweep_id = data["sweep_id"]
-        elif kind == "sweep_cells":
-            self.sweep_id = data["sweep_id"]
-            kept = data["cells"] - data["todo"]
-            p.console.print(f"sweep {data['sweep_id']}: {data['todo']} run(s) to play of {data['cells']} "
-                            f"({data['engine']}{', shard ' + data['shard'] if data['shard'] != '0/1' else ''}"
-                            f"{f', {kept} done or held elsewhere' if kept else ''})", highlight=False)
-            p.update(self.task, total=data["todo"])
-            p.start()  # once there is something to count: an early error stays one line
-        elif kind in ("cell_end", "cell_busy"):
-            p.advance(self.task)
-            if kind == "cell_end" and data.get("status") != "finished":
-                self.unfinished.append(data)
-            where = f"{data['env']} seed {data['seed']}"
-            if kind == "cell_busy":
-                p.console.print(f"  {where}: left to the live process that runs it", style="yellow")
-            elif data.get("status") is None:
-                p.console.print(Text.assemble(f"  {where}: ", ("failed", "red"), f": {data['error']}"), highlight=False)
-            else:
-                node = f" on {data['node'][:12]}" if data.get("node") else ""
-                mark = (data["status"], "green" if data["status"] == "finished" else "yellow")
-                p.console.print(Text.assemble(f"  {where}: run {data['run_id']} ", mark,
-                                              f"{node}, won {data['successes']}/{data['episodes']} in "
-                                              f"{data['env_steps']} steps, {data['llm_calls']} LLM calls"
-                                              + (f" ({data['error']})" if data.get("error") else "")),
-                                highlight=False)
+        match event:
+            case SweepStarted(sweep_id=sweep_id):
+                self.sweep_id = sweep_id
+            case SweepCells(sweep_id=sweep_id, todo=todo, cells=cells, engine=engine, shard=shard):
+                self.sweep_id = sweep_id
+                kept = cells - todo
+                p.console.print(f"sweep {sweep_id}: {todo} run(s) to play of {cells} "
+                                f"({engine}{', shard ' + shard if shard != '0/1' else ''}"
+                                f"{f', {kept} done or held elsewhere' if kept else ''})", highlight=False)
+                p.update(self.task, total=todo)
+                p.start()  # once there is something to count: an early error stays one line
+            case CellBusy() | CellEnded():
+                self._cell_done(event)
+
+    def _cell_done(self, cell: CellEvent) -> None:
+        p = self.progress
+        p.advance(self.task)
+        if isinstance(cell, CellEnded) and cell.status != "finished":
+            self.unfinished.append(cell.to_json())
+        where = f"{cell.env} seed {cell.seed}"
+        if isinstance(cell, CellBusy):
+            p.console.print(f"  {where}: left to the live process that runs it", style="yellow")
+        elif cell.status is None:
+            p.console.print(Text.assemble(f"  {where}: ", ("failed", "red"), f": {cell.error}"), highlight=False)
+        else:
+            node = f" on {cell.node[:12]}" if cell.node else ""
+            mark = (cell.status, "green" if cell.status == "finished" else "yellow")
+            p.console.print(Text.assemble(f"  {where}: run {cell.run_id} ", mark,
+                                          f"{node}, won {cell.successes}/{cell.episodes} in "
+                                          f"{cell.env_steps} steps, {cell.llm_calls} LLM calls"
+                                          + (f" ({cell.error})" if cell.error else "")),
+                            highlight=False)
 
 
 def _exit_if_unfinished(view: _SweepView, sweep_id: int) -> None:

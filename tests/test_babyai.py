@@ -9,12 +9,13 @@ from conftest import FIXTURES
 from minigrid.envs.doorkey import DoorKeyEnv
 
 from wc import envs
-from wc._agent.agent import LearnConfig
+from wc._agent.config import LearnConfig
 from wc._api import Settings, add_program, run_summary
 from wc._llm.base import NoLLM
 from wc._run.runner import learn
 from wc._sandbox import runtime
 from wc.errors import EnvError
+from wc.events import RefineSkipped, RefineStarted, StepLimit
 
 BABYAI = (FIXTURES / "babyai_model.py").read_text()
 
@@ -72,10 +73,9 @@ async def test_an_episode_over_before_its_first_step_is_an_error(db_url):
 async def test_max_steps_above_the_environments_limit_is_lifted_and_said(db_url):
     events = []
     config = LearnConfig(env="sokoban", episodes=1, solved=None, max_llm_calls=0, max_steps=75, min_transitions=10 ** 6)
-    summary = await learn(config, Settings(db=db_url), llm=NoLLM(), on_event=lambda k, d: events.append((k, d)))
+    summary = await learn(config, Settings(db=db_url), llm=NoLLM(), on_event=events.append)
     assert summary.episode_list[0].steps == 75  # the shipped levels' own limit is 60
-    assert [d for k, d in events if k == "step_limit"] == [
-        {"episode": 0, "requested": 75, "own": 60, "lifted": True}]
+    assert [e for e in events if isinstance(e, StepLimit)] == [StepLimit(episode=0, requested=75, own=60, lifted=True)]
 
 
 async def test_a_program_kept_unrefined_is_reported_once(db_url, minigrid_model):
@@ -85,12 +85,11 @@ async def test_a_program_kept_unrefined_is_reported_once(db_url, minigrid_model)
     events = []
     config = LearnConfig(env="minigrid-doorkey", episodes=4, solved=None, max_llm_calls=0, from_program=pid,
                          max_steps=40)
-    summary = await learn(config, Settings(db=db_url), llm=NoLLM(), on_event=lambda k, d: events.append((k, d)))
+    summary = await learn(config, Settings(db=db_url), llm=NoLLM(), on_event=events.append)
     assert summary.status == "finished" and summary.env_steps > 20
-    kinds = [k for k, _ in events]
-    assert kinds.count("refine_skipped") == 1 and "refine_start" not in kinds
-    [skipped] = [d for k, d in events if k == "refine_skipped"]
-    assert skipped["why"] == "budget" and skipped["fit"] < 1.0
+    assert not any(isinstance(e, RefineStarted) for e in events)
+    [skipped] = [e for e in events if isinstance(e, RefineSkipped)]
+    assert skipped.why == "budget" and skipped.fit < 1.0
 
 
 def test_a_mission_may_name_any_kind_of_object_by_its_colour():

@@ -9,6 +9,7 @@ from support.helpers import replaced
 from support.helpers import sqlite_rows as rows
 
 from wc._api import LearnConfig, learn
+from wc.events import EpisodeEnded, PlanSearched
 from wc.testing import Reply, answer
 
 BROKEN_SYNTAX = "def transition(state, action:\n    return state\n"
@@ -42,7 +43,7 @@ async def test_learns_doorkey_through_bad_answers_and_records_everything(fake_ll
     events = []
     server = fake_llm(script)
     config = LearnConfig(env="minigrid-doorkey", episodes=8, max_llm_calls=15, concurrency=2, solved=3, seed=0)
-    summary = await learn(config, settings(server, db_url), on_event=lambda k, d: events.append((k, d)))
+    summary = await learn(config, settings(server, db_url), on_event=events.append)
 
     assert summary.status == "finished"
     assert summary.successes >= 3 and summary.episode_list[-1].success
@@ -82,9 +83,9 @@ async def test_learns_doorkey_through_bad_answers_and_records_everything(fake_ll
     assert "(agent.direction - 1) % 4" in best_source and "def reward" in best_source
 
     # after learning, episodes were solved by planning without more LLM calls
-    later = [d for k, d in events if k == "episode_end"][-3:]
-    assert len(later) == 3 and all(d["success"] for d in later)
-    assert any(k == "plan" and d["found"] for k, d in events)
+    later = [e for e in events if isinstance(e, EpisodeEnded)][-3:]
+    assert len(later) == 3 and all(e.success for e in later)
+    assert any(isinstance(e, PlanSearched) and e.found for e in events)
 
 
 @pytest.mark.slow

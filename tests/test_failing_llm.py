@@ -9,6 +9,7 @@ import socket
 import pytest
 from support.helpers import run_wc, sqlite_rows
 
+from wc.events import BudgetStopped
 from wc.testing import Reply
 
 
@@ -122,9 +123,9 @@ async def test_max_cost_stops_requests_before_they_could_exceed_it(fake_llm, db_
         await learn(config, settings)
     monkeypatch.setenv("WC_PRICES", '{"test-model": [2.5, 10.0]}')  # $/Mtok; a request is worth ~$0.05
     events = []
-    summary = await learn(config, settings, on_event=lambda k, d: events.append((k, d)))
+    summary = await learn(config, settings, on_event=events.append)
     assert summary.status == "finished"
     assert 1 <= summary.llm_calls < 20 and len(server.requests) == summary.llm_calls
     assert summary.cost_usd is not None and summary.cost_usd <= 0.05
-    stops = [d["reason"] for k, d in events if k == "budget"]
+    stops = [e.reason for e in events if isinstance(e, BudgetStopped)]
     assert stops and "past $0.05" in stops[0]

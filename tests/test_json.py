@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from support.helpers import child_env, keys_of, run_wc, schemas
 
-from wc._agent.agent import LearnConfig
+from wc._agent.config import LearnConfig
 from wc._core.config import Settings
 from wc._report.export import EPISODE_COLUMNS, TRANSITION_COLUMNS
 from wc._run.recordings import load as load_recording

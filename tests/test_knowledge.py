@@ -17,6 +17,7 @@ from support.helpers import llm_settings as settings
 
 from wc._api import LearnConfig, curriculum, learn, lineage
 from wc._store import RunBusy, Store
+from wc.events import ProgramTransferred
 from wc.testing import Reply, answer
 
 pytestmark = pytest.mark.slow  # whole runs in subprocesses; the fast subset skips them
@@ -91,8 +92,8 @@ async def test_auto_transfer_picks_the_most_similar_environment(fake_llm, store_
     empty = await learn(LearnConfig(env="minigrid-empty", episodes=3, solved=1, max_llm_calls=2), s)
     events = []
     target = await learn(LearnConfig(env="MiniGrid-DoorKey-6x6-v0", episodes=3, solved=1, max_llm_calls=2,
-                                           from_program="auto"), s, on_event=lambda k, d: events.append((k, d)))
-    sources = [d["from_program"] for k, d in events if k == "transfer"]
+                                           from_program="auto"), s, on_event=events.append)
+    sources = [e.from_program for e in events if isinstance(e, ProgramTransferred)]
     assert sources[0] == doorkey.best_program_id  # DoorKey-5x5 is nearer to DoorKey-6x6 than Empty is
     assert empty.best_program_id in sources
     assert target.successes == 1 and target.llm_calls == 0

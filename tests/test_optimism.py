@@ -13,11 +13,12 @@ from conftest import FIXTURES
 from support.helpers import keys_of, replaced, run_wc
 from support.helpers import llm_settings as settings
 
-from wc._agent.agent import LearnConfig
+from wc._agent.config import LearnConfig
 from wc._api import resume
 from wc._run.runner import learn
 from wc._synth.optimism import OptimismBudget
 from wc.envs.variants import plan_exists
+from wc.events import EpisodeStarted, Event
 from wc.testing import Reply, answer
 
 ICE = "wc.envs.variants:WC-DoorKeyIce-5x5-v0"
@@ -75,10 +76,10 @@ CONFIG = dict(env=ICE, episodes=4, solved=None, max_llm_calls=12, max_steps=40, 
 
 async def test_optimism_is_bounded_per_start_and_contradicting_data_reopens(fake_llm, db_url):
     server = fake_llm(ice_script())
-    events: list[tuple[str, dict]] = []
-    summary = await learn(LearnConfig(**CONFIG), settings(server, db_url), on_event=lambda k, d: events.append((k, d)))
+    events: list[Event] = []
+    summary = await learn(LearnConfig(**CONFIG), settings(server, db_url), on_event=events.append)
     assert summary.status == "finished", summary.error
-    kinds = [k for k, _ in events]
+    kinds = [e.kind for e in events]
     # episode 0: the first program (wrong about doorways, which nothing here shows) has no plan;
     # one request for that start, then exploring, then the belief
     # episode 1: its plan goes through the doorway, the world slides on: the belief is reopened,
@@ -111,8 +112,8 @@ async def test_beliefs_survive_a_resume(fake_llm, db_url):
     asked about nor judged again), and the run ends as the uninterrupted one does."""
     server = fake_llm(ice_script())
 
-    def stop(kind, data):
-        if kind == "episode_start" and data["episode"] == 2:
+    def stop(event: Event) -> None:
+        if isinstance(event, EpisodeStarted) and event.episode == 2:
             raise RuntimeError("stopped here")
     stopped = await learn(LearnConfig(**CONFIG), settings(server, db_url), on_event=stop)
     assert stopped.status == "failed" and "stopped here" in stopped.error

@@ -10,8 +10,9 @@ import pytest
 from support.helpers import llm_settings, replaced, sqlite_rows
 from typer.testing import CliRunner
 
-from wc._agent.agent import LearnConfig
+from wc._agent.config import LearnConfig
 from wc.cli.main import app
+from wc.events import CellEnded, Event, SweepStarted
 from wc.testing import Reply, answer
 
 pytestmark = pytest.mark.slow  # whole runs, recorded and replayed
@@ -109,8 +110,11 @@ def test_a_sweep_replays_from_its_recording(fake_llm, tmp_path, minigrid_model):
     import wc  # the Python API replays it too, as the README says
 
     api_db = f"sqlite:///{tmp_path / 'api.db'}"
-    again = wc.sweep([], [], db=api_db, replay=wc.load_recording(str(path)), parallel=2)
+    events: list[Event] = []
+    again = wc.sweep([], [], db=api_db, replay=wc.load_recording(str(path)), parallel=2, on_event=events.append)
     assert again.status == "finished" and len(again.run_ids) == 4
+    ended = sorted(e.index for e in events if isinstance(e, CellEnded) and e.status == "finished")
+    assert ended == [0, 1, 2, 3] and isinstance(events[0], SweepStarted)
     for cell in again.cells:
         assert outcome(api_db, cell.run_id) == outcome(recorded_db, original[cell.index]), cell.index
 

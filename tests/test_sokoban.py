@@ -35,6 +35,7 @@ from wc.envs.sokoban import (
     write_xsb,
 )
 from wc.errors import WcError
+from wc.events import EpisodeEnded, PlanSearched
 from wc.testing import Reply, answer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -575,7 +576,7 @@ async def test_learns_sokoban_from_a_scripted_llm(fake_llm, db_url, sokoban_mode
     server = fake_llm(script)
     settings = llm_settings(server, db_url)
     config = LearnConfig(env="sokoban", episodes=8, max_llm_calls=8, concurrency=2, solved=3, seed=0)
-    summary = await learn(config, settings, on_event=lambda k, d: events.append((k, d)))
+    summary = await learn(config, settings, on_event=events.append)
 
     assert summary.status == "finished"
     assert summary.successes >= 3 and summary.episode_list[-1].success
@@ -610,6 +611,6 @@ async def test_learns_sokoban_from_a_scripted_llm(fake_llm, db_url, sokoban_mode
     assert parent_source.strip() == wrong.strip()
 
     # once learned, episodes are won by planning
-    ends = [d for k, d in events if k == "episode_end"]
-    assert len(ends) >= 3 and all(d["success"] for d in ends[-3:])
-    assert any(k == "plan" and d["found"] for k, d in events)
+    ends = [e for e in events if isinstance(e, EpisodeEnded)]
+    assert len(ends) >= 3 and all(e.success for e in ends[-3:])
+    assert any(isinstance(e, PlanSearched) and e.found for e in events)

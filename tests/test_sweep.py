@@ -19,7 +19,7 @@ from support.helpers import llm_settings as settings
 from test_json import keys_of
 
 import wc.aio
-from wc._agent.agent import LearnConfig
+from wc._agent.config import LearnConfig
 from wc._run.sweep import Shard, create_sweep, parse_seeds, resume_sweep, view
 from wc._store import Store
 from wc.errors import ConfigError, InvalidInput, NotFound

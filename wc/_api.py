@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:  # what a command needs is imported when it runs: reading commands start fast
     import networkx as nx
 
-    from wc._agent.agent import LearnConfig
+    from wc._agent.config import LearnConfig
     from wc._core.config import Settings
     from wc._report.playback import Playback
     from wc._run.check import ProgramCheck, check_program
@@ -57,7 +57,7 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
 
 # re-exported names, imported on first use: name -> (module, attribute)
 _LAZY = {
-    "LearnConfig": ("wc._agent.agent", "LearnConfig"),
+    "LearnConfig": ("wc._agent.config", "LearnConfig"),
     "ProgramCheck": ("wc._run.check", "ProgramCheck"),
     "check_program": ("wc._run.check", "check_program"),
     "Settings": ("wc._core.config", "Settings"),

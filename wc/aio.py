@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the heavy modules load on first use: `import wc` stays light
     import networkx as nx
 
-    from wc._agent.agent import LearnConfig, OnEvent
+    from wc._agent.config import LearnConfig
     from wc._core.config import Settings
     from wc._run.evaluate import EvalReport
     from wc._store import CurriculumSummary, ProgramRecord, RunSummary, SweepSummary
     from wc._store import Store as _Store
+    from wc.events import OnEvent
 
 __all__ = ["Store", "curriculum", "evaluate", "learn", "lineage", "load_recording", "resume", "sweep"]
 
@@ -33,7 +34,7 @@ def _settings(db: str | None, model: str | None, settings: Settings | None) -> S
 
 def _config(env: str, env_options: dict[str, Any] | None, config: dict[str, Any]) -> LearnConfig:
     """A LearnConfig from keyword arguments; an unknown keyword is an InvalidInput naming it."""
-    from wc._agent.agent import LearnConfig
+    from wc._agent.config import LearnConfig
     from wc.errors import InvalidInput
 
     known = {f.name for f in dataclasses.fields(LearnConfig)} - {"env", "env_options"}
@@ -48,7 +49,7 @@ async def learn(env: str, *, replay: dict[str, Any] | None = None, db: str | Non
                 on_event: OnEvent | None = None, **config: Any) -> RunSummary:
     """Learn a world model of `env` by acting and asking the LLM for code; the run's summary
     (with its episodes and LLM calls). `config` sets the run (`episodes=`, `max_llm_calls=`,
-    `seed=`, `from_program=`, … as `wc._agent.agent.LearnConfig`), `env_options` the environment
+    `seed=`, `from_program=`, … as `wc._agent.config.LearnConfig`), `env_options` the environment
     (`{"games": "valid_seen"}`, `{"levels": "file.txt"}`). With `replay` (from `load_recording`),
     the recorded session is reproduced without an LLM, under its own configuration."""
     from wc._run.runner import learn as run
@@ -95,13 +96,14 @@ async def sweep(envs: list[str] | str, seeds: list[int] | str, *, engine: str = 
                 shard: str | None = None, address: str | None = None, db: str | None = None,
                 model: str | None = None, env_options: dict[str, Any] | None = None,
                 settings: Settings | None = None, replay: dict[str, Any] | None = None,
-                **config: Any) -> SweepSummary:
+                on_event: OnEvent | None = None, **config: Any) -> SweepSummary:
     """Every (environment, seed) as a run of one sweep (seeds as a list or `"0-4"`): `engine`
     `"local"` (concurrent runs of this process, at most `parallel`) or `"ray"` (Ray tasks on the
     cluster at `address` or RAY_ADDRESS; the store must be PostgreSQL); `shard="i/n"` plays only
     cell k with k mod n == i. `config` sets every run as for `learn`. With `replay` (a sweep's
     recording), its environments, seeds and configuration are used (`envs` and `seeds` may be
-    empty) and every cell is served its recorded answers. The sweep's summary."""
+    empty) and every cell is served its recorded answers. `on_event` is told as cells start and end
+    (wc.events.CellStarted, CellEnded, …). The sweep's summary."""
     from wc._run.sweep import Shard, parse_seeds
     from wc._run.sweep import sweep as run
 
@@ -109,7 +111,8 @@ async def sweep(envs: list[str] | str, seeds: list[int] | str, *, engine: str = 
     chosen = [] if replay else parse_seeds(seeds) if isinstance(seeds, str) else [int(s) for s in seeds]
     return await run(names, chosen, _settings(db, model, settings),
                      config=_config(names[0] if names else "", env_options, config), engine=engine,
-                     parallel=parallel, shard=Shard.parse(shard) if shard else None, address=address, replay=replay)
+                     parallel=parallel, shard=Shard.parse(shard) if shard else None, address=address, replay=replay,
+                     on_event=on_event)
 
 
 async def lineage(program_id: int, *, db: str | None = None) -> nx.DiGraph:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from wc import envs
-from wc._agent.agent import LearnConfig, OnEvent
+from wc._agent.config import LearnConfig
 from wc._core.config import Settings
 from wc._core.values import RunStatus
 from wc._llm.base import ChatClient
@@ -15,6 +15,7 @@ from wc._run import recordings, transfer
 from wc._run.runner import learn, no_llm, resume
 from wc._store import CurriculumSummary, RunSummary, open_store
 from wc.errors import InvalidInput
+from wc.events import CurriculumStep, OnEvent
 
 CURRICULA: dict[str, list[str]] = {
     # the paper's MiniGrid curriculum
@@ -90,7 +91,7 @@ async def resume_curriculum(curriculum_id: int, settings: Settings | None = None
     """Run what is left of a curriculum: resume its unfinished run, then the remaining envs
     (with `replay`, each new step's run is served its recorded answers)."""
     settings = settings or Settings()
-    emit = on_event or (lambda kind, data: None)
+    emit: OnEvent = on_event or (lambda event: None)
 
     def client(index: int) -> ChatClient | None:
         if replay is not None:
@@ -113,7 +114,7 @@ async def resume_curriculum(curriculum_id: int, settings: Settings | None = None
     previous_best: int | None = None
     for index, env_name in enumerate(group.envs):
         latest = (await steps(curriculum_id, settings.db))[1][index].run
-        emit("curriculum_step", {"index": index, "env": env_name, "of": len(group.envs)})
+        emit(CurriculumStep(index=index, env=env_name, of=len(group.envs)))
         if latest is not None and latest.status == RunStatus.FINISHED:
             summary = latest
         elif latest is not None:

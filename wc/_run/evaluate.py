@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wc import envs
-from wc._agent.agent import LearnConfig, OnEvent
+from wc._agent.config import LearnConfig
 from wc._core.config import Settings
 from wc._run.runner import learn
 from wc._store import RunSummary
 from wc.errors import InvalidInput
+from wc.events import OnEvent
 
 # ALFWorld's task types by their folder prefix, in the order the papers' tables use
 TASK_TYPES = {"pick_and_place_simple": "Pick", "pick_clean_then_place_in_recep": "Clean",

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from wc import envs
-from wc._agent.agent import OnEvent
 from wc._core.config import Settings
 from wc._core.values import LLMCall, RunStatus
 from wc._llm.base import ChatClient
 from wc._run.runner import Heartbeat, make_llm, owner
-from wc._store import RunSummary, open_store
+from wc._store import RunSummary, Store, open_store
 from wc.errors import EnvError, InvalidInput, LLMError, LLMFatalError
+from wc.events import EpisodeEnded, LLMCalled, OnEvent, StepTaken
 
 SYSTEM = """You are an agent acting in an environment to complete a task.
 At each turn you are shown the task, your recent actions and what you observed, the current
@@ -61,71 +61,81 @@ async def react(env: str, settings: Settings | None = None, *, episodes: int = 1
     With `replay` (a recording of a ReAct run), its configuration is used and its answers are served:
     the recorded run is reproduced without an LLM or API key."""
     settings = settings or Settings()
-    emit = on_event or (lambda kind, data: None)
+    emit: OnEvent = on_event or (lambda event: None)
+    config: dict[str, Any] = {"agent": "react", "env": env, "env_options": dict(env_options or {}),
+                              "episodes": episodes, "seed": seed, "history": history, "max_steps": max_steps}
     if replay is not None:
-        from wc._run import recordings
-
-        recordings.expect(replay, "run", "react")
-        if env != replay["env"]:
-            raise InvalidInput(f"the recording is of {replay['env']!r}, not {env!r}")
-        recorded = replay["config"]
-        episodes, seed, history = int(recorded["episodes"]), int(recorded["seed"]), int(recorded.get("history", 30))
-        env_options, max_steps = dict(recorded.get("env_options") or {}), recorded.get("max_steps")
-        llm = recordings.client(replay)
-    if episodes < 1:
-        raise InvalidInput(f"episodes must be at least 1, not {episodes}")
-    options = dict(env_options or {})
-    adapter = envs.make(env, **options)
+        config, llm = _replayed(env, replay)
+    if config["episodes"] < 1:
+        raise InvalidInput(f"episodes must be at least 1, not {config['episodes']}")
+    adapter = envs.make(env, **config["env_options"])
     llm = llm or make_llm(settings)
     store = await open_store(settings.db)
-    started = time.monotonic()
     try:
         env_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter), adapter.api,
                                                  adapter.reward_mode)
-        config = {"agent": "react", "env": env, "env_options": options, "episodes": episodes, "seed": seed,
-                  "history": history, "max_steps": max_steps}
         holder = owner()
-        run_id = await store.runs.create(env_id, config=config, seed=seed, model=llm.model, owner=holder)
+        run_id = await store.runs.create(env_id, config=config, seed=config["seed"], model=llm.model, owner=holder)
         if on_start:
             on_start(run_id)
 
         async def on_call(call: LLMCall) -> None:
             call.meta["id"] = await store.calls.add(run_id, call)
-            emit("llm_call", {"status": call.status, "latency": call.latency_s, "purpose": call.purpose,
-                              "tokens": call.prompt_tokens + call.completion_tokens})
+            emit(LLMCalled(status=call.status, latency=call.latency_s, purpose=call.purpose,
+                           tokens=call.prompt_tokens + call.completion_tokens))
         llm.on_call = on_call
-        status, error = RunStatus.FINISHED, None
-        try:
-            with Heartbeat(store, run_id, holder, lambda: (time.monotonic() - started, llm.wait.seconds)):
-                for index in range(episodes):
-                    await _episode(adapter, store, llm, run_id, index, 1009 * seed + index, history, max_steps, emit)
-        except LLMFatalError as exc:
-            status, error = RunStatus.FAILED, str(exc)
-        except EnvError as exc:  # an environment that cannot be played: the run says so, then the caller
-            await store.runs.finish(run_id, status=RunStatus.FAILED, best_program_id=None,
-                                    wall_seconds=time.monotonic() - started, llm_wait_seconds=llm.wait.seconds,
-                                    error=str(exc))
-            raise
-        except BaseException as exc:  # Ctrl-C, SIGTERM, a cancelled task: stopped, and said so in the store
-            interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
-            await asyncio.shield(store.runs.finish(
-                run_id, status=RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED, best_program_id=None,
-                wall_seconds=time.monotonic() - started, llm_wait_seconds=llm.wait.seconds,
-                error="interrupted" if interrupted else f"{type(exc).__name__}: {exc}"))
-            raise
-        await store.runs.finish(run_id, status=status, best_program_id=None,
-                                wall_seconds=time.monotonic() - started, llm_wait_seconds=llm.wait.seconds,
-                                error=error)
-        summary = await store.runs.summary(run_id)
-        summary.error = error
-        summary.failure = "llm" if error else None
-        return summary
+        return await _play(adapter, store, llm, run_id, holder, config, emit)
     finally:
         adapter.close()
         close = getattr(llm, "close", None)
         if close is not None:
             await close()
         await store.close()
+
+
+def _replayed(env: str, replay: dict[str, Any]) -> tuple[dict[str, Any], ChatClient]:
+    """A recorded ReAct run's configuration, and a client serving its answers."""
+    from wc._run import recordings
+
+    recordings.expect(replay, "run", "react")
+    if env != replay["env"]:
+        raise InvalidInput(f"the recording is of {replay['env']!r}, not {env!r}")
+    recorded = replay["config"]
+    config: dict[str, Any] = {"agent": "react", "env": env, "env_options": dict(recorded.get("env_options") or {}),
+                              "episodes": int(recorded["episodes"]), "seed": int(recorded["seed"]),
+                              "history": int(recorded.get("history", 30)), "max_steps": recorded.get("max_steps")}
+    return config, recordings.client(replay)
+
+
+async def _play(adapter, store: Store, llm: ChatClient, run_id: int, holder: str, config: dict[str, Any],
+                emit: OnEvent) -> RunSummary:
+    """The run's episodes, then how it ended, in the store (an interrupted or unplayable run too)."""
+    started = time.monotonic()
+    seed, history, max_steps = config["seed"], config["history"], config["max_steps"]
+    status, error = RunStatus.FINISHED, None
+
+    async def finish(status: str, error: str | None) -> None:
+        await store.runs.finish(run_id, status=status, best_program_id=None, wall_seconds=time.monotonic() - started,
+                                llm_wait_seconds=llm.wait.seconds, error=error)
+    try:
+        with Heartbeat(store, run_id, holder, lambda: (time.monotonic() - started, llm.wait.seconds)):
+            for index in range(config["episodes"]):
+                await _episode(adapter, store, llm, run_id, index, 1009 * seed + index, history, max_steps, emit)
+    except LLMFatalError as exc:
+        status, error = RunStatus.FAILED, str(exc)
+    except EnvError as exc:  # an environment that cannot be played: the run says so, then the caller
+        await finish(RunStatus.FAILED, str(exc))
+        raise
+    except BaseException as exc:  # Ctrl-C, SIGTERM, a cancelled task: stopped, and said so in the store
+        interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
+        await asyncio.shield(finish(RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED,
+                                    "interrupted" if interrupted else f"{type(exc).__name__}: {exc}"))
+        raise
+    await finish(status, error)
+    summary = await store.runs.summary(run_id)
+    summary.error = error
+    summary.failure = "llm" if error else None
+    return summary
 
 
 async def _episode(adapter, store, llm: ChatClient, run_id: int, index: int, env_seed: int, keep: int,
@@ -153,7 +163,7 @@ async def _episode(adapter, store, llm: ChatClient, run_id: int, index: int, env
         if action is None or action not in actions:
             observation = NOTHING
             seen.append((action or "(none)", observation))
-            emit("step", {"episode": index, "step": steps, "action": action})
+            emit(StepTaken(episode=index, t=steps - 1, action=action))
             continue
         result = adapter.step(action)
         await store.runs.add_transition(run_id=run_id, episode_id=episode_id, step=recorded, state=state,
@@ -164,10 +174,10 @@ async def _episode(adapter, store, llm: ChatClient, run_id: int, index: int, env
         total += result.reward
         state, observation = result.state, adapter.observation(result.state)
         seen.append((action, observation))
-        emit("step", {"episode": index, "step": steps, "action": action})
+        emit(StepTaken(episode=index, t=steps - 1, action=action, reward=result.reward))
         if result.terminated or result.truncated:
             won, truncated = result.terminated and result.reward > 0, result.truncated
             break
     await store.runs.finish_episode(episode_id, steps=steps, total_reward=total, success=won,
                                     terminated=won, truncated=truncated or not won)
-    emit("episode_end", {"episode": index, "success": won, "steps": steps})
+    emit(EpisodeEnded(episode=index, success=won, steps=steps, total_reward=total))

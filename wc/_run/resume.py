@@ -2,7 +2,8 @@
 back (transitions into the sandbox, its program and the transferred ones, its checkpoint)."""
 from __future__ import annotations
 
-from wc._agent.agent import Agent, OpenEpisode, ResumePoint
+from wc._agent.agent import Agent
+from wc._agent.episode import OpenEpisode, ResumePoint
 from wc._core.canonical import start_key_of_hash
 from wc._sandbox.sandbox import Sandbox
 from wc._store import Store

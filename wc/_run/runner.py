@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import random
 import socket
 import time
 import traceback
@@ -14,7 +13,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from wc import envs
-from wc._agent.agent import Agent, LearnConfig, OnEvent, ResumePoint, StoreRecorder
+from wc._agent.agent import Agent
+from wc._agent.config import LearnConfig
+from wc._agent.episode import ResumePoint
+from wc._agent.recorder import StoreRecorder
 from wc._core.config import Settings
 from wc._core.values import LLMCall, RunStatus
 from wc._llm.base import ChatClient, NoLLM
@@ -25,6 +27,7 @@ from wc._synth.prompts import PromptContext
 from wc._synth.refine import CallBudget, Refiner
 from wc.envs.base import EnvAdapter
 from wc.errors import ConfigError, InvalidInput, LLMFatalError, ReplayMiss, WcError
+from wc.events import BudgetStopped, LLMCalled, OnEvent, ProgramTransferred, ReplayServed, SandboxReady
 
 if TYPE_CHECKING:
     from wc._llm.shared import SharedConnection
@@ -113,6 +116,28 @@ def internal_error(exc: BaseException, run_id: int) -> str:
             f"and run {run_id} can be resumed")
 
 
+class CallAccount:
+    """What a run's LLM client reports to: every request recorded in the store and counted against
+    the run's budget, and told to the caller; asked before each attempt whether it may be sent."""
+
+    def __init__(self, store: Store, run_id: int, budget: CallBudget, emit: OnEvent) -> None:
+        self.store, self.run_id, self.budget, self.emit = store, run_id, budget, emit
+
+    async def on_call(self, call: LLMCall) -> None:
+        call.meta["id"] = await self.store.calls.add(self.run_id, call)
+        self.budget.used += 1
+        self.budget.spent_usd += call.cost_usd or 0.0
+        self.emit(LLMCalled(status=call.status, latency=call.latency_s, purpose=call.purpose,
+                            tokens=call.prompt_tokens + call.completion_tokens))
+
+    def may_send(self, estimate: float | None) -> bool:
+        """Retries count against --max-llm-calls; no request may take the cost past --max-cost."""
+        allowed = self.budget.allows(estimate)
+        if not allowed and self.budget.stopped:
+            self.emit(BudgetStopped(reason=self.budget.stopped))
+        return allowed
+
+
 async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAdapter, llm: ChatClient, *,
                   holder: str, emit: OnEvent, sandbox_policy: str, resume_point: ResumePoint | None = None,
                   restore: Restore | None = None, transfer: list[ProgramRecord] | None = None) -> RunSummary:
@@ -121,28 +146,10 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
     before = await store.runs.get(run_id)
     previous = before.wall_seconds if resume_point else 0.0
     previous_wait = before.llm_wait_seconds if resume_point else 0.0
-    environment_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
-                                                     adapter.api, adapter.reward_mode)
-    api_module_id = await store.environments.ensure_api_module(adapter.api)
     budget = CallBudget(config.max_llm_calls, used=await store.calls.count(run_id), max_usd=config.max_cost_usd,
                         spent_usd=sum(c.cost_usd or 0.0 for c in await store.calls.of_run(run_id)))
-
-    async def on_call(call: LLMCall) -> None:
-        call.meta["id"] = await store.calls.add(run_id, call)
-        budget.used += 1
-        budget.spent_usd += call.cost_usd or 0.0
-        emit("llm_call", {"status": call.status, "latency": call.latency_s, "purpose": call.purpose,
-                          "tokens": call.prompt_tokens + call.completion_tokens})
-
-    def may_send(estimate: float | None) -> bool:
-        """Retries count against --max-llm-calls; no request may take the cost past --max-cost."""
-        allowed = budget.allows(estimate)
-        if not allowed and budget.stopped:
-            emit("budget", {"reason": budget.stopped})
-        return allowed
-
-    llm.on_call = on_call
-    llm.may_send = may_send
+    account = CallAccount(store, run_id, budget, emit)
+    llm.on_call, llm.may_send = account.on_call, account.may_send
     limits = SandboxLimits(call_timeout=config.call_timeout, plan=config.plan_budget, jail=sandbox_policy)
     status: str = RunStatus.FAILED
     error: str | None = None
@@ -153,32 +160,11 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
                                                        previous_wait + llm.wait.seconds)):
             async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,
                                limits=limits, action_source=adapter.action_source) as sandbox:
-                emit("sandbox", {"jail": sandbox.jail.describe(), "active": sandbox.jail.active})
-                recorder = StoreRecorder(store, run_id, environment_id, api_module_id, emit)
-                ctx = PromptContext(adapter.api.source, adapter.reward_mode, adapter.render_state)
-                refiner = Refiner(llm=llm, sandbox=sandbox, ctx=ctx, recorder=recorder, budget=budget,
-                                  concurrency=config.concurrency, c=config.c, rng=random.Random(config.seed),
-                                  max_shown=config.max_shown)
-                agent = Agent(config=config, adapter=adapter, store=store, sandbox=sandbox, refiner=refiner,
-                              recorder=recorder, budget=budget, run_id=run_id, on_event=emit)
-                for source in transfer or ():
-                    pid = await recorder.program(source.source, "transfer", [source.id], None)
-                    cand = await refiner.assess(pid, source.source, [])
-                    agent.transferred.append(cand)
-                    emit("transfer", {"from_program": source.id, "program_id": pid, "env": source.environment})
-                if agent.transferred:
-                    await agent.adopt(agent.transferred[0])
+                emit(SandboxReady(jail=sandbox.jail.describe(), active=sandbox.jail.active))
+                agent = await _build_agent(store, run_id, config, adapter, llm, sandbox, budget, emit, transfer)
                 if restore is not None:
-                    await restore(agent, sandbox, refiner)
-                try:
-                    status = await agent.run(resume_point)
-                except LLMFatalError as exc:  # a replay that diverged is not the LLM's fault
-                    status, error = RunStatus.FAILED, str(exc)
-                    failure = "replay" if isinstance(exc, ReplayMiss) else "llm"
-                except WcError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - a failure wc did not foresee: one line, run kept
-                    status, error, failure = RunStatus.FAILED, internal_error(exc, run_id), "internal"
+                    await restore(agent, sandbox, agent.refiner)
+                status, error, failure = await _play(agent, resume_point, run_id)
     except BaseException as exc:
         interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
         await asyncio.shield(store.runs.finish(
@@ -193,6 +179,42 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
     summary = await store.runs.summary(run_id)
     summary.error, summary.failure = error, failure
     return summary
+
+
+async def _build_agent(store: Store, run_id: int, config: LearnConfig, adapter: EnvAdapter, llm: ChatClient,
+                       sandbox: Sandbox, budget: CallBudget, emit: OnEvent,
+                       transfer: list[ProgramRecord] | None) -> Agent:
+    """The agent with its refiner and recorder, and the programs transferred from other runs
+    (stored as this run's, checked on no data yet; the first is adopted)."""
+    environment_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
+                                                     adapter.api, adapter.reward_mode)
+    api_module_id = await store.environments.ensure_api_module(adapter.api)
+    recorder = StoreRecorder(store, run_id, environment_id, api_module_id, emit)
+    ctx = PromptContext(adapter.api.source, adapter.reward_mode, adapter.render_state)
+    refiner = Refiner(llm=llm, sandbox=sandbox, ctx=ctx, recorder=recorder, budget=budget,
+                      concurrency=config.concurrency, c=config.c, seed=config.seed, max_shown=config.max_shown)
+    transferred = []
+    for source in transfer or ():
+        pid = await recorder.program(source.source, "transfer", [source.id], None)
+        transferred.append(await refiner.assess(pid, source.source, []))
+        emit(ProgramTransferred(from_program=source.id, program_id=pid, env=source.environment))
+    agent = Agent(config=config, adapter=adapter, store=store, sandbox=sandbox, refiner=refiner, recorder=recorder,
+                  budget=budget, run_id=run_id, transferred=transferred, on_event=emit)
+    if transferred:
+        await agent.adopt(transferred[0])
+    return agent
+
+
+async def _play(agent: Agent, resume_point: ResumePoint | None, run_id: int) -> tuple[str, str | None, str | None]:
+    """The agent's run: its status, and the error and kind of failure that ended it, if one did."""
+    try:
+        return (await agent.run(resume_point)).status, None, None
+    except LLMFatalError as exc:  # a replay that diverged is not the LLM's fault
+        return RunStatus.FAILED, str(exc), "replay" if isinstance(exc, ReplayMiss) else "llm"
+    except WcError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a failure wc did not foresee: one line, run kept
+        return RunStatus.FAILED, internal_error(exc, run_id), "internal"
 
 
 # --------------------------------------------------------------------------- learn and resume
@@ -213,7 +235,7 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     from wc._sandbox import jail as jails
 
     settings = settings or Settings()
-    emit = on_event or (lambda kind, data: None)
+    emit: OnEvent = on_event or (lambda event: None)
     if replay is not None:
         recordings.expect(replay, "run")
         if config.env != replay["env"]:
@@ -248,7 +270,7 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
         if on_start:
             on_start(run_id)
         if config.from_program is not None and not sources:
-            emit("transfer", {"from_program": None, "program_id": None, "env": None})
+            emit(ProgramTransferred(from_program=None, program_id=None, env=None))
         return await execute(store, run_id, config, adapter, llm, holder=holder, emit=emit, transfer=sources,
                              sandbox_policy=settings.sandbox)
     finally:
@@ -271,7 +293,7 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
     from wc._sandbox import jail as jails
 
     settings = settings or Settings()
-    emit = on_event or (lambda kind, data: None)
+    emit: OnEvent = on_event or (lambda event: None)
     jails.select(settings.sandbox)
     store = await open_store(settings.db, create=False)  # the run must be in it: never a new store
     adapter = None
@@ -299,7 +321,7 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
             await restore_agent(store, run_id, agent, sandbox, refiner, point)
         summary = await execute(store, run_id, config, adapter, llm_client, holder=holder, emit=emit,
                                 resume_point=point, restore=restore, sandbox_policy=settings.sandbox)
-        emit("replay", {"hits": llm_client.hits, "misses": llm_client.misses})
+        emit(ReplayServed(hits=llm_client.hits, misses=llm_client.misses))
         return summary
     finally:
         if adapter is not None:

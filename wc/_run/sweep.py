@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
-import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wc._core.secrets import redact
 from wc._core.values import RunStatus
 from wc._report.spread import EnvSpread, by_env
-from wc.errors import ConfigError, InvalidInput, RunBusy, WcError
+from wc.errors import InvalidInput, RunBusy, WcError
+from wc.events import CellBusy, CellEnded, CellEvent, CellKept, CellStarted, OnEvent, SweepCells, SweepStarted
 
 if TYPE_CHECKING:
-    from wc._agent.agent import LearnConfig
+    from wc._agent.config import LearnConfig
     from wc._core.config import Settings
     from wc._llm.base import ChatClient
     from wc._store import RunSummary, Store, SweepCell, SweepSummary
@@ -33,10 +31,6 @@ if TYPE_CHECKING:
 
 ENGINES = ("local", "ray")
 DEFAULT_PARALLEL = 4
-
-# told of each cell as it starts and ends: ("cell_start" | "cell_end", {index, env, seed, run_id, …})
-OnSweepEvent = Callable[[str, dict[str, Any]], None]
-
 
 @dataclass(frozen=True)
 class Shard:
@@ -177,12 +171,12 @@ async def create_sweep(envs: list[str], seeds: list[int], config: LearnConfig, s
 async def sweep(envs: list[str], seeds: list[int], settings: Settings | None = None, *,
                 config: LearnConfig | None = None, engine: str = "local", parallel: int = DEFAULT_PARALLEL,
                 shard: Shard | None = None, address: str | None = None,
-                on_event: OnSweepEvent | None = None, replay: dict[str, Any] | None = None) -> SweepSummary:
+                on_event: OnEvent | None = None, replay: dict[str, Any] | None = None) -> SweepSummary:
     """Run every (environment, seed) as a run of one new sweep; the sweep's summary. `config`
     sets every run (its env and seed are the cell's). With `replay` (a recording of a sweep), its
     environments, seeds and configuration are used and each cell's run is served its recorded
     answers, in this process: no LLM or API key is needed."""
-    from wc._agent.agent import LearnConfig
+    from wc._agent.config import LearnConfig
     from wc._core.config import Settings
 
     settings = settings or Settings()
@@ -196,25 +190,27 @@ async def sweep(envs: list[str], seeds: list[int], settings: Settings | None = N
         config = LearnConfig.from_json(replay["config"])
     config = config or LearnConfig(env=envs[0] if envs else "")
     if engine == "ray":  # an unreachable cluster records no sweep
+        from wc._run.cluster import connect_ray
+
         _check_engine(engine, settings)
         connect_ray(address)
     sweep_id = await create_sweep(envs, seeds, config, settings, engine=engine, needs_llm=replay is None)
     if on_event:
-        on_event("sweep_start", {"sweep_id": sweep_id})
+        on_event(SweepStarted(sweep_id=sweep_id))
     return await resume_sweep(sweep_id, settings, engine=engine, parallel=parallel, shard=shard, address=address,
                               on_event=on_event, replay=replay)
 
 
 async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engine: str | None = None,
                        parallel: int = DEFAULT_PARALLEL, shard: Shard | None = None, address: str | None = None,
-                       on_event: OnSweepEvent | None = None, replay: dict[str, Any] | None = None) -> SweepSummary:
+                       on_event: OnEvent | None = None, replay: dict[str, Any] | None = None) -> SweepSummary:
     """Play what is left of a sweep (of this shard's cells): finished runs are kept, interrupted
     or failed ones resumed, cells without a run started; a cell a live process holds is left to
     it. The sweep's summary afterwards. `replay` (from `sweep`) serves each cell's recorded answers."""
     from wc._core.config import Settings
 
     settings = settings or Settings()
-    emit = on_event or (lambda kind, data: None)
+    emit: OnEvent = on_event or (lambda event: None)
     if parallel < 1:
         raise InvalidInput("--parallel must be at least 1")
     store = await _open(settings.db)
@@ -234,10 +230,10 @@ async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engin
         run = view.run_of(cell)
         if run is not None:
             if run.status == RunStatus.FINISHED:
-                emit("cell_kept", _cell_event(cell, run))
+                emit(_cell_event(CellKept, cell, run))
                 continue
             if run.status == RunStatus.RUNNING:  # a live process plays it
-                emit("cell_busy", _cell_event(cell, run))
+                emit(_cell_event(CellBusy, cell, run))
                 continue
         todo.append(cell)
     if todo and replay is None and config.max_llm_calls > 0 and settings.openai_api_key is None:
@@ -245,14 +241,15 @@ async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engin
 
         raise no_llm(config.from_program)
     if todo and engine == "ray":
+        from wc._run.cluster import connect_ray, run_ray
+
         connect_ray(address)
     if todo:
         await _set_status(sweep_id, settings.db, RunStatus.RUNNING)
-    emit("sweep_cells", {"sweep_id": sweep_id, "todo": len(todo), "cells": len(summary.cells),
-                         "shard": str(part), "engine": engine})
+    emit(SweepCells(sweep_id=sweep_id, todo=len(todo), cells=len(summary.cells), shard=str(part), engine=engine))
     try:
         if engine == "ray":
-            await _run_ray(sweep_id, todo, settings, parallel=parallel, address=address, emit=emit)
+            await run_ray(sweep_id, todo, settings, parallel=parallel, address=address, emit=emit)
         else:
             await _run_local(sweep_id, todo, settings, parallel=parallel, emit=emit, replay=replay)
     except BaseException:
@@ -270,18 +267,19 @@ def _check_engine(engine: str, settings: Settings) -> None:
 
 
 def _base_config(summary: SweepSummary) -> LearnConfig:
-    from wc._agent.agent import LearnConfig
+    from wc._agent.config import LearnConfig
 
     return LearnConfig.from_json(summary.config)
 
 
-def _cell_event(cell: SweepCell, run: RunSummary | None = None, error: str | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {"index": cell.index, "env": cell.env, "seed": cell.seed,
-                            "run_id": run.id if run else cell.run_id, "error": error}
-    if run is not None:
-        data.update(status=run.status, episodes=run.episodes, successes=run.successes, env_steps=run.env_steps,
-                    llm_calls=run.llm_calls, node=run.node, failure=run.failure)
-    return data
+def _cell_event(kind: type[CellEvent], cell: SweepCell, run: RunSummary | None = None,
+                error: str | None = None) -> CellEvent:
+    """A cell's event of this kind, with its run's counters once it has a run."""
+    if run is None:
+        return kind(index=cell.index, env=cell.env, seed=cell.seed, run_id=cell.run_id, error=error)
+    return kind(index=cell.index, env=cell.env, seed=cell.seed, run_id=run.id, error=error, status=run.status,
+                episodes=run.episodes, successes=run.successes, env_steps=run.env_steps, llm_calls=run.llm_calls,
+                node=run.node, failure=run.failure)
 
 
 async def _set_status(sweep_id: int, db: str, status: str) -> None:
@@ -338,7 +336,7 @@ async def play_cell(sweep_id: int, index: int, settings: Settings, *, llm: ChatC
 
 
 async def _run_local(sweep_id: int, cells: list[SweepCell], settings: Settings, *, parallel: int,
-                     emit: OnSweepEvent, replay: dict[str, Any] | None = None) -> None:
+                     emit: OnEvent, replay: dict[str, Any] | None = None) -> None:
     """The cells as concurrent runs of this process, at most `parallel` at once, sharing one LLM
     connection and its limit of `WC_LLM_CONCURRENCY` requests in flight (or, replaying, each
     served its own recorded answers)."""
@@ -359,112 +357,18 @@ async def _run_local(sweep_id: int, cells: list[SweepCell], settings: Settings, 
 
     async def one(cell: SweepCell) -> None:
         async with gate:
-            emit("cell_start", _cell_event(cell))
+            emit(_cell_event(CellStarted, cell))
             try:
                 run = await play_cell(sweep_id, cell.index, settings, llm=client(cell))
             except RunBusy as exc:
-                emit("cell_busy", _cell_event(cell, error=str(exc)))
+                emit(_cell_event(CellBusy, cell, error=str(exc)))
             except WcError as exc:  # the run is stored as failed or interrupted; the sweep goes on
-                emit("cell_end", _cell_event(cell, error=str(exc)))
+                emit(_cell_event(CellEnded, cell, error=str(exc)))
             else:
-                emit("cell_end", _cell_event(cell, run, run.error))
+                emit(_cell_event(CellEnded, cell, run, run.error))
 
     try:
         await asyncio.gather(*(one(c) for c in cells))
     finally:
         if shared is not None:
             await shared.close()
-
-
-# --------------------------------------------------------------------------- Ray
-
-
-def _play_cell_on_node(sweep_id: int, index: int, settings: Settings) -> dict[str, Any]:
-    """A Ray task: play one cell on whichever node Ray chose, recording that node with the run.
-    wc's own errors come back as values (the run is in the store either way)."""
-    import ray
-
-    node = ray.get_runtime_context().get_node_id()
-    try:
-        run = asyncio.run(play_cell(sweep_id, index, settings, node=node))
-    except RunBusy as exc:
-        return {"index": index, "run_id": None, "busy": True, "error": redact(str(exc)), "node": node}
-    except WcError as exc:
-        return {"index": index, "run_id": None, "error": redact(str(exc)), "node": node}
-    return {"index": index, "run_id": run.id, "error": run.error, "node": node}
-
-
-def _ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError("the Ray engine needs Ray: pip install 'worldcoder[ray]'") from None
-    return ray
-
-
-def connect_ray(address: str | None) -> Any:
-    """Join the Ray cluster at `address` (or RAY_ADDRESS) as its driver; the `ray` module. An
-    address nothing answers at fails within seconds, before Ray's own minutes of retrying."""
-    import socket
-
-    ray = _ray()
-    if ray.is_initialized():
-        return ray
-    where = address or os.environ.get("RAY_ADDRESS")
-    if not where:
-        raise ConfigError("no Ray cluster named: give --address HOST:PORT or set RAY_ADDRESS (`ray start --head` "
-                          "starts one and prints its address)")
-    host, _, port = where.removeprefix("ray://").rpartition(":")
-    if not port.isdigit():
-        raise InvalidInput(f"a Ray address is HOST:PORT, not {where!r}")
-    try:
-        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
-    except OSError as exc:
-        raise ConfigError(f"no Ray cluster answers at {where} ({exc.strerror or exc}); start one with "
-                          "`ray start --head` or fix --address / RAY_ADDRESS") from None
-    try:  # on this thread: Ray sets its signal handlers on the main one
-        ray.init(address=where, logging_level=logging.WARNING, log_to_driver=False)
-    except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError, …
-        raise ConfigError(f"cannot join the Ray cluster at {where}: {type(exc).__name__}: "
-                          f"{redact(str(exc))[:300]}") from None
-    return ray
-
-
-async def _run_ray(sweep_id: int, cells: list[SweepCell], settings: Settings, *, parallel: int,
-                   address: str | None, emit: OnSweepEvent) -> None:
-    """Each cell as a Ray task (one CPU) on the cluster at `address` (or RAY_ADDRESS), at most
-    `parallel` submitted at once; the store is the PostgreSQL server every node reaches."""
-    ray = connect_ray(address)
-    task = ray.remote(num_cpus=1, max_retries=2)(_play_cell_on_node)
-    by_ref: dict[Any, SweepCell] = {}
-    waiting = list(cells)
-    try:
-        while waiting or by_ref:
-            while waiting and len(by_ref) < parallel:
-                cell = waiting.pop(0)
-                emit("cell_start", _cell_event(cell))
-                by_ref[task.remote(sweep_id, cell.index, settings)] = cell
-            done, _ = await asyncio.to_thread(ray.wait, list(by_ref), num_returns=1)
-            for ref in done:
-                cell = by_ref.pop(ref)
-                try:
-                    result = await asyncio.to_thread(ray.get, ref)
-                except Exception as exc:  # noqa: BLE001 - the task died (node lost, worker killed)
-                    emit("cell_end", _cell_event(cell, error=f"the Ray task failed: {type(exc).__name__}: "
-                                                             f"{redact(str(exc)).splitlines()[0][:300]}"))
-                    continue
-                if result.get("busy"):
-                    emit("cell_busy", _cell_event(cell, error=result["error"]))
-                    continue
-                run = None
-                if result["run_id"] is not None:
-                    store = await _open(settings.db)
-                    try:
-                        run = await store.runs.summary(result["run_id"])
-                    finally:
-                        await store.close()
-                emit("cell_end", _cell_event(cell, run, result["error"]))
-    except BaseException:
-        for ref in by_ref:  # the tasks stop; their runs are marked interrupted and resume later
-            ray.cancel(ref)
-        raise

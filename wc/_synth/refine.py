@@ -17,7 +17,6 @@ import asyncio
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from wc._core.canonical import start_key
 from wc._core.values import State
@@ -29,6 +28,7 @@ from wc._synth.code import NoCode, program_from_answer
 from wc._synth.optimism import OptimismBudget
 from wc._synth.rex import Arm, Rex
 from wc.errors import LLMError, LLMFatalError
+from wc.events import CandidateChecked, Event, LLMCallFailed, RefineRound, StartsSetAside
 
 ORIGIN = {"scratch": "scratch", "transition": "repair_transition", "reward": "repair_reward",
           "optimism": "repair_optimism"}
@@ -102,8 +102,8 @@ class Recorder:
     async def scores(self, candidate: Candidate) -> None:
         raise NotImplementedError
 
-    def event(self, kind: str, **data: Any) -> None:
-        pass
+    def event(self, event: Event) -> None:
+        """Tell the run's caller (wc.events); by default, no one."""
 
 
 @dataclass
@@ -117,7 +117,7 @@ class RefineResult:
 
 class Refiner:
     def __init__(self, *, llm: ChatClient, sandbox: Sandbox, ctx: prompts.PromptContext, recorder: Recorder,
-                 budget: CallBudget, concurrency: int = 4, c: float = 5.0, rng: random.Random | None = None,
+                 budget: CallBudget, concurrency: int = 4, c: float = 5.0, seed: int = 0,
                  max_shown: int = 12) -> None:
         self.llm = llm
         self.sandbox = sandbox
@@ -126,7 +126,7 @@ class Refiner:
         self.budget = budget
         self.concurrency = max(1, concurrency)
         self.c = c
-        self.rng = rng or random.Random(0)
+        self.seed = seed  # refinement n draws its arms from (seed, n): a resumed run asks the same
         self.max_shown = max_shown
 
     async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]]) -> Candidate:
@@ -142,7 +142,8 @@ class Refiner:
         return evaluation, optimism
 
     async def refine(self, current: Candidate | None, starts: list[tuple[State, str]],
-                     others: Sequence[Candidate] = (), optimism: OptimismBudget | None = None) -> RefineResult:
+                     others: Sequence[Candidate] = (), optimism: OptimismBudget | None = None,
+                     number: int = 0) -> RefineResult:
         """REx from `current` (and `others`, e.g. programs transferred from other runs, whose
         repairs compete too), always beside writing from scratch.
 
@@ -150,7 +151,8 @@ class Refiner:
         (a complete search) may hold the refinement open only for its allowance of requests: a
         round sends no more than the smallest allowance left among such starts, and a start
         whose allowance is used up is set aside (it stops counting against φ2, here and until
-        new data reopens it)."""
+        new data reopens it). `number` counts the run's refinements: it seeds the arms drawn."""
+        rng = random.Random(f"{self.seed}:refine:{number}")
         rex = Rex(c=self.c)
         candidates: dict[int, Candidate] = {}
         for cand in ([current] if current is not None else []) + list(others):
@@ -166,51 +168,67 @@ class Refiner:
                 break
             k = min(room, 1 if round_no == 0 else self.concurrency)
             if optimism is not None:
-                keys = [start_key(state, mission) for state, mission in starts]
-                blocking = sorted({i for c in candidates.values() if c.evaluation.fits and c.optimism is not None
-                                   for i in c.optimism.exhausted()})
-                used_up = {i for i in blocking if not optimism.counts(keys[i])}
-                if used_up:  # these starts no longer count: a candidate may now be good enough
-                    set_aside += len(used_up)
-                    starts = [s for i, s in enumerate(starts) if i not in used_up]
-                    for cand in candidates.values():
-                        if cand.optimism is not None:
-                            cand.optimism = cand.optimism.without(used_up)
-                    self.recorder.event("set_aside", starts=len(used_up))
-                    now_solved = [c for c in candidates.values() if c.solved]
-                    if now_solved:
-                        solved = max(now_solved, key=lambda c: (c.score, -c.program_id))
-                        break
-                    keys = [k_ for i, k_ in enumerate(keys) if i not in used_up]
-                    blocking = [i - sum(1 for u in used_up if u < i) for i in blocking if i not in used_up]
-                if blocking:  # what this round asks for is, in effect, a plan from these starts
-                    allowances = [optimism.left(keys[i]) for i in blocking]
-                    k = min([k] + [a for a in allowances if a is not None])
-                    for i in blocking:
-                        optimism.spend(keys[i], k)
-            arms = rex.choose(k, self.rng)
-            self.recorder.event("round", round=round_no, arms=[(a.program_id, a.kind) for a in arms])
-            tasks = [asyncio.create_task(self._pull(arm, candidates, starts, sample=arms[:i].count(arm)))
-                     for i, arm in enumerate(arms)]
-            try:
-                for task in tasks:  # in arm order, whatever order the answers arrive in
-                    pulled = await task
-                    if pulled is None:
-                        continue
-                    found = await self._record(pulled)
-                    candidates[found.program_id] = found
-                    if found.solved:
-                        solved = found
-                        break
-                    self._add_arms(rex, found)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                k, starts, dropped, solved = self._bound_by_optimism(k, candidates, starts, optimism)
+                set_aside += dropped
+                if solved is not None:
+                    break
+            arms = rex.choose(k, rng)
+            self.recorder.event(RefineRound(round=round_no, arms=tuple((a.program_id, a.kind) for a in arms)))
+            solved = await self._round(rex, arms, candidates, starts)
             round_no += 1
         best = solved or self._best(candidates.values())
         return RefineResult(best, solved is not None, self.budget.used - calls_at_start, list(candidates.values()),
                             set_aside)
+
+    def _bound_by_optimism(self, k: int, candidates: dict[int, Candidate], starts: list[tuple[State, str]],
+                           optimism: OptimismBudget) -> tuple[int, list[tuple[State, str]], int, Candidate | None]:
+        """Starts from which a fitting candidate has no plan bound the round to their smallest
+        allowance left, and spend it; those whose allowance is used up are set aside first. The
+        round's size, the starts still counted, how many were set aside, and a candidate that
+        solves without them (then no round is asked)."""
+        keys = [start_key(state, mission) for state, mission in starts]
+        blocking = sorted({i for c in candidates.values() if c.evaluation.fits and c.optimism is not None
+                           for i in c.optimism.exhausted()})
+        used_up = {i for i in blocking if not optimism.counts(keys[i])}
+        if used_up:  # these starts no longer count: a candidate may now be good enough
+            starts = [s for i, s in enumerate(starts) if i not in used_up]
+            for cand in candidates.values():
+                if cand.optimism is not None:
+                    cand.optimism = cand.optimism.without(used_up)
+            self.recorder.event(StartsSetAside(starts=len(used_up)))
+            now_solved = [c for c in candidates.values() if c.solved]
+            if now_solved:
+                return k, starts, len(used_up), max(now_solved, key=lambda c: (c.score, -c.program_id))
+            keys = [k_ for i, k_ in enumerate(keys) if i not in used_up]
+            blocking = [i - sum(1 for u in used_up if u < i) for i in blocking if i not in used_up]
+        if blocking:  # what this round asks for is, in effect, a plan from these starts
+            allowances = [optimism.left(keys[i]) for i in blocking]
+            k = min([k] + [a for a in allowances if a is not None])
+            for i in blocking:
+                optimism.spend(keys[i], k)
+        return k, starts, len(used_up), None
+
+    async def _round(self, rex: Rex, arms: list[Arm], candidates: dict[int, Candidate],
+                     starts: list[tuple[State, str]]) -> Candidate | None:
+        """Pull the arms at once; record and fold in their candidates in arm order, whatever order
+        the answers arrive in; the first that solves (the rest are cancelled), or None."""
+        tasks = [asyncio.create_task(self._pull(arm, candidates, starts, sample=arms[:i].count(arm)))
+                 for i, arm in enumerate(arms)]
+        try:
+            for task in tasks:
+                pulled = await task
+                if pulled is None:
+                    continue
+                found = await self._record(pulled)
+                candidates[found.program_id] = found
+                if found.solved:
+                    return found
+                self._add_arms(rex, found)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return None
 
     @staticmethod
     def _best(candidates) -> Candidate | None:
@@ -270,7 +288,7 @@ class Refiner:
         except LLMFatalError:
             raise
         except LLMError as exc:
-            self.recorder.event("llm_failed", error=str(exc))
+            self.recorder.event(LLMCallFailed(error=str(exc)))
             return None
         call_id = completion.call.meta.get("id")
         parents = [parent.program_id] if parent is not None else []
@@ -290,9 +308,9 @@ class Refiner:
         cand = Candidate(pid, pulled.source, pulled.evaluation, pulled.optimism, repairable=pulled.repairable)
         await self.recorder.scores(cand)
         load = cand.evaluation.load_failure  # an answer without usable code has fit 0 and this failure
-        self.recorder.event("candidate", program_id=pid, fit=cand.evaluation.fit, solved=cand.solved,
-                            optimism=None if cand.optimism is None else cand.optimism.describe(),
-                            failure=load["kind"] if load else None)
+        self.recorder.event(CandidateChecked(program_id=pid, fit=cand.evaluation.fit, solved=cand.solved,
+                                             optimism=None if cand.optimism is None else cand.optimism.describe(),
+                                             failure=load["kind"] if load else None))
         return cand
 
 

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from wc._agent.agent import LearnConfig
+from wc._agent.config import LearnConfig
 from wc._core.values import ANSWERED, CallStatus
 from wc._llm.base import ChatClient
 from wc._llm.replay import RECORDING_FORMAT, ReplayingChat, load_recording
