@@ -260,7 +260,8 @@ def references(world, minigrid_model_source):
                                                           "mission"), t, strict=True))) for t in data]
     distinct = {}
     for t in transitions:  # the sandbox keeps distinct transitions, in order
-        distinct.setdefault((runtime.state_key(t.state), t.action, runtime.state_key(t.next_state), t.reward, t.done, t.mission), t)
+        key = (runtime.state_key(t.state), t.action, runtime.state_key(t.next_state), t.reward, t.done, t.mission)
+        distinct.setdefault(key, t)
     transitions = list(distinct.values())
     wrong = replaced(minigrid_model_source, "(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
     out = {}
