@@ -8,16 +8,36 @@ import sys
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from wc._core.secrets import redact
 from wc._core.values import NOT_FAILED, RunStatus
 
-from . import errors
+from . import errors, scripting
+from .common import (
+    DbOption,
+    JsonOption,
+    ObserveOption,
+    RedactingStream,
+    call,
+    env_options,
+    err,
+    fail,
+    listing,
+    make_settings,
+    out,
+    print_json,
+    print_summary,
+    read,
+    replaying,
+    run_coroutine,
+    say_nothing,
+    spread_table,
+)
+from .report import report
+from .sweep import sweep_app
 
 app = typer.Typer(help="WorldCoder: LLM agents that learn world models by writing code.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -48,70 +68,6 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(programs_app, name="programs")
 app.add_typer(db_app, name="db")
 app.add_typer(curriculum_app, name="curriculum")
-
-# piped output is not squeezed into 80 columns: tables stay greppable
-# markup is off: messages carry user data and server text ("[report]", "[redacted]", "[/x]") that must
-# print as it is; colour comes from Text styles
-out = Console(width=None if sys.stdout.isatty() else 200, markup=False)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200, markup=False)
-
-DbOption: Any = typer.Option(None, "--db", envvar="WC_DB", help="Store URL (default: SQLite in the user data dir).")
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(Text.assemble(("error:", "red"), " ", message), highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def _call(fn, *args: Any) -> Any:
-    """`fn(*args)`, with wc's errors turned into one line and a non-zero exit."""
-    from wc.errors import WcError
-
-    try:
-        return fn(*args)
-    except WcError as exc:
-        raise _fail(errors.message(exc), errors.exit_code(exc)) from None
-
-
-def _run(coro) -> Any:
-    """Run a coroutine; turn wc's errors into one line and a non-zero exit."""
-    return _call(asyncio.run, coro)
-
-
-def _read(db: str | None, fn) -> Any:
-    """`fn(reader)` on the store (`wc._api.read`: a SQLite store is read without asyncio or the
-    ORM); wc's errors become one line and a non-zero exit."""
-    from wc._api import read
-
-    return _call(read, db, fn)
-
-
-def _list(db: str | None, fn) -> list[Any]:
-    """A listing read from the store (`wc._api.read_listing`): empty, not an error, while the
-    default store has not been created; a store named with --db or WC_DB must exist."""
-    from wc._api import read_listing
-
-    return _call(read_listing, db, fn)
-
-
-def _nothing(what: str) -> None:
-    """An empty listing, said in words (on stderr: stdout stays empty for scripts)."""
-    err.print(f"no {what} yet", highlight=False)
-
-
-JsonOption: Any = typer.Option(False, "--json", help="Print JSON on stdout (docs/JSON.md has the schema).")
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
-
-
-def _settings(db: str | None = None, model: str | None = None, **extra: Any):
-    from wc._core.config import Settings
-
-    values = {k: v for k, v in {"db": db, "model": model, **extra}.items() if v is not None}
-    return Settings(**values)
-
 
 # ---------------------------------------------------------------------------- learn
 
@@ -236,10 +192,6 @@ class _LearnView:
         p.update(self.task, info=f"steps {self.steps}  wins {self.successes}  LLM calls {self.calls}  fit {self.fit}")
 
 
-ObserveOption: Any = typer.Option(None, "--observe", help="ALFWorld: full (every object known, the paper's facts; "
-                             "default) or observed (only what the agent has seen; see the API module).")
-
-
 ReplayOption: Any = typer.Option(None, "--replay", help="Reproduce a recorded session without an LLM: a shipped "
                                  "recording name or a file from `wc runs export-llm` (a run id too, for a single "
                                  "run). Its configuration replaces the other options.")
@@ -287,11 +239,11 @@ def learn(
     from wc._api import LearnConfig
     from wc._api import learn as api_learn
 
-    settings = _settings(db, model, llm_timeout=llm_timeout)
-    recording = _replaying(ctx, replay, settings.db, [
+    settings = make_settings(db, model, llm_timeout=llm_timeout)
+    recording = replaying(ctx, replay, settings.db, [
         "model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed", "solved", "workers",
         "planner", "games", "observe", "levels", "from_program", "min_episodes", "optimism_requests"])
-    config = LearnConfig(env=env, env_options=_env_options(games, observe=observe, levels=levels),
+    config = LearnConfig(env=env, env_options=env_options(games, observe=observe, levels=levels),
                          from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner,
@@ -302,9 +254,7 @@ def learn(
                                                                          on_start=on_start, replay=recording),
                              f"learning {env} with {model_name}")
     _finish(summary, json_out)
-    from .scripting import print_next_steps
-
-    print_next_steps(summary, db, getattr(ctx.get_parameter_source("db"), "name", None) == "COMMANDLINE")
+    scripting.print_next_steps(summary, db, getattr(ctx.get_parameter_source("db"), "name", None) == "COMMANDLINE")
 
 
 baseline_app = typer.Typer(help="Baselines in the same harness and store, for comparison.", no_args_is_help=True)
@@ -330,12 +280,12 @@ def baseline_react(
     """ReAct: ask the LLM for every action (a thought, then an action), recording every call and step."""
     from wc._api import react
 
-    settings = _settings(db, model)
-    recording = _replaying(ctx, replay, settings.db, ["games", "levels", "episodes", "max_steps", "seed", "model"])
+    settings = make_settings(db, model)
+    recording = replaying(ctx, replay, settings.db, ["games", "levels", "episodes", "max_steps", "seed", "model"])
     what = f"{recording['model']} (replayed)" if recording else settings.model
     summary = _with_progress(int(recording["config"]["episodes"]) if recording else episodes,
                              lambda view, on_start: react(
-        env, settings, episodes=episodes, seed=seed, env_options=_env_options(games, levels=levels),
+        env, settings, episodes=episodes, seed=seed, env_options=env_options(games, levels=levels),
         max_steps=max_steps, on_event=view, on_start=on_start, replay=recording), f"ReAct on {env} with {what}")
     _finish(summary, json_out)
 
@@ -361,9 +311,9 @@ def eval_(
     """Play every game of a split once from a learned program: success per task type, LLM calls, steps."""
     from wc._api import evaluate
 
-    settings = _settings(db, model)
+    settings = make_settings(db, model)
     report = _with_progress(episodes or 0, lambda view, on_start: evaluate(
-        env, settings, from_program=from_program, env_options=_env_options(games, observe=observe, levels=levels),
+        env, settings, from_program=from_program, env_options=env_options(games, observe=observe, levels=levels),
         episodes=episodes,
         max_llm_calls=max_llm_calls, on_event=view, on_start=on_start), f"evaluating {env} from program {from_program}")
     if json_out:
@@ -380,42 +330,7 @@ def eval_(
                   f"{report.run.llm_calls} LLM calls, {report.run.prompt_tokens + report.run.completion_tokens:,} "
                   f"tokens, {report.run.env_steps / games_played:.1f} env steps per game", highlight=False)
     if report.run.status == RunStatus.FAILED:
-        raise _fail(str(report.run.error), errors.FAILED_RUN)
-
-
-def _env_options(games: str | None, *, observe: str | None = None, levels: str | None = None) -> dict[str, Any]:
-    """The domain options given on the command line (ALFWorld's games and observation mode,
-    Sokoban's levels); a domain that does not take one says so."""
-    return {k: v for k, v in {"games": games, "observe": observe, "levels": levels}.items() if v is not None}
-
-
-def _replaying(ctx: typer.Context, replay: str | None, db: str, overridden: list[str]) -> dict[str, Any] | None:
-    """The recording `--replay` names (None without it), after refusing the flags it would
-    override; says on stderr what is replayed."""
-    if not replay:
-        return None
-    from wc._api import load_replay
-
-    _refuse_overridden(ctx, overridden)
-    recording = _run(load_replay(replay, db))
-    what = {"sweep": "a recorded sweep", "curriculum": "a recorded curriculum"}.get(
-        str(recording.get("kind") or "run"), "a recorded session")
-    where = recording.get("env") or ", ".join(map(str, recording.get("envs", [])))
-    count = sum(len(r["calls"]) for r in recording.get("runs", [recording]))
-    err.print(f"replaying {what} of {where} ({recording['model']}, {count} LLM answers)"
-              f"{': ' + recording['label'] if recording.get('label') else ''}", highlight=False)
-    return recording
-
-
-def _refuse_overridden(ctx: typer.Context, names: list[str]) -> None:
-    """--replay takes the recording's configuration: flags it would silently ignore are an error."""
-    def on_command_line(name: str) -> bool:  # typer may carry its own copy of click's ParameterSource
-        return getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
-
-    given = [f"--{n.replace('_', '-')}" for n in names if on_command_line(n)]
-    if given:
-        raise _fail(f"--replay reproduces the recording's configuration; {', '.join(given)} would be ignored "
-                    "(drop them, or learn without --replay)", 2)
+        raise fail(str(report.run.error), errors.FAILED_RUN)
 
 
 def _with_progress(episodes: int, make_coro, what: str):
@@ -430,7 +345,7 @@ def _with_progress(episodes: int, make_coro, what: str):
         view.progress.start()
 
     try:
-        result = _run(make_coro(view, on_start))
+        result = run_coroutine(make_coro(view, on_start))
         view.finish(result)
         return result
     except KeyboardInterrupt:
@@ -449,34 +364,12 @@ def _finish(summary, json_out: bool) -> None:
     if json_out:
         out.print_json(json.dumps(summary.to_json(), default=str))
     else:
-        _print_summary(summary)
+        print_summary(summary)
     if summary.status == RunStatus.FAILED:
         resumable = "can be resumed" in str(summary.error) or summary.failure == "llm"
         hint = f"; continue with `wc resume {summary.id}`" if resumable else ""
         code = errors.LLM_UNAVAILABLE if summary.failure == "llm" else errors.FAILED_RUN
-        raise _fail(str(summary.error) + hint, code)
-
-
-def _print_summary(s) -> None:
-    table = Table(title=f"run {s.id}: {s.env} ({s.status})", show_header=False)
-    rows = [
-        ("episodes", f"{s.episodes} ({s.successes} won)"),
-        ("env steps", str(s.env_steps)),
-        ("LLM calls", f"{s.llm_calls} ({s.llm_calls_failed} failed)"),
-        ("tokens", f"{s.prompt_tokens} prompt + {s.completion_tokens} completion"),
-        ("programs", str(s.programs)),
-        ("cost", "unknown (no price for this model)" if s.cost_usd is None else f"${s.cost_usd:.4f}"),
-        ("best program", str(s.best_program_id) if s.best_program_id else "none"),
-        ("wall time", f"{s.wall_seconds:.1f} s (waiting for the LLM {s.llm_wait_seconds:.1f} s)"),
-        ("model", s.model or "none (the run was allowed no LLM call)"),
-    ]
-    if s.unsolvable:
-        rows.append(("believed unsolvable", f"{s.unsolvable} start{'s' if s.unsolvable > 1 else ''}"))
-    if s.error:
-        rows.append(("error", s.error))
-    for k, v in rows:
-        table.add_row(k, v)
-    out.print(table)
+        raise fail(str(summary.error) + hint, code)
 
 
 # ---------------------------------------------------------------------------- doctor
@@ -492,8 +385,8 @@ def doctor(db: str | None = DbOption,
     from wc._api import installation
     from wc.errors import WcError
 
-    settings = _settings(db)
-    checks = _run(installation(settings))
+    settings = make_settings(db)
+    checks = run_coroutine(installation(settings))
     sandbox_error: str | None = None
     try:
         facts, layers = asyncio.run(api_doctor(settings))
@@ -545,7 +438,7 @@ def envs_list(json_out: bool = JsonOption) -> None:
     from wc._api import env_specs
 
     if json_out:
-        _print_json([spec.to_json() for spec in env_specs()])
+        print_json([spec.to_json() for spec in env_specs()])
         return
     table = Table("name", "gymnasium id", "domain", "task")
     for spec in env_specs():
@@ -558,9 +451,9 @@ def envs_show(env: str = typer.Argument(..., help="Environment name or id."), js
     """Print the API module source the LLM sees for ENV, verbatim."""
     from wc._api import api_module
 
-    api = _call(api_module, env)
+    api = call(api_module, env)
     if json_out:
-        _print_json({"env": env, "name": api.name, "version": api.version, "source": api.source})
+        print_json({"env": env, "name": api.name, "version": api.version, "source": api.source})
         return
     sys.stdout.write(api.source)
 
@@ -579,7 +472,7 @@ def envs_levels(
 
     from wc._api import sokoban_levels
 
-    levels = _call(lambda: sokoban_levels(path, check=check, budget=budget))
+    levels = call(lambda: sokoban_levels(path, check=check, budget=budget))
     if json_out:
         sys.stdout.write(json.dumps([asdict(lv) for lv in levels], indent=2) + "\n")
         return
@@ -602,12 +495,12 @@ def envs_levels(
 @runs_app.command("list")
 def runs_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Runs in the store with their status and counters."""
-    runs = _list(db, lambda r: r.runs())
+    runs = listing(db, lambda r: r.runs())
     if json_out:
-        _print_json([s.to_json(details=False) for s in runs])
+        print_json([s.to_json(details=False) for s in runs])
         return
     if not runs:
-        _nothing("runs")
+        say_nothing("runs")
         return
     table = Table("id", "env", "status", "episodes", "won", "steps", "LLM calls", "best program", "created")
     for s in runs:
@@ -626,11 +519,11 @@ def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = D
     if episode is not None:
         _show_episode(run, episode, db, json_out)
         return
-    summary = _read(db, lambda r: r.run(run))
+    summary = read(db, lambda r: r.run(run))
     if json_out:
         sys.stdout.write(json.dumps(summary.to_json(), default=str, indent=2) + "\n")
         return
-    _print_summary(summary)
+    print_summary(summary)
     table = Table("episode", "seed", "steps", "return", "won", "plans", "undecided", "planning", title="episodes")
     for e in summary.episode_list:
         won = ("yes" if e.success else "no") if e.finished else "(unfinished)"
@@ -661,9 +554,9 @@ def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = D
 
 
 def _show_episode(run: int, episode: int, db: str | None, json_out: bool) -> None:
-    trace = _read(db, lambda r: r.episode_trace(run, episode))
+    trace = read(db, lambda r: r.episode_trace(run, episode))
     if json_out:
-        _print_json(trace.to_json())
+        print_json(trace.to_json())
         return
     from wc._core.canonical import diff_states
 
@@ -699,9 +592,9 @@ def runs_render(run: int = typer.Argument(..., help="Run id."),
 
     from wc._api import render_episode
 
-    done = _run(render_episode(run, episode, Path(out_file), _settings(db).db))
+    done = run_coroutine(render_episode(run, episode, Path(out_file), make_settings(db).db))
     if json_out:
-        _print_json({"path": str(done.path), "format": done.format, "steps": done.steps, "frames": done.frames,
+        print_json({"path": str(done.path), "format": done.format, "steps": done.steps, "frames": done.frames,
                      "frame_size": list(done.frame_size) if done.frame_size else None,
                      "mispredicted": done.mispredicted})
         return
@@ -718,9 +611,9 @@ def runs_render(run: int = typer.Argument(..., help="Run id."),
 def programs_show(program_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
                   json_out: bool = JsonOption) -> None:
     """Print a program's source, with its origin and scores as a header on stderr."""
-    p = _read(db, lambda r: r.program(program_id))
+    p = read(db, lambda r: r.program(program_id))
     if json_out:
-        _print_json(p.to_json())
+        print_json(p.to_json())
         return
     fit = "not evaluated" if p.fit is None else f"{p.explained}/{p.n_transitions} transitions explained"
     err.print(f"program {p.id}: {p.origin}, run {p.run_id}, env {p.environment}, parents "
@@ -737,12 +630,12 @@ def programs_list(run: int | None = typer.Option(None, "--run", help="Only this 
                   db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Stored programs with environment, run, origin, parents and scores."""
     # a named run must exist (NotFound); without one, a store not yet created lists nothing
-    found = (_read if run is not None else _list)(db, lambda r: r.programs(env=env, run_id=run))
+    found = (read if run is not None else listing)(db, lambda r: r.programs(env=env, run_id=run))
     if json_out:
-        _print_json([p.to_json() for p in found])
+        print_json([p.to_json() for p in found])
         return
     if not found:
-        _nothing("programs")
+        say_nothing("programs")
         return
     table = Table("id", "env", "run", "origin", "parents", "fit", "optimism", "score")
     for p in found:
@@ -763,8 +656,8 @@ def resume(run: int = typer.Argument(..., help="Run id."), db: str | None = DbOp
     from wc._api import resume as api_resume
     from wc._api import run_summary
 
-    settings = _settings(db, llm_timeout=llm_timeout)
-    before = _run(run_summary(run, settings.db))
+    settings = make_settings(db, llm_timeout=llm_timeout)
+    before = run_coroutine(run_summary(run, settings.db))
     summary = _with_progress(int(before.config.get("episodes", 20)),
                              lambda view, on_start: api_resume(run, settings, on_event=view, on_start=on_start),
                              f"resuming {before.env} ({before.status}, {before.env_steps} steps recorded)")
@@ -801,8 +694,8 @@ def curriculum(
     from wc._api import curriculum as api_curriculum
     from wc._api import expand_curriculum as expand
 
-    settings = _settings(db, model, llm_timeout=llm_timeout)
-    recording = _replaying(ctx, replay, settings.db, [
+    settings = make_settings(db, model, llm_timeout=llm_timeout)
+    recording = replaying(ctx, replay, settings.db, [
         "envs", "model", "episodes", "max_steps", "max_llm_calls", "concurrency", "seed", "solved", "min_episodes",
         "from_program"])
     if recording is not None:
@@ -810,7 +703,7 @@ def curriculum(
         episodes = int(recording["config"].get("episodes", episodes)) if isinstance(recording.get("config"),
                                                                                      dict) else episodes
     elif not envs:
-        raise _fail("give the environments with --envs a,b,c (or --envs minigrid for the paper's curriculum)")
+        raise fail("give the environments with --envs a,b,c (or --envs minigrid for the paper's curriculum)")
     else:
         names = expand(envs)
     config = LearnConfig(env=names[0] if names else "", episodes=episodes, max_steps=max_steps,
@@ -826,9 +719,9 @@ def curriculum(
 def _print_curriculum(curriculum_id: int, db, json_out: bool = False) -> None:
     from wc._api import curriculum_steps
 
-    group, steps = _run(curriculum_steps(curriculum_id, db))
+    group, steps = run_coroutine(curriculum_steps(curriculum_id, db))
     if json_out:
-        _print_json(dict(group.to_json(), steps=[step.to_json() for step in steps]))
+        print_json(dict(group.to_json(), steps=[step.to_json() for step in steps]))
         return
     table = Table("step", "env", "run", "status", "episodes", "won", "steps", "LLM calls", "final program",
                   title=f"curriculum {group.id} ({group.status})")
@@ -845,12 +738,12 @@ def _print_curriculum(curriculum_id: int, db, json_out: bool = False) -> None:
 @curriculum_app.command("list")
 def curriculum_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Curricula in the store."""
-    groups = _list(db, lambda r: r.curricula())
+    groups = listing(db, lambda r: r.curricula())
     if json_out:
-        _print_json([g.to_json() for g in groups])
+        print_json([g.to_json() for g in groups])
         return
     if not groups:
-        _nothing("curricula")
+        say_nothing("curricula")
         return
     table = Table("id", "status", "environments", "runs", "created")
     for g in groups:
@@ -863,7 +756,7 @@ def curriculum_list(db: str | None = DbOption, json_out: bool = JsonOption) -> N
 def curriculum_show(curriculum_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
                     json_out: bool = JsonOption) -> None:
     """One curriculum: its environments and their runs."""
-    _print_curriculum(curriculum_id, _settings(db).db, json_out)
+    _print_curriculum(curriculum_id, make_settings(db).db, json_out)
 
 
 @curriculum_app.command("resume")
@@ -872,8 +765,8 @@ def curriculum_resume(curriculum_id: int = typer.Argument(..., metavar="ID"), db
     """Continue a curriculum: resume its interrupted run, then run the environments left."""
     from wc._api import curriculum_summary, resume_curriculum
 
-    settings = _settings(db, llm_timeout=llm_timeout)
-    group = _run(curriculum_summary(curriculum_id, settings.db))
+    settings = make_settings(db, llm_timeout=llm_timeout)
+    group = run_coroutine(curriculum_summary(curriculum_id, settings.db))
     done = _with_progress(20 * len(group.envs),
                           lambda view, on_start: resume_curriculum(curriculum_id, settings, on_event=view,
                                                                    on_start=on_start),
@@ -889,7 +782,7 @@ def db_upgrade(db: str | None = DbOption) -> None:
     """Create the schema or upgrade it to this wc's version."""
     from wc._api import db_upgrade as upgrade
 
-    out.print(f"schema at revision {_run(upgrade(_settings(db).db))}")
+    out.print(f"schema at revision {run_coroutine(upgrade(make_settings(db).db))}")
 
 
 @db_app.command("current")
@@ -897,10 +790,10 @@ def db_current(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """The schema revision of the store, and this wc's."""
     from wc._api import db_current as current
 
-    revision, head = _run(current(_settings(db).db))
+    revision, head = run_coroutine(current(make_settings(db).db))
     state = "up to date" if revision == head else ("empty" if revision is None else "needs `wc db upgrade`")
     if json_out:
-        _print_json({"revision": revision, "head": head, "up_to_date": revision == head})
+        print_json({"revision": revision, "head": head, "up_to_date": revision == head})
         return
     out.print(f"store revision {revision or 'none'}; this wc expects {head} ({state})")
 
@@ -917,9 +810,9 @@ def runs_results(runs: list[int] | None = typer.Argument(None, help="Run ids (de
     from wc._api import run_summary
     from wc._report.results import results_markdown
 
-    settings = _settings(db)
-    chosen = [_run(run_summary(r, settings.db)) for r in runs] if runs else \
-        [r for r in _list(db, lambda reader: reader.runs()) if r.status == RunStatus.FINISHED]
+    settings = make_settings(db)
+    chosen = [run_coroutine(run_summary(r, settings.db)) for r in runs] if runs else \
+        [r for r in listing(db, lambda reader: reader.runs()) if r.status == RunStatus.FINISHED]
     command = ("wc runs results" + (" " + " ".join(map(str, runs)) if runs else "") + " --db URL"
                + (" --note TEXT" if note else "") + " > docs/RESULTS.md")
     sys.stdout.write(results_markdown(chosen, command=command, note=note))
@@ -938,14 +831,14 @@ def runs_export_llm(run: int | None = typer.Argument(None, help="Run id (a World
     from wc._api import export_llm, export_llm_curriculum, export_llm_sweep
 
     if sum(x is not None for x in (run, sweep, curriculum)) != 1:
-        raise _fail("name one run, or one sweep with --sweep ID, or one curriculum with --curriculum ID")
-    url = _settings(db).db
+        raise fail("name one run, or one sweep with --sweep ID, or one curriculum with --curriculum ID")
+    url = make_settings(db).db
     if run is not None:
-        data = _run(export_llm(run, url))
+        data = run_coroutine(export_llm(run, url))
     elif sweep is not None:
-        data = _run(export_llm_sweep(sweep, url))
+        data = run_coroutine(export_llm_sweep(sweep, url))
     else:
-        data = _run(export_llm_curriculum(int(curriculum or 0), url))
+        data = run_coroutine(export_llm_curriculum(int(curriculum or 0), url))
     if label:
         data = {"label": label, **data}
     sys.stdout.write(json.dumps(data, indent=1) + "\n")
@@ -959,28 +852,26 @@ def runs_compare(runs: list[int] | None = typer.Argument(None, help="Run ids."),
     """Runs side by side: successes, env steps to first success, LLM calls, tokens, cost, time; with
     --sweep, a sweep's environments as mean ± std over seeds."""
     if not runs and sweep is None:
-        raise _fail("name the runs to compare (`wc runs list` shows them), or a sweep with --sweep ID")
+        raise fail("name the runs to compare (`wc runs list` shows them), or a sweep with --sweep ID")
     if sweep is not None:
         from wc._api import sweep_view_of
 
-        from .sweep import spread_table
-
-        view = _read(db, lambda r: sweep_view_of(r, sweep))
+        view = read(db, lambda r: sweep_view_of(r, sweep))
         if json_out and not runs:
-            _print_json([e.to_json() for e in view.by_env])
+            print_json([e.to_json() for e in view.by_env])
             return
         if not json_out:
             out.print(spread_table(view.by_env, title=f"sweep {sweep}: mean ± std over seeds "
                                                       f"{','.join(map(str, view.sweep.seeds))}"))
         if not runs:
             return
-    summaries = _read(db, lambda r: [r.run(i) for i in runs or []])
+    summaries = read(db, lambda r: [r.run(i) for i in runs or []])
     if json_out:
         if sweep is not None:
-            _print_json({"runs": [s.to_json(details=False) for s in summaries],
+            print_json({"runs": [s.to_json(details=False) for s in summaries],
                          "sweep": [e.to_json() for e in view.by_env]})
         else:
-            _print_json([s.to_json(details=False) for s in summaries])
+            print_json([s.to_json(details=False) for s in summaries])
         return
     table = Table("", *[str(s.id) for s in summaries], title="runs compared")
     rows = [
@@ -1005,8 +896,8 @@ def programs_lineage(program_id: int = typer.Argument(..., metavar="ID"), db: st
     from wc._report.lineage import to_dot, to_graphml, to_json
 
     if fmt not in ("tree", "json", "dot", "graphml"):
-        raise _fail(f"unknown format {fmt!r}; use tree, json, dot or graphml")
-    graph = _run(lineage(program_id, _settings(db).db))
+        raise fail(f"unknown format {fmt!r}; use tree, json, dot or graphml")
+    graph = run_coroutine(lineage(program_id, make_settings(db).db))
     if fmt == "json":
         sys.stdout.write(to_json(graph) + "\n")
     elif fmt == "dot":
@@ -1046,7 +937,7 @@ def programs_diff(a: int = typer.Argument(...), b: int = typer.Argument(...), db
     """Unified diff of two programs' sources."""
     import difflib
 
-    pa, pb = _read(db, lambda r: (r.program(a), r.program(b)))
+    pa, pb = read(db, lambda r: (r.program(a), r.program(b)))
     if pa.source == pb.source:  # said on stderr: stdout stays an (empty) diff for patch and scripts
         err.print(f"programs {a} and {b} are identical", highlight=False)
         return
@@ -1060,37 +951,12 @@ def programs_export(program_id: int = typer.Argument(..., metavar="ID"), db: str
     """A standalone Python file: the API module, then the program (for reading and testing)."""
     from wc._api import export_program
 
-    sys.stdout.write(_run(export_program(program_id, _settings(db).db)))
+    sys.stdout.write(run_coroutine(export_program(program_id, make_settings(db).db)))
 
-
-class RedactingStream:
-    """stdout or stderr with every write passed through the redactor: nothing wc prints carries
-    an API key (tables, JSON, errors and tracebacks alike)."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        self._stream.write(redact(text))
-        return len(text)
-
-    def __getattr__(self, name: str) -> Any:  # isatty, fileno, flush, encoding, buffer, …
-        return getattr(self._stream, name)
-
-
-from .report import report  # noqa: E402 - registered after the helpers it uses are defined
 
 app.command("report")(report)
-
-# ---------------------------------------------------------------------------- scripting (cli/scripting.py)
-
-from . import scripting  # noqa: E402  (its commands use this module's helpers)
-
 runs_app.command("export")(scripting.runs_export)
 db_app.command("path")(scripting.db_path)
-
-from .sweep import sweep_app  # noqa: E402  (cli/sweep.py: `wc sweep`)
-
 app.add_typer(sweep_app, name="sweep")
 
 

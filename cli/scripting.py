@@ -7,7 +7,7 @@ import typer
 from wc._core.secrets import redact
 from wc._core.values import RunStatus
 
-from .main import DbOption, JsonOption, _print_json, _run, _settings, err, out
+from .common import DbOption, JsonOption, err, make_settings, out, print_json, run_coroutine
 
 
 def runs_export(run: int = typer.Argument(..., help="Run id."),
@@ -18,9 +18,9 @@ def runs_export(run: int = typer.Argument(..., help="Run id."),
     pandas; states are JSON text columns."""
     from wc._report.export import export_run
 
-    done = _run(export_run(run, out_dir, fmt, _settings(db).db))
+    done = run_coroutine(export_run(run, out_dir, fmt, make_settings(db).db))
     if json_out:
-        _print_json({"run_id": done.run_id, "format": done.format, "episodes": str(done.episodes),
+        print_json({"run_id": done.run_id, "format": done.format, "episodes": str(done.episodes),
                      "transitions": str(done.transitions), "n_episodes": done.n_episodes,
                      "n_transitions": done.n_transitions})
         return
@@ -30,7 +30,7 @@ def runs_export(run: int = typer.Argument(..., help="Run id."),
 
 def db_path(db: str | None = DbOption) -> None:
     """The store URL in use (--db, else WC_DB, else the default SQLite file), password masked."""
-    out.print(redact(_settings(db).db), highlight=False, markup=False, soft_wrap=True)
+    out.print(redact(make_settings(db).db), highlight=False, markup=False, soft_wrap=True)
 
 
 def print_next_steps(summary, db: str | None, db_given: bool) -> None:
@@ -38,7 +38,7 @@ def print_next_steps(summary, db: str | None, db_given: bool) -> None:
     so that `--json` output stays clean)."""
     if summary.status == RunStatus.FAILED:
         return
-    url = redact(_settings(db).db)
+    url = redact(make_settings(db).db)
     flag = f" --db {url}" if db_given else ""
     commands = []
     if summary.best_program_id:

@@ -12,22 +12,23 @@ from rich.text import Text
 from wc._core.secrets import redact
 
 from . import errors
-from .main import (
+from .common import (
     DbOption,
     JsonOption,
     ObserveOption,
-    _call,
-    _env_options,
-    _fail,
-    _list,
-    _nothing,
-    _print_json,
-    _read,
-    _replaying,
-    _run,
-    _settings,
+    call,
+    env_options,
     err,
+    fail,
+    listing,
+    make_settings,
     out,
+    print_json,
+    read,
+    replaying,
+    run_coroutine,
+    say_nothing,
+    spread_table,
 )
 
 sweep_app = typer.Typer(help="Every (environment, seed) as a run of one sweep: `wc sweep --envs A,B --seeds 0-4` "
@@ -93,13 +94,13 @@ def _exit_if_unfinished(view: _SweepView, sweep_id: int) -> None:
     code = errors.LLM_UNAVAILABLE if all(d.get("failure") == "llm" for d in view.unfinished) else errors.FAILED_RUN
     which = ", ".join(f"{d['env']} seed {d['seed']}" for d in view.unfinished[:4])
     more = f" and {len(view.unfinished) - 4} more" if len(view.unfinished) > 4 else ""
-    raise _fail(f"{len(view.unfinished)} run(s) of sweep {sweep_id} did not finish ({which}{more}); the rest is "
+    raise fail(f"{len(view.unfinished)} run(s) of sweep {sweep_id} did not finish ({which}{more}); the rest is "
                 f"kept: continue with `wc sweep resume {sweep_id}`", code)
 
 
 def _play(make_coro, view: _SweepView):
     try:
-        return _run(make_coro(view))
+        return run_coroutine(make_coro(view))
     except KeyboardInterrupt:
         view.progress.stop()
         which = f" {view.sweep_id}" if view.sweep_id is not None else ""
@@ -149,8 +150,8 @@ def sweep(
     from wc._api import LearnConfig, create_sweep, parse_seeds
     from wc._api import sweep as api_sweep
 
-    settings = _settings(db, model, llm_timeout=llm_timeout)
-    recording = _replaying(ctx, replay, settings.db, [
+    settings = make_settings(db, model, llm_timeout=llm_timeout)
+    recording = replaying(ctx, replay, settings.db, [
         "envs", "seeds", "engine", "shard", "address", "create_only", "model", "episodes", "max_steps",
         "max_llm_calls", "concurrency", "solved", "min_episodes", "workers", "planner", "games", "observe", "levels",
         "from_program"])
@@ -162,17 +163,17 @@ def sweep(
         _exit_if_unfinished(view, summary.id)
         return
     if not envs:
-        raise _fail("give the environments with --envs a,b and the seeds with --seeds 0-4")
+        raise fail("give the environments with --envs a,b and the seeds with --seeds 0-4")
     names = [e.strip() for e in envs.split(",") if e.strip()]
-    chosen = _call(parse_seeds, seeds)
-    config = LearnConfig(env=names[0] if names else "", env_options=_env_options(games, observe=observe, levels=levels),
+    chosen = call(parse_seeds, seeds)
+    config = LearnConfig(env=names[0] if names else "", env_options=env_options(games, observe=observe, levels=levels),
                          episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls, concurrency=concurrency,
                          solved=solved, min_episodes=min_episodes, workers=workers, planner=planner,
                          from_program=from_program)
     if create_only:
-        sweep_id = _run(create_sweep(names, chosen, config, settings, engine=engine or "local"))
+        sweep_id = run_coroutine(create_sweep(names, chosen, config, settings, engine=engine or "local"))
         if json_out:
-            _print_json({"id": sweep_id})
+            print_json({"id": sweep_id})
         else:
             out.print(str(sweep_id))
             err.print(f"sweep {sweep_id} recorded ({len(names)} × {len(chosen)} runs); play it with "
@@ -180,7 +181,7 @@ def sweep(
                       "in each of N processes", highlight=False)
         return
     if shard:
-        raise _fail("--shard plays part of an existing sweep: record it with `wc sweep --envs … --create-only`, "
+        raise fail("--shard plays part of an existing sweep: record it with `wc sweep --envs … --create-only`, "
                     "then run `wc sweep resume ID --shard I/N` in each of the N processes")
     view = _SweepView()
     summary = _play(lambda v: api_sweep(names, chosen, settings, config=config, engine=engine or "local",
@@ -206,8 +207,8 @@ def sweep_resume(
     """Play what is left of a sweep: finished runs are kept, interrupted ones resumed, the rest started."""
     from wc._api import Shard, resume_sweep
 
-    part = _call(Shard.parse, shard) if shard else None
-    settings = _settings(db, llm_timeout=llm_timeout)
+    part = call(Shard.parse, shard) if shard else None
+    settings = make_settings(db, llm_timeout=llm_timeout)
     view = _SweepView()
     view.sweep_id = sweep_id
     summary = _play(lambda v: resume_sweep(sweep_id, settings, engine=engine, parallel=parallel, shard=part,
@@ -227,12 +228,12 @@ def sweep_show(sweep_id: int = typer.Argument(..., metavar="ID"), db: str | None
 @sweep_app.command("list")
 def sweep_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Sweeps in the store."""
-    found = _list(db, lambda r: r.sweeps())
+    found = listing(db, lambda r: r.sweeps())
     if json_out:
-        _print_json([s.to_json() for s in found])
+        print_json([s.to_json() for s in found])
         return
     if not found:
-        _nothing("sweeps")
+        say_nothing("sweeps")
         return
     table = Table("id", "status", "engine", "environments", "seeds", "runs", "created")
     for s in found:
@@ -244,9 +245,9 @@ def sweep_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
 def _show(sweep_id: int, db: str | None, json_out: bool) -> None:
     from wc._api import sweep_view_of
 
-    v = _read(db, lambda r: sweep_view_of(r, sweep_id))
+    v = read(db, lambda r: sweep_view_of(r, sweep_id))
     if json_out:
-        _print_json(v.to_json())
+        print_json(v.to_json())
         return
     s = v.sweep
     out.print(spread_table(v.by_env, title=f"sweep {s.id} ({s.status}, {s.engine}): mean ± std over seeds "
@@ -261,24 +262,6 @@ def _show(sweep_id: int, db: str | None, json_out: bool) -> None:
         cells.add_row(c.env, str(c.seed), str(r.id), r.status, (r.node or "-")[:16], f"{r.successes}/{r.episodes}",
                       str(r.env_steps), str(r.llm_calls), str(r.best_program_id or "-"))
     out.print(cells)
-
-
-def spread_table(rows, *, title: str) -> Table:
-    """Environments as columns, each quantity as `mean ± std` over the seeds run."""
-    table = Table("", *[e.env for e in rows], title=title)
-    for label, fn in [
-        ("runs (finished)", lambda e: f"{e.runs}/{e.seeds} ({e.finished})"),
-        ("episodes won", lambda e: e.successes.text()),
-        ("success rate", lambda e: e.success_rate.text(2)),
-        ("episodes", lambda e: e.episodes.text()),
-        ("env steps", lambda e: e.env_steps.text()),
-        ("steps to first success", lambda e: e.steps_to_first_success.text()),
-        ("LLM calls", lambda e: e.llm_calls.text()),
-        ("tokens", lambda e: e.tokens.text(0)),
-        ("wall seconds", lambda e: e.wall_seconds.text()),
-    ]:
-        table.add_row(label, *[fn(e) for e in rows])
-    return table
 
 
 def _next_steps(sweep_id: int, db: str | None, ctx: typer.Context) -> None:
