@@ -1,14 +1,21 @@
-"""The progress of a run on stderr: a bar over its episodes and a line per thing worth saying."""
+"""A run on the command line: its progress on stderr (a bar over its episodes and a line per thing
+worth saying), Ctrl-C said with how to resume, and its summary at the end."""
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
+import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from wc._core.values import NOT_FAILED, RunStatus
 
-from .common import err
+from . import errors
+from .common import err, fail, out, print_summary, run_coroutine
+
+T = TypeVar("T")
 
 
 class _LearnView:
@@ -129,3 +136,45 @@ class _LearnView:
             mark = ("won", "green") if data["success"] else ("lost", "red")
             p.console.print(Text.assemble(f"episode {data['episode']}: ", mark, f" in {data['steps']} steps"))
         p.update(self.task, info=f"steps {self.steps}  wins {self.successes}  LLM calls {self.calls}  fit {self.fit}")
+
+
+def with_progress(episodes: int, make_coro: Callable[[_LearnView, Callable[[int], None]], Coroutine[Any, Any, T]],
+                  what: str) -> T:
+    """Run a learning coroutine with the progress view; Ctrl-C says how to resume."""
+    view = _LearnView(episodes)
+    started: list[int] = []
+
+    def on_start(run_id: int) -> None:
+        started.append(run_id)
+        view.progress.stop()
+        err.print(f"run {run_id}: {what}", highlight=False)
+        view.progress.start()
+
+    try:
+        result = run_coroutine(make_coro(view, on_start))
+        view.finish(result)
+        return result
+    except KeyboardInterrupt:
+        view.progress.stop()
+        if started:
+            err.print(Text.assemble((errors.interrupted_by(), "yellow"), f": run {started[-1]} is marked "
+                                    f"interrupted; continue it with `wc resume {started[-1]}`"), highlight=False)
+        else:
+            err.print(errors.interrupted_by(), style="yellow")
+        raise typer.Exit(errors.interrupted_code()) from None
+    finally:
+        view.progress.stop()
+
+
+def show_result(summary, json_out: bool) -> None:
+    """A run's summary as a table or JSON; a failed run then says why in one line and exits 1, or 5
+    when the LLM was unavailable."""
+    if json_out:
+        out.print_json(json.dumps(summary.to_json(), default=str))
+    else:
+        print_summary(summary)
+    if summary.status == RunStatus.FAILED:
+        resumable = "can be resumed" in str(summary.error) or summary.failure == "llm"
+        hint = f"; continue with `wc resume {summary.id}`" if resumable else ""
+        code = errors.LLM_UNAVAILABLE if summary.failure == "llm" else errors.FAILED_RUN
+        raise fail(str(summary.error) + hint, code)

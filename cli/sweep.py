@@ -31,8 +31,8 @@ from .common import (
     spread_table,
 )
 
-sweep_app = typer.Typer(help="Every (environment, seed) as a run of one sweep: `wc sweep --envs A,B --seeds 0-4` "
-                             "runs one; subcommands show, list and resume them.")
+app = typer.Typer(help="Every (environment, seed) as a run of one sweep: `wc sweep --envs A,B --seeds 0-4` "
+                       "runs one; subcommands show, list and resume them.")
 
 EngineOption = typer.Option(None, "--engine", help="local: concurrent runs of this process (default); ray: a Ray "
                             "task per run on the cluster at --address (the store must be PostgreSQL).")
@@ -95,7 +95,7 @@ def _exit_if_unfinished(view: _SweepView, sweep_id: int) -> None:
     which = ", ".join(f"{d['env']} seed {d['seed']}" for d in view.unfinished[:4])
     more = f" and {len(view.unfinished) - 4} more" if len(view.unfinished) > 4 else ""
     raise fail(f"{len(view.unfinished)} run(s) of sweep {sweep_id} did not finish ({which}{more}); the rest is "
-                f"kept: continue with `wc sweep resume {sweep_id}`", code)
+               f"kept: continue with `wc sweep resume {sweep_id}`", code)
 
 
 def _play(make_coro, view: _SweepView):
@@ -111,7 +111,7 @@ def _play(make_coro, view: _SweepView):
         view.progress.stop()
 
 
-@sweep_app.callback(invoke_without_command=True)
+@app.callback(invoke_without_command=True)
 def sweep(
     ctx: typer.Context,
     envs: str | None = typer.Option(None, "--envs", help="Comma-separated environments."),
@@ -182,7 +182,7 @@ def sweep(
         return
     if shard:
         raise fail("--shard plays part of an existing sweep: record it with `wc sweep --envs … --create-only`, "
-                    "then run `wc sweep resume ID --shard I/N` in each of the N processes")
+                   "then run `wc sweep resume ID --shard I/N` in each of the N processes")
     view = _SweepView()
     summary = _play(lambda v: api_sweep(names, chosen, settings, config=config, engine=engine or "local",
                                         parallel=parallel, address=address, on_event=v), view)
@@ -191,7 +191,7 @@ def sweep(
     _exit_if_unfinished(view, summary.id)
 
 
-@sweep_app.command("resume")
+@app.command("resume")
 def sweep_resume(
     ctx: typer.Context,
     sweep_id: int = typer.Argument(..., metavar="ID"),
@@ -218,14 +218,14 @@ def sweep_resume(
     _exit_if_unfinished(view, summary.id)
 
 
-@sweep_app.command("show")
+@app.command("show")
 def sweep_show(sweep_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
                json_out: bool = JsonOption) -> None:
     """One sweep: mean ± spread over seeds per environment, and each (environment, seed)'s run."""
     _show(sweep_id, db, json_out)
 
 
-@sweep_app.command("list")
+@app.command("list")
 def sweep_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Sweeps in the store."""
     found = listing(db, lambda r: r.sweeps())
