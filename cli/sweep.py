@@ -43,6 +43,10 @@ ShardOption = typer.Option(None, "--shard", metavar="I/N", help="Play only the c
                            "`wc sweep resume ID --shard I/N` in each task.")
 AddressOption = typer.Option(None, "--address", envvar="RAY_ADDRESS", help="Ray: the cluster's HOST:PORT "
                              "(default RAY_ADDRESS).")
+# the options a recording's own configuration replaces: given with --replay, they are an error
+_REPLAYED_OPTIONS = ["envs", "seeds", "engine", "shard", "address", "create_only", "model", "episodes", "max_steps",
+                     "max_llm_calls", "concurrency", "solved", "min_episodes", "workers", "planner", "games", "observe",
+                     "levels", "from_program"]
 
 
 class _SweepView:
@@ -111,6 +115,32 @@ def _play(make_coro, view: _SweepView):
         view.progress.stop()
 
 
+def _play_and_show(ctx: typer.Context, make_coro, *, url: str, db: str | None, json_out: bool,
+                   sweep_id: int | None = None) -> None:
+    """Play a sweep under its progress view, then show it, say what to run next, and exit 5 or 1
+    when runs of this process did not finish."""
+    view = _SweepView()
+    view.sweep_id = sweep_id
+    summary = _play(make_coro, view)
+    _show(summary.id, url, json_out)
+    _next_steps(summary.id, db, ctx)
+    _exit_if_unfinished(view, summary.id)
+
+
+def _create_only(names: list[str], seeds: list[int], config, settings, engine: str, json_out: bool) -> None:
+    """`--create-only`: record the sweep and print its id, for a job array's shards to play."""
+    from wc._api import create_sweep
+
+    sweep_id = run_coroutine(create_sweep(names, seeds, config, settings, engine=engine))
+    if json_out:
+        print_json({"id": sweep_id})
+        return
+    out.print(str(sweep_id))
+    err.print(f"sweep {sweep_id} recorded ({len(names)} × {len(seeds)} runs); play it with "
+              f"`wc sweep resume {sweep_id}`, or split it: `wc sweep resume {sweep_id} --shard I/N` "
+              "in each of N processes", highlight=False)
+
+
 @app.callback(invoke_without_command=True)
 def sweep(
     ctx: typer.Context,
@@ -147,20 +177,14 @@ def sweep(
     """Run every (environment, seed) as a run of one sweep; mean ± spread over seeds at the end."""
     if ctx.invoked_subcommand is not None:
         return
-    from wc._api import LearnConfig, create_sweep, parse_seeds
+    from wc._api import LearnConfig, parse_seeds
     from wc._api import sweep as api_sweep
 
     settings = make_settings(db, model, llm_timeout=llm_timeout)
-    recording = replaying(ctx, replay, settings.db, [
-        "envs", "seeds", "engine", "shard", "address", "create_only", "model", "episodes", "max_steps",
-        "max_llm_calls", "concurrency", "solved", "min_episodes", "workers", "planner", "games", "observe", "levels",
-        "from_program"])
+    recording = replaying(ctx, replay, settings.db, _REPLAYED_OPTIONS)
     if recording is not None:
-        view = _SweepView()
-        summary = _play(lambda v: api_sweep([], [], settings, parallel=parallel, on_event=v, replay=recording), view)
-        _show(summary.id, settings.db, json_out)
-        _next_steps(summary.id, db, ctx)
-        _exit_if_unfinished(view, summary.id)
+        _play_and_show(ctx, lambda v: api_sweep([], [], settings, parallel=parallel, on_event=v, replay=recording),
+                       url=settings.db, db=db, json_out=json_out)
         return
     if not envs:
         raise fail("give the environments with --envs a,b and the seeds with --seeds 0-4")
@@ -171,24 +195,14 @@ def sweep(
                          solved=solved, min_episodes=min_episodes, workers=workers, planner=planner,
                          from_program=from_program)
     if create_only:
-        sweep_id = run_coroutine(create_sweep(names, chosen, config, settings, engine=engine or "local"))
-        if json_out:
-            print_json({"id": sweep_id})
-        else:
-            out.print(str(sweep_id))
-            err.print(f"sweep {sweep_id} recorded ({len(names)} × {len(chosen)} runs); play it with "
-                      f"`wc sweep resume {sweep_id}`, or split it: `wc sweep resume {sweep_id} --shard I/N` "
-                      "in each of N processes", highlight=False)
+        _create_only(names, chosen, config, settings, engine or "local", json_out)
         return
     if shard:
         raise fail("--shard plays part of an existing sweep: record it with `wc sweep --envs … --create-only`, "
                    "then run `wc sweep resume ID --shard I/N` in each of the N processes")
-    view = _SweepView()
-    summary = _play(lambda v: api_sweep(names, chosen, settings, config=config, engine=engine or "local",
-                                        parallel=parallel, address=address, on_event=v), view)
-    _show(summary.id, settings.db, json_out)
-    _next_steps(summary.id, db, ctx)
-    _exit_if_unfinished(view, summary.id)
+    _play_and_show(ctx, lambda v: api_sweep(names, chosen, settings, config=config, engine=engine or "local",
+                                            parallel=parallel, address=address, on_event=v),
+                   url=settings.db, db=db, json_out=json_out)
 
 
 @app.command("resume")
@@ -209,13 +223,9 @@ def sweep_resume(
 
     part = call(Shard.parse, shard) if shard else None
     settings = make_settings(db, llm_timeout=llm_timeout)
-    view = _SweepView()
-    view.sweep_id = sweep_id
-    summary = _play(lambda v: resume_sweep(sweep_id, settings, engine=engine, parallel=parallel, shard=part,
-                                           address=address, on_event=v), view)
-    _show(summary.id, settings.db, json_out)
-    _next_steps(summary.id, db, ctx)
-    _exit_if_unfinished(view, summary.id)
+    _play_and_show(ctx, lambda v: resume_sweep(sweep_id, settings, engine=engine, parallel=parallel, shard=part,
+                                               address=address, on_event=v),
+                   url=settings.db, db=db, json_out=json_out, sweep_id=sweep_id)
 
 
 @app.command("show")
