@@ -6,6 +6,9 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
+from .common import fail, make_settings, run_coroutine
+from .common import out as console
+
 
 def report(
     runs: list[int] | None = typer.Argument(None, metavar="RUN...", help="Run ids."),
@@ -19,12 +22,10 @@ def report(
     seeds, and the program lineage; with index.md and the run table."""
     from wc._report.report import report as make_report
 
-    from .main import _fail, _run, _settings
-    from .main import out as console
 
     if not runs and sweep is None:
-        raise _fail("name the runs to report (`wc runs list` shows them), or a sweep with --sweep ID")
-    result = _run(make_report(list(runs or []), out, sweep_id=sweep, db=_settings(db).db))
+        raise fail("name the runs to report (`wc runs list` shows them), or a sweep with --sweep ID")
+    result = run_coroutine(make_report(list(runs or []), out, sweep_id=sweep, db=make_settings(db).db))
     for figure in result.figures:
         console.print(f"{figure.path}  {figure.width}×{figure.height}  {figure.title}", highlight=False)
     for note in result.notes:

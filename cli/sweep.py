@@ -13,26 +13,27 @@ from wc._core.secrets import redact
 from wc.events import CellBusy, CellEnded, CellEvent, Event, SweepCells, SweepStarted
 
 from . import errors
-from .main import (
+from .common import (
     DbOption,
     JsonOption,
     ObserveOption,
-    _call,
-    _env_options,
-    _fail,
-    _list,
-    _nothing,
-    _print_json,
-    _read,
-    _replaying,
-    _run,
-    _settings,
+    call,
+    env_options,
     err,
+    fail,
+    listing,
+    make_settings,
     out,
+    print_json,
+    read,
+    replaying,
+    run_coroutine,
+    say_nothing,
+    spread_table,
 )
 
-sweep_app = typer.Typer(help="Every (environment, seed) as a run of one sweep: `wc sweep --envs A,B --seeds 0-4` "
-                             "runs one; subcommands show, list and resume them.")
+app = typer.Typer(help="Every (environment, seed) as a run of one sweep: `wc sweep --envs A,B --seeds 0-4` "
+                       "runs one; subcommands show, list and resume them.")
 
 EngineOption = typer.Option(None, "--engine", help="local: concurrent runs of this process (default); ray: a Ray "
                             "task per run on the cluster at --address (the store must be PostgreSQL).")
@@ -43,6 +44,10 @@ ShardOption = typer.Option(None, "--shard", metavar="I/N", help="Play only the c
                            "`wc sweep resume ID --shard I/N` in each task.")
 AddressOption = typer.Option(None, "--address", envvar="RAY_ADDRESS", help="Ray: the cluster's HOST:PORT "
                              "(default RAY_ADDRESS).")
+# the options a recording's own configuration replaces: given with --replay, they are an error
+_REPLAYED_OPTIONS = ["envs", "seeds", "engine", "shard", "address", "create_only", "model", "episodes", "max_steps",
+                     "max_llm_calls", "concurrency", "solved", "min_episodes", "workers", "planner", "games", "observe",
+                     "levels", "from_program"]
 
 
 class _SweepView:
@@ -99,13 +104,13 @@ def _exit_if_unfinished(view: _SweepView, sweep_id: int) -> None:
     code = errors.LLM_UNAVAILABLE if all(d.get("failure") == "llm" for d in view.unfinished) else errors.FAILED_RUN
     which = ", ".join(f"{d['env']} seed {d['seed']}" for d in view.unfinished[:4])
     more = f" and {len(view.unfinished) - 4} more" if len(view.unfinished) > 4 else ""
-    raise _fail(f"{len(view.unfinished)} run(s) of sweep {sweep_id} did not finish ({which}{more}); the rest is "
-                f"kept: continue with `wc sweep resume {sweep_id}`", code)
+    raise fail(f"{len(view.unfinished)} run(s) of sweep {sweep_id} did not finish ({which}{more}); the rest is "
+               f"kept: continue with `wc sweep resume {sweep_id}`", code)
 
 
 def _play(make_coro, view: _SweepView):
     try:
-        return _run(make_coro(view))
+        return run_coroutine(make_coro(view))
     except KeyboardInterrupt:
         view.progress.stop()
         which = f" {view.sweep_id}" if view.sweep_id is not None else ""
@@ -116,7 +121,33 @@ def _play(make_coro, view: _SweepView):
         view.progress.stop()
 
 
-@sweep_app.callback(invoke_without_command=True)
+def _play_and_show(ctx: typer.Context, make_coro, *, url: str, db: str | None, json_out: bool,
+                   sweep_id: int | None = None) -> None:
+    """Play a sweep under its progress view, then show it, say what to run next, and exit 5 or 1
+    when runs of this process did not finish."""
+    view = _SweepView()
+    view.sweep_id = sweep_id
+    summary = _play(make_coro, view)
+    _show(summary.id, url, json_out)
+    _next_steps(summary.id, db, ctx)
+    _exit_if_unfinished(view, summary.id)
+
+
+def _create_only(names: list[str], seeds: list[int], config, settings, engine: str, json_out: bool) -> None:
+    """`--create-only`: record the sweep and print its id, for a job array's shards to play."""
+    from wc._api import create_sweep
+
+    sweep_id = run_coroutine(create_sweep(names, seeds, config, settings, engine=engine))
+    if json_out:
+        print_json({"id": sweep_id})
+        return
+    out.print(str(sweep_id))
+    err.print(f"sweep {sweep_id} recorded ({len(names)} × {len(seeds)} runs); play it with "
+              f"`wc sweep resume {sweep_id}`, or split it: `wc sweep resume {sweep_id} --shard I/N` "
+              "in each of N processes", highlight=False)
+
+
+@app.callback(invoke_without_command=True)
 def sweep(
     ctx: typer.Context,
     envs: str | None = typer.Option(None, "--envs", help="Comma-separated environments."),
@@ -152,51 +183,35 @@ def sweep(
     """Run every (environment, seed) as a run of one sweep; mean ± spread over seeds at the end."""
     if ctx.invoked_subcommand is not None:
         return
-    from wc._api import LearnConfig, create_sweep, parse_seeds
+    from wc._api import LearnConfig, parse_seeds
     from wc._api import sweep as api_sweep
 
-    settings = _settings(db, model, llm_timeout=llm_timeout)
-    recording = _replaying(ctx, replay, settings.db, [
-        "envs", "seeds", "engine", "shard", "address", "create_only", "model", "episodes", "max_steps",
-        "max_llm_calls", "concurrency", "solved", "min_episodes", "workers", "planner", "games", "observe", "levels",
-        "from_program"])
+    settings = make_settings(db, model, llm_timeout=llm_timeout)
+    recording = replaying(ctx, replay, settings.db, _REPLAYED_OPTIONS)
     if recording is not None:
-        view = _SweepView()
-        summary = _play(lambda v: api_sweep([], [], settings, parallel=parallel, on_event=v, replay=recording), view)
-        _show(summary.id, settings.db, json_out)
-        _next_steps(summary.id, db, ctx)
-        _exit_if_unfinished(view, summary.id)
+        _play_and_show(ctx, lambda v: api_sweep([], [], settings, parallel=parallel, on_event=v, replay=recording),
+                       url=settings.db, db=db, json_out=json_out)
         return
     if not envs:
-        raise _fail("give the environments with --envs a,b and the seeds with --seeds 0-4")
+        raise fail("give the environments with --envs a,b and the seeds with --seeds 0-4")
     names = [e.strip() for e in envs.split(",") if e.strip()]
-    chosen = _call(parse_seeds, seeds)
-    config = LearnConfig(env=names[0] if names else "", env_options=_env_options(games, observe=observe, levels=levels),
+    chosen = call(parse_seeds, seeds)
+    config = LearnConfig(env=names[0] if names else "", env_options=env_options(games, observe=observe, levels=levels),
                          episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls, concurrency=concurrency,
                          solved=solved, min_episodes=min_episodes, workers=workers, planner=planner,
                          from_program=from_program)
     if create_only:
-        sweep_id = _run(create_sweep(names, chosen, config, settings, engine=engine or "local"))
-        if json_out:
-            _print_json({"id": sweep_id})
-        else:
-            out.print(str(sweep_id))
-            err.print(f"sweep {sweep_id} recorded ({len(names)} × {len(chosen)} runs); play it with "
-                      f"`wc sweep resume {sweep_id}`, or split it: `wc sweep resume {sweep_id} --shard I/N` "
-                      "in each of N processes", highlight=False)
+        _create_only(names, chosen, config, settings, engine or "local", json_out)
         return
     if shard:
-        raise _fail("--shard plays part of an existing sweep: record it with `wc sweep --envs … --create-only`, "
-                    "then run `wc sweep resume ID --shard I/N` in each of the N processes")
-    view = _SweepView()
-    summary = _play(lambda v: api_sweep(names, chosen, settings, config=config, engine=engine or "local",
-                                        parallel=parallel, address=address, on_event=v), view)
-    _show(summary.id, settings.db, json_out)
-    _next_steps(summary.id, db, ctx)
-    _exit_if_unfinished(view, summary.id)
+        raise fail("--shard plays part of an existing sweep: record it with `wc sweep --envs … --create-only`, "
+                   "then run `wc sweep resume ID --shard I/N` in each of the N processes")
+    _play_and_show(ctx, lambda v: api_sweep(names, chosen, settings, config=config, engine=engine or "local",
+                                            parallel=parallel, address=address, on_event=v),
+                   url=settings.db, db=db, json_out=json_out)
 
 
-@sweep_app.command("resume")
+@app.command("resume")
 def sweep_resume(
     ctx: typer.Context,
     sweep_id: int = typer.Argument(..., metavar="ID"),
@@ -212,33 +227,29 @@ def sweep_resume(
     """Play what is left of a sweep: finished runs are kept, interrupted ones resumed, the rest started."""
     from wc._api import Shard, resume_sweep
 
-    part = _call(Shard.parse, shard) if shard else None
-    settings = _settings(db, llm_timeout=llm_timeout)
-    view = _SweepView()
-    view.sweep_id = sweep_id
-    summary = _play(lambda v: resume_sweep(sweep_id, settings, engine=engine, parallel=parallel, shard=part,
-                                           address=address, on_event=v), view)
-    _show(summary.id, settings.db, json_out)
-    _next_steps(summary.id, db, ctx)
-    _exit_if_unfinished(view, summary.id)
+    part = call(Shard.parse, shard) if shard else None
+    settings = make_settings(db, llm_timeout=llm_timeout)
+    _play_and_show(ctx, lambda v: resume_sweep(sweep_id, settings, engine=engine, parallel=parallel, shard=part,
+                                               address=address, on_event=v),
+                   url=settings.db, db=db, json_out=json_out, sweep_id=sweep_id)
 
 
-@sweep_app.command("show")
+@app.command("show")
 def sweep_show(sweep_id: int = typer.Argument(..., metavar="ID"), db: str | None = DbOption,
                json_out: bool = JsonOption) -> None:
     """One sweep: mean ± spread over seeds per environment, and each (environment, seed)'s run."""
     _show(sweep_id, db, json_out)
 
 
-@sweep_app.command("list")
+@app.command("list")
 def sweep_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Sweeps in the store."""
-    found = _list(db, lambda r: r.sweeps())
+    found = listing(db, lambda r: r.sweeps())
     if json_out:
-        _print_json([s.to_json() for s in found])
+        print_json([s.to_json() for s in found])
         return
     if not found:
-        _nothing("sweeps")
+        say_nothing("sweeps")
         return
     table = Table("id", "status", "engine", "environments", "seeds", "runs", "created")
     for s in found:
@@ -250,9 +261,9 @@ def sweep_list(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
 def _show(sweep_id: int, db: str | None, json_out: bool) -> None:
     from wc._api import sweep_view_of
 
-    v = _read(db, lambda r: sweep_view_of(r, sweep_id))
+    v = read(db, lambda r: sweep_view_of(r, sweep_id))
     if json_out:
-        _print_json(v.to_json())
+        print_json(v.to_json())
         return
     s = v.sweep
     out.print(spread_table(v.by_env, title=f"sweep {s.id} ({s.status}, {s.engine}): mean ± std over seeds "
@@ -267,24 +278,6 @@ def _show(sweep_id: int, db: str | None, json_out: bool) -> None:
         cells.add_row(c.env, str(c.seed), str(r.id), r.status, (r.node or "-")[:16], f"{r.successes}/{r.episodes}",
                       str(r.env_steps), str(r.llm_calls), str(r.best_program_id or "-"))
     out.print(cells)
-
-
-def spread_table(rows, *, title: str) -> Table:
-    """Environments as columns, each quantity as `mean ± std` over the seeds run."""
-    table = Table("", *[e.env for e in rows], title=title)
-    for label, fn in [
-        ("runs (finished)", lambda e: f"{e.runs}/{e.seeds} ({e.finished})"),
-        ("episodes won", lambda e: e.successes.text()),
-        ("success rate", lambda e: e.success_rate.text(2)),
-        ("episodes", lambda e: e.episodes.text()),
-        ("env steps", lambda e: e.env_steps.text()),
-        ("steps to first success", lambda e: e.steps_to_first_success.text()),
-        ("LLM calls", lambda e: e.llm_calls.text()),
-        ("tokens", lambda e: e.tokens.text(0)),
-        ("wall seconds", lambda e: e.wall_seconds.text()),
-    ]:
-        table.add_row(label, *[fn(e) for e in rows])
-    return table
 
 
 def _next_steps(sweep_id: int, db: str | None, ctx: typer.Context) -> None:
