@@ -210,3 +210,29 @@ async def test_a_request_cancelled_while_it_is_being_recorded_is_still_recorded(
     finally:
         await llm.close()
     assert len(server.requests) == 1 and recorded == ["ok"]
+
+
+async def test_a_run_gets_its_own_view_of_the_client_and_the_client_given_is_unchanged(fake_llm):
+    from wc._core.values import RecordedAnswer, request_hash
+    from wc._llm.replay import ReplayingChat
+
+    server = fake_llm(lambda r, n: Reply("from the server"))
+    base_calls, run_calls = [], []
+    base = client(server, base_calls)
+
+    async def on_run_call(call):
+        run_calls.append(call)
+    recorded = [RecordedAnswer(request_hash=request_hash("test-model", MESSAGES), sample=0, answer="recorded",
+                               prompt_tokens=1, completion_tokens=1, call_id=7)]
+    replaying = ReplayingChat(base, recorded, model="test-model", record_hits=True)
+    view = replaying.with_hooks(on_call=on_run_call, may_send=lambda estimate: True)
+    try:
+        assert (await view.complete(MESSAGES, purpose="scratch")).text == "recorded"
+        assert (await view.complete(MESSAGES, purpose="scratch")).text == "from the server"
+        # the view reported both; the client given keeps its own hooks and was not asked
+        assert [c.answer for c in run_calls] == ["recorded", "from the server"] and base_calls == []
+        assert replaying.on_call is None and replaying.may_send is None and base.may_send is None
+        assert (replaying.hits, replaying.misses) == (1, 1)  # one recording, served once, whoever counts
+        assert view.wait is base.wait  # one clock: the run's time waiting for the LLM
+    finally:
+        await base.close()

@@ -1,10 +1,11 @@
 """The LLM client protocol and the values it produces."""
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from wc._core.values import LLMCall
 
@@ -16,6 +17,7 @@ class Completion:
 
 
 OnCall = Callable[[LLMCall], Awaitable[None]]
+T = TypeVar("T")
 
 
 class ChatClient(Protocol):
@@ -26,6 +28,11 @@ class ChatClient(Protocol):
 
     async def complete(self, messages: list[dict[str, str]], *, purpose: str, sample: int = 0) -> Completion:
         """One answer; raises wc.errors.LLMError when the request failed after its retries."""
+
+    def with_hooks(self, *, on_call: OnCall | None, may_send: Callable[[float | None], bool] | None) -> ChatClient:
+        """This client as a run uses it: the same connection, model and wait clock, its requests
+        reported to `on_call` and each attempt asked of `may_send`. A new object: the client given
+        to a run is never changed from outside."""
 
 
 class WaitClock:
@@ -65,3 +72,14 @@ class NoLLM:
         from wc.errors import CallBudgetSpent
 
         raise CallBudgetSpent("this run may send no LLM request (its call budget is 0)")
+
+    def with_hooks(self, *, on_call: OnCall | None, may_send: Callable[[float | None], bool] | None) -> NoLLM:
+        return hooked(self, on_call, may_send)
+
+
+def hooked(client: T, on_call: OnCall | None, may_send: Callable[[float | None], bool] | None) -> T:
+    """A shallow copy of `client` with these hooks: what it holds (connection, limit, clock,
+    recorded answers) is shared, so the copy and the original are one client to the server."""
+    view = copy.copy(client)
+    view.on_call, view.may_send = on_call, may_send  # type: ignore[attr-defined]
+    return view

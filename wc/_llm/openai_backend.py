@@ -21,7 +21,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from wc._core import secrets
 from wc._core.values import CallStatus, LLMCall
-from wc._llm.base import Completion, OnCall, WaitClock
+from wc._llm.base import Completion, OnCall, WaitClock, hooked
 from wc._llm.costs import cost_usd
 from wc._llm.shared import SharedConnection
 from wc.errors import CallBudgetSpent, ConfigError, LLMError, LLMFatalError, LLMUnavailable
@@ -193,6 +193,9 @@ class OpenAIChat:
         except asyncio.CancelledError:
             await recording
             raise
+
+    def with_hooks(self, *, on_call: OnCall | None, may_send: Callable[[float | None], bool] | None) -> OpenAIChat:
+        return hooked(self, on_call, may_send)
 
     async def close(self) -> None:
         if self._shared is None:

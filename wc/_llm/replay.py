@@ -6,12 +6,22 @@ client asks the server. Resuming a run uses this with the run's own recorded cal
 """
 from __future__ import annotations
 
+import copy
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from wc._core.values import CallStatus, LLMCall, RecordedAnswer, request_hash
-from wc._llm.base import ChatClient, Completion, WaitClock
+from wc._llm.base import ChatClient, Completion, OnCall, WaitClock
 from wc.errors import ReplayMiss
+
+
+@dataclass
+class Served:
+    """Recorded answers served, and requests the recording did not hold (passed on)."""
+
+    hits: int = 0
+    misses: int = 0
 
 
 class ReplayingChat:
@@ -26,30 +36,24 @@ class ReplayingChat:
         self._queues: dict[tuple[str, int], deque[RecordedAnswer]] = defaultdict(deque)
         for rec in recorded:
             self._queues[(rec.request_hash, rec.sample)].append(rec)
-        self.hits = 0
-        self.misses = 0
-        self._on_call = None
-        self._may_send = None
+        self.served = Served()
+        self.on_call: OnCall | None = None
+        self.may_send: Callable[[float | None], bool] | None = None
+
+    def with_hooks(self, *, on_call: OnCall | None, may_send: Callable[[float | None], bool] | None) -> ReplayingChat:
+        view = copy.copy(self)  # the queues and counts stay shared: one recording served once
+        view.on_call, view.may_send = on_call, may_send
+        if self.inner is not None:
+            view.inner = self.inner.with_hooks(on_call=on_call, may_send=may_send)
+        return view
 
     @property
-    def may_send(self):
-        return self._may_send
-
-    @may_send.setter
-    def may_send(self, check) -> None:
-        self._may_send = check
-        if self.inner is not None:
-            self.inner.may_send = check
+    def hits(self) -> int:
+        return self.served.hits
 
     @property
-    def on_call(self):
-        return self._on_call
-
-    @on_call.setter
-    def on_call(self, hook) -> None:
-        self._on_call = hook
-        if self.inner is not None:
-            self.inner.on_call = hook
+    def misses(self) -> int:
+        return self.served.misses
 
     @property
     def pending(self) -> int:
@@ -59,15 +63,15 @@ class ReplayingChat:
         queue = self._queues.get((request_hash(self.model, messages), sample))
         if queue:
             rec = queue.popleft()
-            self.hits += 1
+            self.served.hits += 1
             call = LLMCall(purpose=purpose, model=self.model, messages=messages, sample=sample, answer=rec.answer,
                            prompt_tokens=rec.prompt_tokens, completion_tokens=rec.completion_tokens,
                            status=CallStatus.REPLAYED)
             call.meta["id"] = rec.call_id
-            if self.record_hits and self._on_call is not None:
-                await self._on_call(call)
+            if self.record_hits and self.on_call is not None:
+                await self.on_call(call)
             return Completion(rec.answer, call)
-        self.misses += 1
+        self.served.misses += 1
         if self.inner is None:
             raise ReplayMiss(f"the recording has no answer for this {purpose} request (sample {sample}); "
                              "the run diverged from the recorded one")

@@ -83,7 +83,7 @@ async def react(env: str, settings: Settings | None = None, *, episodes: int = 1
             call.meta["id"] = await store.calls.add(run_id, call)
             emit(LLMCalled(status=call.status, latency=call.latency_s, purpose=call.purpose,
                            tokens=call.prompt_tokens + call.completion_tokens))
-        llm.on_call = on_call
+        llm = llm.with_hooks(on_call=on_call, may_send=None)
         return await _play(adapter, store, llm, run_id, holder, config, emit)
     finally:
         adapter.close()

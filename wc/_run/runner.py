@@ -149,7 +149,7 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
     budget = CallBudget(config.max_llm_calls, used=await store.calls.count(run_id), max_usd=config.max_cost_usd,
                         spent_usd=sum(c.cost_usd or 0.0 for c in await store.calls.of_run(run_id)))
     account = CallAccount(store, run_id, budget, emit)
-    llm.on_call, llm.may_send = account.on_call, account.may_send
+    llm = llm.with_hooks(on_call=account.on_call, may_send=account.may_send)
     limits = SandboxLimits(call_timeout=config.call_timeout, plan=config.plan_budget, jail=sandbox_policy)
     status: str = RunStatus.FAILED
     error: str | None = None
