@@ -25,6 +25,19 @@ async def counts(store):
     return datasets, rows
 
 
+
+async def test_an_import_by_database_url_opens_the_store_itself(tmp_path):
+    """The README's form: a database URL, no store object; the store is made on first use."""
+    from support.helpers import sqlite_rows
+
+    adapter = envs.make("Taxi-v4")
+    source = read_jsonl(FIXTURES / "Taxi-v3.jsonl", adapter)
+    db = f"sqlite:///{tmp_path / 'wc.db'}"
+    record = await import_dataset(db, adapter, source)
+    again = await import_dataset(db, adapter, source)
+    assert again.id == record.id and record.n_transitions == len(source.read())
+    assert sqlite_rows(db, "SELECT count(*) FROM dataset_transitions") == [(record.n_transitions,)]
+
 @pytest.mark.parametrize("env_id, name", [("Taxi-v4", "Taxi-v3"), ("Pendulum-v1", "Pendulum-v1")])
 async def test_an_import_is_marked_and_reads_back_as_it_was(store, env_id, name):
     adapter = envs.make(env_id)

@@ -23,9 +23,18 @@ def vocabulary(adapter: Any) -> list[str]:
 
 async def import_dataset(store: Any, adapter: Any, source: DatasetSource, *, name: str | None = None,
                          batch: int | None = None) -> DatasetRecord:
-    """Import `source` (read for `adapter`) into `store`; the dataset already there when the same
+    """Import `source` (read for `adapter`) into `store` (an open store, or a database URL: None
+    for the default store, which is created if need be); the dataset already there when the same
     data was imported for the same environment and API module before. DatasetError where the
     data is bad (nothing of it is kept)."""
+    if store is None or isinstance(store, str):
+        from wc._store import open_store
+
+        opened = await open_store(store)
+        try:
+            return await import_dataset(opened, adapter, source, name=name, batch=batch)
+        finally:
+            await opened.close()
     from wc.envs import domain_of
 
     environment_id = await store.environments.ensure(adapter.name, adapter.env_id, domain_of(adapter), adapter.api,
