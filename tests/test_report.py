@@ -136,7 +136,9 @@ async def test_a_sweep_report_shows_mean_and_spread_over_seeds(db_url, tmp_path,
     await asyncio.gather(*(cell(i, env, j, seed) for i, env in enumerate(envs) for j, seed in enumerate(seeds)))
 
     out = tmp_path / "sweep-report"
-    result = await report([], out, sweep_id=sweep_id, db=db_url)
+    import wc
+
+    result = await wc.aio.report([], str(out), sweep_id=sweep_id, db=db_url)  # the public form
     assert result.sweep is not None and len(result.runs) == 4
     figure = result.figure(f"sweep-{sweep_id}.png")
     _check_png(figure, SWEEP_SIZE)

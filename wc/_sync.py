@@ -45,6 +45,7 @@ evaluate = blocking(aio.evaluate)
 sweep = blocking(aio.sweep)
 lineage = blocking(aio.lineage)
 load_recording = blocking(aio.load_recording)
+report = blocking(aio.report)
 
 
 class Store:

@@ -8,6 +8,7 @@ environment (`OPENAI_BASE_URL`, `OPENAI_API_KEY`), as for the command line.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the heavy modules load on first use: `import wc` stays light
@@ -15,12 +16,13 @@ if TYPE_CHECKING:  # the heavy modules load on first use: `import wc` stays ligh
 
     from wc._agent.config import LearnConfig
     from wc._core.config import Settings
+    from wc._report.report import ReportResult
     from wc._run.evaluate import EvalReport
     from wc._store import CurriculumSummary, ProgramRecord, RunSummary, SweepSummary
     from wc._store import Store as _Store
     from wc.events import OnEvent
 
-__all__ = ["Store", "curriculum", "evaluate", "learn", "lineage", "load_recording", "resume", "sweep"]
+__all__ = ["Store", "curriculum", "evaluate", "learn", "lineage", "load_recording", "report", "resume", "sweep"]
 
 
 def _settings(db: str | None, model: str | None, settings: Settings | None) -> Settings:
@@ -120,6 +122,15 @@ async def lineage(program_id: int, *, db: str | None = None) -> nx.DiGraph:
     nodes with origin, env, run, fit and score)."""
     async with Store(db) as store:
         return await store.lineage(program_id)
+
+
+async def report(run_ids: list[int], out: str | Path, *, sweep_id: int | None = None,
+                 db: str | None = None) -> ReportResult:
+    """`wc report`: these runs' (and a sweep's runs') figures as PNGs in `out`, with an index.md.
+    The result's figures keep the arrays they drew (`figure.get("LLM calls", label).x`)."""
+    from wc._report.report import report as write_report
+
+    return await write_report(list(run_ids), Path(out), sweep_id=sweep_id, db=db)
 
 
 async def load_recording(ref: str, *, db: str | None = None) -> dict[str, Any]:
