@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from . import baseline, curriculum, db, doctor, envs, errors, learn, programs, report, runs, sweep
+from . import baseline, curriculum, db, doctor, envs, errors, fit, learn, programs, report, runs, sweep
 from .common import RedactingStream
 
 app = typer.Typer(help="WorldCoder: LLM agents that learn world models by writing code.",
@@ -31,6 +31,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_print_versi
 
 # the root's own commands, then the groups, in the order `wc --help` lists them
 app.command()(learn.learn)
+app.command()(fit.fit)
 app.command("eval")(learn.eval_)
 app.command()(doctor.doctor)
 app.command()(learn.resume)
