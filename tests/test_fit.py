@@ -122,3 +122,40 @@ def test_a_fit_from_the_command_line_prints_its_result_as_json(fake_llm, tmp_pat
     result = json.loads(done.stdout)
     assert result["fits"] and result["run"]["env_steps"] == 0 and result["dataset"]["format"] == "jsonl"
     assert "dataset 1: CartPole-v1.jsonl" in done.stderr and "fits every transition" in done.stderr
+
+
+async def test_an_interrupted_fit_resumes_from_the_programs_it_stored(fake_llm, db_url):
+    from wc._run.fit import resume
+
+    def stop(event):
+        if event.kind == "candidate":
+            raise RuntimeError("stopped here")  # a failure wc did not foresee: the run is kept, resumable
+    server = fake_llm(lambda request, n: Reply(answer(WRONG)))
+    failed = await fit(FitConfig(env="CartPole-v1", data=str(FIXTURES / "cwmb" / "CartPole-v1.jsonl"),
+                                 max_llm_calls=4, concurrency=1), settings(server, db_url), on_event=stop)
+    assert failed.run.status == "failed" and failed.run.failure == "internal" and failed.run.programs == 1
+
+    def script(request, n):
+        return Reply(answer(CARTPOLE if "outside the tolerance" in request["messages"][-1]["content"] else WRONG))
+    server = fake_llm(script)
+    summary = await resume(failed.run.id, settings(server, db_url))
+    # the first call counts against the budget: REx went on from the stored program with 3 left (the same
+    # wrong answer to a scratch request is the same program)
+    assert summary.status == "finished" and 2 <= summary.llm_calls <= 4 and summary.programs == 2
+    assert summary.env_steps == 0 and summary.config["agent"] == "fit"
+    store = await Store.open(db_url)
+    try:
+        best = await store.programs.get(summary.best_program_id)
+        assert best.fit == 1.0 and best.origin == "repair_transition"
+    finally:
+        await store.close()
+
+
+async def test_a_minari_dataset_made_here_is_fitted(fake_llm, db_url, tmp_path, monkeypatch):
+    from test_datasets import minari_dataset
+
+    minari_dataset(tmp_path, episodes=2)
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    server = fake_llm(lambda request, n: Reply(answer(CARTPOLE)))
+    result = await fit(FitConfig(env="CartPole-v1", data="minari:cartpole/random-v0"), settings(server, db_url))
+    assert result.fits and result.dataset.format == "minari" and result.dataset.location == "cartpole/random-v0"
