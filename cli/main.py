@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from . import baseline, curriculum, db, doctor, envs, errors, fit, learn, programs, report, runs, sweep
+from . import baseline, bench, curriculum, db, doctor, envs, errors, fit, learn, programs, report, runs, sweep
 from .common import RedactingStream
 
 app = typer.Typer(help="WorldCoder: LLM agents that learn world models by writing code.",
@@ -43,6 +43,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(curriculum.app, name="curriculum")
 app.add_typer(baseline.app, name="baseline")
 app.add_typer(sweep.app, name="sweep")
+app.add_typer(bench.app, name="bench")
 
 
 def main() -> None:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
     from wc._agent.config import LearnConfig
     from wc._core.config import Settings
     from wc._report.playback import Playback
+    from wc._run.bench import bench
     from wc._run.check import ProgramCheck, check_program
     from wc._run.curriculum import CURRICULA, Step, resume_curriculum
     from wc._run.curriculum import expand as expand_curriculum
@@ -73,6 +74,7 @@ _LAZY = {
     "learn": ("wc._run.runner", "learn"),
     "resume": ("wc._run.fit", "resume"),   # a fit continues as a fit, any other run as learn's
     "fit": ("wc._run.fit", "fit"),
+    "bench": ("wc._run.bench", "bench"),
     "FitConfig": ("wc._run.fit", "FitConfig"),
     "sweep": ("wc._run.sweep", "sweep"),
     "resume_sweep": ("wc._run.sweep", "resume_sweep"),
@@ -93,7 +95,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["CURRICULA", "Check", "EvalReport", "FitConfig", "LearnConfig", "ProgramCheck", "Settings", "Step",
-           "add_program",
+           "add_program", "bench",
            "api_module", "api_module_source",
            "check_program", "evaluate", "installation", "react",
            "curricula", "curriculum", "curriculum_steps", "curriculum_summary", "db_current", "db_upgrade", "doctor",
