@@ -159,3 +159,17 @@ async def test_a_minari_dataset_made_here_is_fitted(fake_llm, db_url, tmp_path, 
     server = fake_llm(lambda request, n: Reply(answer(CARTPOLE)))
     result = await fit(FitConfig(env="CartPole-v1", data="minari:cartpole/random-v0"), settings(server, db_url))
     assert result.fits and result.dataset.format == "minari" and result.dataset.location == "cartpole/random-v0"
+
+
+async def test_learn_puts_the_documentation_in_the_prompt_when_asked(fake_llm, db_url):
+    requests = []
+
+    def script(request, n):
+        requests.append(request)
+        return Reply(answer(CARTPOLE))
+    server = fake_llm(script)
+    summary = await learn(LearnConfig(env="CartPole-v1", describe="docs", episodes=1, max_steps=12, min_transitions=5,
+                                      max_llm_calls=1), settings(server, db_url))
+    assert summary.status == "finished" and requests
+    system = requests[0]["messages"][0]["content"]
+    assert "<documentation>" in system and "## Action Space" in system and "Version History" not in system
