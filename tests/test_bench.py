@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support.helpers import replaced
+from support.helpers import keys_of, replaced
 from typer.testing import CliRunner
 
 from wc.cli.main import app
@@ -34,6 +34,7 @@ def test_the_correct_program_scores_full_accuracy_and_a_normalized_return(fake_l
     assert done.exit_code == 0, done.output
     result = json.loads(done.stdout)
     line, = result["envs"]
+    assert set(result) == keys_of("Benchmark") and set(line) == keys_of("Benchmark environment")
     assert (line["env"], line["group"], line["fits"], line["llm_calls"]) == ("CartPole-v1", "discrete", True, 1)
     assert line["accuracy_paper"] == 1.0 and line["accuracy_code"] == 1.0 and line["error"] is None
     returns = line["returns"]

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from support.helpers import keys_of, replaced, run_wc
 from support.helpers import llm_settings as settings
-from support.helpers import replaced, run_wc
 from typer.testing import CliRunner
 
 from wc._api import LearnConfig, learn
@@ -121,6 +121,11 @@ def test_a_fit_from_the_command_line_prints_its_result_as_json(fake_llm, tmp_pat
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["fits"] and result["run"]["env_steps"] == 0 and result["dataset"]["format"] == "jsonl"
+    assert set(result) == keys_of("Fit") and set(result["dataset"]) == keys_of("Dataset")
+    assert set(result["run"]) == keys_of("Run", details=True)
+    shown = CliRunner().invoke(app, ["programs", "lineage", str(result["program_id"]), "--db",
+                                     f"sqlite:///{tmp_path / 'wc.db'}"], env={"WC_DB": None})
+    assert "data: dataset 1 (CartPole-v1.jsonl)" in shown.stdout, shown.output
     assert "dataset 1: CartPole-v1.jsonl" in done.stderr and "fits every transition" in done.stderr
 
 
