@@ -62,6 +62,7 @@ def test_a_wrong_program_scores_less_and_the_table_stands_beside_the_published_r
     (["--envs", "NoSuch-v0"], "NoSuch-v0"),
     (["--data", "x.jsonl"], "--envs"),
     (["--envs", "CartPole-v1,Taxi-v3", "--data", "x.jsonl"], "--envs"),
+    (["--envs", "CartPole-v1", "--data", "missing.jsonl"], "missing.jsonl"),
 ])
 def test_bad_input_is_one_line(fake_llm, tmp_path, args, said):
     done = invoke(fake_llm(None), tmp_path, *args)

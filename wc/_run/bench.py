@@ -8,7 +8,8 @@ the sandbox). The means per group (CWMB's discrete and continuous environments) 
 published rows (`wc.datasets.cwmb.PUBLISHED`).
 
 An environment that cannot be measured here (MuJoCo not installed, Humanoid's missing data) is
-reported with its error and the others go on. A program whose plan fails at a step plays a random
+reported with its error and the others go on; with `data` (one environment of the user's own),
+the error is raised. A program whose plan fails at a step plays a random
 action there (counted as `plan_failures`).
 """
 from __future__ import annotations
@@ -48,6 +49,7 @@ class BenchEnv:
     returns: NormalizedReturn | None = None
     plan_failures: int = 0
     error: str | None = None
+    failure: WcError | None = field(default=None, repr=False)  # the error itself, for a benchmark of one
 
     @property
     def normalized_return(self) -> float | None:
@@ -128,6 +130,8 @@ async def bench(names: Sequence[str] | None = None, settings: Settings | None = 
         emit(BenchEnvStarted(env=name, index=index, of=len(chosen)))
         line = await _one(name, data, settings, max_llm_calls=max_llm_calls, episodes=episodes,
                           max_steps=max_steps, describe=describe, seed=seed, emit=emit)
+        if line.error is not None and data is not None:  # the user's one environment and data: said as an error
+            raise line.failure or InvalidInput(line.error)
         lines.append(line)
         emit(BenchEnvEnded(env=name, run_id=line.fit.run.id if line.fit else None,
                            accuracy=line.accuracy.paper if line.accuracy else None,
@@ -160,7 +164,7 @@ async def _one(name: str, data: str | None, settings: Settings, *, max_llm_calls
         finally:
             adapter.close()
     except WcError as exc:
-        line.error = str(exc)
+        line.error, line.failure = str(exc), exc
     return line
 
 
