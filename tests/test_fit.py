@@ -178,3 +178,14 @@ async def test_learn_puts_the_documentation_in_the_prompt_when_asked(fake_llm, d
     assert summary.status == "finished" and requests
     system = requests[0]["messages"][0]["content"]
     assert "<documentation>" in system and "## Action Space" in system and "Version History" not in system
+
+
+async def test_eval_plays_a_program_fitted_to_cwmbs_taxi_data(fake_llm, db_url):
+    from wc._api import evaluate
+
+    server = fake_llm(lambda request, n: Reply(answer((FIXTURES / "taxi_model.py").read_text())))
+    fitted = await fit(FitConfig(env="Taxi-v3", data=str(FIXTURES / "cwmb" / "Taxi-v3.jsonl")),
+                       settings(server, db_url))
+    assert fitted.fits and fitted.run.env == "Taxi-v4"  # CWMB's Taxi-v3 is made by gymnasium's Taxi-v4
+    report = await evaluate("Taxi-v4", settings(server, db_url), from_program=fitted.program_id, episodes=2)
+    assert [g.won for g in report.games] == [True, True] and report.run.llm_calls == 0
