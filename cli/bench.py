@@ -29,6 +29,8 @@ def cwmb(
     describe: str = typer.Option("docs", "--describe", help="What the prompt says of each environment: 'docs' "
                                  "(gymnasium's documentation, as CWMB) or 'data'."),
     seed: int = typer.Option(0, help="Seed of the fits and of the episodes."),
+    fresh: bool = typer.Option(False, "--fresh", help="Fit every environment anew (by default a fit of the same "
+                               "settings in the store is reused, or resumed where it was interrupted)."),
     db: str | None = DbOption,
     model: str | None = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
@@ -41,7 +43,8 @@ def cwmb(
     names = [n.strip() for n in envs.split(",") if n.strip()] if envs else None
     result = with_progress(0, lambda view, on_start: bench(
         names, settings, data=data, max_llm_calls=max_llm_calls, episodes=episodes, max_steps=max_steps,
-        describe=describe, seed=seed, on_event=view), "the Code World Models Benchmark", view=FitView(max_llm_calls))
+        describe=describe, seed=seed, fresh=fresh, on_event=view), "the Code World Models Benchmark",
+        view=FitView(max_llm_calls))
     if json_out:
         out.print_json(json.dumps(result.to_json(), default=str))
         return

@@ -30,7 +30,7 @@ def test_the_correct_program_scores_full_accuracy_and_a_normalized_return(fake_l
         requests.append(request)
         return Reply(answer(CARTPOLE))
     server = fake_llm(script)
-    done = invoke(server, tmp_path, "--envs", "CartPole-v1", "--episodes", "2", "--max-steps", "40", "--json")
+    done = invoke(server, tmp_path, "--envs", "CartPole-v1", "--episodes", "1", "--max-steps", "40", "--json")
     assert done.exit_code == 0, done.output
     result = json.loads(done.stdout)
     line, = result["envs"]
@@ -38,7 +38,7 @@ def test_the_correct_program_scores_full_accuracy_and_a_normalized_return(fake_l
     assert (line["env"], line["group"], line["fits"], line["llm_calls"]) == ("CartPole-v1", "discrete", True, 1)
     assert line["accuracy_paper"] == 1.0 and line["accuracy_code"] == 1.0 and line["error"] is None
     returns = line["returns"]
-    assert returns["planner"] == "mcts-cwmb" and len(returns["R_program"]["returns"]) == 2
+    assert returns["planner"] == "mcts-cwmb" and len(returns["R_program"]["returns"]) == 1
     assert line["normalized_return"] is not None and line["normalized_return"] > 0.5
     assert result["table_accuracy"] == "accuracy_paper" and result["means"]["discrete"]["accuracy_paper"] == 1.0
     assert [p["llm_calls"] for p in result["published"]] == [10, 10, 50]
@@ -69,3 +69,41 @@ def test_bad_input_is_one_line(fake_llm, tmp_path, args, said):
     assert done.exit_code == 2, done.output
     lines = [line for line in done.output.splitlines() if line.strip() and not line.startswith("run ")]
     assert lines[-1].startswith("error:") and said in lines[-1], done.output
+
+
+def test_a_benchmark_run_again_reuses_its_fits(fake_llm, tmp_path):
+    """Resumable as sweeps are: the same settings find their fit in the store and ask no LLM again."""
+    server = fake_llm(lambda request, n: Reply(answer(CARTPOLE)))
+    args = ("--envs", "CartPole-v1", "--episodes", "1", "--max-steps", "3", "--json")
+    first = json.loads(invoke(server, tmp_path, *args).stdout)["envs"][0]
+    silent = fake_llm(None)  # any request now fails
+    again = invoke(silent, tmp_path, *args)
+    assert again.exit_code == 0, again.output
+    line = json.loads(again.stdout)["envs"][0]
+    assert (line["run_id"], line["program_id"], line["llm_calls"], line["fits"]) == (
+        first["run_id"], first["program_id"], 1, True)
+    assert line["accuracy_paper"] == first["accuracy_paper"] == 1.0
+    fresh = json.loads(invoke(fake_llm(lambda request, n: Reply(answer(CARTPOLE))), tmp_path, *args,
+                              "--fresh").stdout)["envs"][0]
+    assert fresh["run_id"] != first["run_id"] and fresh["fits"]
+
+
+async def test_a_fit_the_benchmark_left_failed_is_resumed(fake_llm, db_url):
+    from support.helpers import llm_settings
+
+    from wc._run.bench import bench
+    from wc._run.fit import FitConfig, fit
+
+    def stop(event):
+        if event.kind == "candidate":
+            raise RuntimeError("stopped here")
+    wrong = replaced(CARTPOLE, "FORCE = 10.0", "FORCE = 12.0", 1)
+    server = fake_llm(lambda request, n: Reply(answer(wrong)))
+    config = FitConfig(env="CartPole-v1", data="cwmb", max_llm_calls=10, describe="docs")
+    failed = await fit(config, llm_settings(server, db_url), on_event=stop)
+    assert failed.run.status == "failed"
+    server = fake_llm(lambda request, n: Reply(answer(CARTPOLE)))
+    result = await bench(["CartPole-v1"], llm_settings(server, db_url), episodes=1, max_steps=3)
+    line = result.envs[0]
+    assert line.fit is not None and line.fit.run.id == failed.run.id and line.fit.fits
+    assert line.accuracy is not None and line.accuracy.paper == 1.0

@@ -23,16 +23,17 @@ from typing import Any
 
 from wc._core.config import Settings
 from wc._core.tolerance import CWMB, EXACT
+from wc._core.values import RunStatus
 from wc._measure.accuracy import Accuracy, Recorded, accuracy
 from wc._measure.program import NormalizedReturn, cwmb_settings, measure_return, predicted
 from wc._planning.returns import ReturnPlan
-from wc._run.fit import FitConfig, FitResult, data_transitions, fit, make_env
+from wc._run.fit import FitConfig, FitResult, data_transitions, fit, make_env, resume_fit
 from wc._sandbox.sandbox import Sandbox, SandboxLimits
 from wc._store import open_store
 from wc.errors import InvalidInput, WcError
 from wc.events import BenchEnvEnded, BenchEnvStarted, OnEvent
 
-__all__ = ["BenchEnv", "BenchResult", "bench"]
+__all__ = ["BenchEnv", "BenchResult", "bench", "fit_or_reuse"]
 
 DECISION_SECONDS = 300.0  # a bound on one decision of the planner in a program (CWMB's planners take far less)
 
@@ -117,9 +118,10 @@ def environments(names: Sequence[str] | None, data: str | None) -> list[str]:
 
 async def bench(names: Sequence[str] | None = None, settings: Settings | None = None, *, data: str | None = None,
                 max_llm_calls: int = 10, episodes: int = 10, max_steps: int | None = None, describe: str = "docs",
-                seed: int = 0, on_event: OnEvent | None = None) -> BenchResult:
+                seed: int = 0, fresh: bool = False, on_event: OnEvent | None = None) -> BenchResult:
     """Run the benchmark on `names` (default: CWMB's 18 environments), or on one environment of the
-    user's own with `data` (a JSONL file in CWMB's form)."""
+    user's own with `data` (a JSONL file in CWMB's form). Fits of the same settings already in the
+    store are reused or resumed (`fit_or_reuse`) unless `fresh`."""
     from wc.datasets import cwmb
 
     settings = settings or Settings()
@@ -129,7 +131,7 @@ async def bench(names: Sequence[str] | None = None, settings: Settings | None = 
     for index, name in enumerate(chosen):
         emit(BenchEnvStarted(env=name, index=index, of=len(chosen)))
         line = await _one(name, data, settings, max_llm_calls=max_llm_calls, episodes=episodes,
-                          max_steps=max_steps, describe=describe, seed=seed, emit=emit)
+                          max_steps=max_steps, describe=describe, seed=seed, fresh=fresh, emit=emit)
         if line.error is not None and data is not None:  # the user's one environment and data: said as an error
             raise line.failure or InvalidInput(line.error)
         lines.append(line)
@@ -138,6 +140,37 @@ async def bench(names: Sequence[str] | None = None, settings: Settings | None = 
                            normalized_return=line.normalized_return))
     model = next((line.fit.run.model for line in lines if line.fit and line.fit.run.model), None)
     return BenchResult(lines, max_llm_calls, episodes, model, cwmb.PUBLISHED)
+
+
+async def fit_or_reuse(config: FitConfig, settings: Settings, emit: OnEvent) -> FitResult:
+    """The fit a benchmark needs: an earlier fit of the same configuration in the store when there
+    is one (finished: reused; interrupted, failed, or left running by a process that died: resumed
+    once more), else a new one.
+    So a benchmark run again, after Ctrl-C or a crash, pays for no fit twice."""
+    store = await open_store(settings.db)
+    try:
+        wanted = config.to_json()
+        earlier = [r for r in await store.runs.summaries() if r.config == wanted]
+        done = [r for r in earlier if r.status == RunStatus.FINISHED]
+        if done:
+            return await _finished_fit(store, done[-1].id)
+    finally:
+        await store.close()
+    for run in reversed(earlier):
+        if run.status in (RunStatus.INTERRUPTED, RunStatus.FAILED, RunStatus.RUNNING):  # RunBusy if one holds it
+            return await resume_fit(run.id, settings, on_event=emit)
+    return await fit(config, settings, on_event=emit)
+
+
+async def _finished_fit(store: Any, run_id: int) -> FitResult:
+    """A finished fit's result, read back from the store."""
+    run = await store.runs.summary(run_id)
+    record = await store.runs.get(run_id)
+    dataset = await store.datasets.get(record.dataset_id)
+    program = await store.programs.get(run.best_program_id) if run.best_program_id else None
+    n = program.n_transitions or 0 if program else 0
+    explained = program.explained or 0 if program else 0
+    return FitResult(run, dataset, run.best_program_id, bool(program and n and explained == n), explained, n)
 
 
 def _group(name: str, adapter: Any) -> str:
@@ -150,12 +183,12 @@ def _group(name: str, adapter: Any) -> str:
 
 
 async def _one(name: str, data: str | None, settings: Settings, *, max_llm_calls: int, episodes: int,
-               max_steps: int | None, describe: str, seed: int, emit: OnEvent) -> BenchEnv:
+               max_steps: int | None, describe: str, seed: int, fresh: bool, emit: OnEvent) -> BenchEnv:
     """One environment: fit, then measure; an error that stops it is kept on its line."""
     line = BenchEnv(name)
     try:
-        line.fit = await fit(FitConfig(env=name, data=data or "cwmb", max_llm_calls=max_llm_calls, describe=describe,
-                                       seed=seed), settings, on_event=emit)
+        config = FitConfig(env=name, data=data or "cwmb", max_llm_calls=max_llm_calls, describe=describe, seed=seed)
+        line.fit = await (fit(config, settings, on_event=emit) if fresh else fit_or_reuse(config, settings, emit))
         adapter = make_env(name, {})
         try:
             line.env_id, line.group = adapter.env_id, _group(name, adapter)
