@@ -52,6 +52,8 @@ def learn(
     replay: str | None = typer.Option(None, "--replay", help="Reproduce a recorded session without an LLM: a run "
                                          "id, a file from `wc runs export-llm`, or a shipped recording name. Its "
                                          "configuration replaces the other options."),
+    describe: str = typer.Option("data", "--describe", help="What the prompt says of the environment: 'data' (its "
+                                 "API module and data, the default) or 'docs' (also its documentation, as CWMB)."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Learn a world model of ENV by acting, recording and asking an LLM to write code."""
@@ -61,12 +63,14 @@ def learn(
     settings = make_settings(db, model, llm_timeout=llm_timeout)
     recording = replaying(ctx, replay, settings.db, [
         "model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed", "solved", "workers",
-        "planner", "games", "observe", "levels", "from_program", "min_episodes", "optimism_requests"])
+        "planner", "games", "observe", "levels", "from_program", "min_episodes", "optimism_requests", "describe"])
+    if describe not in ("data", "docs"):
+        raise fail(f"unknown --describe {describe!r}; use data or docs")
     config = LearnConfig(env=env, env_options=env_options(games, observe=observe, levels=levels),
                          from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner,
-                         max_cost_usd=max_cost, optimism_requests=optimism_requests)
+                         max_cost_usd=max_cost, optimism_requests=optimism_requests, describe=describe)
     model_name = recording["model"] + " (replayed)" if recording else \
         settings.model if max_llm_calls > 0 else "no LLM (--max-llm-calls 0)"
     summary = with_progress(episodes, lambda view, on_start: api_learn(config, settings, on_event=view,

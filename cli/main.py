@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from . import baseline, curriculum, db, doctor, envs, errors, learn, programs, report, runs, sweep
+from . import baseline, bench, curriculum, db, doctor, envs, errors, fit, learn, programs, report, runs, sweep
 from .common import RedactingStream
 
 app = typer.Typer(help="WorldCoder: LLM agents that learn world models by writing code.",
@@ -31,6 +31,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_print_versi
 
 # the root's own commands, then the groups, in the order `wc --help` lists them
 app.command()(learn.learn)
+app.command()(fit.fit)
 app.command("eval")(learn.eval_)
 app.command()(doctor.doctor)
 app.command()(learn.resume)
@@ -42,6 +43,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(curriculum.app, name="curriculum")
 app.add_typer(baseline.app, name="baseline")
 app.add_typer(sweep.app, name="sweep")
+app.add_typer(bench.app, name="bench")
 
 
 def main() -> None:

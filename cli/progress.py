@@ -12,9 +12,12 @@ from rich.text import Text
 
 from wc._core.values import NOT_FAILED, RunStatus
 from wc.events import (
+    BenchEnvEnded,
+    BenchEnvStarted,
     BudgetStopped,
     CandidateChecked,
     CurriculumStep,
+    DatasetReady,
     EpisodeEnded,
     EpisodeStarted,
     Event,
@@ -40,12 +43,12 @@ T = TypeVar("T")
 
 
 class _LearnView:
-    """Progress on stderr: a bar over episodes and a line per refinement."""
+    """Progress on stderr: a bar over episodes (or what `unit` names) and a line per refinement."""
 
-    def __init__(self, episodes: int) -> None:
+    def __init__(self, episodes: int, unit: str = "episodes") -> None:
         self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err, transient=False)
-        self.task = self.progress.add_task("episodes", total=episodes, info="")
+        self.task = self.progress.add_task(unit, total=episodes, info="")
         self.steps = self.calls = self.successes = 0
         self.fit = "-"
         self.warned_jail = False
@@ -178,10 +181,41 @@ class _LearnView:
                 self._say(f"curriculum {index + 1}/{of}: {env}", style="bold")
 
 
+class FitView(_LearnView):
+    """A fit's progress (`wc fit`, `wc bench cwmb`): a bar over the LLM calls allowed, a line for
+    its dataset and each environment of a benchmark, and refinement's lines as `wc learn` shows them."""
+
+    def __init__(self, calls: int) -> None:
+        super().__init__(calls, unit="LLM calls")
+        self.allowed = calls
+
+    def __call__(self, event: Event) -> None:
+        match event:
+            case DatasetReady(dataset_id=did, name=name, transitions=n, episodes=episodes, imported=imported):
+                how = "imported into the store" if imported else "already in the store"
+                self._say(f"dataset {did}: {name}, {n} transitions in {episodes} episodes ({how})")
+            case CandidateChecked(program_id=pid, fit=fit, solved=solved, failure=failure):
+                extra = f", failure: {failure}" if failure else ""
+                self._say(f"    candidate program {pid}: fit {fit:.2f}{extra}",
+                          ("  fits every transition (φ1)", "green") if solved else "")
+            case BenchEnvStarted(env=env, index=index, of=of):
+                self.calls = 0
+                self.progress.reset(self.task, total=self.allowed)
+                self._say(f"{env} ({index + 1}/{of})", style="bold")
+            case BenchEnvEnded(env=env, accuracy=acc, normalized_return=value):
+                shown = "n/a" if value is None else f"{value:.2f}"
+                self._say(f"  {env}: accuracy {acc if acc is None else f'{acc:.3f}'}, normalized return {shown}")
+            case _:
+                super().__call__(event)
+        self.progress.update(self.task, completed=self.calls,
+                             info=f"LLM calls {self.calls}  fit {self.fit}")
+
+
 def with_progress(episodes: int, make_coro: Callable[[_LearnView, Callable[[int], None]], Coroutine[Any, Any, T]],
-                  what: str) -> T:
-    """Run a learning coroutine with the progress view; Ctrl-C says how to resume."""
-    view = _LearnView(episodes)
+                  what: str, view: _LearnView | None = None) -> T:
+    """Run a learning coroutine with the progress view (`view`, else a bar over `episodes`);
+    Ctrl-C says how to resume."""
+    view = view or _LearnView(episodes)
     started: list[int] = []
 
     def on_start(run_id: int) -> None:

@@ -8,7 +8,7 @@
         print([r.id for r in store.runs()])
 
 Entry points, each a plain function here and a coroutine of the same name in `wc.aio`:
-`learn`, `resume`, `curriculum`, `evaluate`, `sweep`, `lineage`, `load_recording`, `report`; `Store` for
+`learn`, `fit`, `resume`, `curriculum`, `evaluate`, `sweep`, `lineage`, `load_recording`, `report`; `Store` for
 queries (`wc.aio.Store` async); `check_program` checks a program against the contract.
 Everything else is private (`wc._…` packages; docs/ARCHITECTURE.md draws them).
 """
@@ -19,10 +19,11 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Store", "__version__", "aio", "check_program", "curriculum", "evaluate", "learn", "lineage",
+__all__ = ["Store", "__version__", "aio", "check_program", "curriculum", "evaluate", "fit", "learn", "lineage",
            "load_recording", "report", "resume", "sweep"]
 
-_BLOCKING = {"Store", "curriculum", "evaluate", "learn", "lineage", "load_recording", "report", "resume", "sweep"}
+_BLOCKING = {"Store", "curriculum", "evaluate", "fit", "learn", "lineage", "load_recording", "report", "resume",
+             "sweep"}
 
 
 def __getattr__(name: str) -> Any:

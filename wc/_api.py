@@ -41,13 +41,15 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
     from wc._agent.config import LearnConfig
     from wc._core.config import Settings
     from wc._report.playback import Playback
+    from wc._run.bench import bench
     from wc._run.check import ProgramCheck, check_program
     from wc._run.curriculum import CURRICULA, Step, resume_curriculum
     from wc._run.curriculum import expand as expand_curriculum
     from wc._run.curriculum import run as curriculum
     from wc._run.evaluate import EvalReport, evaluate
+    from wc._run.fit import FitConfig, fit, resume
     from wc._run.react import react
-    from wc._run.runner import learn, resume
+    from wc._run.runner import learn
     from wc._run.sweep import Shard, create_sweep, parse_seeds, resume_sweep, sweep, sweeps
     from wc._run.sweep import view as sweep_view
     from wc._run.sweep import view_of as sweep_view_of
@@ -70,7 +72,10 @@ _LAZY = {
     "evaluate": ("wc._run.evaluate", "evaluate"),
     "react": ("wc._run.react", "react"),
     "learn": ("wc._run.runner", "learn"),
-    "resume": ("wc._run.runner", "resume"),
+    "resume": ("wc._run.fit", "resume"),   # a fit continues as a fit, any other run as learn's
+    "fit": ("wc._run.fit", "fit"),
+    "bench": ("wc._run.bench", "bench"),
+    "FitConfig": ("wc._run.fit", "FitConfig"),
     "sweep": ("wc._run.sweep", "sweep"),
     "resume_sweep": ("wc._run.sweep", "resume_sweep"),
     "create_sweep": ("wc._run.sweep", "create_sweep"),
@@ -89,12 +94,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'wc._api' has no attribute {name!r}")
 
 
-__all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "Settings", "Step", "add_program",
+__all__ = ["CURRICULA", "Check", "EvalReport", "FitConfig", "LearnConfig", "ProgramCheck", "Settings", "Step",
+           "add_program", "bench",
            "api_module", "api_module_source",
            "check_program", "evaluate", "installation", "react",
            "curricula", "curriculum", "curriculum_steps", "curriculum_summary", "db_current", "db_upgrade", "doctor",
            "env_specs", "expand_curriculum", "export_llm", "export_llm_curriculum", "export_llm_sweep",
-           "export_program", "learn", "lineage", "list_runs",
+           "export_program", "fit", "learn", "lineage", "list_runs",
            "load_replay", "program", "LevelInfo", "sokoban_levels",
            "programs", "render_episode", "resume", "resume_curriculum", "run_summary", "Shard", "create_sweep",
            "parse_seeds",

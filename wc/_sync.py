@@ -39,6 +39,7 @@ def blocking(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
 
 
 learn = blocking(aio.learn)
+fit = blocking(aio.fit)
 resume = blocking(aio.resume)
 curriculum = blocking(aio.curriculum)
 evaluate = blocking(aio.evaluate)

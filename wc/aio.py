@@ -18,11 +18,12 @@ if TYPE_CHECKING:  # the heavy modules load on first use: `import wc` stays ligh
     from wc._core.config import Settings
     from wc._report.report import ReportResult
     from wc._run.evaluate import EvalReport
+    from wc._run.fit import FitResult
     from wc._store import CurriculumSummary, ProgramRecord, RunSummary, SweepSummary
     from wc._store import Store as _Store
     from wc.events import OnEvent
 
-__all__ = ["Store", "curriculum", "evaluate", "learn", "lineage", "load_recording", "report", "resume", "sweep"]
+__all__ = ["Store", "curriculum", "evaluate", "fit", "learn", "lineage", "load_recording", "report", "resume", "sweep"]
 
 
 def _settings(db: str | None, model: str | None, settings: Settings | None) -> Settings:
@@ -60,10 +61,30 @@ async def learn(env: str, *, replay: dict[str, Any] | None = None, db: str | Non
                      replay=replay)
 
 
+async def fit(env: str, data: str, *, db: str | None = None, model: str | None = None,
+              env_options: dict[str, Any] | None = None, settings: Settings | None = None,
+              on_event: OnEvent | None = None, **config: Any) -> FitResult:
+    """Fit a world model of `env` to recorded transitions alone (no environment step): `data` is a
+    JSONL file in CWMB's form (.jsonl or .jsonl.gz), "cwmb" for CWMB's dataset of `env`, or
+    "minari:DATASET_ID". `config` sets the fit (`max_llm_calls=`, `concurrency=`, `rtol=`,
+    `atol=`, `describe="docs"`, … as `wc._run.fit.FitConfig`). The result holds the run's
+    summary, the dataset as stored and whether the program fits every transition."""
+    from wc._run.fit import FitConfig
+    from wc._run.fit import fit as run
+    from wc.errors import InvalidInput
+
+    known = {f.name for f in dataclasses.fields(FitConfig)} - {"env", "data", "env_options", "agent"}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise InvalidInput(f"unknown setting {', '.join(unknown)}; settings are {', '.join(sorted(known))}")
+    fit_config = FitConfig(env=env, data=str(data), env_options=dict(env_options or {}), **config)
+    return await run(fit_config, _settings(db, model, settings), on_event=on_event)
+
+
 async def resume(run_id: int, *, db: str | None = None, model: str | None = None, settings: Settings | None = None,
                  on_event: OnEvent | None = None) -> RunSummary:
-    """Continue an interrupted run from its last checkpoint; its summary."""
-    from wc._run.runner import resume as run
+    """Continue an interrupted run (a fit as a fit) from its last checkpoint; its summary."""
+    from wc._run.fit import resume as run
 
     return await run(run_id, _settings(db, model, settings), on_event=on_event)
 

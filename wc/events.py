@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 __all__ = [
-    "BudgetStopped", "CandidateChecked", "CellBusy", "CellEnded", "CellEvent", "CellKept", "CellStarted",
-    "CurriculumStep", "EpisodeEnded", "EpisodeStarted", "Event", "Exploring", "LLMCallFailed", "LLMCalled",
+    "BenchEnvEnded", "BenchEnvStarted", "BudgetStopped", "CandidateChecked", "CellBusy", "CellEnded", "CellEvent",
+    "CellKept", "CellStarted", "CurriculumStep", "DatasetReady", "EpisodeEnded", "EpisodeStarted", "Event",
+    "Exploring", "LLMCallFailed", "LLMCalled",
     "OnEvent", "PlanSearched", "ProgramTransferred", "RefineEnded", "RefineRound", "RefineSkipped",
     "RefineStarted", "ReplayServed", "SandboxReady", "StartUnsolvable", "StartsReopened", "StartsSetAside",
     "StepLimit", "StepTaken", "SweepCells", "SweepStarted",
@@ -247,6 +248,40 @@ class SandboxReady(Event):
     kind: ClassVar[str] = "sandbox"
     jail: str
     active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetReady(Event):
+    """A fit's dataset is in the store: `imported` now, or found there from an earlier import."""
+
+    kind: ClassVar[str] = "dataset"
+    dataset_id: int
+    name: str
+    transitions: int
+    episodes: int
+    imported: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BenchEnvStarted(Event):
+    """`wc bench cwmb` begins an environment (`index` of `of`)."""
+
+    kind: ClassVar[str] = "bench_env_start"
+    env: str
+    index: int
+    of: int
+
+
+@dataclass(frozen=True, slots=True)
+class BenchEnvEnded(Event):
+    """`wc bench cwmb` measured an environment: its fit's run, accuracy (the paper's form) and
+    normalized return (None: "n/a", or not measured)."""
+
+    kind: ClassVar[str] = "bench_env_end"
+    env: str
+    run_id: int | None
+    accuracy: float | None
+    normalized_return: float | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ class LearnConfig:
     plan_max_depth: int = PlanBudget.max_depth
     call_timeout: float = 2.0          # seconds per call of a program
     from_program: int | str | None = None  # a program id to start from, or "auto"
+    describe: str = "data"             # "docs": the environment's documentation in the prompt (`--describe`)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -13,7 +13,8 @@ def label(graph: nx.DiGraph, node: int) -> str:
     fit = "not evaluated" if a.get("n_transitions") is None else f"fit {a.get('explained')}/{a.get('n_transitions')}"
     score = "" if a.get("score") is None else f", score {a['score']:.2f}"
     star = " ★" if a.get("is_model") else ""
-    return f"{node} {a.get('origin')} · {a.get('env')} · run {a.get('run')} · {fit}{score}{star}"
+    data = f" · data: dataset {a['dataset']} ({a.get('dataset_name')})" if a.get("dataset") is not None else ""
+    return f"{node} {a.get('origin')} · {a.get('env')} · run {a.get('run')}{data} · {fit}{score}{star}"
 
 
 def _plain(graph: nx.DiGraph) -> nx.DiGraph:

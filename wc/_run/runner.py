@@ -10,6 +10,7 @@ import socket
 import time
 import traceback
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from wc import envs
@@ -26,6 +27,7 @@ from wc._store import ProgramRecord, RunSummary, Store, open_store
 from wc._synth.prompts import PromptContext
 from wc._synth.refine import CallBudget, Refiner
 from wc.envs.base import EnvAdapter
+from wc.envs.gym.docs import description
 from wc.errors import ConfigError, InvalidInput, LLMFatalError, ReplayMiss, WcError
 from wc.events import BudgetStopped, LLMCalled, OnEvent, ProgramTransferred, ReplayServed, SandboxReady
 
@@ -191,6 +193,7 @@ async def _build_agent(store: Store, run_id: int, config: LearnConfig, adapter: 
     api_module_id = await store.environments.ensure_api_module(adapter.api)
     recorder = StoreRecorder(store, run_id, environment_id, api_module_id, emit)
     ctx = PromptContext(adapter.api.source, adapter.reward_mode, adapter.render_state)
+    ctx = replace(ctx, description=description(adapter, config.describe))  # --describe docs: the env's documentation
     refiner = Refiner(llm=llm, sandbox=sandbox, ctx=ctx, recorder=recorder, budget=budget,
                       concurrency=config.concurrency, c=config.c, seed=config.seed, max_shown=config.max_shown)
     transferred = []

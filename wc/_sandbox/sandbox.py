@@ -243,6 +243,26 @@ class Sandbox:
                 return Evaluation.failed(n, failure)
             return verdicts.evaluation()
 
+    async def predictions(self, source: str) -> list[verdict.Prediction] | None:
+        """The program's predictions on every distinct transition, states in full where they are
+        judged within a tolerance (what CWMB's accuracy is measured on); None when its worker
+        fails or answers out of form."""
+        key = program_key(source)
+        out: list[verdict.Prediction] = []
+        n = len(self.transitions)
+        try:
+            while len(out) < n:
+                start = len(out)
+                stop = min(n, start + self._chunk())
+                reply, _ = await self._request(key, source, {"op": "predict", "start": start, "stop": stop},
+                                               self.limits.evaluate_timeout + 0.01 * (stop - start))
+                out += verdict.predictions_from_wire(reply, stop - start)
+        except (WorkerFailed, verdict.Malformed) as exc:
+            self._fatal[key] = _failure(exc)
+            await self._drop(key)
+            return None
+        return out
+
     def _chunk(self) -> int:
         """Transitions per prediction request: fewer where predicted states travel in full, so
         that a reply stays well below frames.MAX_REPLY."""

@@ -63,14 +63,16 @@ class Programs:
 
     async def lineage(self, program_id: int) -> nx.DiGraph:
         """Ancestors and descendants of a program as a DiGraph (edges parent -> child), each node
-        carrying its environment, run, origin, scores and whether it became its run's model."""
+        carrying its environment, run, origin, scores, whether it became its run's model, and the
+        offline dataset its run learned from (`dataset`, `dataset_name`; None for a run that acted)."""
         import networkx as nx
 
         rows, edges = await self.db.reading(lambda r: r.lineage_rows(program_id))
         graph = nx.DiGraph()
-        for pid, run_id, origin, fit, score, explained, n, created, env, best in rows:
+        for pid, run_id, origin, fit, score, explained, n, created, env, best, dataset, dataset_name in rows:
             graph.add_node(pid, env=env, run=run_id, origin=origin, fit=fit, score=score, explained=explained,
-                           n_transitions=n, created_at=iso_utc(created), is_model=best == pid)
+                           n_transitions=n, created_at=iso_utc(created), is_model=best == pid, dataset=dataset,
+                           dataset_name=dataset_name)
         graph.add_edges_from(edges)
         return graph
 

@@ -34,6 +34,15 @@ How to answer:
 - When asked to fix a program you may return only the functions you change: they replace the
   functions of the same name, and the rest of the program is kept."""
 
+DESCRIPTION = """
+
+The environment's documentation (its names may differ from the API module's; the API module's
+names are the ones your code uses):
+
+<documentation>
+{text}
+</documentation>"""
+
 REWARD_NOTE = {
     "sign": "Rewards are judged by sign only: positive, or not.",
     "exact": "Rewards must match exactly.",
@@ -49,6 +58,7 @@ class PromptContext:
     reward_mode: str
     render: Callable[[State], str]
     tolerance: Tolerance | None = None
+    description: str | None = None  # the environment's documentation (`--describe docs`); None: data only
 
     @property
     def numeric(self) -> bool:
@@ -65,7 +75,10 @@ def reward_note(ctx: PromptContext) -> str:
 
 
 def system_message(ctx: PromptContext) -> dict[str, str]:
-    return {"role": "system", "content": SYSTEM.format(api=ctx.api_source.strip(), contract=prompt_rules())}
+    content = SYSTEM.format(api=ctx.api_source.strip(), contract=prompt_rules())
+    if ctx.description:
+        content += DESCRIPTION.format(text=ctx.description.strip())
+    return {"role": "system", "content": content}
 
 
 def describe_transition(ctx: PromptContext, t: Transition, number: int, *, show_state: bool = True) -> str:

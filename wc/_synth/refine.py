@@ -41,6 +41,7 @@ class Candidate:
     evaluation: Evaluation
     optimism: Optimism | None = None
     repairable: bool = True  # False for answers with no usable code: nothing to repair
+    offline: bool = False    # fitting recorded data (`wc fit`): φ1 alone decides, there is no φ2
 
     @property
     def score(self) -> float:
@@ -49,7 +50,9 @@ class Candidate:
     @property
     def solved(self) -> bool:
         """φ1 holds, and φ2 is not refuted: no start was shown to have no plan (a search that
-        only ran out of budget is no evidence against the program)."""
+        only ran out of budget is no evidence against the program). Offline, φ1 alone."""
+        if self.offline:
+            return self.evaluation.fits
         return self.evaluation.fits and self.optimism is not None and self.optimism.not_refuted
 
 
@@ -118,7 +121,7 @@ class RefineResult:
 class Refiner:
     def __init__(self, *, llm: ChatClient, sandbox: Sandbox, ctx: prompts.PromptContext, recorder: Recorder,
                  budget: CallBudget, concurrency: int = 4, c: float = 5.0, seed: int = 0,
-                 max_shown: int = 12) -> None:
+                 max_shown: int = 12, offline: bool = False) -> None:
         self.llm = llm
         self.sandbox = sandbox
         self.ctx = ctx
@@ -128,11 +131,12 @@ class Refiner:
         self.c = c
         self.seed = seed  # refinement n draws its arms from (seed, n): a resumed run asks the same
         self.max_shown = max_shown
+        self.offline = offline  # recorded data only (`wc fit`): a candidate is solved when φ1 holds
 
     async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]]) -> Candidate:
         """φ1 on all data; φ2 from every start once φ1 holds. Scores are written to the store."""
         evaluation, optimism = await self._check(source, starts)
-        cand = Candidate(program_id, source, evaluation, optimism)
+        cand = Candidate(program_id, source, evaluation, optimism, offline=self.offline)
         await self.recorder.scores(cand)
         return cand
 
@@ -305,7 +309,8 @@ class Refiner:
 
     async def _record(self, pulled: Pulled) -> Candidate:
         pid = await self.recorder.program(pulled.source, pulled.origin, pulled.parents, pulled.call_id)
-        cand = Candidate(pid, pulled.source, pulled.evaluation, pulled.optimism, repairable=pulled.repairable)
+        cand = Candidate(pid, pulled.source, pulled.evaluation, pulled.optimism, repairable=pulled.repairable,
+                         offline=self.offline)
         await self.recorder.scores(cand)
         load = cand.evaluation.load_failure  # an answer without usable code has fit 0 and this failure
         self.recorder.event(CandidateChecked(program_id=pid, fit=cand.evaluation.fit, solved=cand.solved,

@@ -101,7 +101,8 @@ class Records(Summaries):
     def lineage_rows(self, program_id: int) -> tuple[list[Any], set[tuple[int, int]]]:
         """A program's ancestors and descendants (NotFound for an unknown id): a row per program
         (id, run_id, origin, fit, score, explained, n_transitions, created_at, env, the run's best
-        program id) and the edges (parent, child) between them."""
+        program id, the run's dataset id and the dataset's name) and the edges (parent, child)
+        between them."""
         self.program(program_id)
         pp, p, r = t.program_parents, t.programs, t.runs
         nodes = {program_id}
@@ -122,9 +123,10 @@ class Records(Summaries):
         for ids in batches(sorted(nodes)):
             rows += self._all(
                 select(p.c.id, p.c.run_id, p.c.origin, p.c.fit, p.c.score, p.c.explained, p.c.n_transitions,
-                       p.c.created_at, t.environments.c.name, r.c.best_program_id)
+                       p.c.created_at, t.environments.c.name, r.c.best_program_id, r.c.dataset_id, t.datasets.c.name)
                 .join(t.environments, t.environments.c.id == p.c.environment_id)
                 .outerjoin(r, r.c.id == p.c.run_id)
+                .outerjoin(t.datasets, t.datasets.c.id == r.c.dataset_id)
                 .where(p.c.id.in_(ids)))
         return rows, edges
 

@@ -1,0 +1,109 @@
+"""`wc bench cwmb`: an environment fitted from CWMB's shipped data with scripted answers, its
+accuracy in both forms on that data and its normalized return with CWMB's planner (a few short
+episodes: a check of the wiring, not CWMB's measure), beside the published rows."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support.helpers import keys_of, replaced
+from typer.testing import CliRunner
+
+from wc.cli.main import app
+from wc.testing import Reply, answer
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+FIXTURES = Path(__file__).parent / "fixtures"
+CARTPOLE = (FIXTURES / "cartpole_model.py").read_text()
+
+
+def invoke(server, tmp_path, *args: str):
+    env = {"WC_DB": None, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url, "WC_MODEL": "test-model"}
+    return CliRunner().invoke(app, ["bench", "cwmb", *args, "--db", f"sqlite:///{tmp_path / 'wc.db'}"], env=env)
+
+
+def test_the_correct_program_scores_full_accuracy_and_a_normalized_return(fake_llm, tmp_path):
+    requests = []
+
+    def script(request, n):
+        requests.append(request)
+        return Reply(answer(CARTPOLE))
+    server = fake_llm(script)
+    done = invoke(server, tmp_path, "--envs", "CartPole-v1", "--episodes", "1", "--max-steps", "40", "--json")
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.stdout)
+    line, = result["envs"]
+    assert set(result) == keys_of("Benchmark") and set(line) == keys_of("Benchmark environment")
+    assert (line["env"], line["group"], line["fits"], line["llm_calls"]) == ("CartPole-v1", "discrete", True, 1)
+    assert line["accuracy_paper"] == 1.0 and line["accuracy_code"] == 1.0 and line["error"] is None
+    returns = line["returns"]
+    assert returns["planner"] == "mcts-cwmb" and len(returns["R_program"]["returns"]) == 1
+    assert line["normalized_return"] is not None and line["normalized_return"] > 0.5
+    assert result["table_accuracy"] == "accuracy_paper" and result["means"]["discrete"]["accuracy_paper"] == 1.0
+    assert [p["llm_calls"] for p in result["published"]] == [10, 10, 50]
+    assert "<documentation>" in requests[0]["messages"][0]["content"]  # CWMB gives the docs
+
+
+def test_a_wrong_program_scores_less_and_the_table_stands_beside_the_published_rows(fake_llm, tmp_path):
+    wrong = replaced(CARTPOLE, "FORCE = 10.0", "FORCE = 12.0", 1)
+    server = fake_llm(lambda request, n: Reply(answer(wrong)))
+    data = FIXTURES / "cwmb" / "CartPole-v1.jsonl"
+    done = invoke(server, tmp_path, "--envs", "CartPole-v1", "--data", str(data), "--max-llm-calls", "1",
+                  "--episodes", "1", "--max-steps", "3")
+    assert done.exit_code == 0, done.output
+    assert "GIF-MCTS, GPT-4-Turbo" in done.stdout and "wc, test-model (this run)" in done.stdout
+    assert "accuracy in the paper's form" in done.stdout
+    assert " no " in done.stdout  # it does not fit
+    assert " 0.667 " in done.stdout  # every next state wrong, every reward and done right: ⅔ in eq. 2
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--envs", "NoSuch-v0"], "NoSuch-v0"),
+    (["--data", "x.jsonl"], "--envs"),
+    (["--envs", "CartPole-v1,Taxi-v3", "--data", "x.jsonl"], "--envs"),
+    (["--envs", "CartPole-v1", "--data", "missing.jsonl"], "missing.jsonl"),
+])
+def test_bad_input_is_one_line(fake_llm, tmp_path, args, said):
+    done = invoke(fake_llm(None), tmp_path, *args)
+    assert done.exit_code == 2, done.output
+    lines = [line for line in done.output.splitlines() if line.strip() and not line.startswith("run ")]
+    assert lines[-1].startswith("error:") and said in lines[-1], done.output
+
+
+def test_a_benchmark_run_again_reuses_its_fits(fake_llm, tmp_path):
+    """Resumable as sweeps are: the same settings find their fit in the store and ask no LLM again."""
+    server = fake_llm(lambda request, n: Reply(answer(CARTPOLE)))
+    args = ("--envs", "CartPole-v1", "--episodes", "1", "--max-steps", "3", "--json")
+    first = json.loads(invoke(server, tmp_path, *args).stdout)["envs"][0]
+    silent = fake_llm(None)  # any request now fails
+    again = invoke(silent, tmp_path, *args)
+    assert again.exit_code == 0, again.output
+    line = json.loads(again.stdout)["envs"][0]
+    assert (line["run_id"], line["program_id"], line["llm_calls"], line["fits"]) == (
+        first["run_id"], first["program_id"], 1, True)
+    assert line["accuracy_paper"] == first["accuracy_paper"] == 1.0
+    fresh = json.loads(invoke(fake_llm(lambda request, n: Reply(answer(CARTPOLE))), tmp_path, *args,
+                              "--fresh").stdout)["envs"][0]
+    assert fresh["run_id"] != first["run_id"] and fresh["fits"]
+
+
+async def test_a_fit_the_benchmark_left_failed_is_resumed(fake_llm, db_url):
+    from support.helpers import llm_settings
+
+    from wc._run.bench import bench
+    from wc._run.fit import FitConfig, fit
+
+    def stop(event):
+        if event.kind == "candidate":
+            raise RuntimeError("stopped here")
+    wrong = replaced(CARTPOLE, "FORCE = 10.0", "FORCE = 12.0", 1)
+    server = fake_llm(lambda request, n: Reply(answer(wrong)))
+    config = FitConfig(env="CartPole-v1", data="cwmb", max_llm_calls=10, describe="docs")
+    failed = await fit(config, llm_settings(server, db_url), on_event=stop)
+    assert failed.run.status == "failed"
+    server = fake_llm(lambda request, n: Reply(answer(CARTPOLE)))
+    result = await bench(["CartPole-v1"], llm_settings(server, db_url), episodes=1, max_steps=3)
+    line = result.envs[0]
+    assert line.fit is not None and line.fit.run.id == failed.run.id and line.fit.fits
+    assert line.accuracy is not None and line.accuracy.paper == 1.0
