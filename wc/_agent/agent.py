@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+from wc._agent import returns
 from wc._agent.episode import Episode, OpenEpisode, Outcome, PlanStats, ResumePoint
 from wc._agent.learner import Learner
 from wc._core.canonical import state_key
@@ -96,8 +97,11 @@ class Agent(Learner):
             if step.terminated or step.truncated:
                 episode.terminated, episode.truncated = step.terminated, step.truncated
                 episode.success = step.terminated and step.reward > 0
-                return
-        episode.truncated = True
+                break
+        else:
+            episode.truncated = True
+        if self.action_space is not None:  # a return world: the return decides (wc._agent.returns)
+            episode.success = returns.episode_success(episode.total, self.threshold, self.best_return)
 
     async def _decide(self, episode: Episode, t: int) -> None:
         """Plan when there is a program and no plan, and the back-off allows a search now; when
@@ -105,6 +109,9 @@ class Agent(Learner):
         if self.current is not None and self.current.program_id != episode.planned_with:
             episode.backoff.reset()  # a new program gets a fresh start
             episode.planned_with = self.current.program_id
+        if self.action_space is not None:
+            await self._decide_return(episode, t)
+            return
         if self.current is None or episode.plan or not episode.backoff.due(t):
             return
         result = await self._plan(episode.state, episode.mission, episode.backoff.factor, episode.stats,
@@ -119,6 +126,42 @@ class Agent(Learner):
             episode.backoff.reset()
         else:
             episode.backoff.failed(t, result.undecided)
+
+    async def _decide_return(self, episode: Episode, t: int) -> None:
+        """A return world: at an episode's first decision, φ2 from its start (a plan whose
+        predicted return reaches the target, wc._sandbox.return_goal), refined once per episode
+        when refuted; then at every step a receding-horizon plan in the program (MCTS or CEM,
+        CEM warm-started from the previous plan shifted by one), of which one action is played."""
+        if self.current is None:
+            return
+        if not episode.optimism_checked and self.current.evaluation.fits and self.optimism.counts(episode.start) \
+                and (self._may_refine() or self.transferred):
+            episode.optimism_checked = True
+            verdict = await self.sandbox.optimism(self.current.source, [(episode.state, episode.mission)])
+            if verdict.refuted:
+                await self._refine("optimism")
+                if not self.optimism.counts(episode.start):
+                    self.emit(Exploring(episode=episode.index, believed=None))
+                if self.current is None:
+                    return
+        cfg, space = self.config, self.action_space
+        assert space is not None
+        plan = await self.sandbox.plan_return(
+            self.current.source, episode.state, episode.mission, space, planner=cfg.planner or "auto",
+            time_limit=cfg.plan_seconds, seed=cfg.seed * 1_000_003 + episode.index * 10_007 + t,
+            init=episode.warm or None)
+        stats = episode.stats
+        stats.plans, stats.seconds = stats.plans + 1, stats.seconds + plan.seconds
+        stats.nodes += plan.steps
+        stats.undecided += int(plan.action is None and plan.status != "error")
+        self.emit(PlanSearched(found=plan.action is not None, explore=False, status=plan.status,
+                               length=len(plan.actions), shortened=0, nodes=plan.steps, seconds=plan.seconds,
+                               factor=1.0, program_id=self.current.program_id))
+        episode.warm = [list(a) for a in plan.actions[1:]] if space.kind == "continuous" else []
+        if plan.action is not None:
+            episode.plan = [plan.action]
+            first = plan.actions[:1] == [plan.action] and plan.predictions
+            episode.expected = [plan.predictions[0][0]] if first else []
 
     async def _ask_optimism(self, episode: Episode, t: int, result: PlanResult) -> PlanResult:
         """The program offers no plan from here (a complete search): refine for optimism, then
@@ -145,6 +188,9 @@ class Agent(Learner):
             action = episode.plan.pop(0)
             predicted = episode.expected.pop(0) if episode.expected else None
             source = "plan"
+        elif self.action_space is not None:  # a return world: any action of its space
+            action = self.adapter.sample_action(rng)  # type: ignore[attr-defined]
+            episode.plan = []
         else:
             action = rng.choice(self.adapter.available_actions())
             episode.plan = []
@@ -178,6 +224,8 @@ class Agent(Learner):
                                              success=episode.success, terminated=episode.terminated,
                                              truncated=episode.truncated, plans=stats.plans,
                                              plans_undecided=stats.undecided, plan_seconds=stats.seconds)
+        if self.action_space is not None:
+            self.returned(episode.total)
         await self._judge_set_aside()
         if self.current is not None:  # its scores on all data so far, for lineage and transfer
             await self.recorder.scores(self.current)
