@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
     from wc._sandbox import jail as jails
     from wc._store import CurriculumSummary, ProgramRecord, RunSummary, Store
     from wc._store.reading import Reader
+    from wc.envs.options import parse_env_options
 
 # re-exported names, imported on first use: name -> (module, attribute)
 _LAZY = {
@@ -79,6 +80,7 @@ _LAZY = {
     "sweep_view_of": ("wc._run.sweep", "view_of"),
     "Shard": ("wc._run.sweep", "Shard"),
     "parse_seeds": ("wc._run.sweep", "parse_seeds"),
+    "parse_env_options": ("wc.envs.options", "parse_env_options"),
 }
 
 
@@ -97,7 +99,7 @@ __all__ = ["CURRICULA", "Check", "EvalReport", "LearnConfig", "ProgramCheck", "S
            "export_program", "learn", "lineage", "list_runs",
            "load_replay", "program", "LevelInfo", "sokoban_levels",
            "programs", "render_episode", "resume", "resume_curriculum", "run_summary", "Shard", "create_sweep",
-           "parse_seeds",
+           "parse_seeds", "parse_env_options",
            "resume_sweep", "sweep", "sweep_view", "sweep_view_of", "sweeps", "read", "read_listing"]
 
 T = TypeVar("T")

@@ -20,6 +20,7 @@ from wc._agent.learner import Learner
 from wc._core.canonical import state_key
 from wc._core.values import RunStatus, State, Transition
 from wc._planning import PlanResult
+from wc._sandbox.return_goal import goal_budget, predicted_return
 from wc.envs.base import Step
 from wc.errors import EnvError
 from wc.events import EpisodeEnded, EpisodeStarted, Exploring, PlanSearched, StepLimit, StepTaken
@@ -131,8 +132,11 @@ class Agent(Learner):
         """A return world: at an episode's first decision, φ2 from its start (a plan whose
         predicted return reaches the target, wc._sandbox.return_goal), refined once per episode
         when refuted; then at every step a receding-horizon plan in the program (MCTS or CEM,
-        CEM warm-started from the previous plan shifted by one), of which one action is played."""
-        if self.current is None:
+        CEM warm-started from the previous plan shifted by one), of which one action is played.
+        A best sequence that wins the episode in the program (it ends it, done, with the return so
+        far plus its own at least the target) is followed to its end while the world does what the
+        program predicted (a surprise voids it)."""
+        if self.current is None or episode.plan:
             return
         if not episode.optimism_checked and self.current.evaluation.fits and self.optimism.counts(episode.start) \
                 and (self._may_refine() or self.transferred):
@@ -158,10 +162,35 @@ class Agent(Learner):
                                length=len(plan.actions), shortened=0, nodes=plan.steps, seconds=plan.seconds,
                                factor=1.0, program_id=self.current.program_id))
         episode.warm = [list(a) for a in plan.actions[1:]] if space.kind == "continuous" else []
-        if plan.action is not None:
+        target = self.threshold if self.threshold is not None else self.best_return
+        if plan.found and plan.done and target is not None and episode.total + plan.total >= target:
+            episode.plan = list(plan.actions)
+            episode.expected = [key for key, _, _ in plan.predictions]
+        elif await self._goal_plan(episode, t, target, predicted_return(plan, episode.max_steps - t)):
+            return
+        elif plan.action is not None:
             episode.plan = [plan.action]
             first = plan.actions[:1] == [plan.action] and plan.predictions
             episode.expected = [plan.predictions[0][0]] if first else []
+
+    async def _goal_plan(self, episode: Episode, t: int, target: float | None, planned: float) -> bool:
+        """Discrete actions, once per episode and program: a breadth-first search for the shortest
+        plan that ends the episode with a positive reward (Taxi's drop-off, FrozenLake's goal, which
+        random rollouts rarely reach), followed when in the program it wins the episode or returns
+        more than the return planner's best sequence promises (`planned`, read as φ2 reads it)."""
+        assert self.current is not None and self.action_space is not None
+        if self.action_space.kind != "discrete" or target is None or episode.goal_with == self.current.program_id:
+            return False
+        episode.goal_with = self.current.program_id
+        budget = goal_budget(self.config.plan_budget, episode.max_steps - t)
+        result = await self.sandbox.plan(self.current.source, episode.state, episode.mission, budget)
+        episode.stats.add(result)
+        value = sum(r for _, r, _ in result.predictions)
+        if not result.found or (episode.total + value < target and value <= planned):
+            return False
+        episode.plan = list(result.actions)
+        episode.expected = [key for key, _, _ in result.predictions]
+        return True
 
     async def _ask_optimism(self, episode: Episode, t: int, result: PlanResult) -> PlanResult:
         """The program offers no plan from here (a complete search): refine for optimism, then

@@ -89,6 +89,7 @@ class Episode:
     expected: list[Any] = field(default_factory=list)  # the program's prediction after each planned action
     optimism_checked: bool = False  # optimism was asked for from a state of this episode
     planned_with: int | None = None  # the program the backoff below belongs to
+    goal_with: int | None = None  # a return world's program last asked for a goal plan in this episode
     backoff: PlanBackoff = field(default_factory=PlanBackoff)
     stats: PlanStats = field(default_factory=PlanStats)
     success: bool = False

@@ -17,9 +17,10 @@ planned in is an *error*. Pure: no I/O.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from wc._planning import PlanBudget
 from wc._planning.result import BUDGET, ERROR, EXHAUSTED, FOUND, PlanResult
 from wc._planning.returns import ReturnPlan
 
@@ -36,6 +37,18 @@ class ReturnGoal:
     seed: int = 0
 
 
+GOAL_NODES = 20_000     # the goal search beside a return planner: program steps …
+GOAL_SECONDS = 2.0      # … and seconds, at most
+
+
+def goal_budget(budget: PlanBudget, steps_left: int) -> PlanBudget:
+    """The budget of the breadth-first search for a plan that ends the episode with a positive
+    reward, which backs a return planner over discrete actions (rollouts rarely reach a sparse
+    reward such as Taxi's drop-off): small, since most return worlds have no such goal."""
+    return replace(budget, planner="bfs", max_nodes=min(budget.max_nodes, GOAL_NODES),
+                   seconds=min(budget.seconds, GOAL_SECONDS), horizon=steps_left)
+
+
 def predicted_return(plan: ReturnPlan, steps_left: int) -> float:
     """The episode's predicted return from a plan of the program (module docstring)."""
     n = len(plan.predictions)
@@ -43,6 +56,16 @@ def predicted_return(plan: ReturnPlan, steps_left: int) -> float:
         return float("-inf")
     kept_up = plan.total / n * max(steps_left, n)
     return max(kept_up, plan.total) if plan.done else kept_up
+
+
+def with_goal_plan(verdict: PlanResult, goal_plan: PlanResult, goal: ReturnGoal) -> PlanResult:
+    """A verdict below the target, overturned by a goal plan whose return reaches it."""
+    value = sum(r for _, r, _ in goal_plan.predictions)
+    if verdict.status != EXHAUSTED or not goal_plan.found or goal.target is None or value < goal.target:
+        return verdict
+    return PlanResult(True, actions=goal_plan.actions, predictions=goal_plan.predictions, nodes=goal_plan.nodes,
+                      status=FOUND, reason=f"a plan to a positive reward that ends the episode returns {value:g}",
+                      seconds=goal_plan.seconds, planner=goal_plan.planner, depth=len(goal_plan.actions))
 
 
 def judged(plan: ReturnPlan, goal: ReturnGoal) -> PlanResult:

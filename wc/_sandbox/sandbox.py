@@ -37,7 +37,7 @@ from wc._sandbox import jail as jails
 from wc._sandbox import runtime, verdict
 from wc._sandbox.evaluation import Evaluation, Optimism
 from wc._sandbox.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
-from wc._sandbox.return_goal import ReturnGoal, judged
+from wc._sandbox.return_goal import ReturnGoal, goal_budget, judged, with_goal_plan
 
 PREDICT_CHUNK = 20_000   # transitions per prediction request (a reply stays far below frames.MAX_REPLY)
 VERDICTS_KEPT = 64       # programs whose verdicts so far are kept
@@ -320,9 +320,15 @@ class Sandbox:
         goal = self.return_goal
         if goal is None:
             return Optimism(await self.plan_many(source, starts))
-        plans = [await self.plan_return(source, state, mission, goal.action_space, planner=goal.planner,
-                                        time_limit=goal.seconds, seed=goal.seed) for state, mission in starts]
-        return Optimism([judged(plan, goal) for plan in plans])
+        verdicts = []
+        for state, mission in starts:
+            verdict_ = judged(await self.plan_return(source, state, mission, goal.action_space, planner=goal.planner,
+                                                     time_limit=goal.seconds, seed=goal.seed), goal)
+            if verdict_.status == "exhausted" and action_choices(goal.action_space)[0] == "discrete":
+                budget = goal_budget(self.limits.plan, goal.episode_steps)
+                verdict_ = with_goal_plan(verdict_, await self.plan(source, state, mission, budget), goal)
+            verdicts.append(verdict_)
+        return Optimism(verdicts)
 
     async def check(self, source: str) -> list[str]:
         """What the program does against the contract on the recorded transitions (problems)."""
