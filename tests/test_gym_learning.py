@@ -133,3 +133,42 @@ def test_bad_gymnasium_inputs_are_one_line_errors(tmp_path, args, needle):
     assert result.returncode != 0 and "Traceback" not in result.stderr + result.stdout
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], result.stderr
+
+
+DRIFT = '''
+def transition(state, action):
+    obs = state[0]
+    push = 0.05 * (ACTIONS.index(action) - 1)
+    velocity = 0.9 * obs.x1 + push
+    return [Observation(obs.x0 + velocity, velocity, obs.x2 + abs(velocity))]
+
+
+def reward(state, action, next_state, mission):
+    position = next_state[0].x0
+    return -abs(position), abs(position) > 1.0
+'''
+
+
+async def test_a_users_box_environment_is_learned_and_planned_in(fake_llm, db_url):
+    server = fake_llm(lambda r, n: Reply(answer(DRIFT)))
+    summary = await learn(LearnConfig(env="support.gym_user_env:WcTest/Drift-v0", episodes=2, solved=None,
+                                      max_llm_calls=1, planner="mcts-cwmb"), settings(server, db_url))
+    assert summary.status == "finished", summary.error
+    first, second = summary.episode_list
+    assert second.plans > 0 and len(summary.llm_call_list) == 1
+    assert not first.success  # no reward threshold: the first episode only sets the bar …
+    assert second.success == (second.total_reward >= first.total_reward)  # … that the next must reach
+    [(source,)] = sqlite_rows(db_url, "select source from programs where id = 1")
+    assert source.strip().endswith("> 1.0")
+
+
+def test_old_configs_read_with_the_default_tolerance_and_vector_actions_round_trip():
+    from wc._store.records import action_value, stored_action
+
+    old = LearnConfig.from_json({"env": "CartPole-v1", "planner": "bfws"})
+    assert (old.rtol, old.atol) == (1e-5, 1e-5)
+    assert LearnConfig.from_json(LearnConfig(env="Pendulum-v1", rtol=1e-3).to_json()).tolerance.rtol == 1e-3
+    with pytest.raises(InvalidInput, match="rtol"):
+        LearnConfig.from_json({"env": "CartPole-v1", "rtol": "tight"})
+    for action in ("push_left", "go to desk 1", [0.25, -1.5], [1, 0, 2]):
+        assert action_value(stored_action(action)) == action
