@@ -172,3 +172,15 @@ def test_old_configs_read_with_the_default_tolerance_and_vector_actions_round_tr
         LearnConfig.from_json({"env": "CartPole-v1", "rtol": "tight"})
     for action in ("push_left", "go to desk 1", [0.25, -1.5], [1, 0, 2]):
         assert action_value(stored_action(action)) == action
+
+
+def test_the_optimism_prompt_of_a_return_world_states_the_rule():
+    from wc._synth import prompts
+
+    ctx = prompts.PromptContext("API", "value", lambda s: str(s))
+    goal = ReturnGoal(action_space=None, planner="mcts", target=8.0, episode_steps=200)
+    wanders = ReturnPlan(status="found", predictions=[("k", -1.0, False)] * 100, total=-100.0, planner="mcts")
+    text = prompts.optimism(ctx, "def transition(s, a): ...", [{"type": "Observation"}], "Taxi-v4",
+                            judged(wanders, goal), 12)[1]["content"]
+    assert "finds no plan that reaches the target return" in text and "below the target of 8" in text
+    assert "average reward per step" in text and "not a planning budget" in text
