@@ -89,6 +89,8 @@ def test_success_and_phi2_in_a_return_world():
     assert returns.episode_success(475.0, 475.0, None) and not returns.episode_success(474.0, 475.0, 600.0)
     assert not returns.episode_success(-50.0, None, None)  # no threshold: the first episode sets the bar
     assert returns.episode_success(-50.0, None, -50.0) and not returns.episode_success(-51.0, None, -50.0)
+    assert returns.ends_in_goal([-1.0, -1.0, 20.0]) and returns.ends_in_goal([0.0, 1.0])  # Taxi, FrozenLake
+    assert not returns.ends_in_goal([1.0] * 30) and not returns.ends_in_goal([-1.0, -1.0])  # CartPole's fall
     goal = ReturnGoal(action_space=None, planner="mcts", target=475.0, episode_steps=500)
     falls = ReturnPlan(status="found", predictions=[("k", 1.0, False)] * 29 + [("k", 1.0, True)], total=30.0,
                        done=True, planner="mcts")

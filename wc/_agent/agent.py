@@ -11,15 +11,18 @@ run makes the same choices and re-asks the same prompts, whose answers the store
 """
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 
 from wc._agent import returns
 from wc._agent.episode import Episode, OpenEpisode, Outcome, PlanStats, ResumePoint
 from wc._agent.learner import Learner
+from wc._agent.returns import ends_in_goal
 from wc._core.canonical import state_key
+from wc._core.tolerance import state_difference
 from wc._core.values import RunStatus, State, Transition
-from wc._planning import PlanResult
+from wc._planning import RETURN_PLANNERS, PlanResult
 from wc._sandbox.return_goal import goal_budget, predicted_return
 from wc.envs.base import Step
 from wc.errors import EnvError
@@ -77,9 +80,11 @@ class Agent(Learner):
         restored = await self._restore(open_ep)
         rows = open_ep.transitions
         if restored is None:
+            total = sum(r.reward for r in rows)
+            won = returns.episode_success(total, self.threshold, self.best_return) if self.action_space is not None \
+                else bool(rows and rows[-1].done and rows[-1].reward > 0)
             await self.store.runs.finish_episode(
-                open_ep.id, steps=len(rows), total_reward=sum(r.reward for r in rows),
-                success=bool(rows and rows[-1].done and rows[-1].reward > 0),
+                open_ep.id, steps=len(rows), total_reward=total, success=won,
                 terminated=bool(rows and rows[-1].done), truncated=not (rows and rows[-1].done))
             return None
         state, mission, total, steps = restored
@@ -133,9 +138,10 @@ class Agent(Learner):
         predicted return reaches the target, wc._sandbox.return_goal), refined once per episode
         when refuted; then at every step a receding-horizon plan in the program (MCTS or CEM,
         CEM warm-started from the previous plan shifted by one), of which one action is played.
-        A best sequence that wins the episode in the program (it ends it, done, with the return so
-        far plus its own at least the target) is followed to its end while the world does what the
-        program predicted (a surprise voids it)."""
+        A best sequence that wins the episode in the program (it ends it, done, with a reward above
+        any other of its steps: a goal such as Taxi's drop-off, not CartPole's fall; and the return
+        so far plus its own reaches the target) is followed to its end while the world does what
+        the program predicted, within the tolerance (a surprise voids it)."""
         if self.current is None or episode.plan:
             return
         if not episode.optimism_checked and self.current.evaluation.fits and self.optimism.counts(episode.start) \
@@ -163,15 +169,17 @@ class Agent(Learner):
                                factor=1.0, program_id=self.current.program_id))
         episode.warm = [list(a) for a in plan.actions[1:]] if space.kind == "continuous" else []
         target = self.threshold if self.threshold is not None else self.best_return
-        if plan.found and plan.done and target is not None and episode.total + plan.total >= target:
+        if plan.found and plan.done and target is not None and episode.total + plan.total >= target \
+                and ends_in_goal([r for _, r, _ in plan.predictions]):
             episode.plan = list(plan.actions)
             episode.expected = [key for key, _, _ in plan.predictions]
         elif await self._goal_plan(episode, t, target, predicted_return(plan, episode.max_steps - t)):
             return
-        elif plan.action is not None:
-            episode.plan = [plan.action]
-            first = plan.actions[:1] == [plan.action] and plan.predictions
-            episode.expected = [plan.predictions[0][0]] if first else []
+        elif plan.action is not None:  # receding horizon: one action (CWMB's CEM: its whole plan, open loop)
+            every = RETURN_PLANNERS[cfg.planner].replan_every if cfg.planner in RETURN_PLANNERS else 1
+            follows = plan.actions[:1] == [plan.action] and len(plan.predictions) == len(plan.actions)
+            episode.plan = list(plan.actions[:every]) if follows else [plan.action]
+            episode.expected = [key for key, _, _ in plan.predictions[:len(episode.plan)]] if follows else []
 
     async def _goal_plan(self, episode: Episode, t: int, target: float | None, planned: float) -> bool:
         """Discrete actions, once per episode and program: a breadth-first search for the shortest
@@ -185,8 +193,9 @@ class Agent(Learner):
         budget = goal_budget(self.config.plan_budget, episode.max_steps - t)
         result = await self.sandbox.plan(self.current.source, episode.state, episode.mission, budget)
         episode.stats.add(result)
-        value = sum(r for _, r, _ in result.predictions)
-        if not result.found or (episode.total + value < target and value <= planned):
+        rewards = [r for _, r, _ in result.predictions]
+        value = sum(rewards)
+        if not result.found or not ends_in_goal(rewards) or (episode.total + value < target and value <= planned):
             return False
         episode.plan = list(result.actions)
         episode.expected = [key for key, _, _ in result.predictions]
@@ -234,7 +243,7 @@ class Agent(Learner):
         self.sandbox.add(Transition(state, action, step.state, step.reward, step.terminated, mission))
         self.emit(StepTaken(episode=episode.index, t=t, action=action, reward=step.reward))
         episode.state = step.state
-        if predicted is not None and state_key(step.state) != predicted:
+        if predicted is not None and self._surprised(predicted, step.state):
             episode.plan = []  # the world did what the program could not foresee (something came into sight)
         if await self._after_step():
             episode.plan = []
@@ -276,6 +285,14 @@ class Agent(Learner):
                                length=len(result.actions), shortened=result.shortened, nodes=result.nodes,
                                seconds=result.seconds, factor=factor, program_id=self.current.program_id))
         return result
+
+    def _surprised(self, predicted: str, state: State) -> bool:
+        """The world did not do what the program predicted: exactly, or within the sandbox's
+        tolerance where numbers are judged by value."""
+        if state_key(state) == predicted:
+            return False
+        tolerance = self.sandbox.tolerance if self.action_space is not None else None
+        return tolerance is None or not state_difference(json.loads(predicted), state, tolerance).equal
 
     def _step_limit(self, episode: int) -> int:
         """This episode's step limit, read after its reset (BabyAI levels set theirs at reset):

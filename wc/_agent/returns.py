@@ -75,6 +75,13 @@ def reward_threshold(adapter: Any) -> float | None:
     return float(value) if value is not None and math.isfinite(float(value)) else None
 
 
+def ends_in_goal(rewards: list[float]) -> bool:
+    """A plan that ends the episode ends at a goal when its last reward is above every other of
+    its rewards (Taxi's drop-off, FrozenLake's goal, Acrobot's 0 after -1s), not an ending
+    rewarded like any other step (CartPole's fall)."""
+    return bool(rewards) and rewards[-1] > max(rewards[:-1], default=0.0)
+
+
 def episode_success(total: float, threshold: float | None, best_before: float | None) -> bool:
     """The success rule of a return world (module docstring)."""
     if threshold is not None:
