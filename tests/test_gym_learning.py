@@ -186,3 +186,17 @@ def test_the_optimism_prompt_of_a_return_world_states_the_rule():
                             judged(wanders, goal), 12)[1]["content"]
     assert "finds no plan that reaches the target return" in text and "below the target of 8" in text
     assert "average reward per step" in text and "not a planning budget" in text
+
+
+async def test_continuous_actions_are_planned_by_cem_and_stored_as_lists(fake_llm, db_url):
+    model = program("pendulum_model.py")
+    server = fake_llm(lambda r, n: Reply(answer(model)))
+    summary = await learn(LearnConfig(env="Pendulum-v1", episodes=1, max_steps=16, max_llm_calls=1),
+                          settings(server, db_url))
+    assert summary.status == "finished", summary.error
+    assert summary.episode_list[0].plans > 0  # CEM, the domain's choice for a box of actions
+    rows = sqlite_rows(db_url, "select action, action_source from transitions order by id")
+    assert len(rows) == 16 and {source for _, source in rows} == {"explore", "plan"}
+    assert all(-2.0 <= json.loads(action)[0] <= 2.0 for action, _ in rows)
+    [(config,)] = sqlite_rows(db_url, "select config from runs")
+    assert json.loads(config)["planner"] == "cem"
