@@ -200,3 +200,5 @@ async def test_continuous_actions_are_planned_by_cem_and_stored_as_lists(fake_ll
     assert all(-2.0 <= json.loads(action)[0] <= 2.0 for action, _ in rows)
     [(config,)] = sqlite_rows(db_url, "select config from runs")
     assert json.loads(config)["planner"] == "cem"
+    shown = run_wc("runs", "show", "1", "--episode", "0", env={"WC_DB": db_url.replace("+aiosqlite", "")})
+    assert shown.returncode == 0 and "Traceback" not in shown.stderr and "[" in shown.stdout, shown.stderr
