@@ -5,7 +5,7 @@ from typing import Any
 
 import typer
 
-from .common import DbOption, env_options, make_settings, replaying
+from .common import DbOption, EnvOptionOption, env_options, make_settings, replaying
 from .progress import show_result, with_progress
 
 app = typer.Typer(help="Baselines in the same harness and store, for comparison.", no_args_is_help=True)
@@ -24,6 +24,7 @@ def baseline_react(
     levels: str | None = typer.Option(None, "--levels", help="Sokoban: a level file (XSB, or a Boxoban "
                                       "collection of `; N` levels) or a shipped set; episode i plays level "
                                       "(env seed) mod the number of levels."),
+    env_option: list[str] | None = EnvOptionOption,
     episodes: int = typer.Option(10, min=1, help="Episodes (ALFWorld: game i of the split; else env seed i)."),
     max_steps: int | None = typer.Option(None, min=1, help="Steps per episode (default: the env's limit)."),
     seed: int = typer.Option(0, help="Run seed S: episode i plays env seed 1009·S + i, as `wc learn` does."),
@@ -36,10 +37,12 @@ def baseline_react(
     from wc._api import react
 
     settings = make_settings(db, model)
-    recording = replaying(ctx, replay, settings.db, ["games", "levels", "episodes", "max_steps", "seed", "model"])
+    recording = replaying(ctx, replay, settings.db, ["games", "levels", "episodes", "max_steps", "seed", "model",
+                                                                "env_option"])
     what = f"{recording['model']} (replayed)" if recording else settings.model
     summary = with_progress(int(recording["config"]["episodes"]) if recording else episodes,
                             lambda view, on_start: react(
-        env, settings, episodes=episodes, seed=seed, env_options=env_options(games, levels=levels),
+        env, settings, episodes=episodes, seed=seed,
+        env_options=env_options(games, levels=levels, env_option=env_option),
         max_steps=max_steps, on_event=view, on_start=on_start, replay=recording), f"ReAct on {env} with {what}")
     show_result(summary, json_out)

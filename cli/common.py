@@ -89,10 +89,29 @@ def make_settings(db: str | None = None, model: str | None = None, **extra: Any)
     return Settings(**values)
 
 
-def env_options(games: str | None, *, observe: str | None = None, levels: str | None = None) -> dict[str, Any]:
+EnvOptionOption = typer.Option(None, "--env-option", metavar="KEY=VALUE", help="A keyword argument of "
+                               "gymnasium.make, repeatable (e.g. is_slippery=false); VALUE is read as JSON when it "
+                               "parses, else as a string. Stored with the run.")
+PlannerOption = typer.Option(None, "--planner", help="Goal worlds: bfws (best-first width search, the default) or "
+                             "bfs (shortest plans). Worlds scored by their return: mcts or mcts-cwmb (discrete "
+                             "actions; mcts by default), cem or cem-cwmb (continuous; cem by default).")
+RtolOption = typer.Option(1e-5, "--rtol", min=0, help="Worlds judged by value: relative tolerance of a predicted "
+                          "number against the recorded one (CWMB's allclose).")
+AtolOption = typer.Option(1e-5, "--atol", min=0, help="Worlds judged by value: absolute tolerance.")
+
+
+def env_options(games: str | None, *, observe: str | None = None, levels: str | None = None,
+                env_option: list[str] | None = None) -> dict[str, Any]:
     """The domain options given on the command line (ALFWorld's games and observation mode,
-    Sokoban's levels); a domain that does not take one says so."""
-    return {k: v for k, v in {"games": games, "observe": observe, "levels": levels}.items() if v is not None}
+    Sokoban's levels, gymnasium.make's keyword arguments from --env-option); a domain that does
+    not take one says so."""
+    from wc._api import parse_env_options
+
+    options: dict[str, Any] = {k: v for k, v in {"games": games, "observe": observe, "levels": levels}.items()
+                               if v is not None}
+    if env_option:
+        options["env_kwargs"] = call(parse_env_options, env_option)
+    return options
 
 
 def replaying(ctx: typer.Context, replay: str | None, db: str, overridden: list[str]) -> dict[str, Any] | None:

@@ -7,7 +7,9 @@ from rich.table import Table
 
 from .common import (
     DbOption,
+    EnvOptionOption,
     JsonOption,
+    env_options,
     fail,
     listing,
     make_settings,
@@ -38,6 +40,7 @@ def curriculum(
     solved: int | None = typer.Option(10, min=1),
     min_episodes: int = typer.Option(1, min=1, help="Episodes each environment plays at least."),
     from_program: str | None = typer.Option(None, "--from-program", help="Program for the first environment."),
+    env_option: list[str] | None = EnvOptionOption,
     llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT"),
     replay: str | None = typer.Option(None, "--replay", help="Reproduce a recorded curriculum without an LLM: a "
                                       "shipped recording name or a file from `wc runs export-llm --curriculum ID`. "
@@ -53,7 +56,7 @@ def curriculum(
     settings = make_settings(db, model, llm_timeout=llm_timeout)
     recording = replaying(ctx, replay, settings.db, [
         "envs", "model", "episodes", "max_steps", "max_llm_calls", "concurrency", "seed", "solved", "min_episodes",
-        "from_program"])
+        "from_program", "env_option"])
     if recording is not None:
         names = [str(e) for e in recording.get("envs", [])]
         episodes = int(recording["config"].get("episodes", episodes)) if isinstance(recording.get("config"),
@@ -62,7 +65,8 @@ def curriculum(
         raise fail("give the environments with --envs a,b,c (or --envs minigrid for the paper's curriculum)")
     else:
         names = expand(envs)
-    config = LearnConfig(env=names[0] if names else "", episodes=episodes, max_steps=max_steps,
+    config = LearnConfig(env=names[0] if names else "", env_options=env_options(None, env_option=env_option),
+                         episodes=episodes, max_steps=max_steps,
                          max_llm_calls=max_llm_calls, concurrency=concurrency, seed=seed, solved=solved,
                          min_episodes=min_episodes, from_program=from_program)
     group = with_progress(episodes * max(1, len(names)),

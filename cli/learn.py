@@ -13,7 +13,21 @@ from wc._core.secrets import redact
 from wc._core.values import RunStatus
 
 from . import errors
-from .common import DbOption, ObserveOption, env_options, err, fail, make_settings, out, replaying, run_coroutine
+from .common import (
+    AtolOption,
+    DbOption,
+    EnvOptionOption,
+    ObserveOption,
+    PlannerOption,
+    RtolOption,
+    env_options,
+    err,
+    fail,
+    make_settings,
+    out,
+    replaying,
+    run_coroutine,
+)
 from .progress import show_result, with_progress
 
 
@@ -33,8 +47,10 @@ def learn(
     solved: int | None = typer.Option(10, min=1, help="Stop after this many consecutive successes."),
     llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT", help="Seconds per LLM request."),
     workers: int = typer.Option(2, min=1, help="Sandbox worker processes."),
-    planner: str = typer.Option("bfws", "--planner", help="bfws: best-first width search (default); "
-                                "bfs: breadth-first search (shortest plans, slower on large worlds)."),
+    planner: str | None = PlannerOption,
+    env_option: list[str] | None = EnvOptionOption,
+    rtol: float = RtolOption,
+    atol: float = AtolOption,
     games: str | None = typer.Option(None, "--games", help="ALFWorld: a game file, a folder of games, or a "
                                         "split of the downloaded data (train, valid_seen, valid_unseen)."),
     observe: str | None = ObserveOption,
@@ -63,10 +79,12 @@ def learn(
     settings = make_settings(db, model, llm_timeout=llm_timeout)
     recording = replaying(ctx, replay, settings.db, [
         "model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed", "solved", "workers",
-        "planner", "games", "observe", "levels", "from_program", "min_episodes", "optimism_requests", "describe"])
+        "planner", "games", "observe", "levels", "from_program", "min_episodes", "optimism_requests", "describe",
+        "env_option", "rtol", "atol"])
     if describe not in ("data", "docs"):
         raise fail(f"unknown --describe {describe!r}; use data or docs")
-    config = LearnConfig(env=env, env_options=env_options(games, observe=observe, levels=levels),
+    config = LearnConfig(env=env, env_options=env_options(games, observe=observe, levels=levels,
+                                                          env_option=env_option), rtol=rtol, atol=atol,
                          from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner,
@@ -93,6 +111,7 @@ def eval_(
                                         "MiniGrid and Sokoban: 20 seeds)."),
     max_llm_calls: int = typer.Option(0, min=0, help="LLM requests the evaluation may spend to keep learning."),
     observe: str | None = ObserveOption,
+    env_option: list[str] | None = EnvOptionOption,
     db: str | None = DbOption,
     model: str | None = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
@@ -102,7 +121,8 @@ def eval_(
 
     settings = make_settings(db, model)
     report = with_progress(episodes or 0, lambda view, on_start: evaluate(
-        env, settings, from_program=from_program, env_options=env_options(games, observe=observe, levels=levels),
+        env, settings, from_program=from_program,
+        env_options=env_options(games, observe=observe, levels=levels, env_option=env_option),
         episodes=episodes,
         max_llm_calls=max_llm_calls, on_event=view, on_start=on_start), f"evaluating {env} from program {from_program}")
     if json_out:

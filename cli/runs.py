@@ -107,7 +107,8 @@ def _show_episode(run: int, episode: int, db: str | None, json_out: bool) -> Non
             changes += " [done]" if s.done else " [truncated]"
         predicted = {"held": "held", None: "-"}.get(s.prediction) or "wrong: " + "; ".join(
             diff_states(s.next_state, s.predicted_state or []))
-        table.add_row(str(s.step), s.action, s.action_source or "-", f"{s.reward:.2f}", changes,
+        action = s.action if isinstance(s.action, str) else json.dumps(s.action)  # a continuous action's numbers
+        table.add_row(str(s.step), action, s.action_source or "-", f"{s.reward:.2f}", changes,
                       predicted if s.prediction != "failed" else Text(predicted, "red"))
     out.print(table)
     if len(trace.steps) < e.steps:

@@ -15,8 +15,10 @@ from wc.events import CellBusy, CellEnded, CellEvent, Event, SweepCells, SweepSt
 from . import errors
 from .common import (
     DbOption,
+    EnvOptionOption,
     JsonOption,
     ObserveOption,
+    PlannerOption,
     call,
     env_options,
     err,
@@ -47,7 +49,7 @@ AddressOption = typer.Option(None, "--address", envvar="RAY_ADDRESS", help="Ray:
 # the options a recording's own configuration replaces: given with --replay, they are an error
 _REPLAYED_OPTIONS = ["envs", "seeds", "engine", "shard", "address", "create_only", "model", "episodes", "max_steps",
                      "max_llm_calls", "concurrency", "solved", "min_episodes", "workers", "planner", "games", "observe",
-                     "levels", "from_program"]
+                     "levels", "from_program", "env_option"]
 
 
 class _SweepView:
@@ -167,7 +169,8 @@ def sweep(
     solved: int | None = typer.Option(10, min=1, help="A run stops after this many consecutive successes."),
     min_episodes: int = typer.Option(1, min=1, help="Episodes each run plays at least."),
     workers: int = typer.Option(2, min=1, help="Sandbox worker processes per run."),
-    planner: str = typer.Option("bfws", "--planner", help="bfws or bfs."),
+    planner: str | None = PlannerOption,
+    env_option: list[str] | None = EnvOptionOption,
     games: str | None = typer.Option(None, "--games", help="ALFWorld: a game file, folder or split."),
     observe: str | None = ObserveOption,
     levels: str | None = typer.Option(None, "--levels", help="Sokoban: a level file."),
@@ -196,7 +199,8 @@ def sweep(
         raise fail("give the environments with --envs a,b and the seeds with --seeds 0-4")
     names = [e.strip() for e in envs.split(",") if e.strip()]
     chosen = call(parse_seeds, seeds)
-    config = LearnConfig(env=names[0] if names else "", env_options=env_options(games, observe=observe, levels=levels),
+    config = LearnConfig(env=names[0] if names else "", env_options=env_options(games, observe=observe, levels=levels,
+                                                                                   env_option=env_option),
                          episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls, concurrency=concurrency,
                          solved=solved, min_episodes=min_episodes, workers=workers, planner=planner,
                          from_program=from_program)

@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: reading comm
     from wc._sandbox import jail as jails
     from wc._store import CurriculumSummary, ProgramRecord, RunSummary, Store
     from wc._store.reading import Reader
+    from wc.envs.options import parse_env_options
 
 # re-exported names, imported on first use: name -> (module, attribute)
 _LAZY = {
@@ -84,6 +85,7 @@ _LAZY = {
     "sweep_view_of": ("wc._run.sweep", "view_of"),
     "Shard": ("wc._run.sweep", "Shard"),
     "parse_seeds": ("wc._run.sweep", "parse_seeds"),
+    "parse_env_options": ("wc.envs.options", "parse_env_options"),
 }
 
 
@@ -103,7 +105,7 @@ __all__ = ["CURRICULA", "Check", "EvalReport", "FitConfig", "LearnConfig", "Prog
            "export_program", "fit", "learn", "lineage", "list_runs",
            "load_replay", "program", "LevelInfo", "sokoban_levels",
            "programs", "render_episode", "resume", "resume_curriculum", "run_summary", "Shard", "create_sweep",
-           "parse_seeds",
+           "parse_seeds", "parse_env_options",
            "resume_sweep", "sweep", "sweep_view", "sweep_view_of", "sweeps", "read", "read_listing"]
 
 T = TypeVar("T")
@@ -163,7 +165,7 @@ async def add_program(env: str, source: str, db: str | None = None, **env_option
     adapter = envs.make(env, **env_options)
     try:
         async def fn(store: Store) -> int:
-            env_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
+            env_id = await store.environments.ensure(envs.stored_name(adapter), adapter.env_id, envs.domain_of(adapter),
                                                      adapter.api)
             api_id = await store.environments.ensure_api_module(adapter.api)
             return await store.programs.add(run_id=None, environment_id=env_id, api_module_id=api_id, source=source,

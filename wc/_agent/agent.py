@@ -11,14 +11,19 @@ run makes the same choices and re-asks the same prompts, whose answers the store
 """
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 
+from wc._agent import returns
 from wc._agent.episode import Episode, OpenEpisode, Outcome, PlanStats, ResumePoint
 from wc._agent.learner import Learner
+from wc._agent.returns import ends_in_goal
 from wc._core.canonical import state_key
+from wc._core.tolerance import state_difference
 from wc._core.values import RunStatus, State, Transition
-from wc._planning import PlanResult
+from wc._planning import RETURN_PLANNERS, PlanResult
+from wc._sandbox.return_goal import goal_budget, predicted_return
 from wc.envs.base import Step
 from wc.errors import EnvError
 from wc.events import EpisodeEnded, EpisodeStarted, Exploring, PlanSearched, StepLimit, StepTaken
@@ -75,9 +80,11 @@ class Agent(Learner):
         restored = await self._restore(open_ep)
         rows = open_ep.transitions
         if restored is None:
+            total = sum(r.reward for r in rows)
+            won = returns.episode_success(total, self.threshold, self.best_return) if self.action_space is not None \
+                else bool(rows and rows[-1].done and rows[-1].reward > 0)
             await self.store.runs.finish_episode(
-                open_ep.id, steps=len(rows), total_reward=sum(r.reward for r in rows),
-                success=bool(rows and rows[-1].done and rows[-1].reward > 0),
+                open_ep.id, steps=len(rows), total_reward=total, success=won,
                 terminated=bool(rows and rows[-1].done), truncated=not (rows and rows[-1].done))
             return None
         state, mission, total, steps = restored
@@ -96,8 +103,11 @@ class Agent(Learner):
             if step.terminated or step.truncated:
                 episode.terminated, episode.truncated = step.terminated, step.truncated
                 episode.success = step.terminated and step.reward > 0
-                return
-        episode.truncated = True
+                break
+        else:
+            episode.truncated = True
+        if self.action_space is not None:  # a return world: the return decides (wc._agent.returns)
+            episode.success = returns.episode_success(episode.total, self.threshold, self.best_return)
 
     async def _decide(self, episode: Episode, t: int) -> None:
         """Plan when there is a program and no plan, and the back-off allows a search now; when
@@ -105,6 +115,9 @@ class Agent(Learner):
         if self.current is not None and self.current.program_id != episode.planned_with:
             episode.backoff.reset()  # a new program gets a fresh start
             episode.planned_with = self.current.program_id
+        if self.action_space is not None:
+            await self._decide_return(episode, t)
+            return
         if self.current is None or episode.plan or not episode.backoff.due(t):
             return
         result = await self._plan(episode.state, episode.mission, episode.backoff.factor, episode.stats,
@@ -119,6 +132,74 @@ class Agent(Learner):
             episode.backoff.reset()
         else:
             episode.backoff.failed(t, result.undecided)
+
+    async def _decide_return(self, episode: Episode, t: int) -> None:
+        """A return world: at an episode's first decision, φ2 from its start (a plan whose
+        predicted return reaches the target, wc._sandbox.return_goal), refined once per episode
+        when refuted; then at every step a receding-horizon plan in the program (MCTS or CEM,
+        CEM warm-started from the previous plan shifted by one), of which one action is played.
+        A best sequence that wins the episode in the program (it ends it, done, with a reward above
+        any other of its steps: a goal such as Taxi's drop-off, not CartPole's fall; and the return
+        so far plus its own reaches the target) is followed to its end while the world does what
+        the program predicted, within the tolerance (a surprise voids it)."""
+        if self.current is None or episode.plan:
+            return
+        if not episode.optimism_checked and self.current.evaluation.fits and self.optimism.counts(episode.start) \
+                and (self._may_refine() or self.transferred):
+            episode.optimism_checked = True
+            verdict = await self.sandbox.optimism(self.current.source, [(episode.state, episode.mission)])
+            if verdict.refuted:
+                await self._refine("optimism")
+                if not self.optimism.counts(episode.start):
+                    self.emit(Exploring(episode=episode.index, believed=None))
+                if self.current is None:
+                    return
+        cfg, space = self.config, self.action_space
+        assert space is not None
+        plan = await self.sandbox.plan_return(
+            self.current.source, episode.state, episode.mission, space, planner=cfg.planner or "auto",
+            time_limit=cfg.plan_seconds, seed=cfg.seed * 1_000_003 + episode.index * 10_007 + t,
+            init=episode.warm or None)
+        stats = episode.stats
+        stats.plans, stats.seconds = stats.plans + 1, stats.seconds + plan.seconds
+        stats.nodes += plan.steps
+        stats.undecided += int(plan.action is None and plan.status != "error")
+        self.emit(PlanSearched(found=plan.action is not None, explore=False, status=plan.status,
+                               length=len(plan.actions), shortened=0, nodes=plan.steps, seconds=plan.seconds,
+                               factor=1.0, program_id=self.current.program_id))
+        episode.warm = [list(a) for a in plan.actions[1:]] if space.kind == "continuous" else []
+        target = self.threshold if self.threshold is not None else self.best_return
+        if plan.found and plan.done and target is not None and episode.total + plan.total >= target \
+                and ends_in_goal([r for _, r, _ in plan.predictions]):
+            episode.plan = list(plan.actions)
+            episode.expected = [key for key, _, _ in plan.predictions]
+        elif await self._goal_plan(episode, t, target, predicted_return(plan, episode.max_steps - t)):
+            return
+        elif plan.action is not None:  # receding horizon: one action (CWMB's CEM: its whole plan, open loop)
+            every = RETURN_PLANNERS[cfg.planner].replan_every if cfg.planner in RETURN_PLANNERS else 1
+            follows = plan.actions[:1] == [plan.action] and len(plan.predictions) == len(plan.actions)
+            episode.plan = list(plan.actions[:every]) if follows else [plan.action]
+            episode.expected = [key for key, _, _ in plan.predictions[:len(episode.plan)]] if follows else []
+
+    async def _goal_plan(self, episode: Episode, t: int, target: float | None, planned: float) -> bool:
+        """Discrete actions, once per episode and program: a breadth-first search for the shortest
+        plan that ends the episode with a positive reward (Taxi's drop-off, FrozenLake's goal, which
+        random rollouts rarely reach), followed when in the program it wins the episode or returns
+        more than the return planner's best sequence promises (`planned`, read as φ2 reads it)."""
+        assert self.current is not None and self.action_space is not None
+        if self.action_space.kind != "discrete" or target is None or episode.goal_with == self.current.program_id:
+            return False
+        episode.goal_with = self.current.program_id
+        budget = goal_budget(self.config.plan_budget, episode.max_steps - t)
+        result = await self.sandbox.plan(self.current.source, episode.state, episode.mission, budget)
+        episode.stats.add(result)
+        rewards = [r for _, r, _ in result.predictions]
+        value = sum(rewards)
+        if not result.found or not ends_in_goal(rewards) or (episode.total + value < target and value <= planned):
+            return False
+        episode.plan = list(result.actions)
+        episode.expected = [key for key, _, _ in result.predictions]
+        return True
 
     async def _ask_optimism(self, episode: Episode, t: int, result: PlanResult) -> PlanResult:
         """The program offers no plan from here (a complete search): refine for optimism, then
@@ -145,6 +226,9 @@ class Agent(Learner):
             action = episode.plan.pop(0)
             predicted = episode.expected.pop(0) if episode.expected else None
             source = "plan"
+        elif self.action_space is not None:  # a return world: any action of its space
+            action = self.adapter.sample_action(rng)  # type: ignore[attr-defined]
+            episode.plan = []
         else:
             action = rng.choice(self.adapter.available_actions())
             episode.plan = []
@@ -159,7 +243,7 @@ class Agent(Learner):
         self.sandbox.add(Transition(state, action, step.state, step.reward, step.terminated, mission))
         self.emit(StepTaken(episode=episode.index, t=t, action=action, reward=step.reward))
         episode.state = step.state
-        if predicted is not None and state_key(step.state) != predicted:
+        if predicted is not None and self._surprised(predicted, step.state):
             episode.plan = []  # the world did what the program could not foresee (something came into sight)
         if await self._after_step():
             episode.plan = []
@@ -178,6 +262,8 @@ class Agent(Learner):
                                              success=episode.success, terminated=episode.terminated,
                                              truncated=episode.truncated, plans=stats.plans,
                                              plans_undecided=stats.undecided, plan_seconds=stats.seconds)
+        if self.action_space is not None:
+            self.returned(episode.total)
         await self._judge_set_aside()
         if self.current is not None:  # its scores on all data so far, for lineage and transfer
             await self.recorder.scores(self.current)
@@ -199,6 +285,14 @@ class Agent(Learner):
                                length=len(result.actions), shortened=result.shortened, nodes=result.nodes,
                                seconds=result.seconds, factor=factor, program_id=self.current.program_id))
         return result
+
+    def _surprised(self, predicted: str, state: State) -> bool:
+        """The world did not do what the program predicted: exactly, or within the sandbox's
+        tolerance where numbers are judged by value."""
+        if state_key(state) == predicted:
+            return False
+        tolerance = self.sandbox.tolerance if self.action_space is not None else None
+        return tolerance is None or not state_difference(json.loads(predicted), state, tolerance).equal
 
     def _step_limit(self, episode: int) -> int:
         """This episode's step limit, read after its reset (BabyAI levels set theirs at reset):

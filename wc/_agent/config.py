@@ -6,6 +6,7 @@ import typing
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from wc._core.tolerance import CWMB, Tolerance
 from wc._planning import PlanBudget
 from wc.errors import InvalidInput
 
@@ -35,21 +36,34 @@ class LearnConfig:
     # φ2 until new data contradicts the program. None: unbounded (the paper's φ2)
     optimism_requests: int | None = 1
     workers: int = 2                   # sandbox worker processes
-    planner: str = PlanBudget.planner  # "bfws" (width-based, default) or "bfs" (shortest plans)
+    # goal worlds: "bfws" (width-based, default) or "bfs" (shortest plans); worlds scored by their
+    # return: "mcts" or "mcts-cwmb" (discrete actions), "cem" or "cem-cwmb" (continuous); None: the
+    # domain's choice (bfws; MCTS or CEM by the action space), resolved before the run is stored
+    planner: str | None = None
     plan_max_nodes: int = PlanBudget.max_nodes
     plan_seconds: float = PlanBudget.seconds
     plan_max_depth: int = PlanBudget.max_depth
     call_timeout: float = 2.0          # seconds per call of a program
     from_program: int | str | None = None  # a program id to start from, or "auto"
     describe: str = "data"             # "docs": the environment's documentation in the prompt (`--describe`)
+    # how near a predicted number must be to the recorded one in worlds judged by value (CWMB's allclose)
+    rtol: float = CWMB.rtol
+    atol: float = CWMB.atol
+
+    def __post_init__(self) -> None:
+        self.tolerance  # noqa: B018 - a bad rtol or atol is an InvalidInput at once
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @property
     def plan_budget(self) -> PlanBudget:
-        return PlanBudget(planner=self.planner, max_nodes=self.plan_max_nodes, max_depth=self.plan_max_depth,
-                          seconds=self.plan_seconds)
+        return PlanBudget(planner=self.planner or PlanBudget.planner, max_nodes=self.plan_max_nodes,
+                          max_depth=self.plan_max_depth, seconds=self.plan_seconds)
+
+    @property
+    def tolerance(self) -> Tolerance:
+        return Tolerance(rtol=self.rtol, atol=self.atol)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LearnConfig:

@@ -84,10 +84,12 @@ class Episode:
     total: float = 0.0   # reward so far
     steps: int = 0
     max_steps: int = 0   # its step limit, read after its reset
-    plan: list[str] = field(default_factory=list)
+    plan: list[Any] = field(default_factory=list)
+    warm: list[Any] = field(default_factory=list)  # a return world's CEM plan after the action played
     expected: list[Any] = field(default_factory=list)  # the program's prediction after each planned action
     optimism_checked: bool = False  # optimism was asked for from a state of this episode
     planned_with: int | None = None  # the program the backoff below belongs to
+    goal_with: int | None = None  # a return world's program last asked for a goal plan in this episode
     backoff: PlanBackoff = field(default_factory=PlanBackoff)
     stats: PlanStats = field(default_factory=PlanStats)
     success: bool = False

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from wc._agent import returns
 from wc._agent.config import LearnConfig
 from wc._agent.recorder import StoreRecorder
 from wc._core.canonical import start_key, state_hash
 from wc._core.values import State
+from wc._sandbox.return_goal import ReturnGoal
 from wc._sandbox.sandbox import Sandbox
 from wc._store import Store
 from wc._synth.optimism import OptimismBudget
@@ -46,6 +48,22 @@ class Learner:
         self._failed_refine_at: int | None = None  # distinct transitions when a refinement last failed
         self._limit_noted = False
         self._unfit_noted: tuple[int, str] | None = None  # (program, why) last reported as kept unrefined
+        # a world scored by its return (wc._agent.returns): its action space, threshold, best return so far
+        self.action_space = returns.action_space(adapter)
+        self.threshold = returns.reward_threshold(adapter) if self.action_space is not None else None
+        self.best_return: float | None = None
+        if self.action_space is not None:
+            sandbox.return_goal = ReturnGoal(self.action_space, config.planner or returns.default_planner(adapter),
+                                             target=self.threshold, episode_steps=int(adapter.max_steps),
+                                             seconds=config.plan_seconds, seed=config.seed)
+
+    def returned(self, total: float) -> None:
+        """An episode of a return world ended with `total`: without a threshold, φ2's target is
+        the best return so far."""
+        self.best_return = total if self.best_return is None else max(self.best_return, total)
+        goal = self.sandbox.return_goal
+        if goal is not None and self.threshold is None:
+            goal.target = self.best_return
 
     # ------------------------------------------------------------------ checkpoints
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from wc._store import open_store
-from wc._store.records import iso_utc
+from wc._store.records import iso_utc, stored_action
 from wc.errors import InvalidInput
 
 FORMATS = ("csv", "parquet")
@@ -61,7 +61,8 @@ async def run_tables(run_id: int, db: str | None = None) -> tuple[list[dict[str,
                  "plans_undecided": e.plans_undecided, "plan_seconds": e.plan_seconds,
                  "started_at": iso_utc(e.started_at), "finished_at": iso_utc(e.finished_at)}
                 for e in summary.episode_list]
-    rows = [{"run_id": run_id, "episode": index_of[t.episode_id], "step": t.step, "action": t.action,
+    rows = [{"run_id": run_id, "episode": index_of[t.episode_id], "step": t.step,
+             "action": stored_action(t.action),
              "reward": t.reward, "done": t.done, "truncated": t.truncated, "mission": t.mission,
              "state": json.dumps(t.state), "next_state": json.dumps(t.next_state), "state_hash": t.state_hash,
              "next_state_hash": t.next_state_hash, "transition_id": t.id} for t in transitions]

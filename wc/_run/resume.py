@@ -41,6 +41,10 @@ async def restore_agent(store: Store, run_id: int, agent: Agent, sandbox: Sandbo
     believed = {start_key_of_hash(u.state_hash, u.mission): u.program_id
                 for u in await store.runs.believed_unsolvable(run_id)}
     agent.restore_checkpoint(point.checkpoint, believed)
+    if agent.action_space is not None:  # a return world: the best return so far, φ2's target without a threshold
+        for episode in await store.runs.episodes(run_id):
+            if episode.finished:
+                agent.returned(episode.total_reward)
     run = await store.runs.get(run_id)
     if run.best_program_id is not None:
         record = await store.programs.get(run.best_program_id)

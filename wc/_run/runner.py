@@ -14,11 +14,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from wc import envs
+from wc._agent import returns
 from wc._agent.agent import Agent
 from wc._agent.config import LearnConfig
 from wc._agent.episode import ResumePoint
 from wc._agent.recorder import StoreRecorder
 from wc._core.config import Settings
+from wc._core.tolerance import CWMB, Tolerance
 from wc._core.values import LLMCall, RunStatus
 from wc._llm.base import ChatClient, NoLLM
 from wc._llm.costs import cost_usd
@@ -161,7 +163,8 @@ async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAd
         with Heartbeat(store, run_id, holder, lambda: (previous + time.monotonic() - started,
                                                        previous_wait + llm.wait.seconds)):
             async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,
-                               limits=limits, action_source=adapter.action_source) as sandbox:
+                               limits=limits, action_source=adapter.action_source,
+                               tolerance=_tolerance(config, adapter)) as sandbox:
                 emit(SandboxReady(jail=sandbox.jail.describe(), active=sandbox.jail.active))
                 agent = await _build_agent(store, run_id, config, adapter, llm, sandbox, budget, emit, transfer)
                 if restore is not None:
@@ -188,11 +191,12 @@ async def _build_agent(store: Store, run_id: int, config: LearnConfig, adapter: 
                        transfer: list[ProgramRecord] | None) -> Agent:
     """The agent with its refiner and recorder, and the programs transferred from other runs
     (stored as this run's, checked on no data yet; the first is adopted)."""
-    environment_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
+    environment_id = await store.environments.ensure(envs.stored_name(adapter), adapter.env_id, envs.domain_of(adapter),
                                                      adapter.api, adapter.reward_mode)
     api_module_id = await store.environments.ensure_api_module(adapter.api)
     recorder = StoreRecorder(store, run_id, environment_id, api_module_id, emit)
-    ctx = PromptContext(adapter.api.source, adapter.reward_mode, adapter.render_state)
+    ctx = PromptContext(adapter.api.source, adapter.reward_mode, adapter.render_state,
+                        tolerance=_tolerance(config, adapter))
     ctx = replace(ctx, description=description(adapter, config.describe))  # --describe docs: the env's documentation
     refiner = Refiner(llm=llm, sandbox=sandbox, ctx=ctx, recorder=recorder, budget=budget,
                       concurrency=config.concurrency, c=config.c, seed=config.seed, max_shown=config.max_shown)
@@ -206,6 +210,23 @@ async def _build_agent(store: Store, run_id: int, config: LearnConfig, adapter: 
     if transferred:
         await agent.adopt(transferred[0])
     return agent
+
+
+def _tolerance(config: LearnConfig, adapter: EnvAdapter) -> Tolerance | None:
+    """The run's tolerance where numbers are judged by value, else None (exact and sign modes)."""
+    return config.tolerance if adapter.reward_mode == "value" else None
+
+
+def prepare(config: LearnConfig, adapter: EnvAdapter) -> LearnConfig:
+    """The configuration with the planner the domain chooses (or the one named, if it fits),
+    and the adapter set to judge within the run's tolerance."""
+    config = returns.resolve_planner(config, adapter)
+    if adapter.reward_mode == "value" and hasattr(adapter, "set_tolerance"):
+        adapter.set_tolerance(config.tolerance)
+    elif config.tolerance != CWMB:
+        raise InvalidInput(f"--rtol and --atol apply to worlds whose numbers are judged by value; {config.env}'s "
+                           f"rewards are judged {adapter.reward_mode!r}")
+    return config
 
 
 async def _play(agent: Agent, resume_point: ResumePoint | None, run_id: int) -> tuple[str, str | None, str | None]:
@@ -233,7 +254,6 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
     With `replay` (a recording), the recording's configuration is used and its answers are served
     instead of asking an LLM: the run reproduces the recorded one exactly, without an API key.
     `node` names the machine it runs on (a Ray node id; default: the host name)."""
-    from wc._planning import PLANNERS
     from wc._run import recordings, transfer
     from wc._sandbox import jail as jails
 
@@ -246,11 +266,10 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
         config = LearnConfig.from_json(replay["config"])
         llm = recordings.client(replay)
     jails.select(settings.sandbox)  # a strict policy without a jail fails before anything is recorded
-    if config.planner not in PLANNERS:
-        raise InvalidInput(f"unknown planner {config.planner!r}; planners: {', '.join(sorted(PLANNERS))}")
     adapter = envs.make(config.env, **config.env_options)
     store = None
     try:
+        config = prepare(config, adapter)
         # what the user gave comes first (the environment above, the store, the programs named),
         # then the LLM, and a key only when a request may be sent
         store = await open_store(settings.db)
@@ -263,8 +282,8 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
         if config.max_cost_usd is not None and replay is None and cost_usd(llm.model, 1000, 1000) is None:
             raise ConfigError(f"a cost limit needs a price for {llm.model!r}: add it to WC_PRICES, e.g. "
                               f'{{"{llm.model}": [2.5, 10.0]}} (dollars per million prompt and completion tokens)')
-        environment_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
-                                                         adapter.api, adapter.reward_mode)
+        environment_id = await store.environments.ensure(envs.stored_name(adapter), adapter.env_id,
+                                                         envs.domain_of(adapter), adapter.api, adapter.reward_mode)
         holder = owner()
         model = None if isinstance(llm, NoLLM) else llm.model  # a run allowed no call asked no model
         run_id = await store.runs.create(environment_id, config=config.to_json(), seed=config.seed, model=model,
@@ -308,6 +327,7 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
         store.runs.check_claimable(row)  # finished, or held: said before asking for a key
         config = LearnConfig.from_json(row.config)
         adapter = envs.make(config.env, **config.env_options)
+        config = prepare(config, adapter)
         if llm is None and config.max_llm_calls - await store.calls.count(run_id) <= 0:
             llm = NoLLM(row.model or "none")  # no request may be sent: no key needed
         if llm is None and settings.openai_api_key is None:

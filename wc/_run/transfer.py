@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from wc._store import ProgramRecord, Store
+from wc.envs import stored_name
 from wc.envs.base import EnvAdapter
 from wc.errors import InvalidInput
 
@@ -41,8 +42,8 @@ async def sources(store: Store, from_program: int | str | None, adapter: EnvAdap
     if from_program is None:
         return []
     if str(from_program).lower() == "auto":
-        found = await store.programs.transfer_candidates(adapter.api.name, adapter.name)
-        found.sort(key=lambda item: (similarity((item[0], item[1]), (adapter.name, adapter.env_id)),
+        found = await store.programs.transfer_candidates(adapter.api.name, stored_name(adapter))
+        found.sort(key=lambda item: (similarity((item[0], item[1]), (stored_name(adapter), adapter.env_id)),
                                      item[2].score or 0.0), reverse=True)
         return [program for _, _, program in found[:AUTO_CANDIDATES]]
     program = await named(store, from_program)

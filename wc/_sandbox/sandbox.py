@@ -37,6 +37,7 @@ from wc._sandbox import jail as jails
 from wc._sandbox import runtime, verdict
 from wc._sandbox.evaluation import Evaluation, Optimism
 from wc._sandbox.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
+from wc._sandbox.return_goal import ReturnGoal, goal_budget, judged, with_goal_plan
 
 PREDICT_CHUNK = 20_000   # transitions per prediction request (a reply stays far below frames.MAX_REPLY)
 VERDICTS_KEPT = 64       # programs whose verdicts so far are kept
@@ -96,6 +97,8 @@ class Sandbox:
         # by digest; rewards in "value" mode within the same tolerance
         self.tolerance = tolerance if tolerance is not None or reward_mode != "value" else CWMB
         self.limits = limits or SandboxLimits()
+        # φ2 in a world scored by its return (set by the runner): a plan reaching a target, not a goal
+        self.return_goal: ReturnGoal | None = None
         self.jail = jails.select(self.limits.jail)  # SandboxError at once without a jail under the default policy
         self.size = max(1, workers)
         self.transitions: list[Transition] = []
@@ -332,7 +335,20 @@ class Sandbox:
         return (await self.plan_many(source, [(state, mission)], budget))[0]
 
     async def optimism(self, source: str, starts: list[tuple[State, str]]) -> Optimism:
-        return Optimism(await self.plan_many(source, starts))
+        """φ2 from each start: a plan to the goal, or in a return world (`return_goal`) a plan
+        whose predicted return reaches the target (wc._sandbox.return_goal)."""
+        goal = self.return_goal
+        if goal is None:
+            return Optimism(await self.plan_many(source, starts))
+        verdicts = []
+        for state, mission in starts:
+            verdict_ = judged(await self.plan_return(source, state, mission, goal.action_space, planner=goal.planner,
+                                                     time_limit=goal.seconds, seed=goal.seed), goal)
+            if verdict_.status == "exhausted" and action_choices(goal.action_space)[0] == "discrete":
+                budget = goal_budget(self.limits.plan, goal.episode_steps)
+                verdict_ = with_goal_plan(verdict_, await self.plan(source, state, mission, budget), goal)
+            verdicts.append(verdict_)
+        return Optimism(verdicts)
 
     async def check(self, source: str) -> list[str]:
         """What the program does against the contract on the recorded transitions (problems)."""

@@ -2,12 +2,33 @@
 couples callers to the schema)."""
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from wc._core.canonical import diff_states
 from wc._core.values import Transition
+
+
+def stored_action(action: Any) -> str:
+    """A run's action as its transitions table keeps it: a name as it is, a vector (a continuous
+    or multi-discrete action of a gymnasium world) as its JSON list."""
+    return action if isinstance(action, str) else json.dumps(list(action))
+
+
+def action_value(text: str) -> Any:
+    """The action `stored_action` stored: a JSON list of numbers read back as a list, else the name."""
+    if not text.startswith("["):
+        return text
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(value, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
+        return value
+    return text
+
 
 
 def iso_utc(moment: datetime | None) -> str | None:

@@ -14,7 +14,14 @@ from wc._core.values import RunStatus
 from wc._store import models as m
 from wc._store.base import Database
 from wc._store.reading import holder_alive
-from wc._store.records import EpisodeRecord, RunRecord, RunSummary, TransitionRecord, UnsolvableStartRecord
+from wc._store.records import (
+    EpisodeRecord,
+    RunRecord,
+    RunSummary,
+    TransitionRecord,
+    UnsolvableStartRecord,
+    stored_action,
+)
 from wc.errors import RunBusy
 
 
@@ -125,7 +132,7 @@ class Runs:
                 truncated=truncated, finished=True, finished_at=datetime.now(UTC), plans=plans,
                 plans_undecided=plans_undecided, plan_seconds=plan_seconds))
 
-    async def add_transition(self, *, run_id: int, episode_id: int, step: int, state: list, action: str,
+    async def add_transition(self, *, run_id: int, episode_id: int, step: int, state: list, action: Any,
                              next_state: list, reward: float, done: bool, truncated: bool, mission: str,
                              action_source: str | None = None, predicted_key: str | None = None) -> int:
         """One step. `action_source` says where the action came from (`plan`, `explore`, `llm`);
@@ -138,8 +145,9 @@ class Runs:
             if predicted_key != next_key:
                 predicted_state = json.loads(predicted_key)
         async with self.db.write() as s:
-            row = m.TransitionRow(run_id=run_id, episode_id=episode_id, step=step, state=state, action=action,
-                                  next_state=next_state, reward=reward, done=done, truncated=truncated,
+            row = m.TransitionRow(run_id=run_id, episode_id=episode_id, step=step, state=state,
+                                  action=stored_action(action), next_state=next_state, reward=reward, done=done,
+                                  truncated=truncated,
                                   mission=mission, state_hash=state_hash(state),
                                   next_state_hash=key_hash(next_key),
                                   action_source=action_source, predicted_hash=predicted_hash,

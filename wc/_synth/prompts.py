@@ -286,6 +286,8 @@ def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan:
              n_transitions: int) -> list[dict[str, str]]:
     """Ask for a program in which the mission can be completed, saying how thoroughly the
     search looked: only an exhaustive search (or a program that cannot be searched) comes here."""
+    if ctx.numeric:
+        return _optimism_for_return(ctx, program, start, mission, plan, n_transitions)
     if plan.status == "exhausted":
         how = (f"But a complete search of the program from the initial state below finds no sequence of actions "
                f"that completes this mission ({plan.reason}; {plan.nodes} actions tried). This is not a search "
@@ -304,6 +306,36 @@ def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan:
         "how something works that the agent has not tried yet, or reward() does not recognise success. Change the "
         "program so that the mission can be completed in it, in the way the environment most plausibly works, while "
         "still explaining what was observed.",
+    ]
+    return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
+
+
+RETURN_RULE = ("A plan's predicted return over the episode is its average reward per step kept up for every step "
+               "the episode has; a plan that ends the episode (done) is worth at least its own return")
+
+
+def _optimism_for_return(ctx: PromptContext, program: str, start: State, mission: str, plan: PlanResult,
+                         n_transitions: int) -> list[dict[str, str]]:
+    """φ2 where the reward is not a goal: the planner in the program finds no plan whose predicted
+    return reaches the target (wc._sandbox.return_goal)."""
+    if plan.status == "exhausted":
+        how = (f"But the planner inside the program, run to its own settings from the initial state below, finds no "
+               f"plan that reaches the target return ({plan.reason}). {RETURN_RULE}. This is not a planning budget "
+               f"running out")
+    else:
+        how = f"No planning is possible in the program from this initial state ({plan.reason or 'it fails'})"
+    if plan.first_error:
+        how += "; while planning, the program failed: " + _failure_text(plan.first_error)
+    body = [
+        "The current world model:", _code(program), "",
+        (f"It explains all {n_transitions} transitions observed so far. {how}." if n_transitions else
+         f"No transitions have been observed yet. {how}."),
+        f"mission: {json.dumps(mission)}",
+        "initial state:", _indent(ctx.render(start)), "",
+        "The target is the environment's reward threshold (or, without one, the best return of an episode so far). "
+        "Either the model is missing how something works that the agent has not tried yet, reward() gives less than "
+        "the environment would, or done ends episodes too early. Change the program so that the target can be "
+        "reached in it, in the way the environment most plausibly works, while still explaining what was observed.",
     ]
     return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
 

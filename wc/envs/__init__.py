@@ -35,7 +35,7 @@ from wc.envs.options import parse_env_options
 from wc.errors import InvalidInput, UnknownEnvironment, WcError
 
 __all__ = ["ApiModule", "Domain", "EnvAdapter", "EnvSpec", "Step", "api_module", "domain_of", "list_envs", "make",
-           "parse_env_options", "register_domain"]
+           "parse_env_options", "register_domain", "stored_name"]
 
 
 @dataclass(frozen=True)
@@ -234,6 +234,12 @@ def api_module(name: str) -> ApiModule:
         return adapter.api
     finally:
         adapter.close()
+
+
+def stored_name(adapter: EnvAdapter) -> str:
+    """The name the store keeps an environment under: its name, with the gymnasium arguments it
+    was made with where there are any (`FrozenLake-v1(is_slippery=False)`)."""
+    return str(getattr(adapter, "stored_name", adapter.name))
 
 
 def domain_of(adapter: EnvAdapter) -> str:

@@ -22,6 +22,7 @@ from wc._store.records import (
     ProgramRecord,
     RunRecord,
     TransitionRecord,
+    action_value,
 )
 from wc.errors import NotFound
 
@@ -44,7 +45,7 @@ class Records(Summaries):
 
     def transitions(self, run_id: int) -> list[TransitionRecord]:
         tr = t.transitions
-        return [TransitionRecord(r.state, r.action, r.next_state, r.reward, r.done, r.mission, id=r.id,
+        return [TransitionRecord(r.state, action_value(r.action), r.next_state, r.reward, r.done, r.mission, id=r.id,
                                  episode_id=r.episode_id, step=r.step, truncated=r.truncated,
                                  state_hash=r.state_hash, next_state_hash=r.next_state_hash)
                 for r in self._all(select(tr).where(tr.c.run_id == run_id).order_by(tr.c.id))]

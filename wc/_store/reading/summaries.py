@@ -21,6 +21,7 @@ from wc._store.records import (
     SweepCell,
     SweepSummary,
     UnsolvableStartRecord,
+    action_value,
 )
 from wc.errors import NotFound
 
@@ -117,8 +118,8 @@ class Summaries(Queries):
         e, tr = t.episodes, t.transitions
         [episode_id] = self._ids(select(e.c.id).where(e.c.run_id == run_id, e.c.index == index))
         rows = self._all(select(tr).where(tr.c.episode_id == episode_id).order_by(tr.c.step))
-        steps = [StepRecord(r.step, r.action, r.action_source, r.reward, r.done, r.truncated, r.state, r.next_state,
-                            r.predicted_hash, r.predicted_state, r.next_state_hash, aware(r.recorded_at))
+        steps = [StepRecord(r.step, action_value(r.action), r.action_source, r.reward, r.done, r.truncated, r.state,
+                            r.next_state, r.predicted_hash, r.predicted_state, r.next_state_hash, aware(r.recorded_at))
                  for r in rows]
         return EpisodeTrace(run_id, run.env, run.config, episode, steps)
 

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from wc._core.tolerance import CWMB, Tolerance
-from wc._core.values import State
+from wc._core.values import ApiModule, State
 from wc.envs.base import EnvAdapter, Step
 from wc.envs.gym import source
 from wc.envs.gym.names import known
@@ -71,12 +71,31 @@ class GymAdapter(EnvAdapter):
         self.action_space: ActionSpace = action_space(env.action_space, info)
         self.actions = self.action_space.names if self.action_space.kind == "discrete" else ()
         spec = getattr(env, "spec", None)
-        title = info.title if info is not None else (spec.name if spec is not None else env_id)
-        self.api = source.api_module(env_id, source.generate(env_id, title, self.layout.fields, self.action_space,
-                                                             tolerance, decoded=bool(self.layout.digits)))
+        self._title = info.title if info is not None else (spec.name if spec is not None else env_id)
+        self.api = self._api_module()
         threshold = getattr(spec, "reward_threshold", None) if spec is not None else None
+        self.reward_threshold = float(threshold) if threshold is not None else None
         self.mission = source.mission(env_id, float(threshold) if threshold is not None else None)
         self.max_steps = self._limit()
+
+    def _api_module(self) -> ApiModule:
+        return source.api_module(self.env_id, source.generate(self.env_id, self._title, self.layout.fields,
+                                                              self.action_space, self.tolerance,
+                                                              decoded=bool(self.layout.digits)))
+
+    def set_tolerance(self, tolerance: Tolerance) -> None:
+        """Judge this run's numbers within `tolerance`: the API module, which states the rule, follows."""
+        if tolerance != self.tolerance:
+            self.tolerance = tolerance
+            self.api = self._api_module()
+
+    @property
+    def stored_name(self) -> str:
+        """The name the store keeps it under: with the gymnasium arguments it was made with
+        (`FrozenLake-v1(is_slippery=False)`), so that variants never share data or programs."""
+        if not self.env_kwargs:
+            return self.name
+        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in sorted(self.env_kwargs.items()))})"
 
     def _limit(self) -> int:
         limit = time_limit(self.env)

@@ -1,0 +1,85 @@
+"""φ2 where the reward is not a goal: a plan in the program whose predicted return reaches a target.
+
+The target is gymnasium's `spec.reward_threshold` where it gives one, else the best return of an
+episode seen so far (reached, not exceeded: a program that predicts no better than the best
+episode is not refuted for being right). A return planner (MCTS, CEM) looks a bounded horizon
+ahead, so its best sequence rarely spans a whole episode; what the rest of the episode adds is
+unknown, and the rule reads the plan as optimistically as its evidence allows:
+
+* the plan's per-step average, kept up for every step the episode has left (from a start: its
+  step limit), is the episode's predicted return; and
+* a plan that ends the episode by the program's own rules (done) is worth at least its return.
+
+A plan reaching the target is *found*; one below it, from a search that ran to its own settings,
+refutes the program (*exhausted*: the prompt says the planner's best plan falls short); a search
+stopped by its time or step budget is *undecided*, never pessimism; a program that cannot be
+planned in is an *error*. Pure: no I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from wc._planning import PlanBudget
+from wc._planning.result import BUDGET, ERROR, EXHAUSTED, FOUND, PlanResult
+from wc._planning.returns import ReturnPlan
+
+
+@dataclass
+class ReturnGoal:
+    """What φ2 asks of a program in a return world; `target` None: nothing to reach yet."""
+
+    action_space: Any
+    planner: str
+    target: float | None
+    episode_steps: int     # the steps an episode has from its start (the environment's limit)
+    seconds: float = 10.0  # per start
+    seed: int = 0
+
+
+GOAL_NODES = 20_000     # the goal search beside a return planner: program steps …
+GOAL_SECONDS = 2.0      # … and seconds, at most
+
+
+def goal_budget(budget: PlanBudget, steps_left: int) -> PlanBudget:
+    """The budget of the breadth-first search for a plan that ends the episode with a positive
+    reward, which backs a return planner over discrete actions (rollouts rarely reach a sparse
+    reward such as Taxi's drop-off): small, since most return worlds have no such goal."""
+    return replace(budget, planner="bfs", max_nodes=min(budget.max_nodes, GOAL_NODES),
+                   seconds=min(budget.seconds, GOAL_SECONDS), horizon=steps_left)
+
+
+def predicted_return(plan: ReturnPlan, steps_left: int) -> float:
+    """The episode's predicted return from a plan of the program (module docstring)."""
+    n = len(plan.predictions)
+    if n == 0:
+        return float("-inf")
+    kept_up = plan.total / n * max(steps_left, n)
+    return max(kept_up, plan.total) if plan.done else kept_up
+
+
+def with_goal_plan(verdict: PlanResult, goal_plan: PlanResult, goal: ReturnGoal) -> PlanResult:
+    """A verdict below the target, overturned by a goal plan whose return reaches it."""
+    value = sum(r for _, r, _ in goal_plan.predictions)
+    if verdict.status != EXHAUSTED or not goal_plan.found or goal.target is None or value < goal.target:
+        return verdict
+    return PlanResult(True, actions=goal_plan.actions, predictions=goal_plan.predictions, nodes=goal_plan.nodes,
+                      status=FOUND, reason=f"a plan to a positive reward that ends the episode returns {value:g}",
+                      seconds=goal_plan.seconds, planner=goal_plan.planner, depth=len(goal_plan.actions))
+
+
+def judged(plan: ReturnPlan, goal: ReturnGoal) -> PlanResult:
+    """A return plan as φ2's verdict on one start (a PlanResult, as a goal planner's)."""
+    common: dict[str, Any] = dict(actions=list(plan.actions), predictions=list(plan.predictions), nodes=plan.steps,
+                  first_error=plan.first_error, seconds=plan.seconds, planner=plan.planner,
+                  depth=len(plan.actions))
+    if plan.status == "error":
+        return PlanResult(False, reason=plan.reason or "the program cannot be planned in", status=ERROR, **common)
+    if plan.status != "found" or "budget spent" in plan.reason:
+        return PlanResult(False, reason=plan.reason or "the planning budget ran out", status=BUDGET, **common)
+    value = predicted_return(plan, goal.episode_steps)
+    if goal.target is None or value >= goal.target:
+        return PlanResult(True, reason=f"predicted return {value:g}", status=FOUND, **common)
+    return PlanResult(False, status=EXHAUSTED, **common,
+                      reason=f"the best plan the {plan.planner} planner found predicts a return of {value:g} over the "
+                             f"episode, below the target of {goal.target:g}")
