@@ -188,4 +188,7 @@ async def test_eval_plays_a_program_fitted_to_cwmbs_taxi_data(fake_llm, db_url):
                        settings(server, db_url))
     assert fitted.fits and fitted.run.env == "Taxi-v4"  # CWMB's Taxi-v3 is made by gymnasium's Taxi-v4
     report = await evaluate("Taxi-v4", settings(server, db_url), from_program=fitted.program_id, episodes=2)
-    assert [g.won for g in report.games] == [True, True] and report.run.llm_calls == 0
+    # both games end by the drop-off (Taxi's limit is 200 steps), without an LLM call; a game from a far start
+    # is optimal below the threshold of 8 (a mean over episodes), so it is not counted won
+    assert all(g.steps < 200 for g in report.games) and any(g.won for g in report.games)
+    assert report.run.llm_calls == 0

@@ -202,3 +202,18 @@ async def test_continuous_actions_are_planned_by_cem_and_stored_as_lists(fake_ll
     assert json.loads(config)["planner"] == "cem"
     shown = run_wc("runs", "show", "1", "--episode", "0", env={"WC_DB": db_url.replace("+aiosqlite", "")})
     assert shown.returncode == 0 and "Traceback" not in shown.stderr and "[" in shown.stdout, shown.stderr
+
+
+def test_a_return_world_with_a_threshold_stops_on_the_mean_of_its_last_episodes():
+    """The issue's stop rule adapted: the mean return of the last `solved` episodes reaches the
+    threshold (Taxi: 8 is a mean; single episodes from far starts are optimal below it)."""
+    from types import SimpleNamespace
+
+    from wc._agent.agent import Agent
+
+    taxi = SimpleNamespace(config=SimpleNamespace(solved=3), action_space=object(), threshold=8.0)
+    assert Agent._solved(taxi, 0, [5.0, 9.0, 11.0])          # mean 8.3, no win in a row needed
+    assert not Agent._solved(taxi, 3, [20.0, 7.0, 7.0, 7.0])  # the last three only
+    assert not Agent._solved(taxi, 0, [9.0, 9.0])             # fewer episodes than asked
+    goal = SimpleNamespace(config=SimpleNamespace(solved=3), action_space=None, threshold=None)
+    assert Agent._solved(goal, 3, []) and not Agent._solved(goal, 2, [1.0, 1.0, 1.0])

@@ -38,6 +38,7 @@ class Agent(Learner):
         if cfg.max_steps:
             self.adapter.lift_step_limit(cfg.max_steps)
         streak = resume.streak if resume else 0
+        returns = list(resume.returns) if resume else []
         episodes = resume.next_episode if resume else 0
         if resume is not None and resume.open_episode is None:
             await self._after_step()  # finish the check a crash may have interrupted
@@ -48,10 +49,21 @@ class Agent(Learner):
                 continue
             await self._play(episode)
             streak = streak + 1 if episode.success else 0
+            returns.append(episode.total)
             await self._close(episode, streak)
-            if cfg.solved and streak >= cfg.solved and index + 1 >= cfg.min_episodes:
+            if cfg.solved and self._solved(streak, returns) and index + 1 >= cfg.min_episodes:
                 return Outcome(RunStatus.FINISHED, episodes, "solved")
         return Outcome(RunStatus.FINISHED, episodes, "episodes")
+
+    def _solved(self, streak: int, returns: list[float]) -> bool:
+        """The stop rule: `solved` wins in a row; in a return world with a reward threshold, the
+        mean return of the last `solved` episodes reaching it (gymnasium's threshold is a mean:
+        a Taxi episode from a far start is optimal below it)."""
+        n = self.config.solved or 0
+        if self.action_space is not None and self.threshold is not None:
+            last = returns[-n:]
+            return len(last) >= n and sum(last) / len(last) >= self.threshold
+        return streak >= n
 
     # ------------------------------------------------------------------ begin
 

@@ -27,6 +27,7 @@ class ResumePoint:
     streak: int
     open_episode: OpenEpisode | None
     checkpoint: dict[str, Any]
+    returns: list[float] = field(default_factory=list)  # finished episodes' returns, in order
 
 
 @dataclass

@@ -9,6 +9,8 @@ A return world is one whose adapter judges rewards by value and has a generic `a
   `--planner` overrides, and a planner that does not fit the world or its actions is refused.
 * **Success.** An episode succeeds when its return reaches gymnasium's `spec.reward_threshold`;
   without one, when it reaches the best return of the run's earlier episodes (never the first).
+  The run is solved (`Agent._solved`) when the mean return of its last `solved` episodes reaches
+  the threshold (it is a mean in gymnasium too); without one, by `solved` successes in a row.
 """
 from __future__ import annotations
 

@@ -22,13 +22,14 @@ async def resume_point(store: Store, run_id: int) -> ResumePoint:
     streak = 0
     for e in sorted(finished, key=lambda e: e.index):
         streak = streak + 1 if e.success else 0
+    returns = [e.total_reward for e in sorted(finished, key=lambda e: e.index)]
     open_ep = None
     if open_eps:
         e = open_eps[-1]
         open_ep = OpenEpisode(e.id, e.index, e.seed, e.mission, sorted(by_episode.get(e.id, []), key=lambda r: r.step))
     next_episode = (max(e.index for e in episodes) + (0 if open_ep else 1)) if episodes else 0
     run = await store.runs.get(run_id)
-    return ResumePoint(next_episode, streak, open_ep, run.checkpoint or {})
+    return ResumePoint(next_episode, streak, open_ep, run.checkpoint or {}, returns)
 
 
 async def restore_agent(store: Store, run_id: int, agent: Agent, sandbox: Sandbox, refiner: Refiner,
