@@ -1,5 +1,6 @@
 """MiniGrid adapter: the grid, the agent and what it carries as a list of entities; in BabyAI
-levels, also the mission's progress (API module minigrid_v2)."""
+levels, also the mission's progress (API module minigrid_v2); in worlds that move at random
+(Dynamic-Obstacles' balls), API module minigrid_v3: version 1 with the chance helpers."""
 from __future__ import annotations
 
 import contextlib
@@ -16,6 +17,7 @@ from wc.errors import UnknownEnvironment
 ACTIONS = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
 API = load_api_module("minigrid", 1)
 API_BABYAI = load_api_module("minigrid", 2)  # version 1 and the Progress of a BabyAI mission
+API_RANDOM = load_api_module("minigrid", 3)  # version 1 and the chance helpers (choice, vary)
 # how BabyAI joins a mission's clauses (minigrid.envs.babyai.core.verifier: Before, After, And)
 _CONNECTIVES = re.compile(r", then | after you | and ")
 
@@ -39,6 +41,13 @@ def world_object_to_entity(obj: Any, x: int | None, y: int | None) -> dict[str, 
         inside = getattr(obj, "contains", None)
         entity["contains"] = world_object_to_entity(inside, None, None) if inside is not None else None
     return entity
+
+
+def is_random(unwrapped: Any) -> bool:
+    """A MiniGrid world whose own steps are random: Dynamic-Obstacles moves its balls at random."""
+    from minigrid.envs.dynamicobstacles import DynamicObstaclesEnv
+
+    return isinstance(unwrapped, DynamicObstaclesEnv)
 
 
 def is_babyai(unwrapped: Any) -> bool:
@@ -74,7 +83,7 @@ class MiniGridAdapter(EnvAdapter):
         self.env_id = env_id
         self.env = env
         self.babyai = is_babyai(env.unwrapped)
-        self.api = API_BABYAI if self.babyai else API
+        self.api = API_BABYAI if self.babyai else API_RANDOM if is_random(env.unwrapped) else API
         self._own = int(env.unwrapped.max_steps)
         self._floor: int | None = None  # a step limit lifted above the environment's own
         self._won = False
