@@ -23,6 +23,7 @@ import contextlib
 import gc
 import mmap
 import os
+import random
 import resource
 import selectors
 import signal
@@ -132,15 +133,19 @@ class ProgramWorker:
         state, so that the same request gets the same plan in any worker."""
         import zlib
 
-        from wc._sandbox.plan_chance import as_plan_result, plan_chance
+        from wc._sandbox.plan_chance import OUTCOME_SEED, ChanceModel, as_plan_result, first_step, plan_chance
 
         data = self.data
         depth = int(msg["max_depth"])
         seed = zlib.crc32(data.runtime.state_key(start["state"]).encode())
+        model = ChanceModel(self.program, start["mission"], data.call_timeout, random.Random(seed ^ OUTCOME_SEED))
         plan, _ = plan_chance(self.program, start["state"], start["mission"], list(data.actions), objective="goal",
                               horizon=int(msg.get("horizon") or depth), max_nodes=int(msg["max_nodes"]),
-                              time_limit=float(msg["time_limit"]), call_timeout=data.call_timeout, rng_seed=seed)
-        return as_plan_result(plan, depth)
+                              time_limit=float(msg["time_limit"]), call_timeout=data.call_timeout, rng_seed=seed,
+                              model=model)
+        if self.program.failure is None and plan.status != "error":
+            first_step(plan, model, start["state"])
+        return as_plan_result(plan, depth, acting=bool(msg.get("horizon")))
 
 
 def serve(channel: socket.socket, data: Data) -> None:

@@ -14,7 +14,7 @@ from wc.envs.base import EnvAdapter, Step
 from wc.envs.render import entity_lines, entity_text
 from wc.errors import UnknownEnvironment
 
-ACTIONS = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
+ACTIONS: tuple[str, ...] = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
 API = load_api_module("minigrid", 1)
 API_BABYAI = load_api_module("minigrid", 2)  # version 1 and the Progress of a BabyAI mission
 API_RANDOM = load_api_module("minigrid", 3)  # version 1 and the chance helpers (choice, vary)
@@ -84,6 +84,8 @@ class MiniGridAdapter(EnvAdapter):
         self.env = env
         self.babyai = is_babyai(env.unwrapped)
         self.api = API_BABYAI if self.babyai else API_RANDOM if is_random(env.unwrapped) else API
+        # an environment that has fewer actions (Dynamic-Obstacles: left, right, forward) offers only those
+        self.actions = ACTIONS[:min(len(ACTIONS), int(getattr(env.action_space, "n", len(ACTIONS))))]
         self._own = int(env.unwrapped.max_steps)
         self._floor: int | None = None  # a step limit lifted above the environment's own
         self._won = False
