@@ -259,3 +259,22 @@ async def test_wc_learn_on_a_random_world_accepts_the_reference_program_and_wins
     finally:
         await store.close()
     assert best.source.strip() == program.strip() and best.fit is not None and best.fit > 0.3
+
+
+def test_the_sandboxs_visit_counts_are_what_the_records_say(lake):
+    """Counted one record at a time (identical transitions held once), as grouping the records says."""
+    from wc._sandbox.frequencies import group_visits, varied
+
+    adapter, data = lake
+    sb = Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=1)
+    for t in data:
+        sb.add(t)
+    distinct = sb.transitions
+
+    def counted(visits, records):
+        return sorted(sorted((records[o[0]].next_state[0]["row"], records[o[0]].next_state[0]["col"], len(o))
+                             for o in v.outcomes) for v in visits)
+
+    assert counted(sb.varied(), distinct) == counted(varied(data), data)
+    frequent = [v for v in group_visits(data) if v.count >= 20]
+    assert counted(sb._visits.frequent(), distinct) == counted(frequent, data) and frequent

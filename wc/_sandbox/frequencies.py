@@ -252,10 +252,11 @@ class VisitCounter:
         ordered = sorted(self._groups[where].items(), key=lambda item: (-item[1], item[0]))
         return Visits(self._actions[where], tuple((index,) * count for index, count in ordered))
 
-    def varied(self) -> list[Visits]:
-        """As `varied`: the (state, action, mission)s seen with different outcomes, most visited first."""
-        found = [self._visits(w) for w in self._varied]
-        return sorted(found, key=lambda v: (-v.count, v.first))
+    def varied(self, limit: int | None = None) -> list[Visits]:
+        """As `varied`: the (state, action, mission)s seen with different outcomes, most visited
+        first (the `limit` most visited, when given)."""
+        wheres = sorted(self._varied, key=lambda w: (-self._counts[w], min(self._groups[w])))
+        return [self._visits(w) for w in wheres[:limit]]
 
     def frequent(self) -> list[Visits]:
         """The (state, action, mission)s visited at least `min_visits` times."""

@@ -281,7 +281,7 @@ class Sandbox:
         random program (where a (state, action) was recorded at least MIN_VISITS times), and the
         (state, action)s recorded with different outcomes."""
         evaluation = verdicts.evaluation()
-        evaluation.varied = self._visits.varied()[:VARIED_KEPT]
+        evaluation.varied = self._visits.varied(VARIED_KEPT)
         if evaluation.likelihoods is not None:
             self._random.add(key)
             evaluation.disagreements = tested(self._visits.frequent(), evaluation.likelihoods)[:VARIED_KEPT]
