@@ -13,6 +13,7 @@ from support.helpers import llm_settings as settings
 
 from wc import envs
 from wc._api import LearnConfig, learn
+from wc._core.tolerance import CWMB
 from wc._core.values import Transition
 from wc._planning import PlanBudget
 from wc._sandbox import runtime, verdict
@@ -278,3 +279,11 @@ def test_the_sandboxs_visit_counts_are_what_the_records_say(lake):
     assert counted(sb.varied(), distinct) == counted(varied(data), data)
     frequent = [v for v in group_visits(data) if v.count >= 20]
     assert counted(sb._visits.frequent(), distinct) == counted(frequent, data) and frequent
+
+
+def test_in_process_evaluation_judges_random_answers_as_the_sandbox_does(lake):
+    adapter, data = lake
+    program = runtime.compile_program(runtime.api_namespace(adapter.api.source), SLIPPERY.replace(
+        TO_THE_RIGHT, "(slip, [moved(obs, ORDER[(i - 1) % 4])])"))
+    outcomes = runtime.evaluate(program, data[:300], adapter.reward_mode, tolerance=CWMB)
+    assert {o.transition for o in outcomes} == {"o", "w"} and all(o.reward == "o" for o in outcomes)

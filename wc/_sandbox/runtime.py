@@ -34,7 +34,7 @@ from wc._sandbox.modules import SANDBOX_MODULE, restricted_builtins
 from wc._sandbox.outcomes import chance_class, is_random
 from wc._sandbox.plan import plan
 from wc._sandbox.timer import CallTimeout
-from wc._sandbox.verdict import MAX_FAILURE_DETAILS, Outcome, Prediction, digest, judge
+from wc._sandbox.verdict import MAX_FAILURE_DETAILS, Outcome, Prediction, digest, judge, judge_chance
 
 Compare = Callable[[list[dict[str, Any]], list[dict[str, Any]]], list[dict[str, Any]]]
 
@@ -249,12 +249,16 @@ def evaluate(program: CompiledProgram, transitions: list[Transition], reward_mod
              call_timeout: float = 2.0, compare: Compare | None = None,
              tolerance: Tolerance | None = None) -> list[Outcome]:
     """φ1 in-process: the program's predictions, judged against the transitions (states within
-    `tolerance` when one is given, else exactly)."""
+    `tolerance` when one is given, else exactly; a random answer by its likelihood)."""
     outcomes = []
     full = tolerance is not None
     keys = [compare_key(t.state, t.next_state, compare) for t in transitions]
-    for p, t, key in zip(predict(program, transitions, call_timeout, compare, full, keys), transitions, keys,
-                         strict=True):
+    predictions = predict(program, transitions, call_timeout, compare, full, keys, tolerance or CWMB)
+    for p, t, key in zip(predictions, transitions, keys, strict=True):
+        if p.chance is not None:
+            outcomes.append(judge_chance(p.chance, t.next_state, t.reward, t.done, reward_mode, ordered=full,
+                                         tolerance=tolerance or CWMB)[0])
+            continue
         outcome = judge(p, digest(key), t.reward, t.done, reward_mode, next_state=t.next_state,
                         tolerance=tolerance or CWMB)
         if outcome.transition == "w" and compare is not None:  # the part of the next state it was held to
