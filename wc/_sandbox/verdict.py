@@ -151,7 +151,7 @@ def predictions_from_wire(reply: Any, count: int) -> list[Prediction]:
     if not isinstance(reply, dict) or not isinstance(reply.get("p"), list):
         raise Malformed(f"expected {count} predictions")
     answered = reply.get("n", count)
-    if type(answered) is not int or not 1 <= answered <= count or len(reply["p"]) != answered:
+    if type(answered) is not int or not (answered == count or 1 <= answered < count) or len(reply["p"]) != answered:
         raise Malformed(f"expected {count} predictions (or at least one, and as many as the reply says)")
     count = answered
     details = reply.get("detail", {})

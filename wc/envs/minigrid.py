@@ -96,6 +96,14 @@ class MiniGridAdapter(EnvAdapter):
         """The current episode's limit (BabyAI levels set theirs at reset, from the mission)."""
         return int(self.env.unwrapped.max_steps)
 
+    def check_action(self, action: str) -> int:
+        """Any MiniGrid action is accepted (Dynamic-Obstacles plays the ones it does not offer as its own);
+        `actions` are the ones offered, for exploration and planning."""
+        try:
+            return ACTIONS.index(action)
+        except ValueError:
+            return super().check_action(action)
+
     def own_step_limit(self) -> int:
         return self._own
 
