@@ -174,8 +174,9 @@ class Sandbox:
         return index
 
     def varied(self) -> list[Visits]:
-        """The (state, action, mission)s recorded with different outcomes: the world is random."""
-        return self._visits.varied()
+        """The (state, action, mission)s recorded with different outcomes (the most visited few): the
+        world is random."""
+        return self._visits.varied(VARIED_KEPT)
 
     def is_random(self, source: str) -> bool:
         """Whether the program answered some recorded transition with a distribution."""
