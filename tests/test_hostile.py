@@ -207,6 +207,14 @@ def socket_fd():
             pass
 FD = socket_fd()
 """
+def _forged_chance(answer: str) -> str:
+    """A worker patched to answer every transition with `answer`, a random answer as JSON."""
+    return ("w = sys.modules['__main__']\n"
+            "w.ProgramWorker.handle = lambda self, msg: ({'failure': None} if msg['op'] == 'load' else "
+            "{'p': [[None, None]] * (msg['stop'] - msg['start']), 'detail': {}, 'c': {str(i): " + answer +
+            " for i in range(msg['stop'] - msg['start'])}} if msg['op'] == 'predict' else [])")
+
+
 FORGED_REPLIES = [
     # the issue's third escape: patch the worker's own functions so that every answer is "right"
     Hostile("patched predictions for itself and later programs",
@@ -233,6 +241,11 @@ FORGED_REPLIES = [
                 "w.ProgramWorker.handle = lambda self, msg: ([{'found': True, 'status': 'found', 'actions': "
                 "['fly'], 'predictions': [['x', 1.0, True]]}] if msg['op'] == 'plan' else "
                 "{'failure': None} if msg['op'] == 'load' else {'p': [], 'detail': {}})"), "malformed"),
+    Hostile("a random answer breaking the rules of distributions", top(ESCAPED + _forged_chance(
+        "{'d': {'branches': [[1.5, []]]}, 'r': [[1.0, [0.0, False]]]}")), "malformed", "a probability is a number"),
+    Hostile("a random answer listing 5,000 outcomes", top(ESCAPED + _forged_chance(
+        "{'d': {'branches': [[1.0, [{'choice': [[0.0002, []]] * 5000}]]]}, 'r': [[1.0, [0.0, False]]]}")),
+        "malformed", "more than 4096"),
     Hostile("signal the template and the other workers",
             program(prelude=ESCAPED, body="for pid in set(range(1, 64)) - {os.getpid()}:\n    try:\n"
                                           "        os.kill(pid, 9)\n    except OSError:\n        pass"), "contained"),

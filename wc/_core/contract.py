@@ -33,7 +33,10 @@ from wc._core.values import REWARD_MODES, State
 # 2: the sandbox refuses what version 1 let through by accident: defining hooks such as __del__,
 # __getattribute__ or __reduce_ex__, class patterns in `match`, attribute targets of loops, writing
 # to library classes, and private attributes of library objects (wc._sandbox.guard)
-CONTRACT_VERSION = 2
+# 3: `transition` may return a distribution of next states and `reward` of (reward, done) pairs,
+# built with the API module's chance helpers (CHANCE_HELPERS), judged by likelihood; a program that
+# returns one state is judged exactly as under version 2, so every stored program stays valid
+CONTRACT_VERSION = 3
 
 FUNCTIONS = {"transition": ("state", "action"), "reward": ("state", "action", "next_state", "mission")}
 HOOKS = {"candidate_actions": ("state",), "focus": ("state", "mission", "actions"),
@@ -211,11 +214,18 @@ def encode_state(value: Any) -> State:
 # --------------------------------------------------------------------------- the prompt
 
 
-def prompt_rules() -> str:
-    """The contract as the system prompt states it to the LLM."""
+def prompt_rules(chance: bool = False) -> str:
+    """The contract as the system prompt states it to the LLM; `chance`: the API module carries
+    the chance helpers (`CHANCE_HELPERS`), so a transition may be random."""
     modules = ", ".join(sorted(m for m in ALLOWED_MODULES if m != "__future__"))
     signatures = " and ".join(f"`{name}({', '.join(args)})`" for name, args in FUNCTIONS.items())
-    return (f"- Define {signatures} as the API\n"
-            "  module describes. Helper functions are fine.\n"
-            f"- Your code runs in a sandbox with no files, network or printing. It may import only: {modules}.\n"
-            "- Never modify the `state` passed in; build the next state from copies (copy.deepcopy is fine).")
+    rules = (f"- Define {signatures} as the API\n"
+             "  module describes. Helper functions are fine.\n"
+             f"- Your code runs in a sandbox with no files, network or printing. It may import only: {modules}.\n"
+             "- Never modify the `state` passed in; build the next state from copies (copy.deepcopy is fine).")
+    if chance:
+        rules += ("\n- Where what an action does is random, `transition` returns the possible next states with their\n"
+                  "  probabilities, `choice(...)` (or entities made random with `vary(...)`), as the API module's\n"
+                  "  Chance section says; it must not draw at random itself. `reward` is then called with each\n"
+                  "  possible next state.")
+    return rules

@@ -78,7 +78,8 @@ class ChancePrediction:
         likely = data.get("likely")
         if likely is not None:
             if not isinstance(likely, list) or len(likely) > SHOWN or not all(
-                    isinstance(x, list) and len(x) == 2 and isinstance(x[1], list) for x in likely):
+                    isinstance(x, list) and len(x) == 2 and type(x[0]) in (int, float) and 0 <= x[0] <= 1
+                    and isinstance(x[1], list) for x in likely):
                 raise OutcomeError("a prediction's likely outcomes are at most a few [probability, state]")
             out.likely = [(float(p), s) for p, s in likely]
         return out

@@ -1,36 +1,64 @@
 """Results of checking a program against the data (φ1) and for optimism (φ2), as values."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from wc._planning.result import PlanResult
+from wc._sandbox import likelihood
+from wc._sandbox.frequencies import Disagreement, Visits
 
 
 @dataclass
 class Evaluation:
-    """Per distinct transition: 'o' explained, 'w' wrong prediction, 'e' error, for each function."""
+    """Per distinct transition: 'o' explained, 'w' wrong prediction, 'e' error, for each function.
+
+    A random program (one that answered some transition with a Choice) is judged by likelihood
+    (`wc._sandbox.likelihood`): `likelihoods` holds each transition's (1 or 0 where it answered
+    with one next state), a transition is 'o' when possible (at least EPSILON), and `fit` is the
+    mean credit. For a deterministic program `likelihoods` is None and everything is as it always
+    was. What prompts of random worlds read: `disagreements` (outcome frequencies the program's
+    probabilities do not explain, `frequencies.disagreements`), and `varied` (the (state,
+    action)s the data shows with different outcomes, whatever the program); the program's most
+    probable outcomes for an impossible transition are in its `failures` detail ("likely")."""
 
     transition: str
     reward: str
     failures: dict[int, dict[str, Any]] = field(default_factory=dict)
     load_failure: dict[str, Any] | None = None
+    likelihoods: tuple[float, ...] | None = None
+    disagreements: list[Disagreement] = field(default_factory=list)
+    varied: list[Visits] = field(default_factory=list)
 
     @property
     def n(self) -> int:
         return len(self.transition)
 
     @property
+    def random(self) -> bool:
+        """The program answered some transition with a distribution."""
+        return self.likelihoods is not None
+
+    @property
     def explained(self) -> int:
         return sum(1 for t, r in zip(self.transition, self.reward, strict=False) if t == "o" and r == "o")
 
     @property
+    def credit(self) -> float:
+        """The transitions' credits summed (`likelihood.credit`): how many are explained, for a
+        deterministic program."""
+        if self.likelihoods is None:
+            return self.explained
+        return math.fsum(likelihood.credit(L) for L in self.likelihoods)
+
+    @property
     def fit(self) -> float:
         """Fraction of transitions explained by both functions (1.0 with no data, 0.0 for a
-        program that does not load)."""
+        program that does not load); for a random program, the mean credit of its likelihoods."""
         if self.load_failure is not None:
             return 0.0
-        return self.explained / self.n if self.n else 1.0
+        return self.credit / self.n if self.n else 1.0
 
     @property
     def fits(self) -> bool:
@@ -105,8 +133,8 @@ class Optimism:
 def score(evaluation: Evaluation, optimism: Optimism | None) -> float:
     """REx's heuristic h(p) in [0, 1]: the fraction of decided constraints satisfied
     (transitions explained, and starts from which a plan was found, among the starts whose
-    search was decided once φ2 is checked)."""
+    search was decided once φ2 is checked); a random program's transitions count by credit."""
     if optimism is None or not optimism.plans:
         return evaluation.fit
     total = evaluation.n + optimism.ok + optimism.refuted
-    return (evaluation.explained + optimism.ok) / total if total else 1.0
+    return (evaluation.credit + optimism.ok) / total if total else 1.0

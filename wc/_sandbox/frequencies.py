@@ -25,8 +25,8 @@ MIN_VISITS = 20      # visits of one (state, action) before its frequencies are 
 ALPHA = 0.01         # family-wise significance of the frequency tests (Holm)
 MIN_EXPECTED = 5.0   # categories expected fewer times than this are pooled (the chi-square rule of thumb)
 
-__all__ = ["ALPHA", "MIN_VISITS", "Disagreement", "FrequencyTest", "Visits", "binomial_p_value", "chi_square_sf",
-           "disagreements", "frequency_test", "group_visits", "varied"]
+__all__ = ["ALPHA", "MIN_VISITS", "Disagreement", "FrequencyTest", "VisitCounter", "Visits", "binomial_p_value",
+           "chi_square_sf", "disagreements", "frequency_test", "group_visits", "tested", "varied"]
 
 
 # --------------------------------------------------------------------------- what the data says
@@ -201,10 +201,14 @@ def disagreements(transitions: Sequence[Transition], likelihoods: Sequence[float
     correction over the pairs tested at family-wise level `alpha`. `likelihoods[i]` is the
     program's likelihood of transition i (the probability of its outcome: every transition of
     one outcome has the same). Most significant first."""
+    return tested([v for v in group_visits(transitions) if v.count >= min_visits], likelihoods, alpha=alpha)
+
+
+def tested(visits: Sequence[Visits], likelihoods: Sequence[float], *, alpha: float = ALPHA) -> list[Disagreement]:
+    """`disagreements` on visits already grouped (each visited often enough to test), their
+    outcomes' indices into `likelihoods`."""
     tests: list[tuple[Visits, FrequencyTest, tuple[float, ...]]] = []
-    for v in group_visits(transitions):
-        if v.count < min_visits:
-            continue
+    for v in visits:
         probabilities = tuple(float(likelihoods[o[0]]) for o in v.outcomes)
         test = frequency_test([len(o) for o in v.outcomes], probabilities, [o[0] for o in v.outcomes])
         if test is not None:
@@ -217,3 +221,43 @@ def disagreements(transitions: Sequence[Transition], likelihoods: Sequence[float
             break
         found.append(Disagreement(v, test, probabilities, m))
     return found
+
+
+class VisitCounter:
+    """Visits counted one record at a time (what `group_visits` finds from a list of records,
+    kept up to date as the sandbox's data grows): per (state, action, mission), each distinct
+    transition that followed it and how often. A `Visits` it gives names a distinct transition
+    once per time it was recorded, so indices are into the distinct transitions and `len` of an
+    outcome is its count."""
+
+    def __init__(self, min_visits: int = MIN_VISITS) -> None:
+        self.min_visits = min_visits
+        self._groups: dict[Any, dict[int, int]] = {}   # where -> {distinct transition: times recorded}
+        self._actions: dict[Any, Any] = {}
+        self._counts: dict[Any, int] = {}
+        self._varied: dict[Any, None] = {}              # wheres seen with more than one outcome, in order
+        self._frequent: dict[Any, None] = {}            # wheres visited at least min_visits times
+
+    def add(self, where: Any, action: Any, index: int) -> None:
+        group = self._groups.setdefault(where, {})
+        group[index] = group.get(index, 0) + 1
+        self._actions.setdefault(where, action)
+        self._counts[where] = n = self._counts.get(where, 0) + 1
+        if len(group) > 1:
+            self._varied[where] = None
+        if n >= self.min_visits:
+            self._frequent[where] = None
+
+    def _visits(self, where: Any) -> Visits:
+        ordered = sorted(self._groups[where].items(), key=lambda item: (-item[1], item[0]))
+        return Visits(self._actions[where], tuple((index,) * count for index, count in ordered))
+
+    def varied(self, limit: int | None = None) -> list[Visits]:
+        """As `varied`: the (state, action, mission)s seen with different outcomes, most visited
+        first (the `limit` most visited, when given)."""
+        wheres = sorted(self._varied, key=lambda w: (-self._counts[w], min(self._groups[w])))
+        return [self._visits(w) for w in wheres[:limit]]
+
+    def frequent(self) -> list[Visits]:
+        """The (state, action, mission)s visited at least `min_visits` times."""
+        return [self._visits(w) for w in self._frequent]

@@ -30,11 +30,12 @@ from typing import Any
 from wc._core.canonical import entity_key
 from wc._core.contract import rewards_match
 from wc._core.tolerance import CWMB, Tolerance, difference
-from wc._sandbox.distribution import Distribution, Factor, Rewards
+from wc._sandbox.distribution import Distribution, Factor, OutcomeError, Rewards
 
 EPSILON = 1e-12      # φ1: a transition is possible when the program gives it at least this probability
 FLOOR = 1e-9         # the score's floor per transition: one impossible transition costs a bounded amount
 UNLIKELY = 1e-3      # shown to the LLM as very unlikely (below this, above EPSILON)
+MAX_COVERS = 100_000  # partial covers of a recorded state the likelihood's dynamic programme keeps, at most
 
 __all__ = ["EPSILON", "FLOOR", "UNLIKELY", "Fit", "credit", "mean_log_likelihood", "possible", "prune",
            "reward_probability", "score", "state_probability", "transition_likelihood"]
@@ -79,23 +80,26 @@ def _unordered(items: tuple[Any, ...], recorded: Counter[str]) -> float:
             factors.append(fitting)
     if sum(rest.values()) and not factors:
         return 0.0
-    memo: dict[tuple[int, frozenset[tuple[str, int]]], float] = {}
-
-    def cover(i: int, left: Counter[str]) -> float:
-        if i == len(factors):
-            return 1.0 if not left else 0.0
-        key = (i, frozenset(left.items()))
-        if key not in memo:
-            total = 0.0
-            for q, need in factors[i]:
+    # forward over the factors, by what is left to cover (no recursion: a distribution read from a
+    # worker may hold thousands of factors); bounded, since a forged one could make it explode
+    layer: dict[frozenset[tuple[str, int]], float] = {frozenset(rest.items()): 1.0}
+    for fitting in factors:
+        after: dict[frozenset[tuple[str, int]], float] = {}
+        for left_key, w in layer.items():
+            left = Counter(dict(left_key))
+            for q, need in fitting:
                 if all(left[k] >= n for k, n in need.items()):
-                    after = left.copy()
-                    after.subtract(need)
-                    total += q * cover(i + 1, +after)
-            memo[key] = total
-        return memo[key]
-
-    return cover(0, rest)
+                    rest_after = left.copy()
+                    rest_after.subtract(need)
+                    key = frozenset((+rest_after).items())
+                    after[key] = after.get(key, 0.0) + w * q
+        if not after:
+            return 0.0
+        if len(after) > MAX_COVERS:
+            raise OutcomeError(f"the distribution has more than {MAX_COVERS:,} ways to cover the recorded state "
+                               "partially: too entangled to judge")
+        layer = after
+    return layer.get(frozenset(), 0.0)
 
 
 def _ordered(items: tuple[Any, ...], recorded: Sequence[dict[str, Any]], tolerance: Tolerance) -> float:

@@ -59,7 +59,7 @@ from wc._sandbox.distribution import (
 )
 
 __all__ = ["Distribution", "Factor", "OutcomeError", "Rewards", "TooManyOutcomes", "chance_class", "draw_reward",
-           "draw_state", "read_reward", "read_state"]
+           "draw_state", "is_random", "read_reward", "read_state"]
 
 _ATOMIC = frozenset(JSON_ATOMS)
 _ENTITY_TYPES: set[type] = set()   # classes seen to be entities (dataclasses.is_dataclass is slow)
@@ -82,6 +82,12 @@ def chance_class(api_ns: dict[str, Any]) -> type | None:
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def is_random(value: Any, chance: type | None) -> bool:
+    """Whether a value a program returned holds a Choice of the API module's (`chance`) anywhere:
+    what tells a random answer from a deterministic one before either is read."""
+    return chance is not None and _Reader(chance, "", MAX_OUTCOMES, _identity, _identity).random(value)
 
 
 class _Reader:

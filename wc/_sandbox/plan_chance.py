@@ -37,7 +37,7 @@ from wc._core.canonical import state_key
 from wc._core.contract import decode_entity, decode_state, encode_state
 from wc._planning.chance import ChancePolicy, Objective, Outcome, solve, success
 from wc._planning.mcts import MctsSettings
-from wc._planning.result import BUDGET, ERROR, EXHAUSTED, FOUND, Status
+from wc._planning.result import BUDGET, ERROR, EXHAUSTED, FOUND, PlanResult, Status
 from wc._sandbox import timer
 from wc._sandbox.entities import EntityTable, Key
 from wc._sandbox.failures import classify
@@ -60,7 +60,7 @@ OUTCOME_SEED = 0x5DEECE66D   # mixed into the seed of the generator that draws o
 # 8x8: every episode won, about 0.7 s a decision; bench_stochastic.py)
 CHANCE_MCTS = MctsSettings(simulations=50, rollout_depth=100, max_depth=500, c=1.0, gamma=0.98)
 
-__all__ = ["CHANCE_MCTS", "ENUMERATE_LIMIT", "ChanceModel", "ChancePlan", "plan_chance"]
+__all__ = ["CHANCE_MCTS", "ENUMERATE_LIMIT", "ChanceModel", "ChancePlan", "as_plan_result", "first_step", "plan_chance"]
 
 
 class ChanceModel:
@@ -323,3 +323,49 @@ def _by_mcts(plan: ChancePlan, model: ChanceModel, start: Key, actions: list[Any
     plan.actions = list(result.actions)
     plan.predictions = [(state_key(encode_state(k) if type(k) is Drawn else model.json_state(k)), r, d)
                         for k, r, d in result.predictions]
+
+
+def as_plan_result(plan: ChancePlan, max_depth: int, *, acting: bool = False) -> PlanResult:
+    """A decision in a random world as the plan a worker reports (`verdict.plan_from_wire`): found
+    when some policy reaches the goal with positive probability (φ2), with the exact policy's most
+    probable path (its action at each state that path meets, with the steps then left) or MCTS's
+    one action, and what the program expects after each. The agent follows it while the world
+    does what was most probable, and plans again at the first other outcome. `acting`: where MCTS
+    ran out of budget with no simulation reaching the goal, its best action is still the one to
+    take; it comes as a found plan marked `explore` (a step, not a way to the goal), while a φ2
+    check (not acting) keeps the verdict undecided."""
+    guess = acting and not plan.exact and plan.status == BUDGET and plan.action is not None and \
+        bool(plan.predictions)
+    found = (plan.status == FOUND or guess) and plan.action is not None
+    actions: list[Any] = []
+    predictions: list[tuple[Any, float, bool]] = []
+    if found:
+        keep = max_depth if plan.exact else 1
+        actions, predictions = list(plan.actions[:keep]), list(plan.predictions[:keep])
+        if not actions or actions[0] != plan.action or len(predictions) != len(actions):
+            found, actions, predictions = False, [], []
+    status = plan.status if found or plan.status != FOUND else BUDGET
+    return PlanResult(found, actions=actions, predictions=predictions, nodes=plan.nodes or plan.steps,
+                      reason=plan.reason, first_error=plan.first_error, status=FOUND if found else status,
+                      states=plan.states, seconds=plan.seconds, planner=f"chance-{plan.planner or 'none'}",
+                      explore=found and guess)
+
+
+def first_step(plan: ChancePlan, model: ChanceModel, state: list[dict[str, Any]]) -> None:
+    """Make MCTS's decision its plan's first step: the best trajectory a simulation played may
+    start with another action than the one MCTS chose (the most visited), so the plan becomes
+    that action alone, with its most probable outcome under the program (one drawn where there
+    are too many to list) as what the program expects."""
+    if plan.exact or plan.action is None or plan.actions[:1] == [plan.action]:
+        return
+    start = model.start(state)
+    try:
+        with timer.installed():
+            try:
+                _, child, r, done = max(model.outcomes(start, plan.action), key=lambda o: o[0])
+            except TooManyOutcomes:
+                child, r, done = model.sample(start, plan.action)
+    except Exception:  # noqa: BLE001 - the program failed here: no step to expect
+        plan.actions, plan.predictions = [], []
+        return
+    plan.actions, plan.predictions = [plan.action], [(state_key(model.json_state(child)), r, done)]

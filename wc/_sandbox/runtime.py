@@ -7,6 +7,7 @@ this module in-process to measure the sandbox's overhead against the same work.
 from __future__ import annotations
 
 import builtins
+import json
 import sys
 import traceback
 import types
@@ -30,10 +31,10 @@ from wc._sandbox import timer
 from wc._sandbox.failures import classify
 from wc._sandbox.guard import API_FILE, PROGRAM_FILE, screen
 from wc._sandbox.modules import SANDBOX_MODULE, restricted_builtins
-from wc._sandbox.outcomes import chance_class
+from wc._sandbox.outcomes import chance_class, is_random
 from wc._sandbox.plan import plan
 from wc._sandbox.timer import CallTimeout
-from wc._sandbox.verdict import MAX_FAILURE_DETAILS, Outcome, Prediction, digest, judge
+from wc._sandbox.verdict import MAX_FAILURE_DETAILS, Outcome, Prediction, digest, judge, judge_chance
 
 Compare = Callable[[list[dict[str, Any]], list[dict[str, Any]]], list[dict[str, Any]]]
 
@@ -118,17 +119,25 @@ def compare_key(state: list[dict[str, Any]], next_state: list[dict[str, Any]], c
 
 
 def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
-                compare: Compare | None = None, full: bool = False, next_key: str | None = None) -> Prediction:
+                compare: Compare | None = None, full: bool = False, next_key: str | None = None,
+                tolerance: Tolerance = CWMB) -> Prediction:
     """The program's answers on one transition. `compare(state, next_state)`, a domain's trusted
     hint, is the part of a next state a program is held to; `next_key` is that part's key
     (`compare_key`; computed here when not given). The predicted state is given by its digest
     (and itself where it differs from the recorded one), or, `full`, itself: where states are
-    judged within a tolerance."""
+    judged within a tolerance. Where `transition` or `reward` answers with a Choice (a random
+    program), the answer is `chance.predict_chance`'s instead (`Prediction.chance`): its
+    distribution pruned to what can match the record (in order within `tolerance` when `full`),
+    which the parent judges by likelihood. A random answer's functions are called again there:
+    they state probabilities, they do not draw, so the second call answers the same."""
     ns = program.namespace
     out = Prediction()
     try:
         with timer.limit(call_timeout):
-            predicted = encode_state(program.transition(decode_state(ns, t.state), t.action))
+            value = program.transition(decode_state(ns, t.state), t.action)
+            if program.chance is not None and is_random(value, program.chance):
+                return _chance(program, t, call_timeout, full, tolerance)
+            predicted = encode_state(value)
         if compare is not None:
             predicted = compare(t.state, predicted)
         if full:
@@ -142,8 +151,10 @@ def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
         out.transition_error = classify(exc, program.source)
     try:
         with timer.limit(call_timeout):
-            pair = reward_pair(program.reward(decode_state(ns, t.state), t.action, decode_state(ns, t.next_state),
-                                              t.mission))
+            value = program.reward(decode_state(ns, t.state), t.action, decode_state(ns, t.next_state), t.mission)
+            if program.chance is not None and is_random(value, program.chance):
+                return _chance(program, t, call_timeout, full, tolerance)
+            pair = reward_pair(value)
         if not (pair[0] == pair[0] and abs(pair[0]) != float("inf")):
             raise MalformedOutput(f"reward() must return a finite number, not {pair[0]}")
         out.reward = pair
@@ -152,9 +163,16 @@ def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
     return out
 
 
+def _chance(program: CompiledProgram, t: Transition, call_timeout: float, full: bool,
+            tolerance: Tolerance) -> Prediction:
+    from wc._sandbox.chance import predict_chance
+
+    return Prediction(chance=predict_chance(program, t, call_timeout, ordered=full, tolerance=tolerance))
+
+
 def predict(program: CompiledProgram, transitions: list[Transition], call_timeout: float = 2.0,
             compare: Compare | None = None, full: bool = False,
-            next_keys: list[str] | None = None) -> list[Prediction]:
+            next_keys: list[str] | None = None, tolerance: Tolerance = CWMB) -> list[Prediction]:
     """The program's answers on each transition (`next_keys`: their `compare_key`s, kept by a
     worker; computed here when not given); after a call that timed out or ran out of memory, the
     rest are not tried (a program that loops or swells once is not given the time to do it on
@@ -165,9 +183,12 @@ def predict(program: CompiledProgram, transitions: list[Transition], call_timeou
     out: list[Prediction] = []
     with timer.installed():
         for i, t in enumerate(transitions):
-            p = predict_one(program, t, call_timeout, compare, full, None if next_keys is None else next_keys[i])
+            p = predict_one(program, t, call_timeout, compare, full, None if next_keys is None else next_keys[i],
+                            tolerance)
             out.append(p)
-            stopped = [e for e in (p.transition_error, p.reward_error) if e and e.get("kind") in ("timeout", "memory")]
+            errors = (p.transition_error, p.reward_error) if p.chance is None else \
+                (p.chance.transition_error, p.chance.reward_error)
+            stopped = [e for e in errors if e and e.get("kind") in ("timeout", "memory")]
             if stopped:
                 skipped = dict(stopped[0], message=stopped[0]["message"] + " (later transitions not tried)")
                 out += [Prediction(transition_error=skipped, reward_error=skipped)] * (len(transitions) - len(out))
@@ -176,11 +197,34 @@ def predict(program: CompiledProgram, transitions: list[Transition], call_timeou
 
 
 MAX_SHOWN_STATE = 200_000  # characters of a wrong prediction kept to show the LLM (a reply stays bounded)
+MAX_CHANCE_REPLY = 8 << 20   # bytes of random answers one reply carries (frames.MAX_REPLY is 16 MiB)
+MAX_CHANCE_ONE = 1 << 20     # bytes of one transition's random answer, pruned to what can match the record
 
 
 def wire_predictions(predictions: list[Prediction]) -> dict[str, Any]:
     """Predictions as a worker sends them: a digest and a reward per transition, and the details
-    of the newest failures (a predicted state too large to show is left out)."""
+    of the newest failures (a predicted state too large to show is left out). Random answers go
+    in "c" by index (`ChancePrediction.to_wire`); one larger than MAX_CHANCE_ONE as JSON is sent
+    as a malformed transition instead, and once MAX_CHANCE_REPLY is reached the reply stops: "n"
+    says how many transitions it answers, and the parent asks again for the rest."""
+    chance: dict[str, Any] = {}
+    size, answered = 0, len(predictions)
+    for index, p in enumerate(predictions):
+        if p.chance is None:
+            continue
+        wire = p.chance.to_wire()
+        length = len(json.dumps(wire))
+        if length > MAX_CHANCE_ONE:
+            wire = type(p.chance)(rewards=p.chance.rewards, reward_error=p.chance.reward_error, transition_error={
+                "kind": "malformed", "message": f"transition() returned a distribution too large to judge ({length:,} "
+                "bytes as JSON, pruned to the outcomes that can match the record)"}).to_wire()
+            length = len(json.dumps(wire))
+        size += length
+        if size > MAX_CHANCE_REPLY and index > 0:
+            answered = index
+            break
+        chance[str(index)] = wire
+    total, predictions = len(predictions), predictions[:answered]
     details: dict[str, Any] = {}
     for index in range(len(predictions) - 1, -1, -1):  # newest first: the freshest evidence
         p = predictions[index]
@@ -193,19 +237,28 @@ def wire_predictions(predictions: list[Prediction]) -> dict[str, Any]:
             details[str(index)] = detail
             if len(details) >= MAX_FAILURE_DETAILS:
                 break
-    return {"p": [p.to_wire() for p in predictions], "detail": details}
+    out: dict[str, Any] = {"p": [p.to_wire() for p in predictions], "detail": details}
+    if chance:
+        out["c"] = chance
+    if answered < total:
+        out["n"] = answered
+    return out
 
 
 def evaluate(program: CompiledProgram, transitions: list[Transition], reward_mode: str,
              call_timeout: float = 2.0, compare: Compare | None = None,
              tolerance: Tolerance | None = None) -> list[Outcome]:
     """φ1 in-process: the program's predictions, judged against the transitions (states within
-    `tolerance` when one is given, else exactly)."""
+    `tolerance` when one is given, else exactly; a random answer by its likelihood)."""
     outcomes = []
     full = tolerance is not None
     keys = [compare_key(t.state, t.next_state, compare) for t in transitions]
-    for p, t, key in zip(predict(program, transitions, call_timeout, compare, full, keys), transitions, keys,
-                         strict=True):
+    predictions = predict(program, transitions, call_timeout, compare, full, keys, tolerance or CWMB)
+    for p, t, key in zip(predictions, transitions, keys, strict=True):
+        if p.chance is not None:
+            outcomes.append(judge_chance(p.chance, t.next_state, t.reward, t.done, reward_mode, ordered=full,
+                                         tolerance=tolerance or CWMB)[0])
+            continue
         outcome = judge(p, digest(key), t.reward, t.done, reward_mode, next_state=t.next_state,
                         tolerance=tolerance or CWMB)
         if outcome.transition == "w" and compare is not None:  # the part of the next state it was held to
@@ -289,22 +342,35 @@ def check(program: CompiledProgram, transitions: list[Transition], call_timeout:
             try:
                 with timer.limit(call_timeout):
                     given = decode_state(ns, t.state)
-                    first = encode_state(program.transition(given, t.action))
+                    first = _answer(program, program.transition(given, t.action), state=True)
                     if state_key(encode_state(given)) != state_key(t.state):
                         note("transition() modified the state it was given (build the next state from a copy)")
-                    again = encode_state(program.transition(decode_state(ns, t.state), t.action))
-                    if state_key(first) != state_key(again):
+                    again = _answer(program, program.transition(decode_state(ns, t.state), t.action), state=True)
+                    if first != again:
                         note("transition() answered differently for the same state and action")
                     before, after = decode_state(ns, t.state), decode_state(ns, t.next_state)
-                    pair = reward_pair(program.reward(before, t.action, after, t.mission))
+                    pair = _answer(program, program.reward(before, t.action, after, t.mission), state=False)
                     if state_key(encode_state(before)) != state_key(t.state) or \
                             state_key(encode_state(after)) != state_key(t.next_state):
                         note("reward() modified a state it was given")
-                    if reward_pair(program.reward(decode_state(ns, t.state), t.action, decode_state(ns, t.next_state),
-                                                  t.mission)) != pair:
+                    if _answer(program, program.reward(decode_state(ns, t.state), t.action,
+                                                       decode_state(ns, t.next_state), t.mission), state=False) != pair:
                         note("reward() answered differently for the same arguments")
             except (Exception, CallTimeout) as exc:  # noqa: BLE001
                 failure = classify(exc, program.source)
                 where = f" (line {failure['line']}: {failure.get('code', '')})" if failure.get("line") else ""
                 note(f"a call failed on a recorded transition: [{failure['kind']}] {failure['message']}{where}")
     return problems
+
+
+def _answer(program: CompiledProgram, value: Any, *, state: bool) -> Any:
+    """A program's answer as a comparable value: a state's key or a (reward, done) pair, or, for
+    a random answer, its distribution read and checked (`wc._sandbox.outcomes`) as JSON."""
+    if program.chance is not None and is_random(value, program.chance):
+        from wc._sandbox.distribution import rewards_to_json
+        from wc._sandbox.outcomes import read_reward, read_state
+
+        read = read_state(value, program.chance).to_json() if state else \
+            rewards_to_json(read_reward(value, program.chance))
+        return json.dumps(read, sort_keys=True)
+    return state_key(encode_state(value)) if state else reward_pair(value)

@@ -36,11 +36,13 @@ from wc._planning.returns import ReturnPlan, action_choices
 from wc._sandbox import jail as jails
 from wc._sandbox import runtime, verdict
 from wc._sandbox.evaluation import Evaluation, Optimism
+from wc._sandbox.frequencies import VisitCounter, Visits, tested
 from wc._sandbox.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
 from wc._sandbox.return_goal import ReturnGoal, goal_budget, judged, with_goal_plan
 
 PREDICT_CHUNK = 20_000   # transitions per prediction request (a reply stays far below frames.MAX_REPLY)
 VERDICTS_KEPT = 64       # programs whose verdicts so far are kept
+VARIED_KEPT = 8          # (state, action)s with different outcomes, or disagreeing frequencies, an evaluation keeps
 
 
 @dataclass(frozen=True)
@@ -70,17 +72,24 @@ class _Verdicts:
     load_failure: dict[str, Any] | None = None
     loaded: bool = False  # the program has been loaded once (so load_failure is known)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one evaluation of a program at a time
+    likelihoods: list[float] = field(default_factory=list)
+    random: bool = False  # some transition was answered with a distribution
 
-    def add(self, index: int, outcome: verdict.Outcome) -> None:
+    def add(self, index: int, outcome: verdict.Outcome, likelihood: float | None = None) -> None:
+        """One transition's verdict; `likelihood` for a random answer (a deterministic one's is 1 or 0)."""
         self.transition.append(outcome.transition)
         self.reward.append(outcome.reward)
+        self.likelihoods.append(float(outcome.transition == outcome.reward == "o") if likelihood is None
+                                else likelihood)
+        self.random = self.random or likelihood is not None
         if outcome.detail:
             self.failures[index] = outcome.detail
             while len(self.failures) > verdict.MAX_FAILURE_DETAILS:
                 del self.failures[min(self.failures)]
 
     def evaluation(self) -> Evaluation:
-        return Evaluation("".join(self.transition), "".join(self.reward), dict(self.failures), self.load_failure)
+        return Evaluation("".join(self.transition), "".join(self.reward), dict(self.failures), self.load_failure,
+                          tuple(self.likelihoods) if self.random else None)
 
 
 class Sandbox:
@@ -112,6 +121,8 @@ class Sandbox:
         self._slots: asyncio.Semaphore | None = None
         self._verdicts: OrderedDict[str, _Verdicts] = OrderedDict()
         self._fatal: dict[str, dict[str, Any]] = {}  # programs whose worker had to be killed, and why
+        self._visits = VisitCounter()   # what followed each (state, action, mission), as often as recorded
+        self._random: set[str] = set()  # programs that answered a transition with a distribution: planned over chance
         self._uid = 0
         self.restarts = 0   # times the template had to be started again
         self.forks = 0      # program workers started
@@ -132,7 +143,9 @@ class Sandbox:
         template = TemplateProcess(self.jail, {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds})
         await template.start({"api_source": self.api.source, "actions": list(self.actions),
                               "action_source": self.action_source, "call_timeout": limits.call_timeout,
-                              "guarded": limits.python_layer, "full_states": self.tolerance is not None})
+                              "guarded": limits.python_layer, "full_states": self.tolerance is not None,
+                              "tolerance": None if self.tolerance is None else [self.tolerance.rtol,
+                                                                                self.tolerance.atol]})
         self._template = template
 
     async def close(self) -> None:
@@ -160,7 +173,17 @@ class Sandbox:
             expected = key[2] if self._compare is None else runtime.compare_key(t.state, t.next_state,
                                                                                  self._compare)
             self._expected.append(verdict.digest(expected))
+        self._visits.add((key[0], key[1], key[5]), t.action, index)
         return index
+
+    def varied(self) -> list[Visits]:
+        """The (state, action, mission)s recorded with different outcomes (the most visited few): the
+        world is random."""
+        return self._visits.varied(VARIED_KEPT)
+
+    def is_random(self, source: str) -> bool:
+        """Whether the program answered some recorded transition with a distribution."""
+        return program_key(source) in self._random
 
     # ---------------------------------------------------------------- workers
 
@@ -233,18 +256,40 @@ class Sandbox:
                     verdicts.load_failure, verdicts.loaded = worker.load_failure, True
                     predictions = verdict.predictions_from_wire(reply, stop - start)
                     for i, p in enumerate(predictions, start):
-                        t = self.transitions[i]
-                        outcome = verdict.judge(p, self._expected[i], t.reward, t.done, self.reward_mode,
-                                                next_state=t.next_state, tolerance=self.tolerance or CWMB)
-                        if outcome.transition == "w" and self._compare is not None:  # the part it was held to
-                            outcome.detail["expected_state"] = self._compare(t.state, t.next_state)
-                        verdicts.add(i, outcome)
+                        self._judge(verdicts, i, p)
             except (WorkerFailed, verdict.Malformed) as exc:
                 failure = self._fatal[key] = _failure(exc)
                 self._verdicts.pop(key, None)
                 await self._drop(key)
                 return Evaluation.failed(n, failure)
-            return verdicts.evaluation()
+            return self._evaluation(key, verdicts)
+
+    def _judge(self, verdicts: _Verdicts, i: int, p: verdict.Prediction) -> None:
+        """φ1 on transition i, here in the parent: by digest (or within the tolerance), or, for a
+        random answer, by likelihood."""
+        t = self.transitions[i]
+        tolerance = self.tolerance or CWMB
+        if p.chance is not None:
+            outcome, likelihood = verdict.judge_chance(p.chance, t.next_state, t.reward, t.done, self.reward_mode,
+                                                       ordered=self.tolerance is not None, tolerance=tolerance)
+            verdicts.add(i, outcome, likelihood)
+            return
+        outcome = verdict.judge(p, self._expected[i], t.reward, t.done, self.reward_mode,
+                                next_state=t.next_state, tolerance=tolerance)
+        if outcome.transition == "w" and self._compare is not None:  # the part it was held to
+            outcome.detail["expected_state"] = self._compare(t.state, t.next_state)
+        verdicts.add(i, outcome)
+
+    def _evaluation(self, key: str, verdicts: _Verdicts) -> Evaluation:
+        """The verdicts so far, with what prompts of a random world read: the frequency tests of a
+        random program (where a (state, action) was recorded at least MIN_VISITS times), and the
+        (state, action)s recorded with different outcomes."""
+        evaluation = verdicts.evaluation()
+        evaluation.varied = self._visits.varied(VARIED_KEPT)
+        if evaluation.likelihoods is not None:
+            self._random.add(key)
+            evaluation.disagreements = tested(self._visits.frequent(), evaluation.likelihoods)[:VARIED_KEPT]
+        return evaluation
 
     async def predictions(self, source: str) -> list[verdict.Prediction] | None:
         """The program's predictions on every distinct transition, states in full where they are
@@ -318,6 +363,8 @@ class Sandbox:
             msg = {"op": "plan", "starts": [{"state": s, "mission": m} for s, m in starts], "planner": budget.planner,
                    "max_nodes": budget.max_nodes, "max_depth": budget.max_depth, "time_limit": budget.seconds,
                    "horizon": budget.horizon}
+            if key in self._random:  # planned over chance: the probability of reaching the goal, maximised
+                msg["chance"] = True
             # a plan found near its horizon may take up to 1.5 times the search's own time to shorten
             timeout = len(starts) * (budget.seconds * (2.5 if budget.horizon else 1) + self.limits.call_timeout) + 30
             try:

@@ -48,6 +48,7 @@ class Prediction:
     transition_error: dict[str, Any] | None = None
     reward_error: dict[str, Any] | None = None
     predicted_state: list[Any] | None = None  # the state itself, kept for a repair prompt
+    chance: Any = None  # a random answer (wc._sandbox.chance.ChancePrediction): judged by likelihood
 
     def to_wire(self) -> list[Any]:
         return [self.state, None if self.reward is None else [self.reward[0], self.reward[1]]]
@@ -145,9 +146,14 @@ def _json_value(value: Any, depth: int) -> bool:
 
 
 def predictions_from_wire(reply: Any, count: int) -> list[Prediction]:
-    """The predictions of a worker's reply for `count` transitions, or Malformed."""
-    if not isinstance(reply, dict) or not isinstance(reply.get("p"), list) or len(reply["p"]) != count:
+    """The predictions of a worker's reply for up to `count` transitions (fewer, at least one, when
+    the reply says so in "n": its random answers filled it), or Malformed."""
+    if not isinstance(reply, dict) or not isinstance(reply.get("p"), list):
         raise Malformed(f"expected {count} predictions")
+    answered = reply.get("n", count)
+    if type(answered) is not int or not (answered == count or 1 <= answered < count) or len(reply["p"]) != answered:
+        raise Malformed(f"expected {count} predictions (or at least one, and as many as the reply says)")
+    count = answered
     details = reply.get("detail", {})
     if not isinstance(details, dict) or len(details) > 2 * MAX_FAILURE_DETAILS:
         raise Malformed("too many failure details")
@@ -173,7 +179,10 @@ def predictions_from_wire(reply: Any, count: int) -> list[Prediction]:
             p.reward_error = failure_from_wire(detail["reward_error"])
         if _entity_list(detail.get("predicted_state")):
             p.predicted_state = detail["predicted_state"]
+    _chance_from_wire(reply.get("c", {}), out)
     for p in out:  # an error without its detail (beyond the newest few) is still an error
+        if p.chance is not None:
+            continue
         if p.state is None and p.transition_error is None:
             p.transition_error = {"kind": "exception", "message": "the call failed (details of older failures "
                                                                   "are not kept)"}
@@ -181,6 +190,72 @@ def predictions_from_wire(reply: Any, count: int) -> list[Prediction]:
             p.reward_error = {"kind": "exception", "message": "the call failed (details of older failures are not "
                                                               "kept)"}
     return out
+
+
+def _chance_from_wire(data: Any, out: list[Prediction]) -> None:
+    """Random answers by index, each read as a pruned distribution with every rule checked
+    again (`ChancePrediction.from_wire`); its failures read as any other failure."""
+    from wc._sandbox.chance import ChancePrediction
+    from wc._sandbox.distribution import OutcomeError
+
+    if not isinstance(data, dict):
+        raise Malformed("random answers are keyed by their index")
+    for index_text, item in data.items():
+        try:
+            index = int(index_text)
+        except ValueError:
+            raise Malformed("a random answer is keyed by its index") from None
+        if not 0 <= index < len(out) or out[index].state is not None or out[index].reward is not None:
+            raise Malformed("a random answer for a transition that was not asked about, or answered already")
+        try:
+            cp = ChancePrediction.from_wire(item)
+        except (OutcomeError, ValueError, TypeError) as exc:
+            raise Malformed(f"a random answer breaks the rules of distributions: {exc}") from None
+        cp.transition_error = None if cp.transition_error is None else failure_from_wire(cp.transition_error)
+        cp.reward_error = None if cp.reward_error is None else failure_from_wire(cp.reward_error)
+        if cp.likely is not None and not all(_entity_list(state) for _, state in cp.likely):
+            raise Malformed("a random answer's likely outcomes are states")
+        out[index].chance = cp
+
+
+def judge_chance(prediction: Any, next_state: list[Any], reward: float, done: bool, reward_mode: str, *,
+                 ordered: bool = False, tolerance: Tolerance = CWMB) -> tuple[Outcome, float]:
+    """φ1 on one transition a random program answered (`ChancePrediction`): its likelihood, and
+    the statuses a deterministic answer gets ('o' possible, 'w' impossible, 'e' failed) for
+    `transition` (the recorded next state's probability) and `reward` (the recorded pair's,
+    given that state); a transition whose parts are possible but whose product falls below
+    `EPSILON` is the transition's to fix. Malformed when the distribution cannot be judged."""
+    from wc._sandbox.distribution import OutcomeError
+    from wc._sandbox.likelihood import possible, reward_probability, state_probability
+
+    detail: dict[str, Any] = {}
+    p_state = p_reward = 0.0
+    try:
+        if prediction.transition_error is not None or prediction.distribution is None:
+            t_status = "e"
+            detail["transition_error"] = prediction.transition_error or {"kind": "malformed",
+                                                                         "message": "no prediction"}
+        else:
+            p_state = state_probability(prediction.distribution, next_state, ordered=ordered, tolerance=tolerance)
+            t_status = "o" if possible(p_state) else "w"
+    except OutcomeError as exc:
+        raise Malformed(str(exc)) from None
+    if prediction.reward_error is not None or prediction.rewards is None:
+        r_status = "e"
+        detail["reward_error"] = prediction.reward_error or {"kind": "malformed", "message": "no prediction"}
+    else:
+        p_reward = reward_probability(prediction.rewards, reward, done, reward_mode, tolerance)
+        r_status = "o" if possible(p_reward) else "w"
+    likelihood = p_state * p_reward
+    if t_status == r_status == "o" and not possible(likelihood):
+        t_status = "w"
+    if t_status == "w":
+        detail["probability"] = p_state
+        if prediction.likely:
+            detail["likely"] = [[p, s] for p, s in prediction.likely]
+    if r_status == "w":
+        detail["predicted_rewards"] = [[p, [r, d]] for p, (r, d) in prediction.rewards[:5]]
+    return Outcome(t_status, r_status, detail), likelihood
 
 
 def plan_from_wire(data: Any, *, actions: tuple[str, ...] | None, max_depth: int) -> PlanResult:

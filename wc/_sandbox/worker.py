@@ -23,6 +23,7 @@ import contextlib
 import gc
 import mmap
 import os
+import random
 import resource
 import selectors
 import signal
@@ -52,6 +53,9 @@ class Data:
         self.estimator = runtime.search_estimator(source)
         self.call_timeout = float(config["call_timeout"])
         self.full_states = bool(config.get("full_states", False))  # predictions carry states: tolerance
+        from wc._core.tolerance import CWMB, Tolerance
+
+        self.tolerance = Tolerance(*config["tolerance"]) if config.get("tolerance") else CWMB  # random answers pruned
         self.transitions: list[Any] = []   # wc._core.values.Transition, from the wire's JSON
         self.next_keys: list[str] = []      # the key a prediction of each next state must have
 
@@ -100,8 +104,10 @@ class ProgramWorker:
         if op == "predict":
             start, stop = int(msg["start"]), min(int(msg["stop"]), len(data.transitions))
             predictions = runtime.predict(self.program, data.transitions[start:stop], data.call_timeout,
-                                          data.compare, data.full_states, data.next_keys[start:stop])
+                                          data.compare, data.full_states, data.next_keys[start:stop], data.tolerance)
             return runtime.wire_predictions(predictions)
+        if op == "plan" and msg.get("chance"):
+            return [asdict(self._plan_chance(msg, start)) for start in msg["starts"]]
         if op == "plan":
             return [asdict(runtime.plan(self.program, start["state"], start["mission"], data.actions,
                                         planner=msg.get("planner", "bfws"), max_nodes=msg["max_nodes"],
@@ -120,6 +126,26 @@ class ProgramWorker:
         if op == "check":
             return runtime.check(self.program, data.transitions, data.call_timeout)
         raise ValueError(f"unknown op {op!r}")
+
+    def _plan_chance(self, msg: dict[str, Any], start: dict[str, Any]) -> Any:
+        """A random program's plan: the probability of reaching the goal within the steps left
+        (`horizon`, else the depth limit), maximised (`wc._sandbox.plan_chance`). Seeded by the
+        state, so that the same request gets the same plan in any worker."""
+        import zlib
+
+        from wc._sandbox.plan_chance import OUTCOME_SEED, ChanceModel, as_plan_result, first_step, plan_chance
+
+        data = self.data
+        depth = int(msg["max_depth"])
+        seed = zlib.crc32(data.runtime.state_key(start["state"]).encode())
+        model = ChanceModel(self.program, start["mission"], data.call_timeout, random.Random(seed ^ OUTCOME_SEED))
+        plan, _ = plan_chance(self.program, start["state"], start["mission"], list(data.actions), objective="goal",
+                              horizon=int(msg.get("horizon") or depth), max_nodes=int(msg["max_nodes"]),
+                              time_limit=float(msg["time_limit"]), call_timeout=data.call_timeout, rng_seed=seed,
+                              model=model)
+        if self.program.failure is None and plan.status != "error":
+            first_step(plan, model, start["state"])
+        return as_plan_result(plan, depth, acting=bool(msg.get("horizon")))
 
 
 def serve(channel: socket.socket, data: Data) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wc._core.canonical import diff_states
-from wc._core.contract import prompt_rules
+from wc._core.contract import CHANCE_HELPERS, prompt_rules
 from wc._core.tolerance import CWMB, Tolerance
 from wc._core.values import State, Transition
 from wc._planning.result import PlanResult
@@ -61,6 +61,11 @@ class PromptContext:
     description: str | None = None  # the environment's documentation (`--describe docs`); None: data only
 
     @property
+    def chance(self) -> bool:
+        """The API module carries the chance helpers: a program may describe a random transition."""
+        return CHANCE_HELPERS in self.api_source
+
+    @property
     def numeric(self) -> bool:
         """States and rewards judged as numbers within a tolerance (continuous worlds)."""
         return self.reward_mode == "value"
@@ -75,7 +80,7 @@ def reward_note(ctx: PromptContext) -> str:
 
 
 def system_message(ctx: PromptContext) -> dict[str, str]:
-    content = SYSTEM.format(api=ctx.api_source.strip(), contract=prompt_rules())
+    content = SYSTEM.format(api=ctx.api_source.strip(), contract=prompt_rules(ctx.chance))
     if ctx.description:
         content += DESCRIPTION.format(text=ctx.description.strip())
     return {"role": "system", "content": content}
@@ -233,22 +238,32 @@ def choose_passing(transitions: list[Transition], passing: list[int], failing: i
 # ------------------------------------------------------------------ the four kinds of request
 
 
-def scratch(ctx: PromptContext, transitions: list[Transition], shown: list[int]) -> list[dict[str, str]]:
+CHANCE_NOTE = ("If the same state and action can lead to different next states, return them with their probabilities "
+               "(choice(), vary()).")
+
+
+def scratch(ctx: PromptContext, transitions: list[Transition], shown: list[int], chance: str = "") -> list[
+        dict[str, str]]:
+    """Ask for a program from scratch; `chance`: what the data says of a random world
+    (`wc._synth.chance.nondeterminism`), shown after the transitions."""
     chosen = ("chosen to show each action and each kind of ending, and spread over the states seen so far"
               if ctx.numeric else "chosen to show each kind of effect seen so far")
     body = [
         f"Here are transitions observed in the environment, {chosen}.",
         "",
         *[describe_transition(ctx, transitions[i], n + 1) + "\n" for n, i in enumerate(shown)],
+        *([chance, ""] if chance else []),
         f"Write `transition` and `reward` so that they explain all of these transitions and generalise to "
-        f"the rest of the environment. {reward_note(ctx)}",
+        f"the rest of the environment. {reward_note(ctx)}" + (" " + CHANCE_NOTE if ctx.chance else ""),
     ]
     return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
 
 
 def repair(ctx: PromptContext, program: str, transitions: list[Transition], passing: list[int], failing: int,
-           detail: dict[str, Any], part: str) -> list[dict[str, str]]:
-    """Ask to fix `part` ('transition' or 'reward') given one transition it gets wrong."""
+           detail: dict[str, Any], part: str, chance: str = "") -> list[dict[str, str]]:
+    """Ask to fix `part` ('transition' or 'reward') given one transition it gets wrong; `chance`:
+    what a random world's data says against the program (`wc._synth.chance`'s texts), shown
+    before the request."""
     t = transitions[failing]
     explained = [describe_transition(ctx, transitions[i], n + 1) + "\n"
                  for n, i in enumerate(passing)]
@@ -256,6 +271,9 @@ def repair(ctx: PromptContext, program: str, transitions: list[Transition], pass
     if part == "transition":
         if "transition_error" in detail:
             verdict = "but calling transition() on it failed: " + _failure_text(detail["transition_error"])
+        elif "probability" in detail:  # a random program's: the recorded next state is not among its outcomes
+            verdict = (f"but transition() gives its next state probability {detail['probability']:.3g}: it says this "
+                       "cannot happen.")
         elif ctx.numeric and "difference" in detail:
             verdict = "but transition() predicted a next state outside the tolerance: " + _difference_text(
                 detail["difference"], ctx)
@@ -270,15 +288,21 @@ def repair(ctx: PromptContext, program: str, transitions: list[Transition], pass
     else:
         if "reward_error" in detail:
             verdict = "but calling reward() on it failed: " + _failure_text(detail["reward_error"])
+        elif "predicted_rewards" in detail:
+            pairs = "; ".join(f"(reward={r!r}, done={d!r}) with probability {p:.3g}"
+                              for p, (r, d) in detail["predicted_rewards"])
+            verdict = f"but reward() gave the recorded next state only these outcomes: {pairs}."
         else:
             r, done = detail.get("predicted_reward", [None, None])
             verdict = f"but reward() returned (reward={r!r}, done={done!r}) instead of the observed values."
     body = ["The current world model:", _code(program), ""]
     if explained:
         body += ["It explains these transitions correctly:", "", *explained]
-    body += ["It does not explain this one:", "", wrong, verdict, "",
-             f"Fix `{part}` (and helpers as needed) so the program explains this transition and still explains the "
-             f"others. {reward_note(ctx)}"]
+    body += ["It does not explain this one:", "", wrong, verdict, ""]
+    if chance:
+        body += [chance, ""]
+    body += [f"Fix `{part}` (and helpers as needed) so the program explains this transition and still explains the "
+             f"others. {reward_note(ctx)}" + (" " + CHANCE_NOTE if ctx.chance else "")]
     return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
 
 

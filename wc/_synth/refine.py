@@ -22,8 +22,9 @@ from wc._core.canonical import start_key
 from wc._core.values import State
 from wc._llm.base import ChatClient
 from wc._sandbox.evaluation import Evaluation, Optimism, score
+from wc._sandbox.likelihood import Fit
 from wc._sandbox.sandbox import Sandbox
-from wc._synth import prompts
+from wc._synth import chance, prompts
 from wc._synth.code import NoCode, program_from_answer
 from wc._synth.optimism import OptimismBudget
 from wc._synth.rex import Arm, Rex
@@ -258,7 +259,8 @@ class Refiner:
         data = self.sandbox.transitions
         if arm.kind == "scratch" or parent is None:
             choose = prompts.choose_informative_numeric if self.ctx.numeric else prompts.choose_informative
-            return prompts.scratch(self.ctx, data, choose(data, self.max_shown))
+            varied = chance.nondeterminism(self.ctx, data, self.sandbox.varied()) if self.ctx.chance else ""
+            return prompts.scratch(self.ctx, data, choose(data, self.max_shown), varied)
         if arm.kind == "optimism":
             plans = parent.optimism.plans if parent.optimism is not None else []
             failed = [(s, p) for s, p in zip(starts, plans, strict=False) if not p.found and not p.undecided]
@@ -281,7 +283,25 @@ class Refiner:
             "transition_error": ev.load_failure, "reward_error": ev.load_failure} or {}
         passing = (prompts.choose_spread(data, ev.passing(), 3, []) if self.ctx.numeric
                    else prompts.choose_passing(data, ev.passing(), index))
-        return prompts.repair(self.ctx, parent.source, data, passing, index, detail, arm.kind)
+        return prompts.repair(self.ctx, parent.source, data, passing, index, detail, arm.kind, self._chance(ev))
+
+    def _chance(self, ev: Evaluation) -> str:
+        """What a random world's data says against a program, for its repair: the transitions it
+        calls impossible or very unlikely and the frequencies it does not explain (a random
+        program), or that the same state and action led to different outcomes (a deterministic
+        one). Empty where the API module has no chance helpers, so other worlds' prompts are as
+        they were."""
+        if not self.ctx.chance:
+            return ""
+        data = self.sandbox.transitions
+        if not ev.random:
+            return chance.nondeterminism(self.ctx, data, ev.varied) if not ev.fits else ""
+        assert ev.likelihoods is not None
+        fit = Fit(ev.likelihoods)
+        likely = {i: d["likely"] for i, d in ev.failures.items() if d.get("likely")}
+        texts = [chance.improbable(self.ctx, data, ev.likelihoods, fit.impossible + fit.unlikely(), likely=likely),
+                 chance.frequencies(self.ctx, data, ev.disagreements)]
+        return "\n\n".join(t for t in texts if t)
 
     async def _pull(self, arm: Arm, candidates: dict[int, Candidate], starts, sample: int) -> Pulled | None:
         """Ask for one candidate and check it; recording it is left to the round, in arm order."""

@@ -1,5 +1,6 @@
 """MiniGrid adapter: the grid, the agent and what it carries as a list of entities; in BabyAI
-levels, also the mission's progress (API module minigrid_v2)."""
+levels, also the mission's progress (API module minigrid_v2); in worlds that move at random
+(Dynamic-Obstacles' balls), API module minigrid_v3: version 1 with the chance helpers."""
 from __future__ import annotations
 
 import contextlib
@@ -13,9 +14,10 @@ from wc.envs.base import EnvAdapter, Step
 from wc.envs.render import entity_lines, entity_text
 from wc.errors import UnknownEnvironment
 
-ACTIONS = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
+ACTIONS: tuple[str, ...] = ("left", "right", "forward", "pickup", "drop", "toggle", "done")
 API = load_api_module("minigrid", 1)
 API_BABYAI = load_api_module("minigrid", 2)  # version 1 and the Progress of a BabyAI mission
+API_RANDOM = load_api_module("minigrid", 3)  # version 1 and the chance helpers (choice, vary)
 # how BabyAI joins a mission's clauses (minigrid.envs.babyai.core.verifier: Before, After, And)
 _CONNECTIVES = re.compile(r", then | after you | and ")
 
@@ -39,6 +41,13 @@ def world_object_to_entity(obj: Any, x: int | None, y: int | None) -> dict[str, 
         inside = getattr(obj, "contains", None)
         entity["contains"] = world_object_to_entity(inside, None, None) if inside is not None else None
     return entity
+
+
+def is_random(unwrapped: Any) -> bool:
+    """A MiniGrid world whose own steps are random: Dynamic-Obstacles moves its balls at random."""
+    from minigrid.envs.dynamicobstacles import DynamicObstaclesEnv
+
+    return isinstance(unwrapped, DynamicObstaclesEnv)
 
 
 def is_babyai(unwrapped: Any) -> bool:
@@ -74,7 +83,9 @@ class MiniGridAdapter(EnvAdapter):
         self.env_id = env_id
         self.env = env
         self.babyai = is_babyai(env.unwrapped)
-        self.api = API_BABYAI if self.babyai else API
+        self.api = API_BABYAI if self.babyai else API_RANDOM if is_random(env.unwrapped) else API
+        # an environment that has fewer actions (Dynamic-Obstacles: left, right, forward) offers only those
+        self.actions = ACTIONS[:min(len(ACTIONS), int(getattr(env.action_space, "n", len(ACTIONS))))]
         self._own = int(env.unwrapped.max_steps)
         self._floor: int | None = None  # a step limit lifted above the environment's own
         self._won = False
@@ -84,6 +95,14 @@ class MiniGridAdapter(EnvAdapter):
     def max_steps(self) -> int:  # type: ignore[override]
         """The current episode's limit (BabyAI levels set theirs at reset, from the mission)."""
         return int(self.env.unwrapped.max_steps)
+
+    def check_action(self, action: str) -> int:
+        """Any MiniGrid action is accepted (Dynamic-Obstacles plays the ones it does not offer as its own);
+        `actions` are the ones offered, for exploration and planning."""
+        try:
+            return ACTIONS.index(action)
+        except ValueError:
+            return super().check_action(action)
 
     def own_step_limit(self) -> int:
         return self._own
