@@ -29,7 +29,6 @@ from wc._store import ProgramRecord, RunSummary, Store, open_store
 from wc._synth.prompts import PromptContext
 from wc._synth.refine import CallBudget, Refiner
 from wc.envs.base import EnvAdapter
-from wc.envs.gym.docs import description
 from wc.errors import ConfigError, InvalidInput, LLMFatalError, ReplayMiss, WcError
 from wc.events import BudgetStopped, LLMCalled, OnEvent, ProgramTransferred, ReplayServed, SandboxReady
 
@@ -197,6 +196,10 @@ async def _build_agent(store: Store, run_id: int, config: LearnConfig, adapter: 
     recorder = StoreRecorder(store, run_id, environment_id, api_module_id, emit)
     ctx = PromptContext(adapter.api.source, adapter.reward_mode, adapter.render_state,
                         tolerance=_tolerance(config, adapter))
+    from wc.envs.gym.docs import (
+        description,  # here: the gym package imports gymnasium, which reading commands never need
+    )
+
     ctx = replace(ctx, description=description(adapter, config.describe))  # --describe docs: the env's documentation
     refiner = Refiner(llm=llm, sandbox=sandbox, ctx=ctx, recorder=recorder, budget=budget,
                       concurrency=config.concurrency, c=config.c, seed=config.seed, max_shown=config.max_shown)
