@@ -24,6 +24,7 @@ COMMANDS = {
     "minigrid-curriculum": ["curriculum", "--replay", "minigrid-curriculum"],
     "minigrid-sweep": ["sweep", "--replay", "minigrid-sweep"],
     "minigrid-react": ["baseline", "react", "--env", "minigrid-doorkey", "--replay", "minigrid-react"],
+    "cartpole": ["learn", "--env", "CartPole-v1", "--replay", "cartpole"],
 }
 
 
