@@ -30,6 +30,11 @@ from .common import (
 )
 from .progress import show_result, with_progress
 
+# the options a recording's configuration replaces: giving one with --replay is an error
+REPLAY_OVERRIDES = ["model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed", "solved",
+                    "workers", "planner", "games", "observe", "levels", "from_program", "min_episodes",
+                    "optimism_requests", "describe", "env_option", "rtol", "atol"]
+
 
 def learn(
     ctx: typer.Context,
@@ -77,15 +82,11 @@ def learn(
     from wc._api import learn as api_learn
 
     settings = make_settings(db, model, llm_timeout=llm_timeout)
-    recording = replaying(ctx, replay, settings.db, [
-        "model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed", "solved", "workers",
-        "planner", "games", "observe", "levels", "from_program", "min_episodes", "optimism_requests", "describe",
-        "env_option", "rtol", "atol"])
+    recording = replaying(ctx, replay, settings.db, REPLAY_OVERRIDES)
     if describe not in ("data", "docs"):
         raise fail(f"unknown --describe {describe!r}; use data or docs")
-    config = LearnConfig(env=env, env_options=env_options(games, observe=observe, levels=levels,
-                                                          env_option=env_option), rtol=rtol, atol=atol,
-                         from_program=from_program,
+    config = LearnConfig(env=env, env_options=env_options(games, observe=observe, levels=levels, env_option=env_option),
+                         rtol=rtol, atol=atol, from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner,
                          max_cost_usd=max_cost, optimism_requests=optimism_requests, describe=describe)
