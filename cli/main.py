@@ -54,6 +54,10 @@ def main() -> None:
     sys.stdout = RedactingStream(sys.stdout)
     sys.stderr = RedactingStream(sys.stderr)
     signal.signal(signal.SIGTERM, errors.on_sigterm)  # SLURM's, `timeout`'s and `kill`'s stop: as Ctrl-C
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # a shell starts a background job (`wc learn ... &` in a script) with SIGINT ignored; SIGTERM is
+        # turned into SIGINT, so it must be heard, or a `kill` would not stop the run
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = app(standalone_mode=False)
     except KeyboardInterrupt:  # outside a run (a run's commands say how to resume it)

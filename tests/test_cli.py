@@ -273,16 +273,20 @@ def test_every_command_given_bad_input_says_so_in_one_line(bad_inputs, args, cod
     assert "hunter2" not in result.stderr
 
 
-def _stop_with_sigterm(args: list[str], env: dict, when: str, timeout: float = 120) -> tuple[int, str]:
+def _stop_with_sigterm(args: list[str], env: dict, when: str, timeout: float = 120,
+                       sigint_ignored: bool = False) -> tuple[int, str]:
     """Start `python -m wc ARGS`, send SIGTERM once `when` appears on its stderr (as SLURM, `timeout`
-    and `kill` stop a job); its exit code and stderr."""
+    and `kill` stop a job); its exit code and stderr. `sigint_ignored`: started as a shell starts a
+    job in the background (`wc learn ... &` in a script, nohup in one), with SIGINT ignored."""
     import signal
     import time
 
     from support.helpers import child_env
 
+    def ignore_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     proc = subprocess.Popen([sys.executable, "-m", "wc", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=child_env(env))
+                            text=True, env=child_env(env), preexec_fn=ignore_sigint if sigint_ignored else None)
     seen = []
     deadline = time.monotonic() + timeout
     assert proc.stderr is not None
@@ -296,12 +300,15 @@ def _stop_with_sigterm(args: list[str], env: dict, when: str, timeout: float = 1
     return proc.returncode, "".join(seen) + rest
 
 
-def test_sigterm_stops_a_run_as_ctrl_c_does(fake_llm, tmp_path, minigrid_model):
-    """SLURM's stop: the run is marked interrupted with its time so far, and the resume hint shown."""
+@pytest.mark.parametrize("sigint_ignored", [False, True])
+def test_sigterm_stops_a_run_as_ctrl_c_does(fake_llm, tmp_path, minigrid_model, sigint_ignored):
+    """SLURM's stop: the run is marked interrupted with its time so far, and the resume hint shown;
+    also for a run a shell started in the background, whose SIGINT it ignores."""
     db = f"sqlite:///{tmp_path / 'wc.db'}"
     server = fake_llm(lambda request, n: Reply(answer(minigrid_model), delay=20))  # still thinking when stopped
     env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url, "WC_DB": db}
-    code, err = _stop_with_sigterm(["learn", "--env", "minigrid-doorkey", "--max-llm-calls", "2"], env, "refining")
+    code, err = _stop_with_sigterm(["learn", "--env", "minigrid-doorkey", "--max-llm-calls", "2"], env, "refining",
+                                   sigint_ignored=sigint_ignored)
     assert code == 143, err
     assert "terminated (SIGTERM)" in err and "`wc resume 1`" in err and "Traceback" not in err
     run = json.loads(wc("runs", "show", "1", "--json", env={"WC_DB": db}).stdout)
