@@ -318,20 +318,12 @@ def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan:
                f"budget running out: in the program as written the mission cannot be completed")
     else:
         how = f"No search is possible in the program from this initial state ({plan.reason or 'it fails'})"
-    if plan.first_error:
-        how += "; while searching, the program failed: " + _failure_text(plan.first_error)
-    body = [
-        "The current world model:", _code(program), "",
-        (f"It explains all {n_transitions} transitions observed so far. {how}." if n_transitions else
-         f"No transitions have been observed yet. {how}."),
-        f"mission: {json.dumps(mission)}",
-        "initial state:", _indent(ctx.render(start)), "",
+    return _optimism_request(
+        ctx, program, start, mission, plan, n_transitions, how, "searching",
         "Success is a step for which reward() returns a positive reward and done=True. Either the model is missing "
         "how something works that the agent has not tried yet, or reward() does not recognise success. Change the "
         "program so that the mission can be completed in it, in the way the environment most plausibly works, while "
-        "still explaining what was observed.",
-    ]
-    return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
+        "still explaining what was observed.")
 
 
 RETURN_RULE = ("A plan's predicted return over the episode is its average reward per step kept up for every step "
@@ -348,18 +340,27 @@ def _optimism_for_return(ctx: PromptContext, program: str, start: State, mission
                f"running out")
     else:
         how = f"No planning is possible in the program from this initial state ({plan.reason or 'it fails'})"
+    return _optimism_request(
+        ctx, program, start, mission, plan, n_transitions, how, "planning",
+        "The target is the environment's reward threshold (or, without one, the best return of an episode so far). "
+        "Either the model is missing how something works that the agent has not tried yet, reward() gives less than "
+        "the environment would, or done ends episodes too early. Change the program so that the target can be "
+        "reached in it, in the way the environment most plausibly works, while still explaining what was observed.")
+
+
+def _optimism_request(ctx: PromptContext, program: str, start: State, mission: str, plan: PlanResult,
+                      n_transitions: int, how: str, searching: str, closing: str) -> list[dict[str, str]]:
+    """The one frame of both optimism requests: the program, why no plan was found, the start and
+    what to change."""
     if plan.first_error:
-        how += "; while planning, the program failed: " + _failure_text(plan.first_error)
+        how += f"; while {searching}, the program failed: " + _failure_text(plan.first_error)
     body = [
         "The current world model:", _code(program), "",
         (f"It explains all {n_transitions} transitions observed so far. {how}." if n_transitions else
          f"No transitions have been observed yet. {how}."),
         f"mission: {json.dumps(mission)}",
         "initial state:", _indent(ctx.render(start)), "",
-        "The target is the environment's reward threshold (or, without one, the best return of an episode so far). "
-        "Either the model is missing how something works that the agent has not tried yet, reward() gives less than "
-        "the environment would, or done ends episodes too early. Change the program so that the target can be "
-        "reached in it, in the way the environment most plausibly works, while still explaining what was observed.",
+        closing,
     ]
     return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
 
