@@ -32,10 +32,6 @@ def action_space(adapter: Any) -> Any | None:
     return getattr(adapter, "action_space", None)
 
 
-def is_return_world(adapter: Any) -> bool:
-    return action_space(adapter) is not None
-
-
 def default_planner(adapter: Any) -> str:
     space = action_space(adapter)
     if space is None:

@@ -6,13 +6,12 @@ client asks the server. Resuming a run uses this with the run's own recorded cal
 """
 from __future__ import annotations
 
-import copy
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from wc._core.values import CallStatus, LLMCall, RecordedAnswer, request_hash
-from wc._llm.base import ChatClient, Completion, OnCall, WaitClock
+from wc._llm.base import ChatClient, Completion, OnCall, WaitClock, hooked
 from wc.errors import ReplayMiss
 
 
@@ -41,8 +40,7 @@ class ReplayingChat:
         self.may_send: Callable[[float | None], bool] | None = None
 
     def with_hooks(self, *, on_call: OnCall | None, may_send: Callable[[float | None], bool] | None) -> ReplayingChat:
-        view = copy.copy(self)  # the queues and counts stay shared: one recording served once
-        view.on_call, view.may_send = on_call, may_send
+        view = hooked(self, on_call, may_send)  # the queues and counts stay shared: one recording served once
         if self.inner is not None:
             view.inner = self.inner.with_hooks(on_call=on_call, may_send=may_send)
         return view

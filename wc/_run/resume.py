@@ -43,9 +43,8 @@ async def restore_agent(store: Store, run_id: int, agent: Agent, sandbox: Sandbo
                 for u in await store.runs.believed_unsolvable(run_id)}
     agent.restore_checkpoint(point.checkpoint, believed)
     if agent.action_space is not None:  # a return world: the best return so far, φ2's target without a threshold
-        for episode in await store.runs.episodes(run_id):
-            if episode.finished:
-                agent.returned(episode.total_reward)
+        for total in point.returns:
+            agent.returned(total)
     run = await store.runs.get(run_id)
     if run.best_program_id is not None:
         record = await store.programs.get(run.best_program_id)

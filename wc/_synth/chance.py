@@ -24,7 +24,7 @@ from wc._core.canonical import diff_states
 from wc._core.values import Transition
 from wc._sandbox.frequencies import ALPHA, MIN_VISITS, Disagreement, Visits
 from wc._sandbox.likelihood import EPSILON, UNLIKELY
-from wc._synth.prompts import PromptContext
+from wc._synth.prompts import PromptContext, _indent
 
 __all__ = ["frequencies", "improbable", "nondeterminism", "outcome_text"]
 
@@ -37,10 +37,6 @@ def outcome_text(state: list[dict[str, Any]], next_state: list[dict[str, Any]], 
     if reward is not None:
         text += f"; reward {reward:g}, done {done}"
     return text
-
-
-def _indent(text: str, by: str = "    ") -> str:
-    return "\n".join(by + line for line in text.splitlines())
 
 
 def _where(ctx: PromptContext, t: Transition) -> list[str]:
