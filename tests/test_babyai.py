@@ -49,7 +49,7 @@ async def test_babyai_episodes_are_played_and_won(env, db_url):
     config = LearnConfig(env=env, episodes=2, solved=None, max_llm_calls=0, from_program=pid)
     summary = await learn(config, Settings(db=db_url), llm=NoLLM())
     assert summary.status == "finished", summary.error
-    assert all(e.steps > 0 and e.success for e in summary.episode_list)
+    assert len(summary.episode_list) == 2 and all(e.steps > 0 and e.success for e in summary.episode_list)
 
 
 class NoStepDoorKey(DoorKeyEnv):

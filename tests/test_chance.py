@@ -331,8 +331,9 @@ def test_the_frequency_test_needs_enough_visits_and_corrects_for_many_tests():
              for v in group_visits(data)]
     assert min(t.p_value for t in tests) < 0.05   # some look unlikely one by one...
     assert disagreements(data, probabilities) == []   # ...but not as a family
-    assert disagreements(data[:19 * 30], [0.9 if d.next_state[0]["col"] else 0.1 for d in data[:19 * 30]],
-                         min_visits=31) == []  # too few visits to test
+    wrong = [0.8 if d.next_state[0]["col"] else 0.2 for d in data[:19 * 30]]
+    assert disagreements(data[:19 * 30], wrong, min_visits=30)  # 30 visits each: the wrong probabilities are seen
+    assert disagreements(data[:19 * 30], wrong, min_visits=31) == []  # too few visits to test
 
 
 def test_statistics_against_known_values():

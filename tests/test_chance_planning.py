@@ -173,7 +173,8 @@ def test_a_chance_edge_keeps_one_child_per_outcome_and_rollouts_avoid_failures()
              for s in range(30)]
     went_on = [p for p in found if p.actions[0] == "on"]
     assert went_on and all(p.value == 1.0 and p.actions == ["on"] * 8 for p in went_on)
-    assert sum(p.value for p in blind if p.actions[0] == "on") == 0
+    blind_on = [p for p in blind if p.actions[0] == "on"]
+    assert blind_on and sum(p.value for p in blind_on) == 0
 
 
 # --------------------------------------------------------------------------- in compiled programs

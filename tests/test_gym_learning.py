@@ -37,6 +37,7 @@ async def test_cartpole_is_won_with_the_correct_program(fake_llm, db_url):
     assert summary.status == "finished", summary.error
     assert summary.episode_list[-1].success and summary.episode_list[-1].total_reward >= 475
     assert summary.episode_list[-1].steps == 500  # gymnasium's time limit ended it
+    assert len(summary.episode_list) >= 2  # a fall before the win: the agent learned from it
     assert all(not e.success and e.steps < 500 for e in summary.episode_list[:-1])  # the falls: not won
     assert len(summary.llm_call_list) == 1
 
