@@ -3,15 +3,13 @@ thing a run needs that fails."""
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from . import errors
-from .common import DbOption, err, make_settings, out, run_coroutine
+from .common import DbOption, err, make_settings, out, print_json, run_coroutine
 
 
 def doctor(db: str | None = DbOption,
@@ -37,7 +35,7 @@ def doctor(db: str | None = DbOption,
                                "needed_for": c.needed_for} for c in checks],
                    "layers": [{"name": x.name, "active": x.active, "detail": x.detail} for x in layers],
                    "worker": facts, "sandbox_error": sandbox_error, "exit_code": code}
-        sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+        print_json(payload)
         raise typer.Exit(code)
     found = Table("check", "", "found", "fix", title="wc installation")
     for c in checks:

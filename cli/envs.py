@@ -1,7 +1,6 @@
 """`wc envs list|show|levels`: the environments wc can learn, their API modules, Sokoban's levels."""
 from __future__ import annotations
 
-import json
 import sys
 
 import typer
@@ -54,7 +53,7 @@ def envs_levels(
 
     levels = call(lambda: sokoban_levels(path, check=check, budget=budget))
     if json_out:
-        sys.stdout.write(json.dumps([asdict(lv) for lv in levels], indent=2) + "\n")
+        print_json([asdict(lv) for lv in levels])
         return
     table = Table("level", "title", "boxes", "size", *(["solvable"] if check else []), title=path)
     for lv in levels:

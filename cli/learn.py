@@ -3,9 +3,6 @@ progress on stderr and its summary at the end; the lines `wc learn` ends with (w
 what to run next)."""
 from __future__ import annotations
 
-import json
-import sys
-
 import typer
 from rich.table import Table
 
@@ -25,6 +22,7 @@ from .common import (
     fail,
     make_settings,
     out,
+    print_json,
     replaying,
     run_coroutine,
 )
@@ -127,7 +125,7 @@ def eval_(
         episodes=episodes,
         max_llm_calls=max_llm_calls, on_event=view, on_start=on_start), f"evaluating {env} from program {from_program}")
     if json_out:
-        sys.stdout.write(json.dumps(report.to_json(), default=str, indent=2) + "\n")
+        print_json(report.to_json())
     else:
         table = Table("task type", "games", "won", "success", title=f"run {report.run.id}: {env}")
         for group, n, won in report.table():

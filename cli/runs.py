@@ -57,7 +57,7 @@ def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = D
         return
     summary = read(db, lambda r: r.run(run))
     if json_out:
-        sys.stdout.write(json.dumps(summary.to_json(), default=str, indent=2) + "\n")
+        print_json(summary.to_json())
         return
     print_summary(summary)
     table = Table("episode", "seed", "steps", "return", "won", "plans", "undecided", "planning", title="episodes")
