@@ -239,7 +239,7 @@ def api_module(name: str) -> ApiModule:
 def stored_name(adapter: EnvAdapter) -> str:
     """The name the store keeps an environment under: its name, with the gymnasium arguments it
     was made with where there are any (`FrozenLake-v1(is_slippery=False)`)."""
-    return str(getattr(adapter, "stored_name", adapter.name))
+    return adapter.stored_name
 
 
 def domain_of(adapter: EnvAdapter) -> str:

@@ -35,6 +35,12 @@ class EnvAdapter(ABC):
     # search hints of wc._core.contract.HOOKS (`focus`, `estimator`).
     action_source: str | None = None
 
+    @property
+    def stored_name(self) -> str:
+        """The name the store keeps this environment under; an adapter whose environments are
+        made with arguments adds them (the generic gymnasium adapter), so variants never mix."""
+        return self.name
+
     @abstractmethod
     def reset(self, seed: int | None = None) -> tuple[State, str]:
         """Start an episode; returns the initial state and the mission text."""
