@@ -25,7 +25,7 @@ from wc._core.config import Settings
 from wc._core.tolerance import Tolerance
 from wc._core.values import RunStatus, Transition
 from wc._llm.base import ChatClient, NoLLM
-from wc._run.runner import CallAccount, Heartbeat, internal_error, machine, make_llm, no_llm, owner
+from wc._run.runner import CallAccount, Heartbeat, client_for, internal_error, machine, owner
 from wc._sandbox.sandbox import Sandbox, SandboxLimits
 from wc._store import DatasetRecord, RunSummary, Store, open_store
 from wc._synth.prompts import PromptContext
@@ -139,14 +139,6 @@ def data_transitions(rows: list[Any], mission: str) -> list[Transition]:
 # --------------------------------------------------------------------------- a fit
 
 
-def _client(llm: ChatClient | None, config: FitConfig, settings: Settings) -> ChatClient:
-    if llm is None and config.max_llm_calls == 0:
-        return NoLLM()
-    if llm is None and settings.openai_api_key is None:
-        raise no_llm()
-    return llm or make_llm(settings)
-
-
 async def fit(config: FitConfig, settings: Settings | None = None, *, llm: ChatClient | None = None,
               on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None) -> FitResult:
     """Fit a program to a dataset, recording the run, its dataset, programs and calls in the store."""
@@ -166,7 +158,7 @@ async def fit(config: FitConfig, settings: Settings | None = None, *, llm: ChatC
         record = await import_dataset(store, adapter, source)
         emit(DatasetReady(dataset_id=record.id, name=record.name, transitions=record.n_transitions,
                           episodes=record.n_episodes, imported=len(await store.datasets.all()) > before))
-        client = _client(llm, config, settings)
+        client = client_for(llm, settings, config.max_llm_calls)
         environment_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
                                                          adapter.api, adapter.reward_mode)
         holder = owner()
@@ -293,7 +285,8 @@ async def resume_fit(run_id: int, settings: Settings | None = None, *, llm: Chat
         adapter = make_env(config.env, config.env_options)
         text = description(adapter, config.describe)
         spent = config.max_llm_calls - await store.calls.count(run_id) <= 0
-        client = NoLLM(row.model or "none") if llm is None and spent else _client(llm, config, settings)
+        client = (NoLLM(row.model or "none") if llm is None and spent
+                  else client_for(llm, settings, config.max_llm_calls))
         holder = owner()
         await store.runs.claim(run_id, holder, machine())
         if on_start:

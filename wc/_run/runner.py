@@ -60,6 +60,18 @@ def no_llm(from_program: int | str | None = None) -> ConfigError:
                        "such as vLLM or Ollama)", missing="llm", from_program=from_program)
 
 
+def client_for(llm: ChatClient | None, settings: Settings, max_llm_calls: int,
+               from_program: int | str | None = None) -> ChatClient:
+    """The client a new run asks: the one given, none (NoLLM) when it may send no request, so
+    no key is needed and no model is recorded, else one made from the settings; no_llm() when
+    requests may be sent and no key is configured."""
+    if llm is None and max_llm_calls == 0:
+        return NoLLM()
+    if llm is None and settings.openai_api_key is None:
+        raise no_llm(from_program)
+    return llm or make_llm(settings)
+
+
 def shared_connection(settings: Settings) -> SharedConnection:
     """One HTTP client and one limit of `WC_LLM_CONCURRENCY` requests in flight, for many runs."""
     from wc._llm.shared import SharedConnection
@@ -277,11 +289,7 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
         # then the LLM, and a key only when a request may be sent
         store = await open_store(settings.db)
         sources = await transfer.sources(store, config.from_program, adapter)
-        if llm is None and config.max_llm_calls == 0:
-            llm = NoLLM()  # nothing will be asked: no key needed, and no model is recorded
-        if llm is None and settings.openai_api_key is None:
-            raise no_llm(config.from_program)
-        llm = llm or make_llm(settings)
+        llm = client_for(llm, settings, config.max_llm_calls, config.from_program)
         if config.max_cost_usd is not None and replay is None and cost_usd(llm.model, 1000, 1000) is None:
             raise ConfigError(f"a cost limit needs a price for {llm.model!r}: add it to WC_PRICES, e.g. "
                               f'{{"{llm.model}": [2.5, 10.0]}} (dollars per million prompt and completion tokens)')
