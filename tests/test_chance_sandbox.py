@@ -225,6 +225,14 @@ def test_a_random_answer_is_judged_in_the_parent_not_taken_from_the_worker():
                            40)
     with pytest.raises(verdict.Malformed, match="too entangled"):
         verdict.judge_chance(ChancePrediction(tangled, ((1.0, (0.0, False)),)), many, 0.0, False, "value")
+    # covers kept under the bound, then thousands of factors that always fit (two empty options): refused
+    # before the parent spends minutes on them
+    wide = [Factor(((0.5, (many[j],)), (0.5, (many[j + 20],)))) for j in range(14)]
+    empty = [Factor(((0.5, ()), (0.5, ()))) for _ in range(2000)]
+    long = Distribution(((1.0, tuple(wide + empty)),), 40)
+    record = many[:14] + many[20:34]  # every factor of `wide` fits either way: 2 ** 14 covers
+    with pytest.raises(verdict.Malformed, match="too entangled"):
+        verdict.judge_chance(ChancePrediction(long, ((1.0, (0.0, False)),)), record, 0.0, False, "value")
 
 
 def test_a_workers_reply_of_random_answers_stays_within_the_frame_limit():

@@ -36,6 +36,11 @@ EPSILON = 1e-12      # φ1: a transition is possible when the program gives it a
 FLOOR = 1e-9         # the score's floor per transition: one impossible transition costs a bounded amount
 UNLIKELY = 1e-3      # shown to the LLM as very unlikely (below this, above EPSILON)
 MAX_COVERS = 100_000  # partial covers of a recorded state the likelihood's dynamic programme keeps, at most
+# steps (a cover times an option that fits) the programme takes for one transition, at most: a wide layer
+# over thousands of factors stays under MAX_COVERS yet would hold the parent for minutes; an honest
+# program's own worker, which runs the same programme within its call's time limit (2 s: some 140,000
+# steps here), stops first
+MAX_WORK = 200_000
 
 __all__ = ["EPSILON", "FLOOR", "UNLIKELY", "Fit", "credit", "mean_log_likelihood", "possible", "prune",
            "reward_probability", "score", "state_probability", "transition_likelihood"]
@@ -83,7 +88,12 @@ def _unordered(items: tuple[Any, ...], recorded: Counter[str]) -> float:
     # forward over the factors, by what is left to cover (no recursion: a distribution read from a
     # worker may hold thousands of factors); bounded, since a forged one could make it explode
     layer: dict[frozenset[tuple[str, int]], float] = {frozenset(rest.items()): 1.0}
+    work = 0
     for fitting in factors:
+        work += len(layer) * len(fitting)
+        if work > MAX_WORK:
+            raise OutcomeError(f"judging the distribution would take more than {MAX_WORK:,} steps: too entangled "
+                               "to judge")
         after: dict[frozenset[tuple[str, int]], float] = {}
         for left_key, w in layer.items():
             left = Counter(dict(left_key))
