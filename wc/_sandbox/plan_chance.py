@@ -39,6 +39,7 @@ from wc._planning.chance import ChancePolicy, Objective, Outcome, solve, success
 from wc._planning.mcts import MctsSettings
 from wc._planning.result import BUDGET, ERROR, EXHAUSTED, FOUND, PlanResult, Status
 from wc._sandbox import timer
+from wc._sandbox.distribution import pick_option
 from wc._sandbox.entities import EntityTable, Key
 from wc._sandbox.failures import classify
 from wc._sandbox.outcomes import (
@@ -160,16 +161,7 @@ class ChanceModel:
         """One outcome of (key, action), drawn with the program's probabilities."""
         child = tuple(sorted(self.distribution(key, action).sample(self.rng)))
         rewards = self.rewards(key, action, child)
-        if len(rewards) == 1:
-            r, done = rewards[0][1]
-        else:
-            u = self.rng.random()
-            r, done = rewards[-1][1]
-            for q, pair in rewards:
-                u -= q
-                if u < 0:
-                    r, done = pair
-                    break
+        r, done = rewards[0][1] if len(rewards) == 1 else pick_option(tuple(rewards), self.rng.random())
         return child, r, done
 
 
