@@ -12,8 +12,9 @@ from support.helpers import run_wc, sqlite_rows
 
 from wc._agent import returns
 from wc._api import LearnConfig, learn
+from wc._planning.result import PlanResult
 from wc._planning.returns import ReturnPlan
-from wc._sandbox.return_goal import ReturnGoal, judged, predicted_return
+from wc._sandbox.return_goal import MEAN_EVIDENCE, PredictedReturns, ReturnGoal, by_mean, judged, predicted_return
 from wc.errors import InvalidInput
 from wc.testing import Reply, answer
 
@@ -105,6 +106,43 @@ def test_success_and_phi2_in_a_return_world():
     assert judged(drops_off, taxi).found
     cut = ReturnPlan(status="found", predictions=wanders.predictions, total=-100.0, reason="time budget spent")
     assert judged(cut, taxi).status == "budget"  # a budget is never pessimism
+
+
+def test_a_threshold_that_is_a_mean_is_judged_over_the_starts_not_one_start():
+    """gymnasium's threshold is a mean: an optimal Taxi episode from a far start returns less
+    than 8. One start's shortfall waits for evidence, a mean at or above it holds the start, and
+    only the mean of MEAN_EVIDENCE starts that falls short refutes."""
+    taxi = ReturnGoal(action_space=None, planner="mcts", target=8.0, episode_steps=200, by_mean=True)
+
+    def verdict(value: float, start: str, program: str = "p") -> str:
+        # the start's own verdict: the planner's best plan there predicts `value`
+        shown = PlanResult(True, status="found") if value >= 8.0 else \
+            PlanResult(False, status="exhausted", reason=f"predicts {value:g}, below 8")
+        mean, n = taxi.predicted.add(program, start, value)
+        return by_mean(shown, value, mean, n, taxi).status
+
+    assert verdict(3.0, "far") == "budget"      # one far start: no evidence against a mean yet
+    assert verdict(12.0, "near") == "found"     # reaches 8 itself
+    assert verdict(5.0, "far2") == "budget"     # the mean of 3, 12, 5 is below 8, from 3 of the 4 starts needed
+    assert verdict(13.0, "near2") == "found"
+    assert verdict(4.0, "far3") == "exhausted"  # 5 starts, mean 7.4: the program is pessimistic
+    assert verdict(14.0, "near3") == "found"
+    assert verdict(6.0, "far4") == "found"      # 7 starts, mean 57 / 7 = 8.14: the shortfall is the start's
+    assert verdict(3.0, "far4") == "exhausted"  # judged again, the newer value replaces the older: 54 / 7
+    assert verdict(3.0, "far", program="q") == "budget"  # each program's own starts
+    assert MEAN_EVIDENCE == 4
+    best = ReturnGoal(action_space=None, planner="mcts", target=8.0, episode_steps=200)  # the best return seen
+    wanders = ReturnPlan(status="found", predictions=[("k", -1.0, False)] * 100, total=-100.0, planner="mcts")
+    assert by_mean(judged(wanders, best), -200.0, 50.0, 10, best).status == "exhausted"  # judged start by start
+    # a checkpoint carries the means; the oldest starts and programs make room for newer ones
+    restored = PredictedReturns()
+    restored.restore(taxi.predicted.to_json())
+    assert restored.add("p", "far4", 3.0) == (54.0 / 7, 7)
+    small = PredictedReturns(programs=1, per_program=2)
+    for start, value in (("a", 1.0), ("b", 2.0), ("c", 3.0)):
+        small.add("p", start, value)
+    assert small.to_json() == {"p": {"b": 2.0, "c": 3.0}}
+    assert small.add("q", "a", 0.0) == (0.0, 1) and small.to_json() == {"q": {"a": 0.0}}
 
 
 @pytest.mark.slow

@@ -55,7 +55,8 @@ class Learner:
         if self.action_space is not None:
             sandbox.return_goal = ReturnGoal(self.action_space, config.planner or returns.default_planner(adapter),
                                              target=self.threshold, episode_steps=int(adapter.max_steps),
-                                             seconds=config.plan_seconds, seed=config.seed)
+                                             seconds=config.plan_seconds, seed=config.seed,
+                                             by_mean=self.threshold is not None)
 
     def returned(self, total: float) -> None:
         """An episode of a return world ended with `total`: without a threshold, φ2's target is
@@ -68,8 +69,11 @@ class Learner:
     # ------------------------------------------------------------------ checkpoints
 
     def checkpoint(self, refining: bool = False) -> dict[str, Any]:
-        return {"refinements": self.refinements, "failed_refine_at": self._failed_refine_at, "refining": refining,
+        data = {"refinements": self.refinements, "failed_refine_at": self._failed_refine_at, "refining": refining,
                 "optimism": self.optimism.to_json()}
+        if self.sandbox.return_goal is not None:
+            data["predicted_returns"] = self.sandbox.return_goal.predicted.to_json()
+        return data
 
     def restore_checkpoint(self, data: dict[str, Any], believed: dict[str, int] | None = None) -> None:
         """Put back what a checkpoint holds; `believed`: the starts the store holds as believed
@@ -78,6 +82,8 @@ class Learner:
         self.refinements = int(data.get("refinements", 0)) - (1 if data.get("refining") else 0)
         self._failed_refine_at = data.get("failed_refine_at")
         self.optimism.restore(data.get("optimism"), believed or {})
+        if self.sandbox.return_goal is not None:
+            self.sandbox.return_goal.predicted.restore(data.get("predicted_returns"))
 
     # ------------------------------------------------------------------ refinement
 

@@ -13,11 +13,21 @@ unknown, and the rule reads the plan as optimistically as its evidence allows:
 A plan reaching the target is *found*; one below it, from a search that ran to its own settings,
 refutes the program (*exhausted*: the prompt says the planner's best plan falls short); a search
 stopped by its time or step budget is *undecided*, never pessimism; a program that cannot be
-planned in is an *error*. Pure: no I/O.
+planned in is an *error*.
+
+gymnasium's threshold is a mean over episodes: an optimal Taxi episode from a far start returns
+less than 8, a Pendulum hanging straight down less than -200. So with a threshold (`by_mean`),
+one start's shortfall is read against the program's own predictions from every start it was
+judged from (`PredictedReturns`): the start is *found* when their mean reaches the threshold,
+*undecided* while fewer than `MEAN_EVIDENCE` starts have been judged (one start below a mean is no
+evidence yet), and refuted only when the mean of at least that many falls short. The best return
+seen, the target without a threshold, is a single episode's: it is judged start by start.
+Pure: no I/O.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wc._planning import PlanBudget
@@ -35,6 +45,42 @@ class ReturnGoal:
     episode_steps: int     # the steps an episode has from its start (the environment's limit)
     seconds: float = 10.0  # per start
     seed: int = 0
+    by_mean: bool = False  # the target is a mean over episodes (gymnasium's threshold): module docstring
+    predicted: PredictedReturns = field(default_factory=lambda: PredictedReturns())
+
+
+MEAN_EVIDENCE = 4  # starts judged under a program before the mean of its predictions may refute it
+
+
+class PredictedReturns:
+    """Each program's predicted return from each start it was judged from (the newest
+    `per_program` starts of the newest `programs` programs): the mean `by_mean` reads."""
+
+    def __init__(self, programs: int = 16, per_program: int = 64) -> None:
+        self.programs, self.per_program = programs, per_program
+        self._by_program: OrderedDict[str, OrderedDict[str, float]] = OrderedDict()
+
+    def add(self, program: str, start: str, value: float) -> tuple[float, int]:
+        """Record `value` from `start` (a newer value replaces an older one); the mean over the
+        program's starts and how many there are."""
+        starts = self._by_program.pop(program, None) or OrderedDict()
+        self._by_program[program] = starts
+        while len(self._by_program) > self.programs:
+            self._by_program.popitem(last=False)
+        starts.pop(start, None)
+        starts[start] = value
+        while len(starts) > self.per_program:
+            starts.popitem(last=False)
+        return sum(starts.values()) / len(starts), len(starts)
+
+    def to_json(self) -> dict[str, dict[str, float]]:
+        """For a run's checkpoint: a resumed run reads the same means as the uninterrupted one."""
+        return {program: dict(starts) for program, starts in self._by_program.items()}
+
+    def restore(self, data: Any) -> None:
+        self._by_program.clear()
+        for program, starts in (data or {}).items():
+            self._by_program[str(program)] = OrderedDict((str(k), float(v)) for k, v in starts.items())
 
 
 GOAL_NODES = 20_000     # the goal search beside a return planner: program steps …
@@ -66,6 +112,24 @@ def with_goal_plan(verdict: PlanResult, goal_plan: PlanResult, goal: ReturnGoal)
     return PlanResult(True, actions=goal_plan.actions, predictions=goal_plan.predictions, nodes=goal_plan.nodes,
                       status=FOUND, reason=f"a plan to a positive reward that ends the episode returns {value:g}",
                       seconds=goal_plan.seconds, planner=goal_plan.planner, depth=len(goal_plan.actions))
+
+
+def by_mean(verdict: PlanResult, value: float, mean: float, judged_starts: int, goal: ReturnGoal) -> PlanResult:
+    """A start's verdict below a threshold that is a mean (module docstring): `value` is the
+    start's predicted return, `mean` that of the program over `judged_starts` starts."""
+    if verdict.status != EXHAUSTED or goal.target is None or not goal.by_mean:
+        return verdict
+    if mean >= goal.target:
+        return replace(verdict, found=True, status=FOUND,
+                       reason=f"predicted return {value:g} from this start; the threshold {goal.target:g} is a mean "
+                              f"over episodes, and the program's mean over {judged_starts} starts is {mean:g}")
+    if judged_starts < MEAN_EVIDENCE:
+        return replace(verdict, status=BUDGET,
+                       reason=f"predicted return {value:g} from this start, below the threshold {goal.target:g}, "
+                              f"which is a mean over episodes: {judged_starts} of the {MEAN_EVIDENCE} starts "
+                              f"a mean needs so far")
+    return replace(verdict, reason=f"{verdict.reason}; the program's mean over the {judged_starts} starts it was "
+                                   f"judged from, {mean:g}, is below it too")
 
 
 def judged(plan: ReturnPlan, goal: ReturnGoal) -> PlanResult:
