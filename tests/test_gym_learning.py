@@ -167,6 +167,7 @@ def test_frozenlake_through_the_command_line_with_env_options(fake_llm, tmp_path
     (["--env", "Pendulum-v1", "--planner", "mcts"], "use cem or cem-cwmb"),
     (["--env", "support.gym_user_env:WcTest/Camera-v0"], "an image or a grid"),
     (["--env", "CartPole-v1", "--env-option", "gravity=3"], "gymnasium cannot make 'CartPole-v1' with gravity=3"),
+    (["--env", "minigrid-doorkey", "--reward-threshold", "1"], "applies to worlds scored by their return"),
 ])
 def test_bad_gymnasium_inputs_are_one_line_errors(tmp_path, args, needle):
     env = {"WC_DB": f"sqlite:///{tmp_path / 'wc.db'}", "PYTHONPATH": str(Path(__file__).parent)}
@@ -241,6 +242,21 @@ async def test_continuous_actions_are_planned_by_cem_and_stored_as_lists(fake_ll
     assert json.loads(config)["planner"] == "cem"
     shown = run_wc("runs", "show", "1", "--episode", "0", env={"WC_DB": db_url.replace("+aiosqlite", "")})
     assert shown.returncode == 0 and "Traceback" not in shown.stderr and "[" in shown.stdout, shown.stderr
+
+
+async def test_a_run_gives_its_own_reward_threshold_where_gymnasium_has_none(fake_llm, db_url):
+    """Pendulum-v1 has no spec.reward_threshold: --reward-threshold is the return an episode
+    must reach (stored with the run, said in the mission), so the first episode can succeed."""
+    server = fake_llm(lambda r, n: Reply(answer(program("pendulum_model.py"))))
+    summary = await learn(LearnConfig(env="Pendulum-v1", episodes=1, max_steps=16, max_llm_calls=1,
+                                      reward_threshold=-2000.0), settings(server, db_url))
+    assert summary.status == "finished", summary.error
+    assert summary.episode_list[0].success  # 16 steps cost far less than 2000
+    assert summary.config["reward_threshold"] == -2000.0
+    [(mission,)] = sqlite_rows(db_url, "select mission from episodes")
+    assert mission == "Pendulum-v1: maximise the return (the run's target return is -2000)"
+    with pytest.raises(InvalidInput, match="finite"):
+        LearnConfig(env="Pendulum-v1", reward_threshold=float("nan"))
 
 
 def test_a_return_world_with_a_threshold_stops_on_the_mean_of_its_last_episodes():

@@ -1,6 +1,7 @@
 """What decides what a run does: its configuration, stored with the run (and with a recording)."""
 from __future__ import annotations
 
+import math
 import types
 import typing
 from dataclasses import asdict, dataclass, field
@@ -49,9 +50,14 @@ class LearnConfig:
     # how near a predicted number must be to the recorded one in worlds judged by value (CWMB's allclose)
     rtol: float = CWMB.rtol
     atol: float = CWMB.atol
+    # worlds scored by their return: the return an episode must reach, in place of gymnasium's
+    # `spec.reward_threshold` (None: gymnasium's, where it gives one)
+    reward_threshold: float | None = None
 
     def __post_init__(self) -> None:
         self.tolerance  # noqa: B018 - a bad rtol or atol is an InvalidInput at once
+        if self.reward_threshold is not None and not math.isfinite(self.reward_threshold):
+            raise InvalidInput(f"--reward-threshold must be a finite number, not {self.reward_threshold}")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

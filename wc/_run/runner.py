@@ -236,6 +236,11 @@ def prepare(config: LearnConfig, adapter: EnvAdapter) -> LearnConfig:
     """The configuration with the planner the domain chooses (or the one named, if it fits),
     and the adapter set to judge within the run's tolerance."""
     config = returns.resolve_planner(config, adapter)
+    if config.reward_threshold is not None:
+        if returns.action_space(adapter) is None or not hasattr(adapter, "set_reward_threshold"):
+            raise InvalidInput(f"--reward-threshold applies to worlds scored by their return; {config.env} is a goal "
+                               f"world (an episode succeeds when it reaches its goal)")
+        adapter.set_reward_threshold(config.reward_threshold)
     if adapter.reward_mode == "value" and hasattr(adapter, "set_tolerance"):
         adapter.set_tolerance(config.tolerance)
     elif config.tolerance != CWMB:
