@@ -272,3 +272,22 @@ def test_a_return_world_with_a_threshold_stops_on_the_mean_of_its_last_episodes(
     assert not Agent._solved(taxi, 0, [9.0, 9.0])             # fewer episodes than asked
     goal = SimpleNamespace(config=SimpleNamespace(solved=3), action_space=None, threshold=None)
     assert Agent._solved(goal, 3, []) and not Agent._solved(goal, 2, [1.0, 1.0, 1.0])
+
+
+def test_without_a_threshold_the_target_is_the_mean_of_the_recent_returns():
+    """The best single return comes from the easiest start; φ2's target without a threshold is
+    the mean return of the last `solved` episodes, read as a mean (by_mean) like a threshold."""
+    from types import SimpleNamespace
+
+    from wc._agent.learner import Learner
+
+    goal = ReturnGoal(action_space=None, planner="cem", target=None, episode_steps=200, by_mean=True)
+    learner = SimpleNamespace(best_return=None, episode_returns=[], threshold=None, config=SimpleNamespace(solved=3),
+                              sandbox=SimpleNamespace(return_goal=goal))
+    for total in (-900.0, -100.0, -500.0, -200.0):
+        Learner.returned(learner, total)
+    assert learner.best_return == -100.0 and goal.target == -800.0 / 3  # the last three, not the best one
+    pendulum = SimpleNamespace(best_return=None, episode_returns=[], threshold=-200.0,
+                               config=SimpleNamespace(solved=3), sandbox=SimpleNamespace(return_goal=goal))
+    Learner.returned(pendulum, -50.0)
+    assert goal.target == -800.0 / 3  # a threshold stays the target

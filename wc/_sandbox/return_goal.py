@@ -1,10 +1,11 @@
 """φ2 where the reward is not a goal: a plan in the program whose predicted return reaches a target.
 
-The target is gymnasium's `spec.reward_threshold` where it gives one, else the best return of an
-episode seen so far (reached, not exceeded: a program that predicts no better than the best
-episode is not refuted for being right). A return planner (MCTS, CEM) looks a bounded horizon
-ahead, so its best sequence rarely spans a whole episode; what the rest of the episode adds is
-unknown, and the rule reads the plan as optimistically as its evidence allows:
+The target is the run's `--reward-threshold`, else gymnasium's `spec.reward_threshold` where it
+gives one, else the mean return of the run's recent episodes (reached, not exceeded: a program
+that predicts what the agent achieves is not refuted for being right; `Learner.returned`).
+A return planner (MCTS, CEM) looks a bounded horizon ahead, so its best sequence rarely spans a
+whole episode; what the rest of the episode adds is unknown, and the rule reads the plan as
+optimistically as its evidence allows:
 
 * the plan's per-step average, kept up for every step the episode has left (from a start: its
   step limit), is the episode's predicted return; and
@@ -15,13 +16,12 @@ refutes the program (*exhausted*: the prompt says the planner's best plan falls 
 stopped by its time or step budget is *undecided*, never pessimism; a program that cannot be
 planned in is an *error*.
 
-gymnasium's threshold is a mean over episodes: an optimal Taxi episode from a far start returns
-less than 8, a Pendulum hanging straight down less than -200. So with a threshold (`by_mean`),
-one start's shortfall is read against the program's own predictions from every start it was
-judged from (`PredictedReturns`): the start is *found* when their mean reaches the threshold,
-*undecided* while fewer than `MEAN_EVIDENCE` starts have been judged (one start below a mean is no
-evidence yet), and refuted only when the mean of at least that many falls short. The best return
-seen, the target without a threshold, is a single episode's: it is judged start by start.
+Every such target is a mean over episodes (gymnasium's threshold is one): an optimal Taxi
+episode from a far start returns less than 8, a Pendulum hanging straight down less than -200.
+So (`by_mean`) one start's shortfall is read against the program's own predictions from every
+start it was judged from (`PredictedReturns`): the start is *found* when their mean reaches the
+target, *undecided* while fewer than `MEAN_EVIDENCE` starts have been judged (one start below a
+mean is no evidence yet), and refuted only when the mean of at least that many falls short.
 Pure: no I/O.
 """
 from __future__ import annotations

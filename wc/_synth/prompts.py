@@ -344,7 +344,7 @@ def _optimism_for_return(ctx: PromptContext, program: str, start: State, mission
         ctx, program, start, mission, plan, n_transitions, how, "planning",
         "The target is the environment's reward threshold, a mean over episodes: from a hard start less may be "
         "optimal, so the program's predicted returns are averaged over the starts it was judged from (without a "
-        "threshold, the target is the best return of an episode so far). "
+        "threshold, the target is the mean return of the agent's recent episodes). "
         "Either the model is missing how something works that the agent has not tried yet, reward() gives less than "
         "the environment would, or done ends episodes too early. Change the program so that the target can be "
         "reached in it, in the way the environment most plausibly works, while still explaining what was observed.")
