@@ -106,6 +106,11 @@ def test_success_and_phi2_in_a_return_world():
     assert judged(drops_off, taxi).found
     cut = ReturnPlan(status="found", predictions=wanders.predictions, total=-100.0, reason="time budget spent")
     assert judged(cut, taxi).status == "budget"  # a budget is never pessimism
+    # a swing-up paid once, then held: the rest of the episode goes at the plan's last quarter, not its average
+    swing = ReturnPlan(status="found", predictions=[("k", -5.0, False)] * 30 + [("k", -0.01, False)] * 10,
+                       total=-150.1, planner="cem")
+    assert predicted_return(swing, 200) == pytest.approx(-150.1 - 0.01 * 160)
+    assert judged(swing, ReturnGoal(action_space=None, planner="cem", target=-200.0, episode_steps=200)).found
 
 
 def test_a_threshold_that_is_a_mean_is_judged_over_the_starts_not_one_start():

@@ -326,8 +326,9 @@ def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan:
         "still explaining what was observed.")
 
 
-RETURN_RULE = ("A plan's predicted return over the episode is its average reward per step kept up for every step "
-               "the episode has; a plan that ends the episode (done) is worth at least its own return")
+RETURN_RULE = ("A plan's predicted return over the episode is its own return plus, for every step the episode has "
+               "after it, the better of its average reward per step and that of its last quarter; a plan that ends "
+               "the episode (done) is worth at least its own return")
 
 
 def _optimism_for_return(ctx: PromptContext, program: str, start: State, mission: str, plan: PlanResult,
