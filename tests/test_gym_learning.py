@@ -4,6 +4,7 @@ command line's --env-option, --planner, --rtol and --atol."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,12 @@ def test_success_and_phi2_in_a_return_world():
                        total=-150.1, planner="cem")
     assert predicted_return(swing, 200) == pytest.approx(-150.1 - 0.01 * 160)
     assert judged(swing, ReturnGoal(action_space=None, planner="cem", target=-200.0, episode_steps=200)).found
+    # still swinging at the horizon's end: past it, the best reward a recorded step got that did not end its episode
+    swinging = ReturnPlan(status="found", predictions=[("k", -6.0, False)] * 30, total=-180.0, planner="cem")
+    assert predicted_return(swinging, 200) == -1200.0
+    assert predicted_return(swinging, 200, best_step=-0.5) == -180.0 - 0.5 * 170
+    pendulum = ReturnGoal(action_space=None, planner="cem", target=-300.0, episode_steps=200, best_step=-0.5)
+    assert judged(swinging, pendulum).found and not judged(swinging, replace(pendulum, best_step=None)).found
 
 
 def test_a_threshold_that_is_a_mean_is_judged_over_the_starts_not_one_start():

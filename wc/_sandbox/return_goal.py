@@ -8,9 +8,13 @@ whole episode; what the rest of the episode adds is unknown, and the rule reads 
 optimistically as its evidence allows:
 
 * the plan's return plus, for every step the episode has left after it (from a start: its step
-  limit), the better of its per-step average and the average of its last quarter (where it
-  ends up: a Pendulum plan pays for its swing-up once, then holds the pole up at nearly no cost;
-  CartPole's 1 a step and Taxi's -1 are kept up either way), is the episode's predicted return; and
+  limit), the best of its per-step average, the average of its last quarter (where it ends up)
+  and the best reward of a recorded step that did not end its episode (`ReturnGoal.best_step`:
+  the program explains that reward, so the world gives it somewhere, and it may recur; past the
+  horizon the planner saw nothing, and a horizon is a budget, never pessimism), is the episode's
+  predicted return. A Pendulum plan from hanging down pays for its swing-up within a 30-step
+  horizon and is still swinging at its end; CartPole's 1 a step and Taxi's -1 are kept up either
+  way (Taxi's +20 ends its episode: it happens once); and
 * a plan that ends the episode by the program's own rules (done) is worth at least its return.
 
 A plan reaching the target is *found*; one below it, from a search that ran to its own settings,
@@ -49,6 +53,7 @@ class ReturnGoal:
     seed: int = 0
     by_mean: bool = False  # the target is a mean over episodes (gymnasium's threshold): module docstring
     predicted: PredictedReturns = field(default_factory=lambda: PredictedReturns())
+    best_step: float | None = None  # the best reward of a recorded step that did not end its episode
 
 
 MEAN_EVIDENCE = 4  # starts judged under a program before the mean of its predictions may refute it
@@ -97,13 +102,13 @@ def goal_budget(budget: PlanBudget, steps_left: int) -> PlanBudget:
                    seconds=min(budget.seconds, GOAL_SECONDS), horizon=steps_left)
 
 
-def predicted_return(plan: ReturnPlan, steps_left: int) -> float:
+def predicted_return(plan: ReturnPlan, steps_left: int, best_step: float | None = None) -> float:
     """The episode's predicted return from a plan of the program (module docstring)."""
     n = len(plan.predictions)
     if n == 0:
         return float("-inf")
     tail = [r for _, r, _ in plan.predictions[-max(1, n // 4):]]
-    rate = max(plan.total / n, sum(tail) / len(tail))
+    rate = max(plan.total / n, sum(tail) / len(tail), -float("inf") if best_step is None else best_step)
     kept_up = plan.total + rate * max(steps_left - n, 0)
     return max(kept_up, plan.total) if plan.done else kept_up
 
@@ -145,7 +150,7 @@ def judged(plan: ReturnPlan, goal: ReturnGoal) -> PlanResult:
         return PlanResult(False, reason=plan.reason or "the program cannot be planned in", status=ERROR, **common)
     if plan.status != "found" or "budget spent" in plan.reason:
         return PlanResult(False, reason=plan.reason or "the planning budget ran out", status=BUDGET, **common)
-    value = predicted_return(plan, goal.episode_steps)
+    value = predicted_return(plan, goal.episode_steps, goal.best_step)
     if goal.target is None or value >= goal.target:
         return PlanResult(True, reason=f"predicted return {value:g}", status=FOUND, **common)
     return PlanResult(False, status=EXHAUSTED, **common,

@@ -387,6 +387,7 @@ class Sandbox:
         goal = self.return_goal
         if goal is None:
             return Optimism(await self.plan_many(source, starts))
+        goal.best_step = max((t.reward for t in self.transitions if not t.done), default=None)
         verdicts = []
         for state, mission in starts:
             plan = await self.plan_return(source, state, mission, goal.action_space, planner=goal.planner,
@@ -395,7 +396,7 @@ class Sandbox:
             if verdict_.status not in ("found", "exhausted"):
                 verdicts.append(verdict_)
                 continue
-            value = predicted_return(plan, goal.episode_steps)
+            value = predicted_return(plan, goal.episode_steps, goal.best_step)
             if verdict_.status == "exhausted" and action_choices(goal.action_space)[0] == "discrete":
                 budget = goal_budget(self.limits.plan, goal.episode_steps)
                 goal_plan = await self.plan(source, state, mission, budget)

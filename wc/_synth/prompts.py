@@ -327,8 +327,9 @@ def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan:
 
 
 RETURN_RULE = ("A plan's predicted return over the episode is its own return plus, for every step the episode has "
-               "after it, the better of its average reward per step and that of its last quarter; a plan that ends "
-               "the episode (done) is worth at least its own return")
+               "after it, the best of its average reward per step, that of its last quarter and the best reward "
+               "observed on a step that did not end its episode; a plan that ends the episode (done) is worth at "
+               "least its own return")
 
 
 def _optimism_for_return(ctx: PromptContext, program: str, start: State, mission: str, plan: PlanResult,
