@@ -28,9 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from wc._core.tolerance import CWMB, EXACT, Tolerance
+from wc._core.tolerance import CWMB, Tolerance
 from wc._core.values import Transition
-from wc._measure.accuracy import Accuracy, Predicted, Recorded, accuracy
+from wc._measure.accuracy import CWMB_REWARD, Accuracy, Predicted, Recorded, accuracy
 from wc._planning import RETURN_PLANNERS
 from wc._planning.cem import CemSettings
 from wc._planning.mcts import MctsSettings
@@ -61,7 +61,7 @@ def predicted(prediction: Any) -> Predicted:
 
 def program_accuracy(program: runtime.CompiledProgram, transitions: Sequence[DataTransition], adapter: Any, *,
                      call_timeout: float = 2.0, state_tol: Tolerance = CWMB,
-                     reward_tol: Tolerance = EXACT) -> Accuracy:
+                     reward_tol: Tolerance = CWMB_REWARD) -> Accuracy:
     """Both accuracy forms of a compiled program on recorded transitions, predicted in this
     process (trusted programs only; see the module docstring)."""
     mission = adapter.mission

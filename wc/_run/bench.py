@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wc._core.config import Settings
-from wc._core.tolerance import CWMB, EXACT
+from wc._core.tolerance import CWMB
 from wc._core.values import RunStatus
-from wc._measure.accuracy import Accuracy, Recorded, accuracy
+from wc._measure.accuracy import CWMB_REWARD, Accuracy, Recorded, accuracy
 from wc._measure.program import NormalizedReturn, cwmb_settings, measure_return, predicted
 from wc._planning.returns import ReturnPlan
 from wc._run.fit import FitConfig, FitResult, data_transitions, fit, make_env, resume_fit
@@ -221,7 +221,7 @@ async def _measure(line: BenchEnv, adapter: Any, settings: Settings, *, episodes
             from wc._measure.accuracy import Predicted
 
             preds = [Predicted(None, None, None) for _ in rows]
-        line.accuracy = accuracy(preds, [Recorded.of(t) for t in rows], state_tol=CWMB, reward_tol=EXACT,
+        line.accuracy = accuracy(preds, [Recorded.of(t) for t in rows], state_tol=CWMB, reward_tol=CWMB_REWARD,
                                  whole_state=bool(adapter.layout.digits))
         line.returns, line.plan_failures = await _returns(sandbox, source, adapter, episodes=episodes,
                                                           max_steps=max_steps, seed=seed)
