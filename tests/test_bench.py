@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support.helpers import keys_of, replaced
+from support.helpers import keys_of, replaced, sqlite_rows
 from typer.testing import CliRunner
 
 from wc.cli.main import app
@@ -40,6 +40,12 @@ def test_the_correct_program_scores_full_accuracy_and_a_normalized_return(fake_l
     returns = line["returns"]
     assert returns["planner"] == "mcts-cwmb" and len(returns["R_program"]["returns"]) == 1
     assert line["normalized_return"] is not None and line["normalized_return"] > 0.5
+    # what the table reports besides: tokens, wall time, the planner's time per action
+    assert line["tokens"] == line["prompt_tokens"] + line["completion_tokens"] > 0 and line["wall_seconds"] > 0
+    assert line["planner_seconds_per_action"] > 0 and line["measure_seconds"] > 0
+    assert line["planner_seconds_per_action"] == pytest.approx(
+        returns["R_program"]["decide_seconds"] / sum(returns["R_program"]["steps"]))
+    assert line["accuracy"]["rewards_matched"] == 1.0
     assert result["table_accuracy"] == "accuracy_paper" and result["means"]["discrete"]["accuracy_paper"] == 1.0
     assert [p["llm_calls"] for p in result["published"]] == [10, 10, 50]
     assert "<documentation>" in requests[0]["messages"][0]["content"]  # CWMB gives the docs
@@ -83,6 +89,13 @@ def test_a_benchmark_run_again_reuses_its_fits(fake_llm, tmp_path):
     assert (line["run_id"], line["program_id"], line["llm_calls"], line["fits"]) == (
         first["run_id"], first["program_id"], 1, True)
     assert line["accuracy_paper"] == first["accuracy_paper"] == 1.0
+    # the measure too is the stored one: nothing was planned again (the same times, to the digit)
+    assert line["returns"] == first["returns"] and line["measure_seconds"] == first["measure_seconds"] > 0
+    rows = sqlite_rows(f"sqlite:///{tmp_path / 'wc.db'}", "SELECT run_id, kind, settings FROM measures")
+    assert rows == [(first["run_id"], "cwmb", '{"episodes": 1, "max_steps": 3, "seed": 0}')]
+    other = json.loads(invoke(silent, tmp_path, "--envs", "CartPole-v1", "--episodes", "2", "--max-steps", "3",
+                              "--json").stdout)["envs"][0]  # other episodes: measured anew, the fit reused
+    assert other["run_id"] == first["run_id"] and len(other["returns"]["R_program"]["returns"]) == 2
     fresh = json.loads(invoke(fake_llm(lambda request, n: Reply(answer(CARTPOLE))), tmp_path, *args,
                               "--fresh").stdout)["envs"][0]
     assert fresh["run_id"] != first["run_id"] and fresh["fits"]

@@ -111,6 +111,11 @@ class Accuracy:
         return {"accuracy_paper": self.paper, "accuracy_code": self.code, "transitions": self.transitions,
                 "next_states_matched": self.states, "rewards_matched": self.rewards, "dones_matched": self.dones}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Accuracy:
+        return cls(data["accuracy_paper"], data["accuracy_code"], data["transitions"], data["next_states_matched"],
+                   data["rewards_matched"], data["dones_matched"])
+
 
 def _check(predicted: Sequence[Predicted], recorded: Sequence[Recorded]) -> None:
     if len(predicted) != len(recorded):

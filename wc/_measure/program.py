@@ -108,10 +108,22 @@ class Returns:
     def mean(self) -> float:
         return sum(self.returns) / len(self.returns) if self.returns else float("nan")
 
+    @property
+    def seconds_per_action(self) -> float | None:
+        """The planner's time per action played (an open-loop plan's time spread over its actions)."""
+        actions = sum(self.steps)
+        return self.decide_seconds / actions if actions else None
+
     def to_json(self) -> dict[str, Any]:
         return {"mean": self.mean, "returns": self.returns, "steps": self.steps, "decisions": self.decisions,
-                "seconds": self.seconds, "seconds_per_decision": self.decide_seconds / self.decisions
-                if self.decisions else None}
+                "seconds": self.seconds, "decide_seconds": self.decide_seconds,
+                "seconds_per_decision": self.decide_seconds / self.decisions if self.decisions else None,
+                "seconds_per_action": self.seconds_per_action}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Returns:
+        return cls(list(data["returns"]), list(data["steps"]), int(data["decisions"]), float(data["seconds"]),
+                   float(data.get("decide_seconds") or 0.0))
 
 
 def policy_return(adapter: Any, policy: Policy, *, episodes: int = 10, seed: int = 0,
@@ -220,6 +232,11 @@ class NormalizedReturn:
     def to_json(self) -> dict[str, Any]:
         return {"normalized_return": self.value, "planner": self.planner, "R_program": self.program.to_json(),
                 "R_random": self.random.to_json(), "R_true": self.true.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NormalizedReturn:
+        return cls(Returns.from_json(data["R_program"]), Returns.from_json(data["R_random"]),
+                   Returns.from_json(data["R_true"]), str(data["planner"]))
 
 
 def measure_return(adapter: Any, policy: Policy, *, planner: str | Settings = "auto", episodes: int = 10,

@@ -138,8 +138,10 @@ def data_transitions(rows: list[Any], mission: str) -> list[Transition]:
 
 
 async def fit(config: FitConfig, settings: Settings | None = None, *, llm: ChatClient | None = None,
-              on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None) -> FitResult:
-    """Fit a program to a dataset, recording the run, its dataset, programs and calls in the store."""
+              on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None,
+              node: str | None = None) -> FitResult:
+    """Fit a program to a dataset, recording the run, its dataset, programs and calls in the store
+    (`node`: the machine it runs on, a Ray node id; default this host)."""
     from wc._sandbox import jail as jails
     from wc.datasets import import_dataset
 
@@ -162,7 +164,7 @@ async def fit(config: FitConfig, settings: Settings | None = None, *, llm: ChatC
         holder = owner()
         run_id = await store.runs.create(environment_id, config=config.to_json(), seed=config.seed,
                                          model=None if isinstance(client, NoLLM) else client.model, owner=holder,
-                                         node=machine(), dataset_id=record.id)
+                                         node=node or machine(), dataset_id=record.id)
         if on_start:
             on_start(run_id)
         return await _execute(store, run_id, config, adapter, record, client, holder=holder, emit=emit,
@@ -240,7 +242,8 @@ async def _refine(store: Store, run_id: int, config: FitConfig, adapter: Any, ll
 
 
 async def resume_fit(run_id: int, settings: Settings | None = None, *, llm: ChatClient | None = None,
-                     on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None) -> FitResult:
+                     on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None,
+                     node: str | None = None) -> FitResult:
     """Continue an interrupted fit from the programs it stored, with the calls it has left."""
     from wc._sandbox import jail as jails
 
@@ -264,7 +267,7 @@ async def resume_fit(run_id: int, settings: Settings | None = None, *, llm: Chat
                   else client_for(llm, settings, config.max_llm_calls))
         check_price(client, config.max_cost_usd)
         holder = owner()
-        await store.runs.claim(run_id, holder, machine())
+        await store.runs.claim(run_id, holder, node or machine())
         if on_start:
             on_start(run_id)
         return await _execute(store, run_id, config, adapter, record, client, holder=holder, emit=emit,
