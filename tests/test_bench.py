@@ -120,3 +120,60 @@ async def test_a_fit_the_benchmark_left_failed_is_resumed(fake_llm, db_url):
     line = result.envs[0]
     assert line.fit is not None and line.fit.run.id == failed.run.id and line.fit.fits
     assert line.accuracy is not None and line.accuracy.paper == 1.0
+
+
+def test_a_ray_benchmark_needs_postgresql_and_a_cluster_that_answers(fake_llm, tmp_path):
+    """As `wc sweep --engine ray`: a store every node reaches, and a cluster at the address, both
+    said in one line before anything is fitted."""
+    from test_sweep import _free_port
+
+    done = invoke(fake_llm(None), tmp_path, "--envs", "CartPole-v1", "--engine", "ray")
+    assert done.exit_code == 2 and "a Ray benchmark needs a store every node reaches: PostgreSQL" in done.output
+    done = invoke(fake_llm(None), tmp_path, "--envs", "CartPole-v1", "--engine", "slurm")
+    assert done.exit_code == 2 and "unknown engine 'slurm'" in done.output
+    nowhere = CliRunner().invoke(app, ["bench", "cwmb", "--envs", "CartPole-v1", "--engine", "ray", "--address",
+                                       f"127.0.0.1:{_free_port()}", "--db", "postgresql+asyncpg://wc@127.0.0.1/none"],
+                                 env={"WC_DB": None, "OPENAI_API_KEY": "sk-test"})
+    assert nowhere.exit_code == 2 and "no Ray cluster answers at 127.0.0.1:" in nowhere.output, nowhere.output
+    assert not (tmp_path / "wc.db").exists() or sqlite_rows(f"sqlite:///{tmp_path / 'wc.db'}",
+                                                            "SELECT count(*) FROM runs") == [(0,)]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_ray_benchmark_on_a_two_node_cluster_with_postgresql(fake_llm, postgres):
+    """Two environments as two Ray tasks on a real two-node cluster (one CPU each): each fitted and
+    measured on its node (the fit's run records the node), the lines read back from PostgreSQL."""
+    import asyncio
+
+    from support.helpers import run_wc
+    from test_sweep import RayCluster
+
+    from wc._store import Store
+
+    taxi = (FIXTURES / "taxi_model.py").read_text()
+    server = fake_llm(lambda request, n: Reply(answer(taxi if "Taxi" in json.dumps(request) else CARTPOLE),
+                                               delay=0.5))
+    url = postgres.new_database()
+    env = {"WC_DB": url, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test", "WC_MODEL": "test-model"}
+    with RayCluster() as cluster:
+        nodes = cluster.nodes()
+        done = run_wc("bench", "cwmb", "--envs", "CartPole-v1,Taxi-v3", "--episodes", "1", "--max-steps", "3",
+                      "--engine", "ray", "--address", cluster.address, "--json", env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert [(e["env"], e["fits"], e["error"]) for e in result["envs"]] == [("CartPole-v1", True, None),
+                                                                          ("Taxi-v3", True, None)]
+    assert all(e["accuracy_paper"] == 1.0 and e["returns"] is not None for e in result["envs"])
+
+    async def read():
+        store = await Store.open(url, create=False)
+        try:
+            return ([await store.runs.summary(e["run_id"]) for e in result["envs"]],
+                    await store.measures.all("cwmb"))
+        finally:
+            await store.close()
+    runs, measures = asyncio.run(read())
+    used = {r.node for r in runs}
+    assert used <= set(nodes) and len(used) == 2, (used, nodes)  # one CPU each: both nodes played
+    assert sorted(m.run_id for m in measures) == sorted(r.id for r in runs)
