@@ -8,7 +8,15 @@ import pytest
 
 from wc import envs
 from wc._core.tolerance import CWMB, Tolerance
-from wc._measure.accuracy import CWMB_REWARD, Predicted, Recorded, accuracy, code_accuracy, paper_accuracy, state_fraction
+from wc._measure.accuracy import (
+    CWMB_REWARD,
+    Predicted,
+    Recorded,
+    accuracy,
+    code_accuracy,
+    paper_accuracy,
+    state_fraction,
+)
 from wc._measure.program import program_accuracy
 from wc._sandbox import runtime
 from wc.datasets import cwmb

@@ -50,6 +50,19 @@ def test_the_correct_program_scores_full_accuracy_and_a_normalized_return(fake_l
     assert [p["llm_calls"] for p in result["published"]] == [10, 10, 50]
     assert "<documentation>" in requests[0]["messages"][0]["content"]  # CWMB gives the docs
 
+    # the stored run set in `wc report --bench`: its table beside the published rows, and its figure
+    shown = CliRunner().invoke(app, ["report", "--bench", "--out", str(tmp_path / "report"), "--db",
+                                     f"sqlite:///{tmp_path / 'wc.db'}"], env={"WC_DB": None})
+    assert shown.exit_code == 0, shown.output
+    index = (tmp_path / "report" / "index.md").read_text()
+    assert "## CWMB benchmark 1" in index and "test-model, ≤ 10 LLM calls per environment" in index
+    assert "| GIF-MCTS, GPT-4-Turbo | 10 | 0.91 / 0.81 | 0.40 / 0.26 |" in index
+    assert (f"| CartPole-v1 | discrete | {line['run_id']} | 1 | {line['tokens']:,} | 1.000 | 1.000 | "
+            f"{line['normalized_return']:.2f} |") in index
+    assert f"| **wc, test-model** | 10 | 1.00 (code's form 1.00) / {line['normalized_return']:.2f} (1 envs) | - |" \
+        in index
+    assert (tmp_path / "report" / "cwmb-1.png").stat().st_size > 0 and "cwmb-1.png" in shown.output
+
 
 def test_a_wrong_program_scores_less_and_the_table_stands_beside_the_published_rows(fake_llm, tmp_path):
     wrong = replaced(CARTPOLE, "FORCE = 10.0", "FORCE = 12.0", 1)
@@ -177,3 +190,36 @@ def test_a_ray_benchmark_on_a_two_node_cluster_with_postgresql(fake_llm, postgre
     used = {r.node for r in runs}
     assert used <= set(nodes) and len(used) == 2, (used, nodes)  # one CPU each: both nodes played
     assert sorted(m.run_id for m in measures) == sorted(r.id for r in runs)
+
+
+def test_stored_lines_are_grouped_into_run_sets_the_latest_line_per_environment():
+    """`wc report --bench` groups the stored lines by what makes them comparable; an environment
+    measured twice in one set shows its latest line; lines stand in CWMB's order; the figure draws
+    exactly the numbers of the lines and the published rows, "n/a" as no bar."""
+    from datetime import UTC, datetime
+
+    from wc._report.cwmb import bench_sets
+    from wc._report.figures import cwmb_figure
+    from wc._store import MeasureRecord
+    from wc.datasets.cwmb import ENVS, PUBLISHED
+
+    def measure(i, env, group, paper, ret, episodes=10, calls=10):
+        line = {"env": env, "group": group, "run_id": i, "accuracy_paper": paper, "accuracy_code": paper / 2,
+                "normalized_return": ret, "returns": None, "tokens": 100, "llm_calls": 1}
+        return MeasureRecord(i, i, i, "cwmb", {"episodes": episodes, "max_steps": None, "seed": 0}, line,
+                             datetime.now(UTC), env, "m", {"max_llm_calls": calls, "describe": "docs", "seed": 0})
+    records = [measure(1, "Pendulum-v1", "continuous", 0.6, None), measure(2, "CartPole-v1", "discrete", 0.5, 0.2),
+               measure(3, "CartPole-v1", "discrete", 1.0, 0.8), measure(4, "Taxi-v3", "discrete", 0.9, 0.7),
+               measure(5, "Taxi-v3", "discrete", 0.1, 0.1, episodes=2)]
+    first, second = bench_sets(records, [e.name for e in ENVS])
+    assert [line["run_id"] for line in first.lines] == [4, 3, 1]  # Taxi, CartPole, Pendulum: CWMB's order
+    assert [line["run_id"] for line in second.lines] == [5] and second.episodes == 2
+    means = first.means()
+    assert means["discrete"] == {"envs": 2, "accuracy_paper": pytest.approx(0.95),
+                                 "accuracy_code": pytest.approx(0.475), "normalized_return": pytest.approx(0.75)}
+    assert means["continuous"]["normalized_return"] is None  # n/a is not a zero
+    _, figure = cwmb_figure(first, PUBLISHED, 1)
+    assert figure.get("environments", "accuracy (paper, eq. 2)").y == [0.9, 1.0, 0.6]
+    assert figure.get("environments", "normalized return").y == [0.7, 0.8]  # Pendulum's n/a draws no bar
+    assert figure.get("means", "wc, m").y == [pytest.approx(0.95), pytest.approx(0.75), pytest.approx(0.6)]
+    assert figure.get("means", "GIF-MCTS, GPT-4-Turbo").y == [0.91, 0.81, 0.40, 0.26]

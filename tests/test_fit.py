@@ -202,7 +202,8 @@ async def test_a_fit_and_its_dataset_are_stored_under_the_environments_arguments
 
     server = fake_llm(None)
     data = str(FIXTURES / "cwmb" / "Pendulum-v1.jsonl")
-    result = await fit(FitConfig(env="Pendulum-v1", data=data, env_options={"env_kwargs": {"g": 9.81}}, max_llm_calls=0),
+    variant = {"env_kwargs": {"g": 9.81}}
+    result = await fit(FitConfig(env="Pendulum-v1", data=data, env_options=variant, max_llm_calls=0),
                        settings(server, db_url))
     assert result.run.env == "Pendulum-v1(g=9.81)" and result.dataset.environment == "Pendulum-v1(g=9.81)"
     plain = await fit(FitConfig(env="Pendulum-v1", data=data, max_llm_calls=0), settings(server, db_url))
