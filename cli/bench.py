@@ -62,7 +62,8 @@ def show(result) -> None:
     """The environments' lines, then the means per group beside the published rows."""
     table = Table("environment", "group", "run", "LLM calls", "tokens", "fits", "accuracy (paper)", "accuracy (code)",
                   "normalized return", "R_program / R_true / R_random", "planner s / action", "wall time",
-                  title="CWMB: accuracy in the paper's form (eq. 2); the released code's form beside it")
+                  title="CWMB: accuracy in the paper's form (eq. 2); the released code's form beside it; rewards "
+                  "and done compared exactly, as CWMB's code does")
     for line in result.envs:
         j = line.to_json()
         if line.error:
