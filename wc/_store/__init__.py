@@ -15,6 +15,7 @@ from wc._store.records import (
     EpisodeTrace,
     LLMCallRecord,
     LLMCallSummary,
+    MeasureRecord,
     ProgramRecord,
     RunRecord,
     RunSummary,
@@ -39,6 +40,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["CallAtStep", "CurriculumSummary", "DataTransition", "DatasetRecord", "EpisodeRecord", "EpisodeSummary",
-           "EpisodeTrace", "LLMCallRecord", "LLMCallSummary", "ProgramRecord", "RunBusy", "RunRecord", "RunSummary",
-           "StepRecord", "Store", "SweepCell", "SweepSummary", "TransitionRecord", "UnsolvableStartRecord",
+           "EpisodeTrace", "LLMCallRecord", "LLMCallSummary", "MeasureRecord", "ProgramRecord", "RunBusy", "RunRecord",
+           "RunSummary", "StepRecord", "Store", "SweepCell", "SweepSummary", "TransitionRecord",
+           "UnsolvableStartRecord",
            "holder_alive", "open_store"]
