@@ -119,14 +119,14 @@ def test_frozenlake_through_the_command_line_with_env_options(fake_llm, tmp_path
     assert data["env"] == "FrozenLake-v1(is_slippery=False)"
     assert data["status"] == "finished" and data["successes"] >= 2
     assert data["config"]["env_options"] == {"env_kwargs": {"is_slippery": False}}
-    assert data["config"]["rtol"] == 1e-4 and data["config"]["atol"] == 1e-5 and data["config"]["planner"] == "mcts"
+    assert data["config"]["rtol"] == 1e-4 and data["config"]["atol"] == 1e-5 and data["config"]["planner"] == "iw"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args, needle", [
     (["--env", "FrozenLake-v1", "--env-option", "is_slippery"], "is KEY=VALUE"),
-    (["--env", "CartPole-v1", "--planner", "cem"], "use mcts or mcts-cwmb"),
-    (["--env", "Pendulum-v1", "--planner", "mcts"], "use cem or cem-cwmb"),
+    (["--env", "CartPole-v1", "--planner", "cem"], "use iw or mcts or mcts-cwmb"),
+    (["--env", "Pendulum-v1", "--planner", "mcts"], "use iw-cem or cem or cem-cwmb"),
     (["--env", "support.gym_user_env:WcTest/Camera-v0"], "an image or a grid"),
     (["--env", "CartPole-v1", "--env-option", "gravity=3"], "gymnasium cannot make 'CartPole-v1' with gravity=3"),
 ])
