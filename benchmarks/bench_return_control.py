@@ -20,6 +20,7 @@ program steps per second while planning. `RESULT` lines carry the same figures.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import statistics
 import time
@@ -32,7 +33,9 @@ warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 
 from wc import envs  # noqa: E402
-from wc._planning import DEFAULT_RETURN_PLANNERS  # noqa: E402
+from wc._planning import DEFAULT_RETURN_PLANNERS, RETURN_PLANNERS  # noqa: E402
+from wc._planning.iw import WidthSettings  # noqa: E402
+from wc._planning.seeded import SeededCemSettings  # noqa: E402
 from wc._sandbox import runtime  # noqa: E402
 from wc._sandbox.plan_return import plan_return  # noqa: E402
 
@@ -88,7 +91,7 @@ WORLDS = [
 ]
 
 
-def episode(world: World, program: Any, planner: str, seed: int) -> dict[str, float]:
+def episode(world: World, program: Any, planner: Any, seed: int) -> dict[str, float]:
     """One episode from reset(seed), planning before every action; its return and planning costs."""
     adapter = envs.make(world.env_id, env_kwargs=dict(world.env_kwargs))
     for name, value in world.physics.items():
@@ -116,7 +119,7 @@ def episode(world: World, program: Any, planner: str, seed: int) -> dict[str, fl
     return {"return": total, "actions": actions, "seconds": seconds, "steps": steps, "worst": worst}
 
 
-def run(world: World, planner: str, episodes: int) -> dict[str, Any]:
+def run(world: World, planner: Any, episodes: int) -> dict[str, Any]:
     program = runtime.compile_program(runtime.api_namespace(envs.api_module(world.env_id).source), world.program())
     if program.failure is not None:
         raise SystemExit(f"{world.model}_model.py does not load: {program.failure}")
@@ -134,6 +137,7 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=None)
     parser.add_argument("--planner", default=None, help="a return planner's name (default: the world's default)")
     parser.add_argument("--worlds", default="", help="comma-separated labels or prefixes of labels (default: all)")
+    parser.add_argument("--steps", type=int, default=None, help="program steps per decision of iw (and iw-cem's iw)")
     args = parser.parse_args()
     episodes = args.episodes or (3 if args.quick else 10)
     chosen = [w for w in WORLDS if not args.worlds or any(w.label.startswith(p) for p in args.worlds.split(","))]
@@ -142,7 +146,12 @@ def main() -> None:
     for world in chosen:
         kind = envs.make(world.env_id, env_kwargs=dict(world.env_kwargs)).action_space.kind
         planner = args.planner or DEFAULT_RETURN_PLANNERS["continuous" if kind == "continuous" else "discrete"]
-        r = run(world, planner, episodes)
+        settings: Any = RETURN_PLANNERS[planner]
+        if args.steps and isinstance(settings, WidthSettings):
+            settings = dataclasses.replace(settings, steps=args.steps)
+        elif args.steps and isinstance(settings, SeededCemSettings):
+            settings = dataclasses.replace(settings, width=dataclasses.replace(settings.width, steps=args.steps))
+        r = run(world, settings, episodes)
         print(f"{world.label:40} {planner:8} {r['mean']:8.1f} {world.threshold:9.1f} {r['won']:>3}/{episodes:<2} "
               f"{r['per_action']:9.3f} {r['worst']:6.2f} {r['rate']:8.0f}   {[round(x, 1) for x in r['returns']]}",
               flush=True)

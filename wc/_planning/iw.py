@@ -279,19 +279,28 @@ def search(start: Any, actions: Sequence[Any], step: Step, *, features: Features
     running = calls.left() and calls.steps < cap
 
 
-    # 3. the kept states completed at random, and cuts of the best sequence, until the budget ends
+    # 3. local search until the budget ends, in turn: a kept state completed at random; the best
+    # sequence cut at a random step and completed at random; the best sequence with one action
+    # changed and the rest of it played after (a shorter way to a goal, a better swing)
     turn = 0
     while running and calls.steps < cap and calls.left():
         turn += 1
-        if kept and (turn % 2 or not best.actions):
-            index = kept[int(random() * len(kept))]
-            running = play(tree_states[index], False, *path(index))
-        elif best.actions:
-            k = int(random() * len(best.actions))
-            state = best.trail[k - 1][0] if k else start
-            running = play(state, False, best.actions[:k], best.trail[:k], best.gains[:k])
-        else:
-            running = play(start, False, [], [], [])
+        kind = turn % 3
+        if kind == 1 and kept or not best.actions:
+            if kept:
+                index = kept[int(random() * len(kept))]
+                running = play(tree_states[index], False, *path(index))
+            else:
+                running = play(start, False, [], [], [])
+            continue
+        k = int(random() * len(best.actions))
+        state = best.trail[k - 1][0] if k else start
+        rest: list[Any] = []
+        if kind == 0 and width > 1:
+            other = int(random() * (width - 1))
+            other += other >= acts.index(best.actions[k]) if best.actions[k] in acts else 0
+            rest = [acts[other]] + best.actions[k + 1:]
+        running = play(state, False, best.actions[:k], best.trail[:k], best.gains[:k], plan=rest)
 
     plan = ReturnPlan(gamma=gamma, steps=calls.steps, rollouts=turn, planner="iw")
     if best.actions:
