@@ -2,13 +2,15 @@
 
     python benchmarks/bench_return_planning.py            # every planner below, full episodes
     python benchmarks/bench_return_planning.py --quick    # short episodes, CWMB's CEM left out
+    python benchmarks/bench_return_planning.py --only iw,iw-cem   # some planners only
     python benchmarks/bench_return_planning.py --warm-start   # CEM's warm start against none, 5 episodes
 
 For each planner an episode is played in the real gymnasium environment, planning in a correct
 program (tests/fixtures: cartpole_model.py, pendulum_model.py, against the API modules in the shape
 of wc's generic gymnasium adapter) before each action: MCTS on CartPole-v1 (wc's preset and
-CWMB's), CEM on Pendulum-v1 (wc's, receding horizon with warm start; CWMB's, planning every 100
-actions and playing the plan open loop). Printed per planner: the return, planning time per
+CWMB's), width-based search (iw, the default) on CartPole-v1, CEM on Pendulum-v1 (wc's, receding
+horizon with warm start; iw-cem, the default; CWMB's, planning every 100 actions and playing the
+plan open loop). Printed per planner: the return, planning time per
 action (median and maximum over decisions; CWMB's CEM: a plan's time over the actions it
 serves), program steps per second while planning.
 
@@ -99,7 +101,7 @@ def episode(world: World, planner: str, steps: int, seed: int = 0, warm: bool = 
     decisions, queue, plan, total, played = [], [], None, 0.0, 0
     for t in range(steps):
         if not queue:
-            init = plan.actions[settings.replan_every:] if warm and plan and settings.algorithm == "cem" else None
+            init = plan.actions[settings.replan_every:] if warm and plan and settings.algorithm != "mcts" else None
             decision = {"state": world.state(obs), "seed": t, "init": init}
             started = time.perf_counter()
             plan = plan_return(program, decision["state"], "", world.space, planner=planner, rng_seed=t, init=init,
@@ -215,6 +217,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short episodes; CWMB's CEM left out")
     parser.add_argument("--warm-start", action="store_true",
                         help="only: wc's CEM on Pendulum from seeds 0-4, with and without warm start")
+    parser.add_argument("--only", default="", help="comma-separated planner names (default: all)")
     args = parser.parse_args()
     if args.warm_start:
         for seed in range(5):
@@ -222,9 +225,12 @@ def main() -> None:
             print(f"cem on Pendulum-v1, seed {seed}: return {warm:.1f} warm-started, {cold:.1f} cold")
         return
     print(f"jailed runs in: {jail.detect().describe()}")
-    runs = [(CARTPOLE, "mcts-cwmb", 500), (CARTPOLE, "mcts", 500), (PENDULUM, "cem", 200), (PENDULUM, "cem-cwmb", 200)]
+    runs = [(CARTPOLE, "mcts-cwmb", 500), (CARTPOLE, "mcts", 500), (CARTPOLE, "iw", 500), (PENDULUM, "cem", 200),
+            (PENDULUM, "iw-cem", 200), (PENDULUM, "cem-cwmb", 200)]
     if args.quick:
         runs = [(world, planner, 60) for world, planner, _ in runs if planner != "cem-cwmb"]
+    if args.only:
+        runs = [run for run in runs if run[1] in args.only.split(",")]
     raw = {world.name: max(raw_rate(world) for _ in range(3)) for world in (CARTPOLE, PENDULUM)}
     for world, planner, steps in runs:
         report(world, planner, steps, raw[world.name], repeats=1 if planner == "cem-cwmb" else 2)

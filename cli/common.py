@@ -93,8 +93,9 @@ EnvOptionOption = typer.Option(None, "--env-option", metavar="KEY=VALUE", help="
                                "gymnasium.make, repeatable (e.g. is_slippery=false); VALUE is read as JSON when it "
                                "parses, else as a string. Stored with the run.")
 PlannerOption = typer.Option(None, "--planner", help="Goal worlds: bfws (best-first width search, the default) or "
-                             "bfs (shortest plans). Worlds scored by their return: mcts or mcts-cwmb (discrete "
-                             "actions; mcts by default), cem or cem-cwmb (continuous; cem by default).")
+                             "bfs (shortest plans). Worlds scored by their return: iw, mcts or mcts-cwmb (discrete "
+                             "actions; iw, width-based search, by default), iw-cem, cem or cem-cwmb (continuous; "
+                             "iw-cem by default).")
 RtolOption = typer.Option(1e-5, "--rtol", min=0, help="Worlds judged by value: relative tolerance of a predicted "
                           "number against the recorded one (CWMB's allclose).")
 RewardThresholdOption = typer.Option(None, "--reward-threshold", help="Worlds scored by their return: the "

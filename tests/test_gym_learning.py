@@ -73,9 +73,9 @@ def test_the_domain_chooses_the_planner_and_a_planner_that_does_not_fit_is_refus
 
     cartpole, pendulum = envs.make("CartPole-v1"), envs.make("Pendulum-v1")
     try:
-        assert returns.resolve_planner(LearnConfig(env="CartPole-v1"), cartpole).planner == "mcts"
-        assert returns.resolve_planner(LearnConfig(env="Pendulum-v1"), pendulum).planner == "cem"
-        with pytest.raises(InvalidInput, match="plans over continuous actions.*use mcts or mcts-cwmb"):
+        assert returns.resolve_planner(LearnConfig(env="CartPole-v1"), cartpole).planner == "iw"
+        assert returns.resolve_planner(LearnConfig(env="Pendulum-v1"), pendulum).planner == "iw-cem"
+        with pytest.raises(InvalidInput, match="plans over continuous actions.*use iw or mcts or mcts-cwmb"):
             returns.resolve_planner(LearnConfig(env="CartPole-v1", planner="cem"), cartpole)
         with pytest.raises(InvalidInput, match="searches for a goal"):
             returns.resolve_planner(LearnConfig(env="Pendulum-v1", planner="bfws"), pendulum)
@@ -169,14 +169,14 @@ def test_frozenlake_through_the_command_line_with_env_options(fake_llm, tmp_path
     assert data["env"] == "FrozenLake-v1(is_slippery=False)"
     assert data["status"] == "finished" and data["successes"] >= 2
     assert data["config"]["env_options"] == {"env_kwargs": {"is_slippery": False}}
-    assert data["config"]["rtol"] == 1e-4 and data["config"]["atol"] == 1e-5 and data["config"]["planner"] == "mcts"
+    assert data["config"]["rtol"] == 1e-4 and data["config"]["atol"] == 1e-5 and data["config"]["planner"] == "iw"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args, needle", [
     (["--env", "FrozenLake-v1", "--env-option", "is_slippery"], "is KEY=VALUE"),
-    (["--env", "CartPole-v1", "--planner", "cem"], "use mcts or mcts-cwmb"),
-    (["--env", "Pendulum-v1", "--planner", "mcts"], "use cem or cem-cwmb"),
+    (["--env", "CartPole-v1", "--planner", "cem"], "use iw or mcts or mcts-cwmb"),
+    (["--env", "Pendulum-v1", "--planner", "mcts"], "use iw-cem or cem or cem-cwmb"),
     (["--env", "support.gym_user_env:WcTest/Camera-v0"], "an image or a grid"),
     (["--env", "CartPole-v1", "--env-option", "gravity=3"], "gymnasium cannot make 'CartPole-v1' with gravity=3"),
     (["--env", "minigrid-doorkey", "--reward-threshold", "1"], "applies to worlds scored by their return"),
@@ -246,12 +246,12 @@ async def test_continuous_actions_are_planned_by_cem_and_stored_as_lists(fake_ll
     summary = await learn(LearnConfig(env="Pendulum-v1", episodes=1, max_steps=16, max_llm_calls=1),
                           settings(server, db_url))
     assert summary.status == "finished", summary.error
-    assert summary.episode_list[0].plans > 0  # CEM, the domain's choice for a box of actions
+    assert summary.episode_list[0].plans > 0  # CEM (seeded by width-based search), the domain's choice for a box
     rows = sqlite_rows(db_url, "select action, action_source from transitions order by id")
     assert len(rows) == 16 and {source for _, source in rows} == {"explore", "plan"}
     assert all(-2.0 <= json.loads(action)[0] <= 2.0 for action, _ in rows)
     [(config,)] = sqlite_rows(db_url, "select config from runs")
-    assert json.loads(config)["planner"] == "cem"
+    assert json.loads(config)["planner"] == "iw-cem"
     shown = run_wc("runs", "show", "1", "--episode", "0", env={"WC_DB": db_url.replace("+aiosqlite", "")})
     assert shown.returncode == 0 and "Traceback" not in shown.stderr and "[" in shown.stdout, shown.stderr
 

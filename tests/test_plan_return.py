@@ -273,7 +273,7 @@ def test_planning_in_a_program_that_fails_says_how():
     plan = plan_return(compiled("cartpole"), [{"type": "Dragon", "x": 1}], "", CARTPOLE)
     assert (plan.status, plan.reason, plan.first_error["kind"]) == ("error", "the program cannot be planned in",
                                                                     "malformed")
-    assert plan.predictions == [] and plan.planner == "mcts"
+    assert plan.predictions == [] and plan.planner == "iw"
 
     # an action whose transition raises: planned around, the first error kept with its line
     raising = replaced(source("cartpole"), "    obs = state[0]\n", "    obs = state[0]\n    if action == 'push_left':\n"
@@ -330,15 +330,20 @@ def test_the_step_budget_and_the_time_limit_reach_the_search():
     assert small.status == "found" and small.steps == 300 and small.reason == "step budget of 300 spent"
     late = plan_return(program, start, "", CARTPOLE, time_limit=0)
     assert (late.status, late.action, late.reason, late.predictions) == ("budget", None, "time budget spent", [])
-    pend = plan_return(compiled("pendulum"), observation("pendulum", [1.0, 0.0, 0.0]), "", PENDULUM, max_steps=100)
+    pend = plan_return(compiled("pendulum"), observation("pendulum", [1.0, 0.0, 0.0]), "", PENDULUM, max_steps=100,
+                       planner="cem")
     assert pend.steps == 100 and pend.rollouts == 3 and pend.reason == "step budget of 100 spent"
+    seeded = plan_return(compiled("pendulum"), observation("pendulum", [1.0, 0.0, 0.0]), "", PENDULUM, max_steps=100)
+    assert (seeded.planner, seeded.steps, seeded.reason) == ("iw-cem", 100, "step budget of 100 spent")
 
 
 def test_the_planner_follows_the_action_space_unless_named():
     cart, pend = compiled("cartpole"), compiled("pendulum")
     cart_start, pend_start = observation("cartpole", [0.0] * 4), observation("pendulum", [1.0, 0.0, 0.0])
-    assert plan_return(cart, cart_start, "", CARTPOLE, max_steps=50).planner == "mcts"
-    assert plan_return(pend, pend_start, "", PENDULUM, max_steps=50).planner == "cem"
+    assert plan_return(cart, cart_start, "", CARTPOLE, max_steps=50).planner == "iw"
+    assert plan_return(cart, cart_start, "", CARTPOLE, max_steps=50, planner="mcts").planner == "mcts"
+    assert plan_return(pend, pend_start, "", PENDULUM, max_steps=50).planner == "iw-cem"
+    assert plan_return(pend, pend_start, "", PENDULUM, max_steps=50, planner="cem").planner == "cem"
     assert plan_return(pend, pend_start, "", PENDULUM, max_steps=50, planner="cem-cwmb").planner == "cem-cwmb"
     assert plan_return(pend, pend_start, "", PENDULUM, max_steps=50, planner=SMALL_CEM).planner == "cem"
     for space, planner, words in ((CARTPOLE, "cem", "cem plans over continuous actions; these are discrete"),

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from wc._planning import RETURN_PLANNERS, cem, mcts
+from wc._planning import RETURN_PLANNERS, cem, iw, mcts, seeded
 
 GAMMA = 0.99
 
@@ -152,6 +152,85 @@ def test_mcts_rollouts_draw_another_action_where_one_fails():
     assert seen and set(seen) == {"quit"}
 
 
+# --------------------------------------------------------------------------- width-based search (iw)
+
+
+def corridor(goal, slow=False):
+    """A line from 0: "left" and "right" move one cell (or 0.001 when slow, in floats), "stay"
+    stays; reward 1 and done on reaching `goal`, 0 everywhere else. Random walks of 100 steps
+    seldom get 40 cells away, so every rollout scores the same."""
+    unit = 0.001 if slow else 1
+
+    def step(key, action):
+        (x,) = key
+        x = x + {"left": -unit, "stay": 0, "right": unit}[action]
+        done = x >= goal - 1e-9
+        return (x,), 1.0 if done else 0.0, done
+    return step
+
+
+def test_iw_finds_the_optimal_sequence_of_a_chain():
+    plan = iw.WC.search((0,), ["quit", "forward"], chain(5), rng=random.Random(0))
+    assert plan.status == "found" and plan.planner == "iw" and plan.reason == ""
+    assert plan.action == "forward" and plan.actions == ["forward"] * 5 and plan.done
+    assert plan.value == plan.discounted == pytest.approx(10 * GAMMA ** 4, abs=1e-12)
+    assert plan.steps == iw.WC.steps  # it runs to its own budget
+
+
+@pytest.mark.parametrize("slow, figures", [(False, (40, 73)), (True, (100, 41))])
+def test_iw_finds_a_reward_no_random_rollout_sees(slow, figures):
+    """40 cells (or 100 slow steps in floats, where one step changes no bin) to the only reward:
+    width-based search reaches it in the fewest steps; MCTS's random rollouts see only zeros."""
+    step = corridor(0.1 if slow else 40, slow)
+    start = (0.0,) if slow else (0,)
+    plan = iw.WC.search(start, ["left", "stay", "right"], step, rng=random.Random(0))
+    assert plan.done and plan.actions == ["right"] * figures[0] and plan.total == 1.0
+    assert (plan.steps, plan.rollouts) == (iw.WC.steps, figures[1])  # sequences completed or cut and completed
+    assert not mcts.WC.search(start, ["left", "stay", "right"], step, rng=random.Random(0)).done
+
+
+def test_iw_played_with_receding_horizon_reaches_the_goal_by_a_shortest_way():
+    start, step = grid(4)
+    total, taken, _ = play(iw.WC, start, step, list(MOVES))
+    assert (total, taken) == (1.0, 6)
+
+
+def test_iw_warm_start_is_never_worse_than_the_plan_it_starts_from():
+    start, step = grid(6)
+    first = iw.search(start, list(MOVES), step, horizon=30, steps=60, rng=random.Random(1))
+    key = first.predictions[0][0]
+    again = iw.search(key, list(MOVES), step, horizon=30, steps=60, init=first.actions[1:], rng=random.Random(2))
+    assert again.value >= (first.value - first.predictions[0][1]) / GAMMA - 1e-12
+    assert again.actions[:len(first.actions) - 1] == first.actions[1:] or again.value > first.value / GAMMA
+
+
+def test_iw_budgets_hold_exactly_and_a_search_is_deterministic():
+    start, step = grid(5)
+    spent = iw.WC.search(start, list(MOVES), step, rng=random.Random(0), max_steps=150)
+    assert spent.status == "found" and spent.steps == 150 and spent.reason == "step budget of 150 spent"
+    late = iw.WC.search(start, list(MOVES), step, rng=random.Random(0), deadline=0.0)
+    assert (late.status, late.action, late.actions, late.reason) == ("budget", None, [], "time budget spent")
+    runs = [iw.search(start, list(MOVES), step, steps=300, rng=random.Random(seed)) for seed in (3, 3, 4)]
+    same = [(r.action, r.actions, r.value, r.steps) for r in runs]
+    assert same[0] == same[1] and same[0] != same[2]
+
+
+def test_iw_plans_around_an_action_that_raises_and_says_when_all_do():
+    seen = []
+
+    def step(key, action):
+        if action == "up":
+            raise ValueError("no way up")
+        return grid(4)[1](key, action)
+    plan = iw.search((0, 0), list(MOVES), step, steps=500, rng=random.Random(0), on_error=lambda e, a: seen.append(a))
+    assert plan.found and "up" not in plan.actions and plan.done and seen and set(seen) == {"up"}
+
+    def broken(key, action):
+        raise ValueError("nothing works")
+    none = iw.search((0, 0), list(MOVES), broken, steps=100, rng=random.Random(0))
+    assert (none.status, none.action, none.reason) == ("error", None, "every action fails from the start")
+
+
 # --------------------------------------------------------------------------- CEM
 
 
@@ -295,5 +374,6 @@ def test_the_presets_are_cwmb_settings():
     assert (mcts.CWMB.simulations, mcts.CWMB.rollout_depth, mcts.CWMB.c, mcts.CWMB.gamma) == (25, 100, 1.0, 0.99)
     assert (cem.CWMB.horizon, cem.CWMB.iterations, cem.CWMB.samples, cem.CWMB.elites) == (100, 20, 1000, 100)
     assert cem.CWMB.replan_every == 100 and cem.WC.replan_every == mcts.WC.replan_every == 1
-    assert RETURN_PLANNERS == {"mcts": mcts.WC, "mcts-cwmb": mcts.CWMB, "cem": cem.WC, "cem-cwmb": cem.CWMB}
+    assert RETURN_PLANNERS == {"iw": iw.WC, "mcts": mcts.WC, "mcts-cwmb": mcts.CWMB, "iw-cem": seeded.WC,
+                               "cem": cem.WC, "cem-cwmb": cem.CWMB}
     assert math.isinf(mcts.WC.default_q) and mcts.CWMB.default_q == 1.0

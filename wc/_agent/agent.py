@@ -151,8 +151,8 @@ class Agent(Learner):
     async def _decide_return(self, episode: Episode, t: int) -> None:
         """A return world: at an episode's first decision, φ2 from its start (a plan whose
         predicted return reaches the target, wc._sandbox.return_goal), refined once per episode
-        when refuted; then at every step a receding-horizon plan in the program (MCTS or CEM,
-        CEM warm-started from the previous plan shifted by one), of which one action is played.
+        when refuted; then at every step a receding-horizon plan in the program (the return planner,
+        warm-started from the previous plan shifted by one), of which one action is played.
         A best sequence that wins the episode in the program (it ends it, done, with a reward above
         any other of its steps: a goal such as Taxi's drop-off, not CartPole's fall; and the return
         so far plus its own reaches the target) is followed to its end while the world does what
@@ -182,7 +182,7 @@ class Agent(Learner):
         self.emit(PlanSearched(found=plan.action is not None, explore=False, status=plan.status,
                                length=len(plan.actions), shortened=0, nodes=plan.steps, seconds=plan.seconds,
                                factor=1.0, program_id=self.current.program_id))
-        episode.warm = [list(a) for a in plan.actions[1:]] if space.kind == "continuous" else []
+        episode.warm = [list(a) if isinstance(a, list) else a for a in plan.actions[1:]]  # the next plan's warm start
         target = self.threshold if self.threshold is not None else self.best_return
         if plan.found and plan.done and target is not None and episode.total + plan.total >= target \
                 and ends_in_goal([r for _, r, _ in plan.predictions]):

@@ -86,7 +86,7 @@ class Episode:
     steps: int = 0
     max_steps: int = 0   # its step limit, read after its reset
     plan: list[Any] = field(default_factory=list)
-    warm: list[Any] = field(default_factory=list)  # a return world's CEM plan after the action played
+    warm: list[Any] = field(default_factory=list)  # a return world's plan after the action played
     expected: list[Any] = field(default_factory=list)  # the program's prediction after each planned action
     optimism_checked: bool = False  # optimism was asked for from a state of this episode
     planned_with: int | None = None  # the program the backoff below belongs to

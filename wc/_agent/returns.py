@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from wc._agent.config import LearnConfig
-from wc._planning import PLANNERS, RETURN_PLANNERS
+from wc._planning import DEFAULT_RETURN_PLANNERS, PLANNERS, RETURN_PLANNERS
 from wc.errors import InvalidInput
 
 GOAL_DEFAULT = "bfws"
@@ -36,7 +36,7 @@ def default_planner(adapter: Any) -> str:
     space = action_space(adapter)
     if space is None:
         return GOAL_DEFAULT
-    return "cem" if space.kind == "continuous" else "mcts"
+    return DEFAULT_RETURN_PLANNERS["continuous" if space.kind == "continuous" else "discrete"]
 
 
 def resolve_planner(config: LearnConfig, adapter: Any) -> LearnConfig:

@@ -33,8 +33,10 @@ from wc._core.values import Transition
 from wc._measure.accuracy import CWMB_REWARD, Accuracy, Predicted, Recorded, accuracy
 from wc._planning import RETURN_PLANNERS
 from wc._planning.cem import CemSettings
+from wc._planning.iw import WidthSettings
 from wc._planning.mcts import MctsSettings
 from wc._planning.returns import ReturnPlan, action_choices
+from wc._planning.seeded import SeededCemSettings
 from wc._sandbox import runtime
 from wc._sandbox.plan_return import plan_return, settings_for
 from wc._store.records import DataTransition
@@ -46,7 +48,7 @@ __all__ = ["DEFAULT_EPISODE_STEPS", "NormalizedReturn", "Policy", "Returns", "cw
 
 DEFAULT_EPISODE_STEPS = 100  # CWMB's episode length where an environment has no step limit
 Policy = Callable[[list[dict[str, Any]], int], Sequence[Any]]
-Settings = MctsSettings | CemSettings
+Settings = MctsSettings | CemSettings | WidthSettings | SeededCemSettings
 
 
 # --------------------------------------------------------------------------- accuracy
@@ -186,6 +188,8 @@ def true_policy(adapter: Any, planner: str | Settings = "auto", *, seed: int = 0
                                       deadline=time.monotonic() + time_limit if time_limit else None)
         if isinstance(settings, MctsSettings):
             plan = settings.search(start, actions, replica.step, rollout_step=replica.roll, **budget)
+        elif isinstance(settings, WidthSettings):  # the replica's keys are its features
+            plan = settings.search(start, actions, replica.step, **budget)
         else:
             assert box is not None
             plan = settings.search(start, replica.roll, low=box[0], high=box[1], **budget)

@@ -7,7 +7,7 @@ only a budget's limit (undecided).
 Worlds scored by their return have planners of their own (`mcts`, `cem`), which return a
 `ReturnPlan`; `RETURN_PLANNERS` names their settings, CWMB's presets among them.
 """
-from wc._planning import cem, mcts
+from wc._planning import cem, iw, mcts, seeded
 from wc._planning.bfs import bfs
 from wc._planning.budget import PlanBudget
 from wc._planning.result import PlanResult
@@ -15,8 +15,11 @@ from wc._planning.returns import ReturnBudget, ReturnPlan
 from wc._planning.width import bfws
 
 PLANNERS = {"bfws": bfws, "bfs": bfs}
-RETURN_PLANNERS: dict[str, mcts.MctsSettings | cem.CemSettings] = {
-    "mcts": mcts.WC, "mcts-cwmb": mcts.CWMB, "cem": cem.WC, "cem-cwmb": cem.CWMB}
+RETURN_PLANNERS: dict[str, mcts.MctsSettings | cem.CemSettings | iw.WidthSettings | seeded.SeededCemSettings] = {
+    "iw": iw.WC, "mcts": mcts.WC, "mcts-cwmb": mcts.CWMB, "iw-cem": seeded.WC, "cem": cem.WC, "cem-cwmb": cem.CWMB}
+# the return planner a world gets unless one is named, by the kind of its actions
+DEFAULT_RETURN_PLANNERS = {"discrete": "iw", "continuous": "iw-cem"}
 
-__all__ = ["PLANNERS", "RETURN_PLANNERS", "PlanBudget", "PlanResult", "ReturnBudget", "ReturnPlan", "bfs", "bfws",
-           "cem", "mcts"]
+__all__ = ["DEFAULT_RETURN_PLANNERS", "PLANNERS", "RETURN_PLANNERS", "PlanBudget", "PlanResult", "ReturnBudget",
+           "ReturnPlan", "bfs", "bfws",
+           "cem", "iw", "mcts", "seeded"]

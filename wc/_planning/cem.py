@@ -65,11 +65,13 @@ CWMB = CemSettings(horizon=100, iterations=20, samples=1000, elites=100, keep=0,
 def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float], horizon: int = WC.horizon,
            iterations: int = WC.iterations, samples: int = WC.samples, elites: int = WC.elites, keep: int = WC.keep,
            gamma: float = WC.gamma, init: Sequence[Sequence[float]] | None = None, rng: _random.Random | None = None,
-           deadline: float | None = None, max_steps: int | None = None,
-           on_error: OnError | None = None) -> ReturnPlan:
+           deadline: float | None = None, max_steps: int | None = None, on_error: OnError | None = None,
+           then: Sequence[Sequence[float]] = ()) -> ReturnPlan:
     """CEM from `start` over sequences of `horizon` actions in the box [low, high]; `init`, a
-    previous plan (shifted), warm-starts it. Stops after `iterations`, or within one step of
-    `max_steps` program steps or the `deadline` (a sequence cut short is not scored)."""
+    previous plan (shifted), warm-starts it. `then`: actions played after every sequence (the
+    rest of a longer plan, open loop), so that a sequence is scored by where that plan takes it.
+    Stops after `iterations`, or within one step of `max_steps` program steps or the `deadline`
+    (a sequence cut short is not scored)."""
     started = time.monotonic()
     dims = len(low)
     if dims == 0 or len(high) != dims or any(a > b for a, b in zip(low, high, strict=True)):
@@ -90,6 +92,7 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
         mean[:len(flat)] = flat
         first = _grouped(mean, dims)
 
+    tail = [tuple(float(x) for x in action) for action in then]
     trail: list[tuple[Any, float, bool]] = []  # what the program predicted along the sequence played last
 
     def play(seq: list[tuple[float, ...]]) -> float | None:
@@ -99,7 +102,7 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
         record = trail.append
         steps, most, deadline_at, monotonic = calls.steps, calls.max_steps, calls.deadline, time.monotonic
         try:
-            for action in seq:
+            for action in (seq + tail if tail else seq):
                 if steps >= most or monotonic() > deadline_at:
                     calls.steps = steps
                     calls.left()
@@ -152,7 +155,7 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
     plan = ReturnPlan(gamma=gamma, steps=calls.steps, rollouts=played, planner="cem")
     if best is not None:
         plan.predictions = best_trail
-        plan.action, plan.actions = list(best[0]), [list(a) for a in best[:len(best_trail)]]
+        plan.action, plan.actions = list(best[0]), [list(a) for a in (best + tail)[:len(best_trail)]]
         plan.value, plan.status = best_score, FOUND
         plan.reason = calls.spent if stopped else ""
     elif played and failed == played:

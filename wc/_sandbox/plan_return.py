@@ -21,6 +21,7 @@ state keys, as a goal plan's do. Pure: no I/O; runs inside a sandbox worker.
 """
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections.abc import Callable
@@ -28,18 +29,20 @@ from typing import Any
 
 from wc._core.canonical import state_key
 from wc._core.contract import MalformedOutput, field_names, is_entity, reward_pair
-from wc._planning import RETURN_PLANNERS, cem
+from wc._planning import DEFAULT_RETURN_PLANNERS, RETURN_PLANNERS, cem
 from wc._planning.cem import CemSettings
+from wc._planning.iw import WidthSettings
 from wc._planning.mcts import MctsSettings
 from wc._planning.result import ERROR
 from wc._planning.returns import ReturnPlan, action_choices
+from wc._planning.seeded import SeededCemSettings
 from wc._sandbox import timer
 from wc._sandbox.entities import EntityTable, Key
 from wc._sandbox.failures import classify
 from wc._sandbox.plan import ProgramModel
 
 _ATOMIC = frozenset({type(None), bool, int, float, str})
-Settings = MctsSettings | CemSettings
+Settings = MctsSettings | CemSettings | WidthSettings | SeededCemSettings
 
 
 class _Rolled(tuple):
@@ -135,6 +138,14 @@ class ReturnModel:
 
         return roll
 
+    def features(self, state: Any) -> list[Any]:
+        """The values of a state's fields, flat, entity by entity (width-based search's atoms)."""
+        snaps = state[1] if type(state) is _Rolled else self._keyed(state)[1]
+        out: list[Any] = []
+        for snap in snaps:
+            _flatten(snap.values() if type(snap) is dict else snap, out)
+        return out
+
     def _keyed(self, key: Key) -> tuple[list[Any], list[Any], bool]:
         """Fresh objects for a state of the table, with copies of their fields."""
         objs = self.table.objects(key)
@@ -164,6 +175,14 @@ class ReturnModel:
         built as φ1 builds a state: by each class's constructor."""
         return [_build(snap if type(snap) is not dict else (type(obj), *[snap[n] for n in field_names(type(obj))]))
                 for obj, snap in zip(objs, snaps, strict=True)]
+
+
+def _flatten(values: Any, out: list[Any]) -> None:
+    for v in values:
+        if isinstance(v, tuple):  # a nested entity or a list, as EntityTable keeps them
+            _flatten(v, out)
+        else:
+            out.append(v)
 
 
 def _build(value: tuple) -> Any:
@@ -198,7 +217,7 @@ def settings_for(planner: str | Settings, kind: str) -> Settings:
     actions, CEM for continuous ones), or settings given as they are."""
     if isinstance(planner, str):
         if planner == "auto":
-            planner = "cem" if kind == "continuous" else "mcts"
+            planner = DEFAULT_RETURN_PLANNERS["continuous" if kind == "continuous" else "discrete"]
         if planner not in RETURN_PLANNERS:
             raise ValueError(f"unknown return planner {planner!r} (known: auto, {', '.join(RETURN_PLANNERS)})")
         settings = RETURN_PLANNERS[planner]
@@ -228,6 +247,11 @@ def plan_return(program: Any, state: list[dict[str, Any]], mission: str, action_
         assert box is not None
         cem.check(len(box[0]), horizon=settings.horizon, samples=settings.samples, elites=settings.elites,
                   keep=settings.keep, init=init)
+    if isinstance(settings, SeededCemSettings):
+        assert box is not None
+        refine = settings.cem
+        cem.check(len(box[0]), horizon=refine.horizon, samples=refine.samples, elites=refine.elites,
+                  keep=refine.keep, init=init)
     name = next((n for n, s in RETURN_PLANNERS.items() if s == settings), settings.algorithm)
     if program.failure is not None:
         return ReturnPlan(status=ERROR, reason="the program does not load", first_error=program.failure,
@@ -247,6 +271,14 @@ def plan_return(program: Any, state: list[dict[str, Any]], mission: str, action_
             start = model.start(program.namespace, state)
             if isinstance(settings, MctsSettings):
                 result = settings.search(start, actions, model.expand, rollout_step=model.roll, **budget)
+            elif isinstance(settings, WidthSettings):
+                warm = list(itertools.takewhile(actions.__contains__, [
+                    tuple(a) if kind == "multidiscrete" else a for a in init or ()]))  # an action of this space
+                result = settings.search(start, actions, model.roll, features=model.features, init=warm, **budget)
+            elif isinstance(settings, SeededCemSettings):
+                assert box is not None
+                result = settings.search(start, model.roll, low=box[0], high=box[1], init=init,
+                                         features=model.features, **budget)
             else:
                 assert box is not None
                 result = settings.search(start, model.roll, low=box[0], high=box[1], init=init,
