@@ -188,3 +188,111 @@ def test_the_cartpole_reference_program_on_cwmbs_cartpole_data():
     wrong = source.replace('FORCE if action == "push_right" else -FORCE', '-FORCE if action == "push_right" else FORCE')
     bad = program_accuracy(runtime.compile_program(ns, wrong), data, adapter)
     assert bad.rewards == 1.0 and bad.states < 0.1 and 0.66 < bad.paper < 0.7 and bad.code < 1.0
+
+
+# --------------------------------------------------------------------------- a random program
+
+BLACKJACK_FIELDS = ("player_sum", "dealer_card", "usable_ace")
+
+
+def blackjack(adapter, source=None):
+    source = source or (FIXTURES / "blackjack_model.py").read_text()
+    program = runtime.compile_program(runtime.api_namespace(adapter.api.source), source)
+    assert program.failure is None, program.failure
+    return program
+
+
+def hand(state):
+    return tuple(state[0][k] for k in BLACKJACK_FIELDS)
+
+
+# the reference model's point predictions on CWMB's 15 Blackjack transitions, checked by hand (docs/RESULTS.md):
+# a hit predicts the ten (4/13), a stick its state unchanged and the dealer's most probable result
+BLACKJACK_POINTS = [
+    ((21, 5, 1), "hit", (21, 5, 0), 0.0), ((21, 5, 0), "stick", (21, 5, 0), 1.0),
+    ((17, 10, 0), "stick", (17, 10, 0), -1.0), ((7, 2, 0), "stick", (7, 2, 0), -1.0),
+    ((16, 7, 0), "stick", (16, 7, 0), -1.0), ((12, 3, 0), "hit", (22, 3, 0), 0.0),
+    ((21, 3, 0), "hit", (31, 3, 0), -1.0), ((17, 3, 1), "stick", (17, 3, 1), -1.0),
+    ((14, 10, 1), "hit", (14, 10, 0), 0.0), ((17, 10, 1), "hit", (17, 10, 0), 0.0),
+    ((20, 10, 1), "hit", (20, 10, 0), 0.0), ((20, 10, 0), "stick", (20, 10, 0), 1.0),
+    ((20, 5, 0), "stick", (20, 5, 0), 1.0), ((21, 10, 1), "stick", (21, 10, 1), 1.0),
+    ((20, 1, 0), "stick", (20, 1, 0), 1.0)]
+
+
+def test_a_random_program_is_scored_by_its_point_prediction_on_cwmbs_blackjack_data():
+    """The reference Blackjack model answers with distributions (cards dealt, the dealer's draws);
+    its point predictions (the most probable next state, the most probable reward for the recorded
+    next state) are the ones worked out by hand, and score 38/45 and 371/432 (before: 0.0)."""
+    from wc._core.values import Transition
+    from wc._measure.program import predicted
+
+    adapter = envs.make("Blackjack-v1")
+    data = cwmb.dataset("Blackjack-v1", adapter, FIXTURES / "cwmb").read()
+    program = blackjack(adapter)
+    cases = [Transition(t.state, t.action, t.next_state, t.reward, t.done, adapter.mission) for t in data]
+    points = [predicted(p) for p in runtime.predict(program, cases, full=True, point=True)]
+    assert [(hand(t.state), t.action, hand(p.next_state), p.reward) for t, p in zip(data, points, strict=True)] == \
+        BLACKJACK_POINTS
+    # done is that of the recorded next state (a hit from 12 predicts 22 but is judged, as its reward, on 21)
+    assert [p.done for p in points] == [t.done for t in data]
+    got = program_accuracy(program, data, adapter)
+    assert (got.transitions, got.states, got.rewards, got.dones) == (15, 12 / 15, 11 / 15, 1.0)
+    assert got.paper == pytest.approx(38 / 45) and got.code == pytest.approx(371 / 432)
+    # φ1's answers (not asked for a point) carry no next state to compare: only the pruned distribution
+    assert all(predicted(p).next_state is None for p in runtime.predict(program, cases, full=True))
+
+
+async def test_the_sandbox_gives_the_point_prediction_and_a_deterministic_program_scores_as_before():
+    """Through the jailed worker, as `wc bench cwmb` measures (`Sandbox.predictions`, judged in the
+    parent): the random model scores its hand-checked figures, and a deterministic program that
+    answers the model's modes scores the same, its predictions read as they always were."""
+    from wc._core.values import Transition
+    from wc._measure.program import predicted
+    from wc._sandbox.sandbox import Sandbox
+
+    adapter = envs.make("Blackjack-v1")
+    data = cwmb.dataset("Blackjack-v1", adapter, FIXTURES / "cwmb").read()
+    source = (FIXTURES / "blackjack_model.py").read_text()
+    modes = source.replace("    return choice(outcomes)\n", "    return max(outcomes, key=lambda o: o[0])[1]\n") \
+        .replace("    return choice({(value, True): p for value, p in odds.items()})\n",
+                 "    return (max(odds, key=odds.get), True)\n")
+    assert modes.count("choice(") == 0
+    recorded = [Recorded.of(t) for t in data]
+    async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, tolerance=CWMB, workers=1) as sb:
+        index = [sb.add(Transition(t.state, t.action, t.next_state, t.reward, t.done, adapter.mission)) for t in data]
+        found = {name: await sb.predictions(text) for name, text in (("random", source), ("modes", modes))}
+    scores = {}
+    for name, preds in found.items():
+        assert preds is not None
+        assert all((p.chance is not None) == (name == "random") for p in preds)
+        scores[name] = accuracy([predicted(preds[i]) for i in index], recorded)
+    assert scores["random"] == scores["modes"] == program_accuracy(blackjack(adapter, modes), data, adapter)
+    assert scores["random"].paper == pytest.approx(38 / 45) and scores["random"].code == pytest.approx(371 / 432)
+
+
+def test_a_mode_is_the_most_probable_outcome_whatever_the_order_ties_go_to_the_smallest_key():
+    from wc._sandbox.chance import mode_reward, mode_state
+    from wc._sandbox.distribution import Distribution, Factor
+
+    a, b, c = ({"type": "Cell", "x": x} for x in (1, 2, 3))
+    # two options that make the same state add up (0.3 + 0.3 of [a] beats 0.4 of [b])
+    merged = Distribution(((0.6, (Factor(((0.5, (a,)), (0.5, (a,)))),)), (0.4, (b,))))
+    assert mode_state(merged) == [a]
+    # a tie, listed either way round: the smallest canonical key
+    for options in (((0.5, (c,)), (0.5, (b,))), ((0.5, (b,)), (0.5, (c,)))):
+        assert mode_state(Distribution(((1.0, (a, Factor(options))),))) == [a, b]
+    # too many outcomes to list: each factor's most probable option, in the most probable branch
+    wide = Factor(tuple((0.1, ({"type": "Cell", "x": 10 + i},)) for i in range(10)))
+    many = Distribution(((1.0, (Factor(((0.2, (a,)), (0.8, (b,)))), *[wide] * 4)),))
+    assert many.size > 4096 and mode_state(many) == [b, *[{"type": "Cell", "x": 10}] * 4]
+    assert mode_reward(((0.25, (1.0, True)), (0.5, (0.0, True)), (0.25, (-1.0, True)))) == (0.0, True)
+    assert mode_reward(((0.5, (1.0, True)), (0.5, (-1.0, True)))) == (-1.0, True)
+    assert mode_reward(((0.3, (1.0, True)), (0.3, (1.0, True)), (0.4, (0.0, False)))) == (1.0, True)
+    # what a worker sends is read back checked: a most probable next state is a state
+    from wc._sandbox.chance import ChancePrediction
+    from wc._sandbox.distribution import OutcomeError
+
+    sent = ChancePrediction(rewards=((1.0, (0.0, False)),), mode=[a]).to_wire()
+    assert ChancePrediction.from_wire(sent).mode == [a]
+    with pytest.raises(OutcomeError, match="most probable next state"):
+        ChancePrediction.from_wire(dict(sent, mode=[1]))

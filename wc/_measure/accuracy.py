@@ -38,6 +38,30 @@ observations) almost never equals the float32 record, and a correct Pendulum pro
 the paper's form (on CWMB's Pendulum data, 0 of 100 rewards; 89 would match if both were rounded
 to float32). `reward_tol` loosens the comparison for other uses; the benchmark keeps CWMB's.
 
+**A random program** (one that answers with a distribution, `choice()`/`vary()`) is scored by
+its point prediction, one (next state, reward, done) as a deterministic program gives
+(`wc._measure.program.predicted`):
+  - the next state is the most probable one of `transition`'s whole distribution
+    (`wc._sandbox.chance.mode_state`, computed in the worker before anything is compared with the
+    record; outcomes that are the same state merged; a tie within 1e-12 goes to the smallest
+    canonical state key);
+  - reward and done are the most probable (reward, done) that `reward` gives for the recorded
+    next state (`mode_reward`; a tie goes to the smaller reward, then done False): `reward` is
+    called with the recorded next state, as it is for a deterministic program, so a
+    deterministic program is the special case of one outcome and scores as before, and a random
+    program scores exactly as the deterministic program that answers its modes.
+  The rule is the prediction the program itself holds most likely, fixed before the record is
+  read. CWMB's programs are plain functions (`Environment.step`) and its released code calls
+  `step` once per transition (`check_transition_via_enum`, `code_env.step(action)`), unseeded: a
+  program that draws cards is scored on one draw, a number that changes from run to run. The mode
+  is that single answer made deterministic: under the program's own probabilities no draw matches
+  the next state more often. (Not the joint mode of (next state, reward, done): for Blackjack's
+  "hit" from 12 that is the bust on a ten, 4/13 against 1/13 for each other card, so a reward and
+  done that are wrong whenever the card was not a ten, although `reward` is certain of them for
+  the recorded next state.) Measured with the reference program
+  (`tests/fixtures/blackjack_model.py`) on CWMB's Blackjack data, all 15 transitions: 0.844 in the
+  paper's form (38/45), 0.859 in the code's (371/432); docs/RESULTS.md gives the transitions.
+
 Where wc differs, and why: CWMB's data merges truncation into `done`; wc separates them
 (`wc.datasets.jsonl`) and a program predicts termination only, so `done` is compared with the
 recorded termination, while the released form still skips the next state of every transition

@@ -38,6 +38,7 @@ from wc._planning.mcts import MctsSettings
 from wc._planning.returns import ReturnPlan, action_choices
 from wc._planning.seeded import SeededCemSettings
 from wc._sandbox import runtime
+from wc._sandbox.chance import mode_reward
 from wc._sandbox.plan_return import plan_return, settings_for
 from wc._store.records import DataTransition
 from wc.envs.gym.replica import Replica
@@ -54,7 +55,16 @@ Settings = MctsSettings | CemSettings | WidthSettings | SeededCemSettings
 # --------------------------------------------------------------------------- accuracy
 
 def predicted(prediction: Any) -> Predicted:
-    """A program's prediction as the sandbox or `runtime.predict(..., full=True)` gives it."""
+    """A program's prediction as the sandbox (`Sandbox.predictions`) or `runtime.predict(...,
+    full=True, point=True)` gives it: a random program's answer as its point prediction (the
+    most probable next state, and the most probable (reward, done) for the recorded next state:
+    the rule in `wc._measure.accuracy`'s docstring)."""
+    chance = prediction.chance
+    if chance is not None:
+        state = chance.mode if chance.transition_error is None else None
+        if chance.reward_error is None and chance.rewards:
+            return Predicted(state, *mode_reward(chance.rewards))
+        return Predicted(state, None, None)
     state = prediction.state if prediction.transition_error is None and isinstance(prediction.state, list) else None
     if prediction.reward_error is None and prediction.reward is not None:
         return Predicted(state, float(prediction.reward[0]), bool(prediction.reward[1]))
@@ -68,7 +78,7 @@ def program_accuracy(program: runtime.CompiledProgram, transitions: Sequence[Dat
     process (trusted programs only; see the module docstring)."""
     mission = adapter.mission
     cases = [Transition(t.state, t.action, t.next_state, t.reward, t.done, mission) for t in transitions]
-    out = runtime.predict(program, cases, call_timeout, full=True)
+    out = runtime.predict(program, cases, call_timeout, full=True, point=True)
     return accuracy([predicted(p) for p in out], [Recorded.of(t) for t in transitions], state_tol=state_tol,
                     reward_tol=reward_tol, whole_state=bool(adapter.layout.digits))
 

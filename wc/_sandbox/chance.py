@@ -9,7 +9,11 @@ for the outcome that matches it. The distribution is pruned to the options that 
 the recorded next state (`likelihood.prune`), so a reply stays small however large the product;
 the parent computes the likelihood itself from what is sent (`ChancePrediction.from_wire`, then
 `likelihood.transition_likelihood`). Where the recorded next state is impossible under the
-program, the program's most probable outcomes travel with it for the repair prompt.
+program, the program's most probable outcomes travel with it for the repair prompt. Asked for a
+point prediction (`point`: CWMB's accuracy, `wc._measure.program.predicted`), the worker also
+sends the most probable next state of the whole distribution (`mode_state`, before pruning:
+the record does not choose it); the parent takes the most probable (reward, done) from the
+rewards sent (`mode_reward`).
 
 Pure: no I/O.
 """
@@ -37,9 +41,12 @@ from wc._sandbox.failures import classify
 from wc._sandbox.outcomes import read_reward, read_state
 from wc._sandbox.timer import CallTimeout
 
-__all__ = ["ChanceOutcome", "ChancePrediction", "most_probable", "outcomes_with_rewards", "predict_chance"]
+__all__ = ["ChanceOutcome", "ChancePrediction", "mode_reward", "mode_state", "most_probable", "outcomes_with_rewards",
+           "predict_chance"]
 
 SHOWN = 3   # the program's most probable outcomes kept with an impossible transition, for prompts
+MODE_LIMIT = 4096   # outcomes of one transition `mode_state` lists and merges, at most (else factor by factor)
+TIED = 1e-12        # probabilities this close are a tie for a mode (the same sum added up in another order)
 
 
 @dataclass
@@ -47,19 +54,21 @@ class ChancePrediction:
     """What a program answered on one recorded transition of a random world: its distribution
     of next states (pruned to what can match the record), its reward outcomes for the recorded
     next state, or the classified error of either call; `likely`: its most probable outcomes,
-    kept where the recorded next state is impossible under it."""
+    kept where the recorded next state is impossible under it; `mode`: its most probable next
+    state over the whole distribution (`mode_state`), where a point prediction was asked for."""
 
     distribution: Distribution | None = None
     rewards: Rewards | None = None
     transition_error: dict[str, Any] | None = None
     reward_error: dict[str, Any] | None = None
     likely: list[tuple[float, list[dict[str, Any]]]] | None = None
+    mode: list[dict[str, Any]] | None = None
 
     def to_wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "d": None if self.distribution is None else self.distribution.to_json(),
             "r": None if self.rewards is None else rewards_to_json(self.rewards)}
-        for name in ("transition_error", "reward_error", "likely"):
+        for name in ("transition_error", "reward_error", "likely", "mode"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = [[p, s] for p, s in value] if name == "likely" else value
@@ -82,6 +91,11 @@ class ChancePrediction:
                     and isinstance(x[1], list) for x in likely):
                 raise OutcomeError("a prediction's likely outcomes are at most a few [probability, state]")
             out.likely = [(float(p), s) for p, s in likely]
+        mode = data.get("mode")
+        if mode is not None:
+            if not isinstance(mode, list) or not all(type(e) is dict and type(e.get("type")) is str for e in mode):
+                raise OutcomeError("a prediction's most probable next state is a list of entities")
+            out.mode = mode
         return out
 
     def likelihood(self, next_state: list[dict[str, Any]], reward: float, done: bool, mode: str, *,
@@ -94,9 +108,10 @@ class ChancePrediction:
 
 
 def predict_chance(program: Any, t: Transition, call_timeout: float = 2.0, *, ordered: bool = False,
-                   tolerance: Tolerance = CWMB, prune: bool = True) -> ChancePrediction:
+                   tolerance: Tolerance = CWMB, prune: bool = True, point: bool = False) -> ChancePrediction:
     """The program's answers on one recorded transition. `ordered`/`tolerance`: how next states are compared (as
-    multisets exactly, or in order within the tolerance), which pruning must agree with."""
+    multisets exactly, or in order within the tolerance), which pruning must agree with. `point`: with the
+    most probable next state of the whole distribution (`ChancePrediction.mode`)."""
     out = ChancePrediction()
     if program.failure is not None:
         out.transition_error = out.reward_error = program.failure
@@ -107,6 +122,8 @@ def predict_chance(program: Any, t: Transition, call_timeout: float = 2.0, *, or
             dist = read_state(program.transition(decode_state(ns, t.state), t.action), program.chance)
             if likelihood.state_probability(dist, t.next_state, ordered=ordered, tolerance=tolerance) <= 0:
                 out.likely = most_probable(dist)
+            if point:
+                out.mode = mode_state(dist)
             out.distribution = likelihood.prune(dist, t.next_state, ordered=ordered, tolerance=tolerance) \
                 if prune else dist
     except (Exception, CallTimeout) as exc:  # noqa: BLE001
@@ -145,6 +162,49 @@ def most_probable(dist: Distribution, k: int = SHOWN, limit: int = 256) -> list[
             found.append((p, mode))
         found.sort(key=lambda x: -x[0])
     return found[:k]
+
+
+def mode_state(dist: Distribution, limit: int = MODE_LIMIT) -> list[dict[str, Any]]:
+    """The most probable next state of a distribution (JSON entities): a random program's point
+    prediction. Outcomes that coincide (the same canonical state) are merged first; of outcomes
+    whose probabilities tie (within TIED), the one with the smallest canonical key
+    (`state_key`), so the same distribution gives the same state however its options are
+    listed. Where the product has more than `limit` outcomes: in each branch the most probable
+    option of every factor (a branch's factors are independent, so that is the branch's mode
+    unless different options coincide), and the most probable of those."""
+    if dist.size <= limit:
+        merged: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        for p, state in dist.enumerate(limit):
+            key = state_key(state)
+            q, _ = merged.get(key, (0.0, state))
+            merged[key] = (q + p, state)
+        candidates = [(p, key, state) for key, (p, state) in merged.items()]
+    else:
+        candidates = []
+        for p, items in dist.branches:
+            modes: list[dict[str, Any]] = []
+            for item in items:
+                if type(item) is Factor:
+                    best = max(q for q, _ in item.options)
+                    q, group = min(((q, g) for q, g in item.options if q >= best - TIED),
+                                   key=lambda o: state_key(list(o[1])))
+                    p *= q
+                    modes.extend(group)
+                else:
+                    modes.append(item)
+            candidates.append((p, state_key(modes), modes))
+    best = max(p for p, _, _ in candidates)
+    return min((c for c in candidates if c[0] >= best - TIED), key=lambda c: c[1])[2]
+
+
+def mode_reward(rewards: Rewards) -> tuple[float, bool]:
+    """The most probable (reward, done) of reward outcomes (equal pairs merged); of pairs whose
+    probabilities tie (within TIED), the smallest reward, then done False before True."""
+    merged: dict[tuple[float, bool], float] = {}
+    for p, pair in rewards:
+        merged[pair] = merged.get(pair, 0.0) + p
+    best = max(merged.values())
+    return min(pair for pair, p in merged.items() if p >= best - TIED)
 
 
 @dataclass(frozen=True)

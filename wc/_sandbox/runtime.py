@@ -120,7 +120,7 @@ def compare_key(state: list[dict[str, Any]], next_state: list[dict[str, Any]], c
 
 def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
                 compare: Compare | None = None, full: bool = False, next_key: str | None = None,
-                tolerance: Tolerance = CWMB) -> Prediction:
+                tolerance: Tolerance = CWMB, point: bool = False) -> Prediction:
     """The program's answers on one transition. `compare(state, next_state)`, a domain's trusted
     hint, is the part of a next state a program is held to; `next_key` is that part's key
     (`compare_key`; computed here when not given). The predicted state is given by its digest
@@ -128,15 +128,16 @@ def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
     judged within a tolerance. Where `transition` or `reward` answers with a Choice (a random
     program), the answer is `chance.predict_chance`'s instead (`Prediction.chance`): its
     distribution pruned to what can match the record (in order within `tolerance` when `full`),
-    which the parent judges by likelihood. A random answer's functions are called again there:
-    they state probabilities, they do not draw, so the second call answers the same."""
+    which the parent judges by likelihood; `point` adds its most probable next state (CWMB's
+    accuracy). A random answer's functions are called again there: they state probabilities,
+    they do not draw, so the second call answers the same."""
     ns = program.namespace
     out = Prediction()
     try:
         with timer.limit(call_timeout):
             value = program.transition(decode_state(ns, t.state), t.action)
             if program.chance is not None and is_random(value, program.chance):
-                return _chance(program, t, call_timeout, full, tolerance)
+                return _chance(program, t, call_timeout, full, tolerance, point)
             predicted = encode_state(value)
         if compare is not None:
             predicted = compare(t.state, predicted)
@@ -153,7 +154,7 @@ def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
         with timer.limit(call_timeout):
             value = program.reward(decode_state(ns, t.state), t.action, decode_state(ns, t.next_state), t.mission)
             if program.chance is not None and is_random(value, program.chance):
-                return _chance(program, t, call_timeout, full, tolerance)
+                return _chance(program, t, call_timeout, full, tolerance, point)
             pair = reward_pair(value)
         if not (pair[0] == pair[0] and abs(pair[0]) != float("inf")):
             raise MalformedOutput(f"reward() must return a finite number, not {pair[0]}")
@@ -164,17 +165,19 @@ def predict_one(program: CompiledProgram, t: Transition, call_timeout: float,
 
 
 def _chance(program: CompiledProgram, t: Transition, call_timeout: float, full: bool,
-            tolerance: Tolerance) -> Prediction:
+            tolerance: Tolerance, point: bool) -> Prediction:
     from wc._sandbox.chance import predict_chance
 
-    return Prediction(chance=predict_chance(program, t, call_timeout, ordered=full, tolerance=tolerance))
+    return Prediction(chance=predict_chance(program, t, call_timeout, ordered=full, tolerance=tolerance, point=point))
 
 
 def predict(program: CompiledProgram, transitions: list[Transition], call_timeout: float = 2.0,
             compare: Compare | None = None, full: bool = False,
-            next_keys: list[str] | None = None, tolerance: Tolerance = CWMB) -> list[Prediction]:
+            next_keys: list[str] | None = None, tolerance: Tolerance = CWMB,
+            point: bool = False) -> list[Prediction]:
     """The program's answers on each transition (`next_keys`: their `compare_key`s, kept by a
-    worker; computed here when not given); after a call that timed out or ran out of memory, the
+    worker; computed here when not given; `point`: a random answer with its most probable next
+    state, see `predict_one`); after a call that timed out or ran out of memory, the
     rest are not tried (a program that loops or swells once is not given the time to do it on
     every transition)."""
     if program.failure is not None:
@@ -184,7 +187,7 @@ def predict(program: CompiledProgram, transitions: list[Transition], call_timeou
     with timer.installed():
         for i, t in enumerate(transitions):
             p = predict_one(program, t, call_timeout, compare, full, None if next_keys is None else next_keys[i],
-                            tolerance)
+                            tolerance, point)
             out.append(p)
             errors = (p.transition_error, p.reward_error) if p.chance is None else \
                 (p.chance.transition_error, p.chance.reward_error)

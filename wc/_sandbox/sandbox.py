@@ -293,8 +293,9 @@ class Sandbox:
 
     async def predictions(self, source: str) -> list[verdict.Prediction] | None:
         """The program's predictions on every distinct transition, states in full where they are
-        judged within a tolerance (what CWMB's accuracy is measured on); None when its worker
-        fails or answers out of form."""
+        judged within a tolerance, a random answer with its most probable next state (what CWMB's
+        accuracy is measured on: `wc._measure.program.predicted`); None when its worker fails or
+        answers out of form."""
         key = program_key(source)
         out: list[verdict.Prediction] = []
         n = len(self.transitions)
@@ -302,8 +303,8 @@ class Sandbox:
             while len(out) < n:
                 start = len(out)
                 stop = min(n, start + self._chunk())
-                reply, _ = await self._request(key, source, {"op": "predict", "start": start, "stop": stop},
-                                               self.limits.evaluate_timeout + 0.01 * (stop - start))
+                msg = {"op": "predict", "start": start, "stop": stop, "point": True}
+                reply, _ = await self._request(key, source, msg, self.limits.evaluate_timeout + 0.01 * (stop - start))
                 out += verdict.predictions_from_wire(reply, stop - start)
         except (WorkerFailed, verdict.Malformed) as exc:
             self._fatal[key] = _failure(exc)

@@ -215,6 +215,8 @@ def _chance_from_wire(data: Any, out: list[Prediction]) -> None:
         cp.reward_error = None if cp.reward_error is None else failure_from_wire(cp.reward_error)
         if cp.likely is not None and not all(_entity_list(state) for _, state in cp.likely):
             raise Malformed("a random answer's likely outcomes are states")
+        if cp.mode is not None and not _entity_list(cp.mode):
+            raise Malformed("a random answer's most probable next state is a state")
         out[index].chance = cp
 
 

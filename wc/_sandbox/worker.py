@@ -104,7 +104,8 @@ class ProgramWorker:
         if op == "predict":
             start, stop = int(msg["start"]), min(int(msg["stop"]), len(data.transitions))
             predictions = runtime.predict(self.program, data.transitions[start:stop], data.call_timeout,
-                                          data.compare, data.full_states, data.next_keys[start:stop], data.tolerance)
+                                          data.compare, data.full_states, data.next_keys[start:stop], data.tolerance,
+                                          point=bool(msg.get("point")))
             return runtime.wire_predictions(predictions)
         if op == "plan" and msg.get("chance"):
             return [asdict(self._plan_chance(msg, start)) for start in msg["starts"]]
