@@ -23,6 +23,7 @@ from wc._core.canonical import state_key
 from wc._core.tolerance import state_difference
 from wc._core.values import RunStatus, State, Transition
 from wc._planning import RETURN_PLANNERS, PlanResult
+from wc._sandbox.evaluation import Optimism
 from wc._sandbox.return_goal import goal_budget, predicted_return
 from wc.envs.base import Step
 from wc.errors import EnvError
@@ -163,7 +164,7 @@ class Agent(Learner):
                 and (self._may_refine() or self.transferred):
             episode.optimism_checked = True
             verdict = await self.sandbox.optimism(self.current.source, [(episode.state, episode.mission)])
-            if verdict.refuted:
+            if verdict.refuted and self._may_ask_for_mean(verdict):
                 await self._refine("optimism")
                 if not self.optimism.counts(episode.start):
                     self.emit(Exploring(episode=episode.index, believed=None))
@@ -195,6 +196,21 @@ class Agent(Learner):
             follows = plan.actions[:1] == [plan.action] and len(plan.predictions) == len(plan.actions)
             episode.plan = list(plan.actions[:every]) if follows else [plan.action]
             episode.expected = [key for key, _, _ in plan.predictions[:len(episode.plan)]] if follows else []
+
+    def _may_ask_for_mean(self, verdict: Optimism) -> bool:
+        """A return world's φ2 is refuted by the mean of the program's predictions over its starts
+        (wc._sandbox.return_goal.by_mean), which is the program's, not the start's: the program
+        gets `optimism_requests` refinements for it, and once they left it standing, the next
+        starts refuted by the same mean ask nothing more (their allowances are not spent either).
+        A program that cannot be planned in at all (an error) is refined as before."""
+        if not verdict.exhausted() or len(verdict.exhausted()) != verdict.refuted or self.current is None:
+            return True
+        program, limit = self.current.program_id, self.config.optimism_requests
+        asked = self.mean_refinements.get(program, 0)
+        if limit is not None and asked >= limit:
+            return False
+        self.mean_refinements[program] = asked + 1
+        return True
 
     async def _goal_plan(self, episode: Episode, t: int, target: float | None, planned: float) -> bool:
         """Discrete actions, once per episode and program: a breadth-first search for the shortest
