@@ -37,6 +37,8 @@ from wc._sandbox import jail as jails
 from wc._sandbox import runtime, verdict
 from wc._sandbox.evaluation import Evaluation, Optimism
 from wc._sandbox.frequencies import VisitCounter, Visits, tested
+from wc._sandbox.param_fit import FitBudget, ParamFit
+from wc._sandbox.params import Declared
 from wc._sandbox.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
 from wc._sandbox.return_goal import ReturnGoal, goal_budget, judged, with_goal_plan
 
@@ -396,6 +398,30 @@ class Sandbox:
                 verdict_ = with_goal_plan(verdict_, await self.plan(source, state, mission, budget), goal)
             verdicts.append(verdict_)
         return Optimism(verdicts)
+
+    async def fit(self, source: str, declared: Declared, budget: FitBudget | None = None) -> ParamFit:
+        """Fit the program's declared PARAMS to a sample of the recorded transitions, in its worker
+        (`wc._sandbox.param_fit`); the reply is read back as data (`ParamFit.from_wire`). A worker
+        that fails or answers out of form gives a fit of status "failed" (the values as declared)."""
+        budget = budget or FitBudget()
+        key = program_key(source)
+        sample = budget.sample(len(self.transitions))
+        failure = self._fatal.get(key)
+        if failure is None and sample:
+            msg = {"op": "fit", "params": declared.to_json(), "seconds": budget.seconds, "sample": sample,
+                   "reward": self.reward_mode == "value"}
+            # one evaluation may run past the budget (each call within its limit), then the report's own
+            timeout = budget.seconds + 2 * len(sample) * self.limits.call_timeout + 30
+            try:
+                reply, _ = await self._request(key, source, msg, timeout)
+                return ParamFit.from_wire(reply, declared, len(sample))
+            except ValueError as exc:
+                failure = {"kind": "malformed", "message": f"the worker's fit was malformed ({exc})"}
+            except WorkerFailed as exc:
+                failure = self._fatal[key] = _failure(exc)
+                await self._drop(key)
+        message = failure["message"] if failure else "there is no recorded transition to fit to"
+        return ParamFit("failed", dict(declared.values), dict(declared.values), message=message, sample=len(sample))
 
     async def check(self, source: str) -> list[str]:
         """What the program does against the contract on the recorded transitions (problems)."""

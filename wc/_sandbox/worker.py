@@ -125,7 +125,22 @@ class ProgramWorker:
                     for start in msg["starts"]]
         if op == "check":
             return runtime.check(self.program, data.transitions, data.call_timeout)
+        if op == "fit":
+            return self._fit(msg)
         raise ValueError(f"unknown op {op!r}")
+
+    def _fit(self, msg: dict[str, Any]) -> Any:
+        """Fit the program's PARAMS to the sampled transitions (`wc._sandbox.param_fit`); the
+        program keeps the fitted values for the requests that follow."""
+        from wc._sandbox.param_fit import fit
+        from wc._sandbox.params import Declared
+
+        if self.program.failure is not None:
+            return {"status": "failed", "values": msg["params"]["values"], "message": "the program does not load"}
+        data = self.data
+        sample = [data.transitions[i] for i in msg["sample"] if 0 <= i < len(data.transitions)]
+        return fit(self.program, sample, Declared.from_json(msg["params"]), seconds=float(msg["seconds"]),
+                   call_timeout=data.call_timeout, tolerance=data.tolerance, with_reward=bool(msg.get("reward", True)))
 
     def _plan_chance(self, msg: dict[str, Any], start: dict[str, Any]) -> Any:
         """A random program's plan: the probability of reaching the goal within the steps left
