@@ -39,3 +39,35 @@ def cartpole_transitions(n: int, seed: int = 0, **constants: float) -> tuple[Any
             episode += 1
             state, mission = adapter.reset(seed=seed + episode)
     return adapter, out
+
+
+def write_jsonl(path: Any, n: int, seed: int = 0, **constants: float) -> Any:
+    """`n` transitions of gymnasium's CartPole with `constants`, random actions, in CWMB's JSONL form."""
+    import json
+
+    import gymnasium
+
+    env = gymnasium.make("CartPole-v1")
+    unwrapped = env.unwrapped
+    for name, value in constants.items():
+        setattr(unwrapped, name, value)
+    unwrapped.total_mass = unwrapped.masspole + unwrapped.masscart
+    unwrapped.polemass_length = unwrapped.masspole * unwrapped.length
+    rng = random.Random(seed)
+    lines, episode = [], 0
+    obs, _ = env.reset(seed=seed)
+    start = 0
+    while len(lines) < n:
+        action = rng.randrange(2)
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        lines.append(json.dumps({"obs": obs.tolist(), "action": action, "reward": float(reward),
+                                 "next_obs": next_obs.tolist(), "done": bool(terminated or truncated),
+                                 "traj_start": start}))
+        obs = next_obs
+        if terminated or truncated:
+            episode += 1
+            start = len(lines)
+            obs, _ = env.reset(seed=seed + episode)
+    env.close()
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -260,10 +260,11 @@ def scratch(ctx: PromptContext, transitions: list[Transition], shown: list[int],
 
 
 def repair(ctx: PromptContext, program: str, transitions: list[Transition], passing: list[int], failing: int,
-           detail: dict[str, Any], part: str, chance: str = "") -> list[dict[str, str]]:
+           detail: dict[str, Any], part: str, chance: str = "", params: str = "") -> list[dict[str, str]]:
     """Ask to fix `part` ('transition' or 'reward') given one transition it gets wrong; `chance`:
     what a random world's data says against the program (`wc._synth.chance`'s texts), shown
-    before the request."""
+    before the request; `params`: the values wc fitted to the program's PARAMS and what they
+    still miss (`wc._synth.fitting.describe`), shown after the program."""
     t = transitions[failing]
     explained = [describe_transition(ctx, transitions[i], n + 1) + "\n"
                  for n, i in enumerate(passing)]
@@ -296,6 +297,8 @@ def repair(ctx: PromptContext, program: str, transitions: list[Transition], pass
             r, done = detail.get("predicted_reward", [None, None])
             verdict = f"but reward() returned (reward={r!r}, done={done!r}) instead of the observed values."
     body = ["The current world model:", _code(program), ""]
+    if params:
+        body += [params, ""]
     if explained:
         body += ["It explains these transitions correctly:", "", *explained]
     body += ["It does not explain this one:", "", wrong, verdict, ""]

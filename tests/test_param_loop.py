@@ -1,0 +1,114 @@
+"""Fitted constants in the loop (issue 30): `wc fit` and `wc learn` with scripted LLM answers and a
+real SQLite store. A program with PARAMS and wrong values fits all the data after one LLM call;
+the fitted version is stored with its lineage edge and the fit; `wc programs show` prints the
+values and `wc programs diff` the values that changed; a transferred program is refitted to a new
+world with no LLM call."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support.changed_physics import LUNAR, write_jsonl
+from support.helpers import llm_settings as settings
+from typer.testing import CliRunner
+
+from wc._api import LearnConfig, learn
+from wc._run.fit import FitConfig, fit
+from wc._store import Store
+from wc.cli.main import app
+from wc.testing import Reply, answer
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+FIXTURES = Path(__file__).parent / "fixtures"
+MODEL = (FIXTURES / "cartpole_params_model.py").read_text()  # gymnasium's textbook constants
+
+
+async def test_wrong_values_fit_all_data_after_one_llm_call(fake_llm, db_url, tmp_path):
+    requests = []
+
+    def script(request, n):
+        requests.append(request)
+        return Reply(answer(MODEL))
+    server = fake_llm(script)
+    data = write_jsonl(tmp_path / "lunar.jsonl", 200, **LUNAR)
+    result = await fit(FitConfig(env="CartPole-v1", data=str(data), max_llm_calls=4), settings(server, db_url))
+    assert result.fits and result.explained == result.transitions == 200
+    assert result.run.llm_calls == 1 and len(requests) == 1
+    store = await Store.open(db_url)
+    try:
+        programs = await store.programs.find(run_id=result.run.id)
+        answered, fitted = programs
+        assert answered.origin == "scratch" and answered.source == MODEL and answered.fitted is None
+        assert fitted.id == result.program_id and fitted.origin == "fitted" and fitted.parents == [answered.id]
+        f = fitted.fitted
+        assert f is not None and f.parent_id == answered.id and f.status == "converged"
+        assert f.initial["gravity"] == 9.8 and f.fitted["gravity"] == pytest.approx(LUNAR["gravity"], rel=1e-5)
+        assert f.budget_seconds > 0 and f.n_transitions == 200 and f.sample == list(range(200))
+        assert f.residuals["within"] == 200
+        assert f.identifiability["undetermined"] == [["masscart", "masspole", "force_mag"]]
+        graph = await store.programs.lineage(fitted.id)
+        assert (answered.id, fitted.id) in graph.edges
+    finally:
+        await store.close()
+    db = ["--db", db_url.replace("+aiosqlite", "")]
+    shown = CliRunner().invoke(app, ["programs", "show", str(fitted.id), *db], env={"WC_DB": None})
+    assert shown.exit_code == 0, shown.output
+    assert f"fitted from program {answered.id}: converged" in shown.stderr
+    assert "gravity" in shown.stderr and "1.62" in shown.stderr and "undetermined" in shown.stderr
+    diff = CliRunner().invoke(app, ["programs", "diff", str(answered.id), str(fitted.id), *db], env={"WC_DB": None})
+    assert diff.exit_code == 0, diff.output
+    assert "differ only in their PARAMS values" in diff.stderr
+    assert diff.stdout.startswith("gravity: 9.8 -> 1.62") and "def transition" not in diff.stdout
+
+
+async def test_a_bad_declaration_fails_the_program_cleanly_and_is_shown_to_the_llm(fake_llm, db_url, tmp_path):
+    bad = MODEL.replace('"gravity": (0.0, 50.0)', '"gravity": (0.0, 5.0)')
+    requests = []
+
+    def script(request, n):
+        requests.append(request)
+        return Reply(answer(bad if n == 0 else MODEL))
+    server = fake_llm(script)
+    data = write_jsonl(tmp_path / "lunar.jsonl", 60, **LUNAR)
+    result = await fit(FitConfig(env="CartPole-v1", data=str(data), max_llm_calls=4, concurrency=1),
+                       settings(server, db_url))
+    assert result.fits and result.run.llm_calls == 2
+    repair = requests[1]["messages"][-1]["content"]
+    assert "PARAM_BOUNDS['gravity']: (0.0, 5.0) excludes the initial value PARAMS['gravity'] = 9.8" in repair
+    store = await Store.open(db_url)
+    try:
+        first = (await store.programs.find(run_id=result.run.id))[0]
+        assert first.errors == {"load": {"kind": "params", "message": "PARAM_BOUNDS['gravity']: (0.0, 5.0) excludes "
+                                         "the initial value PARAMS['gravity'] = 9.8"}}
+    finally:
+        await store.close()
+
+
+@pytest.mark.slow
+async def test_a_transferred_program_is_refitted_to_a_new_world_without_an_llm_call(fake_llm, db_url):
+    """Fitted on CartPole, then learning on the moon from it with no LLM call allowed: the new
+    data refits its values (from the ones it had) and it fits again."""
+    server = fake_llm(lambda request, n: Reply(answer(MODEL)))
+    cfg = dict(episodes=1, max_steps=12, min_transitions=10, plan_seconds=0.5)
+    first = await learn(LearnConfig(env="CartPole-v1", max_llm_calls=2, **cfg), settings(server, db_url))
+    assert first.status == "finished" and first.llm_calls == 1
+    moon = await learn(LearnConfig(env="support.lunar_cartpole:LunarCartPole-v0",
+                                   from_program=first.best_program_id, max_llm_calls=0, **cfg),
+                       settings(server, db_url))
+    assert moon.status == "finished" and moon.llm_calls == 0
+    store = await Store.open(db_url)
+    try:
+        best = await store.programs.get(moon.best_program_id)
+        assert best.origin == "fitted" and best.fitted is not None and best.llm_call_id is None
+        assert best.fitted.fitted["gravity"] == pytest.approx(LUNAR["gravity"], rel=1e-4)
+        assert best.explained == best.n_transitions == 12
+        # back along "fitted from" to the transferred program, each fit starting from its parent's values
+        node = best
+        while node.origin == "fitted":
+            parent = await store.programs.get(node.parents[0])
+            assert node.fitted is not None and node.fitted.parent_id == parent.id
+            assert node.fitted.initial == (parent.fitted.fitted if parent.fitted else node.fitted.initial)
+            node = parent
+        assert node.origin == "transfer" and node.parents == [first.best_program_id]
+    finally:
+        await store.close()
