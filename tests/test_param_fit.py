@@ -210,3 +210,20 @@ async def test_the_fit_runs_in_the_programs_worker(lunar):
         assert fit.status == "converged" and fit.sample == 100 and fit.within == 100
         assert (await sandbox.evaluate(MODEL)).fit == 0.0
         assert (await sandbox.evaluate(params.rewrite(MODEL, fit.values))).fit == 1.0
+
+
+def test_groups_sharing_a_name_are_one():
+    assert param_fit._merged([["a", "b"], ["c"], ["b", "d"]], ["a", "b", "c", "d"]) == [["c"], ["a", "b", "d"]]
+
+
+def test_what_the_prompt_says_of_a_fit():
+    from wc._synth.fitting import describe
+
+    good = ParamFit("converged", {"g": 1.62}, {"g": 9.8}, sample=10, within=10, max_error={"x": 1e-9})
+    text = describe(good)
+    assert 'the best values are {"g": 1.62}' in text and "every sampled transition is predicted within" in text
+    bad = ParamFit("converged", {"g": 1.62}, {"g": 9.8}, sample=10, within=3, max_error={"x": 0.5, "v": 0.01},
+                   undetermined=[["a", "b"]])
+    text = describe(bad)
+    assert "the best values still miss by up to 0.5 in x, 0.01 in v; 3 of 10" in text
+    assert "only in combination: a, b." in text

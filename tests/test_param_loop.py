@@ -112,3 +112,27 @@ async def test_a_transferred_program_is_refitted_to_a_new_world_without_an_llm_c
         assert node.origin == "transfer" and node.parents == [first.best_program_id]
     finally:
         await store.close()
+
+
+async def test_a_structure_no_values_can_fit_is_told_so(fake_llm, db_url, tmp_path):
+    """The first answer drops the pole's pull on the cart: fitting cannot remove the misses, and
+    the repair request shows the fitted values and says the best values still miss."""
+    wrong = MODEL.replace("cart_velocity=obs.cart_velocity + TAU * cart_acc",
+                          "cart_velocity=obs.cart_velocity + TAU * temp")
+    assert wrong != MODEL
+    requests = []
+
+    def script(request, n):
+        requests.append(request)
+        return Reply(answer(wrong if n == 0 else MODEL))
+    server = fake_llm(script)
+    data = write_jsonl(tmp_path / "lunar.jsonl", 60, **LUNAR)
+    result = await fit(FitConfig(env="CartPole-v1", data=str(data), max_llm_calls=4, concurrency=1),
+                       settings(server, db_url))
+    assert result.fits and result.run.llm_calls == 2
+    repair = requests[1]["messages"][-1]["content"]
+    assert "wc fitted PARAMS to 60 recorded transitions by least squares: the best values are {\"gravity\": " in repair
+    assert "No values of PARAMS fit the data with this structure: the best values still miss by up to " in repair
+    assert " in cart_velocity" in repair and "Change the equations" in repair
+    assert "only in combination: masscart, masspole, force_mag. Their" in repair
+    assert "TAU * temp" in repair  # the program shown is the fitted version of the answer

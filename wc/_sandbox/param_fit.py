@@ -386,6 +386,7 @@ def _identifiability(jac: Any, x: list[float], names: list[str], residuals: list
         groups.append([n for n, c in zip(names, direction, strict=True) if c > 0.1 * direction.max()])
     for j in range(len(names), len(s), -1):  # more parameters than residuals: the rest are free too
         groups.append([names[j - 1]])
+    groups = _merged(groups, names)
     undetermined = {n for g in groups for n in g}
     m, p = js.shape
     r = np.asarray(residuals, dtype=float)
@@ -397,3 +398,16 @@ def _identifiability(jac: Any, x: list[float], names: list[str], residuals: list
         for k, n in enumerate(names):
             std[n] = None if n in undetermined else float(math.sqrt(max(0.0, cov[k, k])) * scale[k])
     return {"rank": rank, "undetermined": groups, "std_errors": std}
+
+
+def _merged(groups: list[list[str]], names: list[str]) -> list[list[str]]:
+    """Groups that share a name joined into one (two weak directions over the same parameters are
+    one set the data cannot split), each in declaration order."""
+    merged: list[set[str]] = []
+    for group in groups:
+        joined = set(group)
+        for other in [m for m in merged if m & joined]:
+            joined |= other
+            merged.remove(other)
+        merged.append(joined)
+    return [[n for n in names if n in m] for m in merged]

@@ -84,7 +84,7 @@ def describe(fit: ParamFit, tolerance: Tolerance | None = None, *, solved: bool 
     if not misses and fit.within == fit.sample and not fit.failed:
         lines.append("With them every sampled transition is predicted within the tolerance.")
     elif not solved:
-        shown = ", ".join(f"{k} by {_value(v)}" for k, v in misses[:4])
+        shown = ", ".join(f"{_value(v)} in {k}" for k, v in misses[:4])
         lines.append(f"No values of PARAMS fit the data with this structure: the best values still miss by up to "
                      f"{shown}" + (f", and the program fails on {fit.failed} of them" if fit.failed else "")
                      + f"; {fit.within} of {fit.sample} transitions are within the tolerance. Change the equations "
