@@ -136,3 +136,49 @@ async def test_a_structure_no_values_can_fit_is_told_so(fake_llm, db_url, tmp_pa
     assert " in cart_velocity" in repair and "Change the equations" in repair
     assert "only in combination: masscart, masspole, force_mag. Their" in repair
     assert "TAU * temp" in repair  # the program shown is the fitted version of the answer
+
+
+@pytest.mark.slow
+async def test_learning_on_the_moon_takes_one_llm_call(fake_llm, db_url):
+    """`wc learn` in a changed-physics cart-pole: the answer holds the textbook constants, the fit
+    gives the moon's, and every later step is predicted without another call. The prompt states
+    the PARAMS convention (the API module's version 3)."""
+    requests = []
+
+    def script(request, n):
+        requests.append(request)
+        return Reply(answer(MODEL))
+    server = fake_llm(script)
+    run = await learn(LearnConfig(env="support.lunar_cartpole:LunarCartPole-v0", max_llm_calls=3, episodes=1,
+                                  max_steps=15, min_transitions=10, plan_seconds=0.5), settings(server, db_url))
+    assert run.status == "finished" and run.llm_calls == 1 and len(requests) == 1
+    system = requests[0]["messages"][0]["content"]
+    assert "Constants. A world model may declare its numeric constants" in system
+    assert "wc fits their values to the data" in system
+    store = await Store.open(db_url)
+    try:
+        best = await store.programs.get(run.best_program_id)
+        assert best.origin == "fitted" and best.explained == best.n_transitions == 15
+    finally:
+        await store.close()
+
+
+def test_a_run_stored_before_fitting_keeps_its_api_module_and_fits_nothing():
+    from wc._run.runner import prepare
+    from wc.envs import make
+    from wc.envs.gym.source import GENERATOR_VERSION
+
+    old = LearnConfig.from_json({"env": "CartPole-v1", "planner": "mcts", "optimism_requests": 1})
+    assert not old.fit_params and old.fit_budget is None
+    assert LearnConfig(env="CartPole-v1").fit_budget is not None
+    adapter = make("CartPole-v1")
+    try:
+        assert adapter.api.version == GENERATOR_VERSION == 3 and "PARAMS" in adapter.api.source
+        prepare(old, adapter)
+        assert adapter.api.version == 2 and "PARAMS" not in adapter.api.source
+    finally:
+        adapter.close()
+    from wc.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="time budget"):
+        LearnConfig(env="CartPole-v1", fit_seconds=0)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wc._core.canonical import diff_states
-from wc._core.contract import CHANCE_HELPERS, prompt_rules
+from wc._core.contract import CHANCE_HELPERS, PARAMS_DOC, prompt_rules
 from wc._core.tolerance import CWMB, Tolerance
 from wc._core.values import State, Transition
 from wc._planning.result import PlanResult
@@ -66,6 +66,11 @@ class PromptContext:
         return CHANCE_HELPERS in self.api_source
 
     @property
+    def params(self) -> bool:
+        """The API module states the PARAMS convention: constants may be left to wc's fit."""
+        return PARAMS_DOC in self.api_source
+
+    @property
     def numeric(self) -> bool:
         """States and rewards judged as numbers within a tolerance (continuous worlds)."""
         return self.reward_mode == "value"
@@ -80,7 +85,7 @@ def reward_note(ctx: PromptContext) -> str:
 
 
 def system_message(ctx: PromptContext) -> dict[str, str]:
-    content = SYSTEM.format(api=ctx.api_source.strip(), contract=prompt_rules(ctx.chance))
+    content = SYSTEM.format(api=ctx.api_source.strip(), contract=prompt_rules(ctx.chance, ctx.params))
     if ctx.description:
         content += DESCRIPTION.format(text=ctx.description.strip())
     return {"role": "system", "content": content}

@@ -34,6 +34,7 @@ from wc.events import CandidateChecked, Event, LLMCallFailed, RefineRound, Start
 
 ORIGIN = {"scratch": "scratch", "transition": "repair_transition", "reward": "repair_reward",
           "optimism": "repair_optimism"}
+DEFAULT_FIT = FitBudget()
 FITTED = "fitted"  # the origin of a program whose PARAMS wc fitted to the data (its parent: the program fitted)
 
 
@@ -130,7 +131,7 @@ class RefineResult:
 class Refiner:
     def __init__(self, *, llm: ChatClient, sandbox: Sandbox, ctx: prompts.PromptContext, recorder: Recorder,
                  budget: CallBudget, concurrency: int = 4, c: float = 5.0, seed: int = 0,
-                 max_shown: int = 12, offline: bool = False, fit_budget: FitBudget | None = None) -> None:
+                 max_shown: int = 12, offline: bool = False, fit_budget: FitBudget | None = DEFAULT_FIT) -> None:
         self.llm = llm
         self.sandbox = sandbox
         self.ctx = ctx
@@ -141,7 +142,7 @@ class Refiner:
         self.seed = seed  # refinement n draws its arms from (seed, n): a resumed run asks the same
         self.max_shown = max_shown
         self.offline = offline  # recorded data only (`wc fit`): a candidate is solved when φ1 holds
-        self.fit_budget = fit_budget or FitBudget()  # a program's PARAMS are fitted within it before φ1
+        self.fit_budget = fit_budget  # a program's PARAMS are fitted within it before φ1 (None: not fitted)
 
     async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]]) -> Candidate:
         """φ1 on all data; φ2 from every start once φ1 holds. Scores are written to the store. A
@@ -150,7 +151,7 @@ class Refiner:
         evaluation, optimism = await self._check(source, starts)
         cand = Candidate(program_id, source, evaluation, optimism, offline=self.offline)
         await self.recorder.scores(cand)
-        if not evaluation.fits and evaluation.load_failure is None and self.sandbox.transitions:
+        if self.fit_budget and not evaluation.fits and evaluation.load_failure is None and self.sandbox.transitions:
             fitted = await fitting.fit_program(self.sandbox, source, self.fit_budget)
             if isinstance(fitted, fitting.Fitted):
                 cand.fitted = fitted.fit
@@ -348,7 +349,7 @@ class Refiner:
             failure = {"kind": "syntax" if isinstance(exc, SyntaxError) else "no_code", "message": str(exc)}
             return Pulled(_unparsable(completion.text, exc), ORIGIN[arm.kind], parents, call_id,
                           Evaluation.failed(len(self.sandbox.transitions), failure), None, repairable=False)
-        fitted = await fitting.fit_program(self.sandbox, source, self.fit_budget)
+        fitted = await fitting.fit_program(self.sandbox, source, self.fit_budget) if self.fit_budget else None
         if isinstance(fitted, fitting.Unfittable):  # a bad declaration or a diverging fit: fails cleanly
             return Pulled(source, ORIGIN[arm.kind], parents, call_id,
                           Evaluation.failed(len(self.sandbox.transitions), fitted.failure), None)
