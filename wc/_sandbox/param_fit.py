@@ -62,6 +62,12 @@ class FitBudget:
             if self.transitions > 1 else [n - 1]
 
 
+def single_threaded() -> None:
+    """numpy's BLAS on one thread: a worker may start no thread (and a forked one has none)."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
 class OutOfTime(Exception):
     """The fit's time budget ran out during an evaluation."""
 
@@ -290,8 +296,7 @@ def fit(program: Any, transitions: list[Transition], declared: Declared, *, seco
         call_timeout: float = 2.0, tolerance: Tolerance = CWMB, with_reward: bool = True) -> dict[str, Any]:
     """Fit `declared`'s parameters to `transitions` (the sample) within `seconds`; the reply (see
     `ParamFit`). The program's PARAMS holds its declared values again afterwards."""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")  # a worker may start no thread
+    single_threaded()
     import numpy as np
     from scipy.optimize import least_squares
 

@@ -408,6 +408,7 @@ class Sandbox:
         sample = budget.sample(len(self.transitions))
         failure = self._fatal.get(key)
         if failure is None and sample:
+            await self._preload_fit()
             msg = {"op": "fit", "params": declared.to_json(), "seconds": budget.seconds, "sample": sample,
                    "reward": self.reward_mode == "value"}
             # one evaluation may run past the budget (each call within its limit), then the report's own
@@ -422,6 +423,14 @@ class Sandbox:
                 await self._drop(key)
         message = failure["message"] if failure else "there is no recorded transition to fit to"
         return ParamFit("failed", dict(declared.values), dict(declared.values), message=message, sample=len(sample))
+
+    async def _preload_fit(self) -> None:
+        """Once per template: numpy and scipy imported there, for every worker forked after."""
+        if self._template is None or not self._template.alive:
+            return  # started again by the request, which then imports them in its worker
+        if not self._template.fit_preloaded:
+            await self._template.send({"op": "preload"})
+            self._template.fit_preloaded = True
 
     async def check(self, source: str) -> list[str]:
         """What the program does against the contract on the recorded transitions (problems)."""

@@ -272,6 +272,8 @@ class Template:
             self.data.sync(msg["transitions"])
         elif op == "fork":
             self.fork(msg)
+        elif op == "preload":
+            preload_fit()
 
     def fork(self, msg: dict[str, Any]) -> None:
         assert self.data is not None
@@ -308,6 +310,19 @@ class Template:
             signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
             self.send({"op": "exit", "pid": pid, "signal": signum,
                        "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None})
+
+
+def preload_fit() -> None:
+    """Import what a parameter fit uses (numpy, scipy.optimize: about a second) once in the
+    template, so that the workers forked after it start with it. wc's own code, run before any
+    program of those workers; a failure is left for the fit itself to report."""
+    from wc._sandbox.param_fit import single_threaded
+
+    single_threaded()
+    try:
+        import scipy.optimize  # noqa: F401
+    except Exception:  # noqa: BLE001 - the worker's own import says what is missing
+        pass
 
 
 # --------------------------------------------------------------------------- process set-up
