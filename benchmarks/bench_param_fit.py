@@ -119,7 +119,9 @@ def main() -> None:
     if not all(1 <= p <= len(ORDER) for p in args.params):
         parser.error(f"--params must be 1 to {len(ORDER)}")
     print(f"{'trans':>6} {'P':>3} {'fit_s':>8} {'evals':>6} {'within':>6} {'eval_s':>8} {'ratio':>7} {'per_eval':>8}")
-    asyncio.run(measure(args.transitions, args.params, args.repeat, args.seconds))
+    rows = asyncio.run(measure(args.transitions, args.params, args.repeat, args.seconds))
+    for r in rows:
+        print(f"RESULT param_fit_{r['transitions']}x{r['params']} ratio={r['ratio']:.2f} per_eval={r['per_eval']:.2f}")
 
 
 if __name__ == "__main__":
