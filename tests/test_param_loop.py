@@ -163,6 +163,26 @@ async def test_learning_on_the_moon_takes_one_llm_call(fake_llm, db_url):
         await store.close()
 
 
+def test_version_3_adds_the_convention_and_keeps_version_2():
+    import hashlib
+
+    from wc._core.contract import PARAMS_DOC
+    from wc.envs import make
+    from wc.envs.gym import source
+
+    adapter = make("CartPole-v1")
+    try:
+        args = (adapter.env_id, "CartPole", adapter.layout.fields, adapter.action_space, adapter.tolerance)
+        two = source.generate(*args, version=2)  # byte for byte what version 2 gave before version 3
+        assert hashlib.sha256(two.encode()).hexdigest() == \
+            "5703776b01121beb236a7564e0f8b9239f81870dc12b89fce4dcc3f331496b57"
+        three = source.generate(*args, version=3)
+        assert PARAMS_DOC in three and PARAMS_DOC not in two
+        assert three.replace("\n\n" + PARAMS_DOC, "") == two
+    finally:
+        adapter.close()
+
+
 def test_a_run_stored_before_fitting_keeps_its_api_module_and_fits_nothing():
     from wc._run.runner import prepare
     from wc.envs import make
