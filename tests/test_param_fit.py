@@ -227,3 +227,14 @@ def test_what_the_prompt_says_of_a_fit():
     text = describe(bad)
     assert "the best values still miss by up to 0.5 in x, 0.01 in v; 3 of 10" in text
     assert "only in combination: a, b." in text
+
+
+def test_data_without_numbers_is_not_fitted(lunar):
+    adapter, data = lunar
+    words = [Transition([{"type": "Observation", "word": "a"}], t.action, [{"type": "Observation", "word": "b"}],
+                        1.0, False, t.mission) for t in data[:5]]
+    declared = params.declared('PARAMS = {"g": 1.0}\n' + BODY)
+    assert declared is not None
+    program = runtime.compile_program(runtime.api_namespace(adapter.api.source), 'PARAMS = {"g": 1.0}\n' + BODY)
+    reply = param_fit.fit(program, words, declared, seconds=5, with_reward=False)
+    assert reply["status"] == "failed" and "no number" in reply["message"]

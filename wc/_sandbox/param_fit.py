@@ -305,6 +305,10 @@ def fit(program: Any, transitions: list[Transition], declared: Declared, *, seco
     low, high = declared.low_high()
     with timer.installed():
         res = Residuals(program, transitions, declared, call_timeout, started + seconds, with_reward)
+        if not with_reward and not any(res.layout):
+            res.set(x0)
+            return {"status": "failed", "values": dict(declared.values), "evaluations": 0,
+                    "message": "the recorded next states hold no number to fit to", "seconds": 0.0}
         status, message, jac, cost0 = "converged", "", None, math.nan
         try:
             r0 = res(x0)
@@ -318,6 +322,10 @@ def fit(program: Any, transitions: list[Transition], declared: Declared, *, seco
                 jac = out.jac
                 if not out.success:
                     status = "budget"
+        except (ValueError, np.linalg.LinAlgError) as exc:  # the optimiser's own refusal: the values as declared
+            res.set(x0)
+            return {"status": "failed", "values": dict(declared.values), "evaluations": res.evaluations,
+                    "message": f"the optimiser stopped: {exc}"[:500], "seconds": time.monotonic() - started}
         except OutOfTime:
             status = "budget"
             message = f"the fit's time budget ({seconds:g} s) ran out; the best values so far are kept"
