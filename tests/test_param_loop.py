@@ -5,6 +5,7 @@ values and `wc programs diff` the values that changed; a transferred program is 
 world with no LLM call."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,21 @@ def test_a_run_stored_before_fitting_keeps_its_api_module_and_fits_nothing():
 
     with pytest.raises(InvalidInput, match="time budget"):
         LearnConfig(env="CartPole-v1", fit_seconds=0)
+
+
+@pytest.mark.slow
+def test_the_fit_options_are_stored_with_the_run(tmp_path):
+    """`wc learn --no-fit-params --fit-seconds 3 --fit-transitions 50` is stored in the run's
+    configuration; a budget out of range is one line."""
+    from support.helpers import sqlite_rows
+
+    db = tmp_path / "wc.db"
+    done = CliRunner().invoke(app, ["learn", "--env", "CartPole-v1", "--no-fit-params", "--fit-seconds", "3",
+                                    "--fit-transitions", "50", "--max-llm-calls", "0", "--episodes", "1",
+                                    "--max-steps", "2", "--db", f"sqlite:///{db}"], env={"WC_DB": None})
+    assert done.exit_code == 0, done.output
+    (config,), = sqlite_rows(f"sqlite:///{db}", "SELECT config FROM runs")
+    stored = json.loads(config)
+    assert stored["fit_params"] is False and stored["fit_seconds"] == 3 and stored["fit_transitions"] == 50
+    bad = CliRunner().invoke(app, ["learn", "--env", "CartPole-v1", "--fit-seconds", "0"], env={"WC_DB": None})
+    assert bad.exit_code == 2 and "--fit-seconds" in bad.output
