@@ -238,3 +238,32 @@ def test_data_without_numbers_is_not_fitted(lunar):
     program = runtime.compile_program(runtime.api_namespace(adapter.api.source), 'PARAMS = {"g": 1.0}\n' + BODY)
     reply = param_fit.fit(program, words, declared, seconds=5, with_reward=False)
     assert reply["status"] == "failed" and "no number" in reply["message"]
+
+
+def test_a_structure_that_no_values_fit_is_not_refitted_after_every_step(lunar):
+    """A program that stopped fitting is refitted at once when its structure's last fit explained
+    everything (new data, new values); one whose last refit still missed waits until the data has
+    grown by a tenth."""
+    from wc._sandbox.sandbox import Sandbox
+    from wc._synth.prompts import PromptContext
+    from wc._synth.refine import CallBudget, Recorder, Refiner
+
+    adapter, data = lunar
+    sandbox = Sandbox(adapter.api, adapter.actions, "value")  # data only: no worker is started
+    refiner = Refiner(llm=None, sandbox=sandbox, ctx=PromptContext(adapter.api.source, "value", str),  # type: ignore[arg-type]
+                      recorder=Recorder(), budget=CallBudget(1))
+    assert not refiner._refit_due(MODEL)  # no data
+    for t in data[:10]:
+        sandbox.add(t)
+    assert refiner._refit_due(MODEL)
+    refiner._refitted(params.rewrite(MODEL, {**params.declared(MODEL).values, "gravity": 1.0}), fits=True)
+    sandbox.add(data[10])
+    assert refiner._refit_due(MODEL)  # the same structure fitted everything last time
+    refiner._refitted(MODEL, fits=False)
+    sandbox.add(data[11])
+    assert not refiner._refit_due(MODEL) and not refiner._refit_due(params.rewrite(MODEL, {
+        **params.declared(MODEL).values, "length": 2.0}))
+    for t in data[12:14]:
+        sandbox.add(t)
+    assert refiner._refit_due(MODEL)  # 14 > 1.1 × 11
+    assert not refiner._refit_due(BODY)  # no PARAMS: nothing to refit

@@ -61,6 +61,16 @@ async def fit_program(sandbox: Sandbox, source: str, budget: FitBudget) -> Fitte
     return Fitted(rewrite(source, fit.values), source, fit, budget, n, budget.sample(n))
 
 
+def structure(source: str) -> str | None:
+    """The program with every PARAMS value set to 0: what its fitted versions share (None for a
+    program without a valid declaration)."""
+    try:
+        found = declared(source)
+        return None if found is None else rewrite(source, {n: 0.0 for n in found.values})
+    except (ParamsError, SyntaxError):
+        return None
+
+
 # --------------------------------------------------------------------------- what the prompts say
 
 

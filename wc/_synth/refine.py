@@ -35,6 +35,7 @@ from wc.events import CandidateChecked, Event, LLMCallFailed, RefineRound, Start
 ORIGIN = {"scratch": "scratch", "transition": "repair_transition", "reward": "repair_reward",
           "optimism": "repair_optimism"}
 DEFAULT_FIT = FitBudget()
+REFIT_GROWTH = 1.1  # a structure whose last refit still missed is refitted again once the data grew by a tenth
 FITTED = "fitted"  # the origin of a program whose PARAMS wc fitted to the data (its parent: the program fitted)
 
 
@@ -143,6 +144,8 @@ class Refiner:
         self.max_shown = max_shown
         self.offline = offline  # recorded data only (`wc fit`): a candidate is solved when φ1 holds
         self.fit_budget = fit_budget  # a program's PARAMS are fitted within it before φ1 (None: not fitted)
+        # a structure (fitting.structure) -> (transitions at its last refit, whether that refit fitted them all)
+        self._refits: dict[str, tuple[int, bool]] = {}
 
     async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]]) -> Candidate:
         """φ1 on all data; φ2 from every start once φ1 holds. Scores are written to the store. A
@@ -151,7 +154,7 @@ class Refiner:
         evaluation, optimism = await self._check(source, starts)
         cand = Candidate(program_id, source, evaluation, optimism, offline=self.offline)
         await self.recorder.scores(cand)
-        if self.fit_budget and not evaluation.fits and evaluation.load_failure is None and self.sandbox.transitions:
+        if self.fit_budget and not evaluation.fits and evaluation.load_failure is None and self._refit_due(source):
             fitted = await fitting.fit_program(self.sandbox, source, self.fit_budget)
             if isinstance(fitted, fitting.Fitted):
                 cand.fitted = fitted.fit
@@ -162,7 +165,25 @@ class Refiner:
                     cand = Candidate(pid, fitted.source, evaluation, optimism, offline=self.offline,
                                      fitted=fitted.fit)
                     await self.recorder.scores(cand)
+            self._refitted(source, cand.evaluation.fits)
         return cand
+
+    def _refit_due(self, source: str) -> bool:
+        """Whether a program that stopped fitting is refitted now: always when its structure's last
+        refit fitted every transition (new data, new values), else once the data has grown by
+        REFIT_GROWTH since (a structure that no values fit is not refitted, as a new version,
+        after every step)."""
+        n = len(self.sandbox.transitions)
+        key = fitting.structure(source)
+        if key is None or n == 0:
+            return False
+        last, fitted_all = self._refits.get(key, (0, True))
+        return fitted_all or n > REFIT_GROWTH * last
+
+    def _refitted(self, source: str, fits: bool) -> None:
+        key = fitting.structure(source)
+        if key is not None:
+            self._refits[key] = (len(self.sandbox.transitions), fits)
 
     async def _check(self, source: str, starts: list[tuple[State, str]]) -> tuple[Evaluation, Optimism | None]:
         evaluation = await self.sandbox.evaluate(source)
@@ -356,6 +377,8 @@ class Refiner:
         if fitted is not None and fitted.changed:
             source = fitted.source  # REx scores the candidate after fitting
         evaluation, optimism = await self._check(source, starts)
+        if fitted is not None:
+            self._refitted(source, evaluation.fits)
         return Pulled(source, ORIGIN[arm.kind], parents, call_id, evaluation, optimism, fitted=fitted)
 
     async def _record(self, pulled: Pulled) -> Candidate:
