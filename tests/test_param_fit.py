@@ -206,9 +206,12 @@ async def test_the_fit_runs_in_the_programs_worker(lunar):
     async with Sandbox(adapter.api, adapter.actions, "value", workers=1) as sandbox:
         for t in data[:150]:
             sandbox.add(t)
+        assert (await sandbox.evaluate(MODEL)).fit == 0.0
         fit = await sandbox.fit(MODEL, declared, FitBudget(seconds=30, transitions=100))
         assert fit.status == "converged" and fit.sample == 100 and fit.within == 100
-        assert (await sandbox.evaluate(MODEL)).fit == 0.0
+        # a worker of its own, forked after numpy and scipy were imported in the template
+        assert sandbox.forks == 2 and sandbox._template is not None and sandbox._template.fit_preloaded
+        assert (await sandbox.evaluate(MODEL + "\n")).fit == 0.0
         assert (await sandbox.evaluate(params.rewrite(MODEL, fit.values))).fit == 1.0
 
 
