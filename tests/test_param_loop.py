@@ -221,3 +221,31 @@ def test_the_fit_options_are_stored_with_the_run(tmp_path):
     assert stored["fit_params"] is False and stored["fit_seconds"] == 3 and stored["fit_transitions"] == 50
     bad = CliRunner().invoke(app, ["learn", "--env", "CartPole-v1", "--fit-seconds", "0"], env={"WC_DB": None})
     assert bad.exit_code == 2 and "--fit-seconds" in bad.output
+
+
+async def test_a_fit_is_stored_with_its_edge_on_either_database(store):
+    """The fitted program, its edge "fitted from" and the fit's values, budget, sample, residuals
+    and identifiability, written and read back on SQLite and PostgreSQL; a second record keeps the first."""
+    from wc._store import FitRecord
+    from wc.envs.api import load
+
+    api = load("minigrid", 1)
+    env_id = await store.environments.ensure("minigrid-doorkey", "MiniGrid-DoorKey-5x5-v0", "minigrid", api)
+    api_id = await store.environments.ensure_api_module(api)
+    run_id = await store.runs.create(env_id, config={"env": "minigrid-doorkey"}, seed=0, model="m")
+    common = dict(run_id=run_id, environment_id=env_id, api_module_id=api_id)
+    parent = await store.programs.add(source='PARAMS = {"g": 9.8}\n', origin="scratch", parents=[], **common)
+    child = await store.programs.add(source='PARAMS = {"g": 1.62}\n', origin="fitted", parents=[], **common)
+    record = FitRecord(parent_id=parent, status="converged", message="ok", initial={"g": 9.8}, fitted={"g": 1.62},
+                       budget_seconds=10.0, n_transitions=3, sample=[0, 2], seconds=0.5, evaluations=7,
+                       residuals={"max_error": {"x": 1e-9}, "within": 2}, identifiability={
+                           "rank": 1, "undetermined": [], "std_errors": {"g": 1e-7}})
+    await store.programs.add_fit(child, record)
+    await store.programs.add_fit(child, FitRecord(**{**record.to_json(), "status": "budget"}))
+    got = await store.programs.get(child)
+    assert got.parents == [parent] and got.fitted is not None
+    assert got.fitted == FitRecord(**{**record.to_json(), "program_id": child})
+    assert (await store.programs.get(parent)).fitted is None
+    graph = await store.programs.lineage(parent)
+    assert list(graph.edges) == [(parent, child)] and graph.nodes[child]["origin"] == "fitted"
+    assert got.to_json()["fitted"]["fitted"] == {"g": 1.62}
