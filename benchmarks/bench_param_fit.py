@@ -11,7 +11,8 @@ evaluation run in the sandbox's jailed workers as a run does, each on a fresh co
 (a comment makes it new: no worker or verdict is reused), so each figure includes a worker's fork
 and the program's load. `ratio` is fit seconds over evaluation seconds (medians); `per_eval` is the
 fit's time per evaluation of the program on the sample over the evaluation's time, the optimiser's
-overhead beyond running the program.
+overhead beyond running the program. numpy and scipy are imported into the sandbox's template
+before the figures (a sandbox's first fit pays it once); that time is printed apart.
 """
 from __future__ import annotations
 
@@ -81,6 +82,11 @@ async def measure(sizes: list[int], counts: list[int], repeat: int, seconds: flo
         async with Sandbox(adapter.api, adapter.actions, "value", workers=1) as sandbox:
             for t in data[:n]:
                 sandbox.add(t)
+            started = time.perf_counter()
+            await sandbox._preload_fit()  # numpy and scipy into the template: once per sandbox, timed apart
+            await sandbox.evaluate(program(1, 0))  # the template's own start-up, out of the first figure
+            print(f"(a sandbox's first fit also imports numpy and scipy in its template: "
+                  f"{time.perf_counter() - started:.2f} s with one evaluation)", flush=True)
             for p in counts:
                 fits, evals, evaluations, fitted = [], [], [], []
                 for _ in range(repeat):
