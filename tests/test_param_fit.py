@@ -76,6 +76,9 @@ def test_the_declaration_is_read_with_its_bounds():
     ('PARAMS = {"g": 9.8}\nG = PARAMS["g"]\n', "line 2: PARAMS", "module level"),
     ('PARAMS = {"g": 9.8}\ndef f():\n    global PARAMS\n    PARAMS = {}\n', "line 4: PARAMS", "assigned again"),
     ('PARAMS = {"g": 9.8}\nPARAMS = {"g": 1.0}\n', "line 2: PARAMS", "more than once"),
+    ('PARAMS = {"g": 9.8}\ndef f():\n    PARAMS["g"] = 1.0\n', "line 3: PARAMS", "only read it"),
+    ('PARAMS = {"g": 9.8}\ndef f():\n    PARAMS["g"] += 1.0\n', "line 3: PARAMS", "only read it"),
+    ('PARAMS = {"g": 9.8}\ndef f():\n    PARAMS.update(g=1.0)\n', "line 3: PARAMS", "only read it"),
 ])
 def test_each_bad_declaration_names_its_entry(source, entry, said):
     with pytest.raises(ParamsError) as err:

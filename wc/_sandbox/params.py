@@ -206,6 +206,9 @@ def _check_reads(tree: ast.Module, assign: ast.Assign, values: dict[str, float])
                     raise ParamsError(f"line {child.lineno}: {PARAMS}", "is read at module level; read "
                                                                         "PARAMS[\"name\"] inside your functions, "
                                                                         "so that fitted values reach it")
+            if _writes(child):
+                raise ParamsError(f"line {child.lineno}: {PARAMS}",  # type: ignore[attr-defined]
+                                  "is changed by the program; only read it (wc sets its values)")
             key = _read_key(child)
             if key is not None and key not in values:
                 raise ParamsError(f"line {child.lineno}: {PARAMS}[{key!r}]",  # type: ignore[attr-defined]
@@ -213,6 +216,17 @@ def _check_reads(tree: ast.Module, assign: ast.Assign, values: dict[str, float])
             walk(child, inside)
 
     walk(tree, False)
+
+
+MUTATORS = frozenset({"update", "pop", "popitem", "clear", "setdefault", "__setitem__", "__delitem__"})
+
+
+def _writes(node: ast.AST) -> bool:
+    """`PARAMS[...] = ...`, `del PARAMS[...]`, `PARAMS[...] += ...` or `PARAMS.update(...)` and the like."""
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == PARAMS:
+        return isinstance(node.ctx, ast.Store | ast.Del)
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == PARAMS \
+        and node.attr in MUTATORS
 
 
 def _read_key(node: ast.AST) -> str | None:
