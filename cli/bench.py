@@ -31,6 +31,12 @@ def cwmb(
     seed: int = typer.Option(0, help="Seed of the fits and of the episodes."),
     fresh: bool = typer.Option(False, "--fresh", help="Fit every environment anew (by default a fit of the same "
                                "settings in the store is reused, or resumed where it was interrupted)."),
+    engine: str = typer.Option("local", "--engine", help="local: the environments one after another in this "
+                               "process; ray: a Ray task per environment on the cluster at --address (the store must "
+                               "be PostgreSQL)."),
+    parallel: int = typer.Option(4, "--parallel", min=1, help="Ray: environments at once."),
+    address: str | None = typer.Option(None, "--address", envvar="RAY_ADDRESS", help="Ray: the cluster's HOST:PORT "
+                                       "(`ray start --head` prints it)."),
     db: str | None = DbOption,
     model: str | None = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
@@ -43,7 +49,8 @@ def cwmb(
     names = [n.strip() for n in envs.split(",") if n.strip()] if envs else None
     result = with_progress(0, lambda view, on_start: bench(
         names, settings, data=data, max_llm_calls=max_llm_calls, episodes=episodes, max_steps=max_steps,
-        describe=describe, seed=seed, fresh=fresh, on_event=view), "the Code World Models Benchmark",
+        describe=describe, seed=seed, fresh=fresh, engine=engine, parallel=parallel, address=address, on_event=view),
+        "the Code World Models Benchmark",
         view=FitView(max_llm_calls))
     if json_out:
         out.print_json(json.dumps(result.to_json(), default=str))
@@ -53,18 +60,24 @@ def cwmb(
 
 def show(result) -> None:
     """The environments' lines, then the means per group beside the published rows."""
-    table = Table("environment", "group", "run", "LLM calls", "fits", "accuracy (paper)", "accuracy (code)",
-                  "normalized return", "R_program / R_true / R_random",
-                  title="CWMB: accuracy in the paper's form (eq. 2); the released code's form beside it")
+    table = Table("environment", "group", "run", "LLM calls", "tokens", "fits", "accuracy (paper)", "accuracy (code)",
+                  "normalized return", "R_program / R_true / R_random", "planner s / action", "wall time",
+                  title="CWMB: accuracy in the paper's form (eq. 2); the released code's form beside it; rewards "
+                  "and done compared exactly, as CWMB's code does")
     for line in result.envs:
         j = line.to_json()
         if line.error:
-            table.add_row(line.env, line.group, str(j["run_id"] or "-"), "-", "-", "-", "-", "-", line.error)
+            table.add_row(line.env, line.group, str(j["run_id"] or "-"), "-", "-", "-", "-", "-", "-", line.error,
+                          "-", "-")
             continue
         r = line.returns
         rs = "-" if r is None else f"{r.program.mean:.1f} / {r.true.mean:.1f} / {r.random.mean:.1f}"
-        table.add_row(line.env, line.group, str(j["run_id"]), str(j["llm_calls"]), "yes" if j["fits"] else "no",
-                      _num(j["accuracy_paper"], 3), _num(j["accuracy_code"], 3), _num(j["normalized_return"]), rs)
+        per_action = j["planner_seconds_per_action"]
+        wall = (j["wall_seconds"] or 0.0) + (j["measure_seconds"] or 0.0)
+        table.add_row(line.env, line.group, str(j["run_id"]), str(j["llm_calls"]), str(j["tokens"]),
+                      "yes" if j["fits"] else "no", _num(j["accuracy_paper"], 3), _num(j["accuracy_code"], 3),
+                      _num(j["normalized_return"]), rs, "-" if per_action is None else f"{per_action * 1000:.1f} ms",
+                      f"{wall:.1f} s")
     out.print(table)
     means = result.means()
     rows = Table("method", "LLM calls", "discrete: accuracy / return", "continuous: accuracy / return",

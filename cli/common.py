@@ -97,6 +97,10 @@ PlannerOption = typer.Option(None, "--planner", help="Goal worlds: bfws (best-fi
                              "actions; mcts by default), cem or cem-cwmb (continuous; cem by default).")
 RtolOption = typer.Option(1e-5, "--rtol", min=0, help="Worlds judged by value: relative tolerance of a predicted "
                           "number against the recorded one (CWMB's allclose).")
+RewardThresholdOption = typer.Option(None, "--reward-threshold", help="Worlds scored by their return: the "
+                                    "return an episode must reach (default: gymnasium's spec.reward_threshold; "
+                                    "Pendulum and CliffWalking have none). The run is solved when the mean of "
+                                    "its last --solved episodes reaches it.")
 AtolOption = typer.Option(1e-5, "--atol", min=0, help="Worlds judged by value: absolute tolerance.")
 
 

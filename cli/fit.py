@@ -10,7 +10,7 @@ from rich.table import Table
 from wc._core.values import RunStatus
 
 from . import errors
-from .common import DbOption, call, err, fail, make_settings, out
+from .common import DbOption, EnvOptionOption, call, env_options, err, fail, make_settings, out
 from .progress import FitView, with_progress
 
 DATA_HELP = ("The transitions: a JSONL file in CWMB's form (.jsonl or .jsonl.gz), 'cwmb' for CWMB's dataset of "
@@ -22,6 +22,7 @@ DESCRIBE_HELP = ("What the prompt says of the environment: 'data' (its API modul
 def fit(
     env: str = typer.Option(..., "--env", help="gymnasium id (or a CWMB id such as Taxi-v3), or module:EnvId."),
     data: str = typer.Option(..., "--data", help=DATA_HELP),
+    env_option: list[str] | None = EnvOptionOption,
     db: str | None = DbOption,
     model: str | None = typer.Option(None, "--model", envvar="WC_MODEL", help="Chat model name."),
     max_llm_calls: int = typer.Option(10, min=0, help="LLM requests allowed in the whole fit."),
@@ -41,7 +42,8 @@ def fit(
     from wc._api import fit as api_fit
 
     settings = make_settings(db, model, llm_timeout=llm_timeout)
-    config = call(FitConfig, env=env, data=data, max_llm_calls=max_llm_calls, max_cost_usd=max_cost,
+    config = call(FitConfig, env=env, data=data, env_options=env_options(None, env_option=env_option),
+                  max_llm_calls=max_llm_calls, max_cost_usd=max_cost,
                   concurrency=concurrency, rtol=rtol, atol=atol, describe=describe, seed=seed, workers=workers)
     result = with_progress(0, lambda view, on_start: api_fit(config, settings, on_event=view, on_start=on_start),
                            f"fitting {env} to {data}", view=FitView(max_llm_calls))

@@ -16,6 +16,7 @@ from .common import (
     EnvOptionOption,
     ObserveOption,
     PlannerOption,
+    RewardThresholdOption,
     RtolOption,
     env_options,
     err,
@@ -31,8 +32,8 @@ from .progress import show_result, with_progress
 # the options a recording's configuration replaces: giving one with --replay is an error
 REPLAY_OVERRIDES = ["model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed", "solved",
                     "workers", "planner", "games", "observe", "levels", "from_program", "min_episodes",
-                    "optimism_requests", "describe", "env_option", "rtol", "atol", "fit_params", "fit_seconds",
-                    "fit_transitions"]
+                    "optimism_requests", "describe", "env_option", "rtol", "atol", "reward_threshold", "fit_params",
+                    "fit_seconds", "fit_transitions"]
 
 
 def learn(
@@ -55,6 +56,7 @@ def learn(
     env_option: list[str] | None = EnvOptionOption,
     rtol: float = RtolOption,
     atol: float = AtolOption,
+    reward_threshold: float | None = RewardThresholdOption,
     games: str | None = typer.Option(None, "--games", help="ALFWorld: a game file, a folder of games, or a "
                                         "split of the downloaded data (train, valid_seen, valid_unseen)."),
     observe: str | None = ObserveOption,
@@ -90,7 +92,7 @@ def learn(
     if describe not in ("data", "docs"):
         raise fail(f"unknown --describe {describe!r}; use data or docs")
     config = LearnConfig(env=env, env_options=env_options(games, observe=observe, levels=levels, env_option=env_option),
-                         rtol=rtol, atol=atol, from_program=from_program,
+                         rtol=rtol, atol=atol, reward_threshold=reward_threshold, from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner,
                          max_cost_usd=max_cost, optimism_requests=optimism_requests, describe=describe,

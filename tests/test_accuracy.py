@@ -8,7 +8,15 @@ import pytest
 
 from wc import envs
 from wc._core.tolerance import CWMB, Tolerance
-from wc._measure.accuracy import Predicted, Recorded, accuracy, code_accuracy, paper_accuracy, state_fraction
+from wc._measure.accuracy import (
+    CWMB_REWARD,
+    Predicted,
+    Recorded,
+    accuracy,
+    code_accuracy,
+    paper_accuracy,
+    state_fraction,
+)
 from wc._measure.program import program_accuracy
 from wc._sandbox import runtime
 from wc.datasets import cwmb
@@ -76,6 +84,53 @@ def test_rewards_are_exact_unless_told_and_a_decoded_index_is_one_value():
     assert code_accuracy(off, taxi) == pytest.approx((0.75 + 2) / 3)
     assert code_accuracy(off, taxi, whole_state=True) == pytest.approx(2 / 3)
     assert state_fraction(obs(1.0, 2.1), obs(1.0, 2.0), Tolerance(0.0, 0.2)) == 1.0
+
+
+def test_rewards_match_as_cwmbs_released_code_compares_them_in_both_forms():
+    """CWMB's `check_transition_via_enum` compares `pred_reward == reward` with the reward a numpy
+    float32 (its replay buffer's dtype) under numpy 1.26.4, which compares in float64. Pendulum's
+    first recorded step: θ = atan2(sin, cos) of the float32 observation, θ̇ and the torque, cost
+    θ² + 0.1·θ̇² + 0.001·u². Its float64 value is within 1e-7 of the record but is not the record,
+    so it is a miss in both forms; the float32 value itself, widened, is a hit."""
+    import math
+
+    cos, sin, thdot, u = -0.5989656448364258, -0.8007746934890747, 0.1858699917793274, -0.37491326773723965
+    th = math.atan2(sin, cos)
+    reward64 = -(th ** 2 + 0.1 * thdot ** 2 + 0.001 * u ** 2)
+    record = -4.900987148284912  # as CWMB's data holds it: float32(reward), widened
+    assert float(np.float32(reward64)) == record and reward64 != record
+    state = obs(0.5, 0.25)
+    recorded = [Recorded(state, record, False), Recorded(state, record, True)]  # a step, then a terminal one
+    miss = [Predicted(state, reward64, False), Predicted(state, reward64, True)]
+    hit = [Predicted(state, record, False), Predicted(state, record, True)]
+    # paper: (⅔ + ⅔) / 2; code: (⅓·1 + ⅓·0 + ⅓·1) and terminal (½·0 + ½·1), one reward value, equal weights
+    assert paper_accuracy(miss, recorded) == pytest.approx(2 / 3)
+    assert code_accuracy(miss, recorded) == pytest.approx((2 / 3 + 1 / 2) / 2)
+    assert paper_accuracy(hit, recorded) == 1.0 and code_accuracy(hit, recorded) == 1.0
+    assert CWMB_REWARD == Tolerance(0.0, 0.0)
+    # the same records scored by the transcription of the released code: the same numbers
+    as_rec = [([0.5, 0.25], record, False), ([0.5, 0.25], record, True)]
+    assert cwmb_code_reference([([0.5, 0.25], reward64, False), ([0.5, 0.25], reward64, True)], as_rec) == \
+        pytest.approx((2 / 3 + 1 / 2) / 2)
+    # done is compared exactly too: a terminal transition predicted not done keeps only its reward's half
+    assert code_accuracy([Predicted(state, record, False)], recorded[1:]) == 0.5
+
+
+def test_a_correct_pendulum_program_scores_two_thirds_on_cwmbs_data():
+    """The reference Pendulum model predicts every next state within the tolerance, every
+    termination, and no reward exactly (float64 arithmetic on float32 observations): ⅔ in the
+    paper's form, as CWMB's released code would score it; the last transition ends its episode
+    (truncated) and counts ½ in the code's form. Within CWMB's state tolerance every reward is right."""
+    adapter = envs.make("Pendulum-v1")
+    data = cwmb.dataset("Pendulum-v1", adapter).read()
+    ns = runtime.api_namespace(adapter.api.source)
+    program = runtime.compile_program(ns, (FIXTURES / "pendulum_model.py").read_text())
+    exact = program_accuracy(program, data, adapter)
+    assert exact.transitions == len(data) and (exact.states, exact.rewards, exact.dones) == (1.0, 0.0, 1.0)
+    assert exact.paper == pytest.approx(2 / 3)
+    ended = sum(1 for t in data if t.done or t.truncated)
+    assert exact.code == pytest.approx(((len(data) - ended) * 2 / 3 + ended * 1 / 2) / len(data))
+    assert program_accuracy(program, data, adapter, reward_tol=CWMB).paper == 1.0
 
 
 def test_mismatched_or_empty_inputs_are_refused():

@@ -192,3 +192,44 @@ async def test_eval_plays_a_program_fitted_to_cwmbs_taxi_data(fake_llm, db_url):
     # is optimal below the threshold of 8 (a mean over episodes), so it is not counted won
     assert all(g.steps < 200 for g in report.games) and any(g.won for g in report.games)
     assert report.run.llm_calls == 0
+
+
+async def test_a_fit_and_its_dataset_are_stored_under_the_environments_arguments(fake_llm, db_url):
+    """A variant made with gymnasium arguments (Pendulum with another g) is its own environment:
+    its fit and its imported data are stored under `Pendulum-v1(g=9.81)`, as a learning run's
+    are, never beside the default Pendulum's."""
+    from wc import envs
+
+    server = fake_llm(None)
+    data = str(FIXTURES / "cwmb" / "Pendulum-v1.jsonl")
+    variant = {"env_kwargs": {"g": 9.81}}
+    result = await fit(FitConfig(env="Pendulum-v1", data=data, env_options=variant, max_llm_calls=0),
+                       settings(server, db_url))
+    assert result.run.env == "Pendulum-v1(g=9.81)" and result.dataset.environment == "Pendulum-v1(g=9.81)"
+    plain = await fit(FitConfig(env="Pendulum-v1", data=data, max_llm_calls=0), settings(server, db_url))
+    assert plain.run.env == plain.dataset.environment == "Pendulum-v1" and plain.dataset.id != result.dataset.id
+    adapter = envs.make("Pendulum-v1", env_kwargs={"g": 9.81})
+    store = await Store.open(db_url)
+    try:
+        assert await envs.record_environment(store, adapter) == (await store.runs.get(result.run.id)).environment_id
+    finally:
+        await store.close()
+        adapter.close()
+
+
+async def test_a_cost_limit_without_a_price_is_refused_before_the_fit_is_stored(fake_llm, db_url, monkeypatch):
+    """As `wc learn` refuses it: a limit that cannot be kept is a configuration error, and no run is stored."""
+    from wc.errors import ConfigError
+
+    server = fake_llm(lambda request, n: Reply(answer(CARTPOLE)))
+    config = FitConfig(env="CartPole-v1", data="cwmb", max_llm_calls=2, max_cost_usd=0.05)
+    with pytest.raises(ConfigError, match="needs a price for 'test-model'"):
+        await fit(config, settings(server, db_url))
+    store = await Store.open(db_url)
+    try:
+        assert await store.runs.summaries() == [] and not server.requests
+    finally:
+        await store.close()
+    monkeypatch.setenv("WC_PRICES", '{"test-model": [2.5, 10.0]}')
+    result = await fit(config, settings(server, db_url))
+    assert result.fits and result.run.cost_usd is not None and result.run.cost_usd <= 0.05

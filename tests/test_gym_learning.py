@@ -4,6 +4,7 @@ command line's --env-option, --planner, --rtol and --atol."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from support.helpers import run_wc, sqlite_rows
 
 from wc._agent import returns
 from wc._api import LearnConfig, learn
+from wc._planning.result import PlanResult
 from wc._planning.returns import ReturnPlan
-from wc._sandbox.return_goal import ReturnGoal, judged, predicted_return
+from wc._sandbox.return_goal import MEAN_EVIDENCE, PredictedReturns, ReturnGoal, by_mean, judged, predicted_return
 from wc.errors import InvalidInput
 from wc.testing import Reply, answer
 
@@ -105,6 +107,54 @@ def test_success_and_phi2_in_a_return_world():
     assert judged(drops_off, taxi).found
     cut = ReturnPlan(status="found", predictions=wanders.predictions, total=-100.0, reason="time budget spent")
     assert judged(cut, taxi).status == "budget"  # a budget is never pessimism
+    # a swing-up paid once, then held: the rest of the episode goes at the plan's last quarter, not its average
+    swing = ReturnPlan(status="found", predictions=[("k", -5.0, False)] * 30 + [("k", -0.01, False)] * 10,
+                       total=-150.1, planner="cem")
+    assert predicted_return(swing, 200) == pytest.approx(-150.1 - 0.01 * 160)
+    assert judged(swing, ReturnGoal(action_space=None, planner="cem", target=-200.0, episode_steps=200)).found
+    # still swinging at the horizon's end: past it, the best reward a recorded step got that did not end its episode
+    swinging = ReturnPlan(status="found", predictions=[("k", -6.0, False)] * 30, total=-180.0, planner="cem")
+    assert predicted_return(swinging, 200) == -1200.0
+    assert predicted_return(swinging, 200, best_step=-0.5) == -180.0 - 0.5 * 170
+    pendulum = ReturnGoal(action_space=None, planner="cem", target=-300.0, episode_steps=200, best_step=-0.5)
+    assert judged(swinging, pendulum).found and not judged(swinging, replace(pendulum, best_step=None)).found
+
+
+def test_a_threshold_that_is_a_mean_is_judged_over_the_starts_not_one_start():
+    """gymnasium's threshold is a mean: an optimal Taxi episode from a far start returns less
+    than 8. One start's shortfall waits for evidence, a mean at or above it holds the start, and
+    only the mean of MEAN_EVIDENCE starts that falls short refutes."""
+    taxi = ReturnGoal(action_space=None, planner="mcts", target=8.0, episode_steps=200, by_mean=True)
+
+    def verdict(value: float, start: str, program: str = "p") -> str:
+        # the start's own verdict: the planner's best plan there predicts `value`
+        shown = PlanResult(True, status="found") if value >= 8.0 else \
+            PlanResult(False, status="exhausted", reason=f"predicts {value:g}, below 8")
+        mean, n = taxi.predicted.add(program, start, value)
+        return by_mean(shown, value, mean, n, taxi).status
+
+    assert verdict(3.0, "far") == "budget"      # one far start: no evidence against a mean yet
+    assert verdict(12.0, "near") == "found"     # reaches 8 itself
+    assert verdict(5.0, "far2") == "budget"     # the mean of 3, 12, 5 is below 8, from 3 of the 4 starts needed
+    assert verdict(13.0, "near2") == "found"
+    assert verdict(4.0, "far3") == "exhausted"  # 5 starts, mean 7.4: the program is pessimistic
+    assert verdict(14.0, "near3") == "found"
+    assert verdict(6.0, "far4") == "found"      # 7 starts, mean 57 / 7 = 8.14: the shortfall is the start's
+    assert verdict(3.0, "far4") == "exhausted"  # judged again, the newer value replaces the older: 54 / 7
+    assert verdict(3.0, "far", program="q") == "budget"  # each program's own starts
+    assert MEAN_EVIDENCE == 4
+    best = ReturnGoal(action_space=None, planner="mcts", target=8.0, episode_steps=200)  # the best return seen
+    wanders = ReturnPlan(status="found", predictions=[("k", -1.0, False)] * 100, total=-100.0, planner="mcts")
+    assert by_mean(judged(wanders, best), -200.0, 50.0, 10, best).status == "exhausted"  # judged start by start
+    # a checkpoint carries the means; the oldest starts and programs make room for newer ones
+    restored = PredictedReturns()
+    restored.restore(taxi.predicted.to_json())
+    assert restored.add("p", "far4", 3.0) == (54.0 / 7, 7)
+    small = PredictedReturns(programs=1, per_program=2)
+    for start, value in (("a", 1.0), ("b", 2.0), ("c", 3.0)):
+        small.add("p", start, value)
+    assert small.to_json() == {"p": {"b": 2.0, "c": 3.0}}
+    assert small.add("q", "a", 0.0) == (0.0, 1) and small.to_json() == {"q": {"a": 0.0}}
 
 
 @pytest.mark.slow
@@ -129,6 +179,7 @@ def test_frozenlake_through_the_command_line_with_env_options(fake_llm, tmp_path
     (["--env", "Pendulum-v1", "--planner", "mcts"], "use cem or cem-cwmb"),
     (["--env", "support.gym_user_env:WcTest/Camera-v0"], "an image or a grid"),
     (["--env", "CartPole-v1", "--env-option", "gravity=3"], "gymnasium cannot make 'CartPole-v1' with gravity=3"),
+    (["--env", "minigrid-doorkey", "--reward-threshold", "1"], "applies to worlds scored by their return"),
 ])
 def test_bad_gymnasium_inputs_are_one_line_errors(tmp_path, args, needle):
     env = {"WC_DB": f"sqlite:///{tmp_path / 'wc.db'}", "PYTHONPATH": str(Path(__file__).parent)}
@@ -205,6 +256,21 @@ async def test_continuous_actions_are_planned_by_cem_and_stored_as_lists(fake_ll
     assert shown.returncode == 0 and "Traceback" not in shown.stderr and "[" in shown.stdout, shown.stderr
 
 
+async def test_a_run_gives_its_own_reward_threshold_where_gymnasium_has_none(fake_llm, db_url):
+    """Pendulum-v1 has no spec.reward_threshold: --reward-threshold is the return an episode
+    must reach (stored with the run, said in the mission), so the first episode can succeed."""
+    server = fake_llm(lambda r, n: Reply(answer(program("pendulum_model.py"))))
+    summary = await learn(LearnConfig(env="Pendulum-v1", episodes=1, max_steps=16, max_llm_calls=1,
+                                      reward_threshold=-2000.0), settings(server, db_url))
+    assert summary.status == "finished", summary.error
+    assert summary.episode_list[0].success  # 16 steps cost far less than 2000
+    assert summary.config["reward_threshold"] == -2000.0
+    [(mission,)] = sqlite_rows(db_url, "select mission from episodes")
+    assert mission == "Pendulum-v1: maximise the return (the run's target return is -2000)"
+    with pytest.raises(InvalidInput, match="finite"):
+        LearnConfig(env="Pendulum-v1", reward_threshold=float("nan"))
+
+
 def test_a_return_world_with_a_threshold_stops_on_the_mean_of_its_last_episodes():
     """The issue's stop rule adapted: the mean return of the last `solved` episodes reaches the
     threshold (Taxi: 8 is a mean; single episodes from far starts are optimal below it)."""
@@ -218,3 +284,22 @@ def test_a_return_world_with_a_threshold_stops_on_the_mean_of_its_last_episodes(
     assert not Agent._solved(taxi, 0, [9.0, 9.0])             # fewer episodes than asked
     goal = SimpleNamespace(config=SimpleNamespace(solved=3), action_space=None, threshold=None)
     assert Agent._solved(goal, 3, []) and not Agent._solved(goal, 2, [1.0, 1.0, 1.0])
+
+
+def test_without_a_threshold_the_target_is_the_mean_of_the_recent_returns():
+    """The best single return comes from the easiest start; φ2's target without a threshold is
+    the mean return of the last `solved` episodes, read as a mean (by_mean) like a threshold."""
+    from types import SimpleNamespace
+
+    from wc._agent.learner import Learner
+
+    goal = ReturnGoal(action_space=None, planner="cem", target=None, episode_steps=200, by_mean=True)
+    learner = SimpleNamespace(best_return=None, episode_returns=[], threshold=None, config=SimpleNamespace(solved=3),
+                              sandbox=SimpleNamespace(return_goal=goal))
+    for total in (-900.0, -100.0, -500.0, -200.0):
+        Learner.returned(learner, total)
+    assert learner.best_return == -100.0 and goal.target == -800.0 / 3  # the last three, not the best one
+    pendulum = SimpleNamespace(best_return=None, episode_returns=[], threshold=-200.0,
+                               config=SimpleNamespace(solved=3), sandbox=SimpleNamespace(return_goal=goal))
+    Learner.returned(pendulum, -50.0)
+    assert goal.target == -800.0 / 3  # a threshold stays the target

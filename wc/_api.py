@@ -165,8 +165,7 @@ async def add_program(env: str, source: str, db: str | None = None, **env_option
     adapter = envs.make(env, **env_options)
     try:
         async def fn(store: Store) -> int:
-            env_id = await store.environments.ensure(envs.stored_name(adapter), adapter.env_id, envs.domain_of(adapter),
-                                                     adapter.api)
+            env_id = await envs.record_environment(store, adapter)
             api_id = await store.environments.ensure_api_module(adapter.api)
             return await store.programs.add(run_id=None, environment_id=env_id, api_module_id=api_id, source=source,
                                             origin="scratch", parents=[], llm_call_id=None)

@@ -145,13 +145,14 @@ async def lineage(program_id: int, *, db: str | None = None) -> nx.DiGraph:
         return await store.lineage(program_id)
 
 
-async def report(run_ids: list[int], out: str | Path, *, sweep_id: int | None = None,
+async def report(run_ids: list[int], out: str | Path, *, sweep_id: int | None = None, bench: bool = False,
                  db: str | None = None) -> ReportResult:
-    """`wc report`: these runs' (and a sweep's runs') figures as PNGs in `out`, with an index.md.
-    The result's figures keep the arrays they drew (`figure.get("LLM calls", label).x`)."""
+    """`wc report`: these runs' (and a sweep's runs') figures as PNGs in `out`, with an index.md;
+    `bench`: also every stored `wc bench cwmb` run set beside CWMB's published rows. The result's
+    figures keep the arrays they drew (`figure.get("LLM calls", label).x`)."""
     from wc._report.report import report as write_report
 
-    return await write_report(list(run_ids), Path(out), sweep_id=sweep_id, db=db)
+    return await write_report(list(run_ids), Path(out), sweep_id=sweep_id, bench=bench, db=db)
 
 
 async def load_recording(ref: str, *, db: str | None = None) -> dict[str, Any]:

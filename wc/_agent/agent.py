@@ -39,6 +39,9 @@ class Agent(Learner):
             self.adapter.lift_step_limit(cfg.max_steps)
         streak = resume.streak if resume else 0
         returns = list(resume.returns) if resume else []
+        if self.action_space is not None:
+            for total in returns:  # the best return and φ2's target, as the uninterrupted run had them
+                self.returned(total)
         episodes = resume.next_episode if resume else 0
         if resume is not None and resume.open_episode is None:
             await self._after_step()  # finish the check a crash may have interrupted

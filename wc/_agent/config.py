@@ -1,6 +1,7 @@
 """What decides what a run does: its configuration, stored with the run (and with a recording)."""
 from __future__ import annotations
 
+import math
 import types
 import typing
 from dataclasses import asdict, dataclass, field
@@ -50,6 +51,9 @@ class LearnConfig:
     # how near a predicted number must be to the recorded one in worlds judged by value (CWMB's allclose)
     rtol: float = CWMB.rtol
     atol: float = CWMB.atol
+    # worlds scored by their return: the return an episode must reach, in place of gymnasium's
+    # `spec.reward_threshold` (None: gymnasium's, where it gives one)
+    reward_threshold: float | None = None
     # a program's PARAMS fitted to the data before φ1 judges it (issue 30), within this budget: seconds
     # of its worker's time and a sample of the transitions; the API module states the convention
     fit_params: bool = True
@@ -58,6 +62,8 @@ class LearnConfig:
 
     def __post_init__(self) -> None:
         self.tolerance  # noqa: B018 - a bad rtol or atol is an InvalidInput at once
+        if self.reward_threshold is not None and not math.isfinite(self.reward_threshold):
+            raise InvalidInput(f"--reward-threshold must be a finite number, not {self.reward_threshold}")
         self.fit_budget  # noqa: B018 - so is a bad fit budget
 
     @property

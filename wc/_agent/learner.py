@@ -52,24 +52,31 @@ class Learner:
         self.action_space = returns.action_space(adapter)
         self.threshold = returns.reward_threshold(adapter) if self.action_space is not None else None
         self.best_return: float | None = None
+        self.episode_returns: list[float] = []  # every episode's return, in order
         if self.action_space is not None:
             sandbox.return_goal = ReturnGoal(self.action_space, config.planner or returns.default_planner(adapter),
                                              target=self.threshold, episode_steps=int(adapter.max_steps),
-                                             seconds=config.plan_seconds, seed=config.seed)
+                                             seconds=config.plan_seconds, seed=config.seed,
+                                             by_mean=True)
 
     def returned(self, total: float) -> None:
         """An episode of a return world ended with `total`: without a threshold, φ2's target is
-        the best return so far."""
+        the mean return of the run's last `solved` episodes (wc._sandbox.return_goal)."""
         self.best_return = total if self.best_return is None else max(self.best_return, total)
+        self.episode_returns.append(total)
         goal = self.sandbox.return_goal
         if goal is not None and self.threshold is None:
-            goal.target = self.best_return
+            recent = self.episode_returns[-(self.config.solved or 10):]
+            goal.target = sum(recent) / len(recent)
 
     # ------------------------------------------------------------------ checkpoints
 
     def checkpoint(self, refining: bool = False) -> dict[str, Any]:
-        return {"refinements": self.refinements, "failed_refine_at": self._failed_refine_at, "refining": refining,
+        data = {"refinements": self.refinements, "failed_refine_at": self._failed_refine_at, "refining": refining,
                 "optimism": self.optimism.to_json()}
+        if self.sandbox.return_goal is not None:
+            data["predicted_returns"] = self.sandbox.return_goal.predicted.to_json()
+        return data
 
     def restore_checkpoint(self, data: dict[str, Any], believed: dict[str, int] | None = None) -> None:
         """Put back what a checkpoint holds; `believed`: the starts the store holds as believed
@@ -78,6 +85,8 @@ class Learner:
         self.refinements = int(data.get("refinements", 0)) - (1 if data.get("refining") else 0)
         self._failed_refine_at = data.get("failed_refine_at")
         self.optimism.restore(data.get("optimism"), believed or {})
+        if self.sandbox.return_goal is not None:
+            self.sandbox.return_goal.predicted.restore(data.get("predicted_returns"))
 
     # ------------------------------------------------------------------ refinement
 

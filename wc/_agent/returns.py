@@ -67,9 +67,12 @@ def _fitting(kind: str) -> list[str]:
 
 
 def reward_threshold(adapter: Any) -> float | None:
-    """gymnasium's `spec.reward_threshold` for the adapter's environment, where it gives one."""
-    spec = getattr(getattr(adapter, "env", None), "spec", None)
-    value = getattr(spec, "reward_threshold", None)
+    """The return an episode must reach: the run's `--reward-threshold` (set on the adapter), else
+    gymnasium's `spec.reward_threshold` for the adapter's environment, where it gives one."""
+    value = getattr(adapter, "reward_threshold", None)
+    if value is None:
+        spec = getattr(getattr(adapter, "env", None), "spec", None)
+        value = getattr(spec, "reward_threshold", None)
     return float(value) if value is not None and math.isfinite(float(value)) else None
 
 

@@ -28,9 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from wc._core.tolerance import CWMB, EXACT, Tolerance
+from wc._core.tolerance import CWMB, Tolerance
 from wc._core.values import Transition
-from wc._measure.accuracy import Accuracy, Predicted, Recorded, accuracy
+from wc._measure.accuracy import CWMB_REWARD, Accuracy, Predicted, Recorded, accuracy
 from wc._planning import RETURN_PLANNERS
 from wc._planning.cem import CemSettings
 from wc._planning.mcts import MctsSettings
@@ -61,7 +61,7 @@ def predicted(prediction: Any) -> Predicted:
 
 def program_accuracy(program: runtime.CompiledProgram, transitions: Sequence[DataTransition], adapter: Any, *,
                      call_timeout: float = 2.0, state_tol: Tolerance = CWMB,
-                     reward_tol: Tolerance = EXACT) -> Accuracy:
+                     reward_tol: Tolerance = CWMB_REWARD) -> Accuracy:
     """Both accuracy forms of a compiled program on recorded transitions, predicted in this
     process (trusted programs only; see the module docstring)."""
     mission = adapter.mission
@@ -108,10 +108,22 @@ class Returns:
     def mean(self) -> float:
         return sum(self.returns) / len(self.returns) if self.returns else float("nan")
 
+    @property
+    def seconds_per_action(self) -> float | None:
+        """The planner's time per action played (an open-loop plan's time spread over its actions)."""
+        actions = sum(self.steps)
+        return self.decide_seconds / actions if actions else None
+
     def to_json(self) -> dict[str, Any]:
         return {"mean": self.mean, "returns": self.returns, "steps": self.steps, "decisions": self.decisions,
-                "seconds": self.seconds, "seconds_per_decision": self.decide_seconds / self.decisions
-                if self.decisions else None}
+                "seconds": self.seconds, "decide_seconds": self.decide_seconds,
+                "seconds_per_decision": self.decide_seconds / self.decisions if self.decisions else None,
+                "seconds_per_action": self.seconds_per_action}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Returns:
+        return cls(list(data["returns"]), list(data["steps"]), int(data["decisions"]), float(data["seconds"]),
+                   float(data.get("decide_seconds") or 0.0))
 
 
 def policy_return(adapter: Any, policy: Policy, *, episodes: int = 10, seed: int = 0,
@@ -220,6 +232,11 @@ class NormalizedReturn:
     def to_json(self) -> dict[str, Any]:
         return {"normalized_return": self.value, "planner": self.planner, "R_program": self.program.to_json(),
                 "R_random": self.random.to_json(), "R_true": self.true.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NormalizedReturn:
+        return cls(Returns.from_json(data["R_program"]), Returns.from_json(data["R_random"]),
+                   Returns.from_json(data["R_true"]), str(data["planner"]))
 
 
 def measure_return(adapter: Any, policy: Policy, *, planner: str | Settings = "auto", episodes: int = 10,

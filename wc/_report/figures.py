@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from wc._measure.table import GROUPS
+from wc._report.cwmb import BenchSet
 from wc._store import CallAtStep, RunSummary, SweepSummary
 from wc.errors import ConfigError
 
@@ -32,6 +34,7 @@ DPI = 100
 EPISODES_SIZE = (9.0, 5.5)   # inches; pixels are these × DPI (no tight bounding box: sizes stay fixed)
 COST_SIZE = (13.0, 5.0)
 SWEEP_SIZE = (13.0, 5.0)
+CWMB_SIZE = (14.0, 5.5)
 LINEAGE_SIZE = (13.0, 8.0)
 MAX_LABELLED_NODES = 80
 
@@ -154,6 +157,10 @@ class _Recorder:
     def points(self, ax: Axes, name: str, x: Sequence[float], y: Sequence[float], label: str, **kw: Any) -> None:
         ax.scatter(list(x), list(y), label=label, **kw)
         self.series.append(Series(name, label, [float(v) for v in x], [float(v) for v in y], kind="points"))
+
+    def bars(self, ax: Axes, name: str, x: Sequence[float], heights: Sequence[float], label: str, **kw: Any) -> None:
+        ax.bar(list(x), list(heights), label=label, **kw)
+        self.series.append(Series(name, label, [float(v) for v in x], [float(v) for v in heights], kind="bars"))
 
     def band(self, ax: Axes, name: str, x: Sequence[float], lo: Sequence[float], hi: Sequence[float], label: str,
              **kw: Any) -> None:
@@ -386,3 +393,50 @@ def _scalar_mappable(cmap: Any, norm: Any) -> Any:
     mappable = ScalarMappable(norm=norm, cmap=cmap)
     mappable.set_array([])
     return mappable
+
+
+def cwmb_figure(bench: BenchSet, published: Sequence[dict[str, Any]], index: int) -> tuple[MplFigure, Figure]:
+    """A stored `wc bench cwmb` run set: per environment, both accuracy forms and the normalized
+    return; per CWMB group, its means beside the published rows' (accuracy, normalized return).
+    A measure that is "n/a" (R_true not above R_random) or missing draws no bar."""
+    fig = _new_figure(CWMB_SIZE)
+    rec = _Recorder()
+    left, right = fig.subplots(1, 2, width_ratios=[max(3, len(bench.lines)), 3])
+    width = 0.27
+    xs = list(range(len(bench.lines)))
+    for k, (key, label, color) in enumerate((("accuracy_paper", "accuracy (paper, eq. 2)", "tab:blue"),
+                                             ("accuracy_code", "accuracy (released code)", "tab:cyan"),
+                                             ("normalized_return", "normalized return", "tab:orange"))):
+        have = [(x, line[key]) for x, line in zip(xs, bench.lines, strict=True) if line.get(key) is not None]
+        rec.bars(left, "environments", [x + (k - 1) * width for x, _ in have], [v for _, v in have], label,
+                 width=width, color=color)
+    left.set_xticks(xs, [str(line.get("env")) for line in bench.lines], rotation=45, ha="right", fontsize="small")
+    left.set_title(f"wc bench cwmb: {bench.model or 'no LLM'}, ≤ {bench.max_llm_calls} calls")
+    left.axhline(1.0, color="grey", lw=0.5)
+    left.legend(fontsize="small")
+    means = bench.means()
+    groups = [g for g in GROUPS if g in means]
+    rows = [(f"wc, {bench.model or 'no LLM'}", {g: (means[g]["accuracy_paper"], means[g]["normalized_return"])
+                                                for g in groups})]
+    rows += [(str(p["method"]), {g: tuple(p[g]) for g in groups}) for p in published]
+    step = 1.0 / (len(rows) + 1)
+    colors = ["tab:red", "tab:grey", "tab:olive", "tab:brown", "tab:purple"]
+    for k, (method, values) in enumerate(rows):
+        x, heights = [], []
+        for gi, g in enumerate(groups):
+            for mi in range(2):  # accuracy, then normalized return
+                if values[g][mi] is not None:
+                    x.append(gi * 2 + mi + (k - len(rows) / 2) * step)
+                    heights.append(values[g][mi])
+        rec.bars(right, "means", x, heights, method, width=step, color=colors[k % len(colors)])
+    right.set_xticks([gi * 2 + mi for gi in range(len(groups)) for mi in range(2)],
+                     [f"{g}\n{m}" for g in groups for m in ("accuracy", "return")], fontsize="small")
+    right.set_title("means beside CWMB's published rows")
+    right.legend(fontsize="x-small")
+    for ax in (left, right):
+        ax.grid(alpha=0.3, axis="y")
+    w, h = _pixels(CWMB_SIZE)
+    return fig, Figure(f"cwmb-{index}.png", f"CWMB benchmark {index}: {bench.title}",
+                       "Per environment, the accuracy on CWMB's data in both forms and the normalized return; "
+                       "per group, the means beside the published rows (accuracy in the paper's form).",
+                       w, h, rec.series)

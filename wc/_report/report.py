@@ -14,11 +14,13 @@ from typing import Any
 
 import networkx as nx
 
+from wc._report.cwmb import BenchSet, bench_markdown, bench_sets
 from wc._report.figures import (
     DPI,
     Figure,
     agent_of,
     cost_figure,
+    cwmb_figure,
     episodes_figure,
     lineage_figure,
     require_matplotlib,
@@ -36,6 +38,8 @@ class ReportResult:
     figures: list[Figure]
     sweep: SweepSummary | None = None
     notes: list[str] = field(default_factory=list)
+    benches: list[BenchSet] = field(default_factory=list)  # stored `wc bench cwmb` run sets (`bench=True`)
+    published: list[dict[str, Any]] = field(default_factory=list)
 
     def figure(self, name: str) -> Figure:
         return next(f for f in self.figures if f.name == name)
@@ -70,7 +74,12 @@ def sweep_table(sweep: SweepSummary, runs: dict[int, RunSummary]) -> str:
 
 def index_markdown(result: ReportResult) -> str:
     made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    parts = [f"# wc report\n\n{len(result.runs)} run(s), made {made}.\n", "## Runs\n", run_table(result.runs) + "\n"]
+    parts = [f"# wc report\n\n{len(result.runs)} run(s), made {made}.\n"]
+    if result.runs:
+        parts += ["## Runs\n", run_table(result.runs) + "\n"]
+    for k, bench in enumerate(result.benches, 1):
+        parts += [f"## CWMB benchmark {k}\n", f"`wc bench cwmb`: {bench.title}.\n",
+                  bench_markdown(bench, result.published) + "\n"]
     if result.sweep is not None:
         s = result.sweep
         parts += [f"## Sweep {s.id}\n", f"{', '.join(s.envs)} × seeds {', '.join(map(str, s.seeds))} "
@@ -102,17 +111,21 @@ def _writable(out: Path) -> None:
         raise InvalidInput(f"cannot write the report to {out}: {exc.strerror or exc}") from None
 
 
-async def report(run_ids: list[int], out: Path, *, sweep_id: int | None = None,
+async def report(run_ids: list[int], out: Path, *, sweep_id: int | None = None, bench: bool = False,
                  db: str | None = None) -> ReportResult:
     """Write the figures of these runs (and of a sweep's runs) as PNGs in `out`, with an index.md
-    linking them and the run table. An unknown run or sweep is NotFound; an unwritable `out` is
+    linking them and the run table; with `bench`, every stored `wc bench cwmb` run set as its
+    table beside the published rows and its figure. An unknown run or sweep is NotFound; an unwritable `out` is
     InvalidInput; without matplotlib, a ConfigError naming the extra."""
+    from wc.datasets.cwmb import ENVS, PUBLISHED
+
     require_matplotlib()
     ids = list(dict.fromkeys(run_ids))
-    if not ids and sweep_id is None:
-        raise InvalidInput("name at least one run, or a sweep with --sweep")
+    if not ids and sweep_id is None and not bench:
+        raise InvalidInput("name at least one run, a sweep with --sweep, or --bench")
     store = await open_store(db, create=False)
     try:
+        benches = bench_sets(await store.measures.all("cwmb"), [e.name for e in ENVS]) if bench else []
         sweep = await store.sweeps.get(sweep_id) if sweep_id is not None else None
         if sweep is not None:
             ids += [r for r in sweep.run_ids if r not in ids]
@@ -125,10 +138,15 @@ async def report(run_ids: list[int], out: Path, *, sweep_id: int | None = None,
     finally:
         await store.close()
     _writable(out)
-    result = ReportResult(out=out, index=out / "index.md", runs=runs, figures=[], sweep=sweep)
+    result = ReportResult(out=out, index=out / "index.md", runs=runs, figures=[], sweep=sweep, benches=benches,
+                          published=[dict(p) for p in PUBLISHED])
     if sweep is not None and not sweep.run_ids:
         result.notes.append(f"Sweep {sweep.id} has no runs yet.")
-    drawings = [cost_figure(runs, calls)]
+    if bench and not benches:
+        result.notes.append("No `wc bench cwmb` run set is stored yet.")
+    drawings = [cwmb_figure(b, result.published, k) for k, b in enumerate(benches, 1)]
+    if runs:
+        drawings.append(cost_figure(runs, calls))
     if sweep is not None and sweep.run_ids:
         drawings.append(sweep_figure(sweep, _by_id(runs)))
     if graph.number_of_nodes():

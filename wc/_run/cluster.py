@@ -1,10 +1,12 @@
-"""The Ray engine of sweeps: join a cluster as its driver, and play a sweep's cells as Ray tasks
-(one CPU each) on whichever nodes Ray chooses; the store is the PostgreSQL server every node reaches."""
+"""The Ray engine of sweeps and benchmarks: join a cluster as its driver, and play a sweep's cells
+(or a benchmark's environments, `map_on_ray`) as Ray tasks (one CPU each) on whichever nodes Ray
+chooses; the store is the PostgreSQL server every node reaches."""
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from wc._core.secrets import redact
@@ -68,41 +70,68 @@ def connect_ray(address: str | None) -> Any:
     return ray
 
 
-async def run_ray(sweep_id: int, cells: list[SweepCell], settings: Settings, *, parallel: int,
-                   address: str | None, emit: OnEvent) -> None:
-    """Each cell as a Ray task (one CPU) on the cluster at `address` (or RAY_ADDRESS), at most
-    `parallel` submitted at once; the store is the PostgreSQL server every node reaches."""
+def require_shared_store(settings: Settings, what: str) -> None:
+    """The Ray engine's store must be one every node reaches: PostgreSQL (InvalidInput otherwise)."""
+    if not settings.db.startswith("postgresql"):
+        raise InvalidInput(f"a Ray {what} needs a store every node reaches: PostgreSQL (--db "
+                           f"postgresql+asyncpg://user@host/db), not {redact(settings.db)}")
+
+
+async def map_on_ray(fn: Callable[..., dict[str, Any]], calls: Sequence[tuple[Any, ...]], *, parallel: int,
+                     address: str | None, started: Callable[[int], None],
+                     ended: Callable[[int, dict[str, Any] | None, str | None], Awaitable[None]]) -> None:
+    """`fn(*calls[i])` for every i, each as a Ray task (one CPU) on the cluster at `address` (or
+    RAY_ADDRESS), at most `parallel` submitted at once: `started(i)` as one is submitted,
+    `ended(i, result, None)` as it returns, `ended(i, None, why)` if the task itself died (node
+    lost, worker killed). Interrupted, the tasks in flight are cancelled."""
     ray = connect_ray(address)
-    task = ray.remote(num_cpus=1, max_retries=2)(_play_cell_on_node)
-    by_ref: dict[Any, SweepCell] = {}
-    waiting = list(cells)
+    task = ray.remote(num_cpus=1, max_retries=2)(fn)
+    by_ref: dict[Any, int] = {}
+    waiting = list(range(len(calls)))
     try:
         while waiting or by_ref:
             while waiting and len(by_ref) < parallel:
-                cell = waiting.pop(0)
-                emit(_cell_event(CellStarted, cell))
-                by_ref[task.remote(sweep_id, cell.index, settings)] = cell
+                index = waiting.pop(0)
+                started(index)
+                by_ref[task.remote(*calls[index])] = index
             done, _ = await asyncio.to_thread(ray.wait, list(by_ref), num_returns=1)
             for ref in done:
-                cell = by_ref.pop(ref)
+                index = by_ref.pop(ref)
                 try:
                     result = await asyncio.to_thread(ray.get, ref)
                 except Exception as exc:  # noqa: BLE001 - the task died (node lost, worker killed)
-                    emit(_cell_event(CellEnded, cell, error=f"the Ray task failed: {type(exc).__name__}: "
-                                                          f"{redact(str(exc)).splitlines()[0][:300]}"))
+                    await ended(index, None, f"the Ray task failed: {type(exc).__name__}: "
+                                             f"{redact(str(exc)).splitlines()[0][:300]}")
                     continue
-                if result.get("busy"):
-                    emit(_cell_event(CellBusy, cell, error=result["error"]))
-                    continue
-                run = None
-                if result["run_id"] is not None:
-                    store = await _open(settings.db)
-                    try:
-                        run = await store.runs.summary(result["run_id"])
-                    finally:
-                        await store.close()
-                emit(_cell_event(CellEnded, cell, run, result["error"]))
+                await ended(index, result, None)
     except BaseException:
         for ref in by_ref:  # the tasks stop; their runs are marked interrupted and resume later
             ray.cancel(ref)
         raise
+
+
+async def run_ray(sweep_id: int, cells: list[SweepCell], settings: Settings, *, parallel: int,
+                  address: str | None, emit: OnEvent) -> None:
+    """Each cell as a Ray task (one CPU) on the cluster at `address` (or RAY_ADDRESS), at most
+    `parallel` submitted at once; the store is the PostgreSQL server every node reaches."""
+
+    async def ended(index: int, result: dict[str, Any] | None, died: str | None) -> None:
+        cell = cells[index]
+        if result is None:
+            emit(_cell_event(CellEnded, cell, error=died))
+            return
+        if result.get("busy"):
+            emit(_cell_event(CellBusy, cell, error=result["error"]))
+            return
+        run = None
+        if result["run_id"] is not None:
+            store = await _open(settings.db)
+            try:
+                run = await store.runs.summary(result["run_id"])
+            finally:
+                await store.close()
+        emit(_cell_event(CellEnded, cell, run, result["error"]))
+
+    await map_on_ray(_play_cell_on_node, [(sweep_id, cell.index, settings) for cell in cells], parallel=parallel,
+                     address=address, started=lambda index: emit(_cell_event(CellStarted, cells[index])),
+                     ended=ended)

@@ -13,8 +13,6 @@ again on the data, and REx goes on from them with the calls left.
 """
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -25,13 +23,13 @@ from wc._core.config import Settings
 from wc._core.tolerance import Tolerance
 from wc._core.values import RunStatus, Transition
 from wc._llm.base import ChatClient, NoLLM
-from wc._run.runner import CallAccount, Heartbeat, client_for, internal_error, machine, owner
+from wc._run.runner import Ending, check_price, client_for, machine, outcome, owner, run_to_end
 from wc._sandbox.sandbox import Sandbox, SandboxLimits
 from wc._store import DatasetRecord, RunSummary, Store, open_store
 from wc._synth.prompts import PromptContext
 from wc._synth.refine import CallBudget, Candidate, Refiner
 from wc.envs.gym.docs import DESCRIBE, description
-from wc.errors import InvalidInput, LLMFatalError, ReplayMiss, UnknownEnvironment, WcError
+from wc.errors import InvalidInput, UnknownEnvironment
 from wc.events import DatasetReady, OnEvent, RefineEnded, RefineStarted, SandboxReady
 
 __all__ = ["FitConfig", "FitResult", "fit", "open_data", "resume_fit"]
@@ -140,8 +138,10 @@ def data_transitions(rows: list[Any], mission: str) -> list[Transition]:
 
 
 async def fit(config: FitConfig, settings: Settings | None = None, *, llm: ChatClient | None = None,
-              on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None) -> FitResult:
-    """Fit a program to a dataset, recording the run, its dataset, programs and calls in the store."""
+              on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None,
+              node: str | None = None) -> FitResult:
+    """Fit a program to a dataset, recording the run, its dataset, programs and calls in the store
+    (`node`: the machine it runs on, a Ray node id; default this host)."""
     from wc._sandbox import jail as jails
     from wc.datasets import import_dataset
 
@@ -159,12 +159,12 @@ async def fit(config: FitConfig, settings: Settings | None = None, *, llm: ChatC
         emit(DatasetReady(dataset_id=record.id, name=record.name, transitions=record.n_transitions,
                           episodes=record.n_episodes, imported=len(await store.datasets.all()) > before))
         client = client_for(llm, settings, config.max_llm_calls)
-        environment_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
-                                                         adapter.api, adapter.reward_mode)
+        check_price(client, config.max_cost_usd)
+        environment_id = await envs.record_environment(store, adapter)
         holder = owner()
         run_id = await store.runs.create(environment_id, config=config.to_json(), seed=config.seed,
                                          model=None if isinstance(client, NoLLM) else client.model, owner=holder,
-                                         node=machine(), dataset_id=record.id)
+                                         node=node or machine(), dataset_id=record.id)
         if on_start:
             on_start(run_id)
         return await _execute(store, run_id, config, adapter, record, client, holder=holder, emit=emit,
@@ -181,56 +181,34 @@ async def fit(config: FitConfig, settings: Settings | None = None, *, llm: ChatC
 async def _execute(store: Store, run_id: int, config: FitConfig, adapter: Any, record: DatasetRecord,
                    llm: ChatClient, *, holder: str, emit: OnEvent, sandbox_policy: str,
                    description_text: str | None, resumed: bool = False) -> FitResult:
-    """Refine offline for a run that exists in the store, and end it (finished, failed in one
-    line, interrupted) with everything up to that point stored."""
-    started = time.monotonic()
-    before = await store.runs.get(run_id)
-    previous, previous_wait = (before.wall_seconds, before.llm_wait_seconds) if resumed else (0.0, 0.0)
-    budget = CallBudget(config.max_llm_calls, used=await store.calls.count(run_id), max_usd=config.max_cost_usd,
-                        spent_usd=sum(c.cost_usd or 0.0 for c in await store.calls.of_run(run_id)))
-    account = CallAccount(store, run_id, budget, emit)
-    llm = llm.with_hooks(on_call=account.on_call, may_send=account.may_send)
-
-    def clock() -> tuple[float, float]:
-        return previous + time.monotonic() - started, previous_wait + llm.wait.seconds
-
+    """Refine offline for a run that exists in the store, and end it as runner's runs end
+    (`runner.run_to_end`: finished, failed in one line, interrupted) with everything up to that
+    point stored."""
     best: Candidate | None = None
     distinct = 0
-    status, error, failure = RunStatus.FINISHED, None, None
     limits = SandboxLimits(call_timeout=config.call_timeout, jail=sandbox_policy)
-    try:
-        with Heartbeat(store, run_id, holder, clock):
-            async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,
-                               limits=limits, action_source=adapter.action_source,
-                               tolerance=config.tolerance) as sandbox:
-                emit(SandboxReady(jail=sandbox.jail.describe(), active=sandbox.jail.active))
-                for t in data_transitions(await store.datasets.transitions(record.id), record.mission):
-                    sandbox.add(t)
-                distinct = len(sandbox.transitions)
-                try:
-                    best = await _refine(store, run_id, config, adapter, llm, sandbox, budget, emit,
-                                         description_text, resumed)
-                except LLMFatalError as exc:
-                    status, error = RunStatus.FAILED, str(exc)
-                    failure = "replay" if isinstance(exc, ReplayMiss) else "llm"
-                except WcError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - a failure wc did not foresee: one line, run kept
-                    status, error, failure = RunStatus.FAILED, internal_error(exc, run_id), "internal"
-    except BaseException as exc:
-        interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
-        wall, wait = clock()
-        await asyncio.shield(store.runs.finish(
-            run_id, status=RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED, best_program_id=None,
-            wall_seconds=wall, llm_wait_seconds=wait,
-            error="interrupted" if interrupted else f"{type(exc).__name__}: {exc}"))
-        raise
-    wall, wait = clock()
-    await store.runs.finish(run_id, status=status, best_program_id=best.program_id if best else None,
-                            wall_seconds=wall, llm_wait_seconds=wait, error=error)
-    summary = await store.runs.summary(run_id)
-    if error is not None:
-        summary.error, summary.failure = error, failure
+
+    async def refine(llm: ChatClient, budget: CallBudget) -> Ending:
+        nonlocal best, distinct
+        async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,
+                           limits=limits, action_source=adapter.action_source,
+                           tolerance=config.tolerance) as sandbox:
+            emit(SandboxReady(jail=sandbox.jail.describe(), active=sandbox.jail.active))
+            for t in data_transitions(await store.datasets.transitions(record.id), record.mission):
+                sandbox.add(t)
+            distinct = len(sandbox.transitions)
+
+            async def work() -> str:
+                nonlocal best
+                best = await _refine(store, run_id, config, adapter, llm, sandbox, budget, emit, description_text,
+                                     resumed)
+                return RunStatus.FINISHED
+            status, error, failure = await outcome(work(), run_id)
+        return Ending(status, best.program_id if best else None, error, failure)
+
+    summary = await run_to_end(store, run_id, llm, max_llm_calls=config.max_llm_calls,
+                               max_cost_usd=config.max_cost_usd, holder=holder, emit=emit, continued=resumed,
+                               work=refine)
     return FitResult(summary, record, best.program_id if best else None, bool(best and best.evaluation.fits),
                      best.evaluation.explained if best else 0, distinct)
 
@@ -238,8 +216,7 @@ async def _execute(store: Store, run_id: int, config: FitConfig, adapter: Any, r
 async def _refine(store: Store, run_id: int, config: FitConfig, adapter: Any, llm: ChatClient, sandbox: Sandbox,
                   budget: CallBudget, emit: OnEvent, description_text: str | None, resumed: bool) -> Candidate | None:
     """REx offline: from scratch, or (a resumed fit) from the programs the run stored."""
-    environment_id = await store.environments.ensure(adapter.name, adapter.env_id, envs.domain_of(adapter),
-                                                     adapter.api, adapter.reward_mode)
+    environment_id = await envs.record_environment(store, adapter)
     api_module_id = await store.environments.ensure_api_module(adapter.api)
     recorder = StoreRecorder(store, run_id, environment_id, api_module_id, emit)
     ctx = PromptContext(adapter.api.source, adapter.reward_mode, adapter.render_state, tolerance=config.tolerance,
@@ -265,7 +242,8 @@ async def _refine(store: Store, run_id: int, config: FitConfig, adapter: Any, ll
 
 
 async def resume_fit(run_id: int, settings: Settings | None = None, *, llm: ChatClient | None = None,
-                     on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None) -> FitResult:
+                     on_event: OnEvent | None = None, on_start: Callable[[int], None] | None = None,
+                     node: str | None = None) -> FitResult:
     """Continue an interrupted fit from the programs it stored, with the calls it has left."""
     from wc._sandbox import jail as jails
 
@@ -287,8 +265,9 @@ async def resume_fit(run_id: int, settings: Settings | None = None, *, llm: Chat
         spent = config.max_llm_calls - await store.calls.count(run_id) <= 0
         client = (NoLLM(row.model or "none") if llm is None and spent
                   else client_for(llm, settings, config.max_llm_calls))
+        check_price(client, config.max_cost_usd)
         holder = owner()
-        await store.runs.claim(run_id, holder, machine())
+        await store.runs.claim(run_id, holder, node or machine())
         if on_start:
             on_start(run_id)
         return await _execute(store, run_id, config, adapter, record, client, holder=holder, emit=emit,

@@ -72,8 +72,7 @@ async def react(env: str, settings: Settings | None = None, *, episodes: int = 1
     llm = llm or make_llm(settings)
     store = await open_store(settings.db)
     try:
-        env_id = await store.environments.ensure(envs.stored_name(adapter), adapter.env_id, envs.domain_of(adapter),
-                                                 adapter.api, adapter.reward_mode)
+        env_id = await envs.record_environment(store, adapter)
         holder = owner()
         run_id = await store.runs.create(env_id, config=config, seed=config["seed"], model=llm.model, owner=holder)
         if on_start:

@@ -10,7 +10,7 @@ import socket
 import time
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from wc import envs
@@ -70,6 +70,15 @@ def client_for(llm: ChatClient | None, settings: Settings, max_llm_calls: int,
     if llm is None and settings.openai_api_key is None:
         raise no_llm(from_program)
     return llm or make_llm(settings)
+
+
+def check_price(llm: ChatClient, max_cost_usd: float | None) -> None:
+    """A cost limit is kept by pricing every request before it is sent: a model without a known
+    price cannot be held to one (ConfigError, before the run is recorded). A client that sends
+    nothing (NoLLM) needs none."""
+    if max_cost_usd is not None and not isinstance(llm, NoLLM) and cost_usd(llm.model, 1000, 1000) is None:
+        raise ConfigError(f"a cost limit needs a price for {llm.model!r}: add it to WC_PRICES, e.g. "
+                          f'{{"{llm.model}": [2.5, 10.0]}} (dollars per million prompt and completion tokens)')
 
 
 def shared_connection(settings: Settings) -> SharedConnection:
@@ -153,48 +162,94 @@ class CallAccount:
         return allowed
 
 
+@dataclass
+class Ending:
+    """How the work of a run ended when nothing interrupted it: its status, its best program, and
+    the error and kind of failure (`llm`, `replay`, `internal`) that ended it, if one did."""
+
+    status: str
+    best_program_id: int | None = None
+    error: str | None = None
+    failure: str | None = None
+
+
+# the work of a run (the agent's episodes, a fit's refinement), given the run's LLM client (counted
+# against its budget) and that budget
+Work = Callable[[ChatClient, CallBudget], Awaitable[Ending]]
+
+
+async def run_to_end(store: Store, run_id: int, llm: ChatClient, *, max_llm_calls: int, max_cost_usd: float | None,
+                     holder: str, emit: OnEvent, continued: bool, work: Work) -> RunSummary:
+    """Do a run's work with its budget (the calls and cost it already spent counted), its heartbeat
+    and its clock (a continued run's time added to what it had), and end it in the store: as the
+    work ended, or interrupted (Ctrl-C, cancellation) or failed by anything it raised, with
+    everything up to that point stored. Every kind of run (learn, fit) ends through here."""
+    started = time.monotonic()
+    before = await store.runs.get(run_id)
+    previous, previous_wait = (before.wall_seconds, before.llm_wait_seconds) if continued else (0.0, 0.0)
+    budget = CallBudget(max_llm_calls, used=await store.calls.count(run_id), max_usd=max_cost_usd,
+                        spent_usd=sum(c.cost_usd or 0.0 for c in await store.calls.of_run(run_id)))
+    account = CallAccount(store, run_id, budget, emit)
+    llm = llm.with_hooks(on_call=account.on_call, may_send=account.may_send)
+
+    def clock() -> tuple[float, float]:
+        return previous + time.monotonic() - started, previous_wait + llm.wait.seconds
+
+    try:
+        with Heartbeat(store, run_id, holder, clock):
+            ending = await work(llm, budget)
+    except BaseException as exc:
+        interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
+        wall, wait = clock()
+        await asyncio.shield(store.runs.finish(
+            run_id, status=RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED, best_program_id=None,
+            wall_seconds=wall, llm_wait_seconds=wait,
+            error="interrupted" if interrupted else f"{type(exc).__name__}: {exc}"))
+        raise
+    wall, wait = clock()
+    await store.runs.finish(run_id, status=ending.status, best_program_id=ending.best_program_id, wall_seconds=wall,
+                            llm_wait_seconds=wait, error=ending.error)
+    summary = await store.runs.summary(run_id)
+    summary.error, summary.failure = ending.error, ending.failure
+    return summary
+
+
+async def outcome(work: Awaitable[str], run_id: int) -> tuple[str, str | None, str | None]:
+    """The status `work` ends with, or the error and kind of failure that ended it: an LLM that
+    failed for good (`llm`; a replay that diverged, `replay`, is not the LLM's fault) or a failure
+    wc did not foresee (`internal`, in one line with where it happened). wc's other errors are
+    raised."""
+    try:
+        return await work, None, None
+    except LLMFatalError as exc:
+        return RunStatus.FAILED, str(exc), "replay" if isinstance(exc, ReplayMiss) else "llm"
+    except WcError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a failure wc did not foresee: one line, run kept
+        return RunStatus.FAILED, internal_error(exc, run_id), "internal"
+
+
 async def execute(store: Store, run_id: int, config: LearnConfig, adapter: EnvAdapter, llm: ChatClient, *,
                   holder: str, emit: OnEvent, sandbox_policy: str, resume_point: ResumePoint | None = None,
                   restore: Restore | None = None, transfer: list[ProgramRecord] | None = None) -> RunSummary:
     """Run (or continue) the agent for a run that exists in the store."""
-    started = time.monotonic()
-    before = await store.runs.get(run_id)
-    previous = before.wall_seconds if resume_point else 0.0
-    previous_wait = before.llm_wait_seconds if resume_point else 0.0
-    budget = CallBudget(config.max_llm_calls, used=await store.calls.count(run_id), max_usd=config.max_cost_usd,
-                        spent_usd=sum(c.cost_usd or 0.0 for c in await store.calls.of_run(run_id)))
-    account = CallAccount(store, run_id, budget, emit)
-    llm = llm.with_hooks(on_call=account.on_call, may_send=account.may_send)
     limits = SandboxLimits(call_timeout=config.call_timeout, plan=config.plan_budget, jail=sandbox_policy)
-    status: str = RunStatus.FAILED
-    error: str | None = None
-    failure: str | None = None
-    agent: Agent | None = None
-    try:
-        with Heartbeat(store, run_id, holder, lambda: (previous + time.monotonic() - started,
-                                                       previous_wait + llm.wait.seconds)):
-            async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,
-                               limits=limits, action_source=adapter.action_source,
-                               tolerance=_tolerance(config, adapter)) as sandbox:
-                emit(SandboxReady(jail=sandbox.jail.describe(), active=sandbox.jail.active))
-                agent = await _build_agent(store, run_id, config, adapter, llm, sandbox, budget, emit, transfer)
-                if restore is not None:
-                    await restore(agent, sandbox, agent.refiner)
-                status, error, failure = await _play(agent, resume_point, run_id)
-    except BaseException as exc:
-        interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
-        await asyncio.shield(store.runs.finish(
-            run_id, status=RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED, best_program_id=None,
-            wall_seconds=previous + time.monotonic() - started, llm_wait_seconds=previous_wait + llm.wait.seconds,
-            error="interrupted" if interrupted else f"{type(exc).__name__}: {exc}"))
-        raise
-    best = agent.current.program_id if agent and agent.current else None
-    await store.runs.finish(run_id, status=status, best_program_id=best,
-                            wall_seconds=previous + time.monotonic() - started,
-                            llm_wait_seconds=previous_wait + llm.wait.seconds, error=error)
-    summary = await store.runs.summary(run_id)
-    summary.error, summary.failure = error, failure
-    return summary
+
+    async def play(llm: ChatClient, budget: CallBudget) -> Ending:
+        agent: Agent | None = None
+        async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, workers=config.workers,
+                           limits=limits, action_source=adapter.action_source,
+                           tolerance=_tolerance(config, adapter)) as sandbox:
+            emit(SandboxReady(jail=sandbox.jail.describe(), active=sandbox.jail.active))
+            agent = await _build_agent(store, run_id, config, adapter, llm, sandbox, budget, emit, transfer)
+            if restore is not None:
+                await restore(agent, sandbox, agent.refiner)
+            status, error, failure = await outcome(_status(agent, resume_point), run_id)
+        best = agent.current.program_id if agent.current else None
+        return Ending(status, best, error, failure)
+
+    return await run_to_end(store, run_id, llm, max_llm_calls=config.max_llm_calls, max_cost_usd=config.max_cost_usd,
+                            holder=holder, emit=emit, continued=resume_point is not None, work=play)
 
 
 async def _build_agent(store: Store, run_id: int, config: LearnConfig, adapter: EnvAdapter, llm: ChatClient,
@@ -202,8 +257,7 @@ async def _build_agent(store: Store, run_id: int, config: LearnConfig, adapter: 
                        transfer: list[ProgramRecord] | None) -> Agent:
     """The agent with its refiner and recorder, and the programs transferred from other runs
     (stored as this run's, checked on no data yet; the first is adopted)."""
-    environment_id = await store.environments.ensure(envs.stored_name(adapter), adapter.env_id, envs.domain_of(adapter),
-                                                     adapter.api, adapter.reward_mode)
+    environment_id = await envs.record_environment(store, adapter)
     api_module_id = await store.environments.ensure_api_module(adapter.api)
     recorder = StoreRecorder(store, run_id, environment_id, api_module_id, emit)
     ctx = PromptContext(adapter.api.source, adapter.reward_mode, adapter.render_state,
@@ -237,6 +291,11 @@ def prepare(config: LearnConfig, adapter: EnvAdapter) -> LearnConfig:
     """The configuration with the planner the domain chooses (or the one named, if it fits),
     and the adapter set to judge within the run's tolerance."""
     config = returns.resolve_planner(config, adapter)
+    if config.reward_threshold is not None:
+        if returns.action_space(adapter) is None or not hasattr(adapter, "set_reward_threshold"):
+            raise InvalidInput(f"--reward-threshold applies to worlds scored by their return; {config.env} is a goal "
+                               f"world (an episode succeeds when it reaches its goal)")
+        adapter.set_reward_threshold(config.reward_threshold)
     if adapter.reward_mode == "value" and hasattr(adapter, "set_tolerance"):
         adapter.set_tolerance(config.tolerance)
     elif config.tolerance != CWMB:
@@ -247,16 +306,8 @@ def prepare(config: LearnConfig, adapter: EnvAdapter) -> LearnConfig:
     return config
 
 
-async def _play(agent: Agent, resume_point: ResumePoint | None, run_id: int) -> tuple[str, str | None, str | None]:
-    """The agent's run: its status, and the error and kind of failure that ended it, if one did."""
-    try:
-        return (await agent.run(resume_point)).status, None, None
-    except LLMFatalError as exc:  # a replay that diverged is not the LLM's fault
-        return RunStatus.FAILED, str(exc), "replay" if isinstance(exc, ReplayMiss) else "llm"
-    except WcError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a failure wc did not foresee: one line, run kept
-        return RunStatus.FAILED, internal_error(exc, run_id), "internal"
+async def _status(agent: Agent, resume_point: ResumePoint | None) -> str:
+    return (await agent.run(resume_point)).status
 
 
 # --------------------------------------------------------------------------- learn and resume
@@ -293,11 +344,9 @@ async def learn(config: LearnConfig, settings: Settings | None = None, *, llm: C
         store = await open_store(settings.db)
         sources = await transfer.sources(store, config.from_program, adapter)
         llm = client_for(llm, settings, config.max_llm_calls, config.from_program)
-        if config.max_cost_usd is not None and replay is None and cost_usd(llm.model, 1000, 1000) is None:
-            raise ConfigError(f"a cost limit needs a price for {llm.model!r}: add it to WC_PRICES, e.g. "
-                              f'{{"{llm.model}": [2.5, 10.0]}} (dollars per million prompt and completion tokens)')
-        environment_id = await store.environments.ensure(envs.stored_name(adapter), adapter.env_id,
-                                                         envs.domain_of(adapter), adapter.api, adapter.reward_mode)
+        if replay is None:  # a replay pays for nothing
+            check_price(llm, config.max_cost_usd)
+        environment_id = await envs.record_environment(store, adapter)
         holder = owner()
         model = None if isinstance(llm, NoLLM) else llm.model  # a run allowed no call asked no model
         run_id = await store.runs.create(environment_id, config=config.to_json(), seed=config.seed, model=model,
@@ -347,6 +396,7 @@ async def resume(run_id: int, settings: Settings | None = None, *, llm: ChatClie
         if llm is None and settings.openai_api_key is None:
             raise no_llm()
         inner = llm or make_llm(settings, model=row.model)
+        check_price(inner, config.max_cost_usd)
         llm_client = ReplayingChat(inner, await store.calls.recorded_answers(run_id), model=row.model)
         holder = owner()
         await store.runs.claim(run_id, holder, node or machine())

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from wc._core.secrets import redact
 from wc._core.values import RunStatus
 from wc._report.spread import EnvSpread, by_env
 from wc.errors import InvalidInput, RunBusy, WcError
@@ -261,9 +260,10 @@ async def resume_sweep(sweep_id: int, settings: Settings | None = None, *, engin
 def _check_engine(engine: str, settings: Settings) -> None:
     if engine not in ENGINES:
         raise InvalidInput(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
-    if engine == "ray" and not settings.db.startswith("postgresql"):
-        raise InvalidInput("a Ray sweep needs a store every node reaches: PostgreSQL (--db "
-                           f"postgresql+asyncpg://user@host/db), not {redact(settings.db)}")
+    if engine == "ray":
+        from wc._run.cluster import require_shared_store
+
+        require_shared_store(settings, "sweep")
 
 
 def _base_config(summary: SweepSummary) -> LearnConfig:

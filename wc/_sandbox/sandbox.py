@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from wc._core.canonical import state_key
+from wc._core.canonical import start_key, state_key
 from wc._core.tolerance import CWMB, Tolerance
 from wc._core.values import ApiModule, State, Transition
 from wc._planning import PlanBudget
@@ -40,7 +40,7 @@ from wc._sandbox.frequencies import VisitCounter, Visits, tested
 from wc._sandbox.param_fit import FitBudget, ParamFit
 from wc._sandbox.params import Declared
 from wc._sandbox.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
-from wc._sandbox.return_goal import ReturnGoal, goal_budget, judged, with_goal_plan
+from wc._sandbox.return_goal import ReturnGoal, by_mean, goal_budget, judged, predicted_return, with_goal_plan
 
 PREDICT_CHUNK = 20_000   # transitions per prediction request (a reply stays far below frames.MAX_REPLY)
 VERDICTS_KEPT = 64       # programs whose verdicts so far are kept
@@ -393,14 +393,24 @@ class Sandbox:
         goal = self.return_goal
         if goal is None:
             return Optimism(await self.plan_many(source, starts))
+        goal.best_step = max((t.reward for t in self.transitions if not t.done), default=None)
         verdicts = []
         for state, mission in starts:
-            verdict_ = judged(await self.plan_return(source, state, mission, goal.action_space, planner=goal.planner,
-                                                     time_limit=goal.seconds, seed=goal.seed), goal)
+            plan = await self.plan_return(source, state, mission, goal.action_space, planner=goal.planner,
+                                          time_limit=goal.seconds, seed=goal.seed)
+            verdict_ = judged(plan, goal)
+            if verdict_.status not in ("found", "exhausted"):
+                verdicts.append(verdict_)
+                continue
+            value = predicted_return(plan, goal.episode_steps, goal.best_step)
             if verdict_.status == "exhausted" and action_choices(goal.action_space)[0] == "discrete":
                 budget = goal_budget(self.limits.plan, goal.episode_steps)
-                verdict_ = with_goal_plan(verdict_, await self.plan(source, state, mission, budget), goal)
-            verdicts.append(verdict_)
+                goal_plan = await self.plan(source, state, mission, budget)
+                verdict_ = with_goal_plan(verdict_, goal_plan, goal)
+                if goal_plan.found:
+                    value = max(value, sum(r for _, r, _ in goal_plan.predictions))
+            mean, judged_starts = goal.predicted.add(program_key(source), start_key(state, mission), value)
+            verdicts.append(by_mean(verdict_, value, mean, judged_starts, goal))
         return Optimism(verdicts)
 
     async def fit(self, source: str, declared: Declared, budget: FitBudget | None = None) -> ParamFit:

@@ -16,6 +16,7 @@ from wc._store.records import (
     FitRecord,
     LLMCallRecord,
     LLMCallSummary,
+    MeasureRecord,
     ProgramRecord,
     RunRecord,
     RunSummary,
@@ -40,7 +41,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["CallAtStep", "CurriculumSummary", "DataTransition", "DatasetRecord", "EpisodeRecord", "EpisodeSummary",
-           "EpisodeTrace", "FitRecord", "LLMCallRecord", "LLMCallSummary", "ProgramRecord", "RunBusy", "RunRecord",
-           "RunSummary",
-           "StepRecord", "Store", "SweepCell", "SweepSummary", "TransitionRecord", "UnsolvableStartRecord",
+           "EpisodeTrace", "FitRecord", "LLMCallRecord", "LLMCallSummary", "MeasureRecord", "ProgramRecord", "RunBusy",
+           "RunRecord", "RunSummary", "StepRecord", "Store", "SweepCell", "SweepSummary", "TransitionRecord",
+           "UnsolvableStartRecord",
            "holder_alive", "open_store"]

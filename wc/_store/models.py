@@ -11,8 +11,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped
 from wc._store import tables
 from wc._store.tables import utcnow
 
-__all__ = ["ApiModuleRow", "Base", "Curriculum", "DatasetRow", "Environment", "Episode", "LLMCallRow", "ProgramParent",
-           "ProgramRow", "Run", "Sweep", "TransitionRow", "UnsolvableStart", "utcnow"]
+__all__ = ["ApiModuleRow", "Base", "Curriculum", "DatasetRow", "Environment", "Episode", "LLMCallRow", "MeasureRow",
+           "ProgramParent", "ProgramRow", "Run", "Sweep", "TransitionRow", "UnsolvableStart", "utcnow"]
 
 
 class Base(DeclarativeBase):
@@ -102,6 +102,17 @@ class DatasetRow(Base):
     meta: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class MeasureRow(Base):
+    __table__ = tables.measures
+    id: Mapped[int]
+    run_id: Mapped[int]
+    program_id: Mapped[int | None]
+    kind: Mapped[str]
+    settings: Mapped[dict[str, Any]]
+    result: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
 
 
 class Episode(Base):

@@ -135,6 +135,23 @@ class DataTransition(Transition):
 
 
 @dataclass
+class MeasureRecord:
+    """What a run's program measured outside the run (`kind` "cwmb": a `wc bench cwmb` line),
+    under `settings`, with the run's environment and model as the report groups them."""
+
+    id: int
+    run_id: int
+    program_id: int | None
+    kind: str
+    settings: dict[str, Any]
+    result: dict[str, Any]
+    created_at: datetime
+    env: str = ""               # the store's name of the run's environment
+    model: str | None = None    # the run's model
+    run_config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class DatasetRecord:
     """An offline dataset in the store: where it came from and what it holds."""
 

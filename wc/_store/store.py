@@ -5,8 +5,8 @@
     await store.programs.add(...)
 
 Aggregates: `environments` (and API modules), `runs` (episodes, transitions, claims), `programs`
-(scores, lineage, transfer), `calls` (LLM calls), `curricula`, `sweeps`, `datasets` (offline data). Each
-returns values, and every driver error leaves it as `StoreError`.
+(scores, lineage, transfer), `calls` (LLM calls), `curricula`, `sweeps`, `datasets` (offline data),
+`measures` (benchmark lines). Each returns values, and every driver error leaves it as `StoreError`.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from wc._store.datasets import Datasets
 from wc._store.db import _redact, create_engine, migrate, require_existing, schema_current
 from wc._store.environments import Environments
 from wc._store.llm_calls import LLMCalls
+from wc._store.measures import Measures
 from wc._store.programs import Programs
 from wc._store.runs import Runs
 from wc._store.sweeps import Sweeps
@@ -41,6 +42,7 @@ class Store:
         self.curricula = Curricula(db)
         self.sweeps = Sweeps(db)
         self.datasets = Datasets(db)
+        self.measures = Measures(db)
 
     @property
     def url(self) -> str:

@@ -186,6 +186,19 @@ transitions = Table(
     UniqueConstraint("episode_id", "step"),
 )
 
+# what a run's program measured outside the run: `wc bench cwmb`'s line of an environment (kind
+# "cwmb": accuracy in both forms, the returns), kept so that a benchmark run again reuses it and
+# `wc report` draws the benchmark's table
+measures = Table(
+    "measures", metadata, _id(),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False, index=True),
+    Column("program_id", Integer, ForeignKey("programs.id"), nullable=True),
+    Column("kind", String(20), nullable=False),
+    Column("settings", JSON, nullable=False, default=dict),  # what the measure depends on besides the program
+    Column("result", JSON, nullable=False, default=dict),
+    Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+)
+
 # starts believed unsolvable: a program that fitted every transition found no plan from them in a
 # complete search, after their optimism requests and an episode played exploring; reopened (the row
 # kept, with when) once new data contradicted the program

@@ -334,8 +334,10 @@ def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan:
         "still explaining what was observed.")
 
 
-RETURN_RULE = ("A plan's predicted return over the episode is its average reward per step kept up for every step "
-               "the episode has; a plan that ends the episode (done) is worth at least its own return")
+RETURN_RULE = ("A plan's predicted return over the episode is its own return plus, for every step the episode has "
+               "after it, the best of its average reward per step, that of its last quarter and the best reward "
+               "observed on a step that did not end its episode; a plan that ends the episode (done) is worth at "
+               "least its own return")
 
 
 def _optimism_for_return(ctx: PromptContext, program: str, start: State, mission: str, plan: PlanResult,
@@ -350,7 +352,9 @@ def _optimism_for_return(ctx: PromptContext, program: str, start: State, mission
         how = f"No planning is possible in the program from this initial state ({plan.reason or 'it fails'})"
     return _optimism_request(
         ctx, program, start, mission, plan, n_transitions, how, "planning",
-        "The target is the environment's reward threshold (or, without one, the best return of an episode so far). "
+        "The target is the environment's reward threshold, a mean over episodes: from a hard start less may be "
+        "optimal, so the program's predicted returns are averaged over the starts it was judged from (without a "
+        "threshold, the target is the mean return of the agent's recent episodes). "
         "Either the model is missing how something works that the agent has not tried yet, reward() gives less than "
         "the environment would, or done ends episodes too early. Change the program so that the target can be "
         "reached in it, in the way the environment most plausibly works, while still explaining what was observed.")

@@ -35,10 +35,9 @@ async def import_dataset(store: Any, adapter: Any, source: DatasetSource, *, nam
             return await import_dataset(opened, adapter, source, name=name, batch=batch)
         finally:
             await opened.close()
-    from wc.envs import domain_of
+    from wc.envs import record_environment
 
-    environment_id = await store.environments.ensure(adapter.name, adapter.env_id, domain_of(adapter), adapter.api,
-                                                     adapter.reward_mode)
+    environment_id = await record_environment(store, adapter)
     api_module_id = await store.environments.ensure_api_module(adapter.api)
     found = await store.datasets.find(environment_id, api_module_id, source.content_hash)
     if found is not None:

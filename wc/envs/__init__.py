@@ -247,3 +247,12 @@ def domain_of(adapter: EnvAdapter) -> str:
     if spec is not None:
         return spec.domain
     return getattr(adapter, "domain", "unknown")
+
+
+async def record_environment(store: Any, adapter: EnvAdapter) -> int:
+    """The id of the adapter's environment in `store` (a wc._store Store), recorded on first use
+    under its `stored_name`, with its API module and reward mode: the one way every run (learn,
+    fit, ReAct), dataset import and stored program names an environment, so a variant made with
+    gymnasium arguments never shares another's data or programs."""
+    return await store.environments.ensure(stored_name(adapter), adapter.env_id, domain_of(adapter), adapter.api,
+                                           adapter.reward_mode)

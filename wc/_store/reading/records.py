@@ -19,6 +19,7 @@ from wc._store.records import (
     DataTransition,
     EpisodeRecord,
     LLMCallRecord,
+    MeasureRecord,
     ProgramRecord,
     RunRecord,
     TransitionRecord,
@@ -199,6 +200,19 @@ class Records(Summaries):
         if dataset_id is None and not self._ids(select(p.c.id).where(p.c.id == program_id)):
             raise NotFound(f"no program with id {program_id}", kind="program", id=program_id)
         return None if dataset_id is None else self.dataset(dataset_id)
+
+    # ------------------------------------------------------------------ measures
+
+    def measures(self, kind: str, *, run_id: int | None = None) -> list[MeasureRecord]:
+        """Measures of this kind (of one run), oldest first, with their run's environment and model."""
+        ms, r, env = t.measures, t.runs, t.environments
+        query = (select(ms, env.c.name.label("env_name"), r.c.model.label("run_model"), r.c.config.label("run_config"))
+                 .join(r, r.c.id == ms.c.run_id).join(env, env.c.id == r.c.environment_id)
+                 .where(ms.c.kind == kind, *(() if run_id is None else (ms.c.run_id == run_id,))).order_by(ms.c.id))
+        return [MeasureRecord(id=row.id, run_id=row.run_id, program_id=row.program_id, kind=row.kind,
+                              settings=dict(row.settings or {}), result=dict(row.result or {}),
+                              created_at=aware(row.created_at) or row.created_at, env=row.env_name, model=row.run_model,
+                              run_config=dict(row.run_config or {})) for row in self._all(query)]
 
     # ------------------------------------------------------------------ API modules
 

@@ -85,6 +85,12 @@ class GymAdapter(EnvAdapter):
                                                               decoded=bool(self.layout.digits),
                                                               version=self.version), version=self.version)
 
+    def set_reward_threshold(self, threshold: float) -> None:
+        """The run's own target return in place of gymnasium's `spec.reward_threshold` (none for
+        Pendulum or CliffWalking): episodes succeed, and the run is solved, against it."""
+        self.reward_threshold = float(threshold)
+        self.mission = source.mission(self.env_id, self.reward_threshold, given=True)
+
     def set_tolerance(self, tolerance: Tolerance) -> None:
         """Judge this run's numbers within `tolerance`: the API module, which states the rule, follows."""
         if tolerance != self.tolerance:

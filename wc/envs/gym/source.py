@@ -128,8 +128,9 @@ def api_module(env_id: str, source: str, version: int = GENERATOR_VERSION) -> Ap
     return ApiModule(name=f"gym:{env_id[:80]}:{digest}", version=version, source=source)
 
 
-def mission(env_id: str, reward_threshold: float | None) -> str:
-    """The fixed text of every episode's goal."""
+def mission(env_id: str, reward_threshold: float | None, given: bool = False) -> str:
+    """The fixed text of every episode's goal (`given`: the threshold is the run's, not gymnasium's)."""
     if reward_threshold is None or not math.isfinite(reward_threshold):
         return f"{env_id}: maximise the return"
-    return f"{env_id}: maximise the return (gymnasium's reward threshold is {_number(reward_threshold)})"
+    whose = "the run's target return" if given else "gymnasium's reward threshold"
+    return f"{env_id}: maximise the return ({whose} is {_number(reward_threshold)})"
