@@ -273,3 +273,15 @@ def test_a_structure_that_no_values_fit_is_not_refitted_after_every_step(lunar):
         sandbox.add(t)
     assert refiner._refit_due(MODEL)  # 14 > 1.1 × 11
     assert not refiner._refit_due(BODY)  # no PARAMS: nothing to refit
+
+
+def test_a_slow_program_is_stopped_within_an_evaluation(lunar):
+    """The budget is checked before every transition, not only between evaluations: a program
+    too slow to be evaluated once within it is not fitted (and is then judged as written)."""
+    adapter, data = lunar
+    slow = MODEL.replace("    obs = state[0]\n", "    obs = state[0]\n    for _ in range(100000):\n        pass\n", 1)
+    declared = params.declared(slow)
+    assert declared is not None
+    reply = param_fit.fit(compiled(adapter, slow), data, declared, seconds=0.05)
+    assert reply["status"] == "failed" and "time budget" in reply["message"]
+    assert reply["values"] == declared.values

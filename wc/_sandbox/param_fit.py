@@ -7,8 +7,8 @@ recorded next states: every numeric field (ints and floats, not bools) of every 
 recorded state's order, and the reward. Each field's differences are divided by the spread of its
 recorded values, so that a position in metres and an angle in radians weigh alike.
 
-The fit is bounded: by `seconds` (checked at every evaluation of the program on the sample; the
-best values seen so far are kept) and by a sample of the transitions that the parent chose and
+The fit is bounded: by `seconds` (checked before every transition the program is evaluated on;
+the best values seen so far are kept) and by a sample of the transitions that the parent chose and
 stores. It reports the values, the residuals that remain (in each field's own units, and how many
 transitions are within the run's tolerance) and which parameters the data does not determine:
 from the singular values of the Jacobian at the fitted values, each column scaled by its
@@ -247,6 +247,8 @@ class Residuals:
         failed = 0
         for t, fields in zip(self.transitions, self.layout, strict=True):
             timer.tick()
+            if time.monotonic() > self.deadline:  # a slow program: the budget holds within one call
+                raise OutOfTime
             state, reward = self.predict(t)
             failed += state is None or (self.with_reward and reward is None)
             for i, n, recorded in fields:
