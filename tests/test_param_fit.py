@@ -109,13 +109,20 @@ def test_rewrite_changes_the_values_and_nothing_else():
 # ------------------------------------------------------------------ the fit
 
 
-def test_wrong_constants_are_fitted_back_to_predictions_within_tolerance(lunar):
+@pytest.fixture(scope="module")
+def lunar_fit(lunar):
+    """The textbook program fitted to the lunar data once (what the next two tests read)."""
     adapter, data = lunar
     declared = params.declared(MODEL)
     assert declared is not None
+    return ParamFit.from_wire(param_fit.fit(compiled(adapter, MODEL), data, declared, seconds=30), declared,
+                              len(data))
+
+
+def test_wrong_constants_are_fitted_back_to_predictions_within_tolerance(lunar, lunar_fit):
+    adapter, data = lunar
+    fit = lunar_fit
     assert explained(adapter, MODEL, data) == 0  # the textbook constants miss every step
-    reply = param_fit.fit(compiled(adapter, MODEL), data, declared, seconds=30)
-    fit = ParamFit.from_wire(reply, declared, len(data))
     assert fit.status == "converged", fit.message
     assert fit.within == len(data) and fit.failed == 0
     assert max(fit.max_error.values()) < 1e-6
@@ -126,13 +133,10 @@ def test_wrong_constants_are_fitted_back_to_predictions_within_tolerance(lunar):
     assert explained(adapter, params.rewrite(MODEL, fit.values), data) == len(data)
 
 
-def test_a_pair_the_data_cannot_tell_apart_is_reported(lunar):
+def test_a_pair_the_data_cannot_tell_apart_is_reported(lunar_fit):
     """Masses and force scaled together predict the same motion: one direction of the Jacobian is
     flat, and its parameters are reported as undetermined; gravity and length are determined."""
-    adapter, data = lunar
-    declared = params.declared(MODEL)
-    assert declared is not None
-    fit = ParamFit.from_wire(param_fit.fit(compiled(adapter, MODEL), data, declared, seconds=30), declared, 300)
+    fit = lunar_fit
     assert fit.rank == 4
     assert fit.undetermined == [["masscart", "masspole", "force_mag"]]
     assert fit.std_errors["masscart"] is None and fit.std_errors["force_mag"] is None

@@ -31,9 +31,9 @@ async def test_wrong_values_fit_all_data_after_one_llm_call(fake_llm, db_url, tm
         requests.append(request)
         return Reply(answer(MODEL))
     server = fake_llm(script)
-    data = write_jsonl(tmp_path / "lunar.jsonl", 200, **LUNAR)
+    data = write_jsonl(tmp_path / "lunar.jsonl", 100, **LUNAR)
     result = await fit(FitConfig(env="CartPole-v1", data=str(data), max_llm_calls=4), settings(server, db_url))
-    assert result.fits and result.explained == result.transitions == 200
+    assert result.fits and result.explained == result.transitions == 100
     assert result.run.llm_calls == 1 and len(requests) == 1
     store = await Store.open(db_url)
     try:
@@ -44,8 +44,8 @@ async def test_wrong_values_fit_all_data_after_one_llm_call(fake_llm, db_url, tm
         f = fitted.fitted
         assert f is not None and f.parent_id == answered.id and f.status == "converged"
         assert f.initial["gravity"] == 9.8 and f.fitted["gravity"] == pytest.approx(LUNAR["gravity"], rel=1e-5)
-        assert f.budget_seconds > 0 and f.n_transitions == 200 and f.sample == list(range(200))
-        assert f.residuals["within"] == 200
+        assert f.budget_seconds > 0 and f.n_transitions == 100 and f.sample == list(range(100))
+        assert f.residuals["within"] == 100
         assert f.identifiability["undetermined"] == [["masscart", "masspole", "force_mag"]]
         graph = await store.programs.lineage(fitted.id)
         assert (answered.id, fitted.id) in graph.edges
