@@ -32,7 +32,8 @@ from .progress import show_result, with_progress
 # the options a recording's configuration replaces: giving one with --replay is an error
 REPLAY_OVERRIDES = ["model", "episodes", "max_steps", "max_llm_calls", "max_cost", "concurrency", "seed", "solved",
                     "workers", "planner", "games", "observe", "levels", "from_program", "min_episodes",
-                    "optimism_requests", "describe", "env_option", "rtol", "atol", "reward_threshold"]
+                    "optimism_requests", "describe", "env_option", "rtol", "atol", "reward_threshold", "fit_params",
+                    "fit_seconds", "fit_transitions"]
 
 
 def learn(
@@ -75,6 +76,11 @@ def learn(
                                          "configuration replaces the other options."),
     describe: str = typer.Option("data", "--describe", help="What the prompt says of the environment: 'data' (its "
                                  "API module and data, the default) or 'docs' (also its documentation, as CWMB)."),
+    fit_params: bool = typer.Option(True, "--fit-params/--no-fit-params", help="Fit a program's PARAMS (its "
+                                    "declared constants) to the data before judging it."),
+    fit_seconds: float = typer.Option(10.0, "--fit-seconds", min=0.01, help="Time budget of one fit of PARAMS."),
+    fit_transitions: int = typer.Option(500, "--fit-transitions", min=1, max=4096, help="Transitions one fit of "
+                                        "PARAMS uses at most (spread over the data)."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Learn a world model of ENV by acting, recording and asking an LLM to write code."""
@@ -89,7 +95,8 @@ def learn(
                          rtol=rtol, atol=atol, reward_threshold=reward_threshold, from_program=from_program,
                          min_episodes=min_episodes, episodes=episodes, max_steps=max_steps, max_llm_calls=max_llm_calls,
                          concurrency=concurrency, seed=seed, solved=solved, workers=workers, planner=planner,
-                         max_cost_usd=max_cost, optimism_requests=optimism_requests, describe=describe)
+                         max_cost_usd=max_cost, optimism_requests=optimism_requests, describe=describe,
+                         fit_params=fit_params, fit_seconds=fit_seconds, fit_transitions=fit_transitions)
     model_name = recording["model"] + " (replayed)" if recording else \
         settings.model if max_llm_calls > 0 else "no LLM (--max-llm-calls 0)"
     summary = with_progress(episodes, lambda view, on_start: api_learn(config, settings, on_event=view,

@@ -36,10 +36,33 @@ def programs_show(program_id: int = typer.Argument(..., metavar="ID"), db: str |
     fit = "not evaluated" if p.fit is None else f"{p.explained}/{p.n_transitions} transitions explained"
     err.print(f"program {p.id}: {p.origin}, run {p.run_id}, env {p.environment}, parents "
               f"{p.parents or 'none'}, {fit}, API {p.api_module}", highlight=False)
+    if p.fitted is not None:
+        _show_fit(p.fitted)
     if sys.stdout.isatty():
         out.print(Syntax(p.source, "python"))
     else:
         sys.stdout.write(p.source)
+
+
+def _show_fit(f) -> None:
+    """The fit that made a program: its values (before -> after), budget, sample, misses left and
+    the parameters the data does not determine; on stderr with the header."""
+    res, ident = f.residuals, f.identifiability
+    err.print(f"fitted from program {f.parent_id}: {f.status}, {f.evaluations} evaluations in {f.seconds:.2f} s "
+              f"(budget {f.budget_seconds:g} s), on {len(f.sample)} of {f.n_transitions} transitions, "
+              f"{res.get('within', 0)} within the tolerance", highlight=False)
+    undetermined = {n for group in ident.get("undetermined") or [] for n in group}
+    table = Table("parameter", "declared", "fitted", "std error")
+    for name, value in f.fitted.items():
+        std = (ident.get("std_errors") or {}).get(name)
+        table.add_row(name, f"{f.initial.get(name, float('nan')):.6g}", f"{value:.10g}",
+                      "undetermined" if name in undetermined else "-" if std is None else f"{std:.2g}")
+    err.print(table)
+    misses = res.get("max_error") or {}
+    if misses:
+        err.print("largest miss per field: " + ", ".join(f"{k} {v:.3g}" for k, v in misses.items()), highlight=False)
+    for group in ident.get("undetermined") or []:
+        err.print(f"not determined by the data, only together: {', '.join(group)}", highlight=False)
 
 
 @app.command("list")
@@ -111,12 +134,21 @@ def _add_subtrees(tree, graph, roots, focus) -> None:
 
 @app.command("diff")
 def programs_diff(a: int = typer.Argument(...), b: int = typer.Argument(...), db: str | None = DbOption) -> None:
-    """Unified diff of two programs' sources."""
+    """Unified diff of two programs' sources; for two versions that differ only in their fitted
+    PARAMS, the values that changed."""
     import difflib
+
+    from wc._api import changed_params
 
     pa, pb = read(db, lambda r: (r.program(a), r.program(b)))
     if pa.source == pb.source:  # said on stderr: stdout stays an (empty) diff for patch and scripts
         err.print(f"programs {a} and {b} are identical", highlight=False)
+        return
+    values = changed_params(pa.source, pb.source)
+    if values is not None:
+        err.print(f"programs {a} and {b} differ only in their PARAMS values:", highlight=False)
+        for name, before, after in values:
+            sys.stdout.write(f"{name}: {before!r} -> {after!r}\n")
         return
     diff = difflib.unified_diff(pa.source.splitlines(keepends=True), pb.source.splitlines(keepends=True),
                                 fromfile=f"program {a}", tofile=f"program {b}")

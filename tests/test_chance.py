@@ -76,7 +76,7 @@ def test_minigrid_v3_is_version_1_with_the_chance_helpers():
 
 
 def test_the_gym_generator_adds_the_helpers_in_version_2_and_keeps_version_1(lake):
-    assert source.GENERATOR_VERSION == 2 and lake.api.version == 2
+    assert source.GENERATOR_VERSION == 3 and lake.api.version == 3  # 3: PARAMS (tests/test_param_loop.py)
     assert CHANCE_HELPERS in lake.api.source and CHANCE_DOC in lake.api.source
     cartpole = envs.make("CartPole-v1")
     try:
@@ -92,8 +92,8 @@ def test_the_gym_generator_adds_the_helpers_in_version_2_and_keeps_version_1(lak
         assert "2.4" not in cartpole.api.source and "12" not in cartpole.api.source
     finally:
         cartpole.close()
-    with pytest.raises(ValueError, match="no API module generator version 3"):
-        source.generate("X", "X", lake.layout.fields, lake.action_space, lake.tolerance, version=3)
+    with pytest.raises(ValueError, match="no API module generator version 4"):
+        source.generate("X", "X", lake.layout.fields, lake.action_space, lake.tolerance, version=4)
 
 
 # --------------------------------------------------------------------------- reading a distribution

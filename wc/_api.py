@@ -240,6 +240,21 @@ async def render_episode(run_id: int, episode: int, out: Path, db: str | None = 
     return await render(run_id, episode, out, db)
 
 
+def changed_params(before: str, after: str) -> list[tuple[str, float | None, float | None]] | None:
+    """What `wc programs diff` shows for two programs with PARAMS: the values that changed, as
+    (name, before, after); None when either declares none or can not be read, or when more than
+    the values differs (then the code does)."""
+    from wc._sandbox.params import ParamsError, changed, declared, rewrite
+
+    try:
+        a, b = declared(before), declared(after)
+        if a is None or b is None or list(a.values) != list(b.values) or rewrite(before, b.values) != after:
+            return None
+    except (ParamsError, SyntaxError):
+        return None
+    return changed(a.values, b.values)
+
+
 async def export_program(program_id: int, db: str | None = None) -> str:
     """A standalone file: the API module the program was written against, then the program."""
     async def fn(store: Store) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from wc._core.tolerance import CWMB, Tolerance
 from wc._planning import PlanBudget
+from wc._sandbox.param_fit import FitBudget
 from wc.errors import InvalidInput
 
 
@@ -53,11 +54,27 @@ class LearnConfig:
     # worlds scored by their return: the return an episode must reach, in place of gymnasium's
     # `spec.reward_threshold` (None: gymnasium's, where it gives one)
     reward_threshold: float | None = None
+    # a program's PARAMS fitted to the data before φ1 judges it (issue 30), within this budget: seconds
+    # of its worker's time and a sample of the transitions; the API module states the convention
+    fit_params: bool = True
+    fit_seconds: float = 10.0
+    fit_transitions: int = 500
 
     def __post_init__(self) -> None:
         self.tolerance  # noqa: B018 - a bad rtol or atol is an InvalidInput at once
         if self.reward_threshold is not None and not math.isfinite(self.reward_threshold):
             raise InvalidInput(f"--reward-threshold must be a finite number, not {self.reward_threshold}")
+        self.fit_budget  # noqa: B018 - so is a bad fit budget
+
+    @property
+    def fit_budget(self) -> FitBudget | None:
+        """The fit's budget, None where PARAMS are not fitted."""
+        if not self.fit_params:
+            return None
+        try:
+            return FitBudget(seconds=self.fit_seconds, transitions=self.fit_transitions)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,6 +106,8 @@ class LearnConfig:
             values.update(planner="bfs", plan_seconds=10.0, plan_max_depth=100)
         if "optimism_requests" not in data:  # stored before optimism had a bound: it had none
             values["optimism_requests"] = None
+        if "fit_params" not in data:  # stored before PARAMS were fitted: nothing was, and prompts did not say so
+            values["fit_params"] = False
         return cls(**values)
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wc._store import Store
+from wc._store import FitRecord, Store
+from wc._synth.fitting import Fitted
 from wc._synth.refine import Candidate, Recorder
 from wc.events import Event, OnEvent
 
@@ -30,6 +31,16 @@ class StoreRecorder(Recorder):
             cand.program_id, n_transitions=ev.n, explained=ev.explained, fit=ev.fit,
             optimism_ok=None if opt is None else opt.ok, optimism_total=None if opt is None else len(opt.plans),
             optimism_undecided=None if opt is None else opt.undecided, score=cand.score, errors=errors or None)
+
+    async def fit(self, program_id: int, parent_id: int, fitted: Fitted) -> None:
+        f = fitted.fit
+        residuals = {"max_error": f.max_error, "rms": f.rms, "within": f.within, "sample": f.sample,
+                     "failed": f.failed, "cost_initial": f.cost_initial, "cost_final": f.cost_final}
+        await self.store.programs.add_fit(program_id, FitRecord(
+            parent_id=parent_id, status=f.status, message=f.message, initial=f.initial, fitted=f.values,
+            budget_seconds=fitted.budget.seconds, n_transitions=fitted.n_transitions, sample=fitted.sample,
+            seconds=f.seconds, evaluations=f.evaluations, residuals=residuals,
+            identifiability={"rank": f.rank, "undetermined": f.undetermined, "std_errors": f.std_errors}))
 
     def event(self, event: Event) -> None:
         self.emit(event)

@@ -85,6 +85,15 @@ next state, as usual. Programs are judged by the probability they give to what w
 every recorded transition must be possible, and more probability for what happened is a
 better fit."""
 
+PARAMS_DOC = """\
+Constants. A world model may declare its numeric constants at module level in a dict,
+    PARAMS = {"gravity": 9.8, "force": 10.0}
+with optional bounds, PARAM_BOUNDS = {"gravity": (0.0, None)} (None: no bound), and read them
+as PARAMS["gravity"] inside its functions (never copy them into other names at module level).
+Before a model is judged, wc fits these values to the recorded transitions by least squares,
+starting from the ones written: write the form of the equations and your best guess of each
+constant, and leave the digits to the fit. Values must be plain numbers."""
+
 CHANCE_HELPERS = '''\
 @dataclass
 class Choice:
@@ -214,9 +223,10 @@ def encode_state(value: Any) -> State:
 # --------------------------------------------------------------------------- the prompt
 
 
-def prompt_rules(chance: bool = False) -> str:
+def prompt_rules(chance: bool = False, params: bool = False) -> str:
     """The contract as the system prompt states it to the LLM; `chance`: the API module carries
-    the chance helpers (`CHANCE_HELPERS`), so a transition may be random."""
+    the chance helpers (`CHANCE_HELPERS`), so a transition may be random; `params`: it states the
+    PARAMS convention (`PARAMS_DOC`), so constants may be left to wc's fit."""
     modules = ", ".join(sorted(m for m in ALLOWED_MODULES if m != "__future__"))
     signatures = " and ".join(f"`{name}({', '.join(args)})`" for name, args in FUNCTIONS.items())
     rules = (f"- Define {signatures} as the API\n"
@@ -228,4 +238,8 @@ def prompt_rules(chance: bool = False) -> str:
                   "  probabilities, `choice(...)` (or entities made random with `vary(...)`), as the API module's\n"
                   "  Chance section says; it must not draw at random itself. `reward` is then called with each\n"
                   "  possible next state.")
+    if params:
+        rules += ("\n- Put the numeric constants of your equations in `PARAMS = {\"name\": value, ...}` at module\n"
+                  "  level and read them as `PARAMS[\"name\"]` inside your functions, as the API module's Constants\n"
+                  "  section says: wc fits their values to the data. Do not compute them from the transitions.")
     return rules

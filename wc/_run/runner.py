@@ -268,7 +268,8 @@ async def _build_agent(store: Store, run_id: int, config: LearnConfig, adapter: 
 
     ctx = replace(ctx, description=description(adapter, config.describe))  # --describe docs: the env's documentation
     refiner = Refiner(llm=llm, sandbox=sandbox, ctx=ctx, recorder=recorder, budget=budget,
-                      concurrency=config.concurrency, c=config.c, seed=config.seed, max_shown=config.max_shown)
+                      concurrency=config.concurrency, c=config.c, seed=config.seed, max_shown=config.max_shown,
+                      fit_budget=config.fit_budget)
     transferred = []
     for source in transfer or ():
         pid = await recorder.program(source.source, "transfer", [source.id], None)
@@ -300,6 +301,8 @@ def prepare(config: LearnConfig, adapter: EnvAdapter) -> LearnConfig:
     elif config.tolerance != CWMB:
         raise InvalidInput(f"--rtol and --atol apply to worlds whose numbers are judged by value; {config.env}'s "
                            f"rewards are judged {adapter.reward_mode!r}")
+    if not config.fit_params and hasattr(adapter, "set_version"):  # a run stored before the PARAMS convention
+        adapter.set_version(2)  # the API module its prompts were asked with
     return config
 
 

@@ -40,6 +40,8 @@ ALIASES = {"strict": "jail"}
 
 UNPRIVILEGED = 65534  # nobody / nogroup
 PACKAGE_MOUNT = "/opt/wc"  # wc's package appears here inside the jail, as /opt/wc/wc
+LIBRARY_MOUNT = "/opt/wc/lib"  # numpy and scipy, for the worker's parameter fit (not importable by programs)
+FIT_LIBRARIES = ("numpy", "scipy")
 WORKER_ENV = {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
 NAMESPACES = ("pid", "net", "ipc", "uts", "mnt", "user", "cgroup")
 
@@ -65,7 +67,7 @@ class Jail:
         """The command line and environment that start `python argv…` inside this jail."""
         package_parent = str(_package_dir().parent)
         if self.kind == "bwrap":
-            env = dict(WORKER_ENV, PYTHONPATH=PACKAGE_MOUNT)
+            env = dict(WORKER_ENV, PYTHONPATH=f"{PACKAGE_MOUNT}:{LIBRARY_MOUNT}")
             args = [self.executable or "bwrap", *_bwrap_args(self.worker_drops_privileges)]
             for key, value in env.items():
                 args += ["--setenv", key, value]
@@ -105,7 +107,26 @@ def _visible_paths() -> list[tuple[str, str]]:
             wanted = [w for w in wanted if not _inside(w, path)] + [path]
     pairs = [(p, p) for p in wanted]
     pairs.append((str(_package_dir()), f"{PACKAGE_MOUNT}/wc"))
+    pairs += [(path, f"{LIBRARY_MOUNT}/{os.path.basename(path)}") for path in _fit_libraries()]
     return pairs
+
+
+def _fit_libraries() -> list[str]:
+    """numpy's and scipy's package folders (and the shared libraries their wheels bundle): the
+    worker's parameter fit imports them (`wc._sandbox.param_fit`); programs still may not."""
+    import importlib.util
+
+    found = []
+    for name in FIT_LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        folder = os.path.realpath(list(spec.submodule_search_locations)[0])
+        found.append(folder)
+        bundled = folder + ".libs"  # manylinux wheels keep their own libopenblas, libgfortran here
+        if os.path.isdir(bundled):
+            found.append(bundled)
+    return found
 
 
 def _inside(path: str, parent: str) -> bool:

@@ -85,6 +85,7 @@ class TemplateProcess:
     def __init__(self, jail: jails.Jail, config: dict[str, Any]) -> None:
         self.jail = jail
         self.config = config
+        self.fit_preloaded = False  # numpy and scipy imported (Sandbox.fit), for the workers forked after
         self.proc: asyncio.subprocess.Process | None = None
         self.sock: socket.socket | None = None
         self.synced = 0

@@ -37,6 +37,8 @@ from wc._sandbox import jail as jails
 from wc._sandbox import runtime, verdict
 from wc._sandbox.evaluation import Evaluation, Optimism
 from wc._sandbox.frequencies import VisitCounter, Visits, tested
+from wc._sandbox.param_fit import FitBudget, ParamFit
+from wc._sandbox.params import Declared
 from wc._sandbox.processes import UID_BASE, UID_SPAN, ProgramProcess, TemplateProcess, WorkerFailed
 from wc._sandbox.return_goal import ReturnGoal, by_mean, goal_budget, judged, predicted_return, with_goal_plan
 
@@ -193,12 +195,7 @@ class Sandbox:
             if w.alive and not w.lock.locked():
                 self._workers.move_to_end(key)
                 return w
-        if self._template is None or not self._template.alive:
-            if self._template is not None:
-                await self._template.kill()
-            self.restarts += 1
-            self._workers.clear()
-            await self._start_template()
+        await self._live_template()
         assert self._template is not None
         await self._template.sync(self.transitions)
         self._uid += 1
@@ -214,6 +211,15 @@ class Sandbox:
         self._workers.move_to_end(key)
         await self._evict()
         return worker
+
+    async def _live_template(self) -> None:
+        """The template, started again if it died (its workers with it)."""
+        if self._template is None or not self._template.alive:
+            if self._template is not None:
+                await self._template.kill()
+            self.restarts += 1
+            self._workers.clear()
+            await self._start_template()
 
     async def _evict(self) -> None:
         """Keep at most `live_workers` workers: the idle ones of the programs used longest ago go."""
@@ -407,6 +413,42 @@ class Sandbox:
             mean, judged_starts = goal.predicted.add(program_key(source), start_key(state, mission), value)
             verdicts.append(by_mean(verdict_, value, mean, judged_starts, goal))
         return Optimism(verdicts)
+
+    async def fit(self, source: str, declared: Declared, budget: FitBudget | None = None) -> ParamFit:
+        """Fit the program's declared PARAMS to a sample of the recorded transitions, in its worker
+        (`wc._sandbox.param_fit`); the reply is read back as data (`ParamFit.from_wire`). A worker
+        that fails or answers out of form gives a fit of status "failed" (the values as declared)."""
+        budget = budget or FitBudget()
+        key = program_key(source)
+        sample = budget.sample(len(self.transitions))
+        failure = self._fatal.get(key)
+        if failure is None and sample:
+            # a worker of its own, forked after numpy and scipy are in the template: its import is
+            # not inside the fit's heartbeat, and the PARAMS it changes are never another request's
+            await self._preload_fit()
+            fit_key = key + ":fit"
+            msg = {"op": "fit", "params": declared.to_json(), "seconds": budget.seconds, "sample": sample,
+                   "reward": self.reward_mode == "value"}
+            # one evaluation may run past the budget (each call within its limit), then the report's own
+            timeout = budget.seconds + 2 * len(sample) * self.limits.call_timeout + 30
+            try:
+                reply, _ = await self._request(fit_key, source, msg, timeout)
+                return ParamFit.from_wire(reply, declared, len(sample))
+            except ValueError as exc:
+                failure = {"kind": "malformed", "message": f"the worker's fit was malformed ({exc})"}
+            except WorkerFailed as exc:
+                failure = _failure(exc)
+                await self._drop(fit_key)
+        message = failure["message"] if failure else "there is no recorded transition to fit to"
+        return ParamFit("failed", dict(declared.values), dict(declared.values), message=message, sample=len(sample))
+
+    async def _preload_fit(self) -> None:
+        """Once per template: numpy and scipy imported there, for every worker forked after."""
+        await self._live_template()
+        assert self._template is not None
+        if not self._template.fit_preloaded:
+            await self._template.send({"op": "preload"})
+            self._template.fit_preloaded = True
 
     async def check(self, source: str) -> list[str]:
         """What the program does against the contract on the recorded transitions (problems)."""

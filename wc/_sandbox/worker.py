@@ -126,7 +126,22 @@ class ProgramWorker:
                     for start in msg["starts"]]
         if op == "check":
             return runtime.check(self.program, data.transitions, data.call_timeout)
+        if op == "fit":
+            return self._fit(msg)
         raise ValueError(f"unknown op {op!r}")
+
+    def _fit(self, msg: dict[str, Any]) -> Any:
+        """Fit the program's PARAMS to the sampled transitions (`wc._sandbox.param_fit`); the
+        program keeps the fitted values for the requests that follow."""
+        from wc._sandbox.param_fit import fit
+        from wc._sandbox.params import Declared
+
+        if self.program.failure is not None:
+            return {"status": "failed", "values": msg["params"]["values"], "message": "the program does not load"}
+        data = self.data
+        sample = [data.transitions[i] for i in msg["sample"] if 0 <= i < len(data.transitions)]
+        return fit(self.program, sample, Declared.from_json(msg["params"]), seconds=float(msg["seconds"]),
+                   call_timeout=data.call_timeout, tolerance=data.tolerance, with_reward=bool(msg.get("reward", True)))
 
     def _plan_chance(self, msg: dict[str, Any], start: dict[str, Any]) -> Any:
         """A random program's plan: the probability of reaching the goal within the steps left
@@ -258,6 +273,8 @@ class Template:
             self.data.sync(msg["transitions"])
         elif op == "fork":
             self.fork(msg)
+        elif op == "preload":
+            preload_fit()
 
     def fork(self, msg: dict[str, Any]) -> None:
         assert self.data is not None
@@ -294,6 +311,19 @@ class Template:
             signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
             self.send({"op": "exit", "pid": pid, "signal": signum,
                        "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None})
+
+
+def preload_fit() -> None:
+    """Import what a parameter fit uses (numpy, scipy.optimize: about a second) once in the
+    template, so that the workers forked after it start with it. wc's own code, run before any
+    program of those workers; a failure is left for the fit itself to report."""
+    from wc._sandbox.param_fit import single_threaded
+
+    single_threaded()
+    try:
+        import scipy.optimize  # noqa: F401
+    except Exception:  # noqa: BLE001 - the worker's own import says what is missing
+        pass
 
 
 # --------------------------------------------------------------------------- process set-up

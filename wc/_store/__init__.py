@@ -13,6 +13,7 @@ from wc._store.records import (
     EpisodeRecord,
     EpisodeSummary,
     EpisodeTrace,
+    FitRecord,
     LLMCallRecord,
     LLMCallSummary,
     MeasureRecord,
@@ -40,7 +41,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["CallAtStep", "CurriculumSummary", "DataTransition", "DatasetRecord", "EpisodeRecord", "EpisodeSummary",
-           "EpisodeTrace", "LLMCallRecord", "LLMCallSummary", "MeasureRecord", "ProgramRecord", "RunBusy", "RunRecord",
-           "RunSummary", "StepRecord", "Store", "SweepCell", "SweepSummary", "TransitionRecord",
+           "EpisodeTrace", "FitRecord", "LLMCallRecord", "LLMCallSummary", "MeasureRecord", "ProgramRecord", "RunBusy",
+           "RunRecord", "RunSummary", "StepRecord", "Store", "SweepCell", "SweepSummary", "TransitionRecord",
            "UnsolvableStartRecord",
            "holder_alive", "open_store"]

@@ -211,6 +211,12 @@ class ProgramRow(Base):
     contract_version: Mapped[int | None]
 
 
+class ProgramFit(Base):
+    __table__ = tables.program_fits
+    program_id: Mapped[int]
+    parent_id: Mapped[int]
+
+
 class ProgramParent(Base):
     __table__ = tables.program_parents
     child_id: Mapped[int]

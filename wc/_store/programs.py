@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from wc._core.contract import CONTRACT_VERSION
 from wc._store import models as m
 from wc._store.base import Database
-from wc._store.records import ProgramRecord, iso_utc
+from wc._store.records import FitRecord, ProgramRecord, iso_utc
 
 if TYPE_CHECKING:  # networkx takes a noticeable share of start-up: imported when a lineage is built
     import networkx as nx
@@ -44,6 +44,15 @@ class Programs:
             if edges:  # concurrent candidates may add the same edge: the second is a no-op
                 await s.execute(self.db.insert(m.ProgramParent).values(edges).on_conflict_do_nothing())
             return program_id
+
+    async def add_fit(self, program_id: int, fit: FitRecord) -> None:
+        """Record that `program_id` was fitted from `fit.parent_id` (its lineage edge too); a
+        second record of the same program keeps the first."""
+        values = dict(fit.to_json(), program_id=program_id)
+        async with self.db.write() as s:
+            await s.execute(self.db.insert(m.ProgramParent).values(child_id=program_id, parent_id=fit.parent_id)
+                            .on_conflict_do_nothing())
+            await s.execute(self.db.insert(m.ProgramFit).values(**values).on_conflict_do_nothing())
 
     async def score(self, program_id: int, *, n_transitions: int, explained: int, fit: float,
                     optimism_ok: int | None, optimism_total: int | None, score: float,

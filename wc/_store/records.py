@@ -42,6 +42,31 @@ def iso_utc(moment: datetime | None) -> str | None:
 
 
 @dataclass
+class FitRecord:
+    """A fit of a program's PARAMS, as stored (the program it made is `program_id`, fitted from
+    `parent_id`): values before and after, the budget and sample it had, what it left unexplained
+    (`residuals`: max_error per field, rms, within, failed, costs) and `identifiability` (rank,
+    undetermined groups of names, std_errors)."""
+
+    parent_id: int
+    status: str
+    message: str
+    initial: dict[str, float]
+    fitted: dict[str, float]
+    budget_seconds: float
+    n_transitions: int
+    sample: list[int]
+    seconds: float
+    evaluations: int
+    residuals: dict[str, Any]
+    identifiability: dict[str, Any]
+    program_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class ProgramRecord:
     id: int
     run_id: int | None
@@ -62,6 +87,7 @@ class ProgramRecord:
     errors: dict[str, Any] | None = None
     optimism_undecided: int | None = None  # starts whose search ran out of budget (no verdict)
     contract_version: int | None = None    # None: stored before the contract was versioned
+    fitted: FitRecord | None = None         # the fit that made this program from its parent (PARAMS)
 
     def to_json(self) -> dict[str, Any]:
         """The Program object of docs/JSON.md."""

@@ -256,6 +256,27 @@ programs = Table(
     Index("ix_programs_run_hash", "run_id", "source_hash", unique=True),
 )
 
+# a program whose PARAMS were fitted to the data (its lineage edge "fitted from" is parent_id, also
+# in program_parents): values before and after, the fit's time budget and sample (indices into the
+# run's distinct transitions, n_transitions of them then), residuals and the undetermined parameters
+program_fits = Table(
+    "program_fits", metadata,
+    Column("program_id", Integer, ForeignKey("programs.id"), primary_key=True),
+    Column("parent_id", Integer, ForeignKey("programs.id"), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("initial", JSON, nullable=False),
+    Column("fitted", JSON, nullable=False),
+    Column("budget_seconds", Float, nullable=False),
+    Column("n_transitions", Integer, nullable=False),
+    Column("sample", JSON, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("evaluations", Integer, nullable=False),
+    Column("residuals", JSON, nullable=False),
+    Column("identifiability", JSON, nullable=False),
+    _created(),
+)
+
 program_parents = Table(
     "program_parents", metadata,
     Column("child_id", Integer, ForeignKey("programs.id"), primary_key=True),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wc._core.canonical import diff_states
-from wc._core.contract import CHANCE_HELPERS, prompt_rules
+from wc._core.contract import CHANCE_HELPERS, PARAMS_DOC, prompt_rules
 from wc._core.tolerance import CWMB, Tolerance
 from wc._core.values import State, Transition
 from wc._planning.result import PlanResult
@@ -66,6 +66,11 @@ class PromptContext:
         return CHANCE_HELPERS in self.api_source
 
     @property
+    def params(self) -> bool:
+        """The API module states the PARAMS convention: constants may be left to wc's fit."""
+        return PARAMS_DOC in self.api_source
+
+    @property
     def numeric(self) -> bool:
         """States and rewards judged as numbers within a tolerance (continuous worlds)."""
         return self.reward_mode == "value"
@@ -80,7 +85,7 @@ def reward_note(ctx: PromptContext) -> str:
 
 
 def system_message(ctx: PromptContext) -> dict[str, str]:
-    content = SYSTEM.format(api=ctx.api_source.strip(), contract=prompt_rules(ctx.chance))
+    content = SYSTEM.format(api=ctx.api_source.strip(), contract=prompt_rules(ctx.chance, ctx.params))
     if ctx.description:
         content += DESCRIPTION.format(text=ctx.description.strip())
     return {"role": "system", "content": content}
@@ -260,10 +265,11 @@ def scratch(ctx: PromptContext, transitions: list[Transition], shown: list[int],
 
 
 def repair(ctx: PromptContext, program: str, transitions: list[Transition], passing: list[int], failing: int,
-           detail: dict[str, Any], part: str, chance: str = "") -> list[dict[str, str]]:
+           detail: dict[str, Any], part: str, chance: str = "", params: str = "") -> list[dict[str, str]]:
     """Ask to fix `part` ('transition' or 'reward') given one transition it gets wrong; `chance`:
     what a random world's data says against the program (`wc._synth.chance`'s texts), shown
-    before the request."""
+    before the request; `params`: the values wc fitted to the program's PARAMS and what they
+    still miss (`wc._synth.fitting.describe`), shown after the program."""
     t = transitions[failing]
     explained = [describe_transition(ctx, transitions[i], n + 1) + "\n"
                  for n, i in enumerate(passing)]
@@ -296,6 +302,8 @@ def repair(ctx: PromptContext, program: str, transitions: list[Transition], pass
             r, done = detail.get("predicted_reward", [None, None])
             verdict = f"but reward() returned (reward={r!r}, done={done!r}) instead of the observed values."
     body = ["The current world model:", _code(program), ""]
+    if params:
+        body += [params, ""]
     if explained:
         body += ["It explains these transitions correctly:", "", *explained]
     body += ["It does not explain this one:", "", wrong, verdict, ""]

@@ -23,8 +23,9 @@ from wc._core.values import State
 from wc._llm.base import ChatClient
 from wc._sandbox.evaluation import Evaluation, Optimism, score
 from wc._sandbox.likelihood import Fit
+from wc._sandbox.param_fit import FitBudget, ParamFit
 from wc._sandbox.sandbox import Sandbox
-from wc._synth import chance, prompts
+from wc._synth import chance, fitting, prompts
 from wc._synth.code import NoCode, program_from_answer
 from wc._synth.optimism import OptimismBudget
 from wc._synth.rex import Arm, Rex
@@ -33,6 +34,9 @@ from wc.events import CandidateChecked, Event, LLMCallFailed, RefineRound, Start
 
 ORIGIN = {"scratch": "scratch", "transition": "repair_transition", "reward": "repair_reward",
           "optimism": "repair_optimism"}
+DEFAULT_FIT = FitBudget()
+REFIT_GROWTH = 1.1  # a structure whose last refit still missed is refitted again once the data grew by a tenth
+FITTED = "fitted"  # the origin of a program whose PARAMS wc fitted to the data (its parent: the program fitted)
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Candidate:
     optimism: Optimism | None = None
     repairable: bool = True  # False for answers with no usable code: nothing to repair
     offline: bool = False    # fitting recorded data (`wc fit`): φ1 alone decides, there is no φ2
+    fitted: ParamFit | None = None  # the fit of its PARAMS that made this program (what repair prompts show)
 
     @property
     def score(self) -> float:
@@ -68,6 +73,7 @@ class Pulled:
     evaluation: Evaluation
     optimism: Optimism | None
     repairable: bool = True
+    fitted: fitting.Fitted | None = None  # `source` is this fit of the answer's program (fitted.parent_source)
 
 
 @dataclass
@@ -106,6 +112,10 @@ class Recorder:
     async def scores(self, candidate: Candidate) -> None:
         raise NotImplementedError
 
+    async def fit(self, program_id: int, parent_id: int, fitted: fitting.Fitted) -> None:
+        """`program_id` is `parent_id` with its PARAMS fitted to the data (`fitted`)."""
+        raise NotImplementedError
+
     def event(self, event: Event) -> None:
         """Tell the run's caller (wc.events); by default, no one."""
 
@@ -122,7 +132,7 @@ class RefineResult:
 class Refiner:
     def __init__(self, *, llm: ChatClient, sandbox: Sandbox, ctx: prompts.PromptContext, recorder: Recorder,
                  budget: CallBudget, concurrency: int = 4, c: float = 5.0, seed: int = 0,
-                 max_shown: int = 12, offline: bool = False) -> None:
+                 max_shown: int = 12, offline: bool = False, fit_budget: FitBudget | None = DEFAULT_FIT) -> None:
         self.llm = llm
         self.sandbox = sandbox
         self.ctx = ctx
@@ -133,13 +143,47 @@ class Refiner:
         self.seed = seed  # refinement n draws its arms from (seed, n): a resumed run asks the same
         self.max_shown = max_shown
         self.offline = offline  # recorded data only (`wc fit`): a candidate is solved when φ1 holds
+        self.fit_budget = fit_budget  # a program's PARAMS are fitted within it before φ1 (None: not fitted)
+        # a structure (fitting.structure) -> (transitions at its last refit, whether that refit fitted them all)
+        self._refits: dict[str, tuple[int, bool]] = {}
 
     async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]]) -> Candidate:
-        """φ1 on all data; φ2 from every start once φ1 holds. Scores are written to the store."""
+        """φ1 on all data; φ2 from every start once φ1 holds. Scores are written to the store. A
+        program with PARAMS that no longer fits is fitted again first, from its own values, with no
+        LLM call: when the values change, the candidate is that new version (fitted from it)."""
         evaluation, optimism = await self._check(source, starts)
         cand = Candidate(program_id, source, evaluation, optimism, offline=self.offline)
         await self.recorder.scores(cand)
+        if self.fit_budget and not evaluation.fits and evaluation.load_failure is None and self._refit_due(source):
+            fitted = await fitting.fit_program(self.sandbox, source, self.fit_budget)
+            if isinstance(fitted, fitting.Fitted):
+                cand.fitted = fitted.fit
+                if fitted.changed:
+                    pid = await self.recorder.program(fitted.source, FITTED, [program_id], None)
+                    await self.recorder.fit(pid, program_id, fitted)
+                    evaluation, optimism = await self._check(fitted.source, starts)
+                    cand = Candidate(pid, fitted.source, evaluation, optimism, offline=self.offline,
+                                     fitted=fitted.fit)
+                    await self.recorder.scores(cand)
+            self._refitted(source, cand.evaluation.fits)
         return cand
+
+    def _refit_due(self, source: str) -> bool:
+        """Whether a program that stopped fitting is refitted now: always when its structure's last
+        refit fitted every transition (new data, new values), else once the data has grown by
+        REFIT_GROWTH since (a structure that no values fit is not refitted, as a new version,
+        after every step)."""
+        n = len(self.sandbox.transitions)
+        key = fitting.structure(source)
+        if key is None or n == 0:
+            return False
+        last, fitted_all = self._refits.get(key, (0, True))
+        return fitted_all or n > REFIT_GROWTH * last
+
+    def _refitted(self, source: str, fits: bool) -> None:
+        key = fitting.structure(source)
+        if key is not None:
+            self._refits[key] = (len(self.sandbox.transitions), fits)
 
     async def _check(self, source: str, starts: list[tuple[State, str]]) -> tuple[Evaluation, Optimism | None]:
         evaluation = await self.sandbox.evaluate(source)
@@ -283,7 +327,9 @@ class Refiner:
             "transition_error": ev.load_failure, "reward_error": ev.load_failure} or {}
         passing = (prompts.choose_spread(data, ev.passing(), 3, []) if self.ctx.numeric
                    else prompts.choose_passing(data, ev.passing(), index))
-        return prompts.repair(self.ctx, parent.source, data, passing, index, detail, arm.kind, self._chance(ev))
+        params = fitting.describe(parent.fitted, self.ctx.tolerance) if parent.fitted is not None else ""
+        return prompts.repair(self.ctx, parent.source, data, passing, index, detail, arm.kind, self._chance(ev),
+                              params=params)
 
     def _chance(self, ev: Evaluation) -> str:
         """What a random world's data says against a program, for its repair: the transitions it
@@ -324,13 +370,27 @@ class Refiner:
             failure = {"kind": "syntax" if isinstance(exc, SyntaxError) else "no_code", "message": str(exc)}
             return Pulled(_unparsable(completion.text, exc), ORIGIN[arm.kind], parents, call_id,
                           Evaluation.failed(len(self.sandbox.transitions), failure), None, repairable=False)
+        fitted = await fitting.fit_program(self.sandbox, source, self.fit_budget) if self.fit_budget else None
+        if isinstance(fitted, fitting.Unfittable):  # a bad declaration or a diverging fit: fails cleanly
+            return Pulled(source, ORIGIN[arm.kind], parents, call_id,
+                          Evaluation.failed(len(self.sandbox.transitions), fitted.failure), None)
+        if fitted is not None and fitted.changed:
+            source = fitted.source  # REx scores the candidate after fitting
         evaluation, optimism = await self._check(source, starts)
-        return Pulled(source, ORIGIN[arm.kind], parents, call_id, evaluation, optimism)
+        if fitted is not None:
+            self._refitted(source, evaluation.fits)
+        return Pulled(source, ORIGIN[arm.kind], parents, call_id, evaluation, optimism, fitted=fitted)
 
     async def _record(self, pulled: Pulled) -> Candidate:
-        pid = await self.recorder.program(pulled.source, pulled.origin, pulled.parents, pulled.call_id)
+        fitted = pulled.fitted
+        if fitted is not None and fitted.changed:  # the answer's program, then its fitted version
+            answer = await self.recorder.program(fitted.parent_source, pulled.origin, pulled.parents, pulled.call_id)
+            pid = await self.recorder.program(pulled.source, FITTED, [answer], None)
+            await self.recorder.fit(pid, answer, fitted)
+        else:
+            pid = await self.recorder.program(pulled.source, pulled.origin, pulled.parents, pulled.call_id)
         cand = Candidate(pid, pulled.source, pulled.evaluation, pulled.optimism, repairable=pulled.repairable,
-                         offline=self.offline)
+                         offline=self.offline, fitted=fitted.fit if fitted is not None else None)
         await self.recorder.scores(cand)
         load = cand.evaluation.load_failure  # an answer without usable code has fit 0 and this failure
         self.recorder.event(CandidateChecked(program_id=pid, fit=cand.evaluation.fit, solved=cand.solved,

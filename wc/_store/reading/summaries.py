@@ -14,6 +14,7 @@ from wc._store.records import (
     CurriculumSummary,
     EpisodeSummary,
     EpisodeTrace,
+    FitRecord,
     LLMCallSummary,
     ProgramRecord,
     RunSummary,
@@ -161,6 +162,8 @@ class Summaries(Queries):
             for child, parent in self._all(select(pp.c.child_id, pp.c.parent_id).where(pp.c.child_id.in_(batch))
                                            .order_by(pp.c.parent_id)):
                 parents[child].append(parent)
+            fits = {row.program_id: _fit_record(row) for row in self._all(
+                select(t.program_fits).where(t.program_fits.c.program_id.in_(batch)))}
             rows = self._all(select(p, t.environments.c.name.label("env_name"), a.c.name.label("api_name"),
                                     a.c.version.label("api_version"))
                              .join(t.environments, t.environments.c.id == p.c.environment_id)
@@ -174,7 +177,7 @@ class Summaries(Queries):
                     llm_call_id=row.llm_call_id, n_transitions=row.n_transitions, explained=row.explained, fit=row.fit,
                     optimism_ok=row.optimism_ok, optimism_total=row.optimism_total, score=row.score,
                     errors=row.errors, optimism_undecided=row.optimism_undecided,
-                    contract_version=row.contract_version))
+                    contract_version=row.contract_version, fitted=fits.get(row.id)))
         return out
 
     # ------------------------------------------------------------------ curricula and sweeps
@@ -237,3 +240,10 @@ class Summaries(Queries):
             out.append(SweepSummary(row.id, list(row.envs), seeds, row.engine, status, row.created_at,
                                     dict(row.config or {}), cells))
         return out
+
+
+def _fit_record(row: Any) -> FitRecord:
+    return FitRecord(parent_id=row.parent_id, status=row.status, message=row.message, initial=row.initial,
+                     fitted=row.fitted, budget_seconds=row.budget_seconds, n_transitions=row.n_transitions,
+                     sample=row.sample, seconds=row.seconds, evaluations=row.evaluations, residuals=row.residuals,
+                     identifiability=row.identifiability, program_id=row.program_id)

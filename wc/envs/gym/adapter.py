@@ -62,6 +62,7 @@ class GymAdapter(EnvAdapter):
         self.env = env
         self.env_kwargs = MappingProxyType(dict(env_kwargs or {}))
         self.tolerance = tolerance
+        self.version = source.GENERATOR_VERSION  # of the API module's generator (set_version)
         unwrapped = env.unwrapped
         info = known(unwrapped)
         reason = unsupported_observation(env.observation_space) or unsupported_action(env.action_space)
@@ -81,7 +82,8 @@ class GymAdapter(EnvAdapter):
     def _api_module(self) -> ApiModule:
         return source.api_module(self.env_id, source.generate(self.env_id, self._title, self.layout.fields,
                                                               self.action_space, self.tolerance,
-                                                              decoded=bool(self.layout.digits)))
+                                                              decoded=bool(self.layout.digits),
+                                                              version=self.version), version=self.version)
 
     def set_reward_threshold(self, threshold: float) -> None:
         """The run's own target return in place of gymnasium's `spec.reward_threshold` (none for
@@ -93,6 +95,15 @@ class GymAdapter(EnvAdapter):
         """Judge this run's numbers within `tolerance`: the API module, which states the rule, follows."""
         if tolerance != self.tolerance:
             self.tolerance = tolerance
+            self.api = self._api_module()
+
+    def set_version(self, version: int) -> None:
+        """Generate the API module at another generator version (2: a run stored before the PARAMS
+        convention, which its recorded prompts were asked with)."""
+        if version not in source.VERSIONS:
+            raise ValueError(f"no API module generator version {version}")
+        if version != self.version:
+            self.version = version
             self.api = self._api_module()
 
     @property

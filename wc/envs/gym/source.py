@@ -10,19 +10,23 @@ Version 2 adds the contract's chance helpers (`wc._core.contract.CHANCE_HELPERS`
 docstring by `CHANCE_DOC`), so that a program may describe a random transition (FrozenLake's
 slippery ice, Taxi's rain, Blackjack's cards). `generate(..., version=1)` still gives version 1's
 source byte for byte.
+
+Version 3 adds the PARAMS convention (`wc._core.contract.PARAMS_DOC`): a program may declare its
+numeric constants, which wc fits to the data (issue 30). Versions 1 and 2 are unchanged; a run
+stored before fitting existed keeps version 2 (`LearnConfig.fit_params`).
 """
 from __future__ import annotations
 
 import hashlib
 import math
 
-from wc._core.contract import CHANCE_DOC, CHANCE_HELPERS
+from wc._core.contract import CHANCE_DOC, CHANCE_HELPERS, PARAMS_DOC
 from wc._core.tolerance import Tolerance
 from wc._core.values import ApiModule
 from wc.envs.gym.spaces import ActionSpace, Field
 
-GENERATOR_VERSION = 2
-VERSIONS = (1, 2)
+GENERATOR_VERSION = 3
+VERSIONS = (1, 2, 3)
 
 
 def _number(value: float) -> str:
@@ -103,6 +107,8 @@ def generate(env_id: str, title: str, fields: tuple[Field, ...], actions: Action
            f"{tolerance.describe()}; integers exactly."]
     if version >= 2:
         doc += ["", CHANCE_DOC]
+    if version >= 3:
+        doc += ["", PARAMS_DOC]
     width = max(len(f"    {f.name}: {f.kind}") for f in fields)
     body = [f"    {f.name}: {f.kind}".ljust(width) + f"  # {_comment(f)}" for f in fields]
     imports = "from dataclasses import dataclass" + (", replace" if version >= 2 else "")
