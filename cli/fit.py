@@ -34,6 +34,11 @@ def fit(
     seed: int = typer.Option(0, help="Seed of REx's choices."),
     llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT", help="Seconds per LLM request."),
     workers: int = typer.Option(2, min=1, help="Sandbox worker processes."),
+    fit_params: bool = typer.Option(True, "--fit-params/--no-fit-params", help="Fit a program's PARAMS (its "
+                                    "declared constants) to the data before judging it."),
+    fit_seconds: float = typer.Option(10.0, "--fit-seconds", min=0.01, help="Time budget of one fit of PARAMS."),
+    fit_transitions: int = typer.Option(500, "--fit-transitions", min=1, max=4096, help="Transitions one fit of "
+                                        "PARAMS uses at most (spread over the data)."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Fit a world model of ENV to recorded transitions alone: REx until the program predicts every
@@ -44,7 +49,8 @@ def fit(
     settings = make_settings(db, model, llm_timeout=llm_timeout)
     config = call(FitConfig, env=env, data=data, env_options=env_options(None, env_option=env_option),
                   max_llm_calls=max_llm_calls, max_cost_usd=max_cost,
-                  concurrency=concurrency, rtol=rtol, atol=atol, describe=describe, seed=seed, workers=workers)
+                  concurrency=concurrency, rtol=rtol, atol=atol, describe=describe, seed=seed, workers=workers,
+                  fit_params=fit_params, fit_seconds=fit_seconds, fit_transitions=fit_transitions)
     result = with_progress(0, lambda view, on_start: api_fit(config, settings, on_event=view, on_start=on_start),
                            f"fitting {env} to {data}", view=FitView(max_llm_calls))
     show_fit(result, json_out)

@@ -17,6 +17,7 @@ from wc._api import LearnConfig, learn
 from wc._run.fit import FitConfig, fit
 from wc._store import Store
 from wc.cli.main import app
+from wc.errors import InvalidInput
 from wc.testing import Reply, answer
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -60,6 +61,27 @@ async def test_wrong_values_fit_all_data_after_one_llm_call(fake_llm, db_url, tm
     assert diff.exit_code == 0, diff.output
     assert "differ only in their PARAMS values" in diff.stderr
     assert diff.stdout.startswith("gravity: 9.8 -> 1.62") and "def transition" not in diff.stdout
+
+
+async def test_a_fit_without_fitting_params_keeps_the_answer_as_written(fake_llm, db_url, tmp_path):
+    """`wc fit --no-fit-params` (the issue's comparison without fitting): the same answer, not
+    fitted, misses the lunar data; the prompt carries no PARAMS convention; a stored fit config
+    without the field reads as not fitting (stored before PARAMS existed)."""
+    requests = []
+
+    def script(request, n):
+        requests.append(request)
+        return Reply(answer(MODEL))
+    server = fake_llm(script)
+    data = write_jsonl(tmp_path / "lunar.jsonl", 60, **LUNAR)
+    result = await fit(FitConfig(env="CartPole-v1", data=str(data), max_llm_calls=1, fit_params=False),
+                       settings(server, db_url))
+    assert not result.fits and result.run.llm_calls == 1 and result.explained < 60
+    assert "PARAMS" not in json.dumps(requests[0]["messages"])
+    assert result.run.config["fit_params"] is False
+    assert FitConfig.from_json({"env": "CartPole-v1", "data": "cwmb"}).fit_budget is None
+    with pytest.raises(InvalidInput):
+        FitConfig(env="CartPole-v1", data="cwmb", fit_seconds=0.0)
 
 
 async def test_a_bad_declaration_fails_the_program_cleanly_and_is_shown_to_the_llm(fake_llm, db_url, tmp_path):

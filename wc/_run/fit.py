@@ -24,6 +24,7 @@ from wc._core.tolerance import Tolerance
 from wc._core.values import RunStatus, Transition
 from wc._llm.base import ChatClient, NoLLM
 from wc._run.runner import Ending, check_price, client_for, machine, outcome, owner, run_to_end
+from wc._sandbox.param_fit import FitBudget
 from wc._sandbox.sandbox import Sandbox, SandboxLimits
 from wc._store import DatasetRecord, RunSummary, Store, open_store
 from wc._synth.prompts import PromptContext
@@ -55,6 +56,10 @@ class FitConfig:
     describe: str = "data"             # "docs": the environment's documentation in the prompt too
     workers: int = 2
     call_timeout: float = 2.0
+    # a program's PARAMS fitted to the data before φ1 judges it (as LearnConfig's)
+    fit_params: bool = True
+    fit_seconds: float = 10.0
+    fit_transitions: int = 500
     agent: str = AGENT
 
     def __post_init__(self) -> None:
@@ -62,6 +67,17 @@ class FitConfig:
             raise InvalidInput(f"unknown --describe {self.describe!r}; use {' or '.join(DESCRIBE)}")
         if self.rtol < 0 or self.atol < 0:
             raise InvalidInput("--rtol and --atol cannot be negative")
+        self.fit_budget  # noqa: B018 - a bad fit budget is an InvalidInput at once
+
+    @property
+    def fit_budget(self) -> FitBudget | None:
+        """The budget of one fit of PARAMS, None where they are not fitted."""
+        if not self.fit_params:
+            return None
+        try:
+            return FitBudget(seconds=self.fit_seconds, transitions=self.fit_transitions)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
 
     @property
     def tolerance(self) -> Tolerance:
@@ -73,7 +89,10 @@ class FitConfig:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FitConfig:
         known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        if "fit_params" not in data:  # stored before PARAMS were fitted: nothing was, and prompts did not say so
+            values["fit_params"] = False
+        return cls(**values)
 
 
 @dataclass
@@ -112,12 +131,21 @@ def make_env(name: str, options: dict[str, Any]) -> Any:
     return cwmb.make(name, **options)
 
 
+def fit_adapter(config: FitConfig) -> Any:
+    """The environment's adapter, its API module the one the fit's prompts use: without fitting
+    PARAMS (and for a fit stored before them), the version that does not state the convention."""
+    adapter = make_env(config.env, config.env_options)
+    if not config.fit_params and hasattr(adapter, "set_version"):
+        adapter.set_version(2)
+    return adapter
+
+
 def open_data(config: FitConfig) -> tuple[Any, Any]:
     """The environment's adapter and the dataset read for it (nothing is read yet: bad data is a
     DatasetError when it is imported)."""
     from wc.datasets import cwmb, read_jsonl, read_minari
 
-    adapter = make_env(config.env, config.env_options)
+    adapter = fit_adapter(config)
     try:
         if config.data == "cwmb":
             return adapter, cwmb.dataset(config.env, adapter)
@@ -223,7 +251,7 @@ async def _refine(store: Store, run_id: int, config: FitConfig, adapter: Any, ll
                         description=description_text)
     refiner = Refiner(llm=llm, sandbox=sandbox, ctx=ctx, recorder=recorder, budget=budget,
                       concurrency=config.concurrency, c=config.c, seed=config.seed, max_shown=config.max_shown,
-                      offline=True)
+                      offline=True, fit_budget=config.fit_budget)
     stored = []
     if resumed:
         for program in await store.programs.find(run_id=run_id):
@@ -260,7 +288,7 @@ async def resume_fit(run_id: int, settings: Settings | None = None, *, llm: Chat
         if row.dataset_id is None:
             raise InvalidInput(f"run {run_id} is a fit whose dataset is no longer in the store; fit again")
         record = await store.datasets.get(row.dataset_id)
-        adapter = make_env(config.env, config.env_options)
+        adapter = fit_adapter(config)
         text = description(adapter, config.describe)
         spent = config.max_llm_calls - await store.calls.count(run_id) <= 0
         client = (NoLLM(row.model or "none") if llm is None and spent
