@@ -98,7 +98,7 @@ def test_the_default_planner_finds_mountaincars_flag_from_a_short_start():
         state = adapter.encode_observation(inner)
         plan = plan_return(compiled, state, "", adapter.action_space, rng_seed=0)
         assert plan.planner == "iw" and plan.found and plan.done and plan.total == -len(plan.actions)
-        assert (len(plan.actions), plan.steps) == (95, 14201)
+        assert (len(plan.actions), plan.steps) == (95, 11001)
         assert not plan_return(compiled, state, "", adapter.action_space, rng_seed=0, planner="mcts").done
         for action in plan.actions:
             step = adapter.step(action)

@@ -37,7 +37,7 @@ from wc._planning.returns import OnError, ReturnPlan, Step, finish
 class SeededCemSettings:
     """The two searches' settings; their budgets of steps and time come from the caller."""
 
-    width: iw.WidthSettings = field(default_factory=lambda: iw.WidthSettings(steps=4_000))
+    width: iw.WidthSettings = field(default_factory=lambda: iw.WidthSettings())
     cem: cem.CemSettings = field(default_factory=lambda: cem.WC)
     # CEM around a goal plan: each sample is played with the rest of the plan, so fewer of them
     follow: cem.CemSettings = field(default_factory=lambda: cem.CemSettings(iterations=2, samples=30, elites=3,
