@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wc._planning import cem, iw
+from wc._planning.cem import CemSettings
 from wc._planning.returns import OnError, ReturnPlan, Step, finish
 
 
@@ -38,10 +39,9 @@ class SeededCemSettings:
     """The two searches' settings; their budgets of steps and time come from the caller."""
 
     width: iw.WidthSettings = field(default_factory=lambda: iw.WidthSettings())
-    cem: cem.CemSettings = field(default_factory=lambda: cem.WC)
+    cem: CemSettings = field(default_factory=lambda: cem.WC)
     # CEM around a goal plan: each sample is played with the rest of the plan, so fewer of them
-    follow: cem.CemSettings = field(default_factory=lambda: cem.CemSettings(iterations=2, samples=30, elites=3,
-                                                                            keep=1))
+    follow: CemSettings = field(default_factory=lambda: CemSettings(iterations=2, samples=30, elites=3, keep=1))
 
     algorithm = "iw-cem"
     kind = "continuous"
