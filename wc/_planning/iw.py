@@ -53,7 +53,7 @@ class WidthSettings:
     """The search's own parameters (its budgets of steps and time come from the caller)."""
 
     horizon: int = 200        # the length of every candidate sequence (unless it ends the episode)
-    steps: int = 12_000       # program steps per decision
+    steps: int = 4_000        # program steps per decision
     bins: int = 20            # bins per numeric field, over the range a few random rollouts span
     probes: int = 4           # random rollouts from the root that set those ranges
     width_share: float = 0.6  # at most this share of `steps` goes to width-based search; the rest to local search

@@ -11,8 +11,9 @@ back and forth for a hundred steps, where every push costs: CEM learns to stand 
 2. when that sequence *ends in a goal* (done, with its last reward above every other of its
    rewards), it is CEM's first mean over the first `cem.horizon` actions, and its remaining
    actions are played after every sample (`cem.search(then=...)`), so samples are scored over
-   the whole way to the goal; the sequence itself is CEM's first sample, so a plan never gets
-   worse, and the next decision starts from it (the width-based search is then skipped);
+   the whole way to the goal (2 iterations of 30 samples, `follow`: each costs the whole way);
+   the sequence itself is CEM's first sample, so a plan never gets worse, and the next decision
+   starts from it (the width-based search is then skipped);
 3. otherwise CEM plans as the `cem` preset does, warm-started by the previous plan.
 
 Comparing a long sequence with CEM's short ones by return would be comparing different spans
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wc._planning import cem, iw
+from wc._planning.cem import CemSettings
 from wc._planning.returns import OnError, ReturnPlan, Step, finish
 
 
@@ -37,7 +39,9 @@ class SeededCemSettings:
     """The two searches' settings; their budgets of steps and time come from the caller."""
 
     width: iw.WidthSettings = field(default_factory=lambda: iw.WidthSettings())
-    cem: cem.CemSettings = field(default_factory=lambda: cem.WC)
+    cem: CemSettings = field(default_factory=lambda: cem.WC)
+    # CEM around a goal plan: each sample is played with the rest of the plan, so fewer of them
+    follow: CemSettings = field(default_factory=lambda: CemSettings(iterations=2, samples=30, elites=3, keep=1))
 
     algorithm = "iw-cem"
     kind = "continuous"
@@ -89,6 +93,8 @@ def search(start: Any, step: Step, *, settings: SeededCemSettings = WC, low: Seq
             seed.planner = "iw-cem"
             return seed
     left = None if max_steps is None else max_steps - spent
+    if len(warm) > refine.horizon:
+        refine = settings.follow
     plan = cem.search(start, step, low=low, high=high, horizon=refine.horizon, iterations=refine.iterations,
                       samples=refine.samples, elites=refine.elites, keep=refine.keep, gamma=refine.gamma,
                       init=warm[:refine.horizon] or None, then=warm[refine.horizon:], rng=rng, deadline=deadline,
