@@ -96,6 +96,12 @@ class Counter:
             self.on_error(exc, action)
 
 
+def cut_by_budget(reason: str) -> bool:
+    """Whether a search's `reason` says its step or time budget ran out (`Counter.left`'s words:
+    "step budget of N spent", "time budget spent"): what it found is not all it would have."""
+    return "budget" in reason and reason.endswith("spent")
+
+
 def finish(plan: ReturnPlan, started: float) -> ReturnPlan:
     """Fill in the returns of the plan's sequence from what the program predicted along it."""
     add_returns(plan)
