@@ -175,7 +175,7 @@ class Agent(Learner):
         plan = await self.sandbox.plan_return(
             self.current.source, episode.state, episode.mission, space, planner=cfg.planner or "auto",
             time_limit=cfg.plan_seconds, seed=cfg.seed * 1_000_003 + episode.index * 10_007 + t,
-            init=episode.warm or None)
+            init=episode.warm or None, horizon=episode.max_steps - t)
         stats = episode.stats
         stats.plans, stats.seconds = stats.plans + 1, stats.seconds + plan.seconds
         stats.nodes += plan.steps
@@ -218,7 +218,8 @@ class Agent(Learner):
         random rollouts rarely reach), followed when in the program it wins the episode or returns
         more than the return planner's best sequence promises (`planned`, read as φ2 reads it)."""
         assert self.current is not None and self.action_space is not None
-        if self.action_space.kind != "discrete" or target is None or episode.goal_with == self.current.program_id:
+        if self.action_space.kind != "discrete" or target is None or episode.goal_with == self.current.program_id \
+                or self.sandbox.is_random(self.current.source):  # planned over chance: the whole horizon already
             return False
         episode.goal_with = self.current.program_id
         budget = goal_budget(self.config.plan_budget, episode.max_steps - t)

@@ -23,7 +23,6 @@ import contextlib
 import gc
 import mmap
 import os
-import random
 import resource
 import selectors
 import signal
@@ -79,6 +78,7 @@ class ProgramWorker:
     def __init__(self, data: Data) -> None:
         self.data = data
         self.program: Any = None
+        self.kept: Any = None   # wc._sandbox.plan_chance.KeptPlans: a random program's models and policy
 
     def handle(self, msg: dict[str, Any]) -> Any:
         data, runtime = self.data, self.data.runtime
@@ -116,6 +116,8 @@ class ProgramWorker:
                                         call_timeout=data.call_timeout, focus=data.focus, frontier=data.frontier,
                                         estimator=data.estimator, horizon=msg.get("horizon")))
                     for start in msg["starts"]]
+        if op == "plan_return" and msg.get("chance"):
+            return [asdict(self._plan_chance(msg, start, objective="return")) for start in msg["starts"]]
         if op == "plan_return":
             from wc._sandbox.plan_return import plan_return
 
@@ -143,24 +145,39 @@ class ProgramWorker:
         return fit(self.program, sample, Declared.from_json(msg["params"]), seconds=float(msg["seconds"]),
                    call_timeout=data.call_timeout, tolerance=data.tolerance, with_reward=bool(msg.get("reward", True)))
 
-    def _plan_chance(self, msg: dict[str, Any], start: dict[str, Any]) -> Any:
-        """A random program's plan: the probability of reaching the goal within the steps left
-        (`horizon`, else the depth limit), maximised (`wc._sandbox.plan_chance`). Seeded by the
-        state, so that the same request gets the same plan in any worker."""
+    def _plan_chance(self, msg: dict[str, Any], start: dict[str, Any], objective: str = "goal") -> Any:
+        """A random program's plan (`wc._sandbox.plan_chance`): in a goal world (op `plan`) the
+        probability of reaching the goal within the steps left (`horizon`, else the depth limit),
+        maximised; in a return world (op `plan_return`) the expected return over the steps left,
+        and for φ2 (`hopeful`) a trajectory that reaches the most return with positive
+        probability. Seeded by the state (and a return plan's seed), so that the same request
+        gets the same plan in any worker."""
         import zlib
 
-        from wc._sandbox.plan_chance import OUTCOME_SEED, ChanceModel, as_plan_result, first_step, plan_chance
+        from wc._sandbox.plan_chance import KeptPlans, as_plan_result, as_return_plan, first_step
 
         data = self.data
-        depth = int(msg["max_depth"])
+        if self.kept is None or self.kept.program is not self.program:
+            self.kept = KeptPlans(self.program, data.call_timeout)
         seed = zlib.crc32(data.runtime.state_key(start["state"]).encode())
-        model = ChanceModel(self.program, start["mission"], data.call_timeout, random.Random(seed ^ OUTCOME_SEED))
-        plan, _ = plan_chance(self.program, start["state"], start["mission"], list(data.actions), objective="goal",
-                              horizon=int(msg.get("horizon") or depth), max_nodes=int(msg["max_nodes"]),
-                              time_limit=float(msg["time_limit"]), call_timeout=data.call_timeout, rng_seed=seed,
-                              model=model)
-        if self.program.failure is None and plan.status != "error":
+        hopeful = objective == "return" and bool(msg.get("hopeful"))
+        if objective == "return":
+            seed ^= int(msg.get("seed", 0)) & 0xFFFFFFFF
+            names = msg["action_space"].get("names")
+            if msg["action_space"].get("kind") != "discrete" or not isinstance(names, list):
+                raise ValueError("planning over chance takes discrete actions")
+            actions, depth = list(names), int(msg["horizon"])
+            budget: dict[str, Any] = {}
+        else:
+            actions, depth = list(data.actions), int(msg["max_depth"])
+            budget = {"max_nodes": int(msg["max_nodes"])}
+        plan, model = self.kept.plan(start["state"], start["mission"], actions, objective=objective,
+                                     horizon=int(msg.get("horizon") or depth), seed=seed, hopeful=hopeful,
+                                     time_limit=float(msg["time_limit"]), **budget)
+        if self.program.failure is None and plan.status != "error" and not hopeful:
             first_step(plan, model, start["state"])
+        if objective == "return":
+            return as_return_plan(plan, hopeful=hopeful)
         return as_plan_result(plan, depth, acting=bool(msg.get("horizon")))
 
 
