@@ -189,7 +189,8 @@ class Agent(Learner):
                 and ends_in_goal([r for _, r, _ in plan.predictions]):
             episode.plan = list(plan.actions)
             episode.expected = [key for key, _, _ in plan.predictions]
-        elif await self._goal_plan(episode, t, target, predicted_return(plan, episode.max_steps - t)):
+        elif not plan.planner.startswith("chance-") and \
+                await self._goal_plan(episode, t, target, predicted_return(plan, episode.max_steps - t)):
             return
         elif plan.action is not None:  # receding horizon: one action (CWMB's CEM: its whole plan, open loop)
             every = RETURN_PLANNERS[cfg.planner].replan_every if cfg.planner in RETURN_PLANNERS else 1
@@ -218,8 +219,7 @@ class Agent(Learner):
         random rollouts rarely reach), followed when in the program it wins the episode or returns
         more than the return planner's best sequence promises (`planned`, read as φ2 reads it)."""
         assert self.current is not None and self.action_space is not None
-        if self.action_space.kind != "discrete" or target is None or episode.goal_with == self.current.program_id \
-                or self.sandbox.is_random(self.current.source):  # planned over chance: the whole horizon already
+        if self.action_space.kind != "discrete" or target is None or episode.goal_with == self.current.program_id:
             return False
         episode.goal_with = self.current.program_id
         budget = goal_budget(self.config.plan_budget, episode.max_steps - t)

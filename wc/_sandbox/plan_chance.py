@@ -49,6 +49,7 @@ from wc._sandbox.outcomes import (
     TooManyOutcomes,
     draw_reward,
     draw_state,
+    is_random,
     read_reward,
     read_state,
 )
@@ -64,8 +65,8 @@ CHANCE_MCTS = MctsSettings(simulations=50, rollout_depth=100, max_depth=500, c=1
 
 MISSIONS_KEPT = 4        # missions whose models a worker keeps between plans
 
-__all__ = ["CHANCE_MCTS", "ENUMERATE_LIMIT", "ChanceModel", "ChancePlan", "KeptPlans", "as_plan_result",
-           "as_return_plan", "first_step", "plan_chance"]
+__all__ = ["CHANCE_MCTS", "ENUMERATE_LIMIT", "ChanceModel", "ChancePlan", "KeptPlans", "answers_randomly",
+           "as_plan_result", "as_return_plan", "first_step", "plan_chance"]
 
 
 class ChanceModel:
@@ -456,3 +457,25 @@ class KeptPlans:
         if policy is not None:
             self.policies[(mission, objective)] = policy
         return plan, model
+
+
+def answers_randomly(program: Any, state: list[dict[str, Any]], mission: str, actions: list[Any],
+                     call_timeout: float = 2.0) -> bool:
+    """Whether the program answers some action from `state` with a distribution (of next states,
+    or of (reward, done)): what routes a plan to planning over chance in a worker whose parent has
+    not judged the program's answers yet (a program transferred from another run, before the
+    first step). Any failure is False: the planner it is then given reports it."""
+    if program.failure is None and program.chance is not None:
+        try:
+            with timer.installed():
+                objs = decode_state(program.namespace, state)
+                for action in actions:
+                    with timer.limit(call_timeout):
+                        after = program.transition(decode_state(program.namespace, state), _given(action))
+                        if is_random(after, program.chance):
+                            return True
+                        if is_random(program.reward(objs, _given(action), after, mission), program.chance):
+                            return True
+        except (Exception, timer.CallTimeout):  # noqa: BLE001 - untrusted; its planner says what went wrong
+            return False
+    return False

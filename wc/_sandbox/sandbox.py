@@ -332,23 +332,25 @@ class Sandbox:
                           hopeful: bool = False) -> ReturnPlan:
         """A plan for the most return the program predicts from `state` (MCTS or CEM in its
         worker), read back as no more than actions of `action_space` and their predictions. A
-        program that answered with distributions is planned over chance instead, over discrete
-        actions (`wc._sandbox.plan_chance`: the expected return over `horizon` steps, the steps
-        left; `hopeful`, for φ2: a trajectory of positive probability with the most return), and
-        read back the same way."""
+        program that answers with distributions (as judged here, or from `state` as the worker
+        finds) is planned over chance instead, over discrete actions with `horizon`, the steps
+        left, given (`wc._sandbox.plan_chance`: the expected return over them; `hopeful`, for φ2:
+        a trajectory of positive probability with the most return), and read back the same way."""
         from wc._sandbox.plan_return import settings_for
 
         kind = action_choices(action_space)[0]
         settings = settings_for(planner, kind)  # ValueError: caught by the caller
         key = program_key(source)
         failure = self._fatal.get(key)
-        chance = key in self._random and kind == "discrete" and bool(horizon)
+        # over chance where the program answered with distributions (the worker also finds out for
+        # itself, before any transition is judged: a transferred program)
+        chance = kind == "discrete" and bool(horizon)
         if failure is None:
             msg = {"op": "plan_return", "starts": [{"state": state, "mission": mission, "init": init}],
                    "action_space": _space_json(action_space), "planner": planner, "max_steps": max_steps,
                    "time_limit": time_limit, "seed": seed}
             if chance:
-                msg.update(chance=True, horizon=horizon, hopeful=hopeful)
+                msg.update(chance=key in self._random, horizon=horizon, hopeful=hopeful)
             try:
                 # an exact plan over chance may take as long again to trace its path
                 timeout = time_limit * (2 if chance else 1) + self.limits.call_timeout + 30

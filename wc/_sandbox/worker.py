@@ -107,21 +107,19 @@ class ProgramWorker:
                                           data.compare, data.full_states, data.next_keys[start:stop], data.tolerance,
                                           point=bool(msg.get("point")))
             return runtime.wire_predictions(predictions)
-        if op == "plan" and msg.get("chance"):
-            return [asdict(self._plan_chance(msg, start)) for start in msg["starts"]]
         if op == "plan":
-            return [asdict(runtime.plan(self.program, start["state"], start["mission"], data.actions,
+            return [asdict(self._plan_chance(msg, start) if self._over_chance(msg, start) else
+                           runtime.plan(self.program, start["state"], start["mission"], data.actions,
                                         planner=msg.get("planner", "bfws"), max_nodes=msg["max_nodes"],
                                         max_depth=msg["max_depth"], time_limit=msg["time_limit"],
                                         call_timeout=data.call_timeout, focus=data.focus, frontier=data.frontier,
                                         estimator=data.estimator, horizon=msg.get("horizon")))
                     for start in msg["starts"]]
-        if op == "plan_return" and msg.get("chance"):
-            return [asdict(self._plan_chance(msg, start, objective="return")) for start in msg["starts"]]
         if op == "plan_return":
             from wc._sandbox.plan_return import plan_return
 
-            return [asdict(plan_return(self.program, start["state"], start["mission"], msg["action_space"],
+            return [asdict(self._plan_chance(msg, start, objective="return") if self._over_chance(msg, start) else
+                           plan_return(self.program, start["state"], start["mission"], msg["action_space"],
                                        planner=msg["planner"], max_steps=msg["max_steps"],
                                        time_limit=msg["time_limit"], call_timeout=data.call_timeout,
                                        rng_seed=msg["seed"], init=start.get("init")))
@@ -145,6 +143,26 @@ class ProgramWorker:
         return fit(self.program, sample, Declared.from_json(msg["params"]), seconds=float(msg["seconds"]),
                    call_timeout=data.call_timeout, tolerance=data.tolerance, with_reward=bool(msg.get("reward", True)))
 
+    def _over_chance(self, msg: dict[str, Any], start: dict[str, Any]) -> bool:
+        """A plan over chance: the parent says the program answered with distributions, or, where
+        it cannot know yet (no transition judged: a transferred program before the first step),
+        the program does so from this start. A return plan only over discrete actions and with
+        the steps left (`horizon`) given."""
+        if msg["op"] == "plan":  # a goal world: its fixed actions
+            actions = self.data.actions
+        else:
+            space = msg["action_space"]
+            if not msg.get("horizon") or space.get("kind") != "discrete":
+                return False
+            actions = space.get("names")
+        if msg.get("chance"):
+            return True
+        if not isinstance(actions, list):  # actions that depend on the state (text worlds): as the parent says
+            return False
+        from wc._sandbox.plan_chance import answers_randomly
+
+        return answers_randomly(self.program, start["state"], start["mission"], actions, self.data.call_timeout)
+
     def _plan_chance(self, msg: dict[str, Any], start: dict[str, Any], objective: str = "goal") -> Any:
         """A random program's plan (`wc._sandbox.plan_chance`): in a goal world (op `plan`) the
         probability of reaching the goal within the steps left (`horizon`, else the depth limit),
@@ -163,10 +181,7 @@ class ProgramWorker:
         hopeful = objective == "return" and bool(msg.get("hopeful"))
         if objective == "return":
             seed ^= int(msg.get("seed", 0)) & 0xFFFFFFFF
-            names = msg["action_space"].get("names")
-            if msg["action_space"].get("kind") != "discrete" or not isinstance(names, list):
-                raise ValueError("planning over chance takes discrete actions")
-            actions, depth = list(names), int(msg["horizon"])
+            actions, depth = list(msg["action_space"]["names"]), int(msg["horizon"])
             budget: dict[str, Any] = {}
         else:
             actions, depth = list(data.actions), int(msg["max_depth"])
