@@ -304,11 +304,14 @@ async def test_in_a_return_world_a_random_program_is_planned_over_chance_and_a_d
     try:
         plain = (FIXTURES / "frozenlake_model.py").read_text()
         never = SLIPPERY.replace('return (1.0 if cell == "G" else 0.0), cell in "HG"', 'return 0.0, cell in "HG"')
+        start, mission = data[0].state, data[0].mission
+        space = adapter.action_space
+        # before the parent has judged any of its answers (a transferred program), the worker finds out
+        early = await sb.plan_return(SLIPPERY, start, mission, space, planner="mcts", time_limit=5.0, horizon=100)
+        assert not sb.is_random(SLIPPERY) and early.found and early.planner == "chance-exact"
         for source in (SLIPPERY, plain, never):
             await sb.evaluate(source)
         assert sb.is_random(SLIPPERY) and sb.is_random(never) and not sb.is_random(plain)
-        start, mission = data[0].state, data[0].mission
-        space = adapter.action_space
         acting = await sb.plan_return(SLIPPERY, start, mission, space, planner="mcts", time_limit=5.0, horizon=100)
         assert acting.found and acting.planner == "chance-exact" and acting.action in adapter.actions
         assert 0.5 < acting.value < 0.8 and acting.actions[:1] == [acting.action]   # 0.74 from the start, exactly
