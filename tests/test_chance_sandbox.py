@@ -270,6 +270,7 @@ async def test_wc_learn_on_a_random_world_accepts_the_reference_program_and_wins
     assert best.source.strip() == program.strip() and best.fit is not None and best.fit > 0.3
 
 
+@pytest.mark.slow
 async def test_wc_learn_on_slippery_frozenlake_plans_over_chance_for_the_expected_return(fake_llm, db_url):
     """A random world scored by its return (the generic gymnasium domain): the reference program
     fits, φ2 holds from every start without an optimism request (the program reaches the goal
@@ -279,7 +280,7 @@ async def test_wc_learn_on_slippery_frozenlake_plans_over_chance_for_the_expecte
     program = (FIXTURES / "frozenlake_slippery_model.py").read_text()
     server = fake_llm(lambda r, n: Reply(answer(program)))
     events: list = []
-    summary = await learn(LearnConfig(env="FrozenLake-v1", episodes=12, solved=None, seed=1),
+    summary = await learn(LearnConfig(env="FrozenLake-v1", episodes=8, solved=None, seed=1),
                           settings(server, db_url), on_event=events.append)
     assert summary.status == "finished" and summary.llm_calls == 1, summary.error
     checked = [e for e in events if isinstance(e, CandidateChecked)]
@@ -287,9 +288,9 @@ async def test_wc_learn_on_slippery_frozenlake_plans_over_chance_for_the_expecte
     assert not [e for e in events if isinstance(e, RefineStarted) and e.reason == "optimism"]
     planned = [e for e in events if isinstance(e, PlanSearched)]
     assert planned and all(e.found for e in planned)
-    # 11 episodes after the first (whose early steps are random, before the program): the optimum
-    # wins 0.74 of them; a planner blind to the slips wins far fewer
-    assert sum(e.success for e in summary.episode_list[1:]) >= 6, [e.success for e in summary.episode_list]
+    # 7 episodes after the first (whose early steps are random, before the program): the optimal
+    # policy wins 0.74 of them (at least 4 with probability 0.93); random play 0.014
+    assert sum(e.success for e in summary.episode_list[1:]) >= 4, [e.success for e in summary.episode_list]
 
 
 async def test_in_a_return_world_a_random_program_is_planned_over_chance_and_a_deterministic_one_as_before(lake):
