@@ -24,6 +24,11 @@ episode without the goal). `ChancePlan.status` is φ2's verdict for a random wor
 (some policy reaches the goal with positive probability: the exact value is positive, or a
 simulation reached it), "exhausted" (the exact planner expanded everything reachable within the
 horizon and no policy reaches the goal, with any probability), "budget" (undecided), "error".
+
+A worker reports a decision as a goal plan (`as_plan_result`) or, in a world scored by its
+return, as a return plan (`as_return_plan`: for φ2 a trajectory of positive probability whose
+return the parent adds up itself); it keeps its program's models and last exact policy between
+requests (`KeptPlans`), and `answers_randomly` tells it a random program before its parent knows.
 Pure: no I/O; runs inside a sandbox worker.
 """
 from __future__ import annotations
