@@ -69,6 +69,7 @@ OUTCOME_SEED = 0x5DEECE66D   # mixed into the seed of the generator that draws o
 CHANCE_MCTS = MctsSettings(simulations=50, rollout_depth=100, max_depth=500, c=1.0, gamma=0.98)
 
 MISSIONS_KEPT = 4        # missions whose models a worker keeps between plans
+ENTITIES_KEPT = 200_000  # entities a kept model may have interned (then it starts afresh: numeric worlds)
 
 __all__ = ["CHANCE_MCTS", "ENUMERATE_LIMIT", "ChanceModel", "ChancePlan", "KeptPlans", "answers_randomly",
            "as_plan_result", "as_return_plan", "first_step", "plan_chance"]
@@ -427,6 +428,9 @@ class KeptPlans:
 
     def model(self, mission: str, seed: int) -> ChanceModel:
         model = self.models.pop(mission, None)
+        if model is not None and len(model.table) > ENTITIES_KEPT:
+            model = None
+            self.policies = {k: v for k, v in self.policies.items() if k[0] != mission}
         if model is None:
             model = ChanceModel(self.program, mission, self.call_timeout)
             while len(self.models) >= MISSIONS_KEPT:
