@@ -17,21 +17,39 @@ episodes).
 wc plans in the correct reference program (tests/fixtures), in-process, as the agent would in
 its worker: `plan_chance`, exact where the program's reachable states fit the budget (once per
 episode start, the policy then kept for the episode: the toy-text worlds), MCTS with chance
-nodes where they do not (Dynamic-Obstacles, planning again before every action). Printed per
-world: the optimum; the exact value of wc's policy in the true MDP where a table exists (its
-fraction of the optimum has no sampling error); the rate or mean return measured over the
-episodes with a 95% interval; random play's, for the normalised return (R - R_random) /
-(R_opt - R_random); and planning's cost (seconds per decision, program calls).
+nodes where they do not (Dynamic-Obstacles, planning again before every action).
+
+Then the agent's own path (`--agent-episodes`, 0 to skip): the reference program stored
+(`wc._api.add_program`) and played by `wc eval` (`wc._api.evaluate`: the WorldCoder agent with no
+LLM call, from that program), through the jailed sandbox: the worker plans (over chance, since
+the program answers with distributions: objective "return" in the toy-text worlds, which the
+generic gymnasium domain scores by their return, "goal" in Dynamic-Obstacles) and the parent
+reads its plans back. The agent explores at random until it has `min_transitions` distinct
+transitions, then checks the program (φ1, φ2) and plans with it; episodes that began before it
+adopted the program are left out. Seconds per decision are the worker's own planning time per
+plan request (`PlanSearched.seconds`); wall seconds per step include the store, the sandbox's
+φ1 check after every step and the environment.
+
+Printed per world: the optimum; the exact value of wc's policy in the true MDP where a table
+exists (its fraction of the optimum has no sampling error); the rate or mean return measured
+over the episodes with a 95% interval; random play's, for the normalised return (R - R_random)
+/ (R_opt - R_random); planning's cost (seconds per decision, program calls); the agent's rate or
+mean return, its ratio and its cost.
 
   RESULT <world> ratio=<wc / optimum>   (Dynamic-Obstacles: against the upper bound 1)
+  AGENT <world> ratio=<the agent's measured rate or mean return / optimum> s/decision=<...>
+
+and a table of both at the end.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import random
 import statistics
 import sys
+import tempfile
 import time
 import warnings
 from collections import deque
@@ -66,6 +84,7 @@ class World:
     horizon: int | None = None       # the planner's horizon, if not the episode's step limit
     minigrid: bool = False
     notes: str = ""
+    agent_episodes: int = 200        # episodes the agent plays through the sandbox (`wc eval`)
 
 
 WORLDS = [
@@ -76,15 +95,16 @@ WORLDS = [
           (("SUCCESS = 1 / 3", "SUCCESS = 0.6"),), notes="gymnasium 1.4's success_rate"),
     World("frozenlake-own-6x6", "FrozenLake-v1", {"desc": OWN_MAP}, "frozenlake_slippery_model.py",
           (('LAKE = MAPS["4x4"]', f"LAKE = {OWN_MAP!r}"),), notes="a map of its own"),
-    World("taxi-rainy", "Taxi-v4", {"is_rainy": True}, "taxi_rainy_model.py", objective="return", episodes=1000),
+    World("taxi-rainy", "Taxi-v4", {"is_rainy": True}, "taxi_rainy_model.py", objective="return", episodes=1000,
+          agent_episodes=400),
     World("taxi-rainy-0.6", "Taxi-v4", {"is_rainy": True, "rainy_probability": 0.6}, "taxi_rainy_model.py",
-          (("RAIN = 0.8", "RAIN = 0.6"),), objective="return", episodes=1000),
+          (("RAIN = 0.8", "RAIN = 0.6"),), objective="return", episodes=1000, agent_episodes=400),
     World("blackjack", "Blackjack-v1", {}, "blackjack_model.py", objective="return", episodes=20000, horizon=30,
-          notes="a hand ends within 20 cards: a horizon of 30 is the whole game"),
+          notes="a hand ends within 20 cards: a horizon of 30 is the whole game", agent_episodes=3000),
     World("dynamic-obstacles-6x6", "MiniGrid-Dynamic-Obstacles-6x6-v0", {}, "dynamic_obstacles_model.py",
-          episodes=100, minigrid=True),
+          episodes=100, minigrid=True, agent_episodes=40),
     World("dynamic-obstacles-8x8", "MiniGrid-Dynamic-Obstacles-8x8-v0", {}, "dynamic_obstacles_model.py",
-          episodes=100, minigrid=True),
+          episodes=100, minigrid=True, agent_episodes=40),
 ]
 
 
@@ -112,10 +132,7 @@ class Measured:
 
 
 def program_for(world: World, adapter) -> runtime.CompiledProgram:
-    source = (FIXTURES / world.model).read_text()
-    for old, new in world.replacements:
-        assert old in source, old
-        source = source.replace(old, new)
+    source = program_source(world)
     api = load("minigrid", 3).source if world.minigrid else adapter.api.source
     program = runtime.compile_program(runtime.api_namespace(api), source)
     assert program.failure is None, program.failure
@@ -286,6 +303,63 @@ def play_mcts(world: World, adapter, program, episodes: int, seed: int, simulati
     return out
 
 
+def play_agent(world: World, episodes: int) -> Measured:
+    """The reference program stored and played by `wc eval` (the agent, the jailed sandbox, no
+    LLM), in a store of its own; the episodes played with the program adopted."""
+    from wc._api import add_program, evaluate
+    from wc._core.config import Settings
+    from wc.events import EpisodeStarted, PlanSearched, ProgramTransferred, RefineEnded, RefineSkipped
+
+    source = program_source(world)
+    options = {"env_kwargs": world.kwargs} if world.kwargs else {}
+    out = Measured()
+    adopted: list[int] = []      # the episode in which the agent took the program up (-1: from the start)
+    kept_unsolved = [0]          # times it kept the program although φ1 or φ2 did not hold (none may be asked)
+    episode = [-1]
+
+    def on_event(event) -> None:
+        if isinstance(event, EpisodeStarted):
+            episode[0] = event.episode
+        elif isinstance(event, ProgramTransferred) and not adopted:
+            adopted.append(episode[0])
+        elif isinstance(event, RefineEnded) and event.program_id is not None and not adopted:
+            adopted.append(episode[0])
+        elif isinstance(event, RefineSkipped):
+            kept_unsolved[0] += 1
+        elif isinstance(event, PlanSearched):
+            out.decisions += 1
+            out.seconds += event.seconds
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite+aiosqlite:///{tmp}/bench.db"
+
+        async def go():
+            pid = await add_program(world.env_id, source, db, **options)
+            return await evaluate(world.env_id, Settings(db=db), from_program=pid, env_options=options,
+                                  episodes=episodes, on_event=on_event)
+
+        began = time.monotonic()
+        report = asyncio.run(go())
+        wall = time.monotonic() - began
+    run = report.run
+    if run.status != "finished" or not adopted:
+        raise SystemExit(f"{world.name}: the agent's run {run.status} ({run.error}); program adopted: {bool(adopted)}")
+    played = [e for e in run.episode_list if e.index > adopted[0]]
+    out.values = [float(e.total_reward > 0) if world.objective == "goal" else e.total_reward for e in played]
+    out.calls = run.llm_calls
+    out.planners = {"wall_seconds_per_step": wall / max(1, sum(e.steps for e in run.episode_list)),
+                    "adopted_in_episode": adopted[0], "kept_unsolved": kept_unsolved[0]}
+    return out
+
+
+def program_source(world: World) -> str:
+    source = (FIXTURES / world.model).read_text()
+    for old, new in world.replacements:
+        assert old in source, old
+        source = source.replace(old, new)
+    return source
+
+
 def play_random(world: World, adapter, episodes: int, seed: int) -> Measured:
     out, rng, acts = Measured(), random.Random(seed), actions_of(world, adapter)
     for episode in range(episodes):
@@ -349,7 +423,7 @@ def _knowing_action(env) -> str:
 # --------------------------------------------------------------------------- the table
 
 
-def run(world: World, scale: float, seed: int, simulations: int) -> dict:
+def run(world: World, scale: float, seed: int, simulations: int, agent_episodes: int | None) -> dict:
     adapter = envs.make(world.env_id, env_kwargs=world.kwargs) if world.kwargs else envs.make(world.env_id)
     try:
         program = program_for(world, adapter)
@@ -364,7 +438,9 @@ def run(world: World, scale: float, seed: int, simulations: int) -> dict:
             exact_value, exact_random = policy_value(world, adapter, policies)
             wc = play_exact(world, adapter, policies, episodes, seed)
         rnd = play_random(world, adapter, max(episodes, 1000), seed + 10**6)
-        return {"world": world.name, "env": world.env_id, "objective": world.objective, "optimum": best,
+        n_agent = world.agent_episodes if agent_episodes is None else agent_episodes
+        agent = play_agent(world, max(10, int(n_agent * scale))) if n_agent else None
+        return {"agent": agent, "world": world.name, "env": world.env_id, "objective": world.objective, "optimum": best,
                 "lower": lower, "policy_value": exact_value, "random_value": exact_random, "measured": wc.mean,
                 "half_width": wc.half_width, "episodes": episodes, "random": rnd.mean,
                 "seconds_per_decision": cost.seconds / max(1, cost.decisions),
@@ -401,6 +477,37 @@ def report(row: dict) -> None:
         ratio, kind = (value - random_value) / (best - random_value), "normalised return"
     print(f"RESULT {row['world']} ratio={ratio:.4f} ({kind}) measured={measured:.4f}+-{row['half_width']:.4f} "
           f"optimum={best:.6f}")
+    agent = row["agent"]
+    row["ratio"] = ratio
+    if agent is not None:
+        row["agent_ratio"] = agent.mean / best if best > 0 else (agent.mean - random_value) / (best - random_value)
+        print(f"  the agent (wc eval, through the sandbox): {agent.mean:.4f} +- {agent.half_width:.4f} (95%) over "
+              f"{len(agent.values)} episodes with the program (from episode "
+              f"{agent.planners['adopted_in_episode'] + 1}; "
+              f"kept while φ1 or φ2 failed: {agent.planners['kept_unsolved']} times); "
+              f"{agent.decisions} plan requests, "
+              f"{agent.seconds / max(1, agent.decisions):.3f} s each in the worker, "
+              f"{agent.planners['wall_seconds_per_step']:.3f} s wall per step; {agent.calls} LLM calls")
+        print(f"AGENT {row['world']} ratio={row['agent_ratio']:.4f} measured={agent.mean:.4f}+-{agent.half_width:.4f} "
+              f"s/decision={agent.seconds / max(1, agent.decisions):.3f}")
+
+
+def table(rows: list[dict]) -> None:
+    """Every world in one table: the optimum, wc in-process and the agent, and the cost."""
+    print("\n| world | optimum | wc in-process | ratio | agent (wc eval) | ratio | s/decision (agent) | wall s/step |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        best = f"{row['lower']:.3f}-1" if row["lower"] is not None else f"{row['optimum']:.4f}"
+        mine = row["policy_value"] if row["policy_value"] is not None else row["measured"]
+        agent = row["agent"]
+        cells = [row["world"], best, f"{mine:.4f}", f"{row['ratio']:.3f}"]
+        if agent is None:
+            cells += ["-", "-", "-", "-"]
+        else:
+            cells += [f"{agent.mean:.3f} ± {agent.half_width:.3f} ({len(agent.values)})", f"{row['agent_ratio']:.3f}",
+                      f"{agent.seconds / max(1, agent.decisions):.3f}",
+                      f"{agent.planners['wall_seconds_per_step']:.3f}"]
+        print("| " + " | ".join(cells) + " |")
 
 
 def main() -> None:
@@ -411,12 +518,18 @@ def main() -> None:
     parser.add_argument("--simulations", type=int, default=CHANCE_MCTS.simulations,
                         help="MCTS simulations per decision where the exact planner gives up")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--agent-episodes", type=int, default=None,
+                        help="episodes the agent plays through the sandbox per world (default: each world's own; "
+                             "0: skip the agent)")
     args = parser.parse_args()
     chosen = [w for w in WORLDS if not args.only or w.name in args.only.split(",")]
+    rows = []
     for world in chosen:
         if args.episodes:
             world = replace(world, episodes=args.episodes)
-        report(run(world, 0.1 if args.quick else 1.0, args.seed, args.simulations))
+        rows.append(run(world, 0.1 if args.quick else 1.0, args.seed, args.simulations, args.agent_episodes))
+        report(rows[-1])
+    table(rows)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Planning over chance (issue 28): the exact finite-horizon planner (`wc._planning.chance`) and MCTS
 with chance nodes, pinned on small random worlds whose optimum is computed exactly here, and
 `plan_chance` over compiled programs (exact where the world is small, MCTS where it is not)."""
+import json
 import math
 import random
 from functools import cache
@@ -10,7 +11,7 @@ import pytest
 from wc._planning import mcts
 from wc._planning.chance import TIE_GAMMA, solve
 from wc._sandbox import runtime
-from wc._sandbox.plan_chance import CHANCE_MCTS, ChanceModel, plan_chance
+from wc._sandbox.plan_chance import CHANCE_MCTS, ChanceModel, KeptPlans, as_return_plan, plan_chance
 from wc.envs.api import load
 
 # --------------------------------------------------------------------------- a small random world
@@ -177,6 +178,38 @@ def test_a_chance_edge_keeps_one_child_per_outcome_and_rollouts_avoid_failures()
     assert blind_on and sum(p.value for p in blind_on) == 0
 
 
+def bets(key, action):
+    """A bet that pays 10 with 0.05 (else nothing) beside a sure 1: the expected return prefers the
+    sure 1 at every step, the most the world allows with positive probability is 10 a step."""
+    (n,) = key
+    if action == "safe":
+        return [(1.0, (n + 1,), 1.0, False)]
+    return [(0.05, (n + 1,), 10.0, False), (0.95, (n + 1,), 0.0, False)]
+
+
+def test_the_hopeful_path_attains_the_optimistic_value_the_policy_the_expected_one():
+    policy = solve((0,), ["safe", "bet"], bets, horizon=3, objective="return", hopeful=True)
+    assert policy.status == "found" and policy.action((0,)) == "safe" and policy.value((0,)) == pytest.approx(3.0)
+    assert policy.optimistic[0] == pytest.approx(30.0)
+    hopeful = policy.hopeful_path((0,))
+    assert [(a, p, r) for a, (p, _, r, _) in hopeful] == [("bet", 0.05, 10.0)] * 3
+    assert [a for a, (_, _, r, _) in policy.likely_path((0,))] == ["safe"] * 3
+    assert [a for a, _ in policy.hopeful_path((1,), 2)] == ["bet"] * 2   # from a later state, fewer steps left
+    assert solve((0,), ["safe", "bet"], bets, horizon=3, objective="return").hopeful_path((0,)) == []  # not kept
+    # on the ladder, the goal within reach: a trajectory that reaches it, each step possible
+    ladder_policy = solve((0,), ["climb", "leap"], ladder, horizon=12, hopeful=True)
+    path = ladder_policy.hopeful_path((0,))
+    assert path[-1][1][2:] == (1.0, True) and all(p > 0 for _, (p, _, _, _) in path)
+
+
+def test_a_policy_covers_the_states_it_valued_exactly():
+    """A state met d steps from the start was valued exactly with at most horizon - d steps left."""
+    policy = solve((0,), ["climb", "leap"], ladder, horizon=6)
+    assert policy.covers((0,), 6) and policy.covers((2,), 4) and not policy.covers((2,), 5)
+    assert not policy.covers((0,), 0) and not policy.covers(("elsewhere",), 1)
+    assert not solve((0,), ["climb", "leap"], ladder, horizon=6, max_nodes=2).covers((0,), 6)   # not solved
+
+
 # --------------------------------------------------------------------------- in compiled programs
 
 
@@ -246,3 +279,58 @@ def test_a_world_too_large_to_list_is_planned_by_mcts():
     assert plan.status == "found" and plan.action in ("left", "right") and plan.simulations == 60
     assert plan.predictions[-1][1:] == (1.0, True)   # a simulation reached the goal: φ2 holds
     assert math.isfinite(plan.value) and 0 < plan.value <= 1
+
+
+def test_a_return_plan_over_chance_as_a_worker_reports_it(lake_ns):
+    """Objective "return": acting, the policy's action with its most probable path; for φ2
+    (hopeful) a trajectory of positive probability, whose return the parent adds up itself and
+    judges as it judges a deterministic plan (return_goal.judged)."""
+    from dataclasses import asdict
+
+    from wc._sandbox import verdict
+    from wc._sandbox.return_goal import ReturnGoal, judged
+
+    program = runtime.compile_program(lake_ns, GAMBLE)
+    start = [{"type": "Observation", "row": 0, "col": 0}]
+    space = {"kind": "discrete", "names": ["down", "right"]}
+    plan, _ = plan_chance(program, start, "", ["down", "right"], objective="return", horizon=10)
+    acting = as_return_plan(plan)
+    assert acting.found and acting.action == "right" and acting.value == pytest.approx(0.75 ** 3)
+    assert acting.actions == ["right"] * 3 and acting.total == 1.0 and acting.done and acting.planner == "chance-exact"
+    hopeful, _ = plan_chance(program, start, "", ["down", "right"], objective="return", horizon=10, hopeful=True)
+    wire = json.loads(json.dumps(asdict(as_return_plan(hopeful, hopeful=True))))   # as the wire carries it
+    wire["value"] = wire["total"] = 1e9   # what the worker says it is worth is not read
+    read = verdict.return_plan_from_wire(wire, space, max_len=10)
+    assert read.total == 1.0 and read.done and [p[1:] for p in read.predictions] == [(0.0, False)] * 2 + [(1.0, True)]
+    assert judged(read, ReturnGoal(space, "mcts", target=1.0, episode_steps=3)).status == "found"
+    assert judged(read, ReturnGoal(space, "mcts", target=1.5, episode_steps=3)).status == "exhausted"
+    # a world that never pays: the hopeful trajectory returns nothing, below any positive target
+    never = runtime.compile_program(lake_ns, GAMBLE.replace("(1.0, True) if", "(0.0, True) if"))
+    nothing, _ = plan_chance(never, start, "", ["down", "right"], objective="return", horizon=10, hopeful=True)
+    read = verdict.return_plan_from_wire(json.loads(json.dumps(asdict(as_return_plan(nothing, hopeful=True)))), space,
+                                         max_len=10)
+    assert read.found and read.total == 0.0
+    assert judged(read, ReturnGoal(space, "mcts", target=1.0, episode_steps=10)).status == "exhausted"
+    failed = as_return_plan(plan_chance(runtime.compile_program(lake_ns, "x = ("), start, "", ["down"],
+                                        objective="return")[0])
+    assert failed.status == "error" and failed.action is None and failed.first_error is not None
+
+
+def test_kept_plans_answer_a_covered_state_from_the_policy_as_a_new_search_would(lake_ns):
+    program = runtime.compile_program(lake_ns, GAMBLE)
+    kept = KeptPlans(program, 2.0)
+    start = [{"type": "Observation", "row": 0, "col": 0}]
+    later = [{"type": "Observation", "row": 0, "col": 1}]
+    first, _ = kept.plan(start, "", ["down", "right"], objective="return", horizon=10, seed=1)
+    again, _ = kept.plan(later, "", ["down", "right"], objective="return", horizon=9, seed=2)
+    fresh, _ = plan_chance(program, later, "", ["down", "right"], objective="return", horizon=9)
+    assert first.nodes > 0 and again.nodes == 0 and "kept" in again.reason
+    assert (again.action, again.value, again.actions, again.predictions) == \
+        (fresh.action, pytest.approx(fresh.value), fresh.actions, fresh.predictions)
+    # a state with more steps left than the policy valued it with is searched again
+    beyond, _ = kept.plan(later, "", ["down", "right"], objective="return", horizon=10, seed=3)
+    assert beyond.nodes > 0 and beyond.value == pytest.approx(0.75 ** 2)
+    # a goal world's kept policy says exhausted where the goal is out of reach with the steps left
+    kept.plan(start, "", ["down", "right"], objective="goal", horizon=10, seed=1)
+    short, _ = kept.plan(later, "", ["down", "right"], objective="goal", horizon=1, seed=1)
+    assert short.status == "exhausted" and short.nodes == 0

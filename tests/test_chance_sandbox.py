@@ -24,6 +24,7 @@ from wc._store import Store
 from wc._synth.prompts import PromptContext
 from wc._synth.refine import CallBudget, Candidate, Refiner
 from wc._synth.rex import Arm
+from wc.events import CandidateChecked, PlanSearched, RefineStarted
 from wc.testing import Reply, answer
 
 warnings.simplefilter("ignore")
@@ -253,8 +254,6 @@ def test_a_workers_reply_of_random_answers_stays_within_the_frame_limit():
 @pytest.mark.slow
 @pytest.mark.parametrize("env, source, kwargs", [
     ("MiniGrid-Dynamic-Obstacles-6x6-v0", "dynamic_obstacles_model.py", {}),
-    # slippery FrozenLake is fitted by likelihood above, but through the generic gymnasium domain it is
-    # a world scored by its return, whose planners (MCTS, CEM) do not plan over chance yet (README)
 ])
 async def test_wc_learn_on_a_random_world_accepts_the_reference_program_and_wins(fake_llm, db_url, env, source,
                                                                                  kwargs):
@@ -269,6 +268,64 @@ async def test_wc_learn_on_a_random_world_accepts_the_reference_program_and_wins
     finally:
         await store.close()
     assert best.source.strip() == program.strip() and best.fit is not None and best.fit > 0.3
+
+
+@pytest.mark.slow
+async def test_wc_learn_on_slippery_frozenlake_plans_over_chance_for_the_expected_return(fake_llm, db_url):
+    """A random world scored by its return (the generic gymnasium domain): the reference program
+    fits, φ2 holds from every start without an optimism request (the program reaches the goal
+    with positive probability, read from a trajectory it predicts step by step), and the agent,
+    planning the expected return over the steps left, wins about as often as the optimum allows
+    (0.74 a start within 100 steps)."""
+    program = (FIXTURES / "frozenlake_slippery_model.py").read_text()
+    server = fake_llm(lambda r, n: Reply(answer(program)))
+    events: list = []
+    summary = await learn(LearnConfig(env="FrozenLake-v1", episodes=8, solved=None, seed=1),
+                          settings(server, db_url), on_event=events.append)
+    assert summary.status == "finished" and summary.llm_calls == 1, summary.error
+    checked = [e for e in events if isinstance(e, CandidateChecked)]
+    assert len(checked) == 1 and checked[0].solved and checked[0].optimism is not None
+    assert not [e for e in events if isinstance(e, RefineStarted) and e.reason == "optimism"]
+    planned = [e for e in events if isinstance(e, PlanSearched)]
+    assert planned and all(e.found for e in planned)
+    # 7 episodes after the first (whose early steps are random, before the program): the optimal
+    # policy wins 0.74 of them (at least 4 with probability 0.93); random play 0.014
+    assert sum(e.success for e in summary.episode_list[1:]) >= 4, [e.success for e in summary.episode_list]
+
+
+async def test_in_a_return_world_a_random_program_is_planned_over_chance_and_a_deterministic_one_as_before(lake):
+    """The same sandbox, slippery FrozenLake through the generic domain: the random program's plans
+    (acting, and φ2's) come from planning over chance, and φ2 is read from a trajectory it predicts
+    step by step; a deterministic program's from MCTS, as before; a random program that can never
+    reach the goal is refuted exactly."""
+    from wc._sandbox.return_goal import ReturnGoal
+
+    adapter, data = lake
+    sb = await sandbox_with(adapter, data[:300])
+    try:
+        plain = (FIXTURES / "frozenlake_model.py").read_text()
+        never = SLIPPERY.replace('return (1.0 if cell == "G" else 0.0), cell in "HG"', 'return 0.0, cell in "HG"')
+        start, mission = data[0].state, data[0].mission
+        space = adapter.action_space
+        # before the parent has judged any of its answers (a transferred program), the worker finds out
+        early = await sb.plan_return(SLIPPERY, start, mission, space, planner="mcts", time_limit=5.0, horizon=100)
+        assert not sb.is_random(SLIPPERY) and early.found and early.planner == "chance-exact"
+        for source in (SLIPPERY, plain, never):
+            await sb.evaluate(source)
+        assert sb.is_random(SLIPPERY) and sb.is_random(never) and not sb.is_random(plain)
+        acting = await sb.plan_return(SLIPPERY, start, mission, space, planner="mcts", time_limit=5.0, horizon=100)
+        assert acting.found and acting.planner == "chance-exact" and acting.action in adapter.actions
+        assert 0.5 < acting.value < 0.8 and acting.actions[:1] == [acting.action]   # 0.74 from the start, exactly
+        before = await sb.plan_return(plain, start, mission, space, planner="mcts", time_limit=5.0, horizon=100)
+        assert before.planner == "mcts" and before.found
+        sb.return_goal = ReturnGoal(space, "mcts", target=0.7, episode_steps=100, seconds=5.0)
+        found, refuted = (await sb.optimism(SLIPPERY, [(start, mission)])).plans[0], \
+            (await sb.optimism(never, [(start, mission)])).plans[0]
+        assert found.status == "found" and found.predictions[-1][1:] == (1.0, True)
+        assert found.planner == "chance-exact" and len(found.actions) >= 6   # the shortest way round the holes
+        assert refuted.status == "exhausted" and "below the target" in refuted.reason
+    finally:
+        await sb.close()
 
 
 def test_the_sandboxs_visit_counts_are_what_the_records_say(lake):

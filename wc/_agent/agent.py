@@ -175,7 +175,7 @@ class Agent(Learner):
         plan = await self.sandbox.plan_return(
             self.current.source, episode.state, episode.mission, space, planner=cfg.planner or "auto",
             time_limit=cfg.plan_seconds, seed=cfg.seed * 1_000_003 + episode.index * 10_007 + t,
-            init=episode.warm or None)
+            init=episode.warm or None, horizon=episode.max_steps - t)
         stats = episode.stats
         stats.plans, stats.seconds = stats.plans + 1, stats.seconds + plan.seconds
         stats.nodes += plan.steps
@@ -189,7 +189,8 @@ class Agent(Learner):
                 and ends_in_goal([r for _, r, _ in plan.predictions]):
             episode.plan = list(plan.actions)
             episode.expected = [key for key, _, _ in plan.predictions]
-        elif await self._goal_plan(episode, t, target, predicted_return(plan, episode.max_steps - t)):
+        elif not plan.planner.startswith("chance-") and \
+                await self._goal_plan(episode, t, target, predicted_return(plan, episode.max_steps - t)):
             return
         elif plan.action is not None:  # receding horizon: one action (CWMB's CEM: its whole plan, open loop)
             every = RETURN_PLANNERS[cfg.planner].replan_every if cfg.planner in RETURN_PLANNERS else 1

@@ -11,11 +11,15 @@ and the action that attains it:
 * objective "goal": the probability of reaching the goal (a step with reward > 0 and done)
   within h steps; ties between actions go to the one that gets there sooner (a second value
   discounted by `TIE_GAMMA`), so an agent with time to spare does not dawdle.
-* objective "return": the expected sum of rewards over at most h steps, discounted by `gamma`.
+* objective "return": the expected sum of rewards over at most h steps, discounted by `gamma`;
+  ties broken the same way (an agent does not put off a reward it could have now).
 
 `optimistic` is the most the world could give with positive probability (the best outcome
 taken at every step: for "goal", 1 exactly when some policy reaches the goal with positive
-probability, which is φ2 for a random world). A search that expanded everything reachable
+probability, which is φ2 for a random world). With `hopeful=True` those values are kept for
+every number of steps left, and `hopeful_path` is a trajectory that attains them: actions with
+an outcome of positive probability after each, whose return the caller can add up itself (φ2
+in a world scored by its return). A search that expanded everything reachable
 decides: status "found" (some policy reaches the goal, or any return world) or "exhausted" (no
 policy reaches the goal within the horizon, with any probability). A search stopped by its node
 or time budget is "budget": undecided, and the caller plans otherwise (MCTS with chance nodes).
@@ -36,8 +40,8 @@ Outcomes = Callable[[Any, Any], Sequence[Outcome]]
 OnError = Callable[[BaseException, Any], None]
 Objective = Literal["goal", "return"]
 
-TIE_GAMMA = 0.999      # "goal": among equally probable actions, the one that reaches the goal sooner
-MAX_TABLE = 20_000_000  # states x (horizon + 1) values kept, at most (about 160 MB)
+TIE_GAMMA = 0.999      # among equally good actions, the one that reaches the goal (or the reward) sooner
+MAX_TABLE = 20_000_000  # states x (horizon + 1) values kept, at most (about 160 MB; hopeful: counted three times)
 
 __all__ = ["MAX_TABLE", "TIE_GAMMA", "ChancePolicy", "Objective", "Outcome", "Outcomes", "success", "solve"]
 
@@ -67,6 +71,9 @@ class ChancePolicy:
     values: list[array] = field(default_factory=list)     # values[h][s]
     best: list[array] = field(default_factory=list)       # best[h][s]: action index, -1 for none
     optimistic: list[float] = field(default_factory=list)  # per state, for the full horizon
+    hopes: list[array] = field(default_factory=list)      # hopes[h][s]: the optimistic value (hopeful=True)
+    tie_hopes: list[array] = field(default_factory=list)  # the same, discounted by TIE_GAMMA more: ties to the sooner
+    depths: list[int] = field(default_factory=list)       # per state: the fewest steps from the start
     edges: list[list[tuple[int, list[tuple[float, int, float, bool]]]]] = field(default_factory=list)
 
     @property
@@ -91,6 +98,44 @@ class ChancePolicy:
         a = self.best[h][s]
         return None if a < 0 else self.actions[a]
 
+    def covers(self, key: Any, steps_left: int) -> bool:
+        """Whether the values of `key` with `steps_left` steps are exact: everything reachable
+        from it within those steps was expanded (a state met `d` steps from the start, with at
+        most `horizon - d` steps left). A kept policy answers such a state as a new search would."""
+        s = self.index.get(key)
+        return self.solved and s is not None and 0 < steps_left and self.depths[s] + steps_left <= self.horizon
+
+    def hopeful_path(self, key: Any, steps_left: int | None = None) -> list[tuple[Any, Outcome]]:
+        """From `key`, the trajectory of positive probability with the most return (the best
+        action and the best outcome at each step, by `hopes`): (action, outcome) pairs until
+        done or no steps left. Empty without `hopes` (solved with hopeful=False)."""
+        h = self.horizon if steps_left is None else min(steps_left, self.horizon)
+        path: list[tuple[Any, Outcome]] = []
+        s = self.index.get(key)
+        goal, gamma = self.objective == "goal", self.gamma
+        while s is not None and h > 0 and self.hopes:
+            below, tie_below = self.hopes[h - 1], self.tie_hopes[h - 1]
+            top = tie_top = -math.inf
+            pick = None
+            for a, out in self.edges[s]:
+                for p, c, r, d in out:
+                    if p <= 0:
+                        continue
+                    now = (1.0 if success(r, d) else 0.0) if goal else r
+                    worth = now if d else now + gamma * below[c]
+                    tie_worth = now if d else now + gamma * TIE_GAMMA * tie_below[c]
+                    near = 1e-12 * max(1.0, abs(top)) if top > -math.inf else 0.0
+                    if worth > top + near or (worth >= top - near and tie_worth > tie_top):
+                        top, tie_top, pick = worth, tie_worth, (a, (p, c, r, d))
+            if pick is None:
+                break
+            a, (p, c, r, d) = pick
+            path.append((self.actions[a], (p, self.keys[c], r, d)))
+            if d:
+                break
+            s, h = c, h - 1
+        return path
+
     def likely_path(self, key: Any, steps_left: int | None = None, limit: int = 1000) -> list[tuple[Any, Outcome]]:
         """Following the policy from `key`, the most probable outcome at each step: (action,
         outcome) pairs until done, no action, or no steps left."""
@@ -112,10 +157,11 @@ class ChancePolicy:
 
 def solve(start: Any, actions: Sequence[Any], outcomes: Outcomes, *, horizon: int, objective: Objective = "goal",
           gamma: float = 1.0, max_nodes: int = 20_000, max_outcomes: int = 100_000, deadline: float | None = None,
-          on_error: OnError | None = None) -> ChancePolicy:
+          on_error: OnError | None = None, hopeful: bool = False) -> ChancePolicy:
     """The optimal finite-horizon policy from `start` (see the module docstring). `max_nodes`
     bounds the calls of `outcomes`, `max_outcomes` the outcomes they give in all (the work of a
-    world whose actions have hundreds of outcomes each)."""
+    world whose actions have hundreds of outcomes each); `hopeful` keeps the optimistic values
+    for every number of steps left (`hopeful_path`)."""
     started = time.monotonic()
     if horizon < 0 or not 0.0 <= gamma <= 1.0:
         raise ValueError("the horizon is >= 0 and gamma in [0, 1]")
@@ -127,6 +173,8 @@ def solve(start: Any, actions: Sequence[Any], outcomes: Outcomes, *, horizon: in
     index, keys = policy.index, policy.keys
     index[start] = 0
     keys.append(start)
+    depths = policy.depths
+    depths.append(0)
     edges = policy.edges
     edges.append([])
     frontier, depth, failures, listed = [0], 0, 0, 0
@@ -163,6 +211,7 @@ def solve(start: Any, actions: Sequence[Any], outcomes: Outcomes, *, horizon: in
                     if c is None:
                         c = index[child] = len(keys)
                         keys.append(child)
+                        depths.append(depth + 1)
                         edges.append([])
                         queued.append(False)
                     if not done and not queued[c]:  # an ending's state is kept, not expanded
@@ -172,10 +221,10 @@ def solve(start: Any, actions: Sequence[Any], outcomes: Outcomes, *, horizon: in
                 edges[s].append((a, out))
         frontier, depth = after, depth + 1
     policy.states = len(keys)
-    if len(keys) * (horizon + 1) > MAX_TABLE:
+    if len(keys) * (horizon + 1) * (3 if hopeful else 1) > MAX_TABLE:
         policy.reason = f"{len(keys)} states x {horizon + 1} steps left is more than the {MAX_TABLE} values kept"
         return _done(policy, started)
-    _backward(policy)
+    _backward(policy, hopeful)
     if objective == "goal":
         policy.status = FOUND if policy.optimistic[0] > 0 else EXHAUSTED
         if policy.status == EXHAUSTED:
@@ -187,9 +236,11 @@ def solve(start: Any, actions: Sequence[Any], outcomes: Outcomes, *, horizon: in
     return _done(policy, started)
 
 
-def _backward(policy: ChancePolicy) -> None:
-    """Backward induction over steps left, 1 ... horizon (values[0] is all zeros)."""
+def _backward(policy: ChancePolicy, hopeful: bool = False) -> None:
+    """Backward induction over steps left, 1 ... horizon (values[0] is all zeros); `hopeful`:
+    the optimistic values kept for each (`policy.hopes`)."""
     n, goal, gamma = len(policy.keys), policy.objective == "goal", policy.gamma
+    tie_gamma = gamma * TIE_GAMMA   # the tie-breaker: the same value, discounted a little more
     edges = policy.edges
     # what each outcome is worth now, and whether it continues: (p, child, immediate, continues)
     steps = [[(a, [(p, c, (1.0 if success(r, d) else 0.0) if goal else r, not d)
@@ -199,36 +250,52 @@ def _backward(policy: ChancePolicy) -> None:
     policy.values = [previous]
     policy.best = [array("i", [-1]) * n]
     optimistic = [0.0] * n
+    tie_hopes = [0.0] * n   # hopeful: the optimistic value discounted a little more, to break its ties
+    if hopeful:
+        policy.hopes, policy.tie_hopes = [array("d", optimistic)], [array("d", tie_hopes)]
     for _ in range(policy.horizon):
         current = array("d", bytes(8 * n))
         tie_current = array("d", bytes(8 * n))
         best = array("i", [-1]) * n
         hopes = [0.0] * n
+        tie_next = [0.0] * n
         for s in range(n):
-            top, top_tie, choice, hope = -math.inf, -math.inf, -1, -math.inf
+            top, top_tie, choice, hope, tie_hope = -math.inf, -math.inf, -1, -math.inf, -math.inf
             for a, out in steps[s]:
                 q = tie = 0.0
                 for p, c, now, more in out:
                     if more:
                         q += p * (now + gamma * previous[c])
-                        tie += p * (now + TIE_GAMMA * tie_previous[c])
-                        hope = max(hope, now + gamma * optimistic[c])
+                        tie += p * (now + tie_gamma * tie_previous[c])
+                        worth = now + gamma * optimistic[c]
                     else:
                         q += p * now
                         tie += p * now
-                        hope = max(hope, now)
-                if goal:
-                    better = q > top + 1e-12 or (q >= top - 1e-12 and tie > top_tie)
-                else:
-                    better = q > top
+                        worth = now
+                    if p <= 0.0:
+                        continue   # an outcome that cannot happen is no hope
+                    if not hopeful:
+                        if worth > hope:
+                            hope = worth
+                        continue
+                    tie_worth = now + tie_gamma * tie_hopes[c] if more else now
+                    near = 1e-12 * max(1.0, abs(hope)) if hope > -math.inf else 0.0
+                    if worth > hope + near or (worth >= hope - near and tie_worth > tie_hope):
+                        hope, tie_hope = worth, tie_worth
+                near = 1e-12 * max(1.0, abs(top)) if top > -math.inf else 0.0
+                better = q > top + near or (q >= top - near and tie > top_tie)
                 if better:
                     top, top_tie, choice = q, tie, a
             if choice >= 0:
                 current[s], tie_current[s], best[s] = top, top_tie, choice
-                hopes[s] = hope
+                if hope > -math.inf:
+                    hopes[s], tie_next[s] = hope, tie_hope
         policy.values.append(current)
         policy.best.append(best)
-        previous, tie_previous, optimistic = current, tie_current, hopes
+        if hopeful:
+            policy.hopes.append(array("d", hopes))
+            policy.tie_hopes.append(array("d", tie_next))
+        previous, tie_previous, optimistic, tie_hopes = current, tie_current, hopes, tie_next
     policy.optimistic = optimistic
 
 

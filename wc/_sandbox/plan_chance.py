@@ -24,6 +24,11 @@ episode without the goal). `ChancePlan.status` is φ2's verdict for a random wor
 (some policy reaches the goal with positive probability: the exact value is positive, or a
 simulation reached it), "exhausted" (the exact planner expanded everything reachable within the
 horizon and no policy reaches the goal, with any probability), "budget" (undecided), "error".
+
+A worker reports a decision as a goal plan (`as_plan_result`) or, in a world scored by its
+return, as a return plan (`as_return_plan`: for φ2 a trajectory of positive probability whose
+return the parent adds up itself); it keeps its program's models and last exact policy between
+requests (`KeptPlans`), and `answers_randomly` tells it a random program before its parent knows.
 Pure: no I/O; runs inside a sandbox worker.
 """
 from __future__ import annotations
@@ -38,6 +43,7 @@ from wc._core.contract import decode_entity, decode_state, encode_state
 from wc._planning.chance import ChancePolicy, Objective, Outcome, solve, success
 from wc._planning.mcts import MctsSettings
 from wc._planning.result import BUDGET, ERROR, EXHAUSTED, FOUND, PlanResult, Status
+from wc._planning.returns import ReturnPlan, add_returns
 from wc._sandbox import timer
 from wc._sandbox.distribution import pick_option
 from wc._sandbox.entities import EntityTable, Key
@@ -48,6 +54,7 @@ from wc._sandbox.outcomes import (
     TooManyOutcomes,
     draw_reward,
     draw_state,
+    is_random,
     read_reward,
     read_state,
 )
@@ -61,7 +68,11 @@ OUTCOME_SEED = 0x5DEECE66D   # mixed into the seed of the generator that draws o
 # 8x8: every episode won, about 0.7 s a decision; bench_stochastic.py)
 CHANCE_MCTS = MctsSettings(simulations=50, rollout_depth=100, max_depth=500, c=1.0, gamma=0.98)
 
-__all__ = ["CHANCE_MCTS", "ENUMERATE_LIMIT", "ChanceModel", "ChancePlan", "as_plan_result", "first_step", "plan_chance"]
+MISSIONS_KEPT = 4        # missions whose models a worker keeps between plans
+ENTITIES_KEPT = 200_000  # entities a kept model may have interned (then it starts afresh: numeric worlds)
+
+__all__ = ["CHANCE_MCTS", "ENUMERATE_LIMIT", "ChanceModel", "ChancePlan", "KeptPlans", "answers_randomly",
+           "as_plan_result", "as_return_plan", "first_step", "plan_chance"]
 
 
 class ChanceModel:
@@ -215,12 +226,15 @@ def plan_chance(program: Any, state: list[dict[str, Any]], mission: str, actions
                 objective: Objective = "goal", horizon: int = 100, gamma: float = 1.0, max_nodes: int = 20_000,
                 max_outcomes: int = 100_000, enumerate_limit: int = ENUMERATE_LIMIT, time_limit: float = 10.0,
                 call_timeout: float = 2.0, rng_seed: int = 0, settings: MctsSettings = CHANCE_MCTS,
-                model: ChanceModel | None = None) -> tuple[ChancePlan, ChancePolicy | None]:
+                model: ChanceModel | None = None, hopeful: bool = False) -> tuple[ChancePlan, ChancePolicy | None]:
     """Decide one action in a random world (see the module docstring). Returns the plan and,
     when the exact planner solved the world, its policy: valid for every state reached from
     `state` with the steps then left, so a caller may keep it for the rest of the episode
     (`policy.action(model.start(s), steps_left)`) instead of planning again. `model`: a model of
-    the same program and mission to reuse (its kept distributions)."""
+    the same program and mission to reuse (its kept distributions). `hopeful`: the plan's
+    `actions` and `predictions` are, where the exact planner solved the world, the trajectory of
+    positive probability with the most return (`ChancePolicy.hopeful_path`; φ2 in a return world)
+    instead of the policy's most probable one."""
     started = time.monotonic()
     plan = ChancePlan(objective=objective, horizon=horizon)
     if program.failure is not None:
@@ -247,11 +261,11 @@ def plan_chance(program: Any, state: list[dict[str, Any]], mission: str, actions
             try:
                 policy = solve(start, actions, model.outcomes, horizon=horizon, objective=objective, gamma=gamma,
                                max_nodes=max_nodes, max_outcomes=max_outcomes, deadline=deadline,
-                               on_error=on_error)
+                               on_error=on_error, hopeful=hopeful)
             except TooManyOutcomes as exc:
                 plan.reason = f"too many outcomes to list ({exc}); "
             if policy is not None and policy.solved:
-                _from_policy(plan, policy, model, start)
+                _from_policy(plan, policy, model, start, hopeful=hopeful)
             else:
                 if policy is not None:
                     plan.nodes, plan.reason = policy.nodes, plan.reason + policy.reason + "; "
@@ -270,16 +284,24 @@ def plan_chance(program: Any, state: list[dict[str, Any]], mission: str, actions
     return plan, policy
 
 
-def _from_policy(plan: ChancePlan, policy: ChancePolicy, model: ChanceModel, start: Key) -> None:
+def _from_policy(plan: ChancePlan, policy: ChancePolicy, model: ChanceModel, start: Key, *, hopeful: bool = False,
+                 steps_left: int | None = None) -> None:
+    """The plan an exact policy gives from `start` with `steps_left` (default: its horizon; a
+    later state of a kept policy with the steps then left, which `policy.covers`)."""
     plan.planner, plan.exact = "exact", True
     plan.status, plan.reason = policy.status, policy.reason
     plan.nodes, plan.states = policy.nodes, policy.states
-    plan.value = policy.value(start)
-    plan.optimistic = policy.optimistic[0] if policy.optimistic else 0.0
-    plan.action = policy.action(start)
+    plan.value = policy.value(start, steps_left)
+    if steps_left is None:
+        plan.optimistic = policy.optimistic[0] if policy.optimistic else 0.0
+    elif policy.objective == "goal":  # from a later state: the goal is within reach exactly when its value is positive
+        plan.status = FOUND if plan.value > 0 else EXHAUSTED
+        plan.reason = "" if plan.value > 0 else \
+            f"no policy reaches the goal within {steps_left} steps, with any probability"
+    plan.action = policy.action(start, steps_left)
     if plan.action is None and plan.status == FOUND:
         plan.status, plan.reason = EXHAUSTED, "no action can be taken"
-    path = policy.likely_path(start)
+    path = policy.hopeful_path(start, steps_left) if hopeful else policy.likely_path(start, steps_left)
     plan.actions = [a for a, _ in path]
     plan.predictions = [(state_key(model.json_state(k)), r, d) for a, (_, k, r, d) in path]
 
@@ -361,3 +383,108 @@ def first_step(plan: ChancePlan, model: ChanceModel, state: list[dict[str, Any]]
         plan.actions, plan.predictions = [], []
         return
     plan.actions, plan.predictions = [plan.action], [(state_key(model.json_state(child)), r, done)]
+
+
+def as_return_plan(plan: ChancePlan, *, hopeful: bool = False) -> ReturnPlan:
+    """A decision in a random world scored by its return as the plan a worker reports
+    (`verdict.return_plan_from_wire`, which trusts it as no more than actions with the program's
+    predictions after each, and adds up their returns itself): `action`, the one that maximises
+    the expected return (`value`, the planner's estimate, only checked to be a number); with it,
+    acting, the exact policy's most probable path (MCTS: its action alone, with its most probable
+    outcome, `first_step`), or for φ2 (`hopeful`) a trajectory of positive probability under the
+    program: the exact planner's with the most return (`ChancePolicy.hopeful_path`), or the best
+    one MCTS played. The parent reads φ2 from that trajectory's return as it reads a deterministic
+    plan's (`return_goal.judged`), so a program is held to what it predicts step by step, never
+    to a total it states."""
+    common: dict[str, Any] = dict(reason=plan.reason, first_error=plan.first_error, seconds=plan.seconds,
+                                  planner=f"chance-{plan.planner or 'none'}", steps=plan.steps or plan.nodes,
+                                  rollouts=plan.simulations)
+    if plan.status != FOUND or plan.action is None:
+        # "exhausted" does not occur for the return objective, except where no action can be taken
+        return ReturnPlan(status=BUDGET if plan.status == BUDGET else ERROR, **common)
+    keep = len(plan.actions) if plan.exact or hopeful else 1
+    actions, predictions = list(plan.actions[:keep]), list(plan.predictions[:keep])
+    if len(predictions) != len(actions) or (not hopeful and actions[:1] != [plan.action]):
+        actions, predictions = [], []
+    result = ReturnPlan(action=plan.action, actions=actions, predictions=predictions, value=plan.value, gamma=1.0,
+                        status="found", **common)
+    add_returns(result)
+    return result
+
+
+class KeptPlans:
+    """What a program's worker keeps between its plans over chance: a `ChanceModel` per mission
+    (the program's distributions, asked once for the worker's life) and the last exact policy per
+    (mission, objective), which answers a later state it covers (`ChancePolicy.covers`: the agent
+    one step further, with a step fewer left) as a new search would, without one. Each request
+    seeds the model's draws afresh, so a reply depends on the request, not on what the worker
+    planned before (for a program whose answers depend only on their arguments)."""
+
+    def __init__(self, program: Any, call_timeout: float) -> None:
+        self.program = program
+        self.call_timeout = call_timeout
+        self.models: dict[str, ChanceModel] = {}
+        self.policies: dict[tuple[str, str], ChancePolicy] = {}
+
+    def model(self, mission: str, seed: int) -> ChanceModel:
+        model = self.models.pop(mission, None)
+        if model is not None and len(model.table) > ENTITIES_KEPT:
+            model = None
+            self.policies = {k: v for k, v in self.policies.items() if k[0] != mission}
+        if model is None:
+            model = ChanceModel(self.program, mission, self.call_timeout)
+            while len(self.models) >= MISSIONS_KEPT:
+                dropped = next(iter(self.models))
+                del self.models[dropped]
+                for kept in [k for k in self.policies if k[0] == dropped]:
+                    del self.policies[kept]
+        self.models[mission] = model
+        model.rng = random.Random(seed ^ OUTCOME_SEED)
+        return model
+
+    def plan(self, state: list[dict[str, Any]], mission: str, actions: list[Any], *, objective: Objective,
+             horizon: int, seed: int, hopeful: bool = False, **budget: Any) -> tuple[ChancePlan, ChanceModel]:
+        """`plan_chance` from `state`, or the kept policy's answer where it covers the state."""
+        model = self.model(mission, seed)
+        kept = self.policies.get((mission, objective))
+        if kept is not None and not hopeful and kept.actions == list(actions):
+            started = time.monotonic()
+            try:
+                with timer.installed():
+                    start = model.start(state)
+            except Exception:  # noqa: BLE001 - a state the program cannot decode: planned afresh, which says why
+                start = None
+            if start is not None and kept.covers(start, horizon):
+                plan = ChancePlan(objective=objective, horizon=horizon)
+                _from_policy(plan, kept, model, start, steps_left=horizon)
+                plan.nodes, plan.seconds = 0, time.monotonic() - started
+                plan.reason = (plan.reason + "; " if plan.reason else "") + "the policy kept from an earlier plan"
+                return plan, model
+        plan, policy = plan_chance(self.program, state, mission, actions, objective=objective, horizon=horizon,
+                                   call_timeout=self.call_timeout, rng_seed=seed, model=model, hopeful=hopeful,
+                                   **budget)
+        if policy is not None:
+            self.policies[(mission, objective)] = policy
+        return plan, model
+
+
+def answers_randomly(program: Any, state: list[dict[str, Any]], mission: str, actions: list[Any],
+                     call_timeout: float = 2.0) -> bool:
+    """Whether the program answers some action from `state` with a distribution (of next states,
+    or of (reward, done)): what routes a plan to planning over chance in a worker whose parent has
+    not judged the program's answers yet (a program transferred from another run, before the
+    first step). Any failure is False: the planner it is then given reports it."""
+    if program.failure is None and program.chance is not None:
+        try:
+            with timer.installed():
+                objs = decode_state(program.namespace, state)
+                for action in actions:
+                    with timer.limit(call_timeout):
+                        after = program.transition(decode_state(program.namespace, state), _given(action))
+                        if is_random(after, program.chance):
+                            return True
+                        if is_random(program.reward(objs, _given(action), after, mission), program.chance):
+                            return True
+        except (Exception, timer.CallTimeout):  # noqa: BLE001 - untrusted; its planner says what went wrong
+            return False
+    return False

@@ -328,23 +328,38 @@ class Sandbox:
 
     async def plan_return(self, source: str, state: State, mission: str, action_space: Any, *, planner: str,
                           time_limit: float, max_steps: int = 10_000_000, seed: int = 0,
-                          init: list[Any] | None = None) -> ReturnPlan:
+                          init: list[Any] | None = None, horizon: int | None = None,
+                          hopeful: bool = False) -> ReturnPlan:
         """A plan for the most return the program predicts from `state` (MCTS or CEM in its
-        worker), read back as no more than actions of `action_space` and their predictions."""
+        worker), read back as no more than actions of `action_space` and their predictions. A
+        program that answers with distributions (as judged here, or from `state` as the worker
+        finds) is planned over chance instead, over discrete actions with `horizon`, the steps
+        left, given (`wc._sandbox.plan_chance`: the expected return over them; `hopeful`, for φ2:
+        a trajectory of positive probability with the most return), and read back the same way."""
         from wc._sandbox.plan_return import settings_for
 
-        settings = settings_for(planner, action_choices(action_space)[0])  # ValueError: caught by the caller
+        kind = action_choices(action_space)[0]
+        settings = settings_for(planner, kind)  # ValueError: caught by the caller
         key = program_key(source)
         failure = self._fatal.get(key)
+        # over chance where the program answered with distributions (the worker also finds out for
+        # itself, before any transition is judged: a transferred program)
+        chance = kind == "discrete" and bool(horizon)
         if failure is None:
             msg = {"op": "plan_return", "starts": [{"state": state, "mission": mission, "init": init}],
                    "action_space": _space_json(action_space), "planner": planner, "max_steps": max_steps,
                    "time_limit": time_limit, "seed": seed}
+            if chance:
+                msg.update(chance=key in self._random, horizon=horizon, hopeful=hopeful)
             try:
-                results, _ = await self._request(key, source, msg, time_limit + self.limits.call_timeout + 30)
+                # an exact plan over chance may take as long again to trace its path
+                timeout = time_limit * (2 if chance else 1) + self.limits.call_timeout + 30
+                results, _ = await self._request(key, source, msg, timeout)
                 if not isinstance(results, list) or len(results) != 1:
                     raise verdict.Malformed("a return plan per start")
                 max_len = getattr(settings, "horizon", None) or getattr(settings, "max_depth", None) or 10_000
+                if chance:
+                    max_len = max(max_len, int(horizon or 0))
                 return verdict.return_plan_from_wire(results[0], action_space, max_len=max_len)
             except (WorkerFailed, verdict.Malformed) as exc:
                 failure = self._fatal[key] = _failure(exc)
@@ -398,7 +413,8 @@ class Sandbox:
         verdicts = []
         for state, mission in starts:
             plan = await self.plan_return(source, state, mission, goal.action_space, planner=goal.planner,
-                                          time_limit=goal.seconds, seed=goal.seed)
+                                          time_limit=goal.seconds, seed=goal.seed, horizon=goal.episode_steps,
+                                          hopeful=True)
             verdict_ = judged(plan, goal)
             if verdict_.status not in ("found", "exhausted"):
                 verdicts.append(verdict_)

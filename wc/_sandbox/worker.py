@@ -23,7 +23,6 @@ import contextlib
 import gc
 import mmap
 import os
-import random
 import resource
 import selectors
 import signal
@@ -79,6 +78,7 @@ class ProgramWorker:
     def __init__(self, data: Data) -> None:
         self.data = data
         self.program: Any = None
+        self.kept: Any = None   # wc._sandbox.plan_chance.KeptPlans: a random program's models and policy
 
     def handle(self, msg: dict[str, Any]) -> Any:
         data, runtime = self.data, self.data.runtime
@@ -107,10 +107,9 @@ class ProgramWorker:
                                           data.compare, data.full_states, data.next_keys[start:stop], data.tolerance,
                                           point=bool(msg.get("point")))
             return runtime.wire_predictions(predictions)
-        if op == "plan" and msg.get("chance"):
-            return [asdict(self._plan_chance(msg, start)) for start in msg["starts"]]
         if op == "plan":
-            return [asdict(runtime.plan(self.program, start["state"], start["mission"], data.actions,
+            return [asdict(self._plan_chance(msg, start) if self._over_chance(msg, start) else
+                           runtime.plan(self.program, start["state"], start["mission"], data.actions,
                                         planner=msg.get("planner", "bfws"), max_nodes=msg["max_nodes"],
                                         max_depth=msg["max_depth"], time_limit=msg["time_limit"],
                                         call_timeout=data.call_timeout, focus=data.focus, frontier=data.frontier,
@@ -119,7 +118,8 @@ class ProgramWorker:
         if op == "plan_return":
             from wc._sandbox.plan_return import plan_return
 
-            return [asdict(plan_return(self.program, start["state"], start["mission"], msg["action_space"],
+            return [asdict(self._plan_chance(msg, start, objective="return") if self._over_chance(msg, start) else
+                           plan_return(self.program, start["state"], start["mission"], msg["action_space"],
                                        planner=msg["planner"], max_steps=msg["max_steps"],
                                        time_limit=msg["time_limit"], call_timeout=data.call_timeout,
                                        rng_seed=msg["seed"], init=start.get("init")))
@@ -143,24 +143,56 @@ class ProgramWorker:
         return fit(self.program, sample, Declared.from_json(msg["params"]), seconds=float(msg["seconds"]),
                    call_timeout=data.call_timeout, tolerance=data.tolerance, with_reward=bool(msg.get("reward", True)))
 
-    def _plan_chance(self, msg: dict[str, Any], start: dict[str, Any]) -> Any:
-        """A random program's plan: the probability of reaching the goal within the steps left
-        (`horizon`, else the depth limit), maximised (`wc._sandbox.plan_chance`). Seeded by the
-        state, so that the same request gets the same plan in any worker."""
+    def _over_chance(self, msg: dict[str, Any], start: dict[str, Any]) -> bool:
+        """A plan over chance: the parent says the program answered with distributions, or, where
+        it cannot know yet (no transition judged: a transferred program before the first step),
+        the program does so from this start. A return plan only over discrete actions and with
+        the steps left (`horizon`) given."""
+        if msg["op"] == "plan":  # a goal world: its fixed actions
+            actions = self.data.actions
+        else:
+            space = msg["action_space"]
+            if not msg.get("horizon") or space.get("kind") != "discrete":
+                return False
+            actions = space.get("names")
+        if msg.get("chance"):
+            return True
+        if not isinstance(actions, list):  # actions that depend on the state (text worlds): as the parent says
+            return False
+        from wc._sandbox.plan_chance import answers_randomly
+
+        return answers_randomly(self.program, start["state"], start["mission"], actions, self.data.call_timeout)
+
+    def _plan_chance(self, msg: dict[str, Any], start: dict[str, Any], objective: str = "goal") -> Any:
+        """A random program's plan (`wc._sandbox.plan_chance`): in a goal world (op `plan`) the
+        probability of reaching the goal within the steps left (`horizon`, else the depth limit),
+        maximised; in a return world (op `plan_return`) the expected return over the steps left,
+        and for φ2 (`hopeful`) a trajectory that reaches the most return with positive
+        probability. Seeded by the state (and a return plan's seed), so that the same request
+        gets the same plan in any worker."""
         import zlib
 
-        from wc._sandbox.plan_chance import OUTCOME_SEED, ChanceModel, as_plan_result, first_step, plan_chance
+        from wc._sandbox.plan_chance import KeptPlans, as_plan_result, as_return_plan, first_step
 
         data = self.data
-        depth = int(msg["max_depth"])
+        if self.kept is None or self.kept.program is not self.program:
+            self.kept = KeptPlans(self.program, data.call_timeout)
         seed = zlib.crc32(data.runtime.state_key(start["state"]).encode())
-        model = ChanceModel(self.program, start["mission"], data.call_timeout, random.Random(seed ^ OUTCOME_SEED))
-        plan, _ = plan_chance(self.program, start["state"], start["mission"], list(data.actions), objective="goal",
-                              horizon=int(msg.get("horizon") or depth), max_nodes=int(msg["max_nodes"]),
-                              time_limit=float(msg["time_limit"]), call_timeout=data.call_timeout, rng_seed=seed,
-                              model=model)
-        if self.program.failure is None and plan.status != "error":
+        hopeful = objective == "return" and bool(msg.get("hopeful"))
+        if objective == "return":
+            seed ^= int(msg.get("seed", 0)) & 0xFFFFFFFF
+            actions, depth = list(msg["action_space"]["names"]), int(msg["horizon"])
+            budget: dict[str, Any] = {}
+        else:
+            actions, depth = list(data.actions), int(msg["max_depth"])
+            budget = {"max_nodes": int(msg["max_nodes"])}
+        plan, model = self.kept.plan(start["state"], start["mission"], actions, objective=objective,
+                                     horizon=int(msg.get("horizon") or depth), seed=seed, hopeful=hopeful,
+                                     time_limit=float(msg["time_limit"]), **budget)
+        if self.program.failure is None and plan.status != "error" and not hopeful:
             first_step(plan, model, start["state"])
+        if objective == "return":
+            return as_return_plan(plan, hopeful=hopeful)
         return as_plan_result(plan, depth, acting=bool(msg.get("horizon")))
 
 
