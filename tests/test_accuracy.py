@@ -296,3 +296,21 @@ def test_a_mode_is_the_most_probable_outcome_whatever_the_order_ties_go_to_the_s
     assert ChancePrediction.from_wire(sent).mode == [a]
     with pytest.raises(OutcomeError, match="most probable next state"):
         ChancePrediction.from_wire(dict(sent, mode=[1]))
+
+
+async def test_a_random_program_is_planned_over_chance_when_its_return_is_measured():
+    """`wc bench cwmb`'s R_program: a random program (Blackjack's) is planned over chance with the
+    steps the episode has left, not by the deterministic planner (which failed on every
+    decision, so R_program was R_random's own stream and the normalized return exactly 0)."""
+    from wc._core.values import Transition
+    from wc._run.bench import _returns
+    from wc._sandbox.sandbox import Sandbox
+
+    adapter = envs.make("Blackjack-v1")
+    data = cwmb.dataset("Blackjack-v1", adapter, FIXTURES / "cwmb").read()
+    source = (FIXTURES / "blackjack_model.py").read_text()
+    async with Sandbox(adapter.api, adapter.actions, adapter.reward_mode, tolerance=CWMB, workers=1) as sb:
+        for t in data:
+            sb.add(Transition(t.state, t.action, t.next_state, t.reward, t.done, adapter.mission))
+        returns, failures = await _returns(sb, source, adapter, episodes=4, max_steps=None, seed=0)
+    assert failures == 0 and returns.program.decisions > 0

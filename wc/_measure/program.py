@@ -48,7 +48,8 @@ __all__ = ["DEFAULT_EPISODE_STEPS", "NormalizedReturn", "Policy", "Returns", "cw
            "random_return", "true_policy"]
 
 DEFAULT_EPISODE_STEPS = 100  # CWMB's episode length where an environment has no step limit
-Policy = Callable[[list[dict[str, Any]], int], Sequence[Any]]
+# policy(state, decisions made so far, steps the episode has left) -> the actions to play next
+Policy = Callable[[list[dict[str, Any]], int, int], Sequence[Any]]
 Settings = MctsSettings | CemSettings | WidthSettings | SeededCemSettings
 
 
@@ -153,7 +154,7 @@ def policy_return(adapter: Any, policy: Policy, *, episodes: int = 10, seed: int
         for steps in range(1, limit + 1):  # noqa: B007 - the episode's length after the loop
             if not queue:
                 t = time.monotonic()
-                queue = list(policy(state, out.decisions))
+                queue = list(policy(state, out.decisions, limit - steps + 1))
                 out.decide_seconds += time.monotonic() - t
                 out.decisions += 1
                 if not queue:
@@ -172,7 +173,7 @@ def policy_return(adapter: Any, policy: Policy, *, episodes: int = 10, seed: int
 def random_return(adapter: Any, *, episodes: int = 10, seed: int = 0, max_steps: int | None = None) -> Returns:
     """R_random: uniformly random actions (a fresh `random.Random(seed)`)."""
     rng = random.Random(seed)
-    return policy_return(adapter, lambda state, n: [adapter.sample_action(rng)], episodes=episodes, seed=seed,
+    return policy_return(adapter, lambda state, n, left: [adapter.sample_action(rng)], episodes=episodes, seed=seed,
                          max_steps=max_steps)
 
 
@@ -192,7 +193,7 @@ def true_policy(adapter: Any, planner: str | Settings = "auto", *, seed: int = 0
     replica = Replica(adapter, seed=seed)
     kind, actions, box = action_choices(adapter.action_space)
 
-    def decide(state: list[dict[str, Any]], n: int) -> list[Any]:
+    def decide(state: list[dict[str, Any]], n: int, left: int) -> list[Any]:
         start = replica.sync(adapter.env)
         budget: dict[str, Any] = dict(rng=random.Random(seed * 1_000_003 + n), max_steps=max_steps,
                                       deadline=time.monotonic() + time_limit if time_limit else None)
@@ -215,7 +216,7 @@ def program_policy(program: runtime.CompiledProgram, adapter: Any, planner: str 
     settings = cwmb_settings(adapter, planner)
     space = adapter.action_space
 
-    def decide(state: list[dict[str, Any]], n: int) -> list[Any]:
+    def decide(state: list[dict[str, Any]], n: int, left: int) -> list[Any]:
         plan = plan_return(program, state, adapter.mission, space, planner=settings, max_steps=max_steps,
                            time_limit=time_limit, call_timeout=call_timeout, rng_seed=seed * 1_000_003 + n)
         return _actions(plan, settings)

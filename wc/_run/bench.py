@@ -381,11 +381,11 @@ async def _returns(sandbox: Sandbox, source: str, adapter: Any, *, episodes: int
     rng = random.Random(seed)
     failures = 0
 
-    def decide(state: list[dict[str, Any]], n: int) -> list[Any]:
+    def decide(state: list[dict[str, Any]], n: int, left: int) -> list[Any]:
         nonlocal failures
         plan: ReturnPlan = asyncio.run_coroutine_threadsafe(sandbox.plan_return(
             source, state, adapter.mission, adapter.action_space, planner=planner, time_limit=DECISION_SECONDS,
-            seed=seed * 1_000_003 + n), loop).result()
+            seed=seed * 1_000_003 + n, horizon=left), loop).result()  # a random program: planned over chance
         if plan.action is None:
             failures += 1
             return [adapter.sample_action(rng)]
