@@ -57,12 +57,25 @@ def test_the_declaration_is_read_with_its_bounds():
     assert params.Declared.from_json(d.to_json()) == d
 
 
+def test_a_constant_may_be_written_as_arithmetic_of_numbers():
+    """Models write an angle as `12 * 2 * math.pi / 360` (the first real-model CartPole answer did,
+    and lost a call to it): arithmetic of numbers and math.pi/e/tau is read from the syntax tree."""
+    d = params.declared('import math\nPARAMS = {"theta": 12 * 2 * math.pi / 360, "g": -(9.8), "k": 2 ** -3}\n' + BODY)
+    assert d is not None and d.values == {"theta": 12 * 2 * math.pi / 360, "g": -9.8, "k": 0.125}
+    fitted = params.rewrite('import math\nPARAMS = {"theta": 12 * 2 * math.pi / 360, "g": -(9.8), "k": 2 ** -3}\n',
+                            {"theta": 0.25, "g": -1.62, "k": 0.5})
+    assert fitted == 'import math\nPARAMS = {"theta": 0.25, "g": -1.62, "k": 0.5}\n'
+
+
 @pytest.mark.parametrize(("source", "entry", "said"), [
     ('PARAMS = [1.0]\n', "line 1: PARAMS", "dict literal"),
     ('PARAMS = {"g": "9.8"}\n', "PARAMS['g']", "must be a number"),
     ('PARAMS = {"g": True}\n', "PARAMS['g']", "must be a number"),
     ('PARAMS = {"g": 1e999}\n', "PARAMS['g']", "finite"),
     ('PARAMS = {"g": float("nan")}\n', "PARAMS['g']", "written out"),
+    ('PARAMS = {"g": 2 ** 100000}\n', "PARAMS['g']", "written out"),
+    ('PARAMS = {"g": math.sqrt(2)}\n', "PARAMS['g']", "arithmetic of numbers and math.pi"),
+    ('PARAMS = {"g": 1 / 0}\n', "PARAMS['g']", "written out"),
     ('PARAMS = {"g": 1.0, "g": 2.0}\n', "PARAMS['g']", "declared twice"),
     ('PARAMS = {}\n', "PARAMS", "declares no parameter"),
     ('PARAMS = {1: 2.0}\n', "line 1: PARAMS key 1", "names written as strings"),

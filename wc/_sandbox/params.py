@@ -98,14 +98,44 @@ def _targets(node: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
     return out
 
 
+_MATH = {"pi": math.pi, "e": math.e, "tau": math.tau}
+_ARITHMETIC = {ast.Add: float.__add__, ast.Sub: float.__sub__, ast.Mult: float.__mul__, ast.Div: float.__truediv__}
+
+
+def _arithmetic(node: ast.expr) -> float:
+    """A constant written as arithmetic of number literals and math.pi/e/tau (`12 * 2 * math.pi /
+    360`, as a model writes an angle), computed from the syntax tree, never by running code."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return float(node.value)  # type: ignore[arg-type]  # an int or a float, checked above
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math" \
+            and node.attr in _MATH:
+        return _MATH[node.attr]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd | ast.USub):
+        value = _arithmetic(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        return _ARITHMETIC[type(node.op)](_arithmetic(node.left), _arithmetic(node.right))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        base, exponent = _arithmetic(node.left), _arithmetic(node.right)
+        if abs(exponent) > 64:
+            raise ValueError("exponent too large")
+        return float(base ** exponent)
+    raise ValueError("not arithmetic of numbers")
+
+
 def _number(node: ast.expr | None, entry: str) -> float:
-    """A literal number (with an optional sign), finite; bools are not numbers here."""
+    """A number written out, with an optional sign, or arithmetic of numbers and math.pi/e/tau;
+    finite; bools are not numbers here."""
     value: Any = None
     try:
         value = ast.literal_eval(node) if node is not None else None
     except (ValueError, SyntaxError, TypeError):
-        text = ast.unparse(node) if node is not None else "nothing"
-        raise ParamsError(entry, f"must be a number written out (a literal), not {text}") from None
+        try:
+            value = _arithmetic(node) if node is not None else None
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+            text = ast.unparse(node) if node is not None else "nothing"
+            raise ParamsError(entry, f"must be a number written out (or arithmetic of numbers and math.pi), "
+                                     f"not {text}") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParamsError(entry, f"must be a number, not {type(value).__name__} {value!r}"[:200])
     if not math.isfinite(value):
