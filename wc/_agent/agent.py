@@ -200,17 +200,18 @@ class Agent(Learner):
 
     def _may_ask_for_mean(self, verdict: Optimism) -> bool:
         """A return world's φ2 is refuted by the mean of the program's predictions over its starts
-        (wc._sandbox.return_goal.by_mean), which is the program's, not the start's: the program
-        gets `optimism_requests` refinements for it, and once they left it standing, the next
-        starts refuted by the same mean ask nothing more (their allowances are not spent either).
-        A program that cannot be planned in at all (an error) is refined as before."""
-        if not verdict.exhausted() or len(verdict.exhausted()) != verdict.refuted or self.current is None:
+        (wc._sandbox.return_goal.by_mean), which is the program's, not the start's: such
+        refutations get `optimism_requests` refinements until new data breaks the program
+        (`_reopen`, as set-aside starts get their allowance back), however many programs those
+        refinements adopt (each answer is a new program, refuted by a mean like its parent's:
+        MountainCar-v0, real model, 9 requests in 10 episodes with an allowance per program). A
+        program that cannot be planned in at all (an error) is refined as before."""
+        if not verdict.exhausted() or len(verdict.exhausted()) != verdict.refuted:
             return True
-        program, limit = self.current.program_id, self.config.optimism_requests
-        asked = self.mean_refinements.get(program, 0)
-        if limit is not None and asked >= limit:
+        limit = self.config.optimism_requests
+        if limit is not None and self.mean_refinements >= limit:
             return False
-        self.mean_refinements[program] = asked + 1
+        self.mean_refinements += 1
         return True
 
     async def _goal_plan(self, episode: Episode, t: int, target: float | None, planned: float) -> bool:

@@ -53,7 +53,7 @@ class Learner:
         self.threshold = returns.reward_threshold(adapter) if self.action_space is not None else None
         self.best_return: float | None = None
         self.episode_returns: list[float] = []  # every episode's return, in order
-        self.mean_refinements: dict[int, int] = {}  # program id -> refinements asked as its mean fell short
+        self.mean_refinements = 0  # refinements asked since the program last broke, as its mean fell short
         if self.action_space is not None:
             sandbox.return_goal = ReturnGoal(self.action_space, config.planner or returns.default_planner(adapter),
                                              target=self.threshold, episode_steps=int(adapter.max_steps),
@@ -77,7 +77,7 @@ class Learner:
                 "optimism": self.optimism.to_json()}
         if self.sandbox.return_goal is not None:
             data["predicted_returns"] = self.sandbox.return_goal.predicted.to_json()
-            data["mean_refinements"] = {str(k): v for k, v in self.mean_refinements.items()}
+            data["mean_refinements"] = self.mean_refinements
         return data
 
     def restore_checkpoint(self, data: dict[str, Any], believed: dict[str, int] | None = None) -> None:
@@ -89,7 +89,7 @@ class Learner:
         self.optimism.restore(data.get("optimism"), believed or {})
         if self.sandbox.return_goal is not None:
             self.sandbox.return_goal.predicted.restore(data.get("predicted_returns"))
-            self.mean_refinements = {int(k): int(v) for k, v in (data.get("mean_refinements") or {}).items()}
+            self.mean_refinements = int(data.get("mean_refinements") or 0)
 
     # ------------------------------------------------------------------ refinement
 
@@ -159,6 +159,7 @@ class Learner:
         it counts against φ2 again, with its allowance back."""
         believed = len(self.optimism.believed)
         set_aside = len(self.optimism.set_aside())
+        self.mean_refinements = 0
         if self.optimism.reopen():
             if believed:
                 await self.store.runs.reopen_unsolvable(self.run_id)
