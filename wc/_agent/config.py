@@ -68,13 +68,7 @@ class LearnConfig:
 
     @property
     def fit_budget(self) -> FitBudget | None:
-        """The fit's budget, None where PARAMS are not fitted."""
-        if not self.fit_params:
-            return None
-        try:
-            return FitBudget(seconds=self.fit_seconds, transitions=self.fit_transitions)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
+        return fit_budget(self.fit_params, self.fit_seconds, self.fit_transitions)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +103,17 @@ class LearnConfig:
         if "fit_params" not in data:  # stored before PARAMS were fitted: nothing was, and prompts did not say so
             values["fit_params"] = False
         return cls(**values)
+
+
+def fit_budget(fit_params: bool, seconds: float, transitions: int) -> FitBudget | None:
+    """The budget of one fit of PARAMS (a run's or a fit's settings), None where they are not
+    fitted; a bad one is an InvalidInput."""
+    if not fit_params:
+        return None
+    try:
+        return FitBudget(seconds=seconds, transitions=transitions)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def _accepts(hint: Any, value: Any) -> bool:

@@ -18,12 +18,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wc import envs
+from wc._agent.config import fit_budget
 from wc._agent.recorder import StoreRecorder
 from wc._core.config import Settings
 from wc._core.tolerance import Tolerance
 from wc._core.values import RunStatus, Transition
 from wc._llm.base import ChatClient, NoLLM
-from wc._run.runner import Ending, check_price, client_for, machine, outcome, owner, run_to_end
+from wc._run.runner import Ending, check_price, client_for, machine, outcome, owner, run_to_end, stated_params
 from wc._sandbox.param_fit import FitBudget
 from wc._sandbox.sandbox import Sandbox, SandboxLimits
 from wc._store import DatasetRecord, RunSummary, Store, open_store
@@ -71,13 +72,7 @@ class FitConfig:
 
     @property
     def fit_budget(self) -> FitBudget | None:
-        """The budget of one fit of PARAMS, None where they are not fitted."""
-        if not self.fit_params:
-            return None
-        try:
-            return FitBudget(seconds=self.fit_seconds, transitions=self.fit_transitions)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
+        return fit_budget(self.fit_params, self.fit_seconds, self.fit_transitions)
 
     @property
     def tolerance(self) -> Tolerance:
@@ -135,8 +130,7 @@ def fit_adapter(config: FitConfig) -> Any:
     """The environment's adapter, its API module the one the fit's prompts use: without fitting
     PARAMS (and for a fit stored before them), the version that does not state the convention."""
     adapter = make_env(config.env, config.env_options)
-    if not config.fit_params and hasattr(adapter, "set_version"):
-        adapter.set_version(2)
+    stated_params(adapter, config.fit_params)
     return adapter
 
 

@@ -301,9 +301,15 @@ def prepare(config: LearnConfig, adapter: EnvAdapter) -> LearnConfig:
     elif config.tolerance != CWMB:
         raise InvalidInput(f"--rtol and --atol apply to worlds whose numbers are judged by value; {config.env}'s "
                            f"rewards are judged {adapter.reward_mode!r}")
-    if not config.fit_params and hasattr(adapter, "set_version"):  # a run stored before the PARAMS convention
-        adapter.set_version(2)  # the API module its prompts were asked with
+    stated_params(adapter, config.fit_params)
     return config
+
+
+def stated_params(adapter: EnvAdapter, fit_params: bool) -> None:
+    """Without fitting PARAMS (and for a run or fit stored before them), the API module that does
+    not state the convention: the one its prompts were asked with."""
+    if not fit_params and hasattr(adapter, "set_version"):
+        adapter.set_version(2)
 
 
 async def _status(agent: Agent, resume_point: ResumePoint | None) -> str:
