@@ -130,11 +130,18 @@ async def test_an_impossible_transition_and_wrong_frequencies_reach_the_repair_p
 
         sure = SLIPPERY.replace(*SURE)
         ev = await sb.evaluate(sure)
-        assert ev.fits and ev.disagreements and ev.disagreements[0].test.p_value < 1e-3
+        # every transition possible, but at refuted rates: φ1 fails, and the repair asks for the probabilities
+        assert ev.explained == ev.n and not ev.fits
+        assert ev.disagreements and ev.disagreements[0].test.p_value < 1e-3
         right = await sb.evaluate(SLIPPERY)
         assert right.fits and not right.disagreements and right.fit > ev.fit
-        ev.transition = "w" + ev.transition[1:]  # as if one transition failed: the repair shows the frequencies
         text = messages(sb, adapter, sure, ev)[0][1]["content"]
+        assert "It gives every recorded transition a positive probability, but not the right ones." in text
+        assert "Your program's probabilities disagree with how often things happened" in text
+        assert "Fix the probabilities" in text
+        ev.transition = "w" + ev.transition[1:]  # one transition impossible as well: the repair shows both
+        text = messages(sb, adapter, sure, ev)[0][1]["content"]
+        assert "It does not explain this one:" in text
         assert "Your program's probabilities disagree with how often things happened" in text
     finally:
         await sb.close()

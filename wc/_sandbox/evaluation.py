@@ -62,7 +62,10 @@ class Evaluation:
 
     @property
     def fits(self) -> bool:
-        return self.load_failure is None and self.explained == self.n
+        """φ1: every transition explained, and, for a random program, no outcome frequencies its
+        probabilities are refuted by (a program that calls everything possible is not thereby
+        right: changed slip probabilities pass the first test and fail the second)."""
+        return self.load_failure is None and self.explained == self.n and not self.disagreements
 
     def failing(self, part: str) -> list[int]:
         status = self.transition if part == "transition" else self.reward

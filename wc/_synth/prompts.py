@@ -314,6 +314,21 @@ def repair(ctx: PromptContext, program: str, transitions: list[Transition], pass
     return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
 
 
+def frequencies(ctx: PromptContext, program: str, chance: str, params: str = "") -> list[dict[str, str]]:
+    """Ask to fix a random program's probabilities: it gives every recorded transition a positive
+    probability, but outcome frequencies refute them (`chance`: `wc._synth.chance.frequencies`'s
+    text, with the counts and shares); `params` as in `repair`."""
+    body = ["The current world model:", _code(program), ""]
+    if params:
+        body += [params, ""]
+    body += ["It gives every recorded transition a positive probability, but not the right ones.", "", chance, "",
+             "Fix the probabilities in `transition` and `reward` (and helpers as needed) so that they match how often "
+             "each outcome happens, for these states and actions and for the others that work the same way, and the "
+             "program still gives every recorded transition a positive probability. " + reward_note(ctx) + " "
+             + CHANCE_NOTE]
+    return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
+
+
 def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan: PlanResult,
              n_transitions: int) -> list[dict[str, str]]:
     """Ask for a program in which the mission can be completed, saying how thoroughly the

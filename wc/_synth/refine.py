@@ -296,6 +296,8 @@ class Refiner:
             rex.add(cand.program_id, "transition", h)
         if ev.failing("reward"):
             rex.add(cand.program_id, "reward", h)
+        if ev.disagreements and not ev.failing("transition") and not ev.failing("reward"):
+            rex.add(cand.program_id, "transition", h)  # its probabilities (`prompts.frequencies`)
         if ev.fits and cand.optimism is not None and cand.optimism.refuted:
             rex.add(cand.program_id, "optimism", h)
 
@@ -313,6 +315,9 @@ class Refiner:
                 return prompts.optimism(self.ctx, parent.source, state, mission, plan, len(data))
         ev = parent.evaluation
         failing = ev.failing(arm.kind if arm.kind != "optimism" else "transition")
+        params = fitting.describe(parent.fitted, self.ctx.tolerance) if parent.fitted is not None else ""
+        if not failing and ev.load_failure is None and ev.disagreements:  # possible, but at the wrong rates
+            return prompts.frequencies(self.ctx, parent.source, self._chance(ev), params=params)
         if not failing:  # nothing to show but the error that stops it loading (e.g. before any data)
             return prompts.repair_load(self.ctx, parent.source, ev.load_failure or {
                 "kind": "unknown", "message": "the program could not be checked"})
@@ -327,7 +332,6 @@ class Refiner:
             "transition_error": ev.load_failure, "reward_error": ev.load_failure} or {}
         passing = (prompts.choose_spread(data, ev.passing(), 3, []) if self.ctx.numeric
                    else prompts.choose_passing(data, ev.passing(), index))
-        params = fitting.describe(parent.fitted, self.ctx.tolerance) if parent.fitted is not None else ""
         return prompts.repair(self.ctx, parent.source, data, passing, index, detail, arm.kind, self._chance(ev),
                               params=params)
 
