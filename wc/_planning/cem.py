@@ -19,11 +19,11 @@ does not, and CEM is what CWMB measured with.
 A random program (`step` draws an outcome at every call) is planned with *sampled outcomes*:
 each sequence is played `draws` times and scored by the mean of its returns (the expected
 return, estimated), or with `optimistic` by the best of them (the most return some trajectory
-of positive probability reaches: φ2). Before its k-th play the caller's `redraw(k)` resets the
-stream the outcomes are drawn from, so the k-th play of every sequence meets the same luck
-(common random numbers): sequences are compared under the same draws, and `init` scored first
-keeps its place in the ranking as it does in a deterministic program. Without `redraw` (a
-deterministic program) a sequence is played once, whatever `draws` says.
+of positive probability reaches: φ2). Before its k-th play the caller's `redraw(k, draws)` sets
+the numbers the outcomes are drawn from, so that the k-th play of every sequence meets the same
+luck (common random numbers: the search cannot prefer a sequence for luck the others did not
+get, and `init`, scored first, keeps its place as in a deterministic program). Without
+`redraw` (a deterministic program) a sequence is played once, whatever `draws` says.
 
 Pure Python: a sequence is a list of tuples, the statistics are flat lists, and a sequence is
 played with one call of `step` per action. A sequence whose step raises scores -inf (never an
@@ -78,14 +78,14 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
            iterations: int = WC.iterations, samples: int = WC.samples, elites: int = WC.elites, keep: int = WC.keep,
            gamma: float = WC.gamma, init: Sequence[Sequence[float]] | None = None, rng: _random.Random | None = None,
            deadline: float | None = None, max_steps: int | None = None, on_error: OnError | None = None,
-           then: Sequence[Sequence[float]] = (), draws: int = WC.draws, redraw: Callable[[int], None] | None = None,
-           optimistic: bool = False) -> ReturnPlan:
+           then: Sequence[Sequence[float]] = (), draws: int = WC.draws,
+           redraw: Callable[[int, int], None] | None = None, optimistic: bool = False) -> ReturnPlan:
     """CEM from `start` over sequences of `horizon` actions in the box [low, high]; `init`, a
     previous plan (shifted), warm-starts it. `then`: actions played after every sequence (the
     rest of a longer plan, open loop), so that a sequence is scored by where that plan takes it.
-    `redraw`: `step` is random; each sequence is played `draws` times, `redraw(k)` before the
-    k-th, and scored by the mean of their returns (`optimistic`: the best); the plan's
-    predictions are its first play's (`optimistic`: its best play's). Stops after `iterations`,
+    `redraw`: `step` is random; each sequence is played `draws` times, `redraw(k, draws)` before
+    the k-th, and scored by the mean of their returns (`optimistic`: the best); the plan's
+    predictions are its longest play's (`optimistic`: its best play's). Stops after `iterations`,
     or within one step of `max_steps` program steps or the `deadline` (a sequence cut short is
     not scored)."""
     started = time.monotonic()
@@ -141,20 +141,21 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
 
     def play(seq: list[tuple[float, ...]]) -> float | None:
         """The sequence's score: its return, or over `plays` draws their mean (or best); `trail`
-        left as the first draw's (or the best's)."""
+        left as the longest play's, the whole sequence unless every play ended early (or the
+        best play's)."""
         nonlocal trail
         if redraw is None:
             return play_once(seq)
         scores: list[float] = []
         kept = trail
         for k in range(plays):
-            redraw(k)
+            redraw(k, plays)
             score = play_once(seq)
             if score is None:
                 return None
             if score == -math.inf:
                 return score
-            if k == 0 or (optimistic and score > max(scores)):
+            if k == 0 or (score > max(scores) if optimistic else len(trail) > len(kept)):
                 kept = trail
             scores.append(score)
         trail = kept

@@ -21,7 +21,7 @@ Comparing a long sequence with CEM's short ones by return would be comparing dif
 the control now), so a long sequence is only followed to a goal.
 
 In a random program (`redraw` given: `step` draws an outcome at every call) the width-based
-search plays each node's action once, through whatever outcome it draws, so its goal sequence
+search plays each node's action once, through an outcome drawn at random, so its goal sequence
 is one that reaches the goal with positive probability; CEM then scores every sample, that
 sequence first, by its mean return over `cem.draws` plays (`wc._planning.cem`). Pure;
 deterministic given the rng and the draws.
@@ -82,7 +82,7 @@ def ends_in_goal(plan: ReturnPlan) -> bool:
 def search(start: Any, step: Step, *, settings: SeededCemSettings = WC, low: Sequence[float],
            high: Sequence[float], init: Sequence[Sequence[float]] | None = None, features: iw.Features | None = None,
            rng: _random.Random | None = None, deadline: float | None = None, max_steps: int | None = None,
-           on_error: OnError | None = None, redraw: Callable[[int], None] | None = None,
+           on_error: OnError | None = None, redraw: Callable[[int, int], None] | None = None,
            optimistic: bool = False) -> ReturnPlan:
     """Width-based search over the box's corners for a goal, then CEM (module docstring);
     `redraw` and `optimistic` as `cem.search` takes them."""
@@ -92,8 +92,6 @@ def search(start: Any, step: Step, *, settings: SeededCemSettings = WC, low: Seq
     warm = [tuple(float(x) for x in a) for a in init] if init else []
     spent, rollouts, reason = 0, 0, ""
     if len(warm) <= refine.horizon:  # no goal plan to follow: look for one
-        if redraw is not None:
-            redraw(0)
         seed = width.search(start, corners(low, high), step, features=features, rng=rng, deadline=deadline,
                             max_steps=max_steps, on_error=on_error)
         spent, rollouts, reason = seed.steps, seed.rollouts, seed.reason

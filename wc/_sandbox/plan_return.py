@@ -76,32 +76,58 @@ class _Rolled(tuple):
 
 class Outcomes:
     """How a random program's steps meet its outcomes (module docstring): `transition` and
-    `reward` wrap the program's functions so that each returns one outcome, drawn from `rng` (or,
-    with `mode`, the most probable one); `redraw(k)` seeds the stream for a sequence's k-th play
-    from (`seed`, k), so every sequence's k-th play draws the same numbers. Every distribution is
-    checked as φ1 checks it (an `OutcomeError` names the rule broken)."""
+    `reward` wrap the program's functions so that each returns one outcome, drawn (or, with
+    `mode`, the most probable one); every distribution is checked as φ1 checks it (an
+    `OutcomeError` names the rule broken).
+
+    Draws are stratified common random numbers. Until the first `redraw` (width-based search)
+    each choice takes the next number of a stream seeded by `seed`. After `redraw(k, plays)`, the
+    k-th of a sequence's `plays` plays, the i-th choice met at its step t draws (π(k) + v) /
+    plays, where v (uniform in [0, 1)) and π (a permutation of the plays) are drawn once per
+    (t, i) for the whole search: every sequence's k-th play meets the same luck, at each choice
+    the plays share out the unit interval (an outcome of probability at least 1/plays is met by
+    at least one play of every sequence; 4 independent draws miss a one-in-four fall a third of
+    the time), and a play's luck at one step says nothing of its luck at the next."""
 
     def __init__(self, program: Any, seed: int, *, mode: bool = False) -> None:
         self.program = program
         self.chance = program.chance
-        self.seed = (seed ^ OUTCOME_SEED) * 1_000_003
         self.mode = mode
-        self.rng = random.Random(self.seed)
+        self.stream = random.Random((seed ^ OUTCOME_SEED) * 1_000_003)
+        self._strata: dict[tuple[int, int, int], tuple[float, list[int]]] = {}
+        self._play: tuple[int, int] | None = None   # (k, plays) of the play under way
+        self._t = self._i = 0
 
-    def redraw(self, k: int) -> None:
-        self.rng.seed(self.seed + k)
+    def redraw(self, k: int, plays: int) -> None:
+        self._play, self._t = (k, plays), -1
+
+    def random(self) -> float:
+        """The next number a choice is drawn with (the class docstring)."""
+        if self._play is None:
+            return self.stream.random()
+        k, plays = self._play
+        at = (self._t, self._i, plays)
+        self._i += 1
+        stratum = self._strata.get(at)
+        if stratum is None:
+            order = list(range(plays))
+            self.stream.shuffle(order)
+            stratum = self._strata[at] = (self.stream.random(), order)
+        v, order = stratum
+        return (order[k] + v) / plays
 
     def transition(self, state: list[Any], action: Any) -> list[Any]:
         value = self.program.transition(state, action)
+        self._t, self._i = self._t + 1, 0
         if self.mode:
             return decode_state(self.program.namespace, mode_state(read_state(value, self.chance)))
-        return draw_state(value, self.chance, self.rng)
+        return draw_state(value, self.chance, self)  # type: ignore[arg-type]  # what it uses of a Random
 
     def reward(self, state: list[Any], action: Any, next_state: list[Any], mission: str) -> tuple[float, bool]:
         value = self.program.reward(state, action, next_state, mission)
         if self.mode:
             return mode_reward(read_reward(value, self.chance))
-        return draw_reward(value, self.chance, self.rng)
+        return draw_reward(value, self.chance, self)  # type: ignore[arg-type]
 
 
 class ReturnModel:
