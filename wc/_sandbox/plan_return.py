@@ -80,11 +80,11 @@ class Outcomes:
     `mode`, the most probable one); every distribution is checked as φ1 checks it (an
     `OutcomeError` names the rule broken).
 
-    Draws are stratified common random numbers. Until the first `redraw` (width-based search)
+    Draws are stratified random numbers (Latin hypercube per step). Until the first `redraw` (width-based search)
     each choice takes the next number of a stream seeded by `seed`. After `redraw(k, plays)`, the
     k-th of a sequence's `plays` plays, the i-th choice met at its step t draws (π(k) + v) /
     plays, where v (uniform in [0, 1)) and π (a permutation of the plays) are drawn once per
-    (t, i) for the whole search: every sequence's k-th play meets the same luck, at each choice
+    (t, i) for each sequence (its first play, k = 0, draws them afresh): at each choice
     the plays share out the unit interval (an outcome of probability at least 1/plays is met by
     at least one play of every sequence; 4 independent draws miss a one-in-four fall a third of
     the time), and a play's luck at one step says nothing of its luck at the next."""
@@ -99,6 +99,8 @@ class Outcomes:
         self._t = self._i = 0
 
     def redraw(self, k: int, plays: int) -> None:
+        if k == 0:  # a new sequence: new luck (luck shared by every sequence is luck a search learns to dodge)
+            self._strata.clear()
         self._play, self._t = (k, plays), -1
 
     def random(self) -> float:
