@@ -16,6 +16,16 @@ Printed per world: the mean return of the episodes against the threshold (gymnas
 `spec.reward_threshold`, or the issue's figure where gymnasium gives none or gives the slippery
 lake's), episodes whose return reached it, planning seconds per action (mean and maximum) and
 program steps per second while planning. `RESULT` lines carry the same figures.
+
+    python benchmarks/bench_return_control.py --noisy --episodes 3 --max-steps 40
+
+`--noisy`: random worlds with continuous actions (tests/support/noisy_worlds.py: the ledge, whose
+most probable outcome hides a one-in-four fall, and Pendulum with a noisy motor), each planned
+in its random reference program both ways in the same run, with sampled outcomes (the expected
+return, what the worker does) and on the mode (the most probable outcome at every step), and
+played in the true noisy environment from the same seeds. `RESULT noisy_<world>` carries both
+mean returns and their ratio (sampled / mode; for Pendulum's negative returns, mode / sampled,
+so that above 1 means sampling did better either way).
 """
 from __future__ import annotations
 
@@ -40,6 +50,8 @@ from wc._sandbox import runtime  # noqa: E402
 from wc._sandbox.plan_return import plan_return  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
+NOISY = [("ledge", "support.noisy_worlds:Ledge-v0", "ledge_model.py"),
+         ("pendulum", "support.noisy_worlds:NoisyPendulum-v0", "pendulum_noisy_model.py")]
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,47 @@ def run(world: World, planner: Any, episodes: int) -> dict[str, Any]:
             "rate": sum(p["steps"] for p in played) / seconds, "returns": returns}
 
 
+def noisy_episode(env_id: str, program: Any, outcomes: str, seed: int, max_steps: int) -> float:
+    """One episode of a random world from reset(seed), planning before every action with the
+    default planner over `outcomes` ("sample" or "mode"), at most `max_steps` actions."""
+    adapter = envs.make(env_id)
+    state, mission = adapter.reset(seed=seed)
+    total, warm = 0.0, None
+    for t in range(max_steps):
+        plan = plan_return(program, state, mission, adapter.action_space, rng_seed=seed * 10_007 + t, init=warm,
+                           time_limit=60, outcomes=outcomes)
+        if plan.action is None:
+            raise SystemExit(f"{env_id}: no plan ({plan.status}: {plan.reason} {plan.first_error})")
+        warm = [list(a) for a in plan.actions[1:]] or None
+        step = adapter.step(plan.action)
+        total, state = total + step.reward, step.state
+        if step.terminated or step.truncated:
+            break
+    adapter.close()
+    return total
+
+
+def noisy(episodes: int, max_steps: int) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import support.noisy_worlds  # noqa: F401 - registers the worlds
+
+    for name, env_id, model in NOISY:
+        program = runtime.compile_program(runtime.api_namespace(envs.api_module(env_id).source),
+                                          (FIXTURES / model).read_text())
+        means = {}
+        for outcomes in ("sample", "mode"):
+            started = time.perf_counter()
+            returns = [noisy_episode(env_id, program, outcomes, seed, max_steps) for seed in range(episodes)]
+            means[outcomes] = statistics.fmean(returns)
+            print(f"{name:10} {outcomes:7} mean={means[outcomes]:8.2f} {[round(r, 1) for r in returns]} "
+                  f"{time.perf_counter() - started:.0f} s", flush=True)
+        ratio = means["sample"] / means["mode"] if means["mode"] > 0 else means["mode"] / means["sample"]
+        print(f"RESULT noisy_{name} sampled={means['sample']:.2f} mode={means['mode']:.2f} ratio={ratio:.2f} "
+              f"episodes={episodes} max_steps={max_steps}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 episodes per world")
@@ -138,8 +191,13 @@ def main() -> None:
     parser.add_argument("--planner", default=None, help="a return planner's name (default: the world's default)")
     parser.add_argument("--worlds", default="", help="comma-separated labels or prefixes of labels (default: all)")
     parser.add_argument("--steps", type=int, default=None, help="program steps per decision of iw (and iw-cem's iw)")
+    parser.add_argument("--noisy", action="store_true", help="random worlds: sampled outcomes against the mode")
+    parser.add_argument("--max-steps", type=int, default=30, help="--noisy: actions per episode, at most")
     args = parser.parse_args()
     episodes = args.episodes or (3 if args.quick else 10)
+    if args.noisy:
+        noisy(episodes, args.max_steps)
+        return
     chosen = [w for w in WORLDS if not args.worlds or any(w.label.startswith(p) for p in args.worlds.split(","))]
     print(f"{'world':40} {'planner':8} {'mean':>8} {'threshold':>9} {'won':>6} {'s/action':>9} {'max s':>6} "
           f"{'steps/s':>8}")

@@ -16,6 +16,15 @@ again. MPPI (a softmax of returns instead of elites) would also fit, but its tem
 on the scale of the rewards, which here is whatever the learned program says; the elite fraction
 does not, and CEM is what CWMB measured with.
 
+A random program (`step` draws an outcome at every call) is planned with *sampled outcomes*:
+each sequence is played `draws` times and scored by the mean of its returns (the expected
+return, estimated), or with `optimistic` by the best of them (the most return some trajectory
+of positive probability reaches: φ2). Before its k-th play the caller's `redraw(k, draws)` sets
+the numbers the outcomes are drawn from, so that the k-th play of every sequence meets the same
+luck (common random numbers: the search cannot prefer a sequence for luck the others did not
+get, and `init`, scored first, keeps its place as in a deterministic program). Without
+`redraw` (a deterministic program) a sequence is played once, whatever `draws` says.
+
 Pure Python: a sequence is a list of tuples, the statistics are flat lists, and a sequence is
 played with one call of `step` per action. A sequence whose step raises scores -inf (never an
 elite); the error goes to `on_error`.
@@ -25,7 +34,7 @@ from __future__ import annotations
 import math
 import random as _random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -46,6 +55,9 @@ class CemSettings:
     # not a search parameter: how many of a plan's actions the agent plays before planning again
     # (1: receding horizon; CWMB plays the whole plan open loop)
     replan_every: int = 1
+    # plays of each sequence in a random program, scored by their mean (module docstring): few,
+    # since each costs a whole sequence; a deterministic program's sequence is played once
+    draws: int = 4
 
     algorithm = "cem"
     kind = "continuous"
@@ -66,17 +78,22 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
            iterations: int = WC.iterations, samples: int = WC.samples, elites: int = WC.elites, keep: int = WC.keep,
            gamma: float = WC.gamma, init: Sequence[Sequence[float]] | None = None, rng: _random.Random | None = None,
            deadline: float | None = None, max_steps: int | None = None, on_error: OnError | None = None,
-           then: Sequence[Sequence[float]] = ()) -> ReturnPlan:
+           then: Sequence[Sequence[float]] = (), draws: int = WC.draws,
+           redraw: Callable[[int, int], None] | None = None, optimistic: bool = False) -> ReturnPlan:
     """CEM from `start` over sequences of `horizon` actions in the box [low, high]; `init`, a
     previous plan (shifted), warm-starts it. `then`: actions played after every sequence (the
     rest of a longer plan, open loop), so that a sequence is scored by where that plan takes it.
-    Stops after `iterations`, or within one step of `max_steps` program steps or the `deadline`
-    (a sequence cut short is not scored)."""
+    `redraw`: `step` is random; each sequence is played `draws` times, `redraw(k, draws)` before
+    the k-th, and scored by the mean of their returns (`optimistic`: the best); the plan's
+    predictions are its longest play's (`optimistic`: its best play's). Stops after `iterations`,
+    or within one step of `max_steps` program steps or the `deadline` (a sequence cut short is
+    not scored)."""
     started = time.monotonic()
     dims = len(low)
     if dims == 0 or len(high) != dims or any(a > b for a, b in zip(low, high, strict=True)):
         raise ValueError("the action box needs as many lows as highs, each low <= its high")
-    check(dims, horizon=horizon, samples=samples, elites=elites, keep=keep, init=init)
+    check(dims, horizon=horizon, samples=samples, elites=elites, keep=keep, init=init, draws=draws)
+    plays = draws if redraw is not None else 1
     rng = rng or _random.Random(0)
     gauss = rng.gauss
     lows = [float(x) for x in low] * horizon      # per step and dimension, flat
@@ -95,7 +112,7 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
     tail = [tuple(float(x) for x in action) for action in then]
     trail: list[tuple[Any, float, bool]] = []  # what the program predicted along the sequence played last
 
-    def play(seq: list[tuple[float, ...]]) -> float | None:
+    def play_once(seq: list[tuple[float, ...]]) -> float | None:
         """The discounted return of `seq` (-inf when a step raises), None when the budget ends."""
         nonlocal trail
         state, total, discount, trail = start, 0.0, 1.0, []
@@ -121,6 +138,28 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
             return total
         finally:
             calls.steps = steps
+
+    def play(seq: list[tuple[float, ...]]) -> float | None:
+        """The sequence's score: its return, or over `plays` draws their mean (or best); `trail`
+        left as the longest play's, the whole sequence unless every play ended early (or the
+        best play's)."""
+        nonlocal trail
+        if redraw is None:
+            return play_once(seq)
+        scores: list[float] = []
+        kept = trail
+        for k in range(plays):
+            redraw(k, plays)
+            score = play_once(seq)
+            if score is None:
+                return None
+            if score == -math.inf:
+                return score
+            if k == 0 or (score > max(scores) if optimistic else len(trail) > len(kept)):
+                kept = trail
+            scores.append(score)
+        trail = kept
+        return max(scores) if optimistic else sum(scores) / plays
 
     best_score, best, best_trail = -math.inf, None, trail
     played = failed = 0
@@ -166,10 +205,10 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
 
 
 def check(dims: int, *, horizon: int, samples: int, elites: int, keep: int,
-          init: Sequence[Sequence[float]] | None = None) -> None:
+          init: Sequence[Sequence[float]] | None = None, draws: int = 1) -> None:
     """ValueError unless the settings (and a warm start for a box of `dims` dimensions) make sense."""
-    if horizon < 1 or samples < 1 or not 1 <= elites <= samples or not 0 <= keep <= elites:
-        raise ValueError("CEM needs horizon, samples >= 1 and 0 <= keep <= elites <= samples")
+    if horizon < 1 or samples < 1 or not 1 <= elites <= samples or not 0 <= keep <= elites or draws < 1:
+        raise ValueError("CEM needs horizon, samples, draws >= 1 and 0 <= keep <= elites <= samples")
     if init is not None and any(len(action) != dims for action in init):
         raise ValueError(f"a warm start's actions have {dims} numbers each, as the box has")
 

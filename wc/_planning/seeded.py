@@ -18,14 +18,20 @@ back and forth for a hundred steps, where every push costs: CEM learns to stand 
 
 Comparing a long sequence with CEM's short ones by return would be comparing different spans
 (in Pendulum a long open-loop tail falls, and its score then says more about the tail than about
-the control now), so a long sequence is only followed to a goal. Pure; deterministic given the rng.
+the control now), so a long sequence is only followed to a goal.
+
+In a random program (`redraw` given: `step` draws an outcome at every call) the width-based
+search plays each node's action once, through an outcome drawn at random, so its goal sequence
+is one that reaches the goal with positive probability; CEM then scores every sample, that
+sequence first, by its mean return over `cem.draws` plays (`wc._planning.cem`). Pure;
+deterministic given the rng and the draws.
 """
 from __future__ import annotations
 
 import itertools
 import random as _random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,8 +82,10 @@ def ends_in_goal(plan: ReturnPlan) -> bool:
 def search(start: Any, step: Step, *, settings: SeededCemSettings = WC, low: Sequence[float],
            high: Sequence[float], init: Sequence[Sequence[float]] | None = None, features: iw.Features | None = None,
            rng: _random.Random | None = None, deadline: float | None = None, max_steps: int | None = None,
-           on_error: OnError | None = None) -> ReturnPlan:
-    """Width-based search over the box's corners for a goal, then CEM (module docstring)."""
+           on_error: OnError | None = None, redraw: Callable[[int, int], None] | None = None,
+           optimistic: bool = False) -> ReturnPlan:
+    """Width-based search over the box's corners for a goal, then CEM (module docstring);
+    `redraw` and `optimistic` as `cem.search` takes them."""
     started = time.monotonic()
     rng = rng or _random.Random(0)
     width, refine = settings.width, settings.cem
@@ -98,7 +106,7 @@ def search(start: Any, step: Step, *, settings: SeededCemSettings = WC, low: Seq
     plan = cem.search(start, step, low=low, high=high, horizon=refine.horizon, iterations=refine.iterations,
                       samples=refine.samples, elites=refine.elites, keep=refine.keep, gamma=refine.gamma,
                       init=warm[:refine.horizon] or None, then=warm[refine.horizon:], rng=rng, deadline=deadline,
-                      max_steps=left, on_error=on_error)
+                      max_steps=left, on_error=on_error, draws=refine.draws, redraw=redraw, optimistic=optimistic)
     plan.steps += spent
     plan.rollouts += rollouts
     plan.planner = "iw-cem"

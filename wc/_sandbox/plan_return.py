@@ -17,7 +17,19 @@ Both check what φ1 checks of a step (a list of entities, a finite reward and a 
 continuous or multi-discrete action to the program as a list of its own (`roll` gives
 `transition` and `reward` one each; `expand` one for both). The per-call time limit of rollouts
 is `timer.rolling` (one clock read per call). The best sequence's predictions become canonical
-state keys, as a goal plan's do. Pure: no I/O; runs inside a sandbox worker.
+state keys, as a goal plan's do.
+
+A random program over continuous actions (one whose `transition` or `reward` returns a Choice of
+the API module's) is planned with *sampled outcomes* (`Outcomes`): every step of a rollout draws
+one outcome with the program's probabilities, from a stream seeded by the request's seed, and CEM
+scores each sequence by its mean return over `CemSettings.draws` plays, the k-th play of every
+sequence drawing from the same stream (`wc._planning.cem`); for φ2 (`hopeful`) by its best play,
+whose trajectory (one of positive probability under the program) is the plan reported. The
+parent reads such a plan as any return plan: it adds up the predicted rewards itself, and the
+planner's mean (`value`) is only checked to be a number. `Outcomes(mode=True)` plays the most
+probable outcome at every step instead (a random program's point prediction, as CWMB's accuracy
+reads it): what planning "on the mode" means, measured against sampling in
+`benchmarks/bench_stochastic.py`. Pure: no I/O; runs inside a sandbox worker.
 """
 from __future__ import annotations
 
@@ -28,7 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wc._core.canonical import state_key
-from wc._core.contract import MalformedOutput, field_names, is_entity, reward_pair
+from wc._core.contract import MalformedOutput, decode_state, field_names, is_entity, reward_pair
 from wc._planning import DEFAULT_RETURN_PLANNERS, RETURN_PLANNERS, cem
 from wc._planning.cem import CemSettings
 from wc._planning.iw import WidthSettings
@@ -37,11 +49,14 @@ from wc._planning.result import ERROR
 from wc._planning.returns import ReturnPlan, action_choices
 from wc._planning.seeded import SeededCemSettings
 from wc._sandbox import timer
+from wc._sandbox.chance import mode_reward, mode_state
 from wc._sandbox.entities import EntityTable, Key
 from wc._sandbox.failures import classify
+from wc._sandbox.outcomes import draw_reward, draw_state, read_reward, read_state
 from wc._sandbox.plan import ProgramModel
 
 _ATOMIC = frozenset({type(None), bool, int, float, str})
+OUTCOME_SEED = 0x9E3779B9   # mixed into the seed of the stream a random program's outcomes are drawn from
 Settings = MctsSettings | CemSettings | WidthSettings | SeededCemSettings
 
 
@@ -59,15 +74,74 @@ class _Rolled(tuple):
                             for o, s in zip(objs, snaps, strict=True)))
 
 
+class Outcomes:
+    """How a random program's steps meet its outcomes (module docstring): `transition` and
+    `reward` wrap the program's functions so that each returns one outcome, drawn (or, with
+    `mode`, the most probable one); every distribution is checked as φ1 checks it (an
+    `OutcomeError` names the rule broken).
+
+    Draws are stratified random numbers (Latin hypercube per step). Until the first `redraw` (width-based search)
+    each choice takes the next number of a stream seeded by `seed`. After `redraw(k, plays)`, the
+    k-th of a sequence's `plays` plays, the i-th choice met at its step t draws (π(k) + v) /
+    plays, where v (uniform in [0, 1)) and π (a permutation of the plays) are drawn once per
+    (t, i) for each sequence (its first play, k = 0, draws them afresh): at each choice
+    the plays share out the unit interval (an outcome of probability at least 1/plays is met by
+    at least one play of every sequence; 4 independent draws miss a one-in-four fall a third of
+    the time), and a play's luck at one step says nothing of its luck at the next."""
+
+    def __init__(self, program: Any, seed: int, *, mode: bool = False) -> None:
+        self.program = program
+        self.chance = program.chance
+        self.mode = mode
+        self.stream = random.Random((seed ^ OUTCOME_SEED) * 1_000_003)
+        self._strata: dict[tuple[int, int, int], tuple[float, list[int]]] = {}
+        self._play: tuple[int, int] | None = None   # (k, plays) of the play under way
+        self._t = self._i = 0
+
+    def redraw(self, k: int, plays: int) -> None:
+        if k == 0:  # a new sequence: new luck (luck shared by every sequence is luck a search learns to dodge)
+            self._strata.clear()
+        self._play, self._t = (k, plays), -1
+
+    def random(self) -> float:
+        """The next number a choice is drawn with (the class docstring)."""
+        if self._play is None:
+            return self.stream.random()
+        k, plays = self._play
+        at = (self._t, self._i, plays)
+        self._i += 1
+        stratum = self._strata.get(at)
+        if stratum is None:
+            order = list(range(plays))
+            self.stream.shuffle(order)
+            stratum = self._strata[at] = (self.stream.random(), order)
+        v, order = stratum
+        return (order[k] + v) / plays
+
+    def transition(self, state: list[Any], action: Any) -> list[Any]:
+        value = self.program.transition(state, action)
+        self._t, self._i = self._t + 1, 0
+        if self.mode:
+            return decode_state(self.program.namespace, mode_state(read_state(value, self.chance)))
+        return draw_state(value, self.chance, self)  # type: ignore[arg-type]  # what it uses of a Random
+
+    def reward(self, state: list[Any], action: Any, next_state: list[Any], mission: str) -> tuple[float, bool]:
+        value = self.program.reward(state, action, next_state, mission)
+        if self.mode:
+            return mode_reward(read_reward(value, self.chance))
+        return draw_reward(value, self.chance, self)  # type: ignore[arg-type]
+
+
 class ReturnModel:
     """A compiled program seen by the return planners: `expand` over interned keys (the tree,
-    the replay) and `roll` over the program's own objects (rollouts); see the module docstring."""
+    the replay) and `roll` over the program's own objects (rollouts); see the module docstring.
+    `outcomes`: a random program's steps, one outcome each (`Outcomes`)."""
 
-    def __init__(self, program: Any, mission: str, call_timeout: float) -> None:
-        self.keyed = ProgramModel(program, mission, call_timeout)
+    def __init__(self, program: Any, mission: str, call_timeout: float, outcomes: Outcomes | None = None) -> None:
+        self.keyed = ProgramModel(outcomes or program, mission, call_timeout)
         self.table: EntityTable = self.keyed.table
-        self.transition = program.transition
-        self.reward = program.reward
+        self.transition = (outcomes or program).transition
+        self.reward = (outcomes or program).reward
         self.mission = mission
         self.pace = timer.rolling(call_timeout)
         self._fields: dict[type, int] = {}
@@ -233,14 +307,17 @@ def settings_for(planner: str | Settings, kind: str) -> Settings:
 
 def plan_return(program: Any, state: list[dict[str, Any]], mission: str, action_space: Any, *,
                 planner: str | Settings = "auto", max_steps: int = 10_000_000, time_limit: float = 10.0,
-                call_timeout: float = 2.0, rng_seed: int = 0, init: list[list[float]] | None = None) -> ReturnPlan:
+                call_timeout: float = 2.0, rng_seed: int = 0, init: list[list[float]] | None = None,
+                outcomes: str | None = None, hopeful: bool = False) -> ReturnPlan:
     """Plan from `state` for the most return the program predicts: MCTS over a discrete (or
     small multi-discrete) action space, CEM over a continuous one, or the named planner (see
     `settings_for`). `init`, CEM only, warm-starts it with the previous plan's actions after the
-    one played. The same seed, state and program give the same plan (unless the time limit
-    cuts it). Bad arguments (planner, settings, action space, warm start) raise ValueError;
-    anything the program does is in the result: status "error" with `first_error` when it
-    cannot be planned in."""
+    one played. `outcomes`, for a random program: "sample" (the expected return over sampled
+    outcomes; `hopeful`, for φ2: the best play of each sequence) or "mode" (the most probable
+    outcome at every step); see the module docstring. The same seed, state and program give the
+    same plan (unless the time limit cuts it). Bad arguments (planner, settings, action space,
+    warm start) raise ValueError; anything the program does is in the result: status "error"
+    with `first_error` when it cannot be planned in."""
     kind, actions, box = action_choices(action_space)
     settings = settings_for(planner, kind)
     if isinstance(settings, CemSettings):
@@ -252,12 +329,18 @@ def plan_return(program: Any, state: list[dict[str, Any]], mission: str, action_
         refine = settings.cem
         cem.check(len(box[0]), horizon=refine.horizon, samples=refine.samples, elites=refine.elites,
                   keep=refine.keep, init=init)
+    if outcomes not in (None, "sample", "mode"):
+        raise ValueError(f"outcomes are sampled or the mode, not {outcomes!r}")
     name = next((n for n, s in RETURN_PLANNERS.items() if s == settings), settings.algorithm)
+    if outcomes is not None:
+        name = f"chance-{name}" if outcomes == "sample" else f"mode-{name}"
     if program.failure is not None:
         return ReturnPlan(status=ERROR, reason="the program does not load", first_error=program.failure,
                           planner=name)
     started = time.monotonic()
-    model = ReturnModel(program, mission, call_timeout)
+    drawn = None if outcomes is None else Outcomes(program, rng_seed, mode=outcomes == "mode")
+    model = ReturnModel(program, mission, call_timeout, drawn)
+    sampled: dict[str, Any] = {} if drawn is None or drawn.mode else dict(redraw=drawn.redraw, optimistic=hopeful)
     errors: list[dict[str, Any]] = []
 
     def on_error(exc: BaseException, action: Any) -> None:
@@ -278,11 +361,11 @@ def plan_return(program: Any, state: list[dict[str, Any]], mission: str, action_
             elif isinstance(settings, SeededCemSettings):
                 assert box is not None
                 result = settings.search(start, model.roll, low=box[0], high=box[1], init=init,
-                                         features=model.features, **budget)
+                                         features=model.features, **sampled, **budget)
             else:
                 assert box is not None
                 result = settings.search(start, model.roll, low=box[0], high=box[1], init=init,
-                                         **budget)
+                                         **sampled, **budget)
             if result.status == "found":  # canonical keys along the plan, to compare with what the environment shows
                 table = model.table
                 result.predictions = [(state_key(table.json_state(k if type(k) is not _Rolled else k.key(table))),

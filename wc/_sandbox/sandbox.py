@@ -335,7 +335,9 @@ class Sandbox:
         program that answers with distributions (as judged here, or from `state` as the worker
         finds) is planned over chance instead, over discrete actions with `horizon`, the steps
         left, given (`wc._sandbox.plan_chance`: the expected return over them; `hopeful`, for φ2:
-        a trajectory of positive probability with the most return), and read back the same way."""
+        a trajectory of positive probability with the most return), over continuous ones by CEM
+        with sampled outcomes (`wc._sandbox.plan_return`: the mean return of each sequence over a
+        few plays; `hopeful`: its best play), and read back the same way."""
         from wc._sandbox.plan_return import settings_for
 
         kind = action_choices(action_space)[0]
@@ -351,6 +353,8 @@ class Sandbox:
                    "time_limit": time_limit, "seed": seed}
             if chance:
                 msg.update(chance=key in self._random, horizon=horizon, hopeful=hopeful)
+            elif kind == "continuous":  # sampled outcomes where the program is random
+                msg.update(chance=key in self._random, hopeful=hopeful)
             try:
                 # an exact plan over chance may take as long again to trace its path
                 timeout = time_limit * (2 if chance else 1) + self.limits.call_timeout + 30

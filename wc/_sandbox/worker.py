@@ -122,7 +122,9 @@ class ProgramWorker:
                            plan_return(self.program, start["state"], start["mission"], msg["action_space"],
                                        planner=msg["planner"], max_steps=msg["max_steps"],
                                        time_limit=msg["time_limit"], call_timeout=data.call_timeout,
-                                       rng_seed=msg["seed"], init=start.get("init")))
+                                       rng_seed=msg["seed"], init=start.get("init"),
+                                       outcomes="sample" if self._sampled(msg, start) else None,
+                                       hopeful=bool(msg.get("hopeful"))))
                     for start in msg["starts"]]
         if op == "check":
             return runtime.check(self.program, data.transitions, data.call_timeout)
@@ -161,6 +163,26 @@ class ProgramWorker:
             return False
         from wc._sandbox.plan_chance import answers_randomly
 
+        return answers_randomly(self.program, start["state"], start["mission"], actions, self.data.call_timeout)
+
+    def _sampled(self, msg: dict[str, Any], start: dict[str, Any]) -> bool:
+        """A random program over continuous actions, planned with sampled outcomes
+        (`wc._sandbox.plan_return`): the parent says it answered with distributions, or the
+        program does so from this start for one of the actions the width-based search tries
+        (the box's corners and middle)."""
+        space = msg["action_space"]
+        if space.get("kind") != "continuous":
+            return False
+        if msg.get("chance"):
+            return True
+        from wc._planning.seeded import corners
+        from wc._sandbox.plan_chance import answers_randomly
+
+        try:
+            actions: list[Any] = [list(a) for a in corners([float(x) for x in space["low"]],
+                                                           [float(x) for x in space["high"]])]
+        except (KeyError, TypeError, ValueError):  # the planner says what is wrong with the space
+            return False
         return answers_randomly(self.program, start["state"], start["mission"], actions, self.data.call_timeout)
 
     def _plan_chance(self, msg: dict[str, Any], start: dict[str, Any], objective: str = "goal") -> Any:
