@@ -106,6 +106,7 @@ async def test_a_deterministic_program_is_judged_as_before_and_told_the_world_is
         repair, scratch = messages(sb, adapter, dry, ev)
         text = repair[1]["content"]
         assert "The environment is random: the same state and action led to different outcomes" in text
+        assert "not for what the data has not shown yet" in text
         assert "taken" in text and "times" in text
         assert "choice()" in scratch[1]["content"] and "The environment is random" in scratch[1]["content"]
         assert "`choice(...)`" in repair[0]["content"]  # the system prompt's rule, where the module has the helpers
@@ -139,6 +140,7 @@ async def test_an_impossible_transition_and_wrong_frequencies_reach_the_repair_p
         assert "It gives every recorded transition a positive probability, but not the right ones." in text
         assert "Your program's probabilities disagree with how often things happened" in text
         assert "Fix the probabilities" in text
+        assert "not for what the data has not shown yet" in text  # chance is the world's, not a hedge
         ev.transition = "w" + ev.transition[1:]  # one transition impossible as well: the repair shows both
         text = messages(sb, adapter, sure, ev)[0][1]["content"]
         assert "It does not explain this one:" in text

@@ -26,7 +26,16 @@ from wc._sandbox.frequencies import ALPHA, MIN_VISITS, Disagreement, Visits
 from wc._sandbox.likelihood import EPSILON, UNLIKELY
 from wc._synth.prompts import PromptContext, _indent
 
-__all__ = ["frequencies", "improbable", "nondeterminism", "outcome_text"]
+__all__ = ["WHAT_CHANCE_IS_FOR", "frequencies", "improbable", "nondeterminism", "outcome_text"]
+
+
+# what probabilities are for: a program that hedges over what it has not seen yet (every unvisited cell
+# a hole with probability 0.2) explains all data and plans timidly, and new data never refutes it
+WHAT_CHANCE_IS_FOR = ("Use probabilities only for what the world itself does at random (what the data shows happening "
+                      "differently from the same state and action), not for what the data has not shown yet (a cell "
+                      "never visited, a rule never tried): there, write your best guess as a certain outcome, one "
+                      "under which the mission can be completed. When later data disagrees with it, you will be "
+                      "shown that data.")
 
 
 def outcome_text(state: list[dict[str, Any]], next_state: list[dict[str, Any]], reward: float | None = None,
@@ -52,7 +61,7 @@ def nondeterminism(ctx: PromptContext, transitions: Sequence[Transition], visits
     lines = ["The environment is random: the same state and action led to different outcomes, so a transition() "
              "that returns a single next state cannot explain them all. Return the possible next states with their "
              "probabilities instead (choice() and vary() in the API module); reward() is then called with each "
-             "possible next state.", ""]
+             "possible next state. " + WHAT_CHANCE_IS_FOR, ""]
     for v in visits[:limit]:
         first = transitions[v.first]
         lines += _where(ctx, first)

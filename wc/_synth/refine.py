@@ -350,7 +350,7 @@ class Refiner:
         fit = Fit(ev.likelihoods)
         likely = {i: d["likely"] for i, d in ev.failures.items() if d.get("likely")}
         texts = [chance.improbable(self.ctx, data, ev.likelihoods, fit.impossible + fit.unlikely(), likely=likely),
-                 chance.frequencies(self.ctx, data, ev.disagreements)]
+                 chance.frequencies(self.ctx, data, ev.disagreements), chance.WHAT_CHANCE_IS_FOR]
         return "\n\n".join(t for t in texts if t)
 
     async def _pull(self, arm: Arm, candidates: dict[int, Candidate], starts, sample: int) -> Pulled | None:
