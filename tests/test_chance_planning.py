@@ -314,6 +314,12 @@ def test_a_return_plan_over_chance_as_a_worker_reports_it(lake_ns):
     failed = as_return_plan(plan_chance(runtime.compile_program(lake_ns, "x = ("), start, "", ["down"],
                                         objective="return")[0])
     assert failed.status == "error" and failed.action is None and failed.first_error is not None
+    assert (acting.cut, read.cut, failed.cut) == (None, None, None)
+    # no time at all: the exact planner gives up, and so does MCTS, before a simulation; the plan says why
+    late = as_return_plan(plan_chance(program, start, "", ["down", "right"], objective="return", horizon=10,
+                                      time_limit=0)[0])
+    assert (late.status, late.action, late.cut) == ("budget", None, "time")
+    assert verdict.return_plan_from_wire(json.loads(json.dumps(asdict(late))), space, max_len=10).cut == "time"
 
 
 def test_kept_plans_answer_a_covered_state_from_the_policy_as_a_new_search_would(lake_ns):

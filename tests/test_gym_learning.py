@@ -105,11 +105,14 @@ def test_success_and_phi2_in_a_return_world():
     drops_off = ReturnPlan(status="found", predictions=[("k", -1.0, False)] * 10 + [("k", 20.0, True)], total=10.0,
                            done=True, planner="mcts")
     assert judged(drops_off, taxi).found
-    cut = ReturnPlan(status="found", predictions=wanders.predictions, total=-100.0, reason="time budget spent")
+    cut = ReturnPlan(status="found", predictions=wanders.predictions, total=-100.0, reason="time budget spent",
+                     cut="time")
     assert judged(cut, taxi).status == "budget"  # a budget is never pessimism
     stepped = ReturnPlan(status="found", predictions=wanders.predictions, total=-100.0,
-                         reason="step budget of 4000 spent")
+                         reason="step budget of 4000 spent", cut="steps")
     assert judged(stepped, taxi).status == "budget"  # a step budget neither
+    said = ReturnPlan(status="found", predictions=wanders.predictions, total=-100.0, reason="its budget spent")
+    assert judged(said, taxi).status == "exhausted"  # what the reason says is for people: `cut` decides
     # a swing-up paid once, then held: the rest of the episode goes at the plan's last quarter, not its average
     swing = ReturnPlan(status="found", predictions=[("k", -5.0, False)] * 30 + [("k", -0.01, False)] * 10,
                        total=-150.1, planner="cem")

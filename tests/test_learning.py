@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from support.helpers import llm_settings as settings
@@ -65,8 +66,15 @@ async def test_stop_rule(fake_llm, db_url, minigrid_model, solved, min_episodes,
 
 async def test_timing_split_is_the_union_of_llm_waits(fake_llm, db_url, minigrid_model):
     wrong = replaced(minigrid_model, "(agent.direction - 1) % 4", "(agent.direction + 1) % 4")
-    # one request (0.4 s), then a fan-out of three concurrent ones (0.4 s each, overlapping)
-    server = fake_llm(lambda r, n: Reply(answer(wrong if n < 3 else minigrid_model), delay=0.4))
+    # one request (0.4 s), then a fan-out of three concurrent ones, answered 0.4 s after the last of them
+    # arrived: they overlap by that much however late the machine's load makes one of them
+    fan_out = threading.Barrier(3, timeout=60)
+
+    def script(request, n):
+        if 1 <= n <= 3:
+            fan_out.wait()
+        return Reply(answer(wrong if n < 3 else minigrid_model), delay=0.4)
+    server = fake_llm(script)
     summary = await learn(LearnConfig(env="minigrid-doorkey", episodes=4, solved=2, concurrency=3,
                                             max_llm_calls=6), settings(server, db_url))
     calls = summary.llm_call_list

@@ -236,3 +236,40 @@ async def test_a_run_gets_its_own_view_of_the_client_and_the_client_given_is_unc
         assert view.wait is base.wait  # one clock: the run's time waiting for the LLM
     finally:
         await base.close()
+
+
+async def test_a_request_cancelled_in_a_recording_is_sent_again_as_cancelled_and_has_no_answer(fake_llm):
+    """A strict replay counts a recorded cancelled request as the run did and fails only if asked
+    for its answer (the replay diverged); resuming asks the server for it."""
+    from wc._core.values import RecordedAnswer, request_hash
+    from wc._llm.replay import ReplayingChat, load_recording
+    from wc.errors import ReplayMiss
+
+    key = request_hash("test-model", MESSAGES)
+    _, recorded = load_recording({"format": "wc-llm-recording", "calls": [
+        {"request_hash": key, "sample": 0, "status": "ok", "answer": "first"},
+        {"request_hash": key, "sample": 1, "status": "cancelled", "answer": None},
+        {"request_hash": key, "sample": 1, "status": "ok", "answer": "second"},
+        {"request_hash": key, "sample": 2, "status": "timeout", "answer": None}]})  # failures are not replayed
+    assert [(r.sample, r.cancelled) for r in recorded] == [(0, False), (1, True), (1, False)]
+    run_calls = []
+
+    async def on_call(call):
+        run_calls.append(call)
+    replay = ReplayingChat(None, recorded, model="test-model", record_hits=True).with_hooks(on_call=on_call,
+                                                                                         may_send=None)
+    assert (await replay.complete(MESSAGES, purpose="scratch")).text == "first"
+    with pytest.raises(ReplayMiss, match="was cancelled before its answer"):
+        await replay.complete(MESSAGES, purpose="scratch", sample=1)
+    assert (await replay.complete(MESSAGES, purpose="scratch", sample=1)).text == "second"
+    assert [(c.status, c.answer) for c in run_calls] == [("replayed", "first"), ("cancelled", None),
+                                                         ("replayed", "second")]
+
+    server = fake_llm(lambda r, n: Reply("from the server"))
+    inner = client(server, [])
+    resuming = ReplayingChat(inner, [RecordedAnswer(key, 0, "", cancelled=True)], model="test-model")
+    try:
+        assert (await resuming.complete(MESSAGES, purpose="scratch")).text == "from the server"
+        assert (resuming.hits, resuming.misses, len(server.requests)) == (0, 1, 1)
+    finally:
+        await inner.close()

@@ -300,7 +300,8 @@ def test_a_program_that_loops_in_a_rollout_is_stopped_by_its_call_limit(planner)
     assert (plan.status, plan.reason, plan.action) == ("error", "a call of the program timed out during planning",
                                                        None)
     assert plan.first_error["kind"] == "timeout" and plan.predictions == []
-    assert 0.18 <= plan.seconds < 5 and time.monotonic() - started < 5
+    # the call that loops is what stopped it (nothing else stops a call): no upper bound, which load would move
+    assert plan.seconds >= 0.18 and time.monotonic() - started >= plan.seconds
 
 
 @pytest.mark.parametrize("bad_reward, words", [("float('nan'), False", "finite"), ("1.0, 'yes'", "bool"),
@@ -328,13 +329,17 @@ def test_the_step_budget_and_the_time_limit_reach_the_search():
     start = observation("cartpole", [0.0, 0.0, 0.01, 0.0])
     small = plan_return(program, start, "", CARTPOLE, max_steps=300)
     assert small.status == "found" and small.steps == 300 and small.reason == "step budget of 300 spent"
+    assert small.cut == "steps"
     late = plan_return(program, start, "", CARTPOLE, time_limit=0)
     assert (late.status, late.action, late.reason, late.predictions) == ("budget", None, "time budget spent", [])
+    assert late.cut == "time"
     pend = plan_return(compiled("pendulum"), observation("pendulum", [1.0, 0.0, 0.0]), "", PENDULUM, max_steps=100,
                        planner="cem")
     assert pend.steps == 100 and pend.rollouts == 3 and pend.reason == "step budget of 100 spent"
+    assert pend.cut == "steps"
     seeded = plan_return(compiled("pendulum"), observation("pendulum", [1.0, 0.0, 0.0]), "", PENDULUM, max_steps=100)
-    assert (seeded.planner, seeded.steps, seeded.reason) == ("iw-cem", 100, "step budget of 100 spent")
+    assert (seeded.planner, seeded.steps, seeded.reason, seeded.cut) == ("iw-cem", 100, "step budget of 100 spent",
+                                                                         "steps")
 
 
 def test_the_planner_follows_the_action_space_unless_named():
@@ -411,7 +416,9 @@ def test_the_rolling_limit_interrupts_a_long_call_but_not_a_long_run_of_short_on
             looping[0] = time.monotonic()
             while True:
                 pass
-        assert 0.18 <= time.monotonic() - looping[0] < 1 and beats[0] > 10
+        # the short calls ran to the end (150 of 2 ms each, 0.3 s in all, more under load), then the loop
+        # was interrupted, not before its limit (after it: as late as the machine's load makes it)
+        assert looping[0] > 0 and time.monotonic() - looping[0] >= 0.18 and beats[0] > 10
     finally:
         timer.beat = old
 
@@ -432,7 +439,13 @@ def test_a_return_plan_read_from_a_workers_reply_is_the_plan(name, planner):
     assert dataclasses.asdict(read) == dataclasses.asdict(plan) | {
         "predictions": [tuple(p) for p in plan.predictions]}
     late = plan_return(compiled(name), start, "", space, planner=planner, time_limit=0)
-    assert verdict.return_plan_from_wire(wire(late), space, max_len=1000).status == "budget"
+    assert (verdict.return_plan_from_wire(wire(late), space, max_len=1000).status, late.cut) == ("budget", "time")
+    cut = plan_return(compiled(name), start, "", space, planner=planner, max_steps=40)
+    assert (cut.status, verdict.return_plan_from_wire(wire(cut), space, max_len=1000).cut) == ("found", "steps")
+    # a reply from before plans said which budget cut them: read from the words they said it in
+    old = {k: v for k, v in wire(cut).items() if k != "cut"}
+    assert verdict.return_plan_from_wire(old, space, max_len=1000).cut == "steps"
+    assert verdict.return_plan_from_wire(old | {"reason": ""}, space, max_len=1000).cut is None
 
 
 def test_a_return_plan_that_lies_is_malformed():
@@ -443,7 +456,7 @@ def test_a_return_plan_that_lies_is_malformed():
         dict(action=None), dict(status="exhausted"), dict(actions=[[0.0]] * 16),
         dict(actions=good["actions"][:-1]), dict(predictions=[[p[0], float("inf"), p[2]] for p in good["predictions"]]),
         dict(predictions=[[p[0], p[1], True] for p in good["predictions"]]), dict(steps=-1), dict(gamma=2.0),
-        dict(value="high"), dict(first_error={"kind": "lie"}),
+        dict(value="high"), dict(first_error={"kind": "lie"}), dict(cut="nodes"), dict(cut=True),
     ]
     for lie in lies:
         with pytest.raises(verdict.Malformed):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 
 import pytest
 from support.helpers import llm_settings, replaced, sqlite_rows
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 from wc._agent.config import LearnConfig
 from wc.cli.main import app
-from wc.events import CellEnded, Event, SweepStarted
+from wc.events import CandidateChecked, CellEnded, Event, RefineRound, SweepStarted
 from wc.testing import Reply, answer
 
 pytestmark = pytest.mark.slow  # whole runs, recorded and replayed
@@ -33,11 +34,13 @@ def export(tmp_path, name: str, *args: str, db: str):
 
 
 def outcome(db: str, run_id: int) -> tuple:
-    """What a run did: its episodes (won, steps), its actions, its programs' sources, its calls."""
+    """What a run did: its episodes (won, steps), its actions, its programs' sources, its calls
+    (purpose, sample, whether cancelled before the answer; a round's requests finish in any order)."""
     episodes = sqlite_rows(db, f'SELECT success, steps FROM episodes WHERE run_id = {run_id} ORDER BY "index"')
     actions = [a for (a,) in sqlite_rows(db, f"SELECT action FROM transitions WHERE run_id = {run_id} ORDER BY id")]
     programs = [s for (s,) in sqlite_rows(db, f"SELECT source FROM programs WHERE run_id = {run_id} ORDER BY id")]
-    calls = sqlite_rows(db, f"SELECT count(*) FROM llm_calls WHERE run_id = {run_id}")[0][0]
+    calls = sorted((purpose, sample, status == "cancelled") for purpose, sample, status in
+                   sqlite_rows(db, f"SELECT purpose, sample, status FROM llm_calls WHERE run_id = {run_id}"))
     return episodes, actions, programs, calls
 
 
@@ -70,7 +73,7 @@ def test_a_curriculum_replays_from_its_recording(fake_llm, tmp_path, minigrid_mo
         ('["minigrid-empty", "minigrid-doorkey"]', "finished")]
     for original, replayed in zip(group.run_ids, [1, 2], strict=True):
         assert outcome(replay_db, replayed) == outcome(recorded_db, original)
-    assert {s for (s,) in sqlite_rows(replay_db, "SELECT status FROM llm_calls")} == {"replayed"}
+    assert {s for (s,) in sqlite_rows(replay_db, "SELECT status FROM llm_calls")} <= {"replayed", "cancelled"}
     # the second step started from the first step's program, in the new store
     assert sqlite_rows(replay_db, "SELECT origin FROM programs WHERE run_id = 2 ORDER BY id")[0] == ("transfer",)
 
@@ -117,6 +120,47 @@ def test_a_sweep_replays_from_its_recording(fake_llm, tmp_path, minigrid_model):
     assert ended == [0, 1, 2, 3] and isinstance(events[0], SweepStarted)
     for cell in again.cells:
         assert outcome(api_db, cell.run_id) == outcome(recorded_db, original[cell.index]), cell.index
+
+
+def test_a_request_cancelled_when_a_sibling_solved_is_replayed_as_sent_and_cancelled(fake_llm, tmp_path,
+                                                                                     minigrid_model):
+    """A round's sibling whose answer had not arrived when a candidate solved was sent, cancelled
+    and counted; its replay sends it again as cancelled (it was once left out of the recording, so
+    the replay made a call fewer, and had a call more of budget, than the recorded run)."""
+    from wc._run.runner import learn
+
+    solved = threading.Event()
+    script = two_tries(minigrid_model)
+
+    def held(request, n):  # the round's second request waits until the first one's candidate solved
+        if n == 2:
+            solved.wait(60)
+        return script(request, n)
+
+    def seen(event: Event) -> None:
+        if isinstance(event, CandidateChecked) and event.solved:
+            solved.set()
+        if isinstance(event, RefineRound):
+            rounds.append(event.arms)
+    rounds: list[tuple] = []
+    recorded_db = f"sqlite:///{tmp_path / 'recorded.db'}"
+    server = fake_llm(held)
+    # one request in flight: the sibling is sent when the first answer is in, and waits at the server
+    settings = llm_settings(server, recorded_db).model_copy(update={"llm_concurrency": 1})
+    run = asyncio.run(learn(LearnConfig(env="minigrid-empty", episodes=3, solved=2, max_llm_calls=3, workers=1),
+                            settings, on_event=seen))
+    solved.set()
+    assert rounds[1][0] == rounds[1][1]  # two samples of one repair: the first solves, the second is cancelled
+    assert sqlite_rows(recorded_db, "SELECT purpose, sample, status FROM llm_calls ORDER BY id") == [
+        ("scratch", 0, "ok"), ("repair_transition", 0, "ok"), ("repair_transition", 1, "cancelled")]
+    path, recording = export(tmp_path, "run.json", str(run.id), db=recorded_db)
+    assert [c["status"] for c in recording["calls"]] == ["ok", "ok", "cancelled"]
+
+    replay_db = f"sqlite:///{tmp_path / 'replay.db'}"
+    done = invoke("learn", "--env", "minigrid-empty", "--replay", str(path), db=replay_db)
+    assert done.exit_code == 0, done.stderr
+    assert outcome(replay_db, 1) == outcome(recorded_db, run.id)
+    assert sqlite_rows(replay_db, "SELECT status FROM llm_calls ORDER BY id")[2] == ("cancelled",)
 
 
 def test_the_react_baseline_replays_from_its_recording(fake_llm, tmp_path):

@@ -108,12 +108,12 @@ def test_mcts_budgets_hold_exactly():
     start, step = grid(5)
     spent = mcts.WC.search(start, list(MOVES), step, rng=random.Random(0), max_steps=150)
     assert spent.status == "found" and spent.steps == 150 and spent.reason == "step budget of 150 spent"
-    assert spent.rollouts < 100 and spent.action in MOVES
+    assert spent.rollouts < 100 and spent.action in MOVES and spent.cut == "steps"
     late = mcts.WC.search(start, list(MOVES), step, rng=random.Random(0), deadline=0.0)
-    assert (late.status, late.action, late.actions, late.steps) == ("budget", None, [], 0)
+    assert (late.status, late.action, late.actions, late.steps, late.cut) == ("budget", None, [], 0, "time")
     assert late.reason == "time budget spent"
     one = mcts.search(start, list(MOVES), step, simulations=1, rollout_depth=3, rng=random.Random(0))
-    assert one.rollouts == 1 and one.steps == 4 and len(one.actions) == 4
+    assert one.rollouts == 1 and one.steps == 4 and len(one.actions) == 4 and one.cut is None
     shallow = mcts.search((0,), ["quit", "forward"], chain(5), max_depth=3, rng=random.Random(0))
     assert shallow.action == "quit" and len(shallow.actions) <= 3
 
@@ -208,9 +208,12 @@ def test_iw_budgets_hold_exactly_and_a_search_is_deterministic():
     start, step = grid(5)
     spent = iw.WC.search(start, list(MOVES), step, rng=random.Random(0), max_steps=150)
     assert spent.status == "found" and spent.steps == 150 and spent.reason == "step budget of 150 spent"
+    assert spent.cut == "steps"
     late = iw.WC.search(start, list(MOVES), step, rng=random.Random(0), deadline=0.0)
     assert (late.status, late.action, late.actions, late.reason) == ("budget", None, [], "time budget spent")
+    assert late.cut == "time"
     runs = [iw.search(start, list(MOVES), step, steps=300, rng=random.Random(seed)) for seed in (3, 3, 4)]
+    assert [r.cut for r in runs] == [None] * 3  # running to its own steps is how it ends, not a cut
     same = [(r.action, r.actions, r.value, r.steps) for r in runs]
     assert same[0] == same[1] and same[0] != same[2]
 
@@ -331,13 +334,14 @@ def test_cem_budgets_hold_exactly():
     spent = cem.search((1.0, 0.0), double_integrator(), low=[-3.0], high=[3.0], horizon=10, max_steps=55,
                        rng=random.Random(0))
     assert spent.status == "found" and spent.steps == 55 and spent.rollouts == 5
-    assert spent.reason == "step budget of 55 spent"
+    assert spent.reason == "step budget of 55 spent" and spent.cut == "steps"
     late = cem.search((1.0, 0.0), double_integrator(), low=[-3.0], high=[3.0], deadline=0.0)
     assert (late.status, late.action, late.steps, late.reason) == ("budget", None, 0, "time budget spent")
+    assert late.cut == "time"
     full = cem.WC.search((1.0, 0.0), double_integrator(), low=[-3.0], high=[3.0], rng=random.Random(0))
     s = cem.WC
     assert full.rollouts == s.samples + (s.iterations - 1) * (s.samples - s.keep)
-    assert full.steps == full.rollouts * s.horizon and full.reason == ""
+    assert full.steps == full.rollouts * s.horizon and full.reason == "" and full.cut is None
 
 
 def test_cem_scores_sequences_that_raise_as_the_worst_and_says_when_all_do():

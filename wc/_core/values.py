@@ -121,7 +121,9 @@ class LLMCall:
 
 @dataclass(frozen=True)
 class RecordedAnswer:
-    """An answer the store or a recording holds for a request and sample index."""
+    """An answer the store or a recording holds for a request and sample index. `cancelled`: the
+    request was sent and cancelled before its answer (a sibling candidate solved first); it has no
+    answer, and a replay sends it again only to count it."""
 
     request_hash: str
     sample: int
@@ -129,3 +131,4 @@ class RecordedAnswer:
     call_id: int | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cancelled: bool = False

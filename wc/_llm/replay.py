@@ -3,6 +3,12 @@
 `ReplayingChat` wraps a client. The n-th time a request (model and messages) with a given sample
 index is asked, it gets the n-th answer recorded for it, if there is one; otherwise the wrapped
 client asks the server. Resuming a run uses this with the run's own recorded calls.
+
+A recording also holds the requests that were sent and cancelled before their answer (a round's
+siblings, when one candidate solved first: whether a sibling's answer had arrived by then depends
+on scheduling). A strict replay (no wrapped client) sends such a request again as cancelled: it
+is reported and counted as the recorded one was, and has no answer. Its ReplayMiss is read only
+when the run needs that answer, i.e. when the replay diverged from the recording.
 """
 from __future__ import annotations
 
@@ -59,6 +65,11 @@ class ReplayingChat:
 
     async def complete(self, messages: list[dict[str, str]], *, purpose: str, sample: int = 0) -> Completion:
         queue = self._queues.get((request_hash(self.model, messages), sample))
+        if queue and queue[0].cancelled and self.inner is not None:
+            queue.popleft()  # resuming: the answer is needed now and can be asked for
+            queue = None
+        if queue and queue[0].cancelled:
+            await self._cancelled(queue.popleft(), messages, purpose, sample)
         if queue:
             rec = queue.popleft()
             self.served.hits += 1
@@ -75,6 +86,19 @@ class ReplayingChat:
                              "the run diverged from the recorded one")
         return await self.inner.complete(messages, purpose=purpose, sample=sample)
 
+    async def _cancelled(self, rec: RecordedAnswer, messages: list[dict[str, str]], purpose: str,
+                         sample: int) -> None:
+        """The recorded request was cancelled before its answer: report it as such, then fail."""
+        self.served.hits += 1
+        call = LLMCall(purpose=purpose, model=self.model, messages=messages, sample=sample, answer=None,
+                       status=CallStatus.CANCELLED, error="cancelled in the recording")
+        call.meta["id"] = rec.call_id
+        if self.record_hits and self.on_call is not None:
+            await self.on_call(call)
+        raise ReplayMiss(f"the recording's {purpose} request (sample {sample}) was cancelled before its answer, "
+                         "as a sibling candidate solved first; this replay needs the answer: the run diverged "
+                         "from the recorded one")
+
     async def close(self) -> None:
         close = getattr(self.inner, "close", None)
         if close is not None:
@@ -88,6 +112,8 @@ def load_recording(data: dict) -> tuple[dict, list[RecordedAnswer]]:
     """A recording written by `wc runs export-llm`: its header and its answers, in order."""
     if data.get("format") != RECORDING_FORMAT:
         raise ValueError(f"not a wc LLM recording (format is {data.get('format')!r})")
-    answers = [RecordedAnswer(c["request_hash"], int(c["sample"]), c["answer"], None, int(c.get("prompt_tokens", 0)),
-                              int(c.get("completion_tokens", 0))) for c in data["calls"] if c.get("answer") is not None]
+    answers = [RecordedAnswer(c["request_hash"], int(c["sample"]), c["answer"] or "", None,
+                              int(c.get("prompt_tokens", 0)), int(c.get("completion_tokens", 0)),
+                              cancelled=c.get("answer") is None)
+               for c in data["calls"] if c.get("answer") is not None or c.get("status") == CallStatus.CANCELLED]
     return data, answers

@@ -196,11 +196,12 @@ def search(start: Any, step: Step, *, low: Sequence[float], high: Sequence[float
         plan.predictions = best_trail
         plan.action, plan.actions = list(best[0]), [list(a) for a in (best + tail)[:len(best_trail)]]
         plan.value, plan.status = best_score, FOUND
-        plan.reason = calls.spent if stopped else ""
+        if stopped:
+            calls.stopped(plan)
     elif played and failed == played:
         plan.status, plan.reason = ERROR, "every sequence tried fails"
     else:
-        plan.reason = calls.spent or "no sequence was played"
+        calls.stopped(plan, "no sequence was played")
     return finish(plan, started)
 
 

@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from wc._planning.result import ERROR, FOUND
-from wc._planning.returns import Counter, OnError, ReturnPlan, Step, finish
+from wc._planning.returns import Counter, OnError, ReturnPlan, Step, cut_reason, finish
 
 # features(state) -> the values of a state's fields, flat, in a fixed order (entity by entity)
 Features = Callable[[Any], Sequence[Hashable]]
@@ -307,14 +307,15 @@ def search(start: Any, actions: Sequence[Any], step: Step, *, features: Features
         plan.action, plan.actions, plan.predictions = best.actions[0], best.actions, best.trail
         plan.value, plan.status = best.score, FOUND
         # running to its own `steps` is how it ends; the caller's step budget or deadline is a cut
-        if calls.spent.startswith("time") or (max_steps is not None and calls.steps >= max_steps):
-            plan.reason = calls.spent or f"step budget of {max_steps} spent"
+        if calls.cut == "time" or (max_steps is not None and calls.steps >= max_steps):
+            plan.cut = calls.cut or "steps"
+            plan.reason = cut_reason(plan.cut, max_steps)
     elif not width:
         plan.status, plan.reason = ERROR, "no actions to choose from"
     elif calls.steps and failures == calls.steps:
         plan.status, plan.reason = ERROR, "every action fails from the start"
     else:
-        plan.reason = calls.spent or "no sequence was played"
+        calls.stopped(plan, "no sequence was played")
     return finish(plan, started)
 
 

@@ -214,13 +214,14 @@ def search(start: Any, actions: Sequence[Any], step: Step, *, simulations: int =
         plan.actions = [acts[parent_edges[n]] for n in path] + best_rollout[0]
         plan.predictions = [(keys[n], rewards[n], dones[n]) for n in path] + best_rollout[1]
         plan.status = FOUND
-        plan.reason = calls.spent if sims < simulations else ""
+        if sims < simulations:  # all its simulations is how it ends; fewer, a budget cut it
+            calls.stopped(plan)
     elif width and all(ch == CLOSED for ch in children[0]):
         plan.status, plan.reason = ERROR, "every action fails from the start"
     elif not width:
         plan.status, plan.reason = ERROR, "no actions to choose from"
     else:
-        plan.reason = calls.spent or "no simulation was run"
+        calls.stopped(plan, "no simulation was run")
     return finish(plan, started)
 
 
@@ -391,13 +392,14 @@ def _search_chance(start: Any, acts: list[Any], step: Step, roll: Step, calls: C
         plan.action, plan.value = acts[edge], edge_w[0][edge] / edge_n[0][edge]
         plan.actions, plan.predictions = best
         plan.status = FOUND
-        plan.reason = calls.spent if sims < simulations else ""
+        if sims < simulations:  # all its simulations is how it ends; fewer, a budget cut it
+            calls.stopped(plan)
     elif width and all(closed[0]):
         plan.status, plan.reason = ERROR, "every action fails from the start"
     elif not width:
         plan.status, plan.reason = ERROR, "no actions to choose from"
     else:
-        plan.reason = calls.spent or "no simulation was run"
+        calls.stopped(plan, "no simulation was run")
     return finish(plan, started)
 
 

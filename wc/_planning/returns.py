@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from wc._planning.result import Status
 
@@ -29,6 +29,16 @@ MAX_JOINT_ACTIONS = 1024   # a multi-discrete space is searched as the product o
 # step(key, action) -> (next key, reward, done); it may raise
 Step = Callable[[Any, Any], tuple[Any, float, bool]]
 OnError = Callable[[BaseException, Any], None]
+# which of a search's budgets ran out before it ended: its program steps or its time
+Cut = Literal["steps", "time"]
+CUTS: tuple[Cut, ...] = ("steps", "time")
+
+
+def cut_reason(cut: Cut, max_steps: int | None = None) -> str:
+    """A cut in words, for a plan's `reason` (readers use `ReturnPlan.cut`, not these words)."""
+    if cut == "time":
+        return "time budget spent"
+    return f"step budget of {max_steps} spent" if max_steps is not None else "step budget spent"
 
 
 @dataclass
@@ -49,6 +59,9 @@ class ReturnPlan:
     seconds: float = 0.0
     status: Status = "budget"  # "found": a sequence was evaluated; "budget": none in time; "error"
     reason: str = ""          # why the search stopped early, or why there is no plan
+    # the budget that ran out before the search ended (None: it ended by itself); a found plan
+    # that was cut is not all the search would have found
+    cut: Cut | None = None
     first_error: dict[str, Any] | None = None
     planner: str = ""
 
@@ -70,7 +83,7 @@ class Counter:
     """One search's calls of `step`, against its step budget and deadline (both checked before
     every call, so a search stops within one call of either)."""
 
-    __slots__ = ("step", "max_steps", "deadline", "on_error", "steps", "spent")
+    __slots__ = ("step", "max_steps", "deadline", "on_error", "steps", "cut")
 
     def __init__(self, step: Step, max_steps: int | None, deadline: float | None, on_error: OnError | None) -> None:
         self.step = step
@@ -78,28 +91,32 @@ class Counter:
         self.deadline = deadline if deadline is not None else float("inf")
         self.on_error = on_error
         self.steps = 0
-        self.spent = ""  # which budget ran out ("" while neither has)
+        self.cut: Cut | None = None  # which budget ran out (None while neither has)
 
     def left(self) -> bool:
         """Whether another call may be made (records which budget ran out when not). Tight
         loops check `steps` and `deadline` themselves and call this once they see either spent."""
-        if self.spent:
+        if self.cut is not None:
             return False
         if self.steps >= self.max_steps:
-            self.spent = f"step budget of {self.max_steps} spent"
+            self.cut = "steps"
         elif time.monotonic() > self.deadline:
-            self.spent = "time budget spent"
-        return not self.spent
+            self.cut = "time"
+        return self.cut is None
+
+    @property
+    def spent(self) -> str:
+        """Which budget ran out, in words ("" while neither has)."""
+        return cut_reason(self.cut, self.max_steps) if self.cut is not None else ""
+
+    def stopped(self, plan: ReturnPlan, fallback: str = "") -> None:
+        """Tell `plan` which budget ran out, if one did (its `cut`, and its `reason` in words);
+        else give it `fallback` as its reason."""
+        plan.cut, plan.reason = self.cut, self.spent or fallback
 
     def failed(self, exc: BaseException, action: Any) -> None:
         if self.on_error is not None:
             self.on_error(exc, action)
-
-
-def cut_by_budget(reason: str) -> bool:
-    """Whether a search's `reason` says its step or time budget ran out (`Counter.left`'s words:
-    "step budget of N spent", "time budget spent"): what it found is not all it would have."""
-    return "budget" in reason and reason.endswith("spent")
 
 
 def finish(plan: ReturnPlan, started: float) -> ReturnPlan:

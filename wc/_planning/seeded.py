@@ -37,7 +37,7 @@ from typing import Any
 
 from wc._planning import cem, iw
 from wc._planning.cem import CemSettings
-from wc._planning.returns import OnError, ReturnPlan, Step, finish
+from wc._planning.returns import Cut, OnError, ReturnPlan, Step, finish
 
 
 @dataclass(frozen=True)
@@ -91,13 +91,14 @@ def search(start: Any, step: Step, *, settings: SeededCemSettings = WC, low: Seq
     width, refine = settings.width, settings.cem
     warm = [tuple(float(x) for x in a) for a in init] if init else []
     spent, rollouts, reason = 0, 0, ""
+    cut: Cut | None = None
     if len(warm) <= refine.horizon:  # no goal plan to follow: look for one
         seed = width.search(start, corners(low, high), step, features=features, rng=rng, deadline=deadline,
                             max_steps=max_steps, on_error=on_error)
-        spent, rollouts, reason = seed.steps, seed.rollouts, seed.reason
+        spent, rollouts, reason, cut = seed.steps, seed.rollouts, seed.reason, seed.cut
         if seed.found and ends_in_goal(seed):
             warm = [tuple(a) for a in seed.actions]
-        elif seed.status != "found" or seed.reason:  # an error, or the caller's budget ran out
+        elif seed.status != "found" or seed.cut is not None:  # an error, or the caller's budget ran out
             seed.planner = "iw-cem"
             return seed
     left = None if max_steps is None else max_steps - spent
@@ -110,6 +111,6 @@ def search(start: Any, step: Step, *, settings: SeededCemSettings = WC, low: Seq
     plan.steps += spent
     plan.rollouts += rollouts
     plan.planner = "iw-cem"
-    if not plan.reason:
-        plan.reason = reason
+    if plan.cut is None and not plan.reason:  # the goal plan it followed was cut short: so is this search
+        plan.cut, plan.reason = cut, reason
     return finish(plan, started)

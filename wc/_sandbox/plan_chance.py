@@ -43,7 +43,7 @@ from wc._core.contract import decode_entity, decode_state, encode_state
 from wc._planning.chance import ChancePolicy, Objective, Outcome, solve, success
 from wc._planning.mcts import MctsSettings
 from wc._planning.result import BUDGET, ERROR, EXHAUSTED, FOUND, PlanResult, Status
-from wc._planning.returns import ReturnPlan, add_returns
+from wc._planning.returns import Cut, ReturnPlan, add_returns
 from wc._sandbox import timer
 from wc._sandbox.distribution import pick_option
 from wc._sandbox.entities import EntityTable, Key
@@ -204,6 +204,7 @@ class ChancePlan:
     status: Status = BUDGET
     planner: str = ""         # "exact" or "mcts"
     reason: str = ""
+    cut: Cut | None = None    # the budget that cut MCTS short (the exact planner's decide nothing or all)
     first_error: dict[str, Any] | None = None
     # what the plan expects: the policy's most probable outcome at each step (exact), or the
     # best trajectory a simulation played (MCTS); (state key, reward, done) after each action
@@ -326,6 +327,7 @@ def _by_mcts(plan: ChancePlan, model: ChanceModel, start: Key, actions: list[Any
     plan.planner, plan.exact = "mcts", False
     plan.steps, plan.simulations = result.steps, result.rollouts
     plan.reason += result.reason
+    plan.cut = result.cut
     if result.status != FOUND:
         plan.status = ERROR if result.status == ERROR else BUDGET
         return
@@ -398,7 +400,7 @@ def as_return_plan(plan: ChancePlan, *, hopeful: bool = False) -> ReturnPlan:
     to a total it states."""
     common: dict[str, Any] = dict(reason=plan.reason, first_error=plan.first_error, seconds=plan.seconds,
                                   planner=f"chance-{plan.planner or 'none'}", steps=plan.steps or plan.nodes,
-                                  rollouts=plan.simulations)
+                                  rollouts=plan.simulations, cut=plan.cut)
     if plan.status != FOUND or plan.action is None:
         # "exhausted" does not occur for the return objective, except where no action can be taken
         return ReturnPlan(status=BUDGET if plan.status == BUDGET else ERROR, **common)

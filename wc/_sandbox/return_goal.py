@@ -38,7 +38,7 @@ from typing import Any
 
 from wc._planning import PlanBudget
 from wc._planning.result import BUDGET, ERROR, EXHAUSTED, FOUND, PlanResult
-from wc._planning.returns import ReturnPlan, cut_by_budget
+from wc._planning.returns import ReturnPlan
 
 
 @dataclass
@@ -148,7 +148,7 @@ def judged(plan: ReturnPlan, goal: ReturnGoal) -> PlanResult:
                   depth=len(plan.actions))
     if plan.status == "error":
         return PlanResult(False, reason=plan.reason or "the program cannot be planned in", status=ERROR, **common)
-    if plan.status != "found" or cut_by_budget(plan.reason):
+    if plan.status != "found" or plan.cut is not None:
         return PlanResult(False, reason=plan.reason or "the planning budget ran out", status=BUDGET, **common)
     value = predicted_return(plan, goal.episode_steps, goal.best_step)
     if goal.target is None or value >= goal.target:

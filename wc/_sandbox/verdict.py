@@ -21,7 +21,7 @@ from typing import Any
 from wc._core.contract import FAILURE_KINDS, rewards_match
 from wc._core.tolerance import CWMB, Tolerance, state_difference
 from wc._planning.result import PlanResult
-from wc._planning.returns import ReturnPlan, action_choices, add_returns
+from wc._planning.returns import CUTS, Cut, ReturnPlan, action_choices, add_returns
 
 MAX_FAILURE_DETAILS = 40          # failures kept with their details, newest first
 MAX_TEXT = 2000                   # characters of a message or a line of code from a worker
@@ -357,11 +357,23 @@ def return_plan_from_wire(data: Any, action_space: Any, *, max_len: int) -> Retu
     if not 0.0 <= numbers["gamma"] <= 1.0:
         raise Malformed("a return plan's gamma is between 0 and 1")
     first_error = data.get("first_error")
-    plan = ReturnPlan(action=action, actions=list(actions), predictions=checked, status=status,
-                      reason=_text(data.get("reason", "")), planner=_text(data.get("planner", "")),
+    reason = _text(data.get("reason", ""))
+    cut = data["cut"] if "cut" in data else _cut_in_words(reason)
+    if cut is not None and cut not in CUTS:
+        raise Malformed(f"a return plan's cut is null or one of {', '.join(CUTS)}")
+    plan = ReturnPlan(action=action, actions=list(actions), predictions=checked, status=status, reason=reason,
+                      cut=cut, planner=_text(data.get("planner", "")),
                       first_error=None if first_error is None else failure_from_wire(first_error), **numbers)
     add_returns(plan)
     return plan
+
+
+def _cut_in_words(reason: str) -> Cut | None:
+    """The cut of a plan reported before plans said it (`ReturnPlan.cut`): read, as then, from
+    `Counter`'s words in its reason ("step budget of N spent", "time budget spent")."""
+    if "budget" not in reason or not reason.endswith("spent"):
+        return None
+    return "time" if reason.endswith("time budget spent") else "steps"
 
 
 def problems_from_wire(data: Any, limit: int = 10) -> list[str]:

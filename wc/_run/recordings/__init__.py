@@ -47,7 +47,8 @@ def agent_of(recording: dict[str, Any]) -> str:
 
 
 async def export(store: Store, run_id: int) -> dict[str, Any]:
-    """A run's LLM answers with its configuration, as a recording."""
+    """A run's LLM answers with its configuration, as a recording; with the requests cancelled before
+    their answer (no answer), which a replay counts as the run did."""
     summary = await store.runs.summary(run_id)
     calls = await store.calls.of_run(run_id)
     return {
@@ -60,7 +61,7 @@ async def export(store: Store, run_id: int) -> dict[str, Any]:
                    "request_hash": c.request_hash, "messages": c.messages, "answer": c.answer,
                    "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
                    "latency_s": c.latency_s}
-                  for c in calls if c.status in ANSWERED + (CallStatus.REPLAYED,)],
+                  for c in calls if c.status in ANSWERED + (CallStatus.REPLAYED, CallStatus.CANCELLED)],
     }
 
 
