@@ -45,7 +45,8 @@ async def test_wrong_values_fit_all_data_after_one_llm_call(fake_llm, db_url, tm
         f = fitted.fitted
         assert f is not None and f.parent_id == answered.id and f.status == "converged"
         assert f.initial["gravity"] == 9.8 and f.fitted["gravity"] == pytest.approx(LUNAR["gravity"], rel=1e-5)
-        assert f.budget_seconds > 0 and f.n_transitions == 100 and f.sample == list(range(100))
+        assert f.budget_seconds == 10 and f.n_transitions == 100 and f.sample == list(range(100))
+        assert f.budget_evaluations == 1000 and f.cut is None  # 10 s at 10,000 calls a second over 100
         assert f.residuals["within"] == 100
         assert f.identifiability["undetermined"] == [["masscart", "masspole", "force_mag"]]
         graph = await store.programs.lineage(fitted.id)
@@ -56,6 +57,7 @@ async def test_wrong_values_fit_all_data_after_one_llm_call(fake_llm, db_url, tm
     shown = CliRunner().invoke(app, ["programs", "show", str(fitted.id), *db], env={"WC_DB": None})
     assert shown.exit_code == 0, shown.output
     assert f"fitted from program {answered.id}: converged" in shown.stderr
+    assert "(budget 10 s = 1000 evaluations)" in shown.stderr
     assert "gravity" in shown.stderr and "1.62" in shown.stderr and "undetermined" in shown.stderr
     diff = CliRunner().invoke(app, ["programs", "diff", str(answered.id), str(fitted.id), *db], env={"WC_DB": None})
     assert diff.exit_code == 0, diff.output
@@ -261,7 +263,8 @@ async def test_a_fit_is_stored_with_its_edge_on_either_database(store):
     record = FitRecord(parent_id=parent, status="converged", message="ok", initial={"g": 9.8}, fitted={"g": 1.62},
                        budget_seconds=10.0, n_transitions=3, sample=[0, 2], seconds=0.5, evaluations=7,
                        residuals={"max_error": {"x": 1e-9}, "within": 2}, identifiability={
-                           "rank": 1, "undetermined": [], "std_errors": {"g": 1e-7}})
+                           "rank": 1, "undetermined": [], "std_errors": {"g": 1e-7}}, budget_evaluations=300,
+                       cut="evaluations")
     await store.programs.add_fit(child, record)
     await store.programs.add_fit(child, FitRecord(**{**record.to_json(), "status": "budget"}))
     got = await store.programs.get(child)

@@ -44,7 +44,8 @@ def iso_utc(moment: datetime | None) -> str | None:
 @dataclass
 class FitRecord:
     """A fit of a program's PARAMS, as stored (the program it made is `program_id`, fitted from
-    `parent_id`): values before and after, the budget and sample it had, what it left unexplained
+    `parent_id`): values before and after, the budget (seconds and the count of evaluations they
+    make) and sample it had, what cut it short, what it left unexplained
     (`residuals`: max_error per field, rms, within, failed, costs) and `identifiability` (rank,
     undetermined groups of names, std_errors)."""
 
@@ -61,6 +62,8 @@ class FitRecord:
     residuals: dict[str, Any]
     identifiability: dict[str, Any]
     program_id: int | None = None
+    budget_evaluations: int | None = None   # the count that bounds it (None: stored before fits had one)
+    cut: str | None = None                  # what stopped it short: "evaluations", "time" (the wall cap) or None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -246,4 +246,5 @@ def _fit_record(row: Any) -> FitRecord:
     return FitRecord(parent_id=row.parent_id, status=row.status, message=row.message, initial=row.initial,
                      fitted=row.fitted, budget_seconds=row.budget_seconds, n_transitions=row.n_transitions,
                      sample=row.sample, seconds=row.seconds, evaluations=row.evaluations, residuals=row.residuals,
-                     identifiability=row.identifiability, program_id=row.program_id)
+                     identifiability=row.identifiability, program_id=row.program_id,
+                     budget_evaluations=row.budget_evaluations, cut=row.cut)
