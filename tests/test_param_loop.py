@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.changed_physics import LUNAR, write_jsonl
+from support.helpers import keys_of
 from support.helpers import llm_settings as settings
 from typer.testing import CliRunner
 
@@ -63,6 +64,20 @@ async def test_wrong_values_fit_all_data_after_one_llm_call(fake_llm, db_url, tm
     assert diff.exit_code == 0, diff.output
     assert "differ only in their PARAMS values" in diff.stderr
     assert diff.stdout.startswith("gravity: 9.8 -> 1.62") and "def transition" not in diff.stdout
+    # the run lists its fits: program, parent, values, misses left, time, whether cut short
+    run = ["runs", "show", str(result.run.id), *db]
+    listed = CliRunner().invoke(app, run, env={"WC_DB": None, "COLUMNS": "250"})
+    assert listed.exit_code == 0, listed.output
+    assert "fits of PARAMS" in listed.stdout and "gravity=1.62" in listed.stdout and "100/100 within" in listed.stdout
+    row = [cell.strip() for cell in next(line for line in listed.stdout.splitlines() if "gravity=1.62" in line)
+           .split("│")]
+    assert row[1:4] == [str(fitted.id), str(answered.id), "converged"] and row[-2] == "no", row
+    shown_json = json.loads(CliRunner().invoke(app, [*run, "--json"], env={"WC_DB": None}).stdout)
+    [listed_fit] = shown_json["fit_list"]
+    assert set(listed_fit) == keys_of("Program fit") and set(shown_json) == keys_of("Run", details=True)
+    assert listed_fit["program_id"] == fitted.id and listed_fit["parent_id"] == answered.id
+    assert listed_fit["cut"] is None and listed_fit["budget_evaluations"] == 1000
+    assert listed_fit["fitted"]["gravity"] == pytest.approx(LUNAR["gravity"], rel=1e-5)
 
 
 async def test_a_fit_without_fitting_params_keeps_the_answer_as_written(fake_llm, db_url, tmp_path):

@@ -318,12 +318,13 @@ class RunSummary:
     node: str | None = None     # the machine that ran it last: a Ray node id, else the host name
     unsolvable: int = 0         # starts believed unsolvable now (not reopened)
     unsolvable_list: list[UnsolvableStartRecord] = field(default_factory=list)  # with reopened ones
+    fit_list: list[FitRecord] = field(default_factory=list)  # fits of PARAMS that made its programs, in order
 
     def to_json(self, *, details: bool = True) -> dict[str, Any]:
         """The Run object of docs/JSON.md; `details` adds its episodes and LLM calls (a listing of
         many runs leaves them out, as the store does)."""
         data = asdict(self)
-        del data["episode_list"], data["llm_call_list"], data["unsolvable_list"]
+        del data["episode_list"], data["llm_call_list"], data["unsolvable_list"], data["fit_list"]
         data["created_at"] = iso_utc(self.created_at)
         data["finished_at"] = iso_utc(self.finished_at)
         if details:
@@ -331,6 +332,7 @@ class RunSummary:
                                          finished_at=iso_utc(e.finished_at)) for e in self.episode_list]
             data["llm_call_list"] = [dict(asdict(c), started_at=iso_utc(c.started_at)) for c in self.llm_call_list]
             data["unsolvable_list"] = [u.to_json() for u in self.unsolvable_list]
+            data["fit_list"] = [f.to_json() for f in self.fit_list]
         return data
 
 
