@@ -17,6 +17,7 @@ import asyncio
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from wc._core.canonical import start_key
 from wc._core.values import State
@@ -144,7 +145,9 @@ class Refiner:
         self.max_shown = max_shown
         self.offline = offline  # recorded data only (`wc fit`): a candidate is solved when φ1 holds
         self.fit_budget = fit_budget  # a program's PARAMS are fitted within it before φ1 (None: not fitted)
-        # a structure (fitting.structure) -> (transitions at its last refit, whether that refit fitted them all)
+        # the refit pacing: a structure (fitting.structure_key) -> (transitions at its last refit, whether that
+        # refit fitted them all); in the agent's checkpoint (`refit_pacing`), so a resumed run refits when the
+        # uninterrupted one would
         self._refits: dict[str, tuple[int, bool]] = {}
 
     async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]]) -> Candidate:
@@ -174,16 +177,24 @@ class Refiner:
         REFIT_GROWTH since (a structure that no values fit is not refitted, as a new version,
         after every step)."""
         n = len(self.sandbox.transitions)
-        key = fitting.structure(source)
+        key = fitting.structure_key(source)
         if key is None or n == 0:
             return False
         last, fitted_all = self._refits.get(key, (0, True))
         return fitted_all or n > REFIT_GROWTH * last
 
     def _refitted(self, source: str, fits: bool) -> None:
-        key = fitting.structure(source)
+        key = fitting.structure_key(source)
         if key is not None:
             self._refits[key] = (len(self.sandbox.transitions), fits)
+
+    def refit_pacing(self) -> dict[str, list[Any]]:
+        """The refit pacing as plain data, for the agent's checkpoint."""
+        return {key: [n, fits] for key, (n, fits) in sorted(self._refits.items())}
+
+    def restore_refit_pacing(self, data: Any) -> None:
+        """Put back `refit_pacing`'s data (a checkpoint written before it held none: none)."""
+        self._refits = {str(key): (int(n), bool(fits)) for key, (n, fits) in (data or {}).items()}
 
     async def _check(self, source: str, starts: list[tuple[State, str]]) -> tuple[Evaluation, Optimism | None]:
         evaluation = await self.sandbox.evaluate(source)
