@@ -327,3 +327,57 @@ def test_a_slow_program_is_stopped_within_an_evaluation(lunar):
     reply = param_fit.fit(compiled(adapter, slow), data, declared, evaluations=1000, seconds=0.05)
     assert reply["status"] == "failed" and "wall-time cap" in reply["message"]
     assert reply["values"] == declared.values
+
+
+def test_every_request_that_shows_a_program_shows_its_fit():
+    """Repair, optimism (goal and return worlds) and load-repair requests show a fitted program's
+    values and what they still miss in the same words, right after the program; without a fit,
+    the requests are as they were."""
+    from wc._planning.result import PlanResult
+    from wc._synth import prompts
+    from wc._synth.fitting import describe
+
+    fit = ParamFit("converged", {"g": 1.62}, {"g": 9.8}, sample=10, within=3, max_error={"x": 0.5})
+    said = describe(fit)
+    program = 'PARAMS = {"g": 1.62}\n' + BODY
+    block = f"```python\n{program.strip()}\n```\n\n{said}\n\n"
+    t = Transition([{"type": "Cart", "x": 0.0}], 0, [{"type": "Cart", "x": 1.0}], 1.0, False, "")
+    plan = PlanResult(False, reason="no plan", status="exhausted")
+    for numeric in (False, True):
+        ctx = prompts.PromptContext("", "value" if numeric else "sign", str)
+        asked = {
+            "repair": prompts.repair(ctx, program, [t], [], 0, {"predicted_reward": [0.0, False]}, "reward",
+                                     params=said),
+            "optimism": prompts.optimism(ctx, program, t.state, "", plan, 1, said),
+            "load": prompts.repair_load(ctx, program, {"kind": "params", "message": "m"}, said),
+        }
+        for kind, messages in asked.items():
+            text = messages[-1]["content"]
+            assert text.startswith("The current world model:\n" + block), (kind, text)
+            assert "the best values still miss by up to 0.5 in x" in text
+            bare = {"repair": prompts.repair(ctx, program, [t], [], 0, {"predicted_reward": [0.0, False]}, "reward"),
+                    "optimism": prompts.optimism(ctx, program, t.state, "", plan, 1),
+                    "load": prompts.repair_load(ctx, program, {"kind": "params", "message": "m"})}[kind]
+            assert "wc fitted" not in bare[-1]["content"] and bare[-1]["content"] == text.replace(said + "\n\n", "")
+
+
+def test_a_stored_fit_reads_back_as_the_fit_the_prompts_showed():
+    """A resumed run's refiner gets each program's stored fit back: its prompts say what the
+    uninterrupted run's said."""
+    from wc._run.resume import fit_of
+    from wc._store import FitRecord
+    from wc._synth.fitting import describe
+
+    fit = ParamFit("budget", {"g": 1.62, "m": 2.0}, {"g": 9.8, "m": 1.0}, sample=10, within=3,
+                   max_error={"x": 0.5, "v": 0.01}, failed=1, rank=1, undetermined=[["g", "m"]],
+                   std_errors={"g": None, "m": None}, cut="evaluations", cost_initial=4.0, cost_final=1.0)
+    record = FitRecord(parent_id=1, status=fit.status, message=fit.message, initial=fit.initial, fitted=fit.values,
+                       budget_seconds=10, n_transitions=12, sample=list(range(10)), seconds=0.1, evaluations=5,
+                       residuals={"max_error": fit.max_error, "rms": fit.rms, "within": fit.within,
+                                  "sample": fit.sample, "failed": fit.failed, "cost_initial": fit.cost_initial,
+                                  "cost_final": fit.cost_final},
+                       identifiability={"rank": 1, "undetermined": fit.undetermined, "std_errors": fit.std_errors},
+                       budget_evaluations=1000, cut="evaluations")
+    back = fit_of(record)
+    assert back is not None and describe(back) == describe(fit) and back.cut == "evaluations"
+    assert fit_of(None) is None

@@ -118,7 +118,7 @@ class Learner:
         pacing = self.refiner.refit_pacing()
         for cand in pool:  # re-check on all data, including the newest, at no LLM cost
             if cand.program_id not in seen:
-                seen[cand.program_id] = await self.refiner.assess(cand.program_id, cand.source, starts)
+                seen[cand.program_id] = await self.refiner.assess(cand.program_id, cand.source, starts, cand.fitted)
         if self.refiner.refit_pacing() != pacing:  # a refit without an LLM call: a resume must know of it
             await self.store.runs.save_checkpoint(self.run_id, self.checkpoint())
         ranked = sorted(seen.values(), key=lambda c: (c.solved, c.score), reverse=True)

@@ -150,23 +150,25 @@ class Refiner:
         # uninterrupted one would
         self._refits: dict[str, tuple[int, bool]] = {}
 
-    async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]]) -> Candidate:
+    async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]],
+                     fitted: ParamFit | None = None) -> Candidate:
         """φ1 on all data; φ2 from every start once φ1 holds. Scores are written to the store. A
         program with PARAMS that no longer fits is fitted again first, from its own values, with no
-        LLM call: when the values change, the candidate is that new version (fitted from it)."""
+        LLM call: when the values change, the candidate is that new version (fitted from it).
+        `fitted`: the fit that made the program, kept (what its prompts show) unless it is refitted."""
         evaluation, optimism = await self._check(source, starts)
-        cand = Candidate(program_id, source, evaluation, optimism, offline=self.offline)
+        cand = Candidate(program_id, source, evaluation, optimism, offline=self.offline, fitted=fitted)
         await self.recorder.scores(cand)
         if self.fit_budget and not evaluation.fits and evaluation.load_failure is None and self._refit_due(source):
-            fitted = await fitting.fit_program(self.sandbox, source, self.fit_budget)
-            if isinstance(fitted, fitting.Fitted):
-                cand.fitted = fitted.fit
-                if fitted.changed:
-                    pid = await self.recorder.program(fitted.source, FITTED, [program_id], None)
-                    await self.recorder.fit(pid, program_id, fitted)
-                    evaluation, optimism = await self._check(fitted.source, starts)
-                    cand = Candidate(pid, fitted.source, evaluation, optimism, offline=self.offline,
-                                     fitted=fitted.fit)
+            refit = await fitting.fit_program(self.sandbox, source, self.fit_budget)
+            if isinstance(refit, fitting.Fitted):
+                cand.fitted = refit.fit
+                if refit.changed:
+                    pid = await self.recorder.program(refit.source, FITTED, [program_id], None)
+                    await self.recorder.fit(pid, program_id, refit)
+                    evaluation, optimism = await self._check(refit.source, starts)
+                    cand = Candidate(pid, refit.source, evaluation, optimism, offline=self.offline,
+                                     fitted=refit.fit)
                     await self.recorder.scores(cand)
             self._refitted(source, cand.evaluation.fits)
         return cand
@@ -312,6 +314,7 @@ class Refiner:
 
     def _messages(self, arm: Arm, parent: Candidate | None, starts, sample: int) -> list[dict[str, str]]:
         data = self.sandbox.transitions
+        params = fitting.describe(parent.fitted, self.ctx.tolerance) if parent and parent.fitted is not None else ""
         if arm.kind == "scratch" or parent is None:
             choose = prompts.choose_informative_numeric if self.ctx.numeric else prompts.choose_informative
             varied = chance.nondeterminism(self.ctx, data, self.sandbox.varied()) if self.ctx.chance else ""
@@ -321,12 +324,12 @@ class Refiner:
             failed = [(s, p) for s, p in zip(starts, plans, strict=False) if not p.found and not p.undecided]
             if failed:
                 (state, mission), plan = failed[sample % len(failed)]
-                return prompts.optimism(self.ctx, parent.source, state, mission, plan, len(data))
+                return prompts.optimism(self.ctx, parent.source, state, mission, plan, len(data), params)
         ev = parent.evaluation
         failing = ev.failing(arm.kind if arm.kind != "optimism" else "transition")
         if not failing:  # nothing to show but the error that stops it loading (e.g. before any data)
             return prompts.repair_load(self.ctx, parent.source, ev.load_failure or {
-                "kind": "unknown", "message": "the program could not be checked"})
+                "kind": "unknown", "message": "the program could not be checked"}, params)
         with_detail = [i for i in failing if i in ev.failures] or failing
         # the newest failure first (a continuous world: the largest error first); concurrent samples of
         # one arm see different counterexamples
@@ -338,7 +341,6 @@ class Refiner:
             "transition_error": ev.load_failure, "reward_error": ev.load_failure} or {}
         passing = (prompts.choose_spread(data, ev.passing(), 3, []) if self.ctx.numeric
                    else prompts.choose_passing(data, ev.passing(), index))
-        params = fitting.describe(parent.fitted, self.ctx.tolerance) if parent.fitted is not None else ""
         return prompts.repair(self.ctx, parent.source, data, passing, index, detail, arm.kind, self._chance(ev),
                               params=params)
 
