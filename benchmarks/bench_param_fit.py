@@ -120,7 +120,7 @@ def main() -> None:
     parser.add_argument("--transitions", type=int, nargs="+", default=[50, 200, 800])
     parser.add_argument("--params", type=int, nargs="+", default=[1, 3, 5])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=60.0, help="each fit's time budget")
+    parser.add_argument("--seconds", type=float, default=60.0, help="each fit's budget (its count of evaluations)")
     args = parser.parse_args()
     if not all(1 <= p <= len(ORDER) for p in args.params):
         parser.error(f"--params must be 1 to {len(ORDER)}")

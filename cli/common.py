@@ -171,6 +171,19 @@ def print_summary(s) -> None:
     out.print(table)
 
 
+def fit_budget_text(f) -> str:
+    """A stored fit's budget (its seconds and the count of evaluations they make) and what cut it
+    short: a fit cut by its count is reproducible, one cut by the wall-time cap depends on the
+    machine it ran on, and says so."""
+    budget = f"budget {f.budget_seconds:g} s" + (f" = {f.budget_evaluations} evaluations"
+                                                 if f.budget_evaluations is not None else "")
+    if f.cut == "evaluations":
+        return budget + ", cut by its count"
+    if f.cut == "time":
+        return budget + ", cut by the wall-time cap: not reproducible"
+    return budget
+
+
 def spread_table(rows, *, title: str) -> Table:
     """Environments as columns, each quantity as `mean ± std` over the seeds run (`wc sweep show`,
     `wc runs compare --sweep`)."""

@@ -78,7 +78,9 @@ def learn(
                                  "API module and data, the default) or 'docs' (also its documentation, as CWMB)."),
     fit_params: bool = typer.Option(True, "--fit-params/--no-fit-params", help="Fit a program's PARAMS (its "
                                     "declared constants) to the data before judging it."),
-    fit_seconds: float = typer.Option(10.0, "--fit-seconds", min=0.01, help="Time budget of one fit of PARAMS."),
+    fit_seconds: float = typer.Option(10.0, "--fit-seconds", min=0.01, help="Budget of one fit of PARAMS: "
+                                    "seconds at a nominal 10,000 program calls a second, a count of evaluations that "
+                                    "decides where it stops (the same values on any machine); 3x is a wall-time cap."),
     fit_transitions: int = typer.Option(500, "--fit-transitions", min=1, max=4096, help="Transitions one fit of "
                                         "PARAMS uses at most (spread over the data)."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),

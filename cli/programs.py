@@ -13,6 +13,7 @@ from .common import (
     JsonOption,
     err,
     fail,
+    fit_budget_text,
     listing,
     make_settings,
     out,
@@ -49,7 +50,7 @@ def _show_fit(f) -> None:
     the parameters the data does not determine; on stderr with the header."""
     res, ident = f.residuals, f.identifiability
     err.print(f"fitted from program {f.parent_id}: {f.status}, {f.evaluations} evaluations in {f.seconds:.2f} s "
-              f"(budget {f.budget_seconds:g} s), on {len(f.sample)} of {f.n_transitions} transitions, "
+              f"({fit_budget_text(f)}), on {len(f.sample)} of {f.n_transitions} transitions, "
               f"{res.get('within', 0)} within the tolerance", highlight=False)
     undetermined = {n for group in ident.get("undetermined") or [] for n in group}
     table = Table("parameter", "declared", "fitted", "std error")

@@ -87,6 +87,25 @@ def runs_show(run: int = typer.Argument(..., help="Run id."), db: str | None = D
                            str(u.program_id), u.believed_at.strftime("%H:%M:%S") if u.believed_at else "-",
                            u.reopened_at.strftime("%H:%M:%S") if u.reopened_at else "no")
         out.print(starts)
+    if summary.fit_list:
+        out.print(_fits_table(summary.fit_list))
+
+
+def _fits_table(fits) -> Table:
+    """The run's fits of PARAMS: each program made by one, from which, its values, the misses left,
+    its time and whether its budget cut it short (by its count, or by the wall-time cap)."""
+    table = Table("program", "fitted from", "status", "values", "misses left", "seconds", "cut short",
+                  title="fits of PARAMS (values fitted to the data, no LLM call)")
+    for f in fits:
+        res = f.residuals or {}
+        worst = max((res.get("max_error") or {}).items(), key=lambda kv: kv[1], default=None)
+        misses = f"{res.get('within', 0)}/{res.get('sample', len(f.sample))} within" + (
+            f", worst {worst[1]:.3g} in {worst[0]}" if worst else "")
+        cut = {"evaluations": f"by its count ({f.evaluations})", "time": "by the wall-time cap (not reproducible)",
+               None: "no"}.get(f.cut, str(f.cut))
+        table.add_row(str(f.program_id), str(f.parent_id), f.status,
+                      ", ".join(f"{k}={v:.6g}" for k, v in f.fitted.items()), misses, f"{f.seconds:.2f}", cut)
+    return table
 
 
 def _show_episode(run: int, episode: int, db: str | None, json_out: bool) -> None:

@@ -65,10 +65,11 @@ def wc_json(store, *args: str):
 
 def test_the_schema_document_names_every_object():
     for name in ("Run", "Episode", "LLM call", "Program", "Environment", "Curriculum", "Curriculum step",
-                 "Evaluation", "Export", "API module", "Schema", "Sweep", "Sweep cell", "Sweep environment", "Spread"):
+                 "Evaluation", "Export", "API module", "Schema", "Sweep", "Sweep cell", "Sweep environment", "Spread",
+                 "Program fit"):
         assert keys_of(name), name
     documented = schemas()
-    assert documented["Run"][1] == {"episode_list", "llm_call_list", "unsolvable_list"}
+    assert documented["Run"][1] == {"episode_list", "llm_call_list", "unsolvable_list", "fit_list"}
     assert documented["Curriculum"][1] == {"steps"} and documented["Sweep"][1] == {"cells", "by_env"}
 
 

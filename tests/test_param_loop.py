@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.changed_physics import LUNAR, write_jsonl
+from support.helpers import keys_of
 from support.helpers import llm_settings as settings
 from typer.testing import CliRunner
 
@@ -23,6 +24,15 @@ from wc.testing import Reply, answer
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 FIXTURES = Path(__file__).parent / "fixtures"
 MODEL = (FIXTURES / "cartpole_params_model.py").read_text()  # gymnasium's textbook constants
+BODY_WITH_PARAMS = 'PARAMS = {"g": 1.0}\n\ndef transition(state, action):\n    return state\n'
+
+
+@pytest.fixture(scope="module")
+def lunar_moon():
+    """40 transitions of the lunar cart-pole, with its adapter."""
+    from support.changed_physics import cartpole_transitions
+
+    return cartpole_transitions(40, **LUNAR)
 
 
 async def test_wrong_values_fit_all_data_after_one_llm_call(fake_llm, db_url, tmp_path):
@@ -45,7 +55,8 @@ async def test_wrong_values_fit_all_data_after_one_llm_call(fake_llm, db_url, tm
         f = fitted.fitted
         assert f is not None and f.parent_id == answered.id and f.status == "converged"
         assert f.initial["gravity"] == 9.8 and f.fitted["gravity"] == pytest.approx(LUNAR["gravity"], rel=1e-5)
-        assert f.budget_seconds > 0 and f.n_transitions == 100 and f.sample == list(range(100))
+        assert f.budget_seconds == 10 and f.n_transitions == 100 and f.sample == list(range(100))
+        assert f.budget_evaluations == 1000 and f.cut is None  # 10 s at 10,000 calls a second over 100
         assert f.residuals["within"] == 100
         assert f.identifiability["undetermined"] == [["masscart", "masspole", "force_mag"]]
         graph = await store.programs.lineage(fitted.id)
@@ -56,11 +67,26 @@ async def test_wrong_values_fit_all_data_after_one_llm_call(fake_llm, db_url, tm
     shown = CliRunner().invoke(app, ["programs", "show", str(fitted.id), *db], env={"WC_DB": None})
     assert shown.exit_code == 0, shown.output
     assert f"fitted from program {answered.id}: converged" in shown.stderr
+    assert "(budget 10 s = 1000 evaluations)" in shown.stderr
     assert "gravity" in shown.stderr and "1.62" in shown.stderr and "undetermined" in shown.stderr
     diff = CliRunner().invoke(app, ["programs", "diff", str(answered.id), str(fitted.id), *db], env={"WC_DB": None})
     assert diff.exit_code == 0, diff.output
     assert "differ only in their PARAMS values" in diff.stderr
     assert diff.stdout.startswith("gravity: 9.8 -> 1.62") and "def transition" not in diff.stdout
+    # the run lists its fits: program, parent, values, misses left, time, whether cut short
+    run = ["runs", "show", str(result.run.id), *db]
+    listed = CliRunner().invoke(app, run, env={"WC_DB": None, "COLUMNS": "250"})
+    assert listed.exit_code == 0, listed.output
+    assert "fits of PARAMS" in listed.stdout and "gravity=1.62" in listed.stdout and "100/100 within" in listed.stdout
+    row = [cell.strip() for cell in next(line for line in listed.stdout.splitlines() if "gravity=1.62" in line)
+           .split("│")]
+    assert row[1:4] == [str(fitted.id), str(answered.id), "converged"] and row[-2] == "no", row
+    shown_json = json.loads(CliRunner().invoke(app, [*run, "--json"], env={"WC_DB": None}).stdout)
+    [listed_fit] = shown_json["fit_list"]
+    assert set(listed_fit) == keys_of("Program fit") and set(shown_json) == keys_of("Run", details=True)
+    assert listed_fit["program_id"] == fitted.id and listed_fit["parent_id"] == answered.id
+    assert listed_fit["cut"] is None and listed_fit["budget_evaluations"] == 1000
+    assert listed_fit["fitted"]["gravity"] == pytest.approx(LUNAR["gravity"], rel=1e-5)
 
 
 async def test_a_fit_without_fitting_params_keeps_the_answer_as_written(fake_llm, db_url, tmp_path):
@@ -261,7 +287,8 @@ async def test_a_fit_is_stored_with_its_edge_on_either_database(store):
     record = FitRecord(parent_id=parent, status="converged", message="ok", initial={"g": 9.8}, fitted={"g": 1.62},
                        budget_seconds=10.0, n_transitions=3, sample=[0, 2], seconds=0.5, evaluations=7,
                        residuals={"max_error": {"x": 1e-9}, "within": 2}, identifiability={
-                           "rank": 1, "undetermined": [], "std_errors": {"g": 1e-7}})
+                           "rank": 1, "undetermined": [], "std_errors": {"g": 1e-7}}, budget_evaluations=300,
+                       cut="evaluations")
     await store.programs.add_fit(child, record)
     await store.programs.add_fit(child, FitRecord(**{**record.to_json(), "status": "budget"}))
     got = await store.programs.get(child)
@@ -271,3 +298,93 @@ async def test_a_fit_is_stored_with_its_edge_on_either_database(store):
     graph = await store.programs.lineage(parent)
     assert list(graph.edges) == [(parent, child)] and graph.nodes[child]["origin"] == "fitted"
     assert got.to_json()["fitted"]["fitted"] == {"g": 1.62}
+
+
+def test_the_refit_pacing_survives_a_checkpoint(lunar_moon):
+    """The agent's checkpoint holds the refit pacing: a learner restored from it (through JSON, as
+    the store keeps it) decides when to refit without an LLM call exactly as the one that wrote it."""
+    from wc._agent.learner import Learner
+    from wc._sandbox.params import declared, rewrite
+    from wc._sandbox.sandbox import Sandbox
+    from wc._synth.prompts import PromptContext
+    from wc._synth.refine import CallBudget, Recorder, Refiner
+
+    adapter, data = lunar_moon
+    wrong = rewrite(MODEL, {**declared(MODEL).values, "gravity": 3.0})
+
+    def learner(sandbox):
+        refiner = Refiner(llm=None, sandbox=sandbox, ctx=PromptContext(adapter.api.source, "value", str),  # type: ignore[arg-type]
+                          recorder=Recorder(), budget=CallBudget(0))
+        return Learner(config=LearnConfig(env="CartPole-v1"), adapter=adapter, store=None, sandbox=sandbox,  # type: ignore[arg-type]
+                       refiner=refiner, recorder=None, budget=CallBudget(0), run_id=0)  # type: ignore[arg-type]
+    first = learner(Sandbox(adapter.api, adapter.actions, "value"))
+    for t in data[:20]:
+        first.sandbox.add(t)
+    first.refiner._refitted(wrong, fits=False)  # a structure no values fit, last refitted at 20 transitions
+    first.refiner._refitted(BODY_WITH_PARAMS, fits=True)
+    saved = json.loads(json.dumps(first.checkpoint()))
+    assert saved["refits"] and len(saved["refits"]) == 2
+    again = learner(Sandbox(adapter.api, adapter.actions, "value"))
+    for t in data[:20]:
+        again.sandbox.add(t)
+    again.restore_checkpoint(saved)
+    assert again.refiner.refit_pacing() == first.refiner.refit_pacing()
+    decisions = []
+    for t in data[20:30]:
+        for each in (first, again):
+            each.sandbox.add(t)
+        decisions.append([(each.refiner._refit_due(MODEL), each.refiner._refit_due(BODY_WITH_PARAMS))
+                          for each in (first, again)])
+    assert all(a == b for a, b in decisions)
+    assert [a[0] for a, _ in decisions] == [False, False, True, True, True, True, True, True, True, True]  # > 22
+    fresh = learner(Sandbox(adapter.api, adapter.actions, "value"))
+    fresh.restore_checkpoint({})  # a checkpoint written before the pacing was kept: none
+    assert fresh.refiner.refit_pacing() == {}
+
+
+@pytest.mark.slow
+async def test_a_refit_without_an_llm_call_is_in_the_checkpoint_a_resume_reads(fake_llm, db_url, tmp_path):
+    """Learning on the moon from a structure no values fit, with no LLM call allowed: each refit
+    is paced, and written to the run's checkpoint when it happens (no refinement saves it then).
+    Stopped when episode 1 begins and resumed: the resumed run refits a structure only once the
+    data has grown past the pacing the checkpoint held, as the uninterrupted run would."""
+    from wc._api import resume
+    from wc.events import EpisodeStarted
+
+    wrong = MODEL.replace("cart_velocity=obs.cart_velocity + TAU * cart_acc",
+                          "cart_velocity=obs.cart_velocity + TAU * temp")
+    server = fake_llm(lambda request, n: Reply(answer(wrong)))
+    data = write_jsonl(tmp_path / "lunar.jsonl", 30, **LUNAR)
+    start = await fit(FitConfig(env="CartPole-v1", data=str(data), max_llm_calls=1), settings(server, db_url))
+    assert not start.fits
+
+    def stop(event):
+        if isinstance(event, EpisodeStarted) and event.episode == 1:
+            raise RuntimeError("stopped here")
+    cfg = LearnConfig(env="support.lunar_cartpole:LunarCartPole-v0", from_program=start.program_id,
+                      max_llm_calls=0, episodes=2, max_steps=12, min_transitions=5, plan_seconds=0.2)
+    stopped = await learn(cfg, settings(server, db_url), on_event=stop)
+    assert stopped.status == "failed" and "stopped here" in stopped.error
+    store = await Store.open(db_url)
+    try:
+        before = (await store.runs.get(stopped.id)).checkpoint
+        fits_before = [p.fitted for p in await store.programs.find(run_id=stopped.id) if p.fitted is not None]
+    finally:
+        await store.close()
+    assert fits_before and before["refits"]  # the refits were saved though no refinement ran
+    [(key, (last, fitted_all))] = before["refits"].items()
+    assert not fitted_all and last == max(f.n_transitions for f in fits_before)
+    resumed = await resume(stopped.id, settings(server, db_url))
+    assert resumed.status == "finished" and resumed.llm_calls == 0
+    store = await Store.open(db_url)
+    try:
+        after = (await store.runs.get(stopped.id)).checkpoint
+        refits = sorted(p.fitted.n_transitions for p in await store.programs.find(run_id=stopped.id)
+                        if p.fitted is not None)
+    finally:
+        await store.close()
+    # the last refit before the stop, and none again until the data grew by a tenth: without the pacing
+    # the resumed run refitted at once, on the data the last refit had already missed
+    assert [n for n in refits if last <= n <= 1.1 * last] == [last]
+    assert max(refits) > 1.1 * last  # the pacing went on: a later refit did run
+    assert set(after["refits"]) == {key}

@@ -74,7 +74,7 @@ class Learner:
 
     def checkpoint(self, refining: bool = False) -> dict[str, Any]:
         data = {"refinements": self.refinements, "failed_refine_at": self._failed_refine_at, "refining": refining,
-                "optimism": self.optimism.to_json()}
+                "optimism": self.optimism.to_json(), "refits": self.refiner.refit_pacing()}
         if self.sandbox.return_goal is not None:
             data["predicted_returns"] = self.sandbox.return_goal.predicted.to_json()
             data["mean_refinements"] = self.mean_refinements
@@ -87,6 +87,7 @@ class Learner:
         self.refinements = int(data.get("refinements", 0)) - (1 if data.get("refining") else 0)
         self._failed_refine_at = data.get("failed_refine_at")
         self.optimism.restore(data.get("optimism"), believed or {})
+        self.refiner.restore_refit_pacing(data.get("refits"))
         if self.sandbox.return_goal is not None:
             self.sandbox.return_goal.predicted.restore(data.get("predicted_returns"))
             self.mean_refinements = int(data.get("mean_refinements") or 0)
@@ -114,9 +115,12 @@ class Learner:
         starts = self.recent_starts()
         pool = [c for c in ([self.current] if self.current else []) + self.transferred]
         seen: dict[int, Candidate] = {}
+        pacing = self.refiner.refit_pacing()
         for cand in pool:  # re-check on all data, including the newest, at no LLM cost
             if cand.program_id not in seen:
-                seen[cand.program_id] = await self.refiner.assess(cand.program_id, cand.source, starts)
+                seen[cand.program_id] = await self.refiner.assess(cand.program_id, cand.source, starts, cand.fitted)
+        if self.refiner.refit_pacing() != pacing:  # a refit without an LLM call: a resume must know of it
+            await self.store.runs.save_checkpoint(self.run_id, self.checkpoint())
         ranked = sorted(seen.values(), key=lambda c: (c.solved, c.score), reverse=True)
         if ranked and (ranked[0].solved or not self._may_refine()):
             changed = self.current is None or ranked[0].program_id != self.current.program_id

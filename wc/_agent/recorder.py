@@ -40,6 +40,7 @@ class StoreRecorder(Recorder):
             parent_id=parent_id, status=f.status, message=f.message, initial=f.initial, fitted=f.values,
             budget_seconds=fitted.budget.seconds, n_transitions=fitted.n_transitions, sample=fitted.sample,
             seconds=f.seconds, evaluations=f.evaluations, residuals=residuals,
+            budget_evaluations=fitted.budget.evaluations(len(fitted.sample)), cut=f.cut,
             identifiability={"rank": f.rank, "undetermined": f.undetermined, "std_errors": f.std_errors}))
 
     def event(self, event: Event) -> None:

@@ -24,6 +24,7 @@ from wc._core.config import Settings
 from wc._core.tolerance import Tolerance
 from wc._core.values import RunStatus, Transition
 from wc._llm.base import ChatClient, NoLLM
+from wc._run.resume import fit_of
 from wc._run.runner import Ending, check_price, client_for, machine, outcome, owner, run_to_end, stated_params
 from wc._sandbox.param_fit import FitBudget
 from wc._sandbox.sandbox import Sandbox, SandboxLimits
@@ -249,7 +250,7 @@ async def _refine(store: Store, run_id: int, config: FitConfig, adapter: Any, ll
     stored = []
     if resumed:
         for program in await store.programs.find(run_id=run_id):
-            stored.append(await refiner.assess(program.id, program.source, []))
+            stored.append(await refiner.assess(program.id, program.source, [], fit_of(program.fitted)))
     fitting = [c for c in stored if c.solved]
     if fitting:  # interrupted after a program that fits was stored
         found = max(fitting, key=lambda c: (c.score, -c.program_id))

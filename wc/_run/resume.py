@@ -5,8 +5,9 @@ from __future__ import annotations
 from wc._agent.agent import Agent
 from wc._agent.episode import OpenEpisode, ResumePoint
 from wc._core.canonical import start_key_of_hash
+from wc._sandbox.param_fit import ParamFit
 from wc._sandbox.sandbox import Sandbox
-from wc._store import Store
+from wc._store import FitRecord, Store
 from wc._synth.refine import Refiner
 
 
@@ -48,8 +49,24 @@ async def restore_agent(store: Store, run_id: int, agent: Agent, sandbox: Sandbo
     run = await store.runs.get(run_id)
     if run.best_program_id is not None:
         record = await store.programs.get(run.best_program_id)
-        agent.current = await refiner.assess(record.id, record.source, agent.recent_starts())
+        agent.current = await refiner.assess(record.id, record.source, agent.recent_starts(), fit_of(record.fitted))
     transferred = [p for p in await store.programs.find(run_id=run_id) if p.origin == "transfer"]
     for record in transferred:
         if agent.current is None or record.id != agent.current.program_id:
-            agent.transferred.append(await refiner.assess(record.id, record.source, agent.recent_starts()))
+            agent.transferred.append(await refiner.assess(record.id, record.source, agent.recent_starts(),
+                                                          fit_of(record.fitted)))
+
+
+def fit_of(record: FitRecord | None) -> ParamFit | None:
+    """The stored fit that made a program, as the refiner holds it: a resumed run's prompts show
+    the program's fit as the uninterrupted run's did."""
+    if record is None:
+        return None
+    res, ident = record.residuals or {}, record.identifiability or {}
+    return ParamFit(status=record.status, values=dict(record.fitted), initial=dict(record.initial),
+                    message=record.message, seconds=record.seconds, evaluations=record.evaluations,
+                    sample=int(res.get("sample", len(record.sample))), cost_initial=res.get("cost_initial"),
+                    cost_final=res.get("cost_final"), within=int(res.get("within", 0)),
+                    max_error=dict(res.get("max_error") or {}), rms=res.get("rms"), failed=int(res.get("failed", 0)),
+                    rank=ident.get("rank"), undetermined=[list(g) for g in ident.get("undetermined") or []],
+                    std_errors=dict(ident.get("std_errors") or {}), cut=record.cut)

@@ -7,9 +7,16 @@ recorded next states: every numeric field (ints and floats, not bools) of every 
 recorded state's order, and the reward. Each field's differences are divided by the spread of its
 recorded values, so that a position in metres and an angle in radians weigh alike.
 
-The fit is bounded: by `seconds` (checked before every transition the program is evaluated on;
-the best values seen so far are kept) and by a sample of the transitions that the parent chose and
-stores. It reports the values, the residuals that remain (in each field's own units, and how many
+The fit is bounded by a count and a sample, which decide its result, and by a wall-time cap,
+which only keeps a slow program from holding its worker. The count is of evaluations (one
+evaluation: the program run on every sampled transition, the Jacobian's included), derived from
+the budget's seconds at a nominal rate of program calls (`CALLS_PER_SECOND`), so the same data,
+program and settings give the same values on any machine and under any load. The cap, `WALL_FACTOR`
+times the budget's seconds, is checked before every transition; a fit stopped by it (`cut` "time")
+depends on the machine, and says so. Either way the best values seen so far are kept. The sample of
+the transitions is chosen and stored by the parent.
+
+It reports the values, the residuals that remain (in each field's own units, and how many
 transitions are within the run's tolerance) and which parameters the data does not determine:
 from the singular values of the Jacobian at the fitted values, each column scaled by its
 parameter's size, a direction that moves the predictions less than `RANK_TOL` of the strongest
@@ -38,12 +45,17 @@ PENALTY = 10.0          # a scaled residual for a field the program failed to pr
 RANK_TOL = 1e-6         # a singular value below this share of the largest: a direction the data does not determine
 DIVERGED = 1e9          # a value this many times further from zero than its start (plus one) ran off: diverged
 MAX_SAMPLE = 4096       # transitions a fit may be given
+CALLS_PER_SECOND = 10_000  # the nominal rate that turns a budget's seconds into its count of evaluations
+WALL_FACTOR = 3.0       # a fit still running after this many times its budget's seconds is stopped (cut "time")
+MIN_EVALUATIONS = 2     # the declared values, and one more
 
 
 @dataclass(frozen=True)
 class FitBudget:
-    """What one fit may use: seconds of the worker's time and transitions of the data (a sample
-    spread over the data, oldest to newest, when there are more). Both are stored with the fit."""
+    """What one fit may use: `seconds` of a program making `CALLS_PER_SECOND` calls (a count of
+    evaluations: `evaluations`) and transitions of the data (a sample spread over the data, oldest
+    to newest, when there are more). A fit that runs past `wall_seconds` of real time is stopped
+    there. The budget and its count are stored with the fit."""
 
     seconds: float = 10.0
     transitions: int = 500
@@ -53,6 +65,16 @@ class FitBudget:
             raise ValueError(f"a fit's time budget must be a positive number of seconds, not {self.seconds!r}")
         if not 1 <= self.transitions <= MAX_SAMPLE:
             raise ValueError(f"a fit's sample must be 1 to {MAX_SAMPLE} transitions, not {self.transitions!r}")
+
+    def evaluations(self, sample: int) -> int:
+        """The evaluations of a sample of this many transitions the fit may run: what decides where
+        a fit that has not converged stops."""
+        return max(MIN_EVALUATIONS, int(self.seconds * CALLS_PER_SECOND) // max(1, sample))
+
+    @property
+    def wall_seconds(self) -> float:
+        """The wall-time cap: a safety net for a program far slower than the nominal rate."""
+        return WALL_FACTOR * self.seconds
 
     def sample(self, n: int) -> list[int]:
         """Indices of the transitions fitted on: all of them, or `transitions` spread evenly."""
@@ -69,7 +91,14 @@ def single_threaded() -> None:
 
 
 class OutOfTime(Exception):
-    """The fit's time budget ran out during an evaluation."""
+    """The fit's wall-time cap was reached during an evaluation."""
+
+
+class OutOfEvaluations(Exception):
+    """The fit's count of evaluations is used up."""
+
+
+CUTS = ("evaluations", "time")  # what stopped a fit of status "budget"
 
 
 @dataclass
@@ -92,6 +121,7 @@ class ParamFit:
     rank: int | None = None
     undetermined: list[list[str]] = field(default_factory=list)  # groups of names the data cannot tell apart
     std_errors: dict[str, float | None] = field(default_factory=dict)
+    cut: str | None = None          # what stopped it short: "evaluations" (reproducible) or "time" (the wall cap)
 
     @property
     def worst(self) -> tuple[str, float] | None:
@@ -106,7 +136,7 @@ class ParamFit:
                 "seconds": self.seconds, "evaluations": self.evaluations, "sample": self.sample,
                 "cost_initial": self.cost_initial, "cost_final": self.cost_final, "within": self.within,
                 "max_error": self.max_error, "rms": self.rms, "failed": self.failed, "rank": self.rank,
-                "undetermined": self.undetermined, "std_errors": self.std_errors}
+                "undetermined": self.undetermined, "std_errors": self.std_errors, "cut": self.cut}
 
     @classmethod
     def from_wire(cls, data: Any, declared: Declared, sample: int) -> ParamFit:
@@ -133,6 +163,9 @@ class ParamFit:
         std = data.get("std_errors") or {}
         if not isinstance(std, dict) or not set(std) <= set(names):
             raise ValueError("std_errors must name declared parameters")
+        cut = data.get("cut")
+        if cut is not None and cut not in CUTS:
+            raise ValueError(f"unknown cut {cut!r}")
         rank = data.get("rank")
         if rank is not None and (not isinstance(rank, int) or not 0 <= rank <= len(names)):
             raise ValueError("rank must be an int up to the number of parameters")
@@ -144,7 +177,7 @@ class ParamFit:
                    max_error={str(k)[:100]: float(v) for k, v in max_error.items() if _num(v) is not None},
                    rms=_num(data.get("rms")), failed=max(0, min(sample, int(_num(data.get("failed")) or 0))),
                    rank=rank, undetermined=[[str(n) for n in g] for g in undetermined],
-                   std_errors={str(k): _num(v) for k, v in std.items()})
+                   std_errors={str(k): _num(v) for k, v in std.items()}, cut=cut)
 
 
 def _num(x: Any) -> float | None:
@@ -189,12 +222,13 @@ class Residuals:
     """The program's misses on the sample, as a function of the parameter vector."""
 
     def __init__(self, program: Any, transitions: list[Transition], declared: Declared, call_timeout: float,
-                 deadline: float, with_reward: bool) -> None:
+                 deadline: float, with_reward: bool, max_evaluations: float = math.inf) -> None:
         self.program = program
         self.transitions = transitions
         self.names = declared.names
         self.call_timeout = call_timeout
         self.deadline = deadline
+        self.max_evaluations = max_evaluations
         self.with_reward = with_reward
         self.layout = [_numeric_fields(t.next_state) for t in transitions]
         self.labels = sorted({_label(t.next_state, i, n) for t, fields in zip(transitions, self.layout, strict=True)
@@ -238,6 +272,8 @@ class Residuals:
     def misses(self, x: Any) -> tuple[list[float], list[tuple[str, float, float]], int]:
         """Scaled residuals; (label, predicted, recorded) per entry (predicted NaN where none); and
         how many transitions had a failed call."""
+        if self.evaluations >= self.max_evaluations:
+            raise OutOfEvaluations
         if time.monotonic() > self.deadline:
             raise OutOfTime
         self.set(x)
@@ -294,9 +330,10 @@ def _scale(values: list[float]) -> float:
     return sd if sd > 1e-12 else max(abs(mean), 1.0)
 
 
-def fit(program: Any, transitions: list[Transition], declared: Declared, *, seconds: float,
+def fit(program: Any, transitions: list[Transition], declared: Declared, *, evaluations: int, seconds: float,
         call_timeout: float = 2.0, tolerance: Tolerance = CWMB, with_reward: bool = True) -> dict[str, Any]:
-    """Fit `declared`'s parameters to `transitions` (the sample) within `seconds`; the reply (see
+    """Fit `declared`'s parameters to `transitions` (the sample) in at most `evaluations` runs of
+    the program over them, and at most `seconds` of wall time (the cap); the reply (see
     `ParamFit`). The program's PARAMS holds its declared values again afterwards."""
     single_threaded()
     import numpy as np
@@ -306,12 +343,13 @@ def fit(program: Any, transitions: list[Transition], declared: Declared, *, seco
     x0 = np.array([declared.values[n] for n in declared.names], dtype=float)
     low, high = declared.low_high()
     with timer.installed():
-        res = Residuals(program, transitions, declared, call_timeout, started + seconds, with_reward)
+        res = Residuals(program, transitions, declared, call_timeout, started + seconds, with_reward,
+                        max_evaluations=evaluations)
         if not with_reward and not any(res.layout):
             res.set(x0)
             return {"status": "failed", "values": dict(declared.values), "evaluations": 0,
                     "message": "the recorded next states hold no number to fit to", "seconds": 0.0}
-        status, message, jac, cost0 = "converged", "", None, math.nan
+        status, message, jac, cost0, cut = "converged", "", None, math.nan, None
         try:
             r0 = res(x0)
             cost0 = float(np.dot(r0, r0))
@@ -323,22 +361,27 @@ def fit(program: Any, transitions: list[Transition], declared: Declared, *, seco
                 message = str(out.message)
                 jac = out.jac
                 if not out.success:
-                    status = "budget"
+                    status, cut = "budget", "evaluations"
         except (ValueError, np.linalg.LinAlgError) as exc:  # the optimiser's own refusal: the values as declared
             res.set(x0)
             return {"status": "failed", "values": dict(declared.values), "evaluations": res.evaluations,
                     "message": f"the optimiser stopped: {exc}"[:500], "seconds": time.monotonic() - started}
+        except OutOfEvaluations:
+            status, cut = "budget", "evaluations"
+            message = f"the fit's {evaluations} evaluations were used up; the best values so far are kept"
         except OutOfTime:
-            status = "budget"
-            message = f"the fit's time budget ({seconds:g} s) ran out; the best values so far are kept"
+            status, cut = "budget", "time"
+            message = (f"the fit's wall-time cap ({seconds:g} s) ran out, so where it stopped depends on the "
+                       "machine; the best values so far are kept")
         if res.best is None:
             return {"status": "failed", "values": dict(declared.values), "message": message or "no evaluation ran",
                     "seconds": time.monotonic() - started, "evaluations": res.evaluations}
         x = res.best[1]
-        res.deadline = math.inf  # the report's own evaluation is not cut short
+        res.deadline = res.max_evaluations = math.inf  # the report's own evaluation is not cut short
+        used = res.evaluations
         residuals, pairs, failed = res.misses(x)
         reply: dict[str, Any] = {"status": status, "values": dict(zip(declared.names, x, strict=True)),
-                                 "message": message, "evaluations": res.evaluations,
+                                 "message": message, "evaluations": used, "cut": cut,
                                  "cost_initial": cost0 if math.isfinite(cost0) else None,
                                  "cost_final": res.best[0], "failed": failed}
         reply.update(_report(res, pairs, tolerance))

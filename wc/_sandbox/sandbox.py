@@ -447,10 +447,10 @@ class Sandbox:
             # not inside the fit's heartbeat, and the PARAMS it changes are never another request's
             await self._preload_fit()
             fit_key = key + ":fit"
-            msg = {"op": "fit", "params": declared.to_json(), "seconds": budget.seconds, "sample": sample,
-                   "reward": self.reward_mode == "value"}
-            # one evaluation may run past the budget (each call within its limit), then the report's own
-            timeout = budget.seconds + 2 * len(sample) * self.limits.call_timeout + 30
+            msg = {"op": "fit", "params": declared.to_json(), "evaluations": budget.evaluations(len(sample)),
+                   "seconds": budget.wall_seconds, "sample": sample, "reward": self.reward_mode == "value"}
+            # one evaluation may run past the wall cap (each call within its limit), then the report's own
+            timeout = budget.wall_seconds + 2 * len(sample) * self.limits.call_timeout + 30
             try:
                 reply, _ = await self._request(fit_key, source, msg, timeout)
                 return ParamFit.from_wire(reply, declared, len(sample))

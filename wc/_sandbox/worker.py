@@ -142,8 +142,9 @@ class ProgramWorker:
             return {"status": "failed", "values": msg["params"]["values"], "message": "the program does not load"}
         data = self.data
         sample = [data.transitions[i] for i in msg["sample"] if 0 <= i < len(data.transitions)]
-        return fit(self.program, sample, Declared.from_json(msg["params"]), seconds=float(msg["seconds"]),
-                   call_timeout=data.call_timeout, tolerance=data.tolerance, with_reward=bool(msg.get("reward", True)))
+        return fit(self.program, sample, Declared.from_json(msg["params"]), evaluations=int(msg["evaluations"]),
+                   seconds=float(msg["seconds"]), call_timeout=data.call_timeout, tolerance=data.tolerance,
+                   with_reward=bool(msg.get("reward", True)))
 
     def _over_chance(self, msg: dict[str, Any], start: dict[str, Any]) -> bool:
         """A plan over chance: the parent says the program answered with distributions, or, where

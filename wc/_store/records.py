@@ -44,7 +44,8 @@ def iso_utc(moment: datetime | None) -> str | None:
 @dataclass
 class FitRecord:
     """A fit of a program's PARAMS, as stored (the program it made is `program_id`, fitted from
-    `parent_id`): values before and after, the budget and sample it had, what it left unexplained
+    `parent_id`): values before and after, the budget (seconds and the count of evaluations they
+    make) and sample it had, what cut it short, what it left unexplained
     (`residuals`: max_error per field, rms, within, failed, costs) and `identifiability` (rank,
     undetermined groups of names, std_errors)."""
 
@@ -61,6 +62,8 @@ class FitRecord:
     residuals: dict[str, Any]
     identifiability: dict[str, Any]
     program_id: int | None = None
+    budget_evaluations: int | None = None   # the count that bounds it (None: stored before fits had one)
+    cut: str | None = None                  # what stopped it short: "evaluations", "time" (the wall cap) or None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -315,12 +318,13 @@ class RunSummary:
     node: str | None = None     # the machine that ran it last: a Ray node id, else the host name
     unsolvable: int = 0         # starts believed unsolvable now (not reopened)
     unsolvable_list: list[UnsolvableStartRecord] = field(default_factory=list)  # with reopened ones
+    fit_list: list[FitRecord] = field(default_factory=list)  # fits of PARAMS that made its programs, in order
 
     def to_json(self, *, details: bool = True) -> dict[str, Any]:
         """The Run object of docs/JSON.md; `details` adds its episodes and LLM calls (a listing of
         many runs leaves them out, as the store does)."""
         data = asdict(self)
-        del data["episode_list"], data["llm_call_list"], data["unsolvable_list"]
+        del data["episode_list"], data["llm_call_list"], data["unsolvable_list"], data["fit_list"]
         data["created_at"] = iso_utc(self.created_at)
         data["finished_at"] = iso_utc(self.finished_at)
         if details:
@@ -328,6 +332,7 @@ class RunSummary:
                                          finished_at=iso_utc(e.finished_at)) for e in self.episode_list]
             data["llm_call_list"] = [dict(asdict(c), started_at=iso_utc(c.started_at)) for c in self.llm_call_list]
             data["unsolvable_list"] = [u.to_json() for u in self.unsolvable_list]
+            data["fit_list"] = [f.to_json() for f in self.fit_list]
         return data
 
 

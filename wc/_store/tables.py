@@ -257,7 +257,7 @@ programs = Table(
 )
 
 # a program whose PARAMS were fitted to the data (its lineage edge "fitted from" is parent_id, also
-# in program_parents): values before and after, the fit's time budget and sample (indices into the
+# in program_parents): values before and after, the fit's budget and sample (indices into the
 # run's distinct transitions, n_transitions of them then), residuals and the undetermined parameters
 program_fits = Table(
     "program_fits", metadata,
@@ -274,6 +274,10 @@ program_fits = Table(
     Column("evaluations", Integer, nullable=False),
     Column("residuals", JSON, nullable=False),
     Column("identifiability", JSON, nullable=False),
+    # since 0013: the count of evaluations that bounds the fit (what decides its values), and what cut
+    # it short: "evaluations", "time" (the wall-time cap: machine-dependent), or None (it converged)
+    Column("budget_evaluations", Integer, nullable=True),
+    Column("cut", String(20), nullable=True),
     _created(),
 )
 

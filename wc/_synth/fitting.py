@@ -11,6 +11,7 @@ Pure apart from the sandbox it is given.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,13 @@ def structure(source: str) -> str | None:
         return None if found is None else rewrite(source, {n: 0.0 for n in found.values})
     except (ParamsError, SyntaxError):
         return None
+
+
+def structure_key(source: str) -> str | None:
+    """A short name for the program's structure (`structure`): what the refit pacing is kept by,
+    in the agent's checkpoint (None where `structure` is None)."""
+    found = structure(source)
+    return None if found is None else hashlib.sha256(found.encode()).hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- what the prompts say

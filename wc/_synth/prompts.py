@@ -127,6 +127,13 @@ def _code(source: str) -> str:
     return f"```python\n{source.strip()}\n```"
 
 
+def _current(program: str, params: str) -> list[str]:
+    """The program a request is about, and after it, where wc fitted its PARAMS, the fitted values
+    and what they still miss (`wc._synth.fitting.describe`): every request that shows a program
+    says the same of its fit."""
+    return ["The current world model:", _code(program), "", *([params, ""] if params else [])]
+
+
 # ------------------------------------------------------------------ choosing what to show
 
 
@@ -301,9 +308,7 @@ def repair(ctx: PromptContext, program: str, transitions: list[Transition], pass
         else:
             r, done = detail.get("predicted_reward", [None, None])
             verdict = f"but reward() returned (reward={r!r}, done={done!r}) instead of the observed values."
-    body = ["The current world model:", _code(program), ""]
-    if params:
-        body += [params, ""]
+    body = _current(program, params)
     if explained:
         body += ["It explains these transitions correctly:", "", *explained]
     body += ["It does not explain this one:", "", wrong, verdict, ""]
@@ -330,11 +335,12 @@ def frequencies(ctx: PromptContext, program: str, chance: str, params: str = "")
 
 
 def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan: PlanResult,
-             n_transitions: int) -> list[dict[str, str]]:
+             n_transitions: int, params: str = "") -> list[dict[str, str]]:
     """Ask for a program in which the mission can be completed, saying how thoroughly the
-    search looked: only an exhaustive search (or a program that cannot be searched) comes here."""
+    search looked: only an exhaustive search (or a program that cannot be searched) comes here.
+    `params`: its fit, as `repair` shows it."""
     if ctx.numeric:
-        return _optimism_for_return(ctx, program, start, mission, plan, n_transitions)
+        return _optimism_for_return(ctx, program, start, mission, plan, n_transitions, params)
     if plan.status == "exhausted":
         how = (f"But a complete search of the program from the initial state below finds no sequence of actions "
                f"that completes this mission ({plan.reason}; {plan.nodes} actions tried). This is not a search "
@@ -342,7 +348,7 @@ def optimism(ctx: PromptContext, program: str, start: State, mission: str, plan:
     else:
         how = f"No search is possible in the program from this initial state ({plan.reason or 'it fails'})"
     return _optimism_request(
-        ctx, program, start, mission, plan, n_transitions, how, "searching",
+        ctx, program, start, mission, plan, n_transitions, params, how, "searching",
         "Success is a step for which reward() returns a positive reward and done=True. Either the model is missing "
         "how something works that the agent has not tried yet, or reward() does not recognise success. Change the "
         "program so that the mission can be completed in it, in the way the environment most plausibly works, while "
@@ -356,7 +362,7 @@ RETURN_RULE = ("A plan's predicted return over the episode is its own return plu
 
 
 def _optimism_for_return(ctx: PromptContext, program: str, start: State, mission: str, plan: PlanResult,
-                         n_transitions: int) -> list[dict[str, str]]:
+                         n_transitions: int, params: str) -> list[dict[str, str]]:
     """φ2 where the reward is not a goal: the planner in the program finds no plan whose predicted
     return reaches the target (wc._sandbox.return_goal)."""
     if plan.status == "exhausted":
@@ -366,7 +372,7 @@ def _optimism_for_return(ctx: PromptContext, program: str, start: State, mission
     else:
         how = f"No planning is possible in the program from this initial state ({plan.reason or 'it fails'})"
     return _optimism_request(
-        ctx, program, start, mission, plan, n_transitions, how, "planning",
+        ctx, program, start, mission, plan, n_transitions, params, how, "planning",
         "The target is the environment's reward threshold, a mean over episodes: from a hard start less may be "
         "optimal, so the program's predicted returns are averaged over the starts it was judged from (without a "
         "threshold, the target is the mean return of the agent's recent episodes). "
@@ -376,13 +382,14 @@ def _optimism_for_return(ctx: PromptContext, program: str, start: State, mission
 
 
 def _optimism_request(ctx: PromptContext, program: str, start: State, mission: str, plan: PlanResult,
-                      n_transitions: int, how: str, searching: str, closing: str) -> list[dict[str, str]]:
+                      n_transitions: int, params: str, how: str, searching: str,
+                      closing: str) -> list[dict[str, str]]:
     """The one frame of both optimism requests: the program, why no plan was found, the start and
     what to change."""
     if plan.first_error:
         how += f"; while {searching}, the program failed: " + _failure_text(plan.first_error)
     body = [
-        "The current world model:", _code(program), "",
+        *_current(program, params),
         (f"It explains all {n_transitions} transitions observed so far. {how}." if n_transitions else
          f"No transitions have been observed yet. {how}."),
         f"mission: {json.dumps(mission)}",
@@ -392,9 +399,11 @@ def _optimism_request(ctx: PromptContext, program: str, start: State, mission: s
     return [system_message(ctx), {"role": "user", "content": "\n".join(body)}]
 
 
-def repair_load(ctx: PromptContext, program: str, failure: dict[str, Any]) -> list[dict[str, str]]:
-    """Ask to fix a program that fails before any transition can be tried on it."""
-    body = ["The current world model:", _code(program), "",
+def repair_load(ctx: PromptContext, program: str, failure: dict[str, Any], params: str = "") -> list[
+        dict[str, str]]:
+    """Ask to fix a program that fails before any transition can be tried on it (`params`: its
+    fit, where it has one, as `repair` shows it)."""
+    body = [*_current(program, params),
             "It cannot be used: " + _failure_text(failure), "",
             "Fix the program so that it loads and defines `transition` and `reward` as the API module describes. "
             f"{reward_note(ctx)}"]

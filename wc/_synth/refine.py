@@ -17,6 +17,7 @@ import asyncio
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from wc._core.canonical import start_key
 from wc._core.values import State
@@ -144,26 +145,30 @@ class Refiner:
         self.max_shown = max_shown
         self.offline = offline  # recorded data only (`wc fit`): a candidate is solved when φ1 holds
         self.fit_budget = fit_budget  # a program's PARAMS are fitted within it before φ1 (None: not fitted)
-        # a structure (fitting.structure) -> (transitions at its last refit, whether that refit fitted them all)
+        # the refit pacing: a structure (fitting.structure_key) -> (transitions at its last refit, whether that
+        # refit fitted them all); in the agent's checkpoint (`refit_pacing`), so a resumed run refits when the
+        # uninterrupted one would
         self._refits: dict[str, tuple[int, bool]] = {}
 
-    async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]]) -> Candidate:
+    async def assess(self, program_id: int, source: str, starts: list[tuple[State, str]],
+                     fitted: ParamFit | None = None) -> Candidate:
         """φ1 on all data; φ2 from every start once φ1 holds. Scores are written to the store. A
         program with PARAMS that no longer fits is fitted again first, from its own values, with no
-        LLM call: when the values change, the candidate is that new version (fitted from it)."""
+        LLM call: when the values change, the candidate is that new version (fitted from it).
+        `fitted`: the fit that made the program, kept (what its prompts show) unless it is refitted."""
         evaluation, optimism = await self._check(source, starts)
-        cand = Candidate(program_id, source, evaluation, optimism, offline=self.offline)
+        cand = Candidate(program_id, source, evaluation, optimism, offline=self.offline, fitted=fitted)
         await self.recorder.scores(cand)
         if self.fit_budget and not evaluation.fits and evaluation.load_failure is None and self._refit_due(source):
-            fitted = await fitting.fit_program(self.sandbox, source, self.fit_budget)
-            if isinstance(fitted, fitting.Fitted):
-                cand.fitted = fitted.fit
-                if fitted.changed:
-                    pid = await self.recorder.program(fitted.source, FITTED, [program_id], None)
-                    await self.recorder.fit(pid, program_id, fitted)
-                    evaluation, optimism = await self._check(fitted.source, starts)
-                    cand = Candidate(pid, fitted.source, evaluation, optimism, offline=self.offline,
-                                     fitted=fitted.fit)
+            refit = await fitting.fit_program(self.sandbox, source, self.fit_budget)
+            if isinstance(refit, fitting.Fitted):
+                cand.fitted = refit.fit
+                if refit.changed:
+                    pid = await self.recorder.program(refit.source, FITTED, [program_id], None)
+                    await self.recorder.fit(pid, program_id, refit)
+                    evaluation, optimism = await self._check(refit.source, starts)
+                    cand = Candidate(pid, refit.source, evaluation, optimism, offline=self.offline,
+                                     fitted=refit.fit)
                     await self.recorder.scores(cand)
             self._refitted(source, cand.evaluation.fits)
         return cand
@@ -174,16 +179,24 @@ class Refiner:
         REFIT_GROWTH since (a structure that no values fit is not refitted, as a new version,
         after every step)."""
         n = len(self.sandbox.transitions)
-        key = fitting.structure(source)
+        key = fitting.structure_key(source)
         if key is None or n == 0:
             return False
         last, fitted_all = self._refits.get(key, (0, True))
         return fitted_all or n > REFIT_GROWTH * last
 
     def _refitted(self, source: str, fits: bool) -> None:
-        key = fitting.structure(source)
+        key = fitting.structure_key(source)
         if key is not None:
             self._refits[key] = (len(self.sandbox.transitions), fits)
+
+    def refit_pacing(self) -> dict[str, list[Any]]:
+        """The refit pacing as plain data, for the agent's checkpoint."""
+        return {key: [n, fits] for key, (n, fits) in sorted(self._refits.items())}
+
+    def restore_refit_pacing(self, data: Any) -> None:
+        """Put back `refit_pacing`'s data (a checkpoint written before it held none: none)."""
+        self._refits = {str(key): (int(n), bool(fits)) for key, (n, fits) in (data or {}).items()}
 
     async def _check(self, source: str, starts: list[tuple[State, str]]) -> tuple[Evaluation, Optimism | None]:
         evaluation = await self.sandbox.evaluate(source)
@@ -303,6 +316,7 @@ class Refiner:
 
     def _messages(self, arm: Arm, parent: Candidate | None, starts, sample: int) -> list[dict[str, str]]:
         data = self.sandbox.transitions
+        params = fitting.describe(parent.fitted, self.ctx.tolerance) if parent and parent.fitted is not None else ""
         if arm.kind == "scratch" or parent is None:
             choose = prompts.choose_informative_numeric if self.ctx.numeric else prompts.choose_informative
             varied = chance.nondeterminism(self.ctx, data, self.sandbox.varied()) if self.ctx.chance else ""
@@ -312,7 +326,7 @@ class Refiner:
             failed = [(s, p) for s, p in zip(starts, plans, strict=False) if not p.found and not p.undecided]
             if failed:
                 (state, mission), plan = failed[sample % len(failed)]
-                return prompts.optimism(self.ctx, parent.source, state, mission, plan, len(data))
+                return prompts.optimism(self.ctx, parent.source, state, mission, plan, len(data), params)
         ev = parent.evaluation
         failing = ev.failing(arm.kind if arm.kind != "optimism" else "transition")
         params = fitting.describe(parent.fitted, self.ctx.tolerance) if parent.fitted is not None else ""
@@ -320,7 +334,7 @@ class Refiner:
             return prompts.frequencies(self.ctx, parent.source, self._chance(ev), params=params)
         if not failing:  # nothing to show but the error that stops it loading (e.g. before any data)
             return prompts.repair_load(self.ctx, parent.source, ev.load_failure or {
-                "kind": "unknown", "message": "the program could not be checked"})
+                "kind": "unknown", "message": "the program could not be checked"}, params)
         with_detail = [i for i in failing if i in ev.failures] or failing
         # the newest failure first (a continuous world: the largest error first); concurrent samples of
         # one arm see different counterexamples

@@ -104,6 +104,7 @@ class Summaries(Queries):
                 sweep_id=run.sweep_id, sweep_index=run.sweep_index, node=run.node,
                 unsolvable=int(believed.get(run.id, 0)),
                 unsolvable_list=self.unsolvable_starts(run.id) if details else [],
+                fit_list=self.run_fits(run.id) if details else [],
                 llm_call_list=[LLMCallSummary(x.id, x.started_at, x.purpose, x.status, x.prompt_tokens,
                                               x.completion_tokens, x.cost_usd, x.latency_s)
                                for x in call_rows.get(run.id, [])]))
@@ -131,6 +132,13 @@ class Summaries(Queries):
                          .where(u.c.run_id == run_id).order_by(u.c.id))
         return [UnsolvableStartRecord(row.episode_index, row.state_hash, row.mission, row.program_id,
                                       aware(row.believed_at), aware(row.reopened_at)) for row in rows]
+
+    def run_fits(self, run_id: int) -> list[FitRecord]:
+        """The fits of PARAMS that made a run's programs, in the order the programs were stored."""
+        f, p = t.program_fits, t.programs
+        rows = self._all(select(f).join(p, p.c.id == f.c.program_id).where(p.c.run_id == run_id)
+                         .order_by(f.c.program_id))
+        return [_fit_record(row) for row in rows]
 
     # ------------------------------------------------------------------ programs
 
@@ -246,4 +254,5 @@ def _fit_record(row: Any) -> FitRecord:
     return FitRecord(parent_id=row.parent_id, status=row.status, message=row.message, initial=row.initial,
                      fitted=row.fitted, budget_seconds=row.budget_seconds, n_transitions=row.n_transitions,
                      sample=row.sample, seconds=row.seconds, evaluations=row.evaluations, residuals=row.residuals,
-                     identifiability=row.identifiability, program_id=row.program_id)
+                     identifiability=row.identifiability, program_id=row.program_id,
+                     budget_evaluations=row.budget_evaluations, cut=row.cut)
