@@ -256,12 +256,13 @@ class NormalizedReturn:
 
 def measure_return(adapter: Any, policy: Policy, *, planner: str | Settings = "auto", episodes: int = 10,
                    seed: int = 0, max_steps: int | None = None, true: Returns | None = None,
-                   rand: Returns | None = None) -> NormalizedReturn:
-    """R_program of `policy`, and R_random and R_true over the same episodes (given ones are
-    reused: R_true and R_random do not depend on the program)."""
+                   rand: Returns | None = None, random_episodes: int | None = None) -> NormalizedReturn:
+    """R_program of `policy` and R_true over the same `episodes` episodes, R_random over
+    `random_episodes` (default: as many; given ones are reused: R_true and R_random do not depend
+    on the program)."""
     settings = cwmb_settings(adapter, planner)
     name = next((n for n, s in RETURN_PLANNERS.items() if s == settings), settings.algorithm)
-    rand = rand or random_return(adapter, episodes=episodes, seed=seed, max_steps=max_steps)
+    rand = rand or random_return(adapter, episodes=random_episodes or episodes, seed=seed, max_steps=max_steps)
     true = true or policy_return(adapter, true_policy(adapter, settings, seed=seed), episodes=episodes, seed=seed,
                                  max_steps=max_steps)
     prog = policy_return(adapter, policy, episodes=episodes, seed=seed, max_steps=max_steps)
