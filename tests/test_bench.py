@@ -105,7 +105,7 @@ def test_a_benchmark_run_again_reuses_its_fits(fake_llm, tmp_path):
     # the measure too is the stored one: nothing was planned again (the same times, to the digit)
     assert line["returns"] == first["returns"] and line["measure_seconds"] == first["measure_seconds"] > 0
     rows = sqlite_rows(f"sqlite:///{tmp_path / 'wc.db'}", "SELECT run_id, kind, settings FROM measures")
-    assert rows == [(first["run_id"], "cwmb", '{"episodes": 1, "max_steps": 3, "seed": 0}')]
+    assert rows == [(first["run_id"], "cwmb", '{"episodes": 1, "max_steps": 3, "seed": 0, "random_episodes": 10}')]
     other = json.loads(invoke(silent, tmp_path, "--envs", "CartPole-v1", "--episodes", "2", "--max-steps", "3",
                               "--json").stdout)["envs"][0]  # other episodes: measured anew, the fit reused
     assert other["run_id"] == first["run_id"] and len(other["returns"]["R_program"]["returns"]) == 2

@@ -93,15 +93,16 @@ def episode_limit(adapter: Any) -> int:
     return step_limit(adapter) or DEFAULT_EPISODE_STEPS
 
 
-def cwmb_settings(adapter: Any, planner: str | Settings = "auto") -> Settings:
+def cwmb_settings(adapter: Any, planner: str | Settings = "auto", *, episode_steps: int | None = None) -> Settings:
     """The planner's settings for the adapter's actions ("auto": CWMB's, MCTS or CEM), CEM's
-    horizon and open-loop length cut to the episode's length."""
+    horizon and open-loop length cut to the episode's length (`episode_steps`, default
+    `episode_limit`), as CWMB's code cuts them to the environment's step limit."""
     kind = adapter.action_space.kind
     if planner == "auto":
         planner = "cem-cwmb" if kind == "continuous" else "mcts-cwmb"
     settings = settings_for(planner, kind)
     if isinstance(settings, CemSettings):
-        limit = episode_limit(adapter)
+        limit = episode_steps or episode_limit(adapter)
         settings = dataclasses.replace(settings, horizon=min(settings.horizon, limit),
                                        replan_every=min(settings.replan_every, limit))
     return settings
@@ -262,6 +263,7 @@ def measure_return(adapter: Any, policy: Policy, *, planner: str | Settings = "a
     on the program)."""
     settings = cwmb_settings(adapter, planner)
     name = next((n for n, s in RETURN_PLANNERS.items() if s == settings), settings.algorithm)
+    settings = cwmb_settings(adapter, settings, episode_steps=max_steps)  # episodes cut short: CEM's horizon too
     rand = rand or random_return(adapter, episodes=random_episodes or episodes, seed=seed, max_steps=max_steps)
     true = true or policy_return(adapter, true_policy(adapter, settings, seed=seed), episodes=episodes, seed=seed,
                                  max_steps=max_steps)

@@ -412,7 +412,7 @@ async def _returns(sandbox: Sandbox, source: str, adapter: Any, *, episodes: int
     thread of their own: the live environment's steps and the true model's planning are
     synchronous, the sandbox's answers come from this loop."""
     loop = asyncio.get_running_loop()
-    settings = cwmb_settings(adapter)
+    settings = cwmb_settings(adapter, episode_steps=max_steps)
     planner = "cem-cwmb" if adapter.action_space.kind == "continuous" else "mcts-cwmb"
     rng = random.Random(seed)
     failures = 0
@@ -429,6 +429,6 @@ async def _returns(sandbox: Sandbox, source: str, adapter: Any, *, episodes: int
             return [plan.action]
         return list(plan.actions[:settings.replan_every])
 
-    returns = await asyncio.to_thread(measure_return, adapter, decide, planner=settings, episodes=episodes,
+    returns = await asyncio.to_thread(measure_return, adapter, decide, planner=planner, episodes=episodes,
                                       seed=seed, max_steps=max_steps, random_episodes=RANDOM_EPISODES)
     return returns, failures

@@ -14,12 +14,13 @@ done)`, keys being opaque:
 Snapshots by family: MuJoCo copies the whole `MjData` (positions, velocities, warm starts, derived
 quantities, time; bit for bit: `copy.copy`, restored in place with `mujoco.mj_copyData` where the
 bindings have it, MuJoCo 3; MuJoCo 2.3's bindings lack it, so there the restored copy becomes the
-environment's `data`) and the environment's other attributes; anything else copies every attribute of the unwrapped environment except its spaces,
-random generator, rendering objects and what never changes while it runs (Taxi's transition
-table `P`, the initial state distribution, MuJoCo's model). The replica keeps its own random
-generator: in a stochastic environment (Blackjack's cards) the true model draws outcomes as a
-model would, without seeing the real environment's future draws (CWMB deep-copied the whole
-environment, generator included, which lets its true model see the next real card).
+environment's `data`) and the environment's other attributes; anything else copies every attribute
+of the unwrapped environment except its spaces, random generator, rendering objects and what never
+changes while it runs (Taxi's transition table `P`, the initial state distribution, MuJoCo's
+model). The replica keeps its own random generator: in a stochastic environment (Blackjack's cards)
+the true model draws outcomes as a model would, without seeing the real environment's future draws
+(CWMB deep-copied the whole environment, generator included, which lets its true model see the next
+real card).
 
 `done` is the environment's `terminated`; its step limit (a TimeLimit wrapper) is the caller's to
 apply, as planners bound their own depth.
