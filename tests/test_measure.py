@@ -112,6 +112,9 @@ def test_cwmbs_episode_length_and_planner_settings():
     assert (cem.horizon, cem.iterations, cem.samples, cem.elites, cem.replan_every) == (100, 20, 1000, 100, 100)
     mcts = cwmb_settings(envs.make("Taxi-v4"))
     assert (mcts.simulations, mcts.rollout_depth, mcts.c, mcts.gamma) == (25, 100, 1.0, 0.99)
+    # episodes cut short (--max-steps): CEM's horizon and open-loop length cut to them, as CWMB cuts them
+    short = cwmb_settings(envs.make("Pendulum-v1"), episode_steps=7)
+    assert (short.horizon, short.replan_every, short.samples) == (7, 7, 1000)
 
 
 def test_random_and_true_returns_on_pendulum_with_a_small_cem():
