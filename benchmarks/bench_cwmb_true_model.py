@@ -9,7 +9,8 @@ loop, 100 actions a plan) costs up to 2 million model steps a plan. For each env
 plans `--plans` times from the first states of an episode (`reset(seed=0)`, then the plan's
 actions played in the real environment, as `wc bench cwmb` plays R_true), and prints the seconds
 per plan, per action played (a plan's time over the actions it gives), the replica's steps per
-second inside the plan, and the baseline measured in the same run: the environment's own
+second inside the plan (wall time, and the plan's CPU time, which a loaded machine inflates
+less), and the baseline measured in the same run: the environment's own
 `step` in a plain loop (random actions, reset on termination), as a ratio. From these, the
 projected time of R_true over one episode of the environment's length and over `wc bench
 cwmb`'s default episodes. Needs the `cwmb-mujoco` (or `mujoco`) extra. `RESULT` lines carry the
@@ -64,12 +65,13 @@ def measure(name: str, plans: int) -> dict:
     _, _, box = action_choices(adapter.action_space)
     assert box is not None
     adapter.reset(0)
-    seconds, actions = [], 0
+    seconds, cpu, actions = [], 0.0, 0
     for n in range(plans):  # as `true_policy` plans (R_true), with the replica's steps counted
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         start = replica.sync(adapter.env)
         plan = settings.search(start, replica.roll, low=box[0], high=box[1], rng=random.Random(n))
         seconds.append(time.perf_counter() - started)
+        cpu += time.process_time() - cpu_started
         played = list(plan.actions[:settings.replan_every])
         actions += len(played)
         for action in played:
@@ -79,6 +81,7 @@ def measure(name: str, plans: int) -> dict:
     adapter.close()
     return {"env": name, "env_id": adapter.env_id, "plans": plans, "seconds_per_plan": total / plans,
             "seconds_per_action": total / actions if actions else None, "actions": actions,
+            "cpu_seconds_per_plan": cpu / plans,
             "model_steps_per_plan": replica.steps / plans, "steps_per_second": replica.steps / total,
             "baseline_steps_per_second": baseline, "episode_steps": episode_limit(adapter),
             "replan_every": settings.replan_every}
@@ -90,15 +93,15 @@ def main() -> None:
     parser.add_argument("--plans", type=int, default=1, help="CEM plans per environment (each up to 2M steps)")
     parser.add_argument("--episodes", type=int, default=10, help="episodes of the projection")
     args = parser.parse_args()
-    print(f"{'env':<22}{'s/plan':>9}{'s/action':>10}{'steps/plan':>12}{'steps/s in CEM':>16}{'raw step/s':>12}"
-          f"{'ratio':>7}"
+    print(f"{'env':<22}{'s/plan':>9}{'CPU s/plan':>11}{'s/action':>10}{'steps/plan':>12}{'steps/s in CEM':>16}"
+          f"{'raw step/s':>12}{'ratio':>7}"
           f"{'R_true, 1 episode':>19}{f'R_true, {args.episodes} ep.':>16}")
     for name in [n.strip() for n in args.envs.split(",") if n.strip()]:
         r = measure(name, args.plans)
         per_action = r["seconds_per_action"] or float("nan")
         episode = per_action * r["episode_steps"]
         ratio = r["steps_per_second"] / r["baseline_steps_per_second"]
-        print(f"{name:<22}{r['seconds_per_plan']:>9.1f}{per_action:>10.3f}{r['model_steps_per_plan']:>12,.0f}"
+        print(f"{name:<22}{r['seconds_per_plan']:>9.1f}{r['cpu_seconds_per_plan']:>11.1f}{per_action:>10.3f}{r['model_steps_per_plan']:>12,.0f}"
               f"{r['steps_per_second']:>16,.0f}"
               f"{r['baseline_steps_per_second']:>12,.0f}{ratio:>7.2f}{episode / 3600:>17.2f} h"
               f"{episode * args.episodes / 3600:>14.1f} h")
