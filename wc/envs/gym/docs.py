@@ -72,7 +72,7 @@ def _newer_documented(spec: Any) -> tuple[str, str] | None:
     from gymnasium.envs.registration import load_env_creator
 
     newer = sorted((s for s in gym.registry.values() if s.namespace == spec.namespace and s.name == spec.name
-                    and s.version is not None and s.version > spec.version), key=lambda s: -s.version)
+                    and s.version is not None and s.version > spec.version), key=lambda s: -(s.version or 0))
     for other in newer:
         if not isinstance(other.entry_point, str):
             continue
