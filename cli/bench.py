@@ -23,12 +23,19 @@ def cwmb(
     data: str | None = typer.Option(None, "--data", help="A dataset of your own (JSONL in CWMB's form) for the one "
                                     "environment --envs names."),
     max_llm_calls: int = typer.Option(10, min=0, help="LLM requests each environment's fit may send."),
-    episodes: int = typer.Option(10, min=1, help="Episodes of each return (R_program, R_true, R_random)."),
+    episodes: int = typer.Option(10, min=0, help="Episodes of R_program and R_true (R_random: 10, as CWMB's code); "
+                                 "0 measures the accuracy only (the return is then 'not measured')."),
     max_steps: int | None = typer.Option(None, min=1, help="Steps per episode (default: CWMB's, the environment's "
                                          "step limit or 100); fewer makes a quick check, not CWMB's measure."),
     describe: str = typer.Option("docs", "--describe", help="What the prompt says of each environment: 'docs' "
                                  "(gymnasium's documentation, as CWMB) or 'data'."),
     seed: int = typer.Option(0, help="Seed of the fits and of the episodes."),
+    fit_params: bool = typer.Option(True, "--fit-params/--no-fit-params", help="The fits fit a program's PARAMS (its "
+                                    "declared constants) to the data before judging it; a fit with and one without "
+                                    "are stored apart, each reused on its own."),
+    fit_seconds: float = typer.Option(10.0, "--fit-seconds", min=0.01, help="Time budget of one fit of PARAMS."),
+    fit_transitions: int = typer.Option(500, "--fit-transitions", min=1, max=4096, help="Transitions one fit of "
+                                        "PARAMS uses at most (spread over the data)."),
     fresh: bool = typer.Option(False, "--fresh", help="Fit every environment anew (by default a fit of the same "
                                "settings in the store is reused, or resumed where it was interrupted)."),
     engine: str = typer.Option("local", "--engine", help="local: the environments one after another in this "
@@ -49,7 +56,8 @@ def cwmb(
     names = [n.strip() for n in envs.split(",") if n.strip()] if envs else None
     result = with_progress(0, lambda view, on_start: bench(
         names, settings, data=data, max_llm_calls=max_llm_calls, episodes=episodes, max_steps=max_steps,
-        describe=describe, seed=seed, fresh=fresh, engine=engine, parallel=parallel, address=address, on_event=view),
+        describe=describe, seed=seed, fresh=fresh, engine=engine, parallel=parallel, address=address,
+        fit_params=fit_params, fit_seconds=fit_seconds, fit_transitions=fit_transitions, on_event=view),
         "the Code World Models Benchmark",
         view=FitView(max_llm_calls))
     if json_out:
@@ -63,7 +71,9 @@ def show(result) -> None:
     table = Table("environment", "group", "run", "LLM calls", "tokens", "fits", "accuracy (paper)", "accuracy (code)",
                   "normalized return", "R_program / R_true / R_random", "planner s / action", "wall time",
                   title="CWMB: accuracy in the paper's form (eq. 2); the released code's form beside it; rewards "
-                  "and done compared exactly, as CWMB's code does")
+                  "and done compared exactly, as CWMB's code does; PARAMS "
+                  + ("fitted to the data" if result.fit_params else "not fitted (--no-fit-params)")
+                  + ("" if result.episodes else "; return not measured (--episodes 0)"))
     for line in result.envs:
         j = line.to_json()
         if line.error:
@@ -72,11 +82,12 @@ def show(result) -> None:
             continue
         r = line.returns
         rs = "-" if r is None else f"{r.program.mean:.1f} / {r.true.mean:.1f} / {r.random.mean:.1f}"
+        normalized = _num(j["normalized_return"]) if line.return_measured else "not measured"
         per_action = j["planner_seconds_per_action"]
         wall = (j["wall_seconds"] or 0.0) + (j["measure_seconds"] or 0.0)
         table.add_row(line.env, line.group, str(j["run_id"]), str(j["llm_calls"]), str(j["tokens"]),
                       "yes" if j["fits"] else "no", _num(j["accuracy_paper"], 3), _num(j["accuracy_code"], 3),
-                      _num(j["normalized_return"]), rs, "-" if per_action is None else f"{per_action * 1000:.1f} ms",
+                      normalized, rs, "-" if per_action is None else f"{per_action * 1000:.1f} ms",
                       f"{wall:.1f} s")
     out.print(table)
     means = result.means()
@@ -90,7 +101,8 @@ def show(result) -> None:
         m = means.get(group)
         if not m:
             return "-"
-        return f"{_num(m['accuracy_paper'])} / {_num(m['normalized_return'])} ({m['envs']} envs)"
+        back = _num(m["normalized_return"]) if result.episodes else "not measured"
+        return f"{_num(m['accuracy_paper'])} / {back} ({m['envs']} envs)"
     rows.add_row(f"wc, {result.model or 'no LLM'} (this run)", str(result.max_llm_calls), cell("discrete"),
                  cell("continuous"), style="bold")
     out.print(rows)

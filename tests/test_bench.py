@@ -3,6 +3,7 @@ accuracy in both forms on that data and its normalized return with CWMB's planne
 episodes: a check of the wiring, not CWMB's measure), beside the published rows."""
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def test_a_benchmark_run_again_reuses_its_fits(fake_llm, tmp_path):
     # the measure too is the stored one: nothing was planned again (the same times, to the digit)
     assert line["returns"] == first["returns"] and line["measure_seconds"] == first["measure_seconds"] > 0
     rows = sqlite_rows(f"sqlite:///{tmp_path / 'wc.db'}", "SELECT run_id, kind, settings FROM measures")
-    assert rows == [(first["run_id"], "cwmb", '{"episodes": 1, "max_steps": 3, "seed": 0}')]
+    assert rows == [(first["run_id"], "cwmb", '{"episodes": 1, "max_steps": 3, "seed": 0, "random_episodes": 10}')]
     other = json.loads(invoke(silent, tmp_path, "--envs", "CartPole-v1", "--episodes", "2", "--max-steps", "3",
                               "--json").stdout)["envs"][0]  # other episodes: measured anew, the fit reused
     assert other["run_id"] == first["run_id"] and len(other["returns"]["R_program"]["returns"]) == 2
@@ -223,3 +224,98 @@ def test_stored_lines_are_grouped_into_run_sets_the_latest_line_per_environment(
     assert figure.get("environments", "normalized return").y == [0.7, 0.8]  # Pendulum's n/a draws no bar
     assert figure.get("means", "wc, m").y == [pytest.approx(0.95), pytest.approx(0.75), pytest.approx(0.6)]
     assert figure.get("means", "GIF-MCTS, GPT-4-Turbo").y == [0.91, 0.81, 0.40, 0.26]
+
+
+def test_with_and_without_fitting_params_are_two_lines_each_reused_and_accuracy_alone(fake_llm, tmp_path):
+    """Issue 30's comparison: `--no-fit-params` and `--fit-params` fit apart (the choice is part of
+    the fit's stored configuration), each found again on its own; `--episodes 0` measures the
+    accuracy only and says the return was not measured."""
+    server = fake_llm(lambda request, n: Reply(answer(CARTPOLE)))
+    data = str(FIXTURES / "cwmb" / "CartPole-v1.jsonl")
+    args = ("--envs", "CartPole-v1", "--data", data, "--episodes", "0", "--json")
+    without = json.loads(invoke(server, tmp_path, *args, "--no-fit-params").stdout)
+    with_ = json.loads(invoke(server, tmp_path, *args).stdout)
+    assert (without["fit_params"], with_["fit_params"]) == (False, True)
+    a, b = without["envs"][0], with_["envs"][0]
+    assert a["run_id"] != b["run_id"] and (a["fit_params"], b["fit_params"]) == (False, True)
+    for result, line in ((without, a), (with_, b)):
+        assert line["accuracy_paper"] == line["accuracy_code"] == 1.0 and line["error"] is None
+        assert (line["return_measured"], line["normalized_return"], line["returns"]) == (False, None, None)
+        assert (result["returns_measured"], result["random_episodes"], result["episodes"]) == (False, 0, 0)
+    configs = dict(sqlite_rows(f"sqlite:///{tmp_path / 'wc.db'}", "SELECT id, config FROM runs"))
+    assert (json.loads(configs[a["run_id"]])["fit_params"], json.loads(configs[b["run_id"]])["fit_params"]) == (
+        False, True)
+    silent = fake_llm(None)  # both found again, no request
+    for flag, line in (("--no-fit-params", a), ("--fit-params", b)):
+        again = json.loads(invoke(silent, tmp_path, *args, flag).stdout)["envs"][0]
+        assert (again["run_id"], again["program_id"], again["fit_params"]) == (line["run_id"], line["program_id"],
+                                                                               line["fit_params"])
+    table = invoke(silent, tmp_path, *args[:-1], "--no-fit-params")
+    assert table.exit_code == 0, table.output
+    assert "not measured" in table.stdout and "PARAMS not fitted" in " ".join(table.stdout.split())
+    # `wc report --bench`: two run sets, told apart
+    shown = CliRunner().invoke(app, ["report", "--bench", "--out", str(tmp_path / "report"), "--db",
+                                     f"sqlite:///{tmp_path / 'wc.db'}"], env={"WC_DB": None})
+    assert shown.exit_code == 0, shown.output
+    index = (tmp_path / "report" / "index.md").read_text()
+    assert "PARAMS not fitted, seed 0, return not measured" in index and "PARAMS fitted, seed 0" in index
+    assert "| not measured |" in index
+
+
+async def test_negative_episodes_and_a_bad_fit_budget_are_refused_before_any_fit():
+    from wc._run.bench import bench
+    from wc.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="--episodes cannot be negative"):
+        await bench(["CartPole-v1"], episodes=-1)
+    with pytest.raises(InvalidInput, match="fit"):
+        await bench(["CartPole-v1"], fit_seconds=0)
+
+
+MUJOCO = pytest.mark.skipif(importlib.util.find_spec("mujoco") is None,
+                            reason="MuJoCo is not installed (pip install 'worldcoder[cwmb-mujoco]')")
+STILL = (FIXTURES / "halfcheetah_still_model.py").read_text()
+
+
+@MUJOCO
+def test_a_mujoco_environment_on_a_slice_of_its_cwmb_data(fake_llm, tmp_path, monkeypatch):
+    """HalfCheetah-v4 end to end, accuracy only: the documentation gymnasium keeps on v5 in the
+    prompt (said so), CWMB's continuous group, and a program that only gets `done` right scoring ⅓
+    in the paper's form."""
+    monkeypatch.chdir(tmp_path)  # MuJoCo writes a log file into the working directory
+    requests = []
+
+    def script(request, n):
+        requests.append(request)
+        return Reply(answer(STILL))
+    data = FIXTURES / "cwmb" / "HalfCheetah-v4.jsonl"
+    done = invoke(fake_llm(script), tmp_path, "--envs", "HalfCheetah-v4", "--data", str(data), "--max-llm-calls", "1",
+                  "--episodes", "0", "--json")
+    assert done.exit_code == 0, done.output
+    line, = json.loads(done.stdout)["envs"]
+    assert (line["env_id"], line["group"], line["fits"], line["error"]) == ("HalfCheetah-v4", "continuous", False, None)
+    assert line["accuracy"]["transitions"] == 12 and line["accuracy"]["dones_matched"] == 1.0
+    assert line["accuracy_paper"] == pytest.approx(1 / 3) and line["accuracy_code"] >= 1 / 3
+    assert line["return_measured"] is False
+    prompt = requests[0]["messages"][0]["content"]
+    assert "<documentation>" in prompt and "documents HalfCheetah-v4 only under HalfCheetah-v5" in prompt
+    assert "Version History" not in prompt
+
+
+@MUJOCO
+@pytest.mark.slow
+def test_a_mujoco_return_with_cwmbs_cem_cut_to_short_episodes(fake_llm, tmp_path, monkeypatch):
+    """The three returns on HalfCheetah-v4, episodes of 1 step (CEM's horizon cut to it: 20,000
+    model steps a plan, live in the replica and in the program): a check of the wiring, not
+    CWMB's measure."""
+    monkeypatch.chdir(tmp_path)
+    done = invoke(fake_llm(lambda request, n: Reply(answer(STILL))), tmp_path, "--envs", "HalfCheetah-v4", "--data",
+                  str(FIXTURES / "cwmb" / "HalfCheetah-v4.jsonl"), "--max-llm-calls", "1", "--episodes", "1",
+                  "--max-steps", "1", "--json")
+    assert done.exit_code == 0, done.output
+    line, = json.loads(done.stdout)["envs"]
+    returns = line["returns"]
+    assert line["return_measured"] is True and returns["planner"] == "cem-cwmb"  # its horizon cut to the episode
+    assert returns["R_program"]["steps"] == returns["R_true"]["steps"] == [1]
+    assert len(returns["R_random"]["steps"]) == 10  # CWMB's 10 random episodes, whatever --episodes
+    assert returns["R_true"]["mean"] > returns["R_random"]["mean"]  # the live model plans a better first step

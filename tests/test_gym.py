@@ -269,10 +269,11 @@ def test_mujoco_name_tables_have_the_documented_lengths():
 
 @pytest.mark.parametrize("version", ["v4", "v5"])
 def test_mujoco_environments_get_their_names(version, tmp_path, monkeypatch):
-    pytest.importorskip("mujoco", reason="the MuJoCo family needs gymnasium[mujoco]")
+    mujoco = pytest.importorskip("mujoco", reason="the MuJoCo family needs gymnasium[mujoco]")
     monkeypatch.chdir(tmp_path)  # MuJoCo writes a log file into the working directory
     for title in MUJOCO_SIZES:
-        if (title, version) == ("Pusher", "v4"):  # gymnasium makes Pusher-v4 only with mujoco<3
+        if (title, version) == ("Pusher", "v4") and not mujoco.__version__.startswith("2."):
+            # gymnasium makes Pusher-v4 only with mujoco<3 (the cwmb-mujoco extra's 2.3 makes it)
             with pytest.raises(UnknownEnvironment, match="gymnasium cannot make 'Pusher-v4' .*mujoco<3"):
                 envs.make("Pusher-v4")
             continue

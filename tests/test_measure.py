@@ -1,6 +1,7 @@
 """CWMB's normalized return (`wc._measure.program`) and the real environment as a planner's model
 (`wc.envs.gym.replica`): a correct program scores about 1, a wrong one less than 0; the replica
 steps as the real environment does and restores any state it handed out."""
+import importlib.util
 import random
 from pathlib import Path
 
@@ -43,7 +44,12 @@ def observed(env):
     return np.array(env.state, dtype=np.float32)
 
 
-@pytest.mark.parametrize("env_id", ["CartPole-v1", "Taxi-v4", "Pendulum-v1", "Acrobot-v1"])
+MUJOCO = pytest.mark.skipif(importlib.util.find_spec("mujoco") is None,
+                            reason="MuJoCo is not installed (the mujoco or cwmb-mujoco extra)")
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Taxi-v4", "Pendulum-v1", "Acrobot-v1",
+                                    pytest.param("Hopper-v4", marks=MUJOCO)])
 def test_the_replica_steps_as_the_real_environment_and_restores_any_snapshot(env_id):
     adapter = envs.make(env_id)
     adapter.reset(seed=3)
@@ -106,6 +112,9 @@ def test_cwmbs_episode_length_and_planner_settings():
     assert (cem.horizon, cem.iterations, cem.samples, cem.elites, cem.replan_every) == (100, 20, 1000, 100, 100)
     mcts = cwmb_settings(envs.make("Taxi-v4"))
     assert (mcts.simulations, mcts.rollout_depth, mcts.c, mcts.gamma) == (25, 100, 1.0, 0.99)
+    # episodes cut short (--max-steps): CEM's horizon and open-loop length cut to them, as CWMB cuts them
+    short = cwmb_settings(envs.make("Pendulum-v1"), episode_steps=7)
+    assert (short.horizon, short.replan_every, short.samples) == (7, 7, 1000)
 
 
 def test_random_and_true_returns_on_pendulum_with_a_small_cem():

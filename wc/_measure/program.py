@@ -93,15 +93,16 @@ def episode_limit(adapter: Any) -> int:
     return step_limit(adapter) or DEFAULT_EPISODE_STEPS
 
 
-def cwmb_settings(adapter: Any, planner: str | Settings = "auto") -> Settings:
+def cwmb_settings(adapter: Any, planner: str | Settings = "auto", *, episode_steps: int | None = None) -> Settings:
     """The planner's settings for the adapter's actions ("auto": CWMB's, MCTS or CEM), CEM's
-    horizon and open-loop length cut to the episode's length."""
+    horizon and open-loop length cut to the episode's length (`episode_steps`, default
+    `episode_limit`), as CWMB's code cuts them to the environment's step limit."""
     kind = adapter.action_space.kind
     if planner == "auto":
         planner = "cem-cwmb" if kind == "continuous" else "mcts-cwmb"
     settings = settings_for(planner, kind)
     if isinstance(settings, CemSettings):
-        limit = episode_limit(adapter)
+        limit = episode_steps or episode_limit(adapter)
         settings = dataclasses.replace(settings, horizon=min(settings.horizon, limit),
                                        replan_every=min(settings.replan_every, limit))
     return settings
@@ -256,12 +257,14 @@ class NormalizedReturn:
 
 def measure_return(adapter: Any, policy: Policy, *, planner: str | Settings = "auto", episodes: int = 10,
                    seed: int = 0, max_steps: int | None = None, true: Returns | None = None,
-                   rand: Returns | None = None) -> NormalizedReturn:
-    """R_program of `policy`, and R_random and R_true over the same episodes (given ones are
-    reused: R_true and R_random do not depend on the program)."""
+                   rand: Returns | None = None, random_episodes: int | None = None) -> NormalizedReturn:
+    """R_program of `policy` and R_true over the same `episodes` episodes, R_random over
+    `random_episodes` (default: as many; given ones are reused: R_true and R_random do not depend
+    on the program)."""
     settings = cwmb_settings(adapter, planner)
     name = next((n for n, s in RETURN_PLANNERS.items() if s == settings), settings.algorithm)
-    rand = rand or random_return(adapter, episodes=episodes, seed=seed, max_steps=max_steps)
+    settings = cwmb_settings(adapter, settings, episode_steps=max_steps)  # episodes cut short: CEM's horizon too
+    rand = rand or random_return(adapter, episodes=random_episodes or episodes, seed=seed, max_steps=max_steps)
     true = true or policy_return(adapter, true_policy(adapter, settings, seed=seed), episodes=episodes, seed=seed,
                                  max_steps=max_steps)
     prog = policy_return(adapter, policy, episodes=episodes, seed=seed, max_steps=max_steps)

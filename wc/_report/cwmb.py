@@ -1,7 +1,8 @@
 """`wc bench cwmb`'s run sets as the store keeps them, for `wc report`: the stored lines grouped by
-what makes them comparable (the fits' model, call budget, description and seed; the episodes, step
-limit and seed they were measured with), the latest line per environment, in CWMB's order, with
-the means per group beside the published rows. Pure: measure records in, values and markdown out."""
+what makes them comparable (the fits' model, call budget, description, seed and whether they fitted
+PARAMS; the episodes, step limit and seed they were measured with), the latest line per
+environment, in CWMB's order, with the means per group beside the published rows. Pure: measure
+records in, values and markdown out."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -24,13 +25,16 @@ class BenchSet:
     seed: int | None
     episodes: int | None
     max_steps: int | None
+    fit_params: bool = False  # the fits fitted PARAMS (fits stored before PARAMS existed did not)
     lines: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
         steps = f", at most {self.max_steps} steps" if self.max_steps else ""
+        params = ", PARAMS fitted" if self.fit_params else ", PARAMS not fitted"
+        returns = f"{self.episodes} episodes per return{steps}" if self.episodes != 0 else "return not measured"
         return (f"{self.model or 'no LLM'}, ≤ {self.max_llm_calls} LLM calls per environment, --describe "
-                f"{self.describe}, seed {self.seed}, {self.episodes} episodes per return{steps}")
+                f"{self.describe}{params}, seed {self.seed}, {returns}")
 
     def means(self) -> dict[str, dict[str, Any]]:
         return group_means(self.lines)
@@ -43,7 +47,7 @@ def bench_sets(measures: Sequence[MeasureRecord], order: Sequence[str] = ()) -> 
     for m in measures:
         c, s = m.run_config, m.settings
         key = (m.model, c.get("max_llm_calls"), c.get("describe"), c.get("seed"), s.get("episodes"),
-               s.get("max_steps"))
+               s.get("max_steps"), bool(c.get("fit_params", False)))
         found = sets.setdefault(key, BenchSet(*key))
         found.lines = [line for line in found.lines if line.get("env") != m.result.get("env")] + [m.result]
     rank = {name: i for i, name in enumerate(order)}
@@ -71,7 +75,8 @@ def bench_markdown(bench: BenchSet, published: Sequence[dict[str, Any]]) -> str:
         rows.append(f"| {j.get('env')} | {j.get('group')} | {j.get('run_id')} | {j.get('llm_calls')} | "
                     f"{j.get('tokens') or 0:,} | {_num(j.get('accuracy_paper'), 3)} | "
                     f"{_num(j.get('accuracy_code'), 3)} | "
-                    f"{_num(j.get('normalized_return'))} | {rs} | "
+                    f"{_num(j.get('normalized_return')) if j.get('return_measured', True) else 'not measured'} | "
+                    f"{rs} | "
                     f"{'-' if per_action is None else f'{per_action * 1000:.1f} ms'} | {wall:.1f} s |")
     means = bench.means()
     table = ["| method | LLM calls | discrete: accuracy / return | continuous: accuracy / return |",

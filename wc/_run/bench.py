@@ -12,6 +12,14 @@ reported with its error and the others go on; with `data` (one environment of th
 the error is raised. A program whose plan fails at a step plays a random
 action there (counted as `plan_failures`).
 
+`episodes=0` measures the accuracy only (where the return is too costly: CWMB's CEM on MuJoCo
+plans with up to 2 million environment steps per plan); the line then says its return was not
+measured. R_random is the mean of `RANDOM_EPISODES` episodes whatever `episodes` is, as CWMB's
+released code measures it (`src/experiments/eval_envs_random_policy.py`, `n_episodes=10`).
+`fit_params` (with `fit_seconds`, `fit_transitions`) is the fit's: a program's PARAMS fitted to
+the data before it is judged, or not; it is part of the fit's stored configuration, so a line
+with fitting and one without are two fits, each reused and resumed on its own.
+
 Every line is stored (`store.measures`, kind "cwmb", under the episodes, step limit and seed it
 was measured with), so a benchmark run again reuses its fits and its measures (resumable, as
 sweeps are), and `wc report` draws the benchmark from the store. With `engine="ray"` each
@@ -27,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from wc._agent.config import fit_budget
 from wc._core.config import Settings
 from wc._core.tolerance import CWMB
 from wc._core.values import RunStatus
@@ -48,6 +57,7 @@ __all__ = ["BenchEnv", "BenchResult", "bench", "fit_or_reuse"]
 ENGINES = ("local", "ray")
 MEASURE = "cwmb"  # the kind of a benchmark line in the store's measures
 DECISION_SECONDS = 300.0  # a bound on one decision of the planner in a program (CWMB's planners take far less)
+RANDOM_EPISODES = 10  # R_random's episodes (CWMB's eval_envs_random_policy.py), whatever `episodes` is
 
 
 @dataclass
@@ -57,6 +67,7 @@ class BenchEnv:
     env: str                       # as named (CWMB's id, or the user's environment)
     env_id: str | None = None      # the gymnasium id that made it here
     group: str = "discrete"        # CWMB's group: "discrete" (MCTS) or "continuous" (CEM)
+    fit_params: bool | None = None  # the fit fitted a program's PARAMS to the data (None: no fit)
     fit: FitResult | None = None
     accuracy: Accuracy | None = None
     returns: NormalizedReturn | None = None
@@ -70,13 +81,18 @@ class BenchEnv:
         return None if self.returns is None else self.returns.value
 
     @property
+    def return_measured(self) -> bool:
+        """The three returns were measured (False: accuracy only, `episodes=0`, or an error first)."""
+        return self.returns is not None
+
+    @property
     def planner_seconds_per_action(self) -> float | None:
         """The planner's time per action in the program (R_program's episodes)."""
         return None if self.returns is None else self.returns.program.seconds_per_action
 
     def to_json(self) -> dict[str, Any]:
         run = self.fit.run if self.fit else None
-        return {"env": self.env, "env_id": self.env_id, "group": self.group,
+        return {"env": self.env, "env_id": self.env_id, "group": self.group, "fit_params": self.fit_params,
                 "run_id": run.id if run else None, "program_id": self.fit.program_id if self.fit else None,
                 "fits": self.fit.fits if self.fit else None, "llm_calls": run.llm_calls if run else None,
                 "tokens": run.prompt_tokens + run.completion_tokens if run else None,
@@ -87,13 +103,14 @@ class BenchEnv:
                 "accuracy_paper": self.accuracy.paper if self.accuracy else None,
                 "accuracy_code": self.accuracy.code if self.accuracy else None,
                 "accuracy": self.accuracy.to_json() if self.accuracy else None,
-                "normalized_return": self.normalized_return,
+                "normalized_return": self.normalized_return, "return_measured": self.return_measured,
                 "returns": self.returns.to_json() if self.returns else None, "plan_failures": self.plan_failures,
                 "error": self.error}
 
     def restore(self, result: dict[str, Any]) -> None:
         """The measures of a stored line (`to_json` as it was stored) put back."""
         self.env_id, self.group = result.get("env_id"), result.get("group", self.group)
+        self.fit_params = result.get("fit_params", self.fit_params)
         self.accuracy = Accuracy.from_json(result["accuracy"]) if result.get("accuracy") else None
         self.returns = NormalizedReturn.from_json(result["returns"]) if result.get("returns") else None
         self.plan_failures, self.measure_seconds = int(result.get("plan_failures") or 0), result.get("measure_seconds")
@@ -107,6 +124,7 @@ class BenchResult:
     max_llm_calls: int
     episodes: int
     model: str | None
+    fit_params: bool = True
     published: Sequence[dict[str, Any]] = field(default_factory=tuple)
     table_accuracy: str = "accuracy_paper"  # the form the table shows (the paper's, eq. 2)
 
@@ -116,7 +134,9 @@ class BenchResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"benchmark": "cwmb", "table_accuracy": self.table_accuracy, "max_llm_calls": self.max_llm_calls,
-                "episodes": self.episodes, "model": self.model, "envs": [e.to_json() for e in self.envs],
+                "episodes": self.episodes, "returns_measured": self.episodes > 0,
+                "random_episodes": RANDOM_EPISODES if self.episodes > 0 else 0, "fit_params": self.fit_params,
+                "model": self.model, "envs": [e.to_json() for e in self.envs],
                 "means": self.means(), "published": [dict(p) for p in self.published]}
 
 
@@ -137,12 +157,14 @@ def environments(names: Sequence[str] | None, data: str | None) -> list[str]:
 async def bench(names: Sequence[str] | None = None, settings: Settings | None = None, *, data: str | None = None,
                 max_llm_calls: int = 10, episodes: int = 10, max_steps: int | None = None, describe: str = "docs",
                 seed: int = 0, fresh: bool = False, engine: str = "local", parallel: int = 4,
-                address: str | None = None, on_event: OnEvent | None = None) -> BenchResult:
+                address: str | None = None, fit_params: bool = True, fit_seconds: float = 10.0,
+                fit_transitions: int = 500, on_event: OnEvent | None = None) -> BenchResult:
     """Run the benchmark on `names` (default: CWMB's 18 environments), or on one environment of the
     user's own with `data` (a JSONL file in CWMB's form). Fits and measures of the same settings
     already in the store are reused, an interrupted fit resumed (`fit_or_reuse`), unless `fresh`.
     `engine="ray"`: each environment a Ray task on the cluster at `address` (or RAY_ADDRESS), at
-    most `parallel` at once; the store must be PostgreSQL."""
+    most `parallel` at once; the store must be PostgreSQL. `episodes=0`: the accuracy only.
+    `fit_params`, `fit_seconds`, `fit_transitions`: the fits' fitting of PARAMS (`FitConfig`)."""
     from wc.datasets import cwmb
 
     settings = settings or Settings()
@@ -151,8 +173,12 @@ async def bench(names: Sequence[str] | None = None, settings: Settings | None = 
         raise InvalidInput(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
     if parallel < 1:
         raise InvalidInput("--parallel must be at least 1")
+    if episodes < 0:
+        raise InvalidInput("--episodes cannot be negative (0: measure the accuracy only)")
     chosen = environments(names, data)
-    options = Options(data, max_llm_calls, episodes, max_steps, describe, seed, fresh)
+    options = Options(data, max_llm_calls, episodes, max_steps, describe, seed, fresh, fit_params, fit_seconds,
+                      fit_transitions)
+    fit_budget(fit_params, fit_seconds, fit_transitions)  # a bad fit budget is an InvalidInput at once
     if engine == "ray":
         from wc._run.cluster import connect_ray, require_shared_store
 
@@ -169,7 +195,7 @@ async def bench(names: Sequence[str] | None = None, settings: Settings | None = 
         if line.error is not None and data is not None:  # the user's one environment and data: said as an error
             raise line.failure or InvalidInput(line.error)
     model = next((line.fit.run.model for line in lines if line.fit and line.fit.run.model), None)
-    return BenchResult(lines, max_llm_calls, episodes, model, cwmb.PUBLISHED)
+    return BenchResult(lines, max_llm_calls, episodes, model, fit_params, cwmb.PUBLISHED)
 
 
 @dataclass(frozen=True)
@@ -183,15 +209,21 @@ class Options:
     describe: str
     seed: int
     fresh: bool = False
+    fit_params: bool = True
+    fit_seconds: float = 10.0
+    fit_transitions: int = 500
 
     def fit_config(self, name: str) -> FitConfig:
         return FitConfig(env=name, data=self.data or "cwmb", max_llm_calls=self.max_llm_calls,
-                         describe=self.describe, seed=self.seed)
+                         describe=self.describe, seed=self.seed, fit_params=self.fit_params,
+                         fit_seconds=self.fit_seconds, fit_transitions=self.fit_transitions)
 
     @property
     def measured_with(self) -> dict[str, Any]:
-        """What a stored line was measured with besides its fit (its program)."""
-        return {"episodes": self.episodes, "max_steps": self.max_steps, "seed": self.seed}
+        """What a stored line was measured with besides its fit (its program; the fit's own
+        configuration, `fit_params` included, is its run's)."""
+        return {"episodes": self.episodes, "max_steps": self.max_steps, "seed": self.seed,
+                "random_episodes": RANDOM_EPISODES if self.episodes > 0 else 0}
 
 
 def _ended(line: BenchEnv, emit: OnEvent) -> None:
@@ -234,20 +266,22 @@ async def _finished_fit(store: Store, run_id: int) -> FitResult:
     return FitResult(run, dataset, run.best_program_id, bool(program and n and explained == n), explained, n)
 
 
-def _group(name: str, adapter: Any) -> str:
+def _group(name: str, adapter: Any = None) -> str:
+    """CWMB's group of the environment; for one of the user's own, by its adapter's actions
+    ("discrete" until it is made)."""
     from wc.datasets import cwmb
 
     try:
         return "discrete" if cwmb.env(name).discrete else "continuous"
     except WcError:
-        return "continuous" if adapter.action_space.kind == "continuous" else "discrete"
+        return "continuous" if adapter is not None and adapter.action_space.kind == "continuous" else "discrete"
 
 
 async def _one(name: str, options: Options, settings: Settings, *, emit: OnEvent,
                node: str | None = None) -> BenchEnv:
     """One environment: fit (or reuse the fit), then measure (or reuse the stored measure, else
     store it); an error that stops it is kept on its line."""
-    line = BenchEnv(name)
+    line = BenchEnv(name, group=_group(name), fit_params=options.fit_params)
     try:
         config = options.fit_config(name)
         line.fit = await (fit(config, settings, on_event=emit, node=node) if options.fresh
@@ -330,7 +364,7 @@ async def _on_ray(chosen: list[str], options: Options, settings: Settings, *, pa
 
 async def _read_back(name: str, options: Options, settings: Settings) -> BenchEnv:
     """The line a node stored: its fit (the latest finished one of these settings) and measure."""
-    line = BenchEnv(name)
+    line = BenchEnv(name, fit_params=options.fit_params)
     store = await open_store(settings.db)
     try:
         wanted = options.fit_config(name).to_json()
@@ -366,6 +400,8 @@ async def _measure(line: BenchEnv, adapter: Any, settings: Settings, *, episodes
             preds = [Predicted(None, None, None) for _ in rows]
         line.accuracy = accuracy(preds, [Recorded.of(t) for t in rows], state_tol=CWMB, reward_tol=CWMB_REWARD,
                                  whole_state=bool(adapter.layout.digits))
+        if episodes == 0:  # the accuracy only
+            return
         line.returns, line.plan_failures = await _returns(sandbox, source, adapter, episodes=episodes,
                                                           max_steps=max_steps, seed=seed)
 
@@ -376,7 +412,7 @@ async def _returns(sandbox: Sandbox, source: str, adapter: Any, *, episodes: int
     thread of their own: the live environment's steps and the true model's planning are
     synchronous, the sandbox's answers come from this loop."""
     loop = asyncio.get_running_loop()
-    settings = cwmb_settings(adapter)
+    settings = cwmb_settings(adapter, episode_steps=max_steps)
     planner = "cem-cwmb" if adapter.action_space.kind == "continuous" else "mcts-cwmb"
     rng = random.Random(seed)
     failures = 0
@@ -393,6 +429,6 @@ async def _returns(sandbox: Sandbox, source: str, adapter: Any, *, episodes: int
             return [plan.action]
         return list(plan.actions[:settings.replan_every])
 
-    returns = await asyncio.to_thread(measure_return, adapter, decide, planner=settings, episodes=episodes,
-                                      seed=seed, max_steps=max_steps)
+    returns = await asyncio.to_thread(measure_return, adapter, decide, planner=planner, episodes=episodes,
+                                      seed=seed, max_steps=max_steps, random_episodes=RANDOM_EPISODES)
     return returns, failures

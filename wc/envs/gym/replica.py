@@ -11,14 +11,16 @@ done)`, keys being opaque:
   and CEM's sequences use, played once from a snapshot. It copies nothing, so a rollout costs
   the environment's own steps.
 
-Snapshots by family: MuJoCo copies the whole `MjData` (`mujoco.mj_copyData`: positions,
-velocities, warm starts, derived quantities, time; bit for bit) and the environment's other
-attributes; anything else copies every attribute of the unwrapped environment except its spaces,
-random generator, rendering objects and what never changes while it runs (Taxi's transition
-table `P`, the initial state distribution, MuJoCo's model). The replica keeps its own random
-generator: in a stochastic environment (Blackjack's cards) the true model draws outcomes as a
-model would, without seeing the real environment's future draws (CWMB deep-copied the whole
-environment, generator included, which lets its true model see the next real card).
+Snapshots by family: MuJoCo copies the whole `MjData` (positions, velocities, warm starts, derived
+quantities, time; bit for bit: `copy.copy`, restored in place with `mujoco.mj_copyData` where the
+bindings have it, MuJoCo 3; MuJoCo 2.3's bindings lack it, so there the restored copy becomes the
+environment's `data`) and the environment's other attributes; anything else copies every attribute
+of the unwrapped environment except its spaces, random generator, rendering objects and what never
+changes while it runs (Taxi's transition table `P`, the initial state distribution, MuJoCo's
+model). The replica keeps its own random generator: in a stochastic environment (Blackjack's cards)
+the true model draws outcomes as a model would, without seeing the real environment's future draws
+(CWMB deep-copied the whole environment, generator included, which lets its true model see the next
+real card).
 
 `done` is the environment's `terminated`; its step limit (a TimeLimit wrapper) is the caller's to
 apply, as planners bound their own depth.
@@ -101,7 +103,13 @@ class Replica:
         for k, v in snap.attrs.items():
             setattr(self.env, k, copy.deepcopy(v))
         if snap.data is not None:
-            self.mujoco.mj_copyData(self.env.data, self.env.model, snap.data)
+            if hasattr(self.mujoco, "mj_copyData"):
+                self.mujoco.mj_copyData(self.env.data, self.env.model, snap.data)
+            else:  # MuJoCo 2.3: a fresh copy; MujocoEnv reads `self.data` at every step
+                self.env.data = copy.copy(snap.data)
+                renderer = getattr(self.env, "mujoco_renderer", None)
+                if renderer is not None:
+                    renderer.data = self.env.data
         self.tick += 1
 
     def sync(self, real_env: Any) -> _Snapshot:
