@@ -277,12 +277,13 @@ def play_exact(world: World, adapter, policies: dict, episodes: int, seed: int) 
     return out
 
 
-def play_mcts(world: World, adapter, program, episodes: int, seed: int, simulations: int) -> Measured:
+def play_mcts(world: World, adapter, program, episodes: int, seed: int, simulations: int,
+              rollout_depth: int = CHANCE_MCTS.rollout_depth) -> Measured:
     """Episodes planning again before every action (MCTS with chance nodes where the exact
     planner gives up)."""
     out = Measured()
     acts = actions_of(world, adapter)
-    settings = replace(CHANCE_MCTS, simulations=simulations)
+    settings = replace(CHANCE_MCTS, simulations=simulations, rollout_depth=rollout_depth)
     for episode in range(episodes):
         state, mission = adapter.reset(seed=seed + episode)
         model = ChanceModel(program, mission, rng=random.Random(seed + episode))
@@ -423,7 +424,8 @@ def _knowing_action(env) -> str:
 # --------------------------------------------------------------------------- the table
 
 
-def run(world: World, scale: float, seed: int, simulations: int, agent_episodes: int | None) -> dict:
+def run(world: World, scale: float, seed: int, simulations: int, agent_episodes: int | None,
+        rollout_depth: int = CHANCE_MCTS.rollout_depth) -> dict:
     adapter = envs.make(world.env_id, env_kwargs=world.kwargs) if world.kwargs else envs.make(world.env_id)
     try:
         program = program_for(world, adapter)
@@ -431,7 +433,7 @@ def run(world: World, scale: float, seed: int, simulations: int, agent_episodes:
         best, _ = optimum_of(world, adapter)
         exact_value = exact_random = lower = None
         if world.minigrid:
-            wc = cost = play_mcts(world, adapter, program, episodes, seed, simulations)
+            wc = cost = play_mcts(world, adapter, program, episodes, seed, simulations, rollout_depth)
             lower = play_knowing(adapter, max(episodes, 500), seed).mean
         else:
             policies, cost = solve_all(world, adapter, program)
@@ -517,6 +519,8 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=0, help="episodes per world (default: each world's own)")
     parser.add_argument("--simulations", type=int, default=CHANCE_MCTS.simulations,
                         help="MCTS simulations per decision where the exact planner gives up")
+    parser.add_argument("--rollout-depth", type=int, default=CHANCE_MCTS.rollout_depth,
+                        help="MCTS rollout steps at most, where the exact planner gives up")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--agent-episodes", type=int, default=None,
                         help="episodes the agent plays through the sandbox per world (default: each world's own; "
@@ -527,7 +531,8 @@ def main() -> None:
     for world in chosen:
         if args.episodes:
             world = replace(world, episodes=args.episodes)
-        rows.append(run(world, 0.1 if args.quick else 1.0, args.seed, args.simulations, args.agent_episodes))
+        rows.append(run(world, 0.1 if args.quick else 1.0, args.seed, args.simulations, args.agent_episodes,
+                        args.rollout_depth))
         report(rows[-1])
     table(rows)
 
