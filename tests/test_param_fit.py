@@ -77,7 +77,7 @@ def test_a_constant_may_be_written_as_arithmetic_of_numbers():
     ('PARAMS = {"g": math.sqrt(2)}\n', "PARAMS['g']", "arithmetic of numbers and math.pi"),
     ('PARAMS = {"g": 1 / 0}\n', "PARAMS['g']", "written out"),
     ('PARAMS = {"g": 1.0, "g": 2.0}\n', "PARAMS['g']", "declared twice"),
-    ('PARAMS = {}\n', "PARAMS", "declares no parameter"),
+    ('PARAMS = {}\ndef f():\n    return PARAMS["x"]\n', "line 3: PARAMS['x']", "not declared"),
     ('PARAMS = {1: 2.0}\n', "line 1: PARAMS key 1", "names written as strings"),
     ('PARAMS = {"g": 9.8}\nPARAM_BOUNDS = {"g": (0, 5)}\n', "PARAM_BOUNDS['g']", "excludes the initial value"),
     ('PARAMS = {"g": 9.8}\nPARAM_BOUNDS = {"h": (0, 5)}\n', "PARAM_BOUNDS['h']", "does not declare"),
@@ -381,3 +381,9 @@ def test_a_stored_fit_reads_back_as_the_fit_the_prompts_showed():
     back = fit_of(record)
     assert back is not None and describe(back) == describe(fit) and back.cut == "evaluations"
     assert fit_of(None) is None
+
+
+def test_an_empty_declaration_is_a_program_without_parameters():
+    # a real-model answer wrote `PARAMS = {}` for a world without constants: nothing to fit, not a failure
+    assert params.declared("PARAMS = {}\n" + BODY) is None
+    assert params.declared("PARAMS = {}\nPARAM_BOUNDS = {}\n" + BODY) is None

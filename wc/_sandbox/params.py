@@ -176,8 +176,6 @@ def declared(source: str) -> Declared | None:
         if key in values:
             raise ParamsError(f"{PARAMS}[{key!r}]", "is declared twice")
         values[key] = _number(v, f"{PARAMS}[{key!r}]")
-    if not values:
-        raise ParamsError(PARAMS, "declares no parameter; remove it or declare {\"name\": value}")
     if len(values) > MAX_PARAMS:
         raise ParamsError(PARAMS, f"declares {len(values)} parameters; at most {MAX_PARAMS} are fitted")
     bounds: dict[str, tuple[float, float]] = {}
@@ -194,7 +192,7 @@ def declared(source: str) -> Declared | None:
                 raise ParamsError(entry, f"({_show(low)}, {_show(high)}) excludes the initial value "
                                          f"{PARAMS}[{key!r}] = {values[key]!r}")
     _check_reads(tree, assign, values)
-    return Declared(values, bounds)
+    return Declared(values, bounds) if values else None  # `PARAMS = {}`: nothing to fit, not an error
 
 
 def _pair(node: ast.expr, entry: str) -> tuple[float, float]:
