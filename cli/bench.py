@@ -7,7 +7,7 @@ import json
 import typer
 from rich.table import Table
 
-from .common import DbOption, make_settings, out
+from .common import DbOption, FitSecondsOption, FitTransitionsOption, make_settings, out
 from .progress import FitView, with_progress
 
 app = typer.Typer(help="Benchmarks of learned world models.", no_args_is_help=True)
@@ -33,9 +33,8 @@ def cwmb(
     fit_params: bool = typer.Option(True, "--fit-params/--no-fit-params", help="The fits fit a program's PARAMS (its "
                                     "declared constants) to the data before judging it; a fit with and one without "
                                     "are stored apart, each reused on its own."),
-    fit_seconds: float = typer.Option(10.0, "--fit-seconds", min=0.01, help="Time budget of one fit of PARAMS."),
-    fit_transitions: int = typer.Option(500, "--fit-transitions", min=1, max=4096, help="Transitions one fit of "
-                                        "PARAMS uses at most (spread over the data)."),
+    fit_seconds: float = FitSecondsOption,
+    fit_transitions: int = FitTransitionsOption,
     fresh: bool = typer.Option(False, "--fresh", help="Fit every environment anew (by default a fit of the same "
                                "settings in the store is reused, or resumed where it was interrupted)."),
     engine: str = typer.Option("local", "--engine", help="local: the environments one after another in this "

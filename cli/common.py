@@ -103,6 +103,13 @@ RewardThresholdOption = typer.Option(None, "--reward-threshold", help="Worlds sc
                                     "Pendulum and CliffWalking have none). The run is solved when the mean of "
                                     "its last --solved episodes reaches it.")
 AtolOption = typer.Option(1e-5, "--atol", min=0, help="Worlds judged by value: absolute tolerance.")
+FitParamsOption = typer.Option(True, "--fit-params/--no-fit-params", help="Fit a program's PARAMS (its declared "
+                               "constants) to the data before judging it.")
+FitSecondsOption = typer.Option(10.0, "--fit-seconds", min=0.01, help="Budget of one fit of PARAMS: seconds at a "
+                                "nominal 10,000 program calls a second, a count of evaluations that decides where it "
+                                "stops (the same values on any machine); 3x is a wall-time cap.")
+FitTransitionsOption = typer.Option(500, "--fit-transitions", min=1, max=4096, help="Transitions one fit of PARAMS "
+                                    "uses at most (spread over the data).")
 
 
 def env_options(games: str | None, *, observe: str | None = None, levels: str | None = None,

@@ -10,7 +10,19 @@ from rich.table import Table
 from wc._core.values import RunStatus
 
 from . import errors
-from .common import DbOption, EnvOptionOption, call, env_options, err, fail, make_settings, out
+from .common import (
+    DbOption,
+    EnvOptionOption,
+    FitParamsOption,
+    FitSecondsOption,
+    FitTransitionsOption,
+    call,
+    env_options,
+    err,
+    fail,
+    make_settings,
+    out,
+)
 from .progress import FitView, with_progress
 
 DATA_HELP = ("The transitions: a JSONL file in CWMB's form (.jsonl or .jsonl.gz), 'cwmb' for CWMB's dataset of "
@@ -34,13 +46,9 @@ def fit(
     seed: int = typer.Option(0, help="Seed of REx's choices."),
     llm_timeout: float | None = typer.Option(None, min=1, envvar="WC_LLM_TIMEOUT", help="Seconds per LLM request."),
     workers: int = typer.Option(2, min=1, help="Sandbox worker processes."),
-    fit_params: bool = typer.Option(True, "--fit-params/--no-fit-params", help="Fit a program's PARAMS (its "
-                                    "declared constants) to the data before judging it."),
-    fit_seconds: float = typer.Option(10.0, "--fit-seconds", min=0.01, help="Budget of one fit of PARAMS: "
-                                    "seconds at a nominal 10,000 program calls a second, a count of evaluations that "
-                                    "decides where it stops (the same values on any machine); 3x is a wall-time cap."),
-    fit_transitions: int = typer.Option(500, "--fit-transitions", min=1, max=4096, help="Transitions one fit of "
-                                        "PARAMS uses at most (spread over the data)."),
+    fit_params: bool = FitParamsOption,
+    fit_seconds: float = FitSecondsOption,
+    fit_transitions: int = FitTransitionsOption,
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Fit a world model of ENV to recorded transitions alone: REx until the program predicts every

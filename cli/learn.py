@@ -14,6 +14,9 @@ from .common import (
     AtolOption,
     DbOption,
     EnvOptionOption,
+    FitParamsOption,
+    FitSecondsOption,
+    FitTransitionsOption,
     ObserveOption,
     PlannerOption,
     RewardThresholdOption,
@@ -76,13 +79,9 @@ def learn(
                                          "configuration replaces the other options."),
     describe: str = typer.Option("data", "--describe", help="What the prompt says of the environment: 'data' (its "
                                  "API module and data, the default) or 'docs' (also its documentation, as CWMB)."),
-    fit_params: bool = typer.Option(True, "--fit-params/--no-fit-params", help="Fit a program's PARAMS (its "
-                                    "declared constants) to the data before judging it."),
-    fit_seconds: float = typer.Option(10.0, "--fit-seconds", min=0.01, help="Budget of one fit of PARAMS: "
-                                    "seconds at a nominal 10,000 program calls a second, a count of evaluations that "
-                                    "decides where it stops (the same values on any machine); 3x is a wall-time cap."),
-    fit_transitions: int = typer.Option(500, "--fit-transitions", min=1, max=4096, help="Transitions one fit of "
-                                        "PARAMS uses at most (spread over the data)."),
+    fit_params: bool = FitParamsOption,
+    fit_seconds: float = FitSecondsOption,
+    fit_transitions: int = FitTransitionsOption,
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Learn a world model of ENV by acting, recording and asking an LLM to write code."""

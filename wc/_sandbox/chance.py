@@ -137,17 +137,23 @@ def predict_chance(program: Any, t: Transition, call_timeout: float = 2.0, *, or
     return out
 
 
+def _merged(dist: Distribution, limit: int) -> list[tuple[float, str, list[dict[str, Any]]]]:
+    """Every outcome of a distribution of at most `limit` outcomes, those that coincide (the same
+    canonical state) merged: (probability, canonical key, state), in the order first met."""
+    merged: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+    for p, state in dist.enumerate(limit):
+        key = state_key(state)
+        q, _ = merged.get(key, (0.0, state))
+        merged[key] = (q + p, state)
+    return [(p, key, state) for key, (p, state) in merged.items()]
+
+
 def most_probable(dist: Distribution, k: int = SHOWN, limit: int = 256) -> list[tuple[float, list[dict[str, Any]]]]:
     """The `k` most probable next states of a distribution (JSON entities), outcomes that
     coincide merged: exactly when the product has at most `limit` outcomes, else the most
     probable option of every factor in each of the most probable branches."""
     if dist.size <= limit:
-        merged: dict[str, tuple[float, list[dict[str, Any]]]] = {}
-        for p, state in dist.enumerate(limit):
-            key = state_key(state)
-            q, _ = merged.get(key, (0.0, state))
-            merged[key] = (q + p, state)
-        found = sorted(merged.values(), key=lambda x: -x[0])
+        found = sorted(((p, state) for p, _, state in _merged(dist, limit)), key=lambda x: -x[0])
     else:
         found = []
         for p, items in sorted(dist.branches, key=lambda b: -b[0]):
@@ -173,12 +179,7 @@ def mode_state(dist: Distribution, limit: int = MODE_LIMIT) -> list[dict[str, An
     option of every factor (a branch's factors are independent, so that is the branch's mode
     unless different options coincide), and the most probable of those."""
     if dist.size <= limit:
-        merged: dict[str, tuple[float, list[dict[str, Any]]]] = {}
-        for p, state in dist.enumerate(limit):
-            key = state_key(state)
-            q, _ = merged.get(key, (0.0, state))
-            merged[key] = (q + p, state)
-        candidates = [(p, key, state) for key, (p, state) in merged.items()]
+        candidates = _merged(dist, limit)
     else:
         candidates = []
         for p, items in dist.branches:
